@@ -1,0 +1,3 @@
+"""nmi-desk: the counter app for NMI remigration consultants."""
+
+__version__ = "0.1.0"

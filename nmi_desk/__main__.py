@@ -1,0 +1,3 @@
+from nmi_desk.cli import main
+
+main()

@@ -1,0 +1,189 @@
+"""The command line: one Typer app. No sub-command starts the TUI.
+
+User mistakes end as one line on stderr and a non-zero exit, never a traceback.
+Heavy modules are imported inside the commands, so `nmi-desk` reaches the TUI fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from nmi_desk.errors import UserError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="nmi-desk: the counter app for NMI remigration consultants.",
+)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir", help="Keep database, config and logs under DIR (or set NMI_DESK_HOME)."
+    ),
+]
+
+
+def _desk(ctx: typer.Context):
+    from nmi_desk.desk import Desk
+
+    return Desk.open(ctx.obj.get("data_dir") if ctx.obj else None)
+
+
+def parse_date(value: str | None, option: str, default: date) -> date:
+    if value is None:
+        return default
+    try:
+        if len(value) != 10:
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"{option} {value!r} is not a date: use YYYY-MM-DD") from None
+
+
+@app.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    data_dir: DataDir = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="nl (default) or en.")] = None,
+) -> None:
+    """Start the counter app (TUI) when no command is given."""
+    ctx.obj = {"data_dir": data_dir, "lang": lang}
+    if ctx.invoked_subcommand is not None:
+        return
+    if lang is not None and lang not in ("nl", "en"):
+        raise UserError(f"--lang {lang!r}: choose nl or en")
+    from nmi_desk.tui.run import run_tui
+
+    run_tui(data_dir=data_dir, lang=lang)
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    visits: Annotated[int, typer.Option("--visits", help="How many visits to add.")] = 200,
+    days: Annotated[int, typer.Option("--days", help="Spread over the D days ending today.")] = 30,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same visits.")] = 1,
+    location: Annotated[
+        str | None, typer.Option("--location", help="Only this location code.")
+    ] = None,
+) -> None:
+    """Fill the local database with synthetic visits (fake people only)."""
+    import time
+
+    from nmi_desk.demo import generate
+
+    desk = _desk(ctx)
+    started = time.perf_counter()
+    result = generate(
+        desk.engine(), visits, days, seed, desk.settings.device_id, desk.now(), location=location
+    )
+    took = time.perf_counter() - started
+    typer.echo(
+        f"added {result.visits:,} synthetic visits and {result.referrals:,} referrals "
+        f"({result.first_day} .. {result.last_day}) to {desk.url} in {took:.1f} s"
+    )
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    from_: Annotated[
+        str | None, typer.Option("--from", help="First day, YYYY-MM-DD (default today).")
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (default = --from).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv, json or xlsx.")] = "csv",
+    output: Annotated[str | None, typer.Option("--output", help="File, or - for stdout.")] = None,
+    location: Annotated[
+        str | None, typer.Option("--location", help="Only this location code.")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Database URL (default: local).")
+    ] = None,
+) -> None:
+    """Export visit statistics for a period (no personal data)."""
+    from nmi_desk.refdata import reference
+    from nmi_desk.stats import FORMATS, compute_stats, write_export
+
+    if fmt not in FORMATS:
+        raise UserError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    if location is not None and location not in reference().location_codes():
+        raise UserError(
+            f"unknown location code {location!r}: one of {', '.join(sorted(reference().location_codes()))}"
+        )
+    desk = _desk(ctx)
+    first = parse_date(from_, "--from", desk.today())
+    last = parse_date(to, "--to", first)
+    if source:
+        from nmi_desk.store.connect import sqlite_path_from_url
+
+        path = sqlite_path_from_url(source)
+        if path is not None and not path.is_file():
+            raise UserError(f"no database at {path}")
+        desk.database_url = source
+    output = output or f"nmi-statistics-{first}-{last}.{fmt}"
+    if output == "-" and fmt == "xlsx" and sys.stdout.isatty():
+        raise UserError("refusing to write a spreadsheet to a terminal: give --output FILE")
+    if output != "-":
+        parent = Path(output).expanduser().parent
+        if not parent.is_dir():
+            raise UserError(f"cannot write {output}: folder {parent} does not exist")
+    stats = compute_stats(desk.engine(), first, last, location)
+    where = write_export(stats, fmt, output)
+    if where != "stdout":
+        typer.echo(f"wrote {stats['visits']} visits ({first} .. {last}) to {where}", err=True)
+
+
+@app.command()
+def doctor(ctx: typer.Context) -> None:
+    """Check the database and configuration."""
+    from nmi_desk.doctor import run_checks
+
+    desk = _desk(ctx)
+    failed = 0
+    for check in run_checks(desk):
+        mark = "ok  " if check.ok else ("warn" if check.warning else "FAIL")
+        failed += not check.ok and not check.warning
+        typer.echo(f"{mark}  {check.name}: {check.detail}")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _click_exception_type() -> type[Exception]:
+    # Typer re-exports BadParameter whether it bundles Click or depends on it; its base
+    # ClickException is what every usage error derives from.
+    return next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: one line on stderr for every user mistake."""
+    click_exception = _click_exception_type()
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="nmi-desk", standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click_exception as exc:
+        print(f"nmi-desk: {exc.format_message()} (try --help)", file=sys.stderr)
+        sys.exit(getattr(exc, "exit_code", 2))
+    except (typer.Abort, KeyboardInterrupt):
+        print("nmi-desk: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except UserError as exc:
+        print(f"nmi-desk: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except BrokenPipeError:
+        sys.exit(1)
+    if isinstance(code, int) and code:
+        if code == 130:
+            print("nmi-desk: interrupted", file=sys.stderr)
+        sys.exit(code)

@@ -1,0 +1,321 @@
+"""Synthetic visits for demos, tests and benchmarks: fake people only, deterministic per seed.
+
+Names come from Faker (Dutch, Turkish, Arabic and Portuguese locales) drawn into a pool once,
+so 200,000 visits stay fast. Rows are written with executemany in one transaction straight
+through the SQLite driver: this is bulk generation, not the consultant's path.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from nmi_desk.clock import AMS, to_utc_naive
+from nmi_desk.errors import UserError
+from nmi_desk.refdata import reference
+
+MAX_VISITS = 5_000_000
+
+# (origin country, weight, Faker locale for names, likely conversation language)
+ORIGINS = [
+    ("TR", 30, "tr_TR", "tr"),
+    ("MA", 24, "ar_AA", "ar"),
+    ("SR", 14, "nl_NL", "nl"),
+    ("CV", 4, "pt_PT", "pt"),
+    ("TN", 3, "ar_AA", "ar"),
+    ("BA", 3, "nl_NL", "nl"),
+    ("RS", 2, "nl_NL", "nl"),
+    ("CW", 3, "nl_NL", "pap"),
+    ("AW", 1, "nl_NL", "pap"),
+    ("ES", 2, "nl_NL", "nl"),
+    ("PT", 2, "pt_PT", "pt"),
+    ("IT", 1, "nl_NL", "nl"),
+    ("GR", 1, "nl_NL", "nl"),
+    ("ID", 2, "nl_NL", "nl"),
+    ("XK", 1, "nl_NL", "nl"),
+]
+TOPIC_WEIGHTS = {
+    "remigratiewet": 10,
+    "remigratie-uitkering": 14,
+    "terugkeeroptie": 4,
+    "verblijf": 9,
+    "nationaliteit": 3,
+    "uitkeringen": 8,
+    "kinderbijslag": 4,
+    "ww": 3,
+    "wia": 4,
+    "wajong": 1,
+    "bijstand": 4,
+    "anw": 2,
+    "aio": 3,
+    "pensioen": 8,
+    "aow": 12,
+    "aanvullend-pensioen": 5,
+    "buitenlands-pensioen": 4,
+    "zorg": 9,
+    "verzekeringen": 6,
+    "voogdij": 2,
+    "schulden": 5,
+    "wmo": 3,
+    "onderwijs": 2,
+    "belastingen": 6,
+    "inschrijving": 6,
+    "verhuizing": 4,
+    "wonen": 4,
+}
+REFERRAL_WEIGHTS = {
+    "svb": 30,
+    "uwv": 10,
+    "ind": 9,
+    "belastingdienst": 8,
+    "cak": 6,
+    "duo": 1,
+    "zorgverzekeraar": 4,
+    "pensioenfonds": 3,
+    "gemeente-sociaal-loket": 4,
+    "gemeente-wmo": 3,
+    "gemeente-schuldhulp": 4,
+    "gemeente-brp": 6,
+    "consulaat-tr": 4,
+    "consulaat-sr": 2,
+    "min-justitie-sr": 1,
+    "sociaal-attache-tr": 3,
+}
+CAME_VIA = {
+    "self": 30,
+    "gemeente-sociaal-loket": 25,
+    "svb": 10,
+    "consulaat": 8,
+    "voorlichting": 8,
+    "familie-bekenden": 12,
+    "website-app": 5,
+    "other": 2,
+}
+OUTCOMES = {
+    "informed": 45,
+    "referred": 30,
+    "follow-up": 12,
+    "decided-return": 6,
+    "decided-stay": 4,
+    "other": 3,
+}
+CHANNELS = {"walk-in": 75, "appointment": 12, "phone": 10, "email": 2, "home-visit": 1}
+CONSULTANTS = ["AB", "HK", "MY", "SR", "TD"]
+REASONS = {
+    "svb": "Vragen over lopende uitkering",
+    "uwv": "Uitkering meenemen naar het buitenland",
+    "ind": "Vertrek melden en verblijfsrecht",
+    "belastingdienst": "M-aangifte en toeslagen",
+    "cak": "Inschrijven voor zorg in verdragsland",
+    "gemeente-brp": "Uitschrijven uit de BRP",
+}
+
+
+CHILDREN = (0, 0, 0, 0, 1, 1, 2, 3)
+
+
+def _uuid4(bits: int) -> str:
+    """str(uuid.UUID(int=bits, version=4)) without building UUID objects (bulk speed)."""
+    bits = (bits & ~(0xC000 << 48)) | (0x8000 << 48)
+    bits = (bits & ~(0xF000 << 64)) | (4 << 76)
+    h = f"{bits:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def sqlite_ts(moment: datetime) -> str:
+    """The text form SQLAlchemy uses for DATETIME on SQLite."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _weighted(rng: random.Random, table: dict):
+    """A fast weighted picker: the keys repeated by weight, indexed by one random()."""
+    pool = [k for k, w in table.items() for _ in range(w)]
+    size = len(pool)
+    rnd = rng.random
+    return lambda: pool[int(rnd() * size)]
+
+
+def _name_pools(seed: int, size: int = 400) -> dict[str, list[str]]:
+    from faker import Faker
+
+    pools = {}
+    for locale in sorted({o[2] for o in ORIGINS}):
+        fake = Faker(locale)
+        fake.seed_instance(seed)
+        pools[locale] = [fake.name() for _ in range(size)]
+    return pools
+
+
+@dataclass
+class DemoResult:
+    visits: int
+    referrals: int
+    first_day: date
+    last_day: date
+
+
+def generate(
+    engine,
+    visits: int,
+    days: int,
+    seed: int,
+    device_id: str,
+    now: datetime,
+    location: str | None = None,
+) -> DemoResult:
+    if visits < 0 or visits > MAX_VISITS:
+        raise UserError(f"--visits must be between 0 and {MAX_VISITS:,}")
+    if days < 1 or days > 3660:
+        raise UserError("--days must be between 1 and 3660")
+    ref = reference()
+    locations = [loc for loc in ref.locations if location in (None, loc.code)]
+    if not locations:
+        raise UserError(f"unknown location code {location!r}")
+    rng = random.Random(seed)
+    id_rng = random.Random(f"{seed}:{device_id}")  # UUIDs differ per device, content does not
+    names = _name_pools(seed)
+    pick_topic = _weighted(rng, TOPIC_WEIGHTS)
+    pick_org = _weighted(rng, REFERRAL_WEIGHTS)
+    pick_came = _weighted(rng, CAME_VIA)
+    pick_outcome = _weighted(rng, OUTCOMES)
+    pick_channel = _weighted(rng, CHANNELS)
+    pick_origin = _weighted(rng, {o: o[1] for o in ORIGINS})
+    last_day = now.astimezone(AMS).date()
+    first_day = last_day - timedelta(days=days - 1)
+    this_year = last_day.year
+    # Per day once: its ISO form, the UTC date and offset (opening hours never straddle the
+    # 02:00-03:00 DST switch), and the follow-up date 14 days on.
+    day_info = []
+    for d in range(days):
+        day = first_day + timedelta(days=d)
+        noon = datetime.combine(day, time(12), tzinfo=AMS)
+        follow = day + timedelta(days=14)
+        closed = sqlite_ts(to_utc_naive(datetime.combine(follow, time(12), tzinfo=AMS)))
+        day_info.append(
+            (
+                day.isoformat(),
+                noon.astimezone(UTC).date().isoformat(),
+                int(noon.utcoffset().total_seconds() // 60),
+                follow.isoformat(),
+                follow < last_day,
+                closed,
+            )
+        )
+    spans = []
+    for loc in locations:
+        opens = time.fromisoformat(loc.opens or "09:00")
+        closes = time.fromisoformat(loc.closes or "17:00")
+        start = opens.hour * 60 + opens.minute
+        spans.append((loc.code, start, max(closes.hour * 60 + closes.minute - start, 1)))
+    rnd = rng.random
+    new_id = id_rng.getrandbits
+    n_loc, n_cons = len(spans), len(CONSULTANTS)
+
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("PRAGMA cache_size = -262144")  # 256 MiB for this bulk load: random UUID keys
+        next_id = (cur.execute("SELECT coalesce(max(id), 0) FROM visit").fetchone()[0]) + 1
+        next_ref = (cur.execute("SELECT coalesce(max(id), 0) FROM referral").fetchone()[0]) + 1
+        visit_rows, topic_rows, referral_rows = [], [], []
+        for i in range(visits):
+            vid = next_id + i
+            loc, start, span = spans[int(rnd() * n_loc)]
+            day_iso, utc_date, offset, follow_iso, follow_past, closed_ts = day_info[
+                int(rnd() * days)
+            ]
+            minute = start + int(rnd() * span)
+            utc_minute = minute - offset
+            ts = f"{utc_date} {utc_minute // 60:02d}:{utc_minute % 60:02d}:00.000000"
+            count_only = rnd() < 0.15
+            origin = pick_origin()
+            chosen = dict.fromkeys(pick_topic() for _ in range(1 + int(rnd() * 3.2)))
+            client = (None,) * 8
+            came_via = outcome = None
+            channel = "walk-in"
+            if not count_only:
+                channel = pick_channel()
+                came_via = pick_came()
+                outcome = pick_outcome()
+                pool = names[origin[2]]
+                client = (
+                    pool[int(rnd() * len(pool))] if rnd() < 0.7 else None,
+                    this_year - 40 - int(rnd() * 46) if rnd() < 0.8 else None,
+                    origin[0],
+                    origin[0] if rnd() < 0.85 else None,
+                    origin[3] if rnd() < 0.9 else "nl",
+                    (rnd() < 0.35) if rnd() < 0.9 else None,
+                    CHILDREN[int(rnd() * len(CHILDREN))] if rnd() < 0.6 else None,
+                    None,
+                )
+            visit_rows.append(
+                (
+                    vid,
+                    _uuid4(new_id(128)),
+                    1,
+                    ts,
+                    device_id,
+                    False,
+                    0,
+                    ts,
+                    day_iso,
+                    minute // 60,
+                    loc,
+                    CONSULTANTS[int(rnd() * n_cons)],
+                    channel,
+                    count_only,
+                    came_via,
+                    None,
+                    *client,
+                    outcome,
+                )
+            )
+            topic_rows += [(vid, code) for code in chosen]
+            if not count_only and rnd() < 0.5:
+                for _ in range(1 if rnd() < 0.8 else 2):
+                    org = pick_org()
+                    status, closed = "open", None
+                    if follow_past and rnd() < 0.8:
+                        status = "done" if rnd() < 0.9 else "cancelled"
+                        closed = closed_ts
+                    referral_rows.append(
+                        (
+                            next_ref,
+                            _uuid4(new_id(128)),
+                            1,
+                            ts,
+                            device_id,
+                            False,
+                            0,
+                            vid,
+                            org,
+                            REASONS.get(org),
+                            None,
+                            follow_iso,
+                            status,
+                            None,
+                            closed,
+                        )
+                    )
+                    next_ref += 1
+        cur.executemany(
+            "INSERT INTO visit (id, uuid, revision, updated_at, device_id, deleted, synced_revision,"
+            " started_at, local_date, local_hour, location_code, consultant, channel, count_only,"
+            " came_via, referred_by, client_name, birth_year, origin_country, destination_country,"
+            " language, partner_coremigrating, children_coremigrating, notes, outcome)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            visit_rows,
+        )
+        cur.executemany("INSERT INTO visit_topic (visit_id, topic_code) VALUES (?, ?)", topic_rows)
+        cur.executemany(
+            "INSERT INTO referral (id, uuid, revision, updated_at, device_id, deleted,"
+            " synced_revision, visit_id, organisation_code, reason, note, follow_up_on, status,"
+            " outcome_note, closed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            referral_rows,
+        )
+        raw.commit()
+        cur.execute("PRAGMA cache_size = -2000")
+    finally:
+        raw.close()
+    return DemoResult(visits, len(referral_rows), first_day, last_day)

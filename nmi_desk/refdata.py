@@ -1,0 +1,110 @@
+"""Reference data (topics, organisations, locations, countries, lists) from the TOML files in data/.
+
+Plain Python, no database and no Textual: the TUI, the CLI and the loader into the database
+all read it through here.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from nmi_desk.paths import shipped_data_dir
+
+
+@dataclass(frozen=True)
+class Entry:
+    code: str
+    nl: str
+    en: str
+    parent: str | None = None
+    synonyms: tuple[str, ...] = ()
+    handles: str = ""
+    opens: str = ""
+    closes: str = ""
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def label(self, lang: str = "nl") -> str:
+        return self.en if lang == "en" and self.en else self.nl
+
+
+KINDS = {
+    "topic": "topics.toml",
+    "organisation": "organisations.toml",
+    "location": "locations.toml",
+    "country": "countries.toml",
+}
+
+
+def _read(path: Path, key: str) -> list[Entry]:
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    out = []
+    for row in data.get(key, []):
+        row = dict(row)
+        out.append(
+            Entry(
+                code=row.pop("code"),
+                nl=row.pop("nl"),
+                en=row.pop("en", ""),
+                parent=row.pop("parent", None),
+                synonyms=tuple(row.pop("synonyms", ())),
+                handles=row.pop("handles", ""),
+                opens=row.pop("opens", ""),
+                closes=row.pop("closes", ""),
+                extra=row,
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Reference:
+    topics: tuple[Entry, ...]
+    organisations: tuple[Entry, ...]
+    locations: tuple[Entry, ...]
+    countries: tuple[Entry, ...]
+    lists: dict[str, tuple[Entry, ...]]
+
+    def by_code(self, kind: str) -> dict[str, Entry]:
+        return {e.code: e for e in getattr(self, kind)}
+
+    def topic_codes(self) -> set[str]:
+        return {t.code for t in self.topics}
+
+    def organisation_codes(self) -> set[str]:
+        return {o.code for o in self.organisations}
+
+    def location_codes(self) -> set[str]:
+        return {loc.code for loc in self.locations}
+
+    def country_codes(self) -> set[str]:
+        return {c.code for c in self.countries}
+
+    def list_codes(self, name: str) -> set[str]:
+        return {e.code for e in self.lists[name]}
+
+
+def load_reference(root: Path | None = None) -> Reference:
+    root = root or shipped_data_dir()
+    with (root / "lists.toml").open("rb") as handle:
+        raw_lists = tomllib.load(handle)
+    lists = {
+        name: tuple(Entry(code=r["code"], nl=r["nl"], en=r.get("en", "")) for r in rows)
+        for name, rows in raw_lists.items()
+    }
+    return Reference(
+        topics=tuple(_read(root / "topics.toml", "topic")),
+        organisations=tuple(_read(root / "organisations.toml", "organisation")),
+        locations=tuple(_read(root / "locations.toml", "location")),
+        countries=tuple(_read(root / "countries.toml", "country")),
+        lists=lists,
+    )
+
+
+@cache
+def reference() -> Reference:
+    """The shipped reference data, read once per process."""
+    return load_reference()

@@ -1,0 +1,102 @@
+"""Load the shipped reference data into the database, idempotently.
+
+Runs on every start (off the first paint): a content hash in app_meta skips the work when
+nothing changed. A row pulled from the central side with a higher revision is not overwritten
+by an older shipped file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from nmi_desk.paths import shipped_data_dir
+from nmi_desk.refdata import KINDS, Reference, load_reference
+
+HASH_KEY = "refdata_hash"
+
+
+def _hash() -> str:
+    root = shipped_data_dir()
+    digest = hashlib.sha256()
+    for name in sorted(KINDS.values()):
+        digest.update((root / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _rows(ref: Reference):
+    from nmi_desk.store.models import Country, Location, Organisation, Topic
+
+    for t in ref.topics:
+        yield (
+            Topic,
+            dict(
+                code=t.code,
+                label_nl=t.nl,
+                label_en=t.en,
+                parent=t.parent,
+                synonyms="|".join(t.synonyms),
+                revision=int(t.extra.get("revision", 1)),
+            ),
+        )
+    for o in ref.organisations:
+        yield (
+            Organisation,
+            dict(
+                code=o.code,
+                label_nl=o.nl,
+                label_en=o.en,
+                handles=o.handles,
+                revision=int(o.extra.get("revision", 1)),
+            ),
+        )
+    for loc in ref.locations:
+        yield (
+            Location,
+            dict(
+                code=loc.code,
+                label_nl=loc.nl,
+                label_en=loc.en,
+                opens=loc.opens,
+                closes=loc.closes,
+                revision=int(loc.extra.get("revision", 1)),
+            ),
+        )
+    for c in ref.countries:
+        yield (
+            Country,
+            dict(
+                code=c.code, label_nl=c.nl, label_en=c.en, revision=int(c.extra.get("revision", 1))
+            ),
+        )
+
+
+def load_reference_into(engine, force: bool = False) -> int:
+    """Insert or update reference rows from data/; returns how many rows changed."""
+    from sqlmodel import Session
+
+    from nmi_desk.store.models import AppMeta
+
+    digest = _hash()
+    changed = 0
+    with Session(engine) as session:
+        meta = session.get(AppMeta, HASH_KEY)
+        if meta is not None and meta.value == digest and not force:
+            return 0
+        for model, values in _rows(load_reference()):
+            row = session.get(model, values["code"])
+            if row is None:
+                session.add(model(**values))
+                changed += 1
+                continue
+            if row.revision > values["revision"]:
+                continue  # newer row published centrally
+            if any(getattr(row, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(row, k, v)
+                changed += 1
+        if meta is None:
+            session.add(AppMeta(key=HASH_KEY, value=digest))
+        else:
+            meta.value = digest
+        session.commit()
+    return changed

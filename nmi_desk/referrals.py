@@ -1,0 +1,82 @@
+"""Referrals across visits: the follow-up list and closing a referral with its outcome."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from nmi_desk.clock import to_utc_naive
+from nmi_desk.visits import Actor, NotFound
+
+CLOSED = ("done", "cancelled")
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    uuid: str
+    visit_uuid: str
+    organisation_code: str
+    reason: str | None
+    follow_up_on: date | None
+    status: str
+    client_name: str | None
+    visit_date: str
+    overdue: bool
+
+
+def open_follow_ups(engine, today: date) -> list[FollowUp]:
+    """Open referrals across all days, overdue first, then by follow-up date."""
+    from sqlmodel import Session, select
+
+    from nmi_desk.store.models import Referral, Visit
+
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Referral, Visit)
+            .join(Visit, Visit.id == Referral.visit_id)
+            .where(
+                Referral.status == "open",
+                Referral.deleted.is_(False),
+                Visit.deleted.is_(False),
+            )
+        ).all()
+    items = [
+        FollowUp(
+            uuid=r.uuid,
+            visit_uuid=v.uuid,
+            organisation_code=r.organisation_code,
+            reason=r.reason,
+            follow_up_on=r.follow_up_on,
+            status=r.status,
+            client_name=v.client_name,
+            visit_date=v.local_date,
+            overdue=bool(r.follow_up_on and r.follow_up_on < today),
+        )
+        for r, v in rows
+    ]
+    items.sort(key=lambda f: (not f.overdue, f.follow_up_on or date.max, f.visit_date))
+    return items
+
+
+def close_referral(
+    engine, uuid: str, status: str, outcome_note: str | None, actor: Actor, now: datetime
+) -> int:
+    """Mark a referral done or cancelled with an outcome note; returns its new revision."""
+    from sqlmodel import Session, select
+
+    from nmi_desk.store.models import Referral
+
+    if status not in CLOSED:
+        raise ValueError(f"status must be one of {CLOSED}")
+    with Session(engine) as session:
+        row = session.exec(select(Referral).where(Referral.uuid == uuid)).first()
+        if row is None or row.deleted:
+            raise NotFound(uuid)
+        row.status = status
+        row.outcome_note = (outcome_note or "").strip() or None
+        row.closed_at = to_utc_naive(now)
+        row.revision += 1
+        row.updated_at = to_utc_naive(now)
+        row.device_id = actor.device_id
+        session.commit()
+        return row.revision

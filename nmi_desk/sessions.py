@@ -1,0 +1,71 @@
+"""Information sessions (voorlichtingsbijeenkomsten): many people at once, counted apart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from nmi_desk.clock import to_utc_naive
+from nmi_desk.refdata import reference
+from nmi_desk.validation import MAX_ATTENDEES, FieldError, ValidationError, check_code
+from nmi_desk.visits import Actor
+
+
+@dataclass
+class InfoSessionInput:
+    held_on: date
+    attendees: int = 0
+    location_code: str | None = None
+    place: str | None = None
+    partner_code: str | None = None
+    topics: list[str] = field(default_factory=list)
+    notes: str | None = None
+
+
+def validate_info_session(inp: InfoSessionInput) -> list[FieldError]:
+    ref = reference()
+    errors = [
+        e
+        for e in (
+            check_code("location_code", inp.location_code, ref.location_codes()),
+            check_code("partner_code", inp.partner_code, ref.organisation_codes()),
+        )
+        if e
+    ]
+    if not 0 <= inp.attendees <= MAX_ATTENDEES:
+        errors.append(FieldError("attendees", "error.attendees_range", {"max": MAX_ATTENDEES}))
+    known = ref.topic_codes()
+    errors += [
+        FieldError("topics", "error.unknown_code", {"code": c})
+        for c in inp.topics
+        if c not in known
+    ]
+    return errors
+
+
+def create_info_session(engine, inp: InfoSessionInput, actor: Actor, now: datetime) -> str:
+    from sqlmodel import Session
+
+    from nmi_desk.store.models import InfoSession, InfoSessionTopic
+
+    errors = validate_info_session(inp)
+    if errors:
+        raise ValidationError(errors)
+    with Session(engine) as session:
+        row = InfoSession(
+            held_on=inp.held_on,
+            attendees=inp.attendees,
+            location_code=inp.location_code or None,
+            place=(inp.place or "").strip() or None,
+            partner_code=inp.partner_code or None,
+            consultant=actor.consultant,
+            notes=(inp.notes or "").strip() or None,
+            updated_at=to_utc_naive(now),
+            device_id=actor.device_id,
+        )
+        session.add(row)
+        session.flush()
+        for code in dict.fromkeys(inp.topics):
+            session.add(InfoSessionTopic(session_id=row.id, topic_code=code))
+        session.commit()
+        return row.uuid

@@ -1,0 +1,74 @@
+"""The engine factory: every SQLAlchemy engine of nmi-desk is made here.
+
+SQLite files go through store.connect.connect_sqlite (pragmas, permissions); PostgreSQL
+through psycopg 3 with TLS required for hosts other than the local machine. Opening also
+migrates the schema, taking a backup copy of a SQLite file before it is upgraded.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from functools import partial
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from nmi_desk.errors import UserError
+from nmi_desk.store.connect import connect_sqlite, sqlite_path_from_url
+
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", ""}
+
+
+def make_engine(url: str) -> Engine:
+    path = sqlite_path_from_url(url)
+    if path is not None:
+        return create_engine("sqlite://", creator=partial(connect_sqlite, path))
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise UserError(f"not a database URL: {url!r}") from exc
+    if parsed.get_backend_name() != "postgresql":
+        raise UserError(
+            f"unsupported database URL scheme {parsed.drivername!r}: "
+            "use postgresql+psycopg://... or sqlite:///path.db"
+        )
+    if parsed.drivername != "postgresql+psycopg":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    query = dict(parsed.query)
+    host = parsed.host or ""
+    if "sslmode" not in query and host not in LOCAL_HOSTS and not host.startswith("/"):
+        query["sslmode"] = "require"  # the municipal network is not ours
+    parsed = parsed.set(query=query)
+    return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+
+
+def _backup_sqlite(path: Path, version: int) -> None:
+    target = path.with_name(f"{path.name}.v{version}.bak")
+    src = connect_sqlite(path)
+    dst = connect_sqlite(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+def open_engine(url: str) -> Engine:
+    """An engine on a database migrated to the latest schema."""
+    from nmi_desk.store.migrations import migrate
+
+    engine = make_engine(url)
+    path = sqlite_path_from_url(url)
+    before = partial(_backup_sqlite, path) if path is not None else None
+    try:
+        migrate(engine, before=before)
+    except OperationalError as exc:
+        engine.dispose()
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise UserError(f"cannot open database: {reason}") from exc
+    except sqlite3.DatabaseError as exc:
+        engine.dispose()
+        raise UserError(f"cannot open database: {exc}") from exc
+    return engine

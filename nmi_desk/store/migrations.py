@@ -1,0 +1,125 @@
+"""A small versioned migration runner, the same on SQLite (laptop) and PostgreSQL (central).
+
+Why not Alembic: our schema is small, migrations must run unattended on every start of a
+counter laptop and on the central database from `nmi-desk sync`, and Alembic's SQLite story
+(batch mode, env.py, script directory at run time) adds start-up cost and moving parts for no
+gain here. Each migration is a numbered step; applied steps are recorded in `schema_migrations`.
+Version 1 is the frozen DDL of the first release (store/sql/0001_initial.<dialect>.sql); later
+steps are plain DDL that both databases accept. tests/test_migrations.py checks that the
+migrated schema matches store/models.py, so models and migrations cannot drift apart.
+
+Version numbers are kept apart per capability (see docs/decisions.md) so parallel work never
+collides; gaps are fine, every missing step is applied in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, text
+
+SQL_DIR = Path(__file__).with_name("sql")
+PG_LOCK_KEY = 7_426_001  # advisory lock: two devices migrating the central side at once
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[Connection], None]
+
+
+def _run_sql_file(stem: str) -> Callable[[Connection], None]:
+    def apply(conn: Connection) -> None:
+        path = SQL_DIR / f"{stem}.{conn.dialect.name}.sql"
+        script = path.read_text(encoding="utf-8")
+        for statement in script.split(";"):
+            body = "\n".join(
+                line for line in statement.splitlines() if not line.strip().startswith("--")
+            ).strip()
+            if body:
+                conn.exec_driver_sql(body)
+
+    return apply
+
+
+def _statements(*sql: str) -> Callable[[Connection], None]:
+    def apply(conn: Connection) -> None:
+        for statement in sql:
+            conn.exec_driver_sql(statement)
+
+    return apply
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "initial schema", _run_sql_file("0001_initial")),
+    Migration(
+        2,
+        "covering indexes for statistics",
+        # Time first, then the dimension (design.md, Scale facts).
+        _statements(
+            "CREATE INDEX ix_visit_stats ON visit (local_date, location_code, deleted, local_hour)",
+            "CREATE INDEX ix_visit_topic_code ON visit_topic (topic_code, visit_id)",
+            "CREATE INDEX ix_referral_visit_org ON referral (visit_id, organisation_code)",
+        ),
+    ),
+]
+
+LATEST = max(m.version for m in MIGRATIONS)
+
+
+def _ensure_table(conn: Connection) -> None:
+    conn.exec_driver_sql(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        "version INTEGER PRIMARY KEY, name VARCHAR(200) NOT NULL, applied_at VARCHAR(32) NOT NULL)"
+    )
+
+
+def applied_versions(conn: Connection) -> set[int]:
+    _ensure_table(conn)
+    return {row[0] for row in conn.execute(text("SELECT version FROM schema_migrations"))}
+
+
+def current_version(engine: Engine) -> int:
+    with engine.begin() as conn:
+        versions = applied_versions(conn)
+    return max(versions, default=0)
+
+
+def pending(engine: Engine) -> list[Migration]:
+    with engine.begin() as conn:
+        done = applied_versions(conn)
+    return [m for m in MIGRATIONS if m.version not in done]
+
+
+def migrate(engine: Engine, before: Callable[[int], None] | None = None) -> tuple[int, int]:
+    """Apply every missing step, each in its own transaction. Returns (from, to) versions.
+
+    `before(from_version)` runs once before the first step when an existing database is
+    upgraded (the SQLite engine factory uses it to take a backup copy).
+    """
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK_KEY})
+        done = applied_versions(conn)
+    start = max(done, default=0)
+    todo = [m for m in MIGRATIONS if m.version not in done]
+    if todo and done and before is not None:
+        before(start)
+    for step in todo:
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK_KEY})
+                if step.version in applied_versions(conn):
+                    continue  # another device applied it while we waited
+            step.apply(conn)
+            conn.execute(
+                text(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :t)"
+                ),
+                {"v": step.version, "n": step.name, "t": datetime.now(UTC).isoformat()},
+            )
+    return start, max(start, *(m.version for m in todo)) if todo else start

@@ -1,0 +1,176 @@
+"""Tables, shared by the counter laptop (SQLite) and the central database (PostgreSQL).
+
+Every record that syncs carries the sync columns of `SyncFields` (design.md, Sync): a UUID made
+on the device, a revision counter, updated-at, the device that wrote it and a tombstone.
+`synced_revision` is local bookkeeping: the revision the central side has committed.
+
+Times are naive UTC. `local_date`/`local_hour` are the Europe/Amsterdam day and hour of a visit,
+written with it, so statistics aggregate in plain SQL on either database.
+There is deliberately no BSN field.
+"""
+
+from __future__ import annotations
+
+import uuid as uuid_mod
+from datetime import date, datetime
+
+from sqlalchemy import DateTime
+from sqlmodel import Field, SQLModel
+
+# Naive UTC on both databases: no session-timezone surprises on PostgreSQL.
+UTC_TS = DateTime(timezone=False)
+
+
+def new_uuid() -> str:
+    return str(uuid_mod.uuid4())
+
+
+class SyncFields(SQLModel):
+    uuid: str = Field(default_factory=new_uuid, unique=True, index=True, max_length=36)
+    revision: int = Field(default=1)
+    updated_at: datetime = Field(sa_type=UTC_TS)
+    device_id: str = Field(max_length=64)
+    deleted: bool = Field(default=False)
+    synced_revision: int = Field(default=0)
+
+
+class Visit(SyncFields, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = Field(index=True, sa_type=UTC_TS)
+    local_date: str = Field(max_length=10)  # YYYY-MM-DD, Europe/Amsterdam
+    local_hour: int
+    location_code: str = Field(max_length=64)
+    consultant: str = Field(max_length=16)
+    channel: str = Field(default="walk-in", max_length=32)
+    count_only: bool = Field(default=False)
+    came_via: str | None = Field(default=None, max_length=64)
+    referred_by: str | None = Field(default=None, max_length=64)  # organisation code
+    # Optional client details: as little as the conversation needs.
+    client_name: str | None = Field(default=None, max_length=200)
+    birth_year: int | None = None
+    origin_country: str | None = Field(default=None, max_length=2)
+    destination_country: str | None = Field(default=None, max_length=2)
+    language: str | None = Field(default=None, max_length=16)
+    partner_coremigrating: bool | None = None
+    children_coremigrating: int | None = None
+    outcome: str | None = Field(default=None, max_length=32)
+    notes: str | None = None
+
+
+class VisitTopic(SQLModel, table=True):
+    """A topic discussed on a visit. Travels with its visit; no sync columns of its own."""
+
+    __tablename__ = "visit_topic"
+    visit_id: int = Field(foreign_key="visit.id", primary_key=True, ondelete="CASCADE")
+    topic_code: str = Field(primary_key=True, max_length=64)
+
+
+class Referral(SyncFields, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    visit_id: int = Field(foreign_key="visit.id", index=True, ondelete="CASCADE")
+    organisation_code: str = Field(max_length=64)
+    reason: str | None = None
+    note: str | None = None
+    follow_up_on: date | None = Field(default=None, index=True)
+    status: str = Field(default="open", max_length=16)  # open / done / cancelled
+    outcome_note: str | None = None
+    closed_at: datetime | None = Field(default=None, sa_type=UTC_TS)
+
+
+class InfoSession(SyncFields, table=True):
+    """A voorlichtingsbijeenkomst: many people at once, counted apart from visits."""
+
+    __tablename__ = "info_session"
+    id: int | None = Field(default=None, primary_key=True)
+    held_on: date = Field(index=True)
+    location_code: str | None = Field(default=None, max_length=64)
+    place: str | None = Field(default=None, max_length=200)
+    partner_code: str | None = Field(default=None, max_length=64)  # organisation code
+    consultant: str = Field(max_length=16)
+    attendees: int = 0
+    notes: str | None = None
+
+
+class InfoSessionTopic(SQLModel, table=True):
+    __tablename__ = "info_session_topic"
+    session_id: int = Field(foreign_key="info_session.id", primary_key=True, ondelete="CASCADE")
+    topic_code: str = Field(primary_key=True, max_length=64)
+
+
+# Reference tables: loaded from data/*.toml (and later pulled from the central side).
+class RefFields(SQLModel):
+    code: str = Field(primary_key=True, max_length=64)
+    label_nl: str
+    label_en: str = ""
+    revision: int = 1
+
+
+class Topic(RefFields, table=True):
+    parent: str | None = Field(default=None, max_length=64)
+    synonyms: str = ""  # "|"-separated
+
+
+class Organisation(RefFields, table=True):
+    handles: str = ""
+
+
+class Location(RefFields, table=True):
+    opens: str = "09:00"
+    closes: str = "17:00"
+
+
+class Country(RefFields, table=True):
+    pass
+
+
+class GuidanceArticle(SQLModel, table=True):
+    """Guidance published centrally (pulled by sync); newer revisions override the shipped file."""
+
+    __tablename__ = "guidance_article"
+    slug: str = Field(primary_key=True, max_length=128)
+    revision: int = 1
+    content: str  # the whole Markdown file, front matter included
+    updated_at: datetime = Field(sa_type=UTC_TS)
+
+
+class Draft(SQLModel, table=True):
+    """Unsaved form content, kept as the consultant types so a crash loses nothing."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    form: str = Field(max_length=64, index=True)  # e.g. "visit", "visit:<uuid>"
+    payload: str  # JSON
+    updated_at: datetime = Field(sa_type=UTC_TS)
+
+
+class AppMeta(SQLModel, table=True):
+    """Key/value facts about this database (device, last sync, ...)."""
+
+    __tablename__ = "app_meta"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str
+
+
+class SyncConflict(SQLModel, table=True):
+    """The losing version of a record in a sync conflict: kept, never dropped silently."""
+
+    __tablename__ = "sync_conflict"
+    id: int | None = Field(default=None, primary_key=True)
+    table_name: str = Field(max_length=64)
+    record_uuid: str = Field(max_length=36, index=True)
+    winner_revision: int
+    loser_revision: int
+    loser_device: str = Field(max_length=64)
+    loser_payload: str  # JSON
+    logged_at: datetime = Field(sa_type=UTC_TS)
+
+
+class SyncQuarantine(SQLModel, table=True):
+    """A record the central side refused, with its reason; it does not block the rest."""
+
+    __tablename__ = "sync_quarantine"
+    id: int | None = Field(default=None, primary_key=True)
+    table_name: str = Field(max_length=64)
+    record_uuid: str = Field(max_length=36, index=True)
+    revision: int
+    reason: str
+    logged_at: datetime = Field(sa_type=UTC_TS)

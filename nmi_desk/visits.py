@@ -1,0 +1,414 @@
+"""Visits: register, edit, tombstone, read. Called by the CLI, the TUI and the demo alike."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timedelta
+
+from nmi_desk.clock import AMS, local, to_utc_naive
+from nmi_desk.refdata import Reference, reference
+from nmi_desk.validation import (
+    FieldError,
+    ValidationError,
+    check_birth_year,
+    check_children,
+    check_code,
+)
+
+FOLLOW_UP_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who writes: the consultant's initials and this laptop's device id."""
+
+    consultant: str
+    device_id: str
+
+
+@dataclass
+class ReferralInput:
+    organisation_code: str
+    reason: str | None = None
+    note: str | None = None
+    follow_up_on: date | None = None
+    status: str = "open"
+    outcome_note: str | None = None
+    uuid: str | None = None  # set when editing an existing referral
+
+
+@dataclass
+class VisitInput:
+    location_code: str
+    started_at: datetime | None = None  # aware; None = now
+    channel: str = "walk-in"
+    count_only: bool = False
+    came_via: str | None = None
+    referred_by: str | None = None
+    client_name: str | None = None
+    birth_year: int | None = None
+    origin_country: str | None = None
+    destination_country: str | None = None
+    language: str | None = None
+    partner_coremigrating: bool | None = None
+    children_coremigrating: int | None = None
+    outcome: str | None = None
+    notes: str | None = None
+    topics: list[str] = field(default_factory=list)
+    referrals: list[ReferralInput] = field(default_factory=list)
+
+
+PERSONAL_FIELDS = (
+    "client_name",
+    "birth_year",
+    "origin_country",
+    "destination_country",
+    "language",
+    "partner_coremigrating",
+    "children_coremigrating",
+    "notes",
+)
+
+
+def _clean_text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.replace("\x00", "").strip()
+    return value or None
+
+
+def validate_visit(inp: VisitInput, today: date, ref: Reference | None = None) -> list[FieldError]:
+    ref = ref or reference()
+    checks = [
+        check_code("location_code", inp.location_code or None, ref.location_codes()),
+        check_code("channel", inp.channel, ref.list_codes("channel")),
+        check_code("came_via", inp.came_via, ref.list_codes("came_via")),
+        check_code("referred_by", inp.referred_by, ref.organisation_codes()),
+        check_code("origin_country", inp.origin_country, ref.country_codes()),
+        check_code("destination_country", inp.destination_country, ref.country_codes()),
+        check_code("language", inp.language, ref.list_codes("language")),
+        check_code("outcome", inp.outcome, ref.list_codes("outcome")),
+        check_birth_year(inp.birth_year, today),
+        check_children(inp.children_coremigrating),
+    ]
+    errors = [e for e in checks if e]
+    if not inp.location_code:
+        errors.append(FieldError("location_code", "error.required"))
+    topics = ref.topic_codes()
+    for code in inp.topics:
+        if code not in topics:
+            errors.append(FieldError("topics", "error.unknown_code", {"code": code}))
+    orgs = ref.organisation_codes()
+    statuses = ref.list_codes("referral_status")
+    for r in inp.referrals:
+        if r.organisation_code not in orgs:
+            errors.append(
+                FieldError("referrals", "error.unknown_code", {"code": r.organisation_code})
+            )
+        if r.status not in statuses:
+            errors.append(FieldError("referrals", "error.unknown_code", {"code": r.status}))
+    if inp.count_only and any(getattr(inp, f) not in (None, "") for f in PERSONAL_FIELDS):
+        errors.append(FieldError("count_only", "error.count_only_personal"))
+    return errors
+
+
+def _apply_fields(visit, inp: VisitInput, now: datetime) -> None:
+    started = inp.started_at or now
+    visit.started_at = to_utc_naive(started)
+    stamp = started.astimezone(AMS)
+    visit.local_date = stamp.date().isoformat()
+    visit.local_hour = stamp.hour
+    for name in (
+        "location_code",
+        "channel",
+        "count_only",
+        "came_via",
+        "referred_by",
+        "birth_year",
+        "origin_country",
+        "destination_country",
+        "language",
+        "partner_coremigrating",
+        "children_coremigrating",
+        "outcome",
+    ):
+        setattr(visit, name, getattr(inp, name) if getattr(inp, name) != "" else None)
+    visit.client_name = _clean_text(inp.client_name)
+    visit.notes = _clean_text(inp.notes)
+
+
+def _stamp(record, actor: Actor, now: datetime, bump: bool) -> None:
+    if bump:
+        record.revision += 1
+    record.updated_at = to_utc_naive(now)
+    record.device_id = actor.device_id
+
+
+def _new_referral(visit_id: int, r: ReferralInput, actor: Actor, now: datetime):
+    from nmi_desk.store.models import Referral
+
+    row = Referral(
+        visit_id=visit_id,
+        organisation_code=r.organisation_code,
+        updated_at=to_utc_naive(now),
+        device_id=actor.device_id,
+    )
+    _apply_referral(row, r, now)
+    return row
+
+
+def _apply_referral(row, r: ReferralInput, now: datetime) -> None:
+    row.organisation_code = r.organisation_code
+    row.reason = _clean_text(r.reason)
+    row.note = _clean_text(r.note)
+    row.follow_up_on = r.follow_up_on or (
+        now.astimezone(AMS).date() + timedelta(days=FOLLOW_UP_DAYS)
+    )
+    if r.status != row.status:
+        row.closed_at = None if r.status == "open" else to_utc_naive(now)
+    row.status = r.status
+    row.outcome_note = _clean_text(r.outcome_note)
+
+
+def _raise_if_invalid(inp: VisitInput, now: datetime) -> None:
+    errors = validate_visit(inp, now.astimezone(AMS).date())
+    if errors:
+        raise ValidationError(errors)
+
+
+def create_visit(engine, inp: VisitInput, actor: Actor, now: datetime) -> str:
+    """Store a new visit with its topics and referrals in one transaction; returns its UUID."""
+    from sqlmodel import Session
+
+    from nmi_desk.store.models import Visit, VisitTopic
+
+    _raise_if_invalid(inp, now)
+    with Session(engine) as session:
+        visit = Visit(
+            updated_at=to_utc_naive(now),
+            device_id=actor.device_id,
+            consultant=actor.consultant,
+            started_at=to_utc_naive(now),
+            local_date="",
+            local_hour=0,
+            location_code="",
+        )
+        _apply_fields(visit, inp, now)
+        session.add(visit)
+        session.flush()
+        for code in dict.fromkeys(inp.topics):
+            session.add(VisitTopic(visit_id=visit.id, topic_code=code))
+        for r in inp.referrals:
+            session.add(_new_referral(visit.id, r, actor, now))
+        session.commit()
+        return visit.uuid
+
+
+class NotFound(LookupError):
+    pass
+
+
+def _get_visit(session, uuid: str):
+    from sqlmodel import select
+
+    from nmi_desk.store.models import Visit
+
+    visit = session.exec(select(Visit).where(Visit.uuid == uuid)).first()
+    if visit is None or visit.deleted:
+        raise NotFound(uuid)
+    return visit
+
+
+def update_visit(engine, uuid: str, inp: VisitInput, actor: Actor, now: datetime) -> int:
+    """Replace a visit's fields, topics and referrals; its revision goes up. Returns the revision."""
+    from sqlmodel import Session, delete, select
+
+    from nmi_desk.store.models import Referral, VisitTopic
+
+    _raise_if_invalid(inp, now)
+    with Session(engine) as session:
+        visit = _get_visit(session, uuid)
+        consultant = visit.consultant
+        _apply_fields(visit, inp, now)
+        visit.consultant = consultant  # the visit stays with who registered it
+        _stamp(visit, actor, now, bump=True)
+        session.exec(delete(VisitTopic).where(VisitTopic.visit_id == visit.id))
+        for code in dict.fromkeys(inp.topics):
+            session.add(VisitTopic(visit_id=visit.id, topic_code=code))
+        existing = {
+            r.uuid: r
+            for r in session.exec(select(Referral).where(Referral.visit_id == visit.id)).all()
+            if not r.deleted
+        }
+        for r in inp.referrals:
+            row = existing.pop(r.uuid, None) if r.uuid else None
+            if row is None:
+                session.add(_new_referral(visit.id, r, actor, now))
+            else:
+                before = (
+                    row.organisation_code,
+                    row.reason,
+                    row.note,
+                    row.follow_up_on,
+                    row.status,
+                    row.outcome_note,
+                )
+                _apply_referral(row, r, now)
+                after = (
+                    row.organisation_code,
+                    row.reason,
+                    row.note,
+                    row.follow_up_on,
+                    row.status,
+                    row.outcome_note,
+                )
+                if before != after:
+                    _stamp(row, actor, now, bump=True)
+        for row in existing.values():  # dropped from the form: tombstone, never a hard delete
+            row.deleted = True
+            _stamp(row, actor, now, bump=True)
+        session.commit()
+        return visit.revision
+
+
+def delete_visit(engine, uuid: str, actor: Actor, now: datetime) -> int:
+    """Tombstone a visit and its referrals (they sync as deleted). Returns the new revision."""
+    from sqlmodel import Session, select
+
+    from nmi_desk.store.models import Referral
+
+    with Session(engine) as session:
+        visit = _get_visit(session, uuid)
+        visit.deleted = True
+        _stamp(visit, actor, now, bump=True)
+        for row in session.exec(select(Referral).where(Referral.visit_id == visit.id)).all():
+            if not row.deleted:
+                row.deleted = True
+                _stamp(row, actor, now, bump=True)
+        session.commit()
+        return visit.revision
+
+
+@dataclass
+class VisitView:
+    uuid: str
+    revision: int
+    consultant: str
+    input: VisitInput
+    referral_uuids: list[str]
+
+
+def load_visit(engine, uuid: str) -> VisitView:
+    """A stored visit as the form edits it (times aware, Europe/Amsterdam)."""
+    from sqlmodel import Session, select
+
+    from nmi_desk.store.models import Referral, VisitTopic
+
+    with Session(engine) as session:
+        visit = _get_visit(session, uuid)
+        topics = session.exec(
+            select(VisitTopic.topic_code).where(VisitTopic.visit_id == visit.id)
+        ).all()
+        rows = session.exec(
+            select(Referral)
+            .where(
+                Referral.visit_id == visit.id,
+                Referral.deleted.is_(False),
+            )  # noqa: E712
+            .order_by(Referral.id)
+        ).all()
+        names = {f.name for f in fields(VisitInput)} - {"started_at", "topics", "referrals"}
+        inp = VisitInput(
+            started_at=local(visit.started_at),
+            topics=sorted(topics),
+            referrals=[
+                ReferralInput(
+                    organisation_code=r.organisation_code,
+                    reason=r.reason,
+                    note=r.note,
+                    follow_up_on=r.follow_up_on,
+                    status=r.status,
+                    outcome_note=r.outcome_note,
+                    uuid=r.uuid,
+                )
+                for r in rows
+            ],
+            **{n: getattr(visit, n) for n in names},
+        )
+        return VisitView(visit.uuid, visit.revision, visit.consultant, inp, [r.uuid for r in rows])
+
+
+# ---- fast reads (standard-library sqlite3: no ORM on the start-up path) ----
+
+
+@dataclass(frozen=True)
+class DayRow:
+    uuid: str
+    time: str  # HH:MM, Europe/Amsterdam
+    client_name: str | None
+    count_only: bool
+    topics: tuple[str, ...]
+    referrals: tuple[str, ...]
+    outcome: str | None
+    revision: int
+
+
+@dataclass(frozen=True)
+class DayCounts:
+    visits: int
+    follow_ups_due: int
+    unsynced: int
+
+
+_DAY_SQL = """
+SELECT v.uuid, v.started_at, v.client_name, v.count_only, v.outcome, v.revision,
+       (SELECT group_concat(topic_code, '|') FROM visit_topic t WHERE t.visit_id = v.id),
+       (SELECT group_concat(organisation_code, '|') FROM referral r
+         WHERE r.visit_id = v.id AND r.deleted = 0)
+FROM visit v
+WHERE v.local_date = ? AND v.location_code = ? AND v.deleted = 0
+ORDER BY v.started_at DESC
+"""
+
+
+def _parse_ts(value) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def day_rows(conn: sqlite3.Connection, location_code: str, day: date) -> list[DayRow]:
+    """The visits of one Amsterdam day at one location, newest first."""
+    out = []
+    for uuid, started, name, count_only, outcome, revision, topics, refs in conn.execute(
+        _DAY_SQL, (day.isoformat(), location_code)
+    ):
+        out.append(
+            DayRow(
+                uuid=uuid,
+                time=local(_parse_ts(started)).strftime("%H:%M"),
+                client_name=name,
+                count_only=bool(count_only),
+                topics=tuple(sorted(topics.split("|"))) if topics else (),
+                referrals=tuple(refs.split("|")) if refs else (),
+                outcome=outcome,
+                revision=revision,
+            )
+        )
+    return out
+
+
+def day_counts(conn: sqlite3.Connection, location_code: str, day: date) -> DayCounts:
+    visits = conn.execute(
+        "SELECT count(*) FROM visit WHERE local_date = ? AND location_code = ? AND deleted = 0",
+        (day.isoformat(), location_code),
+    ).fetchone()[0]
+    due = conn.execute(
+        "SELECT count(*) FROM referral WHERE status = 'open' AND deleted = 0 AND follow_up_on <= ?",
+        (day.isoformat(),),
+    ).fetchone()[0]
+    unsynced = 0
+    for table in ("visit", "referral", "info_session"):
+        unsynced += conn.execute(
+            f"SELECT count(*) FROM {table} WHERE revision > synced_revision"  # noqa: S608
+        ).fetchone()[0]
+    return DayCounts(visits, due, unsynced)
