@@ -1,0 +1,84 @@
+"""Drafts: a form's unsaved content, kept in the database as the consultant types.
+
+After a crash or a kill the next start finds the draft and offers to restore it. One draft per
+form key ("visit" for a new walk-in, "visit:<uuid>" for an edit, "session" for an info
+session); saving again replaces it. The payload is a JSON object the form itself defines.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from nmi_desk.clock import local, to_utc_naive
+
+
+@dataclass(frozen=True)
+class DraftView:
+    form: str
+    payload: dict
+    updated_at: datetime  # aware, Europe/Amsterdam
+
+
+def save_draft(engine, form: str, payload: dict, now: datetime) -> None:
+    """Insert or replace the draft of one form (committed before returning)."""
+    from sqlmodel import Session, select
+
+    from nmi_desk.store.models import Draft
+
+    text = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
+    with Session(engine) as session:
+        row = session.exec(select(Draft).where(Draft.form == form)).first()
+        if row is None:
+            row = Draft(form=form, payload=text, updated_at=to_utc_naive(now))
+        else:
+            row.payload = text
+            row.updated_at = to_utc_naive(now)
+        session.add(row)
+        session.commit()
+
+
+def _view(row) -> DraftView | None:
+    try:
+        payload = json.loads(row.payload)
+    except ValueError:
+        return None  # a damaged draft is not worth a crash; the next keystroke rewrites it
+    if not isinstance(payload, dict):
+        return None
+    return DraftView(row.form, payload, local(row.updated_at))
+
+
+def load_draft(engine, form: str) -> DraftView | None:
+    from sqlmodel import Session, select
+
+    from nmi_desk.store.models import Draft
+
+    with Session(engine) as session:
+        row = session.exec(select(Draft).where(Draft.form == form)).first()
+        return _view(row) if row else None
+
+
+def latest_draft(engine) -> DraftView | None:
+    """The most recently written draft of any form, the one a restart offers to restore."""
+    from sqlmodel import Session, select
+
+    from nmi_desk.store.models import Draft
+
+    with Session(engine) as session:
+        rows = session.exec(select(Draft).order_by(Draft.updated_at.desc(), Draft.id.desc()))
+        for row in rows:
+            view = _view(row)
+            if view is not None:
+                return view
+    return None
+
+
+def discard_draft(engine, form: str) -> None:
+    from sqlmodel import Session, delete
+
+    from nmi_desk.store.models import Draft
+
+    with Session(engine) as session:
+        session.exec(delete(Draft).where(Draft.form == form))
+        session.commit()
