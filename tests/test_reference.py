@@ -1,0 +1,132 @@
+"""Reference data: required codes, labels in both languages, idempotent loading."""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import Session, select
+
+from nmi_desk.refdata import reference
+from nmi_desk.reference_db import load_reference_into
+from nmi_desk.store.models import Country, Location, Organisation, Topic
+
+REQUIRED_TOPICS = {
+    "remigratiewet",
+    "verblijf",
+    "uitkeringen",
+    "pensioen",
+    "zorg",
+    "verzekeringen",
+    "voogdij",
+    "schulden",
+    "wmo",
+    "onderwijs",
+    "belastingen",
+    "inschrijving",
+    "verhuizing",
+    "wonen",
+    "aow",
+    "aanvullend-pensioen",
+    "buitenlands-pensioen",
+    "kinderbijslag",
+    "ww",
+    "wia",
+    "bijstand",
+}
+REQUIRED_ORGS = {
+    "svb",
+    "uwv",
+    "ind",
+    "belastingdienst",
+    "cak",
+    "duo",
+    "zorgverzekeraar",
+    "gemeente-sociaal-loket",
+    "gemeente-wmo",
+    "gemeente-schuldhulp",
+    "gemeente-brp",
+    "consulaat-tr",
+    "consulaat-sr",
+    "min-justitie-sr",
+    "sociaal-attache-tr",
+}
+REQUIRED_LOCATIONS = {"eindhoven-stadskantoor", "amersfoort", "roermond", "amsterdam", "rotterdam"}
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def test_required_codes_are_there_with_dutch_and_english_labels():
+    ref = reference()
+    assert REQUIRED_TOPICS <= ref.topic_codes()
+    assert REQUIRED_ORGS <= ref.organisation_codes()
+    assert REQUIRED_LOCATIONS <= ref.location_codes()
+    for entry in (*ref.topics, *ref.organisations, *ref.locations):
+        assert SLUG.match(entry.code), entry.code
+        assert entry.nl and entry.en, entry.code
+    assert all(o.handles for o in ref.organisations)
+
+
+def test_sub_topics_point_at_existing_parents_and_synonyms_cover_abbreviations():
+    ref = reference()
+    codes = ref.topic_codes()
+    for t in ref.topics:
+        assert t.parent is None or t.parent in codes
+    by = ref.by_code("topics")
+    assert by["aow"].parent == "pensioen"
+    assert by["kinderbijslag"].parent == "uitkeringen"
+    synonyms = {s.upper() for t in ref.topics for s in t.synonyms}
+    assert {"AOW", "WW", "BRP", "RNI", "IND", "WIA"} <= synonyms
+
+
+def test_countries_are_iso_alpha2_with_dutch_names():
+    ref = reference()
+    by = ref.by_code("countries")
+    assert all(re.fullmatch(r"[A-Z]{2}", c) for c in by)
+    assert len(by) > 240
+    assert by["TR"].nl == "Turkije"
+    assert by["MA"].nl == "Marokko"
+    assert by["SR"].nl == "Suriname"
+    assert by["CV"].nl == "Kaapverdië"
+    assert by["NL"].nl == "Nederland"
+
+
+def test_codes_are_unique_in_every_list():
+    ref = reference()
+    for kind in ("topics", "organisations", "locations", "countries"):
+        codes = [e.code for e in getattr(ref, kind)]
+        assert len(codes) == len(set(codes)), kind
+
+
+def test_loading_twice_changes_nothing(desk):
+    engine = desk.engine()  # the first load happened here
+
+    def snapshot():
+        with Session(engine) as s:
+            return [
+                sorted(tuple(sorted(r.model_dump().items())) for r in s.exec(select(m)).all())
+                for m in (Topic, Organisation, Location, Country)
+            ]
+
+    before = snapshot()
+    assert load_reference_into(engine) == 0  # unchanged files: skipped by hash
+    assert load_reference_into(engine, force=True) == 0  # and even when forced: no row changes
+    assert snapshot() == before
+    assert len(before[0]) == len(reference().topics)
+
+
+def test_a_centrally_published_newer_row_is_not_overwritten(desk):
+    engine = desk.engine()
+    with Session(engine) as s:
+        row = s.get(Topic, "wmo")
+        row.label_nl = "WMO (centraal bijgewerkt)"
+        row.revision = 5
+        s.commit()
+    load_reference_into(engine, force=True)
+    with Session(engine) as s:
+        assert s.get(Topic, "wmo").label_nl == "WMO (centraal bijgewerkt)"
+        # an older row that drifted is put back to the shipped text
+        row = s.get(Topic, "zorg")
+        row.label_nl = "verkeerd"
+        s.commit()
+    assert load_reference_into(engine, force=True) == 1
+    with Session(engine) as s:
+        assert s.get(Topic, "zorg").label_nl == reference().by_code("topics")["zorg"].nl
