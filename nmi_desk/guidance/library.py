@@ -1,0 +1,285 @@
+"""Guidance articles: Markdown files with TOML front matter, parsed, validated and merged.
+
+An article file is
+
+    +++
+    slug = "aow-buitenland"
+    title = "AOW in het buitenland"
+    ...
+    [[sources]]
+    name = "SVB - AOW"
+    url = "https://www.svb.nl/nl/aow"
+    +++
+    Dutch Markdown body
+
+The shipped library lives in data/guidance/. Articles published centrally arrive through sync
+in the `guidance_article` table (whole file as `content`); the higher revision wins, so a
+central correction replaces the shipped text without a new release.
+
+Plain Python: no database, no Textual.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from nmi_desk.paths import shipped_data_dir
+from nmi_desk.refdata import Reference
+
+FENCE = "+++"
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+REQUIRED = ("slug", "title", "topics", "organisations", "countries", "keywords", "reviewed")
+OPTIONAL = ("title_en", "status", "revision", "sources")
+KNOWN_KEYS = set(REQUIRED) | set(OPTIONAL)
+REVIEW_MONTHS = 12
+
+
+class ArticleError(ValueError):
+    """An article file that cannot be used; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Article:
+    slug: str
+    title: str
+    body: str
+    topics: tuple[str, ...]
+    organisations: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    reviewed: date | None = None
+    revision: int = 1
+    sources: tuple[Source, ...] = ()
+    title_en: str = ""
+    status: str = ""
+    origin: str = "shipped"  # "shipped" or "central" (pulled by sync)
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def due_for_review(self, today: date) -> bool:
+        """Reviewed more than 12 months before `today` (or never): the facts may be stale."""
+        return self.reviewed is None or self.reviewed < months_before(today, REVIEW_MONTHS)
+
+    def display_title(self, lang: str = "nl") -> str:
+        return self.title_en if lang == "en" and self.title_en else self.title
+
+
+def months_before(day: date, months: int) -> date:
+    year, month0 = divmod(day.year * 12 + day.month - 1 - months, 12)
+    last = calendar.monthrange(year, month0 + 1)[1]  # 31 March - 1 month = 28/29 February
+    return date(year, month0 + 1, min(day.day, last))
+
+
+def split_front_matter(text: str) -> tuple[str, str]:
+    """(front matter TOML, Markdown body); ArticleError if the +++ fences are missing."""
+    text = text.lstrip("\ufeff")
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != FENCE:
+        raise ArticleError("does not start with a +++ line (front matter)")
+    for i in range(1, len(lines)):
+        if lines[i].strip() == FENCE:
+            return "".join(lines[1:i]), "".join(lines[i + 1 :]).strip("\n") + "\n"
+    raise ArticleError("front matter is not closed by a +++ line")
+
+
+def _str_list(data: dict, key: str) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ArticleError(f"{key} must be a list of strings")
+    return tuple(v.strip() for v in value)
+
+
+def parse_article(text: str, origin: str = "shipped") -> Article:
+    """Parse one article file. Raises ArticleError for what makes it unusable (shape, types);
+    `check_article` reports the finer problems (codes, URLs, dates) without raising."""
+    front, body = split_front_matter(text)
+    try:
+        data = tomllib.loads(front)
+    except tomllib.TOMLDecodeError as exc:
+        raise ArticleError(f"front matter is not valid TOML: {exc}") from None
+    missing = [k for k in REQUIRED if k not in data]
+    if missing:
+        raise ArticleError(f"front matter lacks {', '.join(missing)}")
+    for key in ("slug", "title", "title_en", "status"):
+        if key in data and not isinstance(data[key], str):
+            raise ArticleError(f"{key} must be a string")
+    reviewed = data["reviewed"]
+    if isinstance(reviewed, str):
+        raise ArticleError(f"reviewed must be a TOML date without quotes (reviewed = {reviewed})")
+    if not isinstance(reviewed, date) or hasattr(reviewed, "hour"):
+        raise ArticleError("reviewed must be a date (reviewed = YYYY-MM-DD)")
+    revision = data.get("revision", 1)
+    if not isinstance(revision, int) or isinstance(revision, bool) or revision < 1:
+        raise ArticleError("revision must be a whole number >= 1")
+    raw_sources = data.get("sources", [])
+    if not isinstance(raw_sources, list):
+        raise ArticleError("sources must be [[sources]] tables with name and url")
+    sources = []
+    for n, src in enumerate(raw_sources, 1):
+        if not isinstance(src, dict) or not isinstance(src.get("name"), str):
+            raise ArticleError(f"source {n} needs a name")
+        if not isinstance(src.get("url"), str):
+            raise ArticleError(f"source {n} ({src['name']}) needs a url")
+        sources.append(Source(name=src["name"].strip(), url=src["url"].strip()))
+    return Article(
+        slug=data["slug"].strip(),
+        title=data["title"].strip(),
+        title_en=data.get("title_en", "").strip(),
+        body=body,
+        topics=_str_list(data, "topics"),
+        organisations=_str_list(data, "organisations"),
+        countries=_str_list(data, "countries"),
+        keywords=_str_list(data, "keywords"),
+        reviewed=reviewed,
+        revision=revision,
+        sources=tuple(sources),
+        status=data.get("status", "").strip(),
+        origin=origin,
+        extra={k: v for k, v in data.items() if k not in KNOWN_KEYS},
+    )
+
+
+def check_article(article: Article, ref: Reference, today: date, stem: str | None) -> list[str]:
+    """What is wrong with a parsed article, one sentence each (empty when it is fine)."""
+    problems: list[str] = []
+    if article.extra:
+        problems.append(f"unknown front matter key(s): {', '.join(sorted(article.extra))}")
+    if not SLUG_RE.match(article.slug):
+        problems.append(f"slug {article.slug!r} must be lower-case words joined by hyphens")
+    if stem is not None and article.slug != stem:
+        problems.append(f"slug {article.slug!r} differs from the file name {stem!r}.md")
+    if not article.title or "\n" in article.title:
+        problems.append("title must be one non-empty line")
+    if "\n" in article.status:
+        problems.append("status must be one line")
+    if not article.topics:
+        problems.append("topics is empty: tag at least one topic code")
+    for kind, codes, known in (
+        ("topic", article.topics, ref.topic_codes()),
+        ("organisation", article.organisations, ref.organisation_codes()),
+        ("country", article.countries, ref.country_codes()),
+    ):
+        for code in codes:
+            if code not in known:
+                problems.append(f"unknown {kind} code {code!r}")
+        if len(set(codes)) != len(codes):
+            problems.append(f"a {kind} code is listed twice")
+    if not article.sources:
+        problems.append("no sources: add [[sources]] with name and url")
+    for src in article.sources:
+        parts = urlsplit(src.url)
+        if parts.scheme != "https" or not parts.netloc or " " in src.url:
+            problems.append(f"source {src.name!r}: url {src.url!r} must be an https:// address")
+        if not src.name:
+            problems.append(f"source with url {src.url!r} has no name")
+    if article.reviewed is not None and article.reviewed > today:
+        problems.append(f"reviewed {article.reviewed} lies in the future")
+    if len(article.body.strip()) < 40:
+        problems.append("the Markdown body is empty or too short")
+    return problems
+
+
+@dataclass(frozen=True)
+class FileReport:
+    path: Path
+    problems: tuple[str, ...]
+
+
+def check_directory(directory: Path, ref: Reference, today: date) -> list[FileReport]:
+    """Validate every *.md in `directory`; one report per file (problems empty when fine)."""
+    reports = []
+    seen: dict[str, Path] = {}
+    for path in sorted(directory.glob("*.md")):
+        try:
+            article = parse_article(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            reports.append(FileReport(path, ("not UTF-8 text",)))
+            continue
+        except ArticleError as exc:
+            reports.append(FileReport(path, (str(exc),)))
+            continue
+        problems = check_article(article, ref, today, path.stem)
+        if article.slug in seen:
+            problems.append(f"slug {article.slug!r} already used by {seen[article.slug].name}")
+        seen.setdefault(article.slug, path)
+        reports.append(FileReport(path, tuple(problems)))
+    return reports
+
+
+@dataclass(frozen=True)
+class Override:
+    """A row of the guidance_article table: an article published centrally."""
+
+    slug: str
+    revision: int
+    content: str
+
+
+@dataclass
+class Library:
+    articles: dict[str, Article]
+    digest: str  # changes whenever any input of the search index changes
+    skipped: list[str] = field(default_factory=list)  # central rows that could not be used
+
+    def get(self, slug: str) -> Article | None:
+        return self.articles.get(slug)
+
+    def __len__(self) -> int:
+        return len(self.articles)
+
+
+def shipped_guidance_dir() -> Path:
+    return shipped_data_dir() / "guidance"
+
+
+def load_library(
+    directory: Path | None = None,
+    overrides: Iterable[Override] = (),
+    extra_digest: bytes = b"",
+) -> Library:
+    """The shipped articles with central overrides applied: a higher revision wins.
+
+    Shipped files are trusted to be checked (tests run `guidance check`); a shipped file that
+    does not parse is skipped rather than taking the whole library down at the counter.
+    """
+    directory = directory or shipped_guidance_dir()
+    digest = hashlib.sha256(extra_digest)
+    articles: dict[str, Article] = {}
+    skipped: list[str] = []
+    for path in sorted(directory.glob("*.md")):
+        raw = path.read_bytes()
+        digest.update(path.name.encode() + b"\0" + raw + b"\0")
+        try:
+            article = parse_article(raw.decode("utf-8"))
+        except (ArticleError, UnicodeDecodeError) as exc:
+            skipped.append(f"{path.name}: {exc}")
+            continue
+        articles[article.slug] = article
+    for row in sorted(overrides, key=lambda o: o.slug):
+        digest.update(f"{row.slug}\0{row.revision}\0".encode() + row.content.encode() + b"\0")
+        current = articles.get(row.slug)
+        if current is not None and current.revision >= row.revision:
+            continue
+        try:
+            article = parse_article(row.content, origin="central")
+        except ArticleError as exc:
+            skipped.append(f"central {row.slug}: {exc}")
+            continue
+        if article.slug != row.slug:
+            skipped.append(f"central {row.slug}: content has slug {article.slug!r}")
+            continue
+        articles[row.slug] = article
+    return Library(articles=articles, digest=digest.hexdigest(), skipped=skipped)
