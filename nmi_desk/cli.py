@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from nmi_desk.cli_guidance import app as guidance_app
+from nmi_desk.cli_sync import register as register_sync
 from nmi_desk.errors import UserError
 
 app = typer.Typer(
@@ -156,6 +158,11 @@ def doctor(ctx: typer.Context) -> None:
         typer.echo(f"{mark}  {check.name}: {check.detail}")
     if failed:
         raise typer.Exit(1)
+
+
+app.add_typer(guidance_app, name="guidance")
+
+register_sync(app)  # sync, publish-guidance (cli_sync.py)
 
 
 def _click_exception_type() -> type[Exception]:

@@ -1,0 +1,130 @@
+"""`nmi-desk guidance ...`: search, show and check the offline guidance library.
+
+A Typer sub-app registered in cli.py. Heavy modules are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from nmi_desk.errors import UserError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Search, read and check the offline guidance articles.",
+)
+
+
+def _guidance(ctx: typer.Context):
+    from nmi_desk.cli import _desk
+    from nmi_desk.guidance.service import open_guidance
+
+    desk = _desk(ctx)
+    return desk, open_guidance(desk)
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="What to look for, as you would type it.")],
+    limit: Annotated[int, typer.Option("--limit", min=1, max=200, help="At most N results.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON list of results.")] = False,
+) -> None:
+    """Search the guidance articles (typos, abbreviations and prefixes allowed)."""
+    desk, guidance = _guidance(ctx)
+    try:
+        hits = guidance.search(query, limit)
+        if as_json:
+            today = desk.today()
+            out = []
+            for hit in hits:
+                article = guidance.article(hit.slug)
+                out.append(
+                    {
+                        "slug": hit.slug,
+                        "title": hit.title,
+                        "topics": list(hit.topics),
+                        "score": hit.score,
+                        "reviewed": article.reviewed.isoformat() if article.reviewed else None,
+                        "due_for_review": article.due_for_review(today),
+                        "revision": article.revision,
+                        "status": article.status or None,
+                    }
+                )
+            typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+            return
+        if not hits:
+            typer.echo("no matching articles", err=True)
+            return
+        width = max(len(h.slug) for h in hits)
+        for hit in hits:
+            typer.echo(f"{hit.slug:<{width}}  {hit.title}")
+    finally:
+        guidance.close()
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="The article's slug (see `guidance search`).")],
+) -> None:
+    """Print one article with its sources and review date."""
+    desk, guidance = _guidance(ctx)
+    try:
+        article = guidance.article(slug.strip())
+        if article is None:
+            hits = guidance.search(slug.replace("-", " "), 1)
+            hint = f"; did you mean {hits[0].slug}?" if hits else ""
+            raise UserError(f"no guidance article {slug!r}{hint}")
+        from nmi_desk.guidance.render import article_markdown
+
+        text = article_markdown(article, guidance.ref, desk.today(), desk.settings.lang)
+    finally:
+        guidance.close()
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        Console().print(Markdown(text))
+    else:
+        typer.echo(text, nl=False)
+
+
+@app.command()
+def check(
+    directory: Annotated[
+        Path | None,
+        typer.Argument(help="Folder of articles (default: the shipped library)."),
+    ] = None,
+) -> None:
+    """Validate articles: front matter, known codes, https sources, dates, unique slugs."""
+    from nmi_desk.guidance.library import check_directory, shipped_guidance_dir
+    from nmi_desk.refdata import reference
+
+    folder = directory or shipped_guidance_dir()
+    if not folder.is_dir():
+        raise UserError(f"no folder {folder}")
+    reports = check_directory(folder, reference(), date.today())
+    if not reports:
+        raise UserError(f"no articles (*.md) in {folder}")
+    bad = [r for r in reports if r.problems]
+    for report in bad:
+        for problem in report.problems:
+            typer.echo(f"{report.path}: {problem}", err=True)
+    if bad:
+        count = sum(len(r.problems) for r in bad)
+        typer.echo(
+            f"guidance check: {count} problem(s) in {len(bad)} of {len(reports)} articles",
+            err=True,
+        )
+        raise typer.Exit(1)
+    typer.echo(f"guidance check: {len(reports)} articles ok ({folder})")
