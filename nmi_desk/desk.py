@@ -8,6 +8,8 @@ on the start-up path.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -24,6 +26,7 @@ class Desk:
     database_url: str | None = None  # default: the SQLite file in the data dir
     _engine: object = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)  # unlock back-off
 
     @classmethod
     def open(
@@ -56,6 +59,59 @@ class Desk:
             if self._engine is not None:
                 self._engine.dispose()
                 self._engine = None
+        if (path := self.database_path) is not None:
+            from nmi_desk.store.connect import forget_key
+
+            forget_key(path)  # the key lives only while this desk is open
+
+    # ---- encryption at rest (nmi_desk.security) ----
+
+    @property
+    def database_path(self):
+        from nmi_desk.store.connect import sqlite_path_from_url
+
+        return sqlite_path_from_url(self.url)
+
+    def encryption_state(self) -> str:
+        """'missing', 'plain', 'encrypted' (SQLite file) or 'remote' (PostgreSQL)."""
+        from nmi_desk.security import file_state
+
+        path = self.database_path
+        return "remote" if path is None else file_state(path)
+
+    @property
+    def locked(self) -> bool:
+        """Encrypted and not unlocked by this process: nothing can be read yet."""
+        from nmi_desk.store.connect import key_for
+
+        path = self.database_path
+        return path is not None and self.encryption_state() == "encrypted" and key_for(path) is None
+
+    def unlock(self, passphrase: str) -> None:
+        """Raises security.WrongPassphrase (after a growing delay on repeated mistakes)."""
+        from nmi_desk.security import unlock
+
+        unlock(self.database_path, passphrase, sleep=self.sleep)
+
+    def verify_passphrase(self, passphrase: str) -> None:
+        """The screen lock: the same check, with the same back-off."""
+        self.unlock(passphrase)
+
+    def set_passphrase(self, new_passphrase: str) -> None:
+        """Encrypt this desk's database (converting a plain one) or re-key it; unlock first."""
+        from nmi_desk.security import set_passphrase
+        from nmi_desk.store.connect import key_for
+
+        path = self.database_path
+        if path is None:
+            from nmi_desk.errors import UserError
+
+            raise UserError("only a local SQLite database is encrypted by nmi-desk")
+        with self._lock:
+            if self._engine is not None:  # no pooled connection may hold the old file open
+                self._engine.dispose()
+                self._engine = None
+            set_passphrase(path, new_passphrase, old_key=key_for(path))
 
     def save_settings(self) -> None:
         save_settings(self.paths, self.settings)

@@ -1,8 +1,13 @@
 """The one place a SQLite database file is opened (standard library only, so it is cheap).
 
 The SQLAlchemy engine factory (store.engine) uses `connect_sqlite` as its creator, and the
-start-up fast path reads today's rows through it too, so pragmas, file permissions and (later)
+start-up fast path reads today's rows through it too, so pragmas, file permissions and
 encryption are applied the same way on every connection.
+
+Encryption (nmi_desk.security): a plain file opens through the standard library's sqlite3,
+exactly as before. An encrypted file opens through sqlcipher3 with the key remembered for it
+(`remember_key`, done by security.unlock) or given as `key=`; without one it raises
+DatabaseLocked. Temp tables and sort spills stay in memory, so no plain temp file is written.
 """
 
 from __future__ import annotations
@@ -18,7 +23,27 @@ from nmi_desk.paths import ensure_private_dir
 BUSY_TIMEOUT_MS = 5000
 
 
-def _private_file(path: Path) -> None:
+_keys: dict[str, object] = {}
+
+
+def _name(path: Path) -> str:
+    return str(Path(path).resolve())
+
+
+def remember_key(path: Path, key) -> None:
+    """Every later connection to this file (engine pool, fast path, backups) uses this key."""
+    _keys[_name(path)] = key
+
+
+def forget_key(path: Path) -> None:
+    _keys.pop(_name(path), None)
+
+
+def key_for(path: Path):
+    return _keys.get(_name(path))
+
+
+def private_file(path: Path) -> None:
     if not path.exists():
         # Create it owner-only before SQLite does, so it is never world-readable, not even briefly.
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
@@ -29,13 +54,62 @@ def _private_file(path: Path) -> None:
                 os.chmod(companion, 0o600)
 
 
-def connect_sqlite(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
-    path = Path(path)
+def _driver(path: Path, key):
+    """The DB-API module for this file: stdlib sqlite3 for plain files, sqlcipher3 with a key."""
+    from nmi_desk.security import DatabaseLocked, file_state
+
+    state = file_state(path)
+    if key is None and state == "encrypted":
+        raise DatabaseLocked(
+            f"cannot open database {path}: it is encrypted (or not a database); "
+            "the passphrase is needed"
+        )
+    if key is not None and state == "plain":
+        raise UserError(f"the database {path} is not encrypted: run nmi-desk change-passphrase")
+    if key is None:
+        return sqlite3
+    import sqlcipher3
+
+    return sqlcipher3
+
+
+def _apply_key(conn, key) -> None:
+    conn.execute("PRAGMA cipher_log_level = NONE")  # SQLCipher would print to the TUI's terminal
+    conn.execute(f"PRAGMA key = {key.pragma_value}")
     try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except Exception as exc:  # the driver's DatabaseError: "file is not a database"
+        conn.close()
+        from nmi_desk.security import WrongPassphrase
+
+        raise WrongPassphrase("wrong passphrase: the database stays locked") from exc
+
+
+def probe_key(path: Path, key) -> bool:
+    """Does this key open this encrypted file? Opens nothing else, changes nothing."""
+    import sqlcipher3
+
+    from nmi_desk.security import WrongPassphrase
+
+    conn = sqlcipher3.connect(str(path))
+    try:
+        _apply_key(conn, key)
+    except WrongPassphrase:
+        return False
+    conn.close()
+    return True
+
+
+def connect_sqlite(path: Path, *, readonly: bool = False, key=None) -> sqlite3.Connection:
+    path = Path(path)
+    if key is None:
+        key = key_for(path)
+    try:
+        driver = _driver(path, key)
         if readonly:
             if not path.exists():
                 raise UserError(f"no database at {path}")
-            conn = sqlite3.connect(
+            conn = driver.connect(
                 f"{path.as_uri()}?mode=ro",
                 uri=True,
                 timeout=BUSY_TIMEOUT_MS / 1000,
@@ -43,19 +117,32 @@ def connect_sqlite(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
             )
         else:
             ensure_private_dir(path.parent)
-            _private_file(path)
-            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+            private_file(path)
+            conn = driver.connect(
+                str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+            )
+        if key is not None:
+            _apply_key(conn, key)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA temp_store = MEMORY")
         conn.execute("PRAGMA foreign_keys = ON")
         if not readonly:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no commit
-            _private_file(path)
-    except sqlite3.DatabaseError as exc:
+            private_file(path)
+    except (sqlite3.DatabaseError, *_cipher_errors(key)) as exc:
         raise UserError(f"cannot open database {path}: {exc}") from exc
     except OSError as exc:
         raise UserError(f"cannot open database {path}: {exc.strerror or exc}") from exc
     return conn
+
+
+def _cipher_errors(key) -> tuple[type[Exception], ...]:
+    if key is None:
+        return ()
+    import sqlcipher3
+
+    return (sqlcipher3.DatabaseError,)
 
 
 def sqlite_path_from_url(url: str) -> Path | None:

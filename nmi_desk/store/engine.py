@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from nmi_desk.errors import UserError
-from nmi_desk.store.connect import connect_sqlite, sqlite_path_from_url
+from nmi_desk.store.connect import connect_sqlite, key_for, sqlite_path_from_url
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", ""}
 
@@ -24,6 +24,12 @@ LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", ""}
 def make_engine(url: str) -> Engine:
     path = sqlite_path_from_url(url)
     if path is not None:
+        if key_for(path) is not None:  # encrypted: SQLAlchemy must know sqlcipher3's exceptions
+            import sqlcipher3
+
+            return create_engine(
+                "sqlite://", creator=partial(connect_sqlite, path), module=sqlcipher3
+            )
         return create_engine("sqlite://", creator=partial(connect_sqlite, path))
     try:
         parsed = make_url(url)
@@ -47,7 +53,9 @@ def make_engine(url: str) -> Engine:
 def _backup_sqlite(path: Path, version: int) -> None:
     target = path.with_name(f"{path.name}.v{version}.bak")
     src = connect_sqlite(path)
-    dst = connect_sqlite(target)
+    dst = connect_sqlite(
+        target, key=key_for(path)
+    )  # an encrypted database's backup stays encrypted
     try:
         src.backup(dst)
     finally:

@@ -1,0 +1,276 @@
+"""Encryption at rest: the key from the consultant's passphrase, and the database's lock state.
+
+Whole-database encryption with SQLCipher 4 (sqlcipher3 wheels bundle it for Linux, macOS and
+Windows; docs/security.md says why). We derive the 256-bit key ourselves with scrypt (standard
+library, memory-hard) and hand SQLCipher the raw key, so its own PBKDF2 does not run on every
+pooled connection. The per-database salt is SQLCipher's: the first 16 bytes of the encrypted
+file, so the database carries everything but the passphrase; nothing secret is stored.
+
+A database is encrypted when its file exists and does not start with SQLite's plain header.
+No Textual here: the TUI's unlock screen and the CLI both call these functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from nmi_desk.errors import UserError
+
+PLAIN_HEADER = b"SQLite format 3\x00"
+SALT_BYTES = 16
+KEY_BYTES = 32
+# scrypt cost: one of OWASP's recommended settings (N=2^15, r=8, p=3): ~32 MiB, under a second.
+SCRYPT_N = 2**15
+SCRYPT_R = 8
+SCRYPT_P = 3
+MIN_PASSPHRASE = 10
+MAX_DELAY_S = 30.0
+PASSPHRASE_ENV = "NMI_DESK_PASSPHRASE"
+
+
+class WrongPassphrase(UserError):
+    """The passphrase does not open this database."""
+
+
+class DatabaseLocked(UserError):
+    """The database is encrypted and no key was given."""
+
+
+@dataclass(frozen=True)
+class DatabaseKey:
+    key: bytes
+    salt: bytes
+
+    @property
+    def pragma_value(self) -> str:
+        # SQLCipher's raw-key form with an explicit salt: x'<64 hex key><32 hex salt>'.
+        return f"\"x'{self.key.hex()}{self.salt.hex()}'\""
+
+    def __repr__(self) -> str:  # never print key material
+        return "DatabaseKey(<hidden>)"
+
+
+def derive_key(passphrase: str, salt: bytes) -> DatabaseKey:
+    raw = hashlib.scrypt(
+        passphrase.encode("utf-8"),
+        salt=salt,
+        n=SCRYPT_N,
+        r=SCRYPT_R,
+        p=SCRYPT_P,
+        maxmem=128 * 1024 * 1024,
+        dklen=KEY_BYTES,
+    )
+    return DatabaseKey(raw, salt)
+
+
+def new_salt() -> bytes:
+    return secrets.token_bytes(SALT_BYTES)
+
+
+def file_state(path: Path) -> str:
+    """'missing' (no file or empty), 'plain' or 'encrypted'."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(len(PLAIN_HEADER))
+    except FileNotFoundError:
+        return "missing"
+    if not head:
+        return "missing"
+    return "plain" if head == PLAIN_HEADER else "encrypted"
+
+
+def is_encrypted(path: Path) -> bool:
+    return file_state(Path(path)) == "encrypted"
+
+
+def read_salt(path: Path) -> bytes:
+    with open(path, "rb") as handle:
+        salt = handle.read(SALT_BYTES)
+    if len(salt) != SALT_BYTES:
+        raise UserError(f"{path} is too short to be an encrypted database")
+    return salt
+
+
+def check_new_passphrase(passphrase: str, repeat: str | None = None) -> None:
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise UserError(f"the passphrase must be at least {MIN_PASSPHRASE} characters")
+    if repeat is not None and repeat != passphrase:
+        raise UserError("the two passphrases differ")
+
+
+# ---- wrong attempts slow down (per database file, for the life of the process) ----
+
+_failures: dict[str, int] = {}
+_failures_lock = threading.Lock()
+
+
+def delay_after(failures: int) -> float:
+    """Seconds to wait before the next attempt: 0, then 1, 2, 4, ... capped."""
+    return 0.0 if failures <= 0 else min(2.0 ** (failures - 1), MAX_DELAY_S)
+
+
+def failures(path: Path) -> int:
+    return _failures.get(str(Path(path).resolve()), 0)
+
+
+def unlock(path: Path, passphrase: str, sleep: Callable[[float], None] = time.sleep) -> DatabaseKey:
+    """Derive the key for an encrypted database and check it opens the file.
+
+    Raises WrongPassphrase (after the growing delay); on success the key is remembered for
+    every connection to this file (store.connect).
+    """
+    from nmi_desk.store.connect import probe_key, remember_key
+
+    path = Path(path)
+    name = str(path.resolve())
+    wait = delay_after(failures(path))
+    if wait:
+        sleep(wait)
+    key = derive_key(passphrase, read_salt(path))
+    if not probe_key(path, key):
+        with _failures_lock:
+            _failures[name] = _failures.get(name, 0) + 1
+        raise WrongPassphrase("wrong passphrase: the database stays locked")
+    with _failures_lock:
+        _failures.pop(name, None)
+    remember_key(path, key)
+    return key
+
+
+def verify(path: Path, passphrase: str, sleep: Callable[[float], None] = time.sleep) -> None:
+    """Check the passphrase again (screen lock): same delay rules, nothing else changes."""
+    unlock(path, passphrase, sleep=sleep)
+
+
+# ---- encrypting, re-keying ----
+
+
+def _sqlcipher():
+    import sqlcipher3
+
+    return sqlcipher3
+
+
+def _remove_quietly(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def _export(path: Path, source_key: DatabaseKey | None, target_key: DatabaseKey) -> None:
+    """Copy the database into a new file under target_key, check it, then swap it in atomically.
+
+    A kill at any point leaves either the old file or the new one in place, never half of one.
+    """
+    from nmi_desk.store.connect import private_file
+
+    cipher = _sqlcipher()
+    tmp = path.with_name(f"{path.name}.rekey-tmp")
+    for leftover in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal")):
+        _remove_quietly(leftover)
+    private_file(tmp)
+    src = cipher.connect(str(path))
+    try:
+        src.execute("PRAGMA cipher_log_level = NONE")
+        if source_key is not None:
+            src.execute(f"PRAGMA key = {source_key.pragma_value}")
+        # Fold the WAL into the file: after the swap no plain WAL may be left to replay.
+        src.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        counts = _table_counts(src, "main")
+        src.execute(f"ATTACH DATABASE ? AS enc KEY {target_key.pragma_value}", (str(tmp),))
+        src.execute("SELECT sqlcipher_export('enc')")
+        version = src.execute("PRAGMA main.user_version").fetchone()[0]
+        src.execute(f"PRAGMA enc.user_version = {int(version)}")
+        src.execute("DETACH DATABASE enc")
+        src.execute("PRAGMA journal_mode = DELETE")  # removes the -wal and -shm of the old file
+    finally:
+        src.close()
+    check = cipher.connect(str(tmp))
+    try:
+        check.execute("PRAGMA cipher_log_level = NONE")
+        check.execute(f"PRAGMA key = {target_key.pragma_value}")
+        ok = check.execute("PRAGMA integrity_check").fetchone()[0]
+        copied = _table_counts(check, "main")
+        check.execute("PRAGMA journal_mode = WAL")
+    finally:
+        check.close()
+    if ok != "ok" or copied != counts:
+        _remove_quietly(tmp)
+        raise UserError(f"re-encrypting {path} failed a check ({ok}); the old file is untouched")
+    for companion in ("-wal", "-shm", "-journal"):
+        wal = Path(f"{path}{companion}")
+        if wal.exists() and wal.stat().st_size and companion == "-wal":
+            _remove_quietly(tmp)
+            raise UserError(f"{wal} still holds data: close other nmi-desk windows and retry")
+        _remove_quietly(wal)
+    os.replace(tmp, path)
+    for companion in ("-wal", "-shm"):
+        moved = Path(f"{tmp}{companion}")
+        if moved.exists():
+            os.replace(moved, Path(f"{path}{companion}"))
+    private_file(path)
+
+
+def _table_counts(conn, schema: str) -> dict[str, int]:
+    names = [
+        row[0]
+        for row in conn.execute(
+            f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table' "  # noqa: S608
+            "AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    return {n: conn.execute(f'SELECT count(*) FROM {schema}."{n}"').fetchone()[0] for n in names}
+
+
+def _backups(path: Path) -> list[Path]:
+    """Migration backups beside the database: plain ones from before encryption, or ones under
+    the old passphrase. Both are removed once the new file has passed its checks."""
+    return list(path.parent.glob(f"{path.name}.v*.bak"))
+
+
+def set_passphrase(
+    path: Path, new_passphrase: str, old_key: DatabaseKey | None = None
+) -> DatabaseKey:
+    """Encrypt a plain (or new) database, or re-key an encrypted one under a new passphrase.
+
+    A plain database is converted without loss (every table copied, counted, checked) and
+    swapped in atomically; plain migration backups beside it are then removed.
+    """
+    from nmi_desk.store.connect import forget_key, private_file, remember_key
+
+    path = Path(path)
+    check_new_passphrase(new_passphrase)
+    state = file_state(path)
+    if state == "encrypted" and old_key is None:
+        raise DatabaseLocked(
+            "the database is encrypted: unlock it with the current passphrase first"
+        )
+    target = derive_key(new_passphrase, new_salt())
+    if state == "missing":
+        private_file(path)
+        cipher = _sqlcipher()
+        conn = cipher.connect(str(path))
+        try:
+            conn.execute(f"PRAGMA key = {target.pragma_value}")
+            conn.execute("PRAGMA journal_mode = WAL")  # writes page 1: the file now holds the salt
+        finally:
+            conn.close()
+    else:
+        _export(path, old_key if state == "encrypted" else None, target)
+    for leftover in _backups(path):
+        _remove_quietly(leftover)
+    forget_key(path)
+    remember_key(path, target)
+    return target
+
+
+def passphrase_from_env() -> str | None:
+    return os.environ.get(PASSPHRASE_ENV) or None
