@@ -1,0 +1,140 @@
+"""`nmi-desk sync` and `nmi-desk publish-guidance`: the command-line face of nmi_desk.sync.
+
+Registered on the main Typer app by cli.py. Heavy imports stay inside the commands.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from nmi_desk.errors import UserError
+
+TargetOption = Annotated[
+    str | None,
+    typer.Option(
+        "--target",
+        help="postgresql+psycopg://user@host/db or sqlite:///path.db "
+        "(default: NMI_DESK_SYNC_URL, then the saved target). Saved without its password.",
+    ),
+]
+
+
+def _desk(ctx: typer.Context):
+    from nmi_desk.cli import _desk as open_desk
+
+    return open_desk(ctx)
+
+
+def _ask_target(option: str | None, desk) -> str | None:
+    """With nothing configured and a person at the keyboard, ask for the URL."""
+    import os
+
+    from nmi_desk.sync.target import ENV_URL
+
+    if option or os.environ.get(ENV_URL) or desk.settings.sync_target:
+        return option
+    if not sys.stdin.isatty():
+        return None
+    return typer.prompt("Sync target URL (postgresql+psycopg://user@host/db)").strip() or None
+
+
+def _with_password(target, password: str):
+    from sqlalchemy.engine import make_url
+
+    from nmi_desk.sync.target import Target
+
+    url = make_url(target.url).set(password=password).render_as_string(hide_password=False)
+    return Target(url=url, shown=target.shown, saved=target.saved, source=target.source)
+
+
+def sync(
+    ctx: typer.Context,
+    target: TargetOption = None,
+    no_pull: Annotated[
+        bool, typer.Option("--no-pull", help="Only push; skip reference data and guidance.")
+    ] = False,
+) -> None:
+    """Push this laptop's records to the central database and pull published updates."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from nmi_desk.sync import resolve_target, run_sync
+
+    desk = _desk(ctx)
+    resolved = resolve_target(_ask_target(target, desk), desk.settings.sync_target)
+    engine = desk.engine()
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("sync"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("records"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("push", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            report = run_sync(engine, resolved, desk.now, progress=progress, pull=not no_pull)
+        except UserError as exc:
+            needs_password = "password" in str(exc) and not resolved.is_sqlite
+            if not (needs_password and sys.stdin.isatty()):
+                raise
+            bar.stop()
+            secret = typer.prompt(f"Password for {resolved.shown}", hide_input=True)
+            resolved = _with_password(resolved, secret)
+            bar.start()
+            report = run_sync(engine, resolved, desk.now, progress=progress, pull=not no_pull)
+    if resolved.source == "option" and desk.settings.sync_target != resolved.saved:
+        desk.settings.sync_target = resolved.saved  # never the password (target.py)
+        desk.save_settings()
+    typer.echo(f"synced with {resolved.shown}: {report.summary()}")
+    if report.quarantined:
+        typer.echo(
+            f"nmi-desk: {report.quarantined} record(s) refused by the central side are kept"
+            " locally in quarantine with the reason (see `nmi-desk doctor`)",
+            err=True,
+        )
+
+
+def publish_guidance(
+    ctx: typer.Context,
+    directory: Annotated[Path, typer.Argument(help="Folder of reviewed articles (*.md).")],
+    target: TargetOption = None,
+) -> None:
+    """Put a reviewed guidance library in the central database (higher revisions only)."""
+    from nmi_desk.sync.publish import publish_guidance as publish
+    from nmi_desk.sync.publish import read_library
+    from nmi_desk.sync.target import open_central, resolve_target
+
+    desk = _desk(ctx)
+    articles = read_library(directory)
+    resolved = resolve_target(target, desk.settings.sync_target)
+    central = open_central(resolved)
+    try:
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            result = publish(central, articles, desk.now())
+        except DBAPIError as exc:
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            raise UserError(f"publishing to {resolved.shown} failed: {reason}") from None
+    finally:
+        central.dispose()
+    typer.echo(
+        f"published {len(result.published)} article(s) to {resolved.shown};"
+        f" {result.unchanged} already there at the same or a higher revision"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("sync")(sync)
+    app.command("publish-guidance")(publish_guidance)

@@ -1,0 +1,66 @@
+"""What syncs, described once: the record tables, their link tables and how they form units.
+
+A unit is what travels in one central transaction: a visit with its topics and referrals, or an
+information session with its topics (design.md, Sync). Columns come from store/models.py, so a
+column added by a migration travels without touching this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+# Local bookkeeping that never travels: the integer key differs per database, and
+# synced_revision means "what the central side committed" only on the laptop.
+LOCAL_ONLY = ("id", "synced_revision")
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    table: str
+    columns: tuple[str, ...]  # sent columns, uuid first
+    parent_fk: str | None = None  # e.g. referral.visit_id -> the root's integer id
+
+
+@dataclass(frozen=True)
+class LinkKind:
+    table: str  # e.g. visit_topic
+    fk: str  # e.g. visit_id
+    value: str  # e.g. topic_code
+
+
+@dataclass(frozen=True)
+class UnitKind:
+    name: str
+    root: RecordKind
+    links: tuple[LinkKind, ...]
+    children: tuple[RecordKind, ...]
+
+
+def _columns(model, skip=()) -> tuple[str, ...]:
+    names = [c.name for c in model.__table__.columns if c.name not in LOCAL_ONLY + tuple(skip)]
+    names.remove("uuid")
+    return ("uuid", *names)
+
+
+@cache
+def unit_kinds() -> tuple[UnitKind, ...]:
+    from nmi_desk.store.models import InfoSession, Referral, Visit
+
+    visit = UnitKind(
+        "visit",
+        RecordKind("visit", _columns(Visit)),
+        (LinkKind("visit_topic", "visit_id", "topic_code"),),
+        (RecordKind("referral", _columns(Referral, skip=("visit_id",)), parent_fk="visit_id"),),
+    )
+    session = UnitKind(
+        "info_session",
+        RecordKind("info_session", _columns(InfoSession)),
+        (LinkKind("info_session_topic", "session_id", "topic_code"),),
+        (),
+    )
+    return (visit, session)
+
+
+def record_tables() -> tuple[str, ...]:
+    return tuple(k.table for u in unit_kinds() for k in (u.root, *u.children))
