@@ -78,5 +78,8 @@ def close_referral(
         row.revision += 1
         row.updated_at = to_utc_naive(now)
         row.device_id = actor.device_id
+        from nmi_desk import audit
+
+        audit.record(session, actor, "close", "referral", row.uuid, now, detail=status)
         session.commit()
         return row.revision

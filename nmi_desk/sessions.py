@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from nmi_desk import audit
 from nmi_desk.clock import to_utc_naive
 from nmi_desk.refdata import reference
 from nmi_desk.validation import MAX_ATTENDEES, FieldError, ValidationError, check_code
@@ -67,5 +68,6 @@ def create_info_session(engine, inp: InfoSessionInput, actor: Actor, now: dateti
         session.flush()
         for code in dict.fromkeys(inp.topics):
             session.add(InfoSessionTopic(session_id=row.id, topic_code=code))
+        audit.record(session, actor, "create", "info_session", row.uuid, now)
         session.commit()
         return row.uuid

@@ -6,6 +6,7 @@ import sqlite3
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 
+from nmi_desk import audit
 from nmi_desk.clock import AMS, local, to_utc_naive
 from nmi_desk.refdata import Reference, reference
 from nmi_desk.validation import (
@@ -201,6 +202,7 @@ def create_visit(engine, inp: VisitInput, actor: Actor, now: datetime) -> str:
             session.add(VisitTopic(visit_id=visit.id, topic_code=code))
         for r in inp.referrals:
             session.add(_new_referral(visit.id, r, actor, now))
+        audit.record(session, actor, "create", "visit", visit.uuid, now)
         session.commit()
         return visit.uuid
 
@@ -229,6 +231,8 @@ def update_visit(engine, uuid: str, inp: VisitInput, actor: Actor, now: datetime
     _raise_if_invalid(inp, now)
     with Session(engine) as session:
         visit = _get_visit(session, uuid)
+        if visit.purged_at is not None:  # saving would overwrite the central copy with blanks
+            raise ValidationError([FieldError("client_name", "retention.purged")])
         consultant = visit.consultant
         _apply_fields(visit, inp, now)
         visit.consultant = consultant  # the visit stays with who registered it
@@ -268,6 +272,7 @@ def update_visit(engine, uuid: str, inp: VisitInput, actor: Actor, now: datetime
         for row in existing.values():  # dropped from the form: tombstone, never a hard delete
             row.deleted = True
             _stamp(row, actor, now, bump=True)
+        audit.record(session, actor, "update", "visit", visit.uuid, now)
         session.commit()
         return visit.revision
 
@@ -286,6 +291,7 @@ def delete_visit(engine, uuid: str, actor: Actor, now: datetime) -> int:
             if not row.deleted:
                 row.deleted = True
                 _stamp(row, actor, now, bump=True)
+        audit.record(session, actor, "delete", "visit", visit.uuid, now)
         session.commit()
         return visit.revision
 
@@ -299,8 +305,12 @@ class VisitView:
     referral_uuids: list[str]
 
 
-def load_visit(engine, uuid: str) -> VisitView:
-    """A stored visit as the form edits it (times aware, Europe/Amsterdam)."""
+def load_visit(
+    engine, uuid: str, actor: Actor | None = None, now: datetime | None = None
+) -> VisitView:
+    """A stored visit as the form edits it (times aware, Europe/Amsterdam).
+
+    Viewing personal data is audited; pass the actor (without one it is logged as unknown)."""
     from sqlmodel import Session, select
 
     from nmi_desk.store.models import Referral, VisitTopic
@@ -336,7 +346,10 @@ def load_visit(engine, uuid: str) -> VisitView:
             ],
             **{n: getattr(visit, n) for n in names},
         )
-        return VisitView(visit.uuid, visit.revision, visit.consultant, inp, [r.uuid for r in rows])
+        view = VisitView(visit.uuid, visit.revision, visit.consultant, inp, [r.uuid for r in rows])
+        audit.record(session, actor, "view", "visit", visit.uuid, now)
+        session.commit()
+        return view
 
 
 # ---- fast reads (standard-library sqlite3: no ORM on the start-up path) ----

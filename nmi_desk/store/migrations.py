@@ -54,6 +54,81 @@ def _statements(*sql: str) -> Callable[[Connection], None]:
     return apply
 
 
+# ---- 70-79 data protection (nmi_desk.audit, nmi_desk.retention) ----
+
+_AUDIT_CONTENT = (
+    "uuid",
+    "at",
+    "consultant",
+    "action",
+    "table_name",
+    "record_uuid",
+    "detail",
+    "device_id",
+    "deleted",
+)
+
+
+def _ts(conn: Connection) -> str:
+    return "TIMESTAMP WITHOUT TIME ZONE" if conn.dialect.name == "postgresql" else "DATETIME"
+
+
+def _audit_trail(conn: Connection) -> None:
+    pg = conn.dialect.name == "postgresql"
+    ts = _ts(conn)
+    conn.exec_driver_sql(
+        "CREATE TABLE audit_event ("
+        "uuid VARCHAR(36) NOT NULL, revision INTEGER NOT NULL, "
+        f"updated_at {ts} NOT NULL, device_id VARCHAR(64) NOT NULL, "
+        "deleted BOOLEAN NOT NULL, synced_revision INTEGER NOT NULL, "
+        f"id {'SERIAL' if pg else 'INTEGER'} NOT NULL, at {ts} NOT NULL, "
+        "consultant VARCHAR(16) NOT NULL, action VARCHAR(16) NOT NULL, "
+        "table_name VARCHAR(64) NOT NULL, record_uuid VARCHAR(36), detail VARCHAR(200), "
+        "PRIMARY KEY (id))"
+    )
+    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_audit_event_uuid ON audit_event (uuid)")
+    conn.exec_driver_sql("CREATE INDEX ix_audit_event_record_uuid ON audit_event (record_uuid)")
+    # Append-only: no delete, no change of what a row says; sync bookkeeping may still move.
+    if pg:
+        changed = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in _AUDIT_CONTENT)
+        conn.exec_driver_sql(
+            "CREATE FUNCTION audit_event_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN IF TG_OP = 'DELETE' OR " + changed + " THEN "
+            "RAISE EXCEPTION 'the audit trail is append-only'; END IF; RETURN NEW; END $$"
+        )
+        conn.exec_driver_sql(
+            "CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event "
+            "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()"
+        )
+    else:
+        changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in _AUDIT_CONTENT)
+        conn.exec_driver_sql(
+            "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event "
+            "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END"
+        )
+        conn.exec_driver_sql(
+            f"CREATE TRIGGER audit_event_no_edit BEFORE UPDATE ON audit_event WHEN {changed} "
+            "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END"
+        )
+
+
+def _retention_columns(conn: Connection) -> None:
+    ts = _ts(conn)
+    conn.exec_driver_sql(f"ALTER TABLE visit ADD COLUMN synced_at {ts}")
+    conn.exec_driver_sql(f"ALTER TABLE visit ADD COLUMN purged_at {ts}")
+    conn.exec_driver_sql("CREATE INDEX ix_visit_synced_at ON visit (synced_at)")
+    if conn.dialect.name == "sqlite":
+        # The laptop notes when the central side committed a visit's latest revision, whatever
+        # code marks it synced: the retention clock (nmi_desk.retention) starts there.
+        conn.exec_driver_sql(
+            "CREATE TRIGGER visit_synced_at AFTER UPDATE OF synced_revision ON visit "
+            "WHEN NEW.synced_revision = NEW.revision "
+            "AND (OLD.synced_revision IS NOT NEW.synced_revision OR NEW.synced_at IS NULL) "
+            "BEGIN UPDATE visit SET synced_at = strftime('%Y-%m-%d %H:%M:%S', 'now') "
+            "WHERE id = NEW.id; END"
+        )
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _run_sql_file("0001_initial")),
     Migration(
@@ -66,6 +141,8 @@ MIGRATIONS: list[Migration] = [
             "CREATE INDEX ix_referral_visit_org ON referral (visit_id, organisation_code)",
         ),
     ),
+    Migration(70, "audit trail (append-only, synced)", _audit_trail),
+    Migration(71, "retention: when a visit was synced and purged", _retention_columns),
 ]
 
 LATEST = max(m.version for m in MIGRATIONS)

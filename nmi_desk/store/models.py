@@ -55,6 +55,10 @@ class Visit(SyncFields, table=True):
     children_coremigrating: int | None = None
     outcome: str | None = Field(default=None, max_length=32)
     notes: str | None = None
+    # Retention (nmi_desk.retention): when the central side committed the latest revision
+    # (set by a trigger on the laptop), and when the personal fields were purged locally.
+    synced_at: datetime | None = Field(default=None, index=True, sa_type=UTC_TS)
+    purged_at: datetime | None = Field(default=None, sa_type=UTC_TS)
 
 
 class VisitTopic(SQLModel, table=True):
@@ -174,3 +178,16 @@ class SyncQuarantine(SQLModel, table=True):
     revision: int
     reason: str
     logged_at: datetime = Field(sa_type=UTC_TS)
+
+
+class AuditEvent(SyncFields, table=True):
+    """Who did what to which record, when (nmi_desk.audit). Append-only; never personal data."""
+
+    __tablename__ = "audit_event"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTC_TS)
+    consultant: str = Field(max_length=16)
+    action: str = Field(max_length=16)  # create, update, view, delete, close, export, purge
+    table_name: str = Field(max_length=64)
+    record_uuid: str | None = Field(default=None, max_length=36, index=True)
+    detail: str | None = Field(default=None, max_length=200)  # codes and periods only

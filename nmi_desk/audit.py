@@ -1,0 +1,106 @@
+"""The audit trail: which consultant created, edited, viewed, exported or deleted which record, when.
+
+Written by the domain functions inside their own transaction (one `record` call), so the CLI and
+the TUI are audited alike. Rows are append-only (triggers refuse edits of their content and
+deletes; only the sync bookkeeping may change) and sync with the records. They never hold
+personal data: codes, UUIDs, initials and a short non-personal detail (e.g. an export period).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from nmi_desk.clock import to_utc_naive
+
+ACTIONS = ("create", "update", "view", "delete", "close", "export", "purge")
+
+UNKNOWN_DEVICE = "unknown"
+
+
+def record(
+    session,
+    actor,
+    action: str,
+    table: str,
+    uuid: str | None,
+    now: datetime | None,
+    detail: str | None = None,
+) -> None:
+    """Add one audit row to the caller's session; it commits with the caller's change."""
+    from nmi_desk.store.models import AuditEvent
+
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    stamp = to_utc_naive(now or datetime.now(UTC))
+    session.add(
+        AuditEvent(
+            at=stamp,
+            consultant=(actor.consultant if actor else "?")[:16],
+            action=action,
+            table_name=table,
+            record_uuid=uuid,
+            detail=detail,
+            updated_at=stamp,
+            device_id=actor.device_id if actor else UNKNOWN_DEVICE,
+        )
+    )
+
+
+def record_now(
+    engine,
+    actor,
+    action: str,
+    table: str,
+    uuid: str | None,
+    now: datetime | None,
+    detail: str | None = None,
+) -> None:
+    """For callers without a session of their own (statistics export): its own transaction."""
+    from sqlmodel import Session
+
+    with Session(engine) as session:
+        record(session, actor, action, table, uuid, now, detail)
+        session.commit()
+
+
+def events(engine, record_uuid: str | None = None) -> list:
+    """The trail, oldest first (optionally of one record)."""
+    from sqlmodel import Session, select
+
+    from nmi_desk.store.models import AuditEvent
+
+    with Session(engine) as session:
+        query = select(AuditEvent).order_by(AuditEvent.id)
+        if record_uuid is not None:
+            query = query.where(AuditEvent.record_uuid == record_uuid)
+        return list(session.exec(query).all())
+
+
+def record_many(conn, actor, action: str, table: str, uuids: list[str], now, detail=None) -> None:
+    """One row per record in one statement, on a Core connection inside the caller's transaction."""
+    from sqlalchemy import insert
+
+    from nmi_desk.store.models import AuditEvent, new_uuid
+
+    stamp = to_utc_naive(now or datetime.now(UTC))
+    base = {
+        "at": stamp,
+        "consultant": (actor.consultant if actor else "?")[:16],
+        "action": action,
+        "table_name": table,
+        "detail": detail,
+        "updated_at": stamp,
+        "device_id": actor.device_id if actor else UNKNOWN_DEVICE,
+        "revision": 1,
+        "deleted": False,
+        "synced_revision": 0,
+    }
+    if uuids:
+        conn.execute(
+            insert(AuditEvent), [{**base, "uuid": new_uuid(), "record_uuid": u} for u in uuids]
+        )
+
+
+def record_export(engine, actor, now, first, last, fmt: str) -> None:
+    """A statistics export: no record of its own; the period and format are the detail."""
+    record_now(engine, actor, "export", "statistics", None, now, detail=f"{first}..{last} {fmt}")

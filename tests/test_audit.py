@@ -1,0 +1,131 @@
+"""The audit trail: every create, edit, view, close, delete and export leaves a row saying who,
+what and when; rows carry sync columns, cannot be changed or deleted, and hold no personal data."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from nmi_desk import audit
+from nmi_desk.referrals import close_referral, open_follow_ups
+from nmi_desk.sessions import InfoSessionInput, create_info_session
+from nmi_desk.visits import (
+    ReferralInput,
+    VisitInput,
+    create_visit,
+    delete_visit,
+    load_visit,
+    update_visit,
+)
+
+NAME = "Xandriel Voskuijlen-Testpersoon"
+NOTE = "Synthetische notitie over kwetsbare situatie 7781"
+
+
+def _visit(**over) -> VisitInput:
+    values = dict(
+        location_code="eindhoven-stadskantoor",
+        client_name=NAME,
+        birth_year=1958,
+        origin_country="MA",
+        notes=NOTE,
+        topics=["aow"],
+        referrals=[ReferralInput("svb", reason="AOW meenemen naar Marokko")],
+    )
+    values.update(over)
+    return VisitInput(**values)
+
+
+def test_each_domain_action_is_audited_with_who_what_when(desk, clock):
+    engine = desk.engine()
+    uuid = create_visit(engine, _visit(), desk.actor, desk.now())
+    clock.advance(minutes=5)
+    load_visit(engine, uuid, desk.actor, desk.now())
+    update_visit(engine, uuid, _visit(outcome="referred"), desk.actor, desk.now())
+    referral = open_follow_ups(engine, date(2026, 3, 10))[0]
+    close_referral(engine, referral.uuid, "done", "Aanvraag ingediend", desk.actor, desk.now())
+    session_uuid = create_info_session(
+        engine, InfoSessionInput(held_on=date(2026, 3, 12), attendees=30), desk.actor, desk.now()
+    )
+    audit.record_export(engine, desk.actor, desk.now(), date(2026, 3, 1), date(2026, 3, 31), "json")
+    clock.advance(minutes=5)
+    delete_visit(engine, uuid, desk.actor, desk.now())
+
+    trail = [
+        (e.action, e.table_name, e.record_uuid, e.consultant, e.at.strftime("%H:%M"))
+        for e in audit.events(engine)
+    ]
+    assert trail == [
+        ("create", "visit", uuid, "TS", "09:30"),  # stored in UTC: 10:30 Amsterdam
+        ("view", "visit", uuid, "TS", "09:35"),
+        ("update", "visit", uuid, "TS", "09:35"),
+        ("close", "referral", referral.uuid, "TS", "09:35"),
+        ("create", "info_session", session_uuid, "TS", "09:35"),
+        ("export", "statistics", None, "TS", "09:35"),
+        ("delete", "visit", uuid, "TS", "09:40"),
+    ]
+    last = audit.events(engine)[-1]
+    # Sync columns: the rows travel with the records to the central side.
+    assert (last.revision, last.synced_revision, last.device_id) == (1, 0, desk.settings.device_id)
+    assert len({e.uuid for e in audit.events(engine)}) == 7
+
+
+def test_a_view_without_actor_is_still_audited(desk):
+    engine = desk.engine()
+    uuid = create_visit(engine, _visit(), desk.actor, desk.now())
+    load_visit(engine, uuid)
+    viewed = [e for e in audit.events(engine, uuid) if e.action == "view"]
+    assert [(e.consultant, e.device_id) for e in viewed] == [("?", "unknown")]
+
+
+def test_audit_rows_are_append_only(desk):
+    engine = desk.engine()
+    create_visit(engine, _visit(), desk.actor, desk.now())
+    with pytest.raises((IntegrityError, OperationalError), match="append-only"):
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE audit_event SET consultant = 'XX'"))
+    with pytest.raises((IntegrityError, OperationalError), match="append-only"):
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM audit_event"))
+    # Sync bookkeeping may move: the sync marks a row committed centrally.
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_event SET synced_revision = revision"))
+        assert conn.execute(text("SELECT consultant, synced_revision FROM audit_event")).all() == [
+            ("TS", 1)
+        ]
+
+
+def test_audit_rows_hold_no_personal_data(desk):
+    engine = desk.engine()
+    uuid = create_visit(engine, _visit(), desk.actor, desk.now())
+    load_visit(engine, uuid, desk.actor, desk.now())
+    update_visit(engine, uuid, _visit(notes=NOTE + " aangevuld"), desk.actor, desk.now())
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT * FROM audit_event")).all()
+    dump = repr(rows)
+    assert len(rows) == 3
+    for secret in (NAME, "Xandriel", "7781", "1958", "Marokko"):
+        assert secret not in dump
+
+
+@pytest.mark.pg
+def test_audit_trail_is_append_only_on_postgresql(pg_url):
+    from nmi_desk.store.engine import open_engine
+    from nmi_desk.visits import Actor
+
+    engine = open_engine(pg_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("SELECT 1"))
+        audit.record_now(engine, Actor("TS", "dev-1"), "export", "statistics", None, None, "x")
+        with pytest.raises(Exception, match="append-only"):
+            with engine.begin() as conn:
+                conn.execute(text("UPDATE audit_event SET action = 'view'"))
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE audit_event SET synced_revision = 1"))
+            assert conn.execute(text("SELECT action FROM audit_event")).scalar_one() == "export"
+    finally:
+        engine.dispose()
