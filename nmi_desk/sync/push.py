@@ -203,10 +203,15 @@ def _load(conn, table: str, columns: list[str], rows: list[tuple]) -> None:
         return
     names = ", ".join(columns)
     if _is_pg(conn):
+        import psycopg
+
         cur = conn.connection.driver_connection.cursor()
-        with cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        try:
+            with cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except (psycopg.DataError, psycopg.IntegrityError) as exc:
+            raise Refused(_reason(exc)) from exc
     else:
         marks = ", ".join("?" * len(columns))
         conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-# Local bookkeeping that never travels: the integer key differs per database, and
-# synced_revision means "what the central side committed" only on the laptop.
-LOCAL_ONLY = ("id", "synced_revision")
+# Local bookkeeping that never travels: the integer key differs per database, synced_revision
+# means "what the central side committed" only on the laptop, and synced_at/purged_at are the
+# laptop's retention clock (nmi_desk.retention): purging there must not reach the central copy.
+LOCAL_ONLY = ("id", "synced_revision", "synced_at", "purged_at")
 
 
 @dataclass(frozen=True)
@@ -37,29 +38,40 @@ class UnitKind:
     children: tuple[RecordKind, ...]
 
 
-def _columns(model, skip=()) -> tuple[str, ...]:
-    names = [c.name for c in model.__table__.columns if c.name not in LOCAL_ONLY + tuple(skip)]
+def _columns(table, skip=()) -> tuple[str, ...]:
+    names = [c.name for c in table.columns if c.name not in LOCAL_ONLY + tuple(skip)]
     names.remove("uuid")
     return ("uuid", *names)
 
 
 @cache
 def unit_kinds() -> tuple[UnitKind, ...]:
-    from nmi_desk.store.models import InfoSession, Referral, Visit
+    from nmi_desk.store.models import SQLModel
 
+    tables = SQLModel.metadata.tables
     visit = UnitKind(
         "visit",
-        RecordKind("visit", _columns(Visit)),
+        RecordKind("visit", _columns(tables["visit"])),
         (LinkKind("visit_topic", "visit_id", "topic_code"),),
-        (RecordKind("referral", _columns(Referral, skip=("visit_id",)), parent_fk="visit_id"),),
+        (
+            RecordKind(
+                "referral", _columns(tables["referral"], skip=("visit_id",)), parent_fk="visit_id"
+            ),
+        ),
     )
     session = UnitKind(
         "info_session",
-        RecordKind("info_session", _columns(InfoSession)),
+        RecordKind("info_session", _columns(tables["info_session"])),
         (LinkKind("info_session_topic", "session_id", "topic_code"),),
         (),
     )
-    return (visit, session)
+    kinds = [visit, session]
+    # Any other table carrying the sync columns (e.g. the audit trail) travels on its own.
+    covered = {"visit", "referral", "info_session"}
+    for name, table in tables.items():
+        if name not in covered and {"uuid", "revision", "synced_revision"} <= set(table.c.keys()):
+            kinds.append(UnitKind(name, RecordKind(name, _columns(table)), (), ()))
+    return tuple(kinds)
 
 
 def record_tables() -> tuple[str, ...]:
