@@ -33,10 +33,25 @@ DataDir = Annotated[
 ]
 
 
-def _desk(ctx: typer.Context):
+def _desk(ctx: typer.Context, unlock: bool = True):
     from nmi_desk.desk import Desk
 
-    return Desk.open(ctx.obj.get("data_dir") if ctx.obj else None)
+    desk = Desk.open(ctx.obj.get("data_dir") if ctx.obj else None)
+    if unlock and desk.locked:
+        desk.unlock(_passphrase("Passphrase"))
+    return desk
+
+
+def _passphrase(prompt: str, confirm: bool = False) -> str:
+    """NMI_DESK_PASSPHRASE for scripts, else a hidden prompt; never an argument (shell history)."""
+    from nmi_desk.security import passphrase_from_env
+
+    given = passphrase_from_env()
+    if given:
+        return given
+    if not sys.stdin.isatty():
+        raise UserError("the database is encrypted: set NMI_DESK_PASSPHRASE or run in a terminal")
+    return typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
 
 
 def parse_date(value: str | None, option: str, default: date) -> date:
@@ -163,6 +178,70 @@ def doctor(ctx: typer.Context) -> None:
 app.add_typer(guidance_app, name="guidance")
 
 register_sync(app)  # sync, publish-guidance (cli_sync.py)
+
+
+@app.command()
+def purge(
+    ctx: typer.Context,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only show what would be purged.")
+    ] = False,
+    days: Annotated[
+        int | None,
+        typer.Option("--days", help="Retention period (default: retention_days in config)."),
+    ] = None,
+) -> None:
+    """Purge personal fields of visits synced more than N days ago (statistics stay)."""
+    from nmi_desk.retention import purge as run_purge
+
+    desk = _desk(ctx)
+    period = desk.settings.retention_days if days is None else days
+    if period < 0:
+        raise UserError(f"--days {period}: give 0 or more")
+    report = run_purge(desk.engine(), desk.now(), period, desk.actor, dry_run=dry_run)
+    verb = "would purge" if dry_run else "purged"
+    plural = "" if report.visits == 1 else "s"
+    cutoff = report.cutoff.strftime("%Y-%m-%d %H:%M")
+    typer.echo(
+        f"{verb} the personal fields of {report.visits} visit{plural} "
+        f"synced before {cutoff} UTC ({period} days)"
+    )
+    if report.visits:
+        days_seen = report.days
+        span = days_seen[0] if len(days_seen) == 1 else f"{days_seen[0]} .. {days_seen[-1]}"
+        typer.echo(f"  visit days: {span}")
+        for name, n in report.fields.items():
+            if n:
+                typer.echo(f"  {name}: {n}")
+
+
+@app.command("change-passphrase")
+def change_passphrase(ctx: typer.Context) -> None:
+    """Set the passphrase (encrypting a plain database) or change it (re-keys the database)."""
+    from nmi_desk.security import check_new_passphrase
+
+    desk = _desk(ctx, unlock=False)
+    if desk.database_path is None:
+        raise UserError("only the local database is encrypted by nmi-desk")
+    if desk.locked:
+        desk.unlock(_passphrase("Current passphrase"))
+    new = _new_passphrase()
+    check_new_passphrase(new)
+    was = desk.encryption_state()
+    desk.set_passphrase(new)
+    done = "re-keyed" if was == "encrypted" else "encrypted"
+    typer.echo(f"{done} {desk.database_path} under the new passphrase", err=True)
+
+
+def _new_passphrase() -> str:
+    import os
+
+    given = os.environ.get("NMI_DESK_NEW_PASSPHRASE")
+    if given:
+        return given
+    if not sys.stdin.isatty():
+        raise UserError("set NMI_DESK_NEW_PASSPHRASE or run in a terminal")
+    return typer.prompt("New passphrase", hide_input=True, confirmation_prompt=True)
 
 
 def _click_exception_type() -> type[Exception]:
