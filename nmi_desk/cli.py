@@ -124,40 +124,54 @@ def export(
         str | None, typer.Option("--location", help="Only this location code.")
     ] = None,
     source: Annotated[
-        str | None, typer.Option("--source", help="Database URL (default: local).")
+        str | None,
+        typer.Option(
+            "--source",
+            help="Database URL: sqlite:///file.db or postgresql+psycopg://... (default: local).",
+        ),
     ] = None,
+    suppress_small: Annotated[
+        bool,
+        typer.Option(
+            "--suppress-small", help="Show counts 1-4 as <5 (for reports leaving the NMI)."
+        ),
+    ] = False,
 ) -> None:
     """Export visit statistics for a period (no personal data)."""
-    from nmi_desk.refdata import reference
-    from nmi_desk.stats import FORMATS, compute_stats, write_export
+    from nmi_desk.stats import check_format, compute_stats, open_source, write_export
+    from nmi_desk.stats import suppress_small as hide
 
-    if fmt not in FORMATS:
-        raise UserError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    if location is not None and location not in reference().location_codes():
-        raise UserError(
-            f"unknown location code {location!r}: one of {', '.join(sorted(reference().location_codes()))}"
-        )
+    check_format(fmt)
     desk = _desk(ctx)
     first = parse_date(from_, "--from", desk.today())
     last = parse_date(to, "--to", first)
-    if source:
-        from nmi_desk.store.connect import sqlite_path_from_url
-
-        path = sqlite_path_from_url(source)
-        if path is not None and not path.is_file():
-            raise UserError(f"no database at {path}")
-        desk.database_url = source
+    if last < first:
+        raise UserError(f"--to {last} is before --from {first}")
+    _check_location(location)
     output = output or f"nmi-statistics-{first}-{last}.{fmt}"
     if output == "-" and fmt == "xlsx" and sys.stdout.isatty():
         raise UserError("refusing to write a spreadsheet to a terminal: give --output FILE")
     if output != "-":
-        parent = Path(output).expanduser().parent
-        if not parent.is_dir():
-            raise UserError(f"cannot write {output}: folder {parent} does not exist")
-    stats = compute_stats(desk.engine(), first, last, location)
+        target = Path(output).expanduser()
+        if target.is_dir():
+            raise UserError(f"{target} is a folder: give a file name")
+        if not target.parent.is_dir():
+            raise UserError(f"cannot write {output}: folder {target.parent} does not exist")
+    with open_source(source or desk.url) as db:
+        stats = compute_stats(db, first, last, location)
+    if suppress_small:
+        stats = hide(stats)
     where = write_export(stats, fmt, output)
     if where != "stdout":
         typer.echo(f"wrote {stats['visits']} visits ({first} .. {last}) to {where}", err=True)
+
+
+def _check_location(location: str | None) -> None:
+    from nmi_desk.refdata import reference
+
+    codes = reference().location_codes()
+    if location is not None and location not in codes:
+        raise UserError(f"unknown location code {location!r}: one of {', '.join(sorted(codes))}")
 
 
 @app.command()

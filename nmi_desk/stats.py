@@ -3,6 +3,11 @@
 Statistics never hold names, contact details, free text or record ids: only codes and counts.
 The period is a range of Europe/Amsterdam days; each visit carries its Amsterdam day and hour
 (written with the visit), so the same SQL gives the same figures on both databases.
+
+Speed (docs/performance.md, Statistics): each visit dimension is counted per (day, key) in the
+order of its covering index (migration 50), then summed per key: SQLite never sorts every visit
+of the period. On a local SQLite file the figures are read through the standard library
+(`open_source`), so `nmi-desk export` does not pay for importing SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -11,94 +16,261 @@ import csv
 import io
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 from nmi_desk.errors import UserError
 
 FORMATS = ("csv", "json", "xlsx")
+SMALL = 5  # with suppression, counts 1..SMALL-1 are shown as "<5"
+SMALL_LABEL = f"<{SMALL}"
 
-# dimension -> SQL selecting (key, count) for visits in the period. :f, :t, :loc are bound.
+# Bound parameters: :f, :t (ISO days), :loc ('' = every location).
 _VISIT_FILTER = (
     "v.deleted = FALSE AND v.local_date BETWEEN :f AND :t AND (:loc = '' OR v.location_code = :loc)"
 )
 
-DIMENSIONS: dict[str, str] = {
-    "by_location": f"SELECT v.location_code, count(*) FROM visit v WHERE {_VISIT_FILTER} GROUP BY 1",
-    "by_topic": (
-        "SELECT vt.topic_code, count(*) FROM visit v JOIN visit_topic vt ON vt.visit_id = v.id "
-        f"WHERE {_VISIT_FILTER} GROUP BY 1"
-    ),
-    "by_referral": (
-        "SELECT r.organisation_code, count(*) FROM visit v JOIN referral r ON r.visit_id = v.id "
-        f"WHERE r.deleted = FALSE AND {_VISIT_FILTER} GROUP BY 1"
-    ),
-    "by_hour": f"SELECT v.local_hour, count(*) FROM visit v WHERE {_VISIT_FILTER} GROUP BY 1",
-    "by_channel": f"SELECT v.channel, count(*) FROM visit v WHERE {_VISIT_FILTER} GROUP BY 1",
-    "by_came_via": (
-        f"SELECT coalesce(v.came_via, 'unknown'), count(*) FROM visit v WHERE {_VISIT_FILTER} GROUP BY 1"
-    ),
-    "by_origin_country": (
-        "SELECT coalesce(v.origin_country, 'unknown'), count(*) FROM visit v "
-        f"WHERE {_VISIT_FILTER} GROUP BY 1"
-    ),
-    "by_destination_country": (
-        "SELECT coalesce(v.destination_country, 'unknown'), count(*) FROM visit v "
-        f"WHERE {_VISIT_FILTER} GROUP BY 1"
-    ),
-    "by_outcome": (
-        f"SELECT coalesce(v.outcome, 'unknown'), count(*) FROM visit v WHERE {_VISIT_FILTER} GROUP BY 1"
-    ),
+# dimension -> the visit column it counts (NULL counts as 'unknown').
+VISIT_COLUMNS: dict[str, str] = {
+    "by_location": "location_code",
+    "by_hour": "local_hour",
+    "by_channel": "channel",
+    "by_came_via": "came_via",
+    "by_origin_country": "origin_country",
+    "by_destination_country": "destination_country",
+    "by_outcome": "outcome",
 }
 
-_SESSION_FILTER = (
-    "s.deleted = FALSE AND s.held_on BETWEEN :f AND :t AND (:loc = '' OR s.location_code = :loc)"
+# Every dimension, in the order of the exports (design.md's four first).
+DIMENSIONS: tuple[str, ...] = (
+    "by_location",
+    "by_topic",
+    "by_referral",
+    "by_hour",
+    "by_channel",
+    "by_came_via",
+    "by_origin_country",
+    "by_destination_country",
+    "by_outcome",
 )
 
 
-def compute_stats(engine, first: date, last: date, location: str | None = None) -> dict:
-    from sqlalchemy import text
+NULLABLE = {"came_via", "origin_country", "destination_country", "outcome"}
 
+
+def _visit_sql(column: str) -> str:
+    # Inner: per (day, key) in index order; outer: a few thousand rows summed per key.
+    key = "coalesce(k, 'unknown')" if column in NULLABLE else "k"
+    return (
+        f"SELECT {key}, sum(n) FROM (SELECT v.local_date, v.{column} AS k, "
+        f"count(*) AS n FROM visit v WHERE {_VISIT_FILTER} GROUP BY v.local_date, v.{column}) d "
+        "GROUP BY 1"
+    )
+
+
+# SQLite has no hash join or hash aggregate, so the join order is chosen here (CROSS JOIN
+# fixes it): for a short period, start from the period's visits and probe their topics; for a
+# long one, walk the (topic_code, visit_id) index in order (no sort for the GROUP BY) and probe
+# the narrow (id, day, location, deleted) index of migration 50. PostgreSQL plans for itself.
+_LINKS = {
+    "by_topic": ("visit_topic", "x.topic_code", ""),
+    "by_referral": ("referral", "x.organisation_code", "x.deleted = FALSE AND "),
+}
+
+
+def _link_sql(name: str, dialect: str, period_first: bool) -> str:
+    table, key, extra = _LINKS[name]
+    if dialect == "postgresql":
+        join = f"visit v JOIN {table} x ON x.visit_id = v.id"
+    elif period_first:
+        join = f"visit v CROSS JOIN {table} x ON x.visit_id = v.id"
+    else:
+        join = f"{table} x CROSS JOIN visit v INDEXED BY ix_visit_id_day ON v.id = x.visit_id"
+    return f"SELECT {key}, count(*) FROM {join} WHERE {extra}{_VISIT_FILTER} GROUP BY 1"
+
+
+_SESSION_FILTER = (
+    "s.deleted = FALSE AND s.held_on BETWEEN :sf AND :st AND (:loc = '' OR s.location_code = :loc)"
+)
+_SESSION_SQL = (
+    f"SELECT count(*), coalesce(sum(s.attendees), 0) FROM info_session s WHERE {_SESSION_FILTER}"
+)
+_SESSION_TOPIC_SQL = (
+    "SELECT st.topic_code, count(*) FROM info_session s "
+    "JOIN info_session_topic st ON st.session_id = s.id "
+    f"WHERE {_SESSION_FILTER} GROUP BY 1"
+)
+
+# Markers of migrations 50 and 51: without them the file is migrated first (store.engine).
+_STATS_INDEXES = ("ix_visit_id_day", "ix_referral_open")
+
+
+class _Runner:
+    """Runs the same :named SQL on a DB-API sqlite3 connection or a SQLAlchemy engine/connection."""
+
+    def __init__(self, source) -> None:
+        self.source = source
+        self.sqlalchemy = hasattr(source, "dialect")
+        self.dialect = source.dialect.name if self.sqlalchemy else "sqlite"
+
+    @contextmanager
+    def connection(self):
+        if not self.sqlalchemy:
+            yield self.source
+            return
+        if hasattr(self.source, "connect") and not hasattr(self.source, "in_transaction"):
+            with self.source.connect() as conn:  # an Engine
+                yield conn
+        else:
+            yield self.source  # already a Connection
+
+    def rows(self, conn, sql: str, params: dict) -> list[tuple]:
+        if self.sqlalchemy:
+            from sqlalchemy import text
+
+            return [tuple(r) for r in conn.execute(text(sql), params)]
+        return conn.execute(sql, params).fetchall()
+
+
+def _sorted_map(rows) -> dict[str, int]:
+    return {str(k): int(n) for k, n in sorted(rows, key=lambda r: str(r[0]))}
+
+
+def compute_stats(source, first: date, last: date, location: str | None = None) -> dict:
+    """The figures for Amsterdam days first..last (inclusive), optionally for one location.
+
+    `source` is a SQLAlchemy engine (SQLite or PostgreSQL) or a sqlite3 connection from
+    store.connect.connect_sqlite (see `open_source`).
+    """
     if last < first:
         raise UserError(f"--to {last} is before --from {first}")
+    run = _Runner(source)
+    dialect = "postgresql" if run.dialect == "postgresql" else "sqlite"
     params = {"f": first.isoformat(), "t": last.isoformat(), "loc": location or ""}
+    # held_on is a DATE: PostgreSQL wants dates, SQLite stores ISO text.
+    session_params = dict(params)
+    if dialect == "postgresql":
+        session_params.update(sf=first, st=last)
+    else:
+        session_params.update(sf=first.isoformat(), st=last.isoformat())
     out: dict = {"period": {"from": first.isoformat(), "to": last.isoformat()}}
     if location:
         out["location"] = location
-    with engine.connect() as conn:
-        out["visits"] = conn.execute(
-            text(f"SELECT count(*) FROM visit v WHERE {_VISIT_FILTER}"), params
-        ).scalar_one()
-        for name, sql in DIMENSIONS.items():
-            rows = conn.execute(text(sql), params).all()
+    figures: dict[str, dict[str, int]] = {}
+    with run.connection() as conn:
+        for name, column in VISIT_COLUMNS.items():
+            rows = run.rows(conn, _visit_sql(column), params)
             if name == "by_hour":
-                out[name] = {f"{int(k):02d}": n for k, n in sorted(rows)}
+                figures[name] = {f"{int(k):02d}": int(n) for k, n in sorted(rows)}
             else:
-                out[name] = {str(k): n for k, n in sorted(rows, key=lambda r: str(r[0]))}
-        sessions, attendees = conn.execute(
-            text(
-                f"SELECT count(*), coalesce(sum(s.attendees), 0) FROM info_session s WHERE {_SESSION_FILTER}"
-            ),
-            params,
-        ).one()
-        topics = conn.execute(
-            text(
-                "SELECT st.topic_code, count(*) FROM info_session s "
-                "JOIN info_session_topic st ON st.session_id = s.id "
-                f"WHERE {_SESSION_FILTER} GROUP BY 1"
-            ),
-            params,
-        ).all()
+                figures[name] = _sorted_map(rows)
+        in_period = sum(figures["by_location"].values())
+        period_first = True
+        if dialect == "sqlite" and in_period:
+            # max(id) is the size of the table near enough, and costs one index step.
+            size = run.rows(conn, "SELECT coalesce(max(id), 0) FROM visit", {})[0][0]
+            period_first = in_period * 4 < size
+        for name in _LINKS:
+            sql = _link_sql(name, dialect, period_first)
+            figures[name] = _sorted_map(run.rows(conn, sql, params))
+        sessions, attendees = run.rows(conn, _SESSION_SQL, session_params)[0]
+        topics = run.rows(conn, _SESSION_TOPIC_SQL, session_params)
+    # Every visit has exactly one location, so the total is the sum of that dimension.
+    out["visits"] = sum(figures["by_location"].values())
+    for name in DIMENSIONS:
+        out[name] = figures[name]
     out["info_sessions"] = {
-        "sessions": sessions,
+        "sessions": int(sessions),
         "attendees": int(attendees),
-        "by_topic": {k: n for k, n in sorted(topics)},
+        "by_topic": _sorted_map(topics),
     }
     return out
 
 
+def _read_pragmas(conn) -> None:
+    # A year of statistics walks ~30 MB of index: map it rather than copy it page by page.
+    conn.execute("PRAGMA mmap_size = 268435456")
+    conn.execute("PRAGMA cache_size = -65536")
+
+
+@contextmanager
+def open_source(url: str) -> Iterator[object]:
+    """A source for compute_stats on any nmi-desk database URL.
+
+    A SQLite file is read through the standard library, read-only (it is migrated through
+    store.engine first if it lacks the statistics indexes); PostgreSQL through an engine.
+    """
+    from nmi_desk.store.connect import connect_sqlite, sqlite_path_from_url
+
+    path = sqlite_path_from_url(url)
+    if path is None:
+        from nmi_desk.store.engine import open_engine
+
+        engine = open_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+        return
+    if not path.is_file():
+        raise UserError(f"no database at {path}")
+    conn = connect_sqlite(path, readonly=True)
+    try:
+        _read_pragmas(conn)
+        ready = conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN (?, ?)",
+            _STATS_INDEXES,
+        ).fetchone()[0]
+        if ready < len(_STATS_INDEXES):
+            conn.close()
+            from nmi_desk.store.engine import open_engine
+
+            open_engine(url).dispose()  # migrates (with its backup copy), then read as usual
+            conn = connect_sqlite(path, readonly=True)
+            _read_pragmas(conn)
+        yield conn
+    finally:
+        conn.close()
+
+
+# ---- privacy: small counts ----
+
+
+def suppress_small(stats: dict) -> dict:
+    """A copy in which every count from 1 to 4 is None, listed under `suppressed`.
+
+    For figures that leave the NMI: a count that small could point at one person. Zero is not
+    suppressed (it identifies nobody); the period and codes stay as they are.
+    """
+    suppressed: list[dict[str, str]] = []
+
+    def hide(dimension: str, key: str, n):
+        if isinstance(n, int) and 0 < n < SMALL:
+            suppressed.append({"dimension": dimension, "key": key})
+            return None
+        return n
+
+    out = {k: v for k, v in stats.items() if k not in DIMENSIONS and k != "info_sessions"}
+    out["visits"] = hide("visits", "total", stats["visits"])
+    for name in DIMENSIONS:
+        out[name] = {k: hide(name, k, n) for k, n in stats[name].items()}
+    info = stats["info_sessions"]
+    out["info_sessions"] = {
+        "sessions": hide("info_sessions", "sessions", info["sessions"]),
+        "attendees": hide("info_sessions", "attendees", info["attendees"]),
+        "by_topic": {k: hide("info_sessions_by_topic", k, n) for k, n in info["by_topic"].items()},
+    }
+    out["suppressed"] = suppressed
+    return out
+
+
+# ---- writers ----
+
+
 def to_long_rows(stats: dict) -> list[tuple[str, str, int | None]]:
-    """The figures in long form: (dimension, key, count)."""
+    """The figures in long form: (dimension, key, count); None is a suppressed count."""
     rows: list[tuple[str, str, int | None]] = [("visits", "total", stats["visits"])]
     for name in DIMENSIONS:
         rows += [(name, k, n) for k, n in stats[name].items()]
@@ -109,6 +281,10 @@ def to_long_rows(stats: dict) -> list[tuple[str, str, int | None]]:
     return rows
 
 
+def _cell(n: int | None):
+    return SMALL_LABEL if n is None else n
+
+
 def render_json(stats: dict) -> str:
     return json.dumps(stats, indent=2, ensure_ascii=False) + "\n"
 
@@ -117,41 +293,57 @@ def render_csv(stats: dict) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["dimension", "key", "count"])
-    writer.writerows(to_long_rows(stats))
+    writer.writerows((d, k, _cell(n)) for d, k, n in to_long_rows(stats))
     return buffer.getvalue()
 
 
 def render_xlsx(stats: dict) -> bytes:
+    """One sheet per dimension (key, count), numbers as numbers, "<5" for a suppressed count."""
     from openpyxl import Workbook
+    from openpyxl.styles import Font
 
+    bold = Font(bold=True)
     book = Workbook()
     sheet = book.active
     sheet.title = "summary"
+    info = stats["info_sessions"]
+    sheet.append(["what", "value"])
     sheet.append(["from", stats["period"]["from"]])
     sheet.append(["to", stats["period"]["to"]])
-    sheet.append(["visits", stats["visits"]])
-    info = stats["info_sessions"]
-    sheet.append(["info_sessions", info["sessions"]])
-    sheet.append(["info_session_attendees", info["attendees"]])
-    for name in DIMENSIONS:
-        ws = book.create_sheet(name)
+    if stats.get("location"):
+        sheet.append(["location", stats["location"]])
+    sheet.append(["visits", _cell(stats["visits"])])
+    sheet.append(["info_sessions", _cell(info["sessions"])])
+    sheet.append(["info_session_attendees", _cell(info["attendees"])])
+    sheets = [(name, stats[name]) for name in DIMENSIONS]
+    sheets.append(("info_sessions_by_topic", info["by_topic"]))
+    for ws_name, figures in sheets:
+        ws = book.create_sheet(ws_name)
         ws.append(["key", "count"])
-        for k, n in stats[name].items():
-            ws.append([k, n])
-    ws = book.create_sheet("info_sessions_by_topic")
-    ws.append(["key", "count"])
-    for k, n in info["by_topic"].items():
-        ws.append([k, n])
+        for k, n in figures.items():
+            ws.append([k, _cell(n)])
+    for ws in book.worksheets:
+        for cell in ws[1]:
+            cell.font = bold
+        ws.column_dimensions["A"].width = 28
+        ws.freeze_panes = "A2"
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
-def write_export(stats: dict, fmt: str, output: str) -> str:
-    """Write to a file (atomically) or '-' for stdout; returns where it went."""
+RENDERERS = {"json": render_json, "csv": render_csv, "xlsx": render_xlsx}
+
+
+def check_format(fmt: str) -> str:
     if fmt not in FORMATS:
         raise UserError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    payload: str | bytes = {"json": render_json, "csv": render_csv, "xlsx": render_xlsx}[fmt](stats)
+    return fmt
+
+
+def write_export(stats: dict, fmt: str, output: str) -> str:
+    """Write to a file (atomically) or '-' for stdout; returns where it went."""
+    payload: str | bytes = RENDERERS[check_format(fmt)](stats)
     if output == "-":
         if isinstance(payload, bytes):
             sys.stdout.buffer.write(payload)
@@ -162,6 +354,8 @@ def write_export(stats: dict, fmt: str, output: str) -> str:
     path = Path(output).expanduser()
     if path.is_dir():
         raise UserError(f"{path} is a folder: give a file name")
+    if not path.parent.is_dir():
+        raise UserError(f"cannot write {path}: folder {path.parent} does not exist")
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         if isinstance(payload, bytes):
@@ -170,7 +364,9 @@ def write_export(stats: dict, fmt: str, output: str) -> str:
             tmp.write_text(payload, encoding="utf-8", newline="")
         tmp.replace(path)
     except OSError as exc:
-        if tmp.parent.exists():
+        try:
             tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
         raise UserError(f"cannot write {path}: {exc.strerror or exc}") from exc
     return str(path)

@@ -141,6 +141,41 @@ MIGRATIONS: list[Migration] = [
             "CREATE INDEX ix_referral_visit_org ON referral (visit_id, organisation_code)",
         ),
     ),
+    Migration(
+        50,
+        "statistics: one ordered covering index per dimension",
+        # stats.py groups by (local_date, dimension) in index order, so no sort of every visit
+        # in the period; the id index and the referral index let topic and referral counts
+        # probe a narrow index instead of the wide visit rows. See docs/performance.md.
+        _statements(
+            *(
+                f"CREATE INDEX ix_visit_day_{col} ON visit (local_date, {col}, location_code, deleted)"
+                for col in (
+                    "local_hour",
+                    "channel",
+                    "came_via",
+                    "origin_country",
+                    "destination_country",
+                    "outcome",
+                )
+            ),
+            "CREATE INDEX ix_visit_id_day ON visit (id, local_date, location_code, deleted)",
+            "CREATE INDEX ix_referral_org_visit ON referral (organisation_code, deleted, visit_id)",
+        ),
+    ),
+    Migration(
+        51,
+        "day overview: partial indexes for unsynced records and open follow-ups",
+        # `revision > synced_revision` cannot use an ordinary index; these hold just those rows.
+        _statements(
+            *(
+                f"CREATE INDEX ix_{t}_unsynced ON {t} (id) WHERE revision > synced_revision"
+                for t in ("visit", "referral", "info_session")
+            ),
+            "CREATE INDEX ix_referral_open ON referral (follow_up_on, visit_id, deleted) "
+            "WHERE status = 'open'",
+        ),
+    ),
     Migration(70, "audit trail (append-only, synced)", _audit_trail),
     Migration(71, "retention: when a visit was synced and purged", _retention_columns),
 ]

@@ -191,3 +191,44 @@ class AuditEvent(SyncFields, table=True):
     table_name: str = Field(max_length=64)
     record_uuid: str | None = Field(default=None, max_length=36, index=True)
     detail: str | None = Field(default=None, max_length=200)  # codes and periods only
+
+
+# ---- statistics indexes (migration 50, nmi_desk.stats): time first, then the dimension ----
+def _stats_indexes() -> None:
+    from sqlalchemy import Index
+
+    visit = Visit.__table__.c
+    for col in (
+        "local_hour",
+        "channel",
+        "came_via",
+        "origin_country",
+        "destination_country",
+        "outcome",
+    ):
+        Index(
+            f"ix_visit_day_{col}", visit.local_date, visit[col], visit.location_code, visit.deleted
+        )
+    Index("ix_visit_id_day", visit.id, visit.local_date, visit.location_code, visit.deleted)
+    referral = Referral.__table__.c
+    Index("ix_referral_org_visit", referral.organisation_code, referral.deleted, referral.visit_id)
+    # Migration 51: the records still to sync (partial indexes).
+    for model in (Visit, Referral, InfoSession):
+        c = model.__table__.c
+        Index(
+            f"ix_{model.__table__.name}_unsynced",
+            c.id,
+            sqlite_where=c.revision > c.synced_revision,
+            postgresql_where=c.revision > c.synced_revision,
+        )
+    Index(
+        "ix_referral_open",
+        referral.follow_up_on,
+        referral.visit_id,
+        referral.deleted,
+        sqlite_where=referral.status == "open",
+        postgresql_where=referral.status == "open",
+    )
+
+
+_stats_indexes()

@@ -1,0 +1,210 @@
+"""The end of the day: the overview of a period and the end-of-day close.
+
+Domain only (no Textual): the Day overview screen and `nmi-desk close-day` both call these.
+The overview is the statistics of stats.compute_stats plus what still needs attention: open
+follow-ups, records not yet synced and records the central side refused (quarantined).
+The close writes the export files to a folder, starts a sync when a target is configured
+(nmi_desk.sync) and reports what was written and what did not sync.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from nmi_desk.errors import UserError
+from nmi_desk.stats import FORMATS, _Runner, compute_stats, open_source, write_export
+
+PERIOD_KINDS = ("day", "week", "month", "custom")
+RECORD_TABLES = ("visit", "referral", "info_session")
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str
+    first: date
+    last: date
+
+    @classmethod
+    def around(cls, kind: str, day: date) -> Period:
+        """The day, ISO week (Monday-Sunday) or calendar month holding `day`."""
+        if kind == "week":
+            monday = day - timedelta(days=day.weekday())
+            return cls("week", monday, monday + timedelta(days=6))
+        if kind == "month":
+            days = calendar.monthrange(day.year, day.month)[1]
+            return cls("month", day.replace(day=1), day.replace(day=days))
+        if kind == "day":
+            return cls("day", day, day)
+        raise ValueError(f"unknown period kind {kind!r}")
+
+    @classmethod
+    def custom(cls, first: date, last: date) -> Period:
+        if last < first:
+            raise UserError(f"{last} is before {first}")
+        return cls("custom", first, last)
+
+    def shift(self, steps: int) -> Period:
+        """The previous (-1) or next (+1) period of the same kind."""
+        if self.kind == "month":
+            month = self.first.month - 1 + steps
+            year = self.first.year + month // 12
+            return Period.around("month", date(year, month % 12 + 1, 1))
+        length = (self.last - self.first).days + 1
+        delta = timedelta(days=length * steps)
+        return Period(self.kind, self.first + delta, self.last + delta)
+
+
+@dataclass
+class Overview:
+    period: Period
+    location: str | None
+    stats: dict
+    open_follow_ups: int
+    overdue_follow_ups: int
+    unsynced: dict[str, int]
+    quarantined: int
+
+    @property
+    def unsynced_total(self) -> int:
+        return sum(self.unsynced.values())
+
+
+def _attention(source, today: date) -> tuple[int, int, dict[str, int], int]:
+    """Open and overdue follow-ups, unsynced records, quarantined records (this database)."""
+    run = _Runner(source)
+    pg = run.dialect == "postgresql"
+    params = {"today": today if pg else today.isoformat()}
+    with run.connection() as conn:
+        # Follow-ups are the consultant's across every location (as on the Today screen);
+        # tombstoning a visit tombstones its referrals, so no join with visit is needed.
+        open_, overdue = run.rows(
+            conn,
+            "SELECT count(*), coalesce(sum(CASE WHEN r.follow_up_on < :today THEN 1 ELSE 0 END), 0) "
+            "FROM referral r WHERE r.status = 'open' AND r.deleted = FALSE",
+            params,
+        )[0]
+        unsynced = {
+            table: int(
+                run.rows(
+                    conn,
+                    # The partial indexes of migration 51 hold exactly these rows.
+                    f"SELECT count(*) FROM {table} WHERE revision > synced_revision",  # noqa: S608
+                    {},
+                )[0][0]
+            )
+            for table in RECORD_TABLES
+        }
+        quarantined = int(run.rows(conn, "SELECT count(*) FROM sync_quarantine", {})[0][0])
+    return int(open_), int(overdue), unsynced, quarantined
+
+
+def load_overview(source, period: Period, location: str | None, today: date) -> Overview:
+    """Everything the Day overview shows, from a stats source (see stats.open_source)."""
+    stats = compute_stats(source, period.first, period.last, location)
+    open_, overdue, unsynced, quarantined = _attention(source, today)
+    return Overview(period, location, stats, open_, overdue, unsynced, quarantined)
+
+
+# ---- the end-of-day close ----
+
+
+def default_folder() -> Path:
+    """The user's documents folder (platformdirs), where the consultant finds the files."""
+    from platformdirs import user_documents_dir
+
+    return Path(user_documents_dir())
+
+
+def export_name(period: Period, location: str | None, fmt: str) -> str:
+    days = f"{period.first}" if period.first == period.last else f"{period.first}_{period.last}"
+    return f"nmi-statistics-{location or 'all'}-{days}.{fmt}"
+
+
+@dataclass
+class CloseReport:
+    overview: Overview
+    written: list[Path] = field(default_factory=list)
+    sync: str = "not_configured"  # done / not_configured / failed / skipped
+    sync_message: str = ""
+    unsynced_after: dict[str, int] = field(default_factory=dict)
+    quarantined_after: int = 0
+
+    @property
+    def not_synced(self) -> int:
+        return sum(self.unsynced_after.values())
+
+    def lines(self) -> list[str]:
+        """The report in plain English lines (the CLI prints these; the TUI translates)."""
+        out = [f"wrote {path}" for path in self.written]
+        sync = {
+            "done": f"sync: {self.sync_message}",
+            "not_configured": "sync not configured",
+            "skipped": "sync skipped",
+            "failed": f"sync failed: {self.sync_message}",
+        }[self.sync]
+        out.append(sync)
+        left = ", ".join(f"{n} {t}" for t, n in self.unsynced_after.items() if n)
+        out.append(f"not synced: {left}" if left else "not synced: nothing")
+        if self.quarantined_after:
+            out.append(f"quarantined (refused by the central side): {self.quarantined_after}")
+        return out
+
+
+def _sync(desk) -> tuple[str, str]:
+    """Start a sync when a target is configured (nmi_desk.sync); (state, one-line message)."""
+    try:
+        from nmi_desk.sync import resolve_target, run_sync
+    except ImportError:
+        return "not_configured", ""
+    try:
+        target = resolve_target(None, desk.settings.sync_target)
+    except UserError:
+        return "not_configured", ""
+    try:
+        report = run_sync(desk.engine(), target, desk.now)
+    except UserError as exc:
+        return "failed", str(exc)
+    return "done", report.summary()
+
+
+def close_day(
+    desk,
+    period: Period,
+    location: str | None,
+    folder: Path | None = None,
+    formats: tuple[str, ...] = FORMATS,
+    *,
+    suppress: bool = False,
+    sync: bool = True,
+    sync_runner: Callable[[object], tuple[str, str]] | None = None,
+) -> CloseReport:
+    """Write the period's statistics to `folder` in each format, sync, report what is left."""
+    from nmi_desk.stats import check_format
+    from nmi_desk.stats import suppress_small as hide
+
+    for fmt in formats:
+        check_format(fmt)
+    folder = Path(folder).expanduser() if folder else default_folder()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create folder {folder}: {exc.strerror or exc}") from exc
+    with open_source(desk.url) as source:
+        overview = load_overview(source, period, location, desk.today())
+    figures = hide(overview.stats) if suppress else overview.stats
+    report = CloseReport(overview=overview)
+    for fmt in formats:
+        report.written.append(
+            Path(write_export(figures, fmt, str(folder / export_name(period, location, fmt))))
+        )
+    if sync:
+        report.sync, report.sync_message = (sync_runner or _sync)(desk)
+    else:
+        report.sync = "skipped"
+    with open_source(desk.url) as source:
+        _, _, report.unsynced_after, report.quarantined_after = _attention(source, desk.today())
+    return report
