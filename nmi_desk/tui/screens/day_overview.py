@@ -1,0 +1,412 @@
+"""Day overview: a period's visits by topic, referral, hour, countries, how the client came and
+outcome, as bar charts; open follow-ups, unsynced and quarantined records; the end-of-day close.
+
+Keys: d/w/m day, week, month; c a custom period; left/right the previous/next period; l the
+next location (all locations first); e close the day; escape back. The figures are read in a
+worker (nmi_desk.end_of_day.load_overview) and arrive as a message: the screen never freezes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingsMap
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Checkbox, Footer, Header, Input, Static
+
+from nmi_desk.end_of_day import Period
+
+# (dimension, catalog key of the chart title) in the order shown.
+CHARTS = (
+    ("by_topic", "day_overview.chart_topic"),
+    ("by_referral", "day_overview.chart_referral"),
+    ("by_hour", "day_overview.chart_hour"),
+    ("by_came_via", "day_overview.chart_came_via"),
+    ("by_origin_country", "day_overview.chart_origin"),
+    ("by_destination_country", "day_overview.chart_destination"),
+    ("by_outcome", "day_overview.chart_outcome"),
+    ("by_location", "day_overview.chart_location"),
+)
+BAR_WIDTH = 16
+EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def bar(n: int, most: int, width: int = BAR_WIDTH) -> str:
+    """A horizontal bar in eighths of a cell: n relative to the largest count `most`."""
+    if most <= 0 or n <= 0:
+        return ""
+    eighths = max(1, round(n / most * width * 8))
+    full, rest = divmod(eighths, 8)
+    return "█" * full + (EIGHTHS[rest] if rest else "")
+
+
+def _localize(node, tr) -> None:
+    """Bindings with descriptions from the catalog (keys like 'day_overview.key_week')."""
+    source = type(node)._merged_bindings
+    if source is None:
+        return
+    node._bindings = BindingsMap.from_keys(
+        {
+            key: [replace(b, description=tr(b.description)) if b.description else b for b in items]
+            for key, items in source.key_to_bindings.items()
+        }
+    )
+
+
+class OverviewLoaded(Message):
+    def __init__(self, overview) -> None:
+        super().__init__()
+        self.overview = overview
+
+
+class OverviewFailed(Message):
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+class DayOverviewScreen(Screen[None]):
+    CSS_PATH = "day_overview.tcss"
+    NMI_COMMANDS = True
+    BINDINGS = [
+        Binding("d", "period('day')", "day_overview.key_day"),
+        Binding("w", "period('week')", "day_overview.key_week"),
+        Binding("m", "period('month')", "day_overview.key_month"),
+        Binding("c", "custom", "day_overview.key_custom"),
+        Binding("left", "shift(-1)", "day_overview.key_previous"),
+        Binding("right", "shift(1)", "day_overview.key_next"),
+        Binding("l", "next_location", "day_overview.key_location"),
+        Binding("e", "close_day", "day_overview.key_close"),
+        Binding("escape", "back", "key.back"),
+    ]
+
+    def __init__(self, period: Period | None = None, location: str | None = "") -> None:
+        super().__init__()
+        _localize(self, self.app.tr)
+        self.period = period
+        # "" = this desk's location (resolved on mount), None = all locations.
+        self.location = location
+        self.overview = None
+
+    def compose(self) -> ComposeResult:
+        tr = self.app.tr
+        yield Header()
+        yield Static("", id="dov-period")
+        yield Static(tr("today.loading"), id="dov-summary")
+        with VerticalScroll(id="dov-scroll"):
+            with Grid(id="dov-charts"):
+                for dimension, title in CHARTS:
+                    chart = Static("", id=f"chart-{dimension}", classes="chart")
+                    chart.border_title = tr(title)
+                    yield chart
+        yield Footer()
+
+    def on_mount(self) -> None:
+        desk = self.app.desk
+        if self.period is None:
+            self.period = Period.around("day", desk.today())
+        if self.location == "":
+            self.location = desk.settings.location or None
+        self.sub_title = self.app.tr("day_overview.title")
+        self._show_period()
+        self.reload()
+
+    # ---- loading ----
+
+    @work(thread=True, exclusive=True, group="day-overview")
+    def reload(self) -> None:
+        from nmi_desk.end_of_day import load_overview
+        from nmi_desk.errors import UserError
+        from nmi_desk.stats import open_source
+
+        desk = self.app.desk
+        try:
+            with open_source(desk.url) as source:
+                overview = load_overview(source, self.period, self.location, desk.today())
+        except UserError as exc:
+            self.post_message(OverviewFailed(str(exc)))
+            return
+        self.post_message(OverviewLoaded(overview))
+
+    def on_overview_failed(self, message: OverviewFailed) -> None:
+        self.query_one("#dov-summary", Static).update(
+            self.app.tr("error.database", reason=message.reason)
+        )
+
+    def on_overview_loaded(self, message: OverviewLoaded) -> None:
+        overview = message.overview
+        if overview.period != self.period or overview.location != self.location:
+            return  # an older request finished after the consultant moved on
+        self.overview = overview
+        tr = self.app.tr
+        stats = overview.stats
+        info = stats["info_sessions"]
+        parts = [
+            tr("day_overview.visits", n=stats["visits"]),
+            tr("day_overview.sessions", n=info["sessions"], attendees=info["attendees"]),
+            tr(
+                "day_overview.follow_ups",
+                n=overview.open_follow_ups,
+                overdue=overview.overdue_follow_ups,
+            ),
+            tr("day_overview.unsynced", n=overview.unsynced_total),
+            tr("day_overview.quarantined", n=overview.quarantined),
+        ]
+        self.query_one("#dov-summary", Static).update("  ·  ".join(parts))
+        for dimension, _title in CHARTS:
+            self.query_one(f"#chart-{dimension}", Static).update(
+                self._chart(dimension, stats[dimension])
+            )
+
+    # ---- rendering ----
+
+    def _labels(self, dimension: str) -> dict[str, str]:
+        from nmi_desk.refdata import reference
+
+        ref = reference()
+        lang = self.app.desk.settings.lang
+        kind = {
+            "by_topic": ref.topics,
+            "by_referral": ref.organisations,
+            "by_location": ref.locations,
+            "by_origin_country": ref.countries,
+            "by_destination_country": ref.countries,
+            "by_came_via": ref.lists.get("came_via", ()),
+            "by_outcome": ref.lists.get("outcome", ()),
+        }.get(dimension, ())
+        labels = {e.code: e.label(lang) for e in kind}
+        labels["unknown"] = self.app.tr("day_overview.unknown")
+        return labels
+
+    def _chart(self, dimension: str, figures: dict[str, int]):
+        if not figures:
+            return Text(self.app.tr("day_overview.none"), style="dim")
+        if dimension == "by_hour":
+            items = [(f"{k}:00", n) for k, n in sorted(figures.items())]
+        else:
+            labels = self._labels(dimension)
+            items = sorted(
+                ((labels.get(k, k), n) for k, n in figures.items()), key=lambda x: (-x[1], x[0])
+            )
+        most = max(n for _, n in items)
+        table = Table.grid(padding=(0, 1), expand=True)
+        table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        table.add_column(width=BAR_WIDTH, no_wrap=True)
+        table.add_column(justify="right", no_wrap=True)
+        for label, n in items:
+            table.add_row(label, Text(bar(n, most), style="bold cyan"), str(n))
+        return table
+
+    def _show_period(self) -> None:
+        from nmi_desk.refdata import reference
+
+        tr = self.app.tr
+        p = self.period
+        when = (
+            p.first.strftime("%d-%m-%Y")
+            if p.first == p.last
+            else f"{p.first:%d-%m-%Y} – {p.last:%d-%m-%Y}"
+        )
+        if self.location:
+            loc = reference().by_code("locations").get(self.location)
+            where = loc.label(self.app.desk.settings.lang) if loc else self.location
+        else:
+            where = tr("day_overview.all_locations")
+        self.query_one("#dov-period", Static).update(
+            tr(
+                "day_overview.period_line",
+                kind=tr(f"day_overview.kind_{p.kind}"),
+                when=when,
+                where=where,
+            )
+        )
+
+    def _change(self, period: Period | None = None, location: str | None | bool = False) -> None:
+        if period is not None:
+            self.period = period
+        if location is not False:
+            self.location = location
+        self._show_period()
+        self.query_one("#dov-summary", Static).update(self.app.tr("today.loading"))
+        self.reload()
+
+    # ---- actions ----
+
+    def action_period(self, kind: str) -> None:
+        anchor = self.period.last if self.period.kind != "day" else self.period.first
+        if kind == "day":
+            anchor = min(self.app.desk.today(), self.period.last)
+        self._change(period=Period.around(kind, anchor))
+
+    def action_shift(self, steps: int) -> None:
+        self._change(period=self.period.shift(steps))
+
+    def action_next_location(self) -> None:
+        from nmi_desk.refdata import reference
+
+        cycle: list[str | None] = [None, *(loc.code for loc in reference().locations)]
+        index = cycle.index(self.location) if self.location in cycle else 0
+        self._change(location=cycle[(index + 1) % len(cycle)])
+
+    def action_custom(self) -> None:
+        def chosen(period: Period | None) -> None:
+            if period is not None:
+                self._change(period=period)
+
+        self.app.push_screen(CustomPeriodScreen(self.period), chosen)
+
+    def action_close_day(self) -> None:
+        self.app.push_screen(CloseDayScreen(self.period, self.location), lambda _: self.reload())
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+class CustomPeriodScreen(ModalScreen[Period | None]):
+    """Two ISO dates; enter confirms, escape cancels."""
+
+    CSS_PATH = "day_overview.tcss"
+    BINDINGS = [Binding("escape", "cancel", "key.cancel")]
+
+    def __init__(self, current: Period) -> None:
+        super().__init__()
+        _localize(self, self.app.tr)
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        tr = self.app.tr
+        with Vertical(classes="dov-dialog"):
+            yield Static(tr("day_overview.custom_title"))
+            with Horizontal(classes="dov-dates"):
+                yield Input(self.current.first.isoformat(), id="dov-from", placeholder="JJJJ-MM-DD")
+                yield Input(self.current.last.isoformat(), id="dov-to", placeholder="JJJJ-MM-DD")
+            yield Static("", id="dov-custom-error", classes="dov-error")
+            yield Static(tr("day_overview.custom_hint"), classes="dov-hint")
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        tr = self.app.tr
+        error = self.query_one("#dov-custom-error", Static)
+        values = []
+        for box in ("#dov-from", "#dov-to"):
+            raw = self.query_one(box, Input).value.strip()
+            try:
+                if len(raw) != 10:
+                    raise ValueError
+                values.append(date.fromisoformat(raw))
+            except ValueError:
+                error.update(tr("error.date_format", value=raw))
+                return
+        if values[1] < values[0]:
+            error.update(tr("day_overview.custom_order"))
+            return
+        self.dismiss(Period.custom(values[0], values[1]))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class CloseDone(Message):
+    def __init__(self, report=None, error: str | None = None) -> None:
+        super().__init__()
+        self.report = report
+        self.error = error
+
+
+class CloseDayScreen(ModalScreen[None]):
+    """The end-of-day close: summary, folder, small-count suppression; writes, syncs, reports."""
+
+    CSS_PATH = "day_overview.tcss"
+    BINDINGS = [Binding("escape", "cancel", "key.close")]
+
+    def __init__(self, period: Period, location: str | None) -> None:
+        super().__init__()
+        _localize(self, self.app.tr)
+        self.period = period
+        self.location = location
+
+    def compose(self) -> ComposeResult:
+        from nmi_desk.end_of_day import default_folder
+
+        tr = self.app.tr
+        with Vertical(classes="dov-dialog"):
+            yield Static(tr("day_overview.close_title"), classes="dov-title")
+            yield Static(
+                tr(
+                    "day_overview.close_intro",
+                    first=self.period.first.strftime("%d-%m-%Y"),
+                    last=self.period.last.strftime("%d-%m-%Y"),
+                )
+            )
+            yield Static(tr("day_overview.close_folder"))
+            yield Input(str(default_folder()), id="dov-folder")
+            yield Checkbox(tr("day_overview.close_suppress"), id="dov-suppress")
+            yield Static("", id="dov-close-result")
+            with Horizontal(classes="dov-buttons"):
+                yield Button(tr("day_overview.close_go"), id="dov-go", variant="primary")
+                yield Button(tr("key.close"), id="dov-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#dov-go", Button).focus()
+
+    @on(Button.Pressed, "#dov-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#dov-go")
+    @on(Input.Submitted, "#dov-folder")
+    def _go(self) -> None:
+        self.query_one("#dov-go", Button).disabled = True
+        self.query_one("#dov-close-result", Static).update(self.app.tr("day_overview.close_busy"))
+        self.run_close(
+            Path(self.query_one("#dov-folder", Input).value.strip() or "."),
+            self.query_one("#dov-suppress", Checkbox).value,
+        )
+
+    @work(thread=True, exclusive=True, group="close-day")
+    def run_close(self, folder: Path, suppress: bool) -> None:
+        from nmi_desk.end_of_day import close_day
+        from nmi_desk.errors import UserError
+
+        try:
+            report = close_day(self.app.desk, self.period, self.location, folder, suppress=suppress)
+        except UserError as exc:
+            self.post_message(CloseDone(error=str(exc)))
+            return
+        self.post_message(CloseDone(report))
+
+    def on_close_done(self, message: CloseDone) -> None:
+        tr = self.app.tr
+        self.query_one("#dov-go", Button).disabled = False
+        result = self.query_one("#dov-close-result", Static)
+        if message.error:
+            result.update(Text(message.error, style="bold red"))
+            return
+        report = message.report
+        lines = [tr("day_overview.close_visits", n=report.overview.stats["visits"])]
+        lines += [tr("day_overview.close_wrote", path=p.name) for p in report.written]
+        lines.append(tr("day_overview.close_where", folder=str(report.written[0].parent)))
+        sync_key = {
+            "done": "day_overview.sync_done",
+            "not_configured": "day_overview.sync_not_configured",
+            "failed": "day_overview.sync_failed",
+            "skipped": "day_overview.sync_skipped",
+        }[report.sync]
+        lines.append(tr(sync_key, message=report.sync_message))
+        left = ", ".join(
+            f"{n} {tr('day_overview.table_' + t)}" for t, n in report.unsynced_after.items() if n
+        )
+        lines.append(
+            tr("day_overview.not_synced", what=left) if left else tr("day_overview.all_synced")
+        )
+        if report.quarantined_after:
+            lines.append(tr("day_overview.quarantined", n=report.quarantined_after))
+        result.update("\n".join(lines))
