@@ -72,4 +72,52 @@ def run_checks(desk: Desk) -> list[Check]:
             if candidate.exists():
                 private = not (candidate.stat().st_mode & 0o077)
                 checks.append(Check(f"permissions {candidate.name}", private, _mode(candidate)))
+    if path is not None:
+        checks += data_protection_checks(desk, engine, path)
     return checks
+
+
+def data_protection_checks(desk: Desk, engine, path: Path) -> list[Check]:
+    """Encryption at rest, leftovers, retention (nmi_desk.security, nmi_desk.retention)."""
+    from nmi_desk import retention
+
+    out: list[Check] = []
+    state = desk.encryption_state()
+    if state == "encrypted":
+        with engine.connect() as conn:
+            version = conn.exec_driver_sql("PRAGMA cipher_version").scalar()
+        out.append(Check("encryption", True, f"SQLCipher {version}, scrypt key from passphrase"))
+    else:
+        out.append(
+            Check(
+                "encryption",
+                False,
+                "the database is NOT encrypted: run nmi-desk change-passphrase",
+                warning=True,
+            )
+        )
+    plain = [p.name for p in path.parent.glob(f"{path.name}*") if p != path and p.is_file()]
+    plain = [n for n in plain if n.endswith(".bak") or n.endswith("-tmp")]
+    if plain:
+        out.append(Check("leftover copies", False, ", ".join(sorted(plain)), warning=True))
+    days = desk.settings.retention_days
+    ret = retention.state(engine, desk.now(), days)
+    out.append(
+        Check(
+            "retention",
+            ret.due == 0,
+            f"{days} days; {ret.purged} visits purged, {ret.due} due"
+            + (" (run nmi-desk purge)" if ret.due else ""),
+            warning=ret.due > 0,
+        )
+    )
+    out.append(
+        Check(
+            "unsynced personal data",
+            ret.unsynced_personal_older == 0,
+            f"{ret.unsynced_personal_older} visits older than {days} days not yet synced"
+            + (" (run nmi-desk sync)" if ret.unsynced_personal_older else ""),
+            warning=ret.unsynced_personal_older > 0,
+        )
+    )
+    return out
