@@ -1,29 +1,46 @@
 """The Textual app. Built from a Desk (paths, settings, clock, database) so tests run it on tmp_path.
 
-Start-up: the first screen is composed at once; the database engine (SQLAlchemy, migrations,
-reference data) opens in a worker thread after the first paint.
+Start-up: the first screen is composed at once and today's rows are read through the standard
+library; only then does the database engine (SQLAlchemy, migrations, reference data) open in a
+worker thread. With NMI_DESK_EXIT_WHEN_READY=1 the app exits as soon as Today shows its rows
+(benchmarks/startup.py measures that).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
+from functools import partial
+
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 
 from nmi_desk.desk import Desk
 from nmi_desk.i18n import Translator
-from nmi_desk.tui.messages import DatabaseFailed, DatabaseReady
+from nmi_desk.tui.keys import has_screen, localize_bindings
+from nmi_desk.tui.messages import DatabaseFailed, DatabaseReady, DraftFound
+
+EXIT_WHEN_READY_ENV = "NMI_DESK_EXIT_WHEN_READY"
 
 
 class NmiDeskApp(App):
     CSS_PATH = "app.tcss"
-    BINDINGS = [Binding("ctrl+q", "quit", "Afsluiten", priority=True)]
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "key.quit", priority=True),
+        Binding("f1", "help", "key.help"),
+        Binding("f2", "guidance", "key.guidance"),
+    ]
 
     def __init__(self, desk: Desk) -> None:
         super().__init__()
         self.desk = desk
         self.tr = Translator(desk.settings.lang)
+        localize_bindings(self, self.tr)
         self.db_ready = False
+        self.exit_when_ready = os.environ.get(EXIT_WHEN_READY_ENV) == "1"
+        self._database_started = False
         self.title = self.tr("app.title")
 
     def on_mount(self) -> None:
@@ -35,25 +52,99 @@ class NmiDeskApp(App):
             from nmi_desk.tui.screens.setup import SetupScreen
 
             self.push_screen(SetupScreen(), callback=lambda _: self.push_screen(TodayScreen()))
-        self.open_database()
+            self.start_database()
+
+    # ---- the database, opened after the first paint ----
+
+    def start_database(self) -> None:
+        """Open the engine in a worker (once); Today calls this after showing its rows."""
+        if not self._database_started:
+            self._database_started = True
+            self.open_database()
 
     @work(thread=True, exclusive=True, group="open-database")
     def open_database(self) -> None:
+        from nmi_desk.drafts import latest_draft
         from nmi_desk.errors import UserError
 
         try:
-            self.desk.engine()
+            engine = self.desk.engine()
         except UserError as exc:
             self.post_message(DatabaseFailed(str(exc)))
-        else:
-            self.post_message(DatabaseReady())
+            return
+        self.post_message(DatabaseReady())
+        if not self.is_running:
+            return  # quit while the database was opening
+        draft = latest_draft(engine)
+        if draft is not None:
+            self.post_message(DraftFound(draft))
 
     def on_database_ready(self, message: DatabaseReady) -> None:
         self.db_ready = True
-        self.screen.post_message(DatabaseReady())
+        for screen in self.screen_stack:
+            screen.post_message(DatabaseReady())
 
     def on_database_failed(self, message: DatabaseFailed) -> None:
         self.notify(self.tr("error.database", reason=message.reason), severity="error", timeout=30)
 
+    def on_draft_found(self, message: DraftFound) -> None:
+        from nmi_desk.tui.screens.drafts import offer_draft
+
+        offer_draft(self, message.draft)
+
     def on_unmount(self) -> None:
         self.desk.close()
+
+    # ---- language ----
+
+    def set_language(self, lang: str) -> None:
+        """Switch the UI language: new catalog, fresh screens (their texts come from it)."""
+        from nmi_desk.tui.screens.today import TodayScreen
+
+        self.tr = Translator(lang)
+        localize_bindings(self, self.tr)
+        self.title = self.tr("app.title")
+        for _ in range(len(self.screen_stack) - 2):
+            self.pop_screen()
+        self.switch_screen(TodayScreen())
+        self.refresh_bindings()
+
+    # ---- actions available everywhere ----
+
+    def action_help(self) -> None:
+        from nmi_desk.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_guidance(self, topic: str | None = None, query: str = "") -> None:
+        from nmi_desk.tui.screens.guidance import GuidanceScreen  # issue 4
+
+        self.push_screen(GuidanceScreen(topic=topic, query=query))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "guidance" and not has_screen("guidance"):
+            return False  # not installed: no key in the footer, nothing in the palette
+        return True
+
+    # ---- command palette: every key of the current screen is also a command ----
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        from nmi_desk.tui.keys import key_label
+
+        seen: set[str] = set()
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not active.enabled or not binding.description or binding.action in seen:
+                continue
+            if not getattr(active.node, "NMI_COMMANDS", False):
+                continue  # Textual's own widget keys (cursor moves, copy) are not commands
+            seen.add(binding.action)
+            yield SystemCommand(
+                binding.description,
+                key_label(key),
+                partial(self.call_later, self.run_action, binding.action, active.node),
+            )
+        yield SystemCommand(self.tr("key.theme"), "", self.action_change_theme)
+
+    NMI_COMMANDS = True

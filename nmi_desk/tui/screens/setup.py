@@ -1,4 +1,4 @@
-"""First run: the consultant's initials and location, and where the data lives."""
+"""First run (and later the settings): initials, location, language, and where the data lives."""
 
 from __future__ import annotations
 
@@ -6,42 +6,71 @@ import re
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
 from nmi_desk.refdata import reference
+from nmi_desk.tui.keys import localize_bindings
+from nmi_desk.tui.widgets.error_label import ErrorLabel
 
 INITIALS = re.compile(r"^[^\W\d_]{1,5}$")
 
 
 class SetupScreen(Screen[None]):
     CSS_PATH = "setup.tcss"
+    NMI_COMMANDS = True
+    BINDINGS = [
+        Binding("ctrl+s", "save", "key.save", priority=True),
+        Binding("escape", "cancel", "key.back"),
+    ]
+
+    def __init__(self, settings_mode: bool = False) -> None:
+        super().__init__()
+        localize_bindings(self, self.app.tr)
+        self.settings_mode = settings_mode
 
     def compose(self) -> ComposeResult:
         tr = self.app.tr
-        lang = self.app.desk.settings.lang
+        settings = self.app.desk.settings
+        lang = tr.lang
         yield Header()
-        with Vertical(id="setup"):
-            yield Static(tr("setup.title"), id="setup-title")
-            yield Static(tr("setup.intro"))
+        with VerticalScroll(id="setup"):
+            yield Static(
+                tr("setup.settings_title") if self.settings_mode else tr("setup.title"),
+                id="setup-title",
+            )
+            if not self.settings_mode:
+                yield Static(tr("setup.intro"))
             yield Label(tr("setup.initials"))
             yield Input(
-                value=self.app.desk.settings.consultant,
+                value=settings.consultant,
                 placeholder=tr("setup.initials_placeholder"),
                 max_length=5,
                 id="initials",
+                compact=True,
             )
-            yield Label("", id="initials-error", classes="error")
+            yield ErrorLabel(id="initials-error")
             yield Label(tr("setup.location"))
             yield Select(
                 [(loc.label(lang), loc.code) for loc in reference().locations],
                 prompt=tr("setup.location"),
+                value=settings.location or Select.NULL,
                 id="location",
+                compact=True,
             )
-            yield Label("", id="location-error", classes="error")
+            yield ErrorLabel(id="location-error")
+            yield Label(tr("setup.language"))
+            yield Select(
+                [("Nederlands", "nl"), ("English", "en")],
+                value=settings.lang,
+                allow_blank=False,
+                id="lang",
+                compact=True,
+            )
             yield Static(tr("setup.data_here", path=self.app.desk.paths.home), id="data-path")
-            yield Button(tr("setup.save"), id="save", variant="primary")
+            yield Button(tr("setup.save"), id="save", variant="primary", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -52,7 +81,10 @@ class SetupScreen(Screen[None]):
         self.query_one("#location", Select).focus()
 
     @on(Button.Pressed, "#save")
-    def _save(self) -> None:
+    def _pressed(self) -> None:
+        self.action_save()
+
+    def action_save(self) -> None:
         tr = self.app.tr
         initials = self.query_one("#initials", Input).value.strip().upper()
         location = self.query_one("#location", Select).value
@@ -68,11 +100,30 @@ class SetupScreen(Screen[None]):
         else:
             self.query_one("#location-error", Label).update("")
         if ok:
-            self.app.desk.settings.consultant = initials
-            self.app.desk.settings.location = location
+            settings = self.app.desk.settings
+            settings.consultant = initials
+            settings.location = location
+            lang = self.query_one("#lang", Select).value
+            self._new_lang = lang if lang != settings.lang else None
+            settings.lang = lang
             self._write()
 
     @work(thread=True, exclusive=True, group="settings")
     def _write(self) -> None:
         self.app.desk.save_settings()
-        self.app.call_from_thread(self.dismiss, None)
+        self.app.call_from_thread(self._written)
+
+    def _written(self) -> None:
+        if self.settings_mode and self._new_lang:
+            self.app.set_language(self._new_lang)  # rebuilds the screens in the new language
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        if self.settings_mode:
+            self.dismiss(None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel":
+            return self.settings_mode
+        return True

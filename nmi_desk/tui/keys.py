@@ -1,0 +1,58 @@
+"""Key bindings in the consultant's language.
+
+BINDINGS declare catalog keys ("key.new_visit") as descriptions; `localize_bindings` gives a
+node its own copy with the text of the current language, so the footer, the help screen and
+the command palette all read the same catalog. Textual keeps a node's bindings in the
+`_bindings` map built from the class at init; we replace that map per instance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import cache
+from importlib.util import find_spec
+
+from textual.binding import Binding, BindingsMap
+
+CATALOG_PREFIX = "key."
+
+
+def translate(binding: Binding, tr) -> Binding:
+    if binding.description.startswith(CATALOG_PREFIX):
+        return replace(binding, description=tr(binding.description))
+    return binding
+
+
+def localized_map(bindings: BindingsMap, tr) -> BindingsMap:
+    return BindingsMap.from_keys(
+        {key: [translate(b, tr) for b in items] for key, items in bindings.key_to_bindings.items()}
+    )
+
+
+def localize_bindings(node, tr) -> None:
+    """Give `node` the bindings of its class with descriptions in the language of `tr`."""
+    source = type(node)._merged_bindings
+    if source is not None:
+        node._bindings = localized_map(source, tr)
+
+
+def key_label(key: str) -> str:
+    """How a key is written for people: 'ctrl+s' -> 'Ctrl+S', 'f1' -> 'F1'."""
+    names = {
+        "escape": "Esc",
+        "enter": "Enter",
+        "delete": "Del",
+        "space": "Space",
+        "up": "↑",
+        "down": "↓",
+    }
+    parts = []
+    for part in key.split("+"):
+        parts.append(names.get(part, part.upper() if len(part) <= 3 else part.capitalize()))
+    return "+".join(parts)
+
+
+@cache
+def has_screen(module: str) -> bool:
+    """Whether an optional screen module (built by another capability) is installed."""
+    return find_spec(f"nmi_desk.tui.screens.{module}") is not None

@@ -1,0 +1,68 @@
+"""Quick count-only visit: just the topics, nothing personal, so a rushed walk-in still counts."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+from nmi_desk.tui.keys import localize_bindings
+from nmi_desk.tui.messages import WorkDone
+from nmi_desk.tui.widgets.error_label import ErrorLabel
+from nmi_desk.tui.widgets.topic_picker import TopicPicker
+
+
+class CountOnlyScreen(ModalScreen[None]):
+    CSS_PATH = "count_only.tcss"
+    NMI_COMMANDS = True
+    BINDINGS = [
+        Binding("ctrl+s", "save", "key.save", priority=True),
+        Binding("escape", "cancel", "key.cancel"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        localize_bindings(self, self.app.tr)
+
+    def compose(self) -> ComposeResult:
+        tr = self.app.tr
+        with Vertical(id="count-only", classes="dialog"):
+            yield Static(tr("count_only.title"), classes="dialog-title")
+            yield Static(tr("count_only.intro"), classes="hint")
+            yield TopicPicker(id="topics")
+            yield ErrorLabel(id="err-count")
+
+    def on_mount(self) -> None:
+        self.query_one(TopicPicker).focus_filter()
+
+    def action_save(self) -> None:
+        self._save(list(self.query_one(TopicPicker).selected))
+
+    @work(thread=True, exclusive=True, group="count-save")
+    def _save(self, topics: list[str]) -> None:
+        from nmi_desk.validation import ValidationError
+        from nmi_desk.visits import VisitInput, create_visit
+
+        desk = self.app.desk
+        inp = VisitInput(location_code=desk.settings.location, count_only=True, topics=topics)
+        try:
+            create_visit(desk.engine(), inp, desk.actor, desk.now())
+        except ValidationError as exc:
+            self.post_message(WorkDone("save", error=exc.errors))
+            return
+        self.post_message(WorkDone("save", result=True))
+
+    def on_work_done(self, message: WorkDone) -> None:
+        tr = self.app.tr
+        if message.error:
+            e = message.error[0]
+            self.query_one("#err-count", Label).update(tr(e.key, **e.params))
+            return
+        self.app.notify(tr("count_only.saved"))
+        self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,126 @@
+"""Follow-ups: open referrals across all days, overdue first; mark done or cancelled."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from nmi_desk.refdata import reference
+from nmi_desk.tui.keys import localize_bindings
+from nmi_desk.tui.messages import WorkDone
+
+
+class FollowUpsScreen(Screen[None]):
+    CSS_PATH = "follow_ups.tcss"
+    NMI_COMMANDS = True
+    BINDINGS = [
+        Binding("d", "close('done')", "key.mark_done"),
+        Binding("c", "close('cancelled')", "key.mark_cancelled"),
+        Binding("o", "open_visit", "key.open"),
+        Binding("escape", "back", "key.back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        localize_bindings(self, self.app.tr)
+        self.items: dict[str, object] = {}
+
+    def compose(self) -> ComposeResult:
+        tr = self.app.tr
+        yield Header()
+        yield Static(tr("follow_ups.title"), id="follow-title")
+        table = DataTable(id="follow-table", cursor_type="row", zebra_stripes=True)
+        for key in ("col_due", "col_organisation", "col_reason", "col_client", "col_visit"):
+            table.add_column(tr(f"follow_ups.{key}"), key=key)
+        yield table
+        yield Static(tr("today.loading"), id="follow-empty")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = self.app.tr("follow_ups.title")
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    @work(thread=True, exclusive=True, group="follow-ups")
+    def reload(self) -> None:
+        from nmi_desk.referrals import open_follow_ups
+
+        desk = self.app.desk
+        self.post_message(WorkDone("load", result=open_follow_ups(desk.engine(), desk.today())))
+
+    def on_work_done(self, message: WorkDone) -> None:
+        if message.kind == "closed":
+            self.app.notify(self.app.tr("follow_ups.closed"))
+            self.reload()
+            return
+        tr = self.app.tr
+        lang = tr.lang
+        orgs = reference().by_code("organisations")
+        table = self.query_one(DataTable)
+        table.clear()
+        self.items = {}
+        for f in message.result:
+            self.items[f.uuid] = f
+            due = f.follow_up_on.strftime("%d-%m-%Y") if f.follow_up_on else "—"
+            if f.overdue:
+                due = f"[b $error]{due} {tr('follow_ups.overdue')}[/]"
+            org = orgs.get(f.organisation_code)
+            table.add_row(
+                due,
+                org.label(lang) if org else f.organisation_code,
+                f.reason or "",
+                f.client_name or tr("app.anonymous"),
+                f.visit_date,
+                key=f.uuid,
+            )
+        empty = self.query_one("#follow-empty", Static)
+        empty.update(tr("follow_ups.empty"))
+        empty.display = not message.result
+
+    def _current(self):
+        table = self.query_one(DataTable)
+        if not self.items or table.cursor_row is None:
+            return None
+        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        return self.items.get(key)
+
+    def action_close(self, status: str) -> None:
+        from nmi_desk.tui.screens.confirm import OutcomeNoteScreen
+
+        item = self._current()
+        if item is None:
+            return
+        tr = self.app.tr
+        question = tr(f"follow_ups.ask_{status}", organisation=item.organisation_code.upper())
+
+        def answered(note: str | None) -> None:
+            if note is not None:
+                self._close(item.uuid, status, note)
+
+        self.app.push_screen(OutcomeNoteScreen(question), answered)
+
+    @work(thread=True, exclusive=True, group="follow-close")
+    def _close(self, uuid: str, status: str, note: str) -> None:
+        from nmi_desk.referrals import close_referral
+
+        desk = self.app.desk
+        close_referral(desk.engine(), uuid, status, note, desk.actor, desk.now())
+        self.post_message(WorkDone("closed"))
+
+    def action_open_visit(self) -> None:
+        from nmi_desk.tui.screens.visit_form import VisitFormScreen
+
+        item = self._current()
+        if item is not None:
+            self.app.push_screen(VisitFormScreen(uuid=item.visit_uuid))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open_visit()
+
+    def action_back(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,259 @@
+"""Information sessions (voorlichtingsbijeenkomsten): date, place, partner, attendees, topics."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Label, Select, Static, TextArea
+
+from nmi_desk.refdata import reference
+from nmi_desk.tui.keys import localize_bindings
+from nmi_desk.tui.messages import WorkDone
+from nmi_desk.tui.widgets.error_label import ErrorLabel
+from nmi_desk.tui.widgets.topic_picker import TopicPicker
+from nmi_desk.validation import FieldError
+
+DRAFT_FORM = "session"
+
+
+def session_input(payload: dict):
+    """(InfoSessionInput | None, errors) from the form's payload."""
+    from nmi_desk.sessions import InfoSessionInput
+
+    errors = []
+    try:
+        held_on = date.fromisoformat(payload["held_on"].strip())
+    except (ValueError, KeyError):
+        errors.append(FieldError("held_on", "form.date_invalid"))
+        held_on = None
+    attendees = 0
+    text = (payload.get("attendees") or "").strip()
+    if text:
+        try:
+            attendees = int(text)
+        except ValueError:
+            errors.append(FieldError("attendees", "form.not_a_number"))
+    if errors:
+        return None, errors
+    return (
+        InfoSessionInput(
+            held_on=held_on,
+            attendees=attendees,
+            location_code=payload.get("location_code") or None,
+            place=payload.get("place") or None,
+            partner_code=payload.get("partner_code") or None,
+            topics=list(payload.get("topics", [])),
+            notes=payload.get("notes") or None,
+        ),
+        [],
+    )
+
+
+class InfoSessionScreen(Screen[None]):
+    CSS_PATH = "info_session.tcss"
+    NMI_COMMANDS = True
+    BINDINGS = [
+        Binding("ctrl+s", "save", "key.save", priority=True),
+        Binding("ctrl+t", "topics", "key.topics", priority=True),
+        Binding("escape", "leave", "key.back"),
+    ]
+
+    def __init__(self, draft: dict | None = None) -> None:
+        super().__init__()
+        localize_bindings(self, self.app.tr)
+        self.draft = draft
+        self.baseline: dict = {}
+        self._ready = False
+        self._timer = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def compose(self) -> ComposeResult:
+        tr = self.app.tr
+        lang = tr.lang
+        ref = reference()
+        yield Header()
+        with VerticalScroll(id="session-form"):
+            yield Static(tr("session.title"), id="session-title")
+            with Horizontal(classes="row"):
+                with Vertical(classes="field narrow"):
+                    yield Label(tr("session.held_on"), classes="field-label")
+                    yield Input(id="held_on", max_length=10, compact=True)
+                    yield ErrorLabel(id="err-held_on")
+                with Vertical(classes="field"):
+                    yield Label(tr("session.location"), classes="field-label")
+                    yield Select(
+                        [(e.label(lang), e.code) for e in ref.locations],
+                        prompt="—",
+                        id="location_code",
+                        compact=True,
+                    )
+                with Vertical(classes="field"):
+                    yield Label(tr("session.place"), classes="field-label")
+                    yield Input(id="place", placeholder=tr("session.place_hint"), compact=True)
+            with Horizontal(classes="row"):
+                with Vertical(classes="field"):
+                    yield Label(tr("session.partner"), classes="field-label")
+                    yield Select(
+                        [(e.label(lang), e.code) for e in ref.organisations],
+                        prompt="—",
+                        id="partner_code",
+                        compact=True,
+                    )
+                with Vertical(classes="field narrow"):
+                    yield Label(tr("session.attendees"), classes="field-label")
+                    yield Input(id="attendees", max_length=4, type="integer", compact=True)
+                    yield ErrorLabel(id="err-attendees")
+            yield Label(tr("session.topics"), classes="section")
+            yield TopicPicker(id="topics")
+            yield Label(tr("form.notes"), classes="section")
+            yield TextArea(id="notes", compact=True)
+            yield ErrorLabel(id="err-form")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        desk = self.app.desk
+        self.baseline = {
+            "held_on": desk.today().isoformat(),
+            "location_code": desk.settings.location,
+            "place": "",
+            "partner_code": "",
+            "attendees": "",
+            "topics": [],
+            "notes": "",
+        }
+        self.fill(self.draft or self.baseline)
+        self.query_one("#place", Input).focus()
+        self.call_after_refresh(self._start_tracking)
+
+    def _start_tracking(self) -> None:
+        self._ready = True
+        if self.draft:
+            self._changed()
+
+    def fill(self, payload: dict) -> None:
+        for name in ("held_on", "place", "attendees"):
+            self.query_one(f"#{name}", Input).value = payload.get(name, "")
+        for name in ("location_code", "partner_code"):
+            select = self.query_one(f"#{name}", Select)
+            if payload.get(name):
+                select.value = payload[name]
+            else:
+                select.clear()
+        self.query_one(TopicPicker).set_selected(payload.get("topics", []))
+        self.query_one("#notes", TextArea).text = payload.get("notes", "")
+
+    def read(self) -> dict:
+        out = {n: self.query_one(f"#{n}", Input).value for n in ("held_on", "place", "attendees")}
+        for name in ("location_code", "partner_code"):
+            value = self.query_one(f"#{name}", Select).value
+            out[name] = value if isinstance(value, str) else ""
+        out["topics"] = list(self.query_one(TopicPicker).selected)
+        out["notes"] = self.query_one("#notes", TextArea).text
+        return out
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(TextArea.Changed)
+    @on(TopicPicker.Changed)
+    def _changed(self) -> None:
+        if not self._ready:
+            return
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(0.4, self._write_draft)
+
+    @on(Input.Submitted)
+    def _next(self) -> None:
+        self.focus_next()
+
+    def _write_draft(self) -> None:
+        payload = self.read()
+        self._draft_worker(payload, payload != self.baseline)
+
+    @work(thread=True, exclusive=True, group="draft")
+    def _draft_worker(self, payload: dict, keep: bool) -> None:
+        from nmi_desk.drafts import discard_draft, save_draft
+
+        engine = self.app.desk.engine()
+        with self._lock:
+            if self._closed:
+                return
+            if keep:
+                save_draft(engine, DRAFT_FORM, payload, self.app.desk.now())
+            else:
+                discard_draft(engine, DRAFT_FORM)
+
+    def _close_draft(self) -> None:
+        from nmi_desk.drafts import discard_draft
+
+        with self._lock:
+            self._closed = True
+            discard_draft(self.app.desk.engine(), DRAFT_FORM)
+
+    def action_topics(self) -> None:
+        self.query_one(TopicPicker).focus_filter()
+
+    def action_save(self) -> None:
+        for label in self.query(".field-error"):
+            label.update("")
+        inp, errors = session_input(self.read())
+        if errors:
+            self._show_errors(errors)
+            return
+        if self._timer is not None:
+            self._timer.stop()
+        self._save(inp)
+
+    @work(thread=True, exclusive=True, group="session-save")
+    def _save(self, inp) -> None:
+        from nmi_desk.sessions import create_info_session
+        from nmi_desk.validation import ValidationError
+
+        desk = self.app.desk
+        try:
+            create_info_session(desk.engine(), inp, desk.actor, desk.now())
+        except ValidationError as exc:
+            self.post_message(WorkDone("save", error=exc.errors))
+            return
+        self._close_draft()
+        self.post_message(WorkDone("save", result=True))
+
+    def on_work_done(self, message: WorkDone) -> None:
+        if message.error:
+            self._show_errors(message.error)
+            return
+        self.app.notify(self.app.tr("session.saved"))
+        self.dismiss(None)
+
+    def _show_errors(self, errors) -> None:
+        tr = self.app.tr
+        for e in errors:
+            found = self.query(f"#err-{e.field}")
+            (found.first() if found else self.query_one("#err-form", Label)).update(
+                tr(e.key, **e.params)
+            )
+        self.app.bell()
+
+    def action_leave(self) -> None:
+        if self.read() == self.baseline:
+            self._leave()
+            return
+        from nmi_desk.tui.screens.confirm import ConfirmScreen
+
+        self.app.push_screen(
+            ConfirmScreen(self.app.tr("form.discard_question")),
+            lambda yes: self._leave() if yes else None,
+        )
+
+    def _leave(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self.app.run_worker(self._close_draft, thread=True, group="drafts")
+        self.dismiss(None)

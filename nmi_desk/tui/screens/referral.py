@@ -1,0 +1,206 @@
+"""A referral: organisation (filter as you type), reason, note, follow-up date, status.
+
+Returned to the walk-in form as a dict (the form's payload shape); the form saves it with the
+visit. Ctrl+N writes the referral out as a short Markdown note for the client to take along.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from nmi_desk.refdata import reference
+from nmi_desk.tui.keys import localize_bindings
+from nmi_desk.tui.widgets.error_label import ErrorLabel
+from nmi_desk.tui.widgets.filtering import filter_entries
+
+
+class ReferralScreen(ModalScreen[dict | None]):
+    CSS_PATH = "referral.tcss"
+    NMI_COMMANDS = True
+    BINDINGS = [
+        Binding("ctrl+s", "save", "key.save_referral", priority=True),
+        Binding("ctrl+n", "write_note", "key.write_note", priority=True),
+        Binding("escape", "cancel", "key.cancel"),
+        Binding("down", "move(1)", show=False),
+        Binding("up", "move(-1)", show=False),
+    ]
+
+    def __init__(self, initial: dict | None = None) -> None:
+        super().__init__()
+        localize_bindings(self, self.app.tr)
+        self.initial = initial or {}
+        self.organisation: str | None = self.initial.get("organisation_code")
+
+    def compose(self) -> ComposeResult:
+        tr = self.app.tr
+        lang = tr.lang
+        statuses = [(e.label(lang), e.code) for e in reference().lists["referral_status"]]
+        default_date = self.app.desk.today() + timedelta(days=_follow_up_days())
+        with VerticalScroll(id="referral", classes="dialog"):
+            yield Static(tr("referral.title"), classes="dialog-title")
+            yield Label(tr("referral.organisation"), classes="field-label")
+            yield Input(placeholder=tr("referral.filter"), id="org-filter", compact=True)
+            yield OptionList(id="org-options", compact=True)
+            yield Static("", id="org-chosen")
+            yield ErrorLabel(id="err-organisation")
+            yield Label(tr("referral.reason"), classes="field-label")
+            yield Input(self.initial.get("reason", ""), id="reason", compact=True)
+            yield Label(tr("referral.note"), classes="field-label")
+            yield Input(self.initial.get("note", ""), id="note", compact=True)
+            with Horizontal(classes="row"):
+                with Vertical(classes="field"):
+                    yield Label(tr("referral.follow_up_on"), classes="field-label")
+                    yield Input(
+                        self.initial.get("follow_up_on") or default_date.isoformat(),
+                        id="follow_up_on",
+                        max_length=10,
+                        compact=True,
+                    )
+                    yield ErrorLabel(id="err-follow_up_on")
+                with Vertical(classes="field"):
+                    yield Label(tr("referral.status"), classes="field-label")
+                    yield Select(
+                        statuses,
+                        value=self.initial.get("status", "open"),
+                        allow_blank=False,
+                        id="status",
+                        compact=True,
+                    )
+            yield Static(tr("referral.hint"), classes="hint")
+
+    def on_mount(self) -> None:
+        self._refill("")
+        self._show_chosen()
+        if self.organisation:
+            self.query_one("#reason", Input).focus()
+        else:
+            self.query_one("#org-filter", Input).focus()
+
+    def _refill(self, query: str) -> None:
+        lang = self.app.tr.lang
+        options = self.query_one("#org-options", OptionList)
+        entries = filter_entries(reference().organisations, query)
+        options.set_options(Option(f"{e.label(lang)}", id=e.code) for e in entries)
+        if entries:
+            options.highlighted = 0
+
+    def _show_chosen(self) -> None:
+        org = reference().by_code("organisations").get(self.organisation or "")
+        text = self.app.tr("referral.chosen", name=org.label(self.app.tr.lang)) if org else ""
+        self.query_one("#org-chosen", Static).update(text)
+
+    @on(Input.Changed, "#org-filter")
+    def _filter(self, event: Input.Changed) -> None:
+        self._refill(event.value)
+
+    def _choose(self, code: str) -> None:
+        self.organisation = code
+        self._show_chosen()
+        self.query_one("#err-organisation", Label).update("")
+        self.query_one("#reason", Input).focus()
+
+    @on(Input.Submitted, "#org-filter")
+    def _submit_filter(self, event: Input.Submitted) -> None:
+        event.stop()
+        option = self.query_one("#org-options", OptionList).highlighted_option
+        if option and option.id:
+            self._choose(option.id)
+
+    @on(OptionList.OptionSelected, "#org-options")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self._choose(event.option.id)
+
+    @on(Input.Submitted)
+    def _next(self, event: Input.Submitted) -> None:
+        self.focus_next()
+
+    def action_move(self, step: int) -> None:
+        options = self.query_one("#org-options", OptionList)
+        options.action_cursor_down() if step > 0 else options.action_cursor_up()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "move":
+            return self.focused is self.query_one("#org-filter", Input)
+        return True
+
+    def _collect(self) -> dict | None:
+        tr = self.app.tr
+        ok = True
+        if not self.organisation:
+            self.query_one("#err-organisation", Label).update(tr("referral.choose_organisation"))
+            self.query_one("#org-filter", Input).focus()
+            ok = False
+        text = self.query_one("#follow_up_on", Input).value.strip()
+        try:
+            if text:
+                date.fromisoformat(text)
+            self.query_one("#err-follow_up_on", Label).update("")
+        except ValueError:
+            self.query_one("#err-follow_up_on", Label).update(tr("form.date_invalid"))
+            ok = False
+        if not ok:
+            self.app.bell()
+            return None
+        status = self.query_one("#status", Select).value
+        return {
+            "organisation_code": self.organisation,
+            "reason": self.query_one("#reason", Input).value.strip(),
+            "note": self.query_one("#note", Input).value.strip(),
+            "follow_up_on": text,
+            "status": status if isinstance(status, str) else "open",
+            "outcome_note": self.initial.get("outcome_note", ""),
+            "uuid": self.initial.get("uuid"),
+        }
+
+    def action_save(self) -> None:
+        result = self._collect()
+        if result is not None:
+            self.dismiss(result)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_write_note(self) -> None:
+        result = self._collect()
+        if result is not None:
+            self._write_note(result)
+
+    @work(thread=True, exclusive=True, group="note")
+    def _write_note(self, r: dict) -> None:
+        from nmi_desk.referrals import referral_note_markdown, write_referral_note
+
+        desk = self.app.desk
+        follow = date.fromisoformat(r["follow_up_on"]) if r["follow_up_on"] else None
+        text = referral_note_markdown(
+            r["organisation_code"], r["reason"], r["note"], follow, self.app.tr.lang
+        )
+        try:
+            path = write_referral_note(
+                desk.paths.home / "notes", r["organisation_code"], text, desk.today()
+            )
+        except OSError as exc:
+            self.app.call_from_thread(
+                self.app.notify,
+                self.app.tr("referral.note_failed", reason=exc.strerror or str(exc)),
+                severity="error",
+            )
+            return
+        self.app.call_from_thread(
+            self.app.notify, self.app.tr("referral.note_written", path=path), timeout=10
+        )
+
+
+def _follow_up_days() -> int:
+    from nmi_desk.visits import FOLLOW_UP_DAYS
+
+    return FOLLOW_UP_DAYS

@@ -1,0 +1,571 @@
+"""The walk-in form: register a new visit or edit an earlier one.
+
+The form's content lives as a plain dict (the "payload": strings, lists, a bool), which is also
+what a draft holds; `payload_to_input` turns it into the domain's VisitInput. Every change is
+saved as a draft shortly after typing stops, so a crash or kill loses nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import (
+    Checkbox,
+    Footer,
+    Header,
+    Input,
+    Label,
+    OptionList,
+    Select,
+    Static,
+    TextArea,
+)
+from textual.widgets.option_list import Option
+
+from nmi_desk.clock import AMS
+from nmi_desk.refdata import reference
+from nmi_desk.tui.keys import localize_bindings
+from nmi_desk.tui.messages import WorkDone
+from nmi_desk.tui.widgets.error_label import ErrorLabel
+from nmi_desk.tui.widgets.topic_picker import TopicPicker
+from nmi_desk.validation import FieldError, check_birth_year, check_children
+
+DRAFT_DELAY = 0.4  # seconds after the last change before the draft is written
+TEXT_FIELDS = ("time", "client_name", "birth_year", "children")
+SELECT_FIELDS = ("origin_country", "destination_country", "language", "came_via", "outcome")
+
+
+# ---- payload <-> domain (no Textual below this line until the screen) ----
+
+
+def empty_payload(now: datetime) -> dict:
+    local_now = now.astimezone(AMS)
+    return {
+        "uuid": None,
+        "date": local_now.date().isoformat(),
+        "time": local_now.strftime("%H:%M"),
+        "client_name": "",
+        "birth_year": "",
+        "origin_country": "",
+        "destination_country": "",
+        "language": "",
+        "partner": False,
+        "children": "",
+        "came_via": "",
+        "topics": [],
+        "referrals": [],
+        "notes": "",
+        "outcome": "",
+    }
+
+
+def referral_payload(r) -> dict:
+    return {
+        "organisation_code": r.organisation_code,
+        "reason": r.reason or "",
+        "note": r.note or "",
+        "follow_up_on": r.follow_up_on.isoformat() if r.follow_up_on else "",
+        "status": r.status,
+        "outcome_note": r.outcome_note or "",
+        "uuid": r.uuid,
+    }
+
+
+def visit_payload(uuid: str, inp) -> dict:
+    started = inp.started_at.astimezone(AMS)
+    return {
+        "uuid": uuid,
+        "date": started.date().isoformat(),
+        "time": started.strftime("%H:%M"),
+        "client_name": inp.client_name or "",
+        "birth_year": "" if inp.birth_year is None else str(inp.birth_year),
+        "origin_country": inp.origin_country or "",
+        "destination_country": inp.destination_country or "",
+        "language": inp.language or "",
+        "partner": bool(inp.partner_coremigrating),
+        "children": "" if inp.children_coremigrating is None else str(inp.children_coremigrating),
+        "came_via": inp.came_via or "",
+        "topics": list(inp.topics),
+        "referrals": [referral_payload(r) for r in inp.referrals],
+        "notes": inp.notes or "",
+        "outcome": inp.outcome or "",
+    }
+
+
+def _int(payload: dict, name: str, field: str, errors: list) -> int | None:
+    text = (payload.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        errors.append(FieldError(field, "form.not_a_number"))
+        return None
+
+
+def payload_to_input(payload: dict, location: str):
+    """(VisitInput, errors): errors for what cannot even be parsed (time, numbers)."""
+    from nmi_desk.visits import ReferralInput, VisitInput
+
+    errors: list[FieldError] = []
+    started = None
+    try:
+        hh, mm = (payload.get("time") or "").strip().split(":")
+        day = date.fromisoformat(payload["date"])
+        started = datetime(day.year, day.month, day.day, int(hh), int(mm), tzinfo=AMS)
+    except (ValueError, KeyError):
+        errors.append(FieldError("time", "form.time_invalid"))
+    referrals = []
+    for r in payload.get("referrals", []):
+        follow = None
+        if r.get("follow_up_on"):
+            try:
+                follow = date.fromisoformat(r["follow_up_on"])
+            except ValueError:
+                errors.append(FieldError("referrals", "form.date_invalid"))
+        referrals.append(
+            ReferralInput(
+                organisation_code=r["organisation_code"],
+                reason=r.get("reason") or None,
+                note=r.get("note") or None,
+                follow_up_on=follow,
+                status=r.get("status") or "open",
+                outcome_note=r.get("outcome_note") or None,
+                uuid=r.get("uuid"),
+            )
+        )
+    inp = VisitInput(
+        location_code=location,
+        started_at=started,
+        client_name=payload.get("client_name") or None,
+        birth_year=_int(payload, "birth_year", "birth_year", errors),
+        origin_country=payload.get("origin_country") or None,
+        destination_country=payload.get("destination_country") or None,
+        language=payload.get("language") or None,
+        partner_coremigrating=True if payload.get("partner") else None,
+        children_coremigrating=_int(payload, "children", "children_coremigrating", errors),
+        came_via=payload.get("came_via") or None,
+        topics=list(payload.get("topics", [])),
+        referrals=referrals,
+        notes=payload.get("notes") or None,
+        outcome=payload.get("outcome") or None,
+    )
+    return inp, errors
+
+
+# ---- the screen ----
+
+
+def _field(label: str, widget, name: str, classes: str = "") -> Vertical:
+    return Vertical(
+        Label(label, classes="field-label"),
+        widget,
+        ErrorLabel(id=f"err-{name}"),
+        classes=f"field {classes}".strip(),
+    )
+
+
+class VisitFormScreen(Screen[None]):
+    CSS_PATH = "visit_form.tcss"
+    NMI_COMMANDS = True
+    BINDINGS = [
+        Binding("ctrl+s", "save", "key.save", priority=True),
+        Binding("ctrl+t", "topics", "key.topics", priority=True),
+        Binding("ctrl+r", "add_referral", "key.add_referral", priority=True),
+        Binding("escape", "leave", "key.back"),
+        Binding("delete", "remove_referral", "key.remove_referral", show=False),
+    ]
+
+    def __init__(self, uuid: str | None = None, draft: dict | None = None) -> None:
+        super().__init__()
+        localize_bindings(self, self.app.tr)
+        self.uuid = uuid or (draft or {}).get("uuid")
+        self.draft = draft
+        self.baseline: dict | None = None  # the stored record (or empty form) as a payload
+        self.referrals: list[dict] = []
+        self._draft_timer = None
+        self._ready = False
+        self._saving = False
+        # Draft writes and the final save/discard are serialised, so a late draft write can
+        # never resurrect a draft after the visit was saved or thrown away.
+        self._draft_lock = threading.Lock()
+        self._draft_closed = False
+
+    @property
+    def form_key(self) -> str:
+        return f"visit:{self.uuid}" if self.uuid else "visit"
+
+    def compose(self) -> ComposeResult:
+        tr = self.app.tr
+        lang = self.app.tr.lang
+        ref = reference()
+        countries = sorted(((c.label(lang), c.code) for c in ref.countries), key=lambda x: x[0])
+
+        def select(name: str, options) -> Select:
+            return Select(options, prompt="—", id=name, compact=True)
+
+        def listed(name: str) -> list[tuple[str, str]]:
+            return [(e.label(lang), e.code) for e in ref.lists[name]]
+
+        yield Header()
+        with VerticalScroll(id="form"):
+            yield Static("", id="form-title")
+            with Horizontal(classes="row"):
+                yield _field(
+                    tr("form.time"),
+                    Input(id="time", max_length=5, compact=True),
+                    "time",
+                    "narrow",
+                )
+                yield _field(
+                    tr("form.client_name"),
+                    Input(id="client_name", placeholder=tr("form.optional"), compact=True),
+                    "client_name",
+                    "wide",
+                )
+                yield _field(
+                    tr("form.birth_year"),
+                    Input(id="birth_year", max_length=4, type="integer", compact=True),
+                    "birth_year",
+                    "narrow",
+                )
+            with Horizontal(classes="row"):
+                yield _field(
+                    tr("form.origin_country"), select("origin_country", countries), "origin_country"
+                )
+                yield _field(
+                    tr("form.destination_country"),
+                    select("destination_country", countries),
+                    "destination_country",
+                )
+                yield _field(
+                    tr("form.language"), select("language", listed("language")), "language"
+                )
+            with Horizontal(classes="row"):
+                yield _field(
+                    tr("form.household"),
+                    Checkbox(tr("form.partner"), id="partner", compact=True),
+                    "partner",
+                )
+                yield _field(
+                    tr("form.children"),
+                    Input(id="children", max_length=2, type="integer", compact=True),
+                    "children_coremigrating",
+                    "narrow",
+                )
+                yield _field(
+                    tr("form.came_via"), select("came_via", listed("came_via")), "came_via"
+                )
+            yield Label(tr("form.topics"), classes="section")
+            yield TopicPicker(id="topics")
+            yield ErrorLabel(id="err-topics")
+            yield Label(tr("form.referrals"), classes="section")
+            yield OptionList(id="referrals", compact=True)
+            yield ErrorLabel(id="err-referrals")
+            with Horizontal(classes="row"):
+                yield _field(
+                    tr("form.notes"),
+                    TextArea(id="notes", compact=True, soft_wrap=True),
+                    "notes",
+                    "wide",
+                )
+                yield _field(tr("form.outcome"), select("outcome", listed("outcome")), "outcome")
+            yield ErrorLabel(id="err-form")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        tr = self.app.tr
+        self.query_one("#form-title", Static).update(
+            tr("form.title_edit") if self.uuid else tr("form.title_new")
+        )
+        if self.uuid:
+            self._load(self.uuid)
+        else:
+            self._fill_initial(empty_payload(self.app.desk.now()))
+
+    @work(thread=True, exclusive=True, group="visit-load")
+    def _load(self, uuid: str) -> None:
+        from nmi_desk.visits import load_visit
+
+        view = load_visit(self.app.desk.engine(), uuid)
+        self.app.call_from_thread(self._fill_initial, visit_payload(uuid, view.input))
+
+    def _fill_initial(self, baseline: dict) -> None:
+        self.baseline = baseline
+        self.fill(self.draft or baseline)
+        self.query_one("#client_name", Input).focus()
+        # Setting values posts Changed messages; start tracking only after they are handled.
+        self.call_after_refresh(self._start_tracking)
+
+    def _start_tracking(self) -> None:
+        self._ready = True
+        if self.draft:
+            self._schedule_draft()
+
+    # ---- reading and writing the widgets ----
+
+    def fill(self, payload: dict) -> None:
+        for name in TEXT_FIELDS:
+            self.query_one(f"#{name}", Input).value = payload.get(name, "")
+        for name in SELECT_FIELDS:
+            widget = self.query_one(f"#{name}", Select)
+            value = payload.get(name) or ""
+            if value:
+                widget.value = value
+            else:
+                widget.clear()
+        self.query_one("#partner", Checkbox).value = bool(payload.get("partner"))
+        self.query_one("#notes", TextArea).text = payload.get("notes", "")
+        self.query_one(TopicPicker).set_selected(payload.get("topics", []))
+        self.referrals = [dict(r) for r in payload.get("referrals", [])]
+        self._show_referrals()
+
+    def read(self) -> dict:
+        base = self.baseline or {}
+        payload = {"uuid": self.uuid, "date": base.get("date")}
+        for name in TEXT_FIELDS:
+            payload[name] = self.query_one(f"#{name}", Input).value
+        for name in SELECT_FIELDS:
+            value = self.query_one(f"#{name}", Select).value
+            payload[name] = value if isinstance(value, str) else ""
+        payload["partner"] = self.query_one("#partner", Checkbox).value
+        payload["notes"] = self.query_one("#notes", TextArea).text
+        payload["topics"] = list(self.query_one(TopicPicker).selected)
+        payload["referrals"] = [dict(r) for r in self.referrals]
+        return payload
+
+    @property
+    def dirty(self) -> bool:
+        return self.baseline is not None and self.read() != self.baseline
+
+    def _show_referrals(self) -> None:
+        tr = self.app.tr
+        orgs = reference().by_code("organisations")
+        statuses = {e.code: e for e in reference().lists["referral_status"]}
+        lst = self.query_one("#referrals", OptionList)
+        lst.clear_options()
+        for i, r in enumerate(self.referrals):
+            org = orgs.get(r["organisation_code"])
+            parts = [org.label(tr.lang) if org else r["organisation_code"]]
+            if r.get("reason"):
+                parts.append(r["reason"])
+            if r.get("follow_up_on"):
+                parts.append(tr("form.follow_up_on", date=r["follow_up_on"]))
+            status = statuses.get(r.get("status", "open"))
+            parts.append(status.label(tr.lang) if status else r.get("status", ""))
+            lst.add_option(Option(" · ".join(parts), id=str(i)))
+        if not self.referrals:
+            lst.add_option(Option(tr("form.no_referrals"), id="none", disabled=True))
+
+    # ---- change tracking and drafts ----
+
+    def _changed(self) -> None:
+        if self._ready:
+            self._schedule_draft()
+
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "birth_year":
+            self._check_number("birth_year", "birth_year")
+        elif event.input.id == "children":
+            self._check_number("children", "children_coremigrating")
+        self._changed()
+
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    @on(TextArea.Changed)
+    @on(TopicPicker.Changed)
+    def _other_changed(self) -> None:
+        self._changed()
+
+    def _check_number(self, name: str, field: str) -> None:
+        text = self.query_one(f"#{name}", Input).value.strip()
+        error = None
+        if text:
+            try:
+                value = int(text)
+            except ValueError:
+                error = FieldError(field, "form.not_a_number")
+            else:
+                if field == "birth_year" and len(text) == 4:
+                    error = check_birth_year(value, self.app.desk.today())
+                elif field == "children_coremigrating":
+                    error = check_children(value)
+        self.query_one(f"#err-{field}", Label).update(
+            self.app.tr(error.key, **error.params) if error else ""
+        )
+
+    def _schedule_draft(self) -> None:
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(DRAFT_DELAY, self._write_draft)
+
+    def _write_draft(self) -> None:
+        if self._saving:
+            return
+        payload = self.read()
+        self._draft_worker(self.form_key, payload, keep=payload != self.baseline)
+
+    @work(thread=True, exclusive=True, group="draft")
+    def _draft_worker(self, form: str, payload: dict, keep: bool) -> None:
+        from nmi_desk.drafts import discard_draft, save_draft
+
+        engine = self.app.desk.engine()
+        with self._draft_lock:
+            if self._draft_closed:
+                return
+            if keep:
+                save_draft(engine, form, payload, self.app.desk.now())
+            else:
+                discard_draft(engine, form)
+
+    # ---- Enter moves on, like Tab: fast on a counter keyboard ----
+
+    @on(Input.Submitted)
+    def _next_field(self, event: Input.Submitted) -> None:
+        self.focus_next()
+
+    # ---- referrals ----
+
+    def action_add_referral(self) -> None:
+        self._edit_referral(None)
+
+    @on(OptionList.OptionSelected, "#referrals")
+    def _referral_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id and event.option.id.isdigit():
+            self._edit_referral(int(event.option.id))
+
+    def _edit_referral(self, index: int | None) -> None:
+        from nmi_desk.tui.screens.referral import ReferralScreen
+
+        initial = self.referrals[index] if index is not None else None
+
+        def done(result: dict | None) -> None:
+            if result is None:
+                return
+            if index is None:
+                self.referrals.append(result)
+            else:
+                self.referrals[index] = result
+            self._show_referrals()
+            self._changed()
+            if index is None:
+                self._auto_outcome()
+
+        self.app.push_screen(ReferralScreen(initial), done)
+
+    def _auto_outcome(self) -> None:
+        # A referral usually means the outcome "referred": one choice fewer at the counter.
+        outcome = self.query_one("#outcome", Select)
+        if not isinstance(outcome.value, str):
+            outcome.value = "referred"
+
+    def action_remove_referral(self) -> None:
+        lst = self.query_one("#referrals", OptionList)
+        option = lst.highlighted_option
+        if option and option.id and option.id.isdigit():
+            del self.referrals[int(option.id)]
+            self._show_referrals()
+            self._changed()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "remove_referral":
+            return self.focused is self.query_one("#referrals", OptionList)
+        return True
+
+    # ---- jump, save, leave ----
+
+    def action_topics(self) -> None:
+        self.query_one(TopicPicker).focus_filter()
+
+    def action_save(self) -> None:
+        if self.baseline is None or self._saving:
+            return
+        for label in self.query(".field-error"):
+            label.update("")
+        inp, errors = payload_to_input(self.read(), self.app.desk.settings.location)
+        if errors:
+            self._show_errors(errors)
+            return
+        self._saving = True
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._save_worker(inp)
+
+    @work(thread=True, exclusive=True, group="visit-save")
+    def _save_worker(self, inp) -> None:
+        from nmi_desk.validation import ValidationError
+        from nmi_desk.visits import create_visit, update_visit
+
+        desk = self.app.desk
+        engine = desk.engine()
+        try:
+            if self.uuid:
+                result = update_visit(engine, self.uuid, inp, desk.actor, desk.now())
+            else:
+                result = create_visit(engine, inp, desk.actor, desk.now())
+        except ValidationError as exc:
+            self.post_message(WorkDone("save", error=exc.errors))
+            return
+        self._close_draft()
+        self.post_message(WorkDone("save", result=result))
+
+    def on_work_done(self, message: WorkDone) -> None:
+        if message.kind != "save":
+            return
+        self._saving = False
+        if message.error:
+            self._show_errors(message.error)
+            return
+        tr = self.app.tr
+        self.app.notify(
+            tr("form.updated", revision=message.result) if self.uuid else tr("form.saved")
+        )
+        self.dismiss(None)
+
+    def _show_errors(self, errors: list[FieldError]) -> None:
+        tr = self.app.tr
+        first = None
+        for error in errors:
+            label = self.query(f"#err-{error.field}")
+            target = label.first() if label else self.query_one("#err-form", Label)
+            target.update(tr(error.key, **error.params))
+            first = first or target
+        if first is not None:
+            self.query_one("#form", VerticalScroll).scroll_to_widget(first)
+        self.app.bell()
+
+    def action_leave(self) -> None:
+        if not self.dirty:
+            self._leave(discard=True)
+            return
+        from nmi_desk.tui.screens.confirm import ConfirmScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._leave(discard=True)
+
+        self.app.push_screen(ConfirmScreen(self.app.tr("form.discard_question")), answered)
+
+    def _close_draft(self) -> None:
+        """Drop this form's draft for good (runs in a worker thread)."""
+        from nmi_desk.drafts import discard_draft
+
+        with self._draft_lock:
+            self._draft_closed = True
+            discard_draft(self.app.desk.engine(), self.form_key)
+
+    def _leave(self, discard: bool) -> None:
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._saving = True
+        if discard:
+            # An app worker: this screen's own workers end with it.
+            self.app.run_worker(self._close_draft, thread=True, group="drafts")
+        self.dismiss(None)
