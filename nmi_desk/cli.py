@@ -50,7 +50,10 @@ def _passphrase(prompt: str, confirm: bool = False) -> str:
     if given:
         return given
     if not sys.stdin.isatty():
-        raise UserError("the database is encrypted: set NMI_DESK_PASSPHRASE or run in a terminal")
+        raise UserError(
+            "cannot open database: it is encrypted (or not a database); "
+            "set NMI_DESK_PASSPHRASE or run in a terminal"
+        )
     return typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
 
 

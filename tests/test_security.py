@@ -182,7 +182,7 @@ def test_cli_change_passphrase_and_unlock_from_environment(tmp_path):
     assert "encrypted" in made.stderr
     locked = _cli(home, "doctor")
     assert locked.returncode == 1
-    assert locked.stderr.startswith("nmi-desk: the database is encrypted: set NMI_DESK_PASSPHRASE")
+    assert locked.stderr.startswith("nmi-desk: cannot open database: it is encrypted")
     wrong = _cli(home, "doctor", env_extra={"NMI_DESK_PASSPHRASE": "niet de goede zin"})
     assert wrong.returncode == 1 and "wrong passphrase" in wrong.stderr
     assert "Traceback" not in wrong.stderr
