@@ -44,7 +44,11 @@ class NmiDeskApp(App):
         self.title = self.tr("app.title")
 
     def on_mount(self) -> None:
+        from nmi_desk.tui.screens.lock import guard
         from nmi_desk.tui.screens.today import TodayScreen
+
+        if guard(self, self.on_mount):
+            return  # passphrase first (nmi_desk.tui.screens.lock); on_mount runs again after
 
         if self.desk.settings.is_set_up:
             self.push_screen(TodayScreen())

@@ -12,6 +12,7 @@ def run_tui(data_dir=None, lang: str | None = None) -> None:
     from nmi_desk.tui.app import NmiDeskApp
 
     desk = Desk.open(data_dir)
+    desk.require_encryption = True  # the real counter app encrypts; tests build plain desks
     if lang:
         desk.settings.lang = lang
     NmiDeskApp(desk).run()
