@@ -1,0 +1,230 @@
+"""The Day overview screen (Pilot, SVG snapshots) and the end-of-day close (domain)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+import pytest
+from textual.widgets import Static
+
+from nmi_desk.clock import AMS
+from nmi_desk.end_of_day import Period, close_day
+from nmi_desk.visits import ReferralInput, VisitInput, create_visit
+
+
+def _fill(desk) -> None:
+    visits = [
+        ("09:10", ["aow", "zorg"], "TR", "svb"),
+        ("09:40", ["remigratie-uitkering"], "MA", "svb"),
+        ("10:05", ["aow"], "TR", "ind"),
+        ("10:20", ["verblijf"], "SR", None),
+        ("13:30", ["aow", "belastingen"], "TR", "belastingdienst"),
+    ]
+    for hhmm, topics, origin, org in visits:
+        h, m = map(int, hhmm.split(":"))
+        create_visit(
+            desk.engine(),
+            VisitInput(
+                location_code="eindhoven-stadskantoor",
+                started_at=datetime(2026, 3, 10, h, m, tzinfo=AMS),
+                origin_country=origin,
+                destination_country=origin,
+                came_via="gemeente-sociaal-loket",
+                outcome="informed",
+                topics=topics,
+                referrals=[ReferralInput(org)] if org else [],
+            ),
+            desk.actor,
+            desk.now(),
+        )
+    # Another day and another location: not in today's figures.
+    create_visit(
+        desk.engine(),
+        VisitInput(
+            location_code="roermond",
+            started_at=datetime(2026, 3, 9, 11, 0, tzinfo=AMS),
+            topics=["wmo"],
+        ),
+        desk.actor,
+        desk.now(),
+    )
+
+
+async def _settle(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def _text(app, selector: str) -> str:
+    """What a Static shows, as plain text (Rich tables rendered too)."""
+    from rich.console import Console
+
+    content = app.screen.query_one(selector, Static).content
+    if isinstance(content, str):
+        return content
+    console = Console(width=60, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(content)
+    return console.export_text()
+
+
+async def test_overview_shows_the_day_and_keys_change_period_and_location(desk):
+    from nmi_desk.tui.app import NmiDeskApp
+    from nmi_desk.tui.screens.day_overview import DayOverviewScreen
+
+    _fill(desk)
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _settle(pilot)
+        app.push_screen(DayOverviewScreen())
+        await _settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DayOverviewScreen)
+        assert "Bezoeken: 5" in _text(app, "#dov-summary")
+        assert "10-03-2026" in _text(app, "#dov-period")
+        assert screen.overview.stats["by_topic"]["aow"] == 3
+        assert "AOW" in _text(app, "#chart-by_topic")
+        await pilot.press("left")  # the previous day: Roermond's visit is elsewhere
+        await _settle(pilot)
+        assert "09-03-2026" in _text(app, "#dov-period")
+        assert "Bezoeken: 0" in _text(app, "#dov-summary")
+        for _ in range(6):  # l cycles through the locations and "all locations"
+            await pilot.press("l")
+            await _settle(pilot)
+            if "alle locaties" in _text(app, "#dov-period"):
+                break
+        assert screen.location is None
+        assert "Bezoeken: 1" in _text(app, "#dov-summary")
+        await pilot.press("w")
+        await _settle(pilot)
+        assert screen.period == Period("week", date(2026, 3, 9), date(2026, 3, 15))
+        assert "Bezoeken: 6" in _text(app, "#dov-summary")
+        await pilot.press("m")
+        await _settle(pilot)
+        assert screen.period.first == date(2026, 3, 1) and screen.period.last == date(2026, 3, 31)
+        await pilot.press("c")
+        await pilot.pause()
+        app.screen.query_one("#dov-from").value = "2026-03-10"
+        app.screen.query_one("#dov-to").value = "2026-03-10"
+        app.screen.query_one("#dov-to").focus()
+        await pilot.press("enter")
+        await _settle(pilot)
+        assert screen.period == Period("custom", date(2026, 3, 10), date(2026, 3, 10))
+        assert "Bezoeken: 5" in _text(app, "#dov-summary")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, DayOverviewScreen)
+
+
+async def test_custom_period_rejects_a_bad_date(desk):
+    from nmi_desk.tui.app import NmiDeskApp
+    from nmi_desk.tui.screens.day_overview import CustomPeriodScreen, DayOverviewScreen
+
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _settle(pilot)
+        app.push_screen(DayOverviewScreen())
+        await _settle(pilot)
+        await pilot.press("c")
+        await pilot.pause()
+        app.screen.query_one("#dov-from").value = "2026-02-30"
+        app.screen.query_one("#dov-from").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CustomPeriodScreen)
+        assert "geen datum" in _text(app, "#dov-custom-error")
+
+
+async def test_close_day_from_the_screen_writes_files_and_reports(desk, tmp_path):
+    from nmi_desk.tui.app import NmiDeskApp
+    from nmi_desk.tui.screens.day_overview import CloseDayScreen, DayOverviewScreen
+
+    _fill(desk)
+    folder = tmp_path / "export"
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _settle(pilot)
+        app.push_screen(DayOverviewScreen())
+        await _settle(pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, CloseDayScreen)
+        app.screen.query_one("#dov-folder").value = str(folder)
+        await pilot.click("#dov-go")
+        await _settle(pilot)
+        result = _text(app, "#dov-close-result")
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == [
+        "nmi-statistics-eindhoven-stadskantoor-2026-03-10.csv",
+        "nmi-statistics-eindhoven-stadskantoor-2026-03-10.json",
+        "nmi-statistics-eindhoven-stadskantoor-2026-03-10.xlsx",
+    ]
+    assert "Synchronisatie: niet ingesteld" in result
+    assert "Nog niet gesynchroniseerd" in result
+    assert json.loads((folder / names[1]).read_text())["visits"] == 5
+
+
+def test_close_day_reports_what_did_not_sync(desk, tmp_path):
+    _fill(desk)
+    report = close_day(
+        desk,
+        Period.around("day", date(2026, 3, 10)),
+        None,
+        tmp_path / "out",
+        ("json",),
+        suppress=True,
+    )
+    assert [p.name for p in report.written] == ["nmi-statistics-all-2026-03-10.json"]
+    data = json.loads(report.written[0].read_text())
+    assert data["visits"] == 5 and data["by_topic"]["aow"] is None  # 3 visits: "<5"
+    assert report.sync == "not_configured"
+    assert report.unsynced_after == {"visit": 6, "referral": 4, "info_session": 0}
+    assert "sync not configured" in report.lines()
+    assert "not synced: 6 visit, 4 referral" in report.lines()
+
+
+def test_close_day_syncs_to_a_configured_target(desk, tmp_path):
+    pytest.importorskip("nmi_desk.sync")
+    _fill(desk)
+    desk.settings.sync_target = f"sqlite:///{tmp_path / 'central.db'}"
+    report = close_day(
+        desk, Period.around("day", date(2026, 3, 10)), None, tmp_path / "out", ("csv",)
+    )
+    assert report.sync == "done", report.sync_message
+    assert report.not_synced == 0
+
+
+def test_close_day_into_an_impossible_folder_is_one_clear_error(desk, tmp_path):
+    from nmi_desk.errors import UserError
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(UserError, match="cannot create folder"):
+        close_day(desk, Period.around("day", date(2026, 3, 10)), None, blocker / "sub", ("csv",))
+
+
+def test_periods_shift_by_their_own_length():
+    day = Period.around("day", date(2026, 3, 29))
+    assert day.shift(1) == Period("day", date(2026, 3, 30), date(2026, 3, 30))
+    month = Period.around("month", date(2026, 12, 15))
+    assert month.shift(1) == Period("month", date(2027, 1, 1), date(2027, 1, 31))
+    assert month.shift(-1) == Period("month", date(2026, 11, 1), date(2026, 11, 30))
+    week = Period.around("week", date(2026, 3, 11))
+    assert (week.first, week.last) == (date(2026, 3, 9), date(2026, 3, 15))
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+def test_day_overview_snapshot(desk, snap_compare, size):
+    from nmi_desk.tui.app import NmiDeskApp
+    from nmi_desk.tui.screens.day_overview import DayOverviewScreen
+
+    _fill(desk)
+
+    async def open_overview(pilot):
+        await _settle(pilot)
+        pilot.app.push_screen(DayOverviewScreen())
+        await _settle(pilot)
+
+    assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=open_overview)
