@@ -210,6 +210,7 @@ class GuidanceIndex:
         self.conn = conn
         self.library = library
         self._lock = threading.Lock()
+        self.closed = False
         with self._lock:
             self.vocab = Vocabulary(conn)
         self._folded_titles = {slug: fold(a.title) for slug, a in library.articles.items()}
@@ -225,6 +226,8 @@ class GuidanceIndex:
         hits: list[Hit] = []
         if expression is not None:
             with self._lock:
+                if self.closed:
+                    return []
                 try:
                     rows = self.conn.execute(self._sql, (expression, limit)).fetchall()
                 except sqlite3.OperationalError:
@@ -237,6 +240,13 @@ class GuidanceIndex:
         if not hits:
             hits = self._fuzzy_titles(query, limit)
         return hits
+
+    def close(self) -> None:
+        """Close the connection once no search is running on it."""
+        with self._lock:
+            if not self.closed:
+                self.closed = True
+                self.conn.close()
 
     def _fuzzy_titles(self, query: str, limit: int) -> list[Hit]:
         """Last resort for text the word index cannot place: the nearest titles, if close."""

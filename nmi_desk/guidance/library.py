@@ -109,7 +109,9 @@ def parse_article(text: str, origin: str = "shipped") -> Article:
     try:
         data = tomllib.loads(front)
     except tomllib.TOMLDecodeError as exc:
-        raise ArticleError(f"front matter is not valid TOML: {exc}") from None
+        raise ArticleError(
+            f"front matter (lines after the first +++) is not valid TOML: {exc}"
+        ) from None
     missing = [k for k in REQUIRED if k not in data]
     if missing:
         raise ArticleError(f"front matter lacks {', '.join(missing)}")
@@ -160,7 +162,7 @@ def check_article(article: Article, ref: Reference, today: date, stem: str | Non
     if not SLUG_RE.match(article.slug):
         problems.append(f"slug {article.slug!r} must be lower-case words joined by hyphens")
     if stem is not None and article.slug != stem:
-        problems.append(f"slug {article.slug!r} differs from the file name {stem!r}.md")
+        problems.append(f"slug {article.slug!r} differs from the file name {stem}.md")
     if not article.title or "\n" in article.title:
         problems.append("title must be one non-empty line")
     if "\n" in article.status:

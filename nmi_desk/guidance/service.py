@@ -56,7 +56,7 @@ class Guidance:
         return self.library.get(slug)
 
     def close(self) -> None:
-        self.conn.close()
+        self.index.close()
 
 
 def open_guidance_at(
