@@ -1,0 +1,154 @@
+"""Statistics speed on a year of 200,000 synthetic visits (figures go to docs/performance.md).
+
+    /work/venv/bin/python benchmarks/stats_export.py [--visits 200000] [--keep DIR]
+
+Measures in one run (the machine is noisy: compare the rows with each other):
+  1. `nmi-desk export --format json` for the whole year, process wall time (start-up included);
+  2. its parts: compute_stats on the stdlib read path, and through a SQLAlchemy engine;
+  3. the figures the first release computed (one GROUP BY per dimension over the visit rows,
+     no ordered indexes) on the same database, for the ratio;
+  4. the Day overview after its key press: domain call (load_overview) and the screen showing
+     its figures (Pilot, from the key press to the summary line being filled).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f}"
+
+
+def timed(fn, repeat: int = 5) -> float:
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs)
+
+
+OLD_FILTER = "v.deleted = 0 AND v.local_date BETWEEN :f AND :t"
+OLD_SQL = [
+    f"SELECT v.location_code, count(*) FROM visit v NOT INDEXED WHERE {OLD_FILTER} GROUP BY 1",
+    "SELECT vt.topic_code, count(*) FROM visit v NOT INDEXED JOIN visit_topic vt "
+    f"ON vt.visit_id = v.id WHERE {OLD_FILTER} GROUP BY 1",
+    "SELECT r.organisation_code, count(*) FROM visit v NOT INDEXED JOIN referral r "
+    f"ON r.visit_id = v.id WHERE r.deleted = 0 AND {OLD_FILTER} GROUP BY 1",
+    *(
+        f"SELECT {c}, count(*) FROM visit v NOT INDEXED WHERE {OLD_FILTER} GROUP BY 1"
+        for c in (
+            "local_hour",
+            "channel",
+            "came_via",
+            "origin_country",
+            "destination_country",
+            "outcome",
+        )
+    ),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--visits", type=int, default=200_000)
+    parser.add_argument("--keep", type=Path, help="reuse/keep the data dir here")
+    args = parser.parse_args()
+
+    from nmi_desk.desk import Desk
+    from nmi_desk.end_of_day import Period, load_overview
+    from nmi_desk.stats import compute_stats, open_source
+
+    home = args.keep or Path(tempfile.mkdtemp(prefix="nmi-stats-bench-"))
+    now = datetime.now(UTC)
+    desk = Desk.open(home, clock=lambda: now)
+    desk.settings.consultant, desk.settings.location = "BM", "amsterdam"
+    desk.save_settings()
+    if not desk.paths.database.exists():
+        from nmi_desk.demo import generate
+
+        start = time.perf_counter()
+        generate(desk.engine(), args.visits, 365, 1, desk.settings.device_id, now)
+        print(f"generated {args.visits:,} visits in {time.perf_counter() - start:.1f} s")
+    engine = desk.engine()
+    last = desk.today()
+    first = last - timedelta(days=364)
+
+    env = dict(os.environ, NMI_DESK_HOME=str(home))
+    out = home / "x.json"
+    cmd = [
+        sys.executable, "-m", "nmi_desk", "export", "--from", str(first), "--to", str(last),
+        "--format", "json", "--output", str(out),
+    ]  # fmt: skip
+    startup = [sys.executable, "-m", "nmi_desk", "export", "--help"]
+    cli = timed(lambda: subprocess.run(cmd, env=env, check=True, capture_output=True))
+    cli_help = timed(lambda: subprocess.run(startup, env=env, check=True, capture_output=True))
+
+    with open_source(desk.url) as src:
+        stdlib = timed(lambda: compute_stats(src, first, last))
+        params = {"f": first.isoformat(), "t": last.isoformat()}
+        old = timed(lambda: [src.execute(q, params).fetchall() for q in OLD_SQL], repeat=3)
+        day = Period.around("day", last - timedelta(days=2))
+        overview_call = timed(lambda: load_overview(src, day, "amsterdam", last))
+    via_engine = timed(lambda: compute_stats(engine, first, last))
+
+    key_to_figures = asyncio.run(_overview_in_tui(desk))
+
+    rows = [
+        ("`nmi-desk export` a year as JSON (process wall, incl. start-up)", cli),
+        ("  of which: `nmi-desk export --help` (Python, Typer, pydantic imports)", cli_help),
+        ("compute_stats, a year, stdlib sqlite3 read path", stdlib),
+        ("compute_stats, a year, through the SQLAlchemy engine", via_engine),
+        ("the first release's queries (GROUP BY over visit rows), same database", old),
+        ("Day overview: load_overview for one day at one location", overview_call),
+        ("Day overview: key press to figures on screen (Pilot, 100x30)", key_to_figures),
+    ]
+    print(f"\n{args.visits:,} visits, {first} .. {last}, medians\n")
+    print("| what | ms |\n|---|---|")
+    for label, seconds in rows:
+        print(f"| {label} | {ms(seconds)} |")
+    if not args.keep:
+        print(f"\n(data left in {home}; pass --keep DIR to reuse it)")
+
+
+async def _overview_in_tui(desk) -> float:
+    from textual.widgets import Static
+
+    from nmi_desk.tui.app import NmiDeskApp
+    from nmi_desk.tui.screens.day_overview import DayOverviewScreen
+
+    loading = desk_text = None
+    app = NmiDeskApp(desk)
+    runs = []
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        loading = app.tr("today.loading")
+        for _ in range(5):
+            start = time.perf_counter()
+            app.push_screen(DayOverviewScreen())
+            await pilot.pause()
+            while True:
+                summary = app.screen.query_one("#dov-summary", Static)
+                desk_text = str(summary.content)
+                if desk_text != loading and desk_text:
+                    break
+                await asyncio.sleep(0.002)
+            runs.append(time.perf_counter() - start)
+            await pilot.press("escape")
+            await pilot.pause()
+    return statistics.median(runs)
+
+
+if __name__ == "__main__":
+    main()
