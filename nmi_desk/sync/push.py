@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.exc import DataError, IntegrityError
 
 from nmi_desk.sync.crashpoints import crash_point
@@ -39,6 +39,7 @@ class Unit:
     root: tuple | None = None  # (columns..., base_revision) when the root itself is pending
     links: dict[str, list[str]] = field(default_factory=dict)
     children: dict[str, list[tuple]] = field(default_factory=dict)  # (cols..., base, parent_uuid)
+    local_ids: dict[str, int] = field(default_factory=dict)  # record uuid -> laptop's id
 
     def records(self):
         """(table, uuid, revision) of every record this unit carries."""
@@ -94,7 +95,7 @@ def read_units(raw, kind: UnitKind, lo: int, hi: int) -> list[Unit]:
         " WHERE id BETWEEN ? AND ? AND revision > synced_revision",
         (lo, hi),
     ):
-        units[row[0]] = Unit(kind, row[1], root=tuple(row[1:]))
+        units[row[0]] = Unit(kind, row[1], root=tuple(row[1:]), local_ids={row[1]: row[0]})
     for link in kind.links:
         for fk, value in raw.execute(
             f"SELECT l.{link.fk}, l.{link.value} FROM {link.table} l"
@@ -106,7 +107,8 @@ def read_units(raw, kind: UnitKind, lo: int, hi: int) -> list[Unit]:
     for child in kind.children:
         ccols = ", ".join(f"c.{c}" for c in child.columns)
         for row in raw.execute(
-            f"SELECT c.{child.parent_fk}, {ccols}, c.synced_revision, p.uuid FROM {child.table} c"
+            f"SELECT c.{child.parent_fk}, c.id, {ccols}, c.synced_revision, p.uuid"
+            f" FROM {child.table} c"
             f" JOIN {root.table} p ON p.id = c.{child.parent_fk}"
             f" WHERE c.{child.parent_fk} BETWEEN ? AND ? AND c.revision > c.synced_revision",
             (lo, hi),
@@ -114,7 +116,8 @@ def read_units(raw, kind: UnitKind, lo: int, hi: int) -> list[Unit]:
             unit = units.get(row[0])
             if unit is None:
                 unit = units[row[0]] = Unit(kind, row[-1])
-            unit.children.setdefault(child.table, []).append(tuple(row[1:]))
+            unit.children.setdefault(child.table, []).append(tuple(row[2:]))
+            unit.local_ids[row[2]] = row[1]
     return [units[k] for k in sorted(units)]
 
 
@@ -128,14 +131,16 @@ def mark_synced(raw, units: list[Unit], conflicts: list[Conflict], now: datetime
     `synced_revision < ?` keeps this idempotent and never lowers a mark; a record edited while
     it was on its way stays pending (its revision is higher than the one pushed).
     """
-    by_table: dict[str, list[tuple]] = defaultdict(list)
+    groups: dict[tuple[str, int], list[int]] = defaultdict(list)
     for unit in units:
         for table, uuid, revision in unit.records():
-            by_table[table].append((revision, uuid, revision))
+            groups[table, revision].append(unit.local_ids[uuid])
     cur = raw.cursor()
-    for table, rows in by_table.items():
-        cur.executemany(
-            f"UPDATE {table} SET synced_revision = ? WHERE uuid = ? AND synced_revision < ?", rows
+    for (table, revision), ids in groups.items():  # one statement per table and revision
+        cur.execute(
+            f"UPDATE {table} SET synced_revision = ? WHERE synced_revision < ?"
+            " AND id IN (SELECT value FROM json_each(?))",
+            (revision, revision, json.dumps(ids)),
         )
     for c in conflicts:
         seen = cur.execute(
@@ -234,15 +239,9 @@ def _stage(conn, kind: UnitKind, units: list[Unit]) -> None:
         )
         rows = [r for u in units for r in u.children.get(child.table, ())]
         _load(conn, f"stage_{child.table}", _stage_columns(child), rows)
-    for link in kind.links:
-        _temp_table(
-            conn,
-            f"stage_{link.table}",
-            f"SELECT p.uuid AS parent_uuid, l.{link.value} FROM {root.table} p, {link.table} l"
-            " LIMIT 0",
-        )
-        rows = [(u.uuid, v) for u in units if u.root for v in u.links.get(link.table, ())]
-        _load(conn, f"stage_{link.table}", ["parent_uuid", link.value], rows)
+    if _is_pg(conn):  # fresh temp tables have no statistics: let the planner see the sizes
+        for rec in (root, *kind.children):
+            conn.exec_driver_sql(f"ANALYZE stage_{rec.table}")
 
 
 def _version(alias: str, pg: bool) -> str:
@@ -250,7 +249,9 @@ def _version(alias: str, pg: bool) -> str:
     return f"({alias}.revision, {alias}.updated_at, {alias}.device_id{collate})"
 
 
-def _conflicts(conn, rec: RecordKind, staged: dict[str, tuple]) -> list[Conflict]:
+def _conflicts(
+    conn, rec: RecordKind, staged: dict[str, tuple], existing: set[str]
+) -> list[Conflict]:
     """Central rows that hold a version this device never saw: one side loses, and is logged.
 
     Locks the existing central rows (PostgreSQL) so two devices pushing the same record at once
@@ -270,6 +271,7 @@ def _conflicts(conn, rec: RecordKind, staged: dict[str, tuple]) -> list[Conflict
     for row in conn.exec_driver_sql(sql):
         base, mine = row[0], tuple(row[1:4])
         central = tuple(row[4:])
+        existing.add(central[0])
         theirs = (central[i_rev], central[i_upd], central[i_dev])
         if theirs == mine or theirs[0] == base:
             continue  # the same version again (a re-run), or a plain edit of what we synced
@@ -292,7 +294,10 @@ def _conflicts(conn, rec: RecordKind, staged: dict[str, tuple]) -> list[Conflict
     return out
 
 
-def _upsert(conn, rec: RecordKind, root: RecordKind | None) -> None:
+def _upsert(
+    conn, rec: RecordKind, root: RecordKind | None, staged_roots: frozenset | set = frozenset()
+) -> dict[str, int]:
+    """Merge the staged rows; returns uuid -> central id of the rows written (new or won)."""
     pg = _is_pg(conn)
     cols = list(rec.columns)
     updates = [f"{c} = excluded.{c}" for c in cols[1:]] + [
@@ -302,41 +307,62 @@ def _upsert(conn, rec: RecordKind, root: RecordKind | None) -> None:
         select = f"SELECT {', '.join(cols)}, revision FROM stage_{rec.table} WHERE true"
         target = f"{', '.join(cols)}, synced_revision"
     else:
-        orphan = conn.exec_driver_sql(
-            f"SELECT s.uuid FROM stage_{rec.table} s LEFT JOIN {root.table} p"
-            " ON p.uuid = s.parent_uuid WHERE p.id IS NULL LIMIT 1"
-        ).first()
-        if orphan is not None:
-            raise Refused(f"{rec.table} {orphan[0]}: its {root.table} is not on the central side")
+        # Parents pushed in this batch are there now; only the others need looking up.
+        others = sorted(
+            {r[0] for r in conn.exec_driver_sql(f"SELECT parent_uuid FROM stage_{rec.table}")}
+            - set(staged_roots)
+        )
+        if others:
+            found = conn.execute(
+                text(f"SELECT uuid FROM {root.table} WHERE uuid IN :u").bindparams(
+                    bindparam("u", expanding=True)
+                ),
+                {"u": others},
+            ).scalars()
+            missing = set(others) - set(found)
+            if missing:
+                raise Refused(
+                    f"a {rec.table} of {root.table} {min(missing)}: that {root.table} is not"
+                    " on the central side"
+                )
         select = (
             f"SELECT {', '.join('s.' + c for c in cols)}, s.revision, p.id"
             f" FROM stage_{rec.table} s JOIN {root.table} p ON p.uuid = s.parent_uuid WHERE true"
         )
         target = f"{', '.join(cols)}, synced_revision, {rec.parent_fk}"
         updates.append(f"{rec.parent_fk} = excluded.{rec.parent_fk}")
-    conn.exec_driver_sql(
+    written = conn.exec_driver_sql(
         f"INSERT INTO {rec.table} ({target}) {select}"
         f" ON CONFLICT (uuid) DO UPDATE SET {', '.join(updates)}"
         f" WHERE {_version(rec.table, pg)} < {_version('excluded', pg)}"
+        " RETURNING uuid, id"
     )
+    return dict(written.all())
 
 
-def _replace_links(conn, root: RecordKind, link: LinkKind) -> None:
-    """Links follow the root's winning version: rewritten only where the staged version won."""
-    same = (
-        "c.uuid = s.uuid AND c.revision = s.revision AND c.updated_at = s.updated_at"
-        " AND c.device_id = s.device_id"
-    )
-    conn.exec_driver_sql(
-        f"DELETE FROM {link.table} WHERE {link.fk} IN"
-        f" (SELECT c.id FROM {root.table} c JOIN stage_{root.table} s ON {same})"
-    )
-    conn.exec_driver_sql(
-        f"INSERT INTO {link.table} ({link.fk}, {link.value})"
-        f" SELECT c.id, l.{link.value} FROM stage_{link.table} l"
-        f" JOIN stage_{root.table} s ON s.uuid = l.parent_uuid"
-        f" JOIN {root.table} c ON {same}"
-    )
+def _replace_links(
+    conn, link: LinkKind, units: list[Unit], written: dict[str, int], existing: set[str]
+) -> None:
+    """Links follow the root's winning version: rewritten only for roots this batch wrote.
+
+    A root the batch did not write either lost (the central links stay with the winner) or is
+    the very version already there, committed together with its links.
+    """
+    ids = [written[u.uuid] for u in units if u.uuid in existing and u.uuid in written]
+    if ids:  # only a root that was there before has old links (none on a first push)
+        conn.execute(
+            text(f"DELETE FROM {link.table} WHERE {link.fk} IN :ids").bindparams(
+                bindparam("ids", expanding=True)
+            ),
+            {"ids": ids},
+        )
+    rows = [
+        (written[u.uuid], value)
+        for u in units
+        if u.root is not None and u.uuid in written
+        for value in u.links.get(link.table, ())
+    ]
+    _load(conn, link.table, [link.fk, link.value], rows)
 
 
 def _log_conflicts(conn, conflicts: list[Conflict], now: datetime) -> None:
@@ -374,9 +400,14 @@ def push_central(central, kind: UnitKind, units: list[Unit], now: datetime) -> l
     with central.begin() as conn:
         if _is_pg(conn):
             conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")  # timestamps are naive UTC
+            # A batch joins a thousand staged rows to a table of millions: probe the uuid index
+            # instead of hashing the whole table once per batch (that grew as n squared).
+            conn.exec_driver_sql("SET LOCAL enable_hashjoin = off")
+            conn.exec_driver_sql("SET LOCAL enable_mergejoin = off")
         _stage(conn, kind, units)
         crash_point("after-stage")
-        conflicts = []
+        conflicts: list[Conflict] = []
+        existing: set[str] = set()  # uuids the central side already had
         for rec in (kind.root, *kind.children):
             staged = {
                 row[0]: row
@@ -386,12 +417,13 @@ def push_central(central, kind: UnitKind, units: list[Unit], now: datetime) -> l
                 )
             }
             if staged:
-                conflicts += _conflicts(conn, rec, staged)
-        _upsert(conn, kind.root, None)
+                conflicts += _conflicts(conn, rec, staged, existing)
+        written = _upsert(conn, kind.root, None)
         for link in kind.links:
-            _replace_links(conn, kind.root, link)
+            _replace_links(conn, link, units, written, existing)
+        roots = {u.uuid for u in units if u.root is not None}
         for child in kind.children:
-            _upsert(conn, child, kind.root)
+            _upsert(conn, child, kind.root, roots)
         _log_conflicts(conn, conflicts, now)
         crash_point("before-central-commit")
     crash_point("after-central-commit")
