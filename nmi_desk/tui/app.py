@@ -31,6 +31,7 @@ class NmiDeskApp(App):
         Binding("ctrl+q", "quit", "key.quit", priority=True),
         Binding("f1", "help", "key.help"),
         Binding("f2", "guidance", "key.guidance"),
+        Binding("f5", "sync_now", "sync.key"),
     ]
 
     def __init__(self, desk: Desk) -> None:
@@ -125,6 +126,13 @@ class NmiDeskApp(App):
         from nmi_desk.tui.screens.guidance import GuidanceScreen  # issue 4
 
         self.push_screen(GuidanceScreen(topic=topic, query=query))
+
+    def action_sync_now(self) -> None:
+        """F5: sync now, wherever the consultant is; the Today screen's status line runs it."""
+        for screen in self.screen_stack:
+            for line in screen.query("SyncStatusLine"):
+                line.sync_now()
+                return
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "guidance" and not has_screen("guidance"):

@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from nmi_desk.tui.keys import has_screen, localize_bindings
 from nmi_desk.tui.messages import DatabaseReady, WorkDone
+from nmi_desk.tui.widgets.sync_status import SyncStatusLine
 
 
 class TodayLoaded(Message):
@@ -61,6 +62,7 @@ class TodayScreen(Screen[None]):
             table.add_column(tr(f"today.{key}"), key=key)
         yield table
         yield Static(tr("today.loading"), id="today-empty")
+        yield SyncStatusLine(id="sync-status")
         yield Footer()
 
     def on_mount(self) -> None:
