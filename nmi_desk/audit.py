@@ -104,3 +104,43 @@ def record_many(conn, actor, action: str, table: str, uuids: list[str], now, det
 def record_export(engine, actor, now, first, last, fmt: str) -> None:
     """A statistics export: no record of its own; the period and format are the detail."""
     record_now(engine, actor, "export", "statistics", None, now, detail=f"{first}..{last} {fmt}")
+
+
+def record_export_local(path, actor, now, first, last, fmt: str) -> None:
+    """record_export on the laptop's SQLite file through the standard library: the export
+    command stays free of the ORM's start-up cost (docs/performance.md, Statistics)."""
+    import uuid as uuid_mod
+
+    from nmi_desk.store.connect import connect_sqlite
+
+    stamp = to_utc_naive(now or datetime.now(UTC)).isoformat(sep=" ")
+    conn = connect_sqlite(path)
+    try:
+        ready = conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'audit_event'"
+        ).fetchone()[0]
+        if ready:
+            with conn:
+                conn.execute(
+                    "INSERT INTO audit_event (uuid, revision, updated_at, device_id, deleted, "
+                    "synced_revision, at, consultant, action, table_name, record_uuid, detail) "
+                    "VALUES (?, 1, ?, ?, 0, 0, ?, ?, 'export', 'statistics', NULL, ?)",
+                    (
+                        str(uuid_mod.uuid4()),
+                        stamp,
+                        actor.device_id,
+                        stamp,
+                        actor.consultant[:16] or "?",
+                        f"{first}..{last} {fmt}",
+                    ),
+                )
+    finally:
+        conn.close()
+    if not ready:  # an older schema without the trail: migrate, then write
+        from nmi_desk.store.engine import open_engine
+
+        engine = open_engine(f"sqlite:///{path}")
+        try:
+            record_export(engine, actor, now, first, last, fmt)
+        finally:
+            engine.dispose()

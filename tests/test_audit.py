@@ -129,3 +129,37 @@ def test_audit_trail_is_append_only_on_postgresql(pg_url):
             assert conn.execute(text("SELECT action FROM audit_event")).scalar_one() == "export"
     finally:
         engine.dispose()
+
+
+def test_cli_export_is_audited_without_personal_data(desk, isolated_home):
+    import subprocess
+    import sys
+
+    create_visit(desk.engine(), _visit(), desk.actor, desk.now())
+    desk.close()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nmi_desk",
+            "--data-dir",
+            str(isolated_home),
+            "export",
+            "--from",
+            "2026-03-01",
+            "--to",
+            "2026-03-31",
+            "--format",
+            "json",
+            "--output",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    exports = [e for e in audit.events(desk.engine()) if e.action == "export"]
+    assert [(e.table_name, e.consultant, e.detail) for e in exports] == [
+        ("statistics", "TS", "2026-03-01..2026-03-31 json")
+    ]
