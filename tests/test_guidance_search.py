@@ -67,7 +67,7 @@ HOSTILE = [
     "aow + ww",
     "(((",
     ")",
-    "'; DROP TABLE guidance_fts; --",
+    "'; DROP TABLE guidance_fts_key; --",
     "\\",
     "%_%",
     "a" * 5000,
@@ -96,7 +96,7 @@ def test_hostile_queries_left_the_index_intact(guidance, db):
     for query in HOSTILE:
         guidance.search(query)
     conn = sqlite3.connect(db)
-    count = conn.execute("SELECT count(*) FROM guidance_fts").fetchone()[0]
+    count = conn.execute("SELECT count(*) FROM guidance_fts_key").fetchone()[0]
     conn.close()
     assert count == len(guidance.library)
 

@@ -20,10 +20,13 @@ User text never reaches MATCH: it is tokenised here and every term is quoted.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
 from bisect import bisect_left
+from collections import OrderedDict
 from dataclasses import dataclass
+from operator import itemgetter
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -32,18 +35,23 @@ from nmi_desk.guidance.library import Article, Library
 from nmi_desk.guidance.text import STOPWORDS, fold, fts_string, query_tokens, tokens
 from nmi_desk.refdata import Reference
 
-INDEX_FORMAT = "1"  # bump when the layout or what goes into a column changes
+INDEX_FORMAT = "4"  # bump when the layout or what goes into a column changes
 HASH_KEY = "guidance_index_hash"
-FTS = "guidance_fts"
-COLUMNS = ("slug", "topic_codes", "title", "topics", "keywords", "body")
-# bm25 weights per column (unindexed columns get 0): title > topics > keywords > body.
-WEIGHTS = (0.0, 0.0, 10.0, 6.0, 4.0, 1.0)
+KEY = "guidance_fts_key"  # short fields: what an article is about
+BODY = "guidance_fts_body"  # the article text
+TABLES = (KEY, BODY)
+# bm25 weights of the key table (unindexed slug, topic codes get 0): title > topics > keywords.
+KEY_WEIGHTS = (0.0, 0.0, 10.0, 6.0, 4.0)
+BODY_WEIGHT = 1.5  # one body word counts about as much as a keyword hit at bm25's tf-saturation
+SHORT_PREFIX_COLUMNS = "{title topics} : "
+COMMON_SHARE = 0.75  # a word in more of the articles' texts than this is not looked up there
+CACHE_WORDS = 64  # per-word scores kept; at 2,000 articles a word's scores are ~100 kB
 KEY_COLUMNS = ("title", "topics", "keywords")  # the words typos are matched against
-
+TOKENIZE = "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'"
 DDL = (
-    f"CREATE VIRTUAL TABLE {FTS} USING fts5("
-    "slug UNINDEXED, topic_codes UNINDEXED, title, topics, keywords, body, "
-    "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')"
+    f"CREATE VIRTUAL TABLE {KEY} USING fts5("
+    f"slug UNINDEXED, topic_codes UNINDEXED, title, topics, keywords, {TOKENIZE})",
+    f"CREATE VIRTUAL TABLE {BODY} USING fts5(body, {TOKENIZE})",
 )
 
 
@@ -55,7 +63,7 @@ class Hit:
     score: float
 
 
-def _row(article: Article, ref: Reference) -> tuple[str, ...]:
+def _row(article: Article, ref: Reference) -> tuple[tuple[str, ...], str]:
     topics = ref.by_code("topics")
     orgs = ref.by_code("organisations")
     countries = ref.by_code("countries")
@@ -74,11 +82,13 @@ def _row(article: Article, ref: Reference) -> tuple[str, ...]:
             keyword_words += [entry.nl, entry.en]
     body = "\n".join([article.status, article.body, *(s.name for s in article.sources)])
     return (
-        article.slug,
-        " ".join(article.topics),
-        f"{article.title} {article.title_en}".strip(),
-        " | ".join(topic_words),
-        " | ".join(keyword_words),
+        (
+            article.slug,
+            " ".join(article.topics),
+            f"{article.title} {article.title_en}".strip(),
+            " | ".join(topic_words),
+            " | ".join(keyword_words),
+        ),
         body,
     )
 
@@ -97,8 +107,10 @@ def _stored_hash(conn: sqlite3.Connection) -> str | None:
 
 
 def _has_table(conn: sqlite3.Connection) -> bool:
-    row = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (FTS,)).fetchone()
-    return row is not None
+    found = conn.execute(
+        "SELECT count(*) FROM sqlite_master WHERE name IN (?, ?)", TABLES
+    ).fetchone()[0]
+    return found == len(TABLES)
 
 
 def ensure_index(conn: sqlite3.Connection, library: Library, ref: Reference) -> bool:
@@ -125,14 +137,23 @@ def ensure_index(conn: sqlite3.Connection, library: Library, ref: Reference) -> 
 
 
 def build_index(conn: sqlite3.Connection, library: Library, ref: Reference) -> None:
-    """Drop and fill the FTS table (inside the caller's transaction)."""
-    conn.execute(f"DROP TABLE IF EXISTS {FTS}")
-    conn.execute(DDL)
+    """Drop and fill the FTS tables (inside the caller's transaction); rowids line up."""
+    for table in TABLES:
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
+    for ddl in DDL:
+        conn.execute(ddl)
+    rows = [_row(a, ref) for a in library.articles.values()]
     conn.executemany(
-        f"INSERT INTO {FTS} ({', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)",
-        (_row(a, ref) for a in library.articles.values()),
+        f"INSERT INTO {KEY} (rowid, slug, topic_codes, title, topics, keywords) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        ((n, *key) for n, (key, _) in enumerate(rows, 1)),
     )
-    conn.execute(f"INSERT INTO {FTS} ({FTS}) VALUES ('optimize')")
+    conn.executemany(
+        f"INSERT INTO {BODY} (rowid, body) VALUES (?, ?)",
+        ((n, body) for n, (_, body) in enumerate(rows, 1)),
+    )
+    for table in TABLES:
+        conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
 
 
 class Vocabulary:
@@ -140,11 +161,18 @@ class Vocabulary:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         # fts5vocab in the temp schema: per connection, never part of the database's schema.
-        conn.execute(
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.guidance_vocab USING fts5vocab(main, {FTS}, col)"
-        )
-        rows = conn.execute("SELECT term, col FROM temp.guidance_vocab").fetchall()
-        conn.execute("DROP TABLE temp.guidance_vocab")
+        rows = []
+        for table in TABLES:
+            conn.execute(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.guidance_vocab "
+                f"USING fts5vocab(main, {table}, col)"
+            )
+            rows += conn.execute("SELECT term, col, doc FROM temp.guidance_vocab").fetchall()
+            conn.execute("DROP TABLE temp.guidance_vocab")
+        self.documents = conn.execute(f"SELECT count(*) FROM {KEY}").fetchone()[0]
+        # In how many articles' text each word occurs.
+        self.body_df = {term: doc for term, col, doc in rows if col == "body"}
+        rows = [(term, col) for term, col, _ in rows]
         self.all = {term for term, _ in rows}
         self.sorted = sorted(self.all)
         self.key = sorted(
@@ -154,6 +182,19 @@ class Vocabulary:
                 if col in KEY_COLUMNS and len(term) > 2 and term not in STOPWORDS
             }
         )
+
+    def common_in_text(self, word: str, prefix: bool = False) -> bool:
+        """In nearly every article's text: looking it up there would cost time and add almost
+        nothing to the ranking (its inverse document frequency is close to zero)."""
+        limit = COMMON_SHARE * self.documents
+        if not prefix:
+            return self.body_df.get(word, 0) > limit
+        i = bisect_left(self.sorted, word)
+        while i < len(self.sorted) and self.sorted[i].startswith(word):
+            if self.body_df.get(self.sorted[i], 0) > limit:
+                return True  # the prefix matches at least the articles of this one word
+            i += 1
+        return False
 
     def has_prefix(self, word: str) -> bool:
         i = bisect_left(self.sorted, word)
@@ -176,31 +217,61 @@ class Vocabulary:
         return []
 
 
-def match_expression(query: str, vocab: Vocabulary) -> str | None:
-    """The FTS5 MATCH string for user text, or None when nothing in it can match."""
+@dataclass(frozen=True)
+class Group:
+    """How one query word is looked for: in the key fields, and in the article text
+    (None: not in the text, e.g. two letters still being typed, which would match nearly
+    every article and only cost time)."""
+
+    key: str
+    body: str | None
+
+
+def match_groups(query: str, vocab: Vocabulary) -> list[Group]:
+    """One FTS5 expression pair per query word (its spellings OR-ed); [] when nothing can match."""
     words = query_tokens(query)
-    groups: list[str] = []
+    groups: list[Group] = []
     for n, word in enumerate(words):
         last = n == len(words) - 1
-        terms: list[str] = []
+        key: list[str] = []
+        body: list[str] = []
         if word in vocab.all:
-            # Exact, and as a prefix for compounds ('pensioen' -> 'pensioenfonds').
-            terms.append(fts_string(word, prefix=len(word) >= 4 or (last and len(word) >= 2)))
-        elif len(word) >= 2 and (last or len(word) >= 4) and vocab.has_prefix(word):
-            terms.append(fts_string(word, prefix=True))  # still typing, or a stem
+            # Exact; the word being typed also as a prefix: 'pensioen' -> 'pensioenfonds'.
+            key.append(fts_string(word, prefix=last and len(word) >= 4))
+            if last and 2 <= len(word) < 4:
+                key.append(SHORT_PREFIX_COLUMNS + fts_string(word, prefix=True))
+            if not vocab.common_in_text(word):
+                body.append(fts_string(word))
+        elif len(word) >= 4 and vocab.has_prefix(word):
+            key.append(fts_string(word, prefix=True))  # still typing, or a stem
+            if not vocab.common_in_text(word, prefix=True):
+                body.append(fts_string(word, prefix=True))
+        elif last and len(word) >= 2 and vocab.has_prefix(word):
+            # Two or three letters typed: complete them in titles and topics only; in every
+            # field they would match most articles and rank nothing useful.
+            key.append(SHORT_PREFIX_COLUMNS + fts_string(word, prefix=True))
         else:
             for cut in ("en", "s", "e"):  # plural or inflected: 'uitkeringen' -> 'uitkering'
                 stem = word[: -len(cut)]
                 if word.endswith(cut) and len(stem) >= 4 and vocab.has_prefix(stem):
-                    terms.append(fts_string(stem, prefix=True))
+                    key.append(fts_string(stem, prefix=True))
                     break
             parts = vocab.split(word)
             if parts:
-                terms.append(" + ".join(fts_string(p) for p in parts))  # the two words in a row
-            terms += [fts_string(t) for t in vocab.near(word)]
-        if terms:
-            groups.append("(" + " OR ".join(terms) + ")")
-    return " OR ".join(groups) if groups else None
+                key.append("(" + " AND ".join(fts_string(p) for p in parts) + ")")
+            key += [fts_string(t) for t in vocab.near(word)]
+            body = list(key)
+        if key:
+            groups.append(
+                Group("(" + " OR ".join(key) + ")", "(" + " OR ".join(body) + ")" if body else None)
+            )
+    return groups
+
+
+def match_expression(query: str, vocab: Vocabulary) -> str | None:
+    """The FTS5 MATCH string over the key fields for user text, or None when nothing matches."""
+    groups = match_groups(query, vocab)
+    return " OR ".join(g.key for g in groups) if groups else None
 
 
 class GuidanceIndex:
@@ -214,29 +285,78 @@ class GuidanceIndex:
         with self._lock:
             self.vocab = Vocabulary(conn)
         self._folded_titles = {slug: fold(a.title) for slug, a in library.articles.items()}
-        self._sql = (
-            f"SELECT slug, title, topic_codes, bm25({FTS}, {', '.join(map(str, WEIGHTS))}) AS r "
-            f"FROM {FTS} WHERE {FTS} MATCH ? ORDER BY r LIMIT ?"
+        with self._lock:
+            rows = conn.execute(f"SELECT rowid, slug, topic_codes FROM {KEY}").fetchall()
+        self._docs = {
+            rowid: (slug, tuple(codes.split()))
+            for rowid, slug, codes in rows
+            if slug in library.articles
+        }
+        self._key_sql = (
+            f"SELECT rowid, bm25({KEY}, {', '.join(map(str, KEY_WEIGHTS))}) "
+            f"FROM {KEY} WHERE {KEY} MATCH ?"
         )
+        self._body_sql = f"SELECT rowid FROM {BODY} WHERE {BODY} MATCH ?"
+        # Scores per query word: typing "aow turk" reuses the scores of "aow" from the
+        # keystrokes before, so only the word being typed costs a lookup.
+        self._cache: OrderedDict[Group, dict[int, float]] = OrderedDict()
+
+    def _group_scores(self, group: Group) -> dict[int, float]:
+        """rowid -> score for one query word (caller holds the lock).
+
+        bm25 over the key fields (title, topics, keywords; FTS5 sums bm25 over the phrases
+        of a query, so scoring word by word gives the same total), plus, when the word is in
+        an article's text, its inverse document frequency: a common word over thousands of
+        articles then costs a list of rowids instead of a bm25 per article.
+        """
+        cached = self._cache.get(group)
+        if cached is not None:
+            self._cache.move_to_end(group)
+            return cached
+        scores = {rowid: -r for rowid, r in self.conn.execute(self._key_sql, (group.key,))}
+        if group.body is not None:
+            found = self.conn.execute(self._body_sql, (group.body,)).fetchall()
+            n = len(found)
+            if n:
+                total = max(len(self._docs), n)
+                idf = BODY_WEIGHT * math.log(1 + (total - n + 0.5) / (n + 0.5))
+                for (rowid,) in found:
+                    scores[rowid] = scores.get(rowid, 0.0) + idf
+        self._cache[group] = scores
+        if len(self._cache) > CACHE_WORDS:
+            self._cache.popitem(last=False)
+        return scores
+
+    def clear_cache(self) -> None:
+        with self._lock:
+            self._cache.clear()
 
     def search(self, query: str, limit: int = 10) -> list[Hit]:
         """Best matches first; [] for text with nothing to match. Never raises on user text."""
         limit = max(1, min(int(limit), 200))
-        expression = match_expression(query, self.vocab)
-        hits: list[Hit] = []
-        if expression is not None:
+        groups = match_groups(query, self.vocab)
+        per_group: list[dict[int, float]] = []
+        if groups:
             with self._lock:
                 if self.closed:
                     return []
                 try:
-                    rows = self.conn.execute(self._sql, (expression, limit)).fetchall()
+                    per_group = [self._group_scores(g) for g in dict.fromkeys(groups)]
                 except sqlite3.OperationalError:
-                    rows = []  # defensive: quoting makes this unreachable for any input we know
-            hits = [
-                Hit(slug, self.library.articles[slug].title, tuple(codes.split()), round(-r, 4))
-                for slug, _title, codes, r in rows
-                if slug in self.library.articles
-            ]
+                    per_group = []  # defensive: quoting makes this unreachable
+        per_group.sort(key=len, reverse=True)
+        scores = dict(per_group[0]) if per_group else {}  # copy the largest, add the others
+        for part in per_group[1:]:
+            get = scores.get
+            for rowid, score in part.items():
+                scores[rowid] = get(rowid, 0.0) + score
+        best = sorted(scores.items(), key=itemgetter(1), reverse=True)[:limit]  # C-level sort
+        hits = []
+        for rowid, score in best:
+            doc = self._docs.get(rowid)
+            if doc is not None:
+                slug, codes = doc
+                hits.append(Hit(slug, self.library.articles[slug].title, codes, round(score, 4)))
         if not hits:
             hits = self._fuzzy_titles(query, limit)
         return hits
