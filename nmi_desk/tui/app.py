@@ -31,7 +31,7 @@ class NmiDeskApp(App):
         Binding("ctrl+q", "quit", "key.quit", priority=True),
         Binding("f1", "help", "key.help"),
         Binding("f2", "guidance", "key.guidance"),
-        Binding("f5", "sync_now", "sync.key"),
+        Binding("f5", "sync_now", "sync.key", show=False),  # named on the sync line
     ]
 
     def __init__(self, desk: Desk) -> None:
