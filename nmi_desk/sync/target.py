@@ -58,7 +58,11 @@ def without_password(url: str) -> str:
 
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
-    return make_url(url).set(password=None).render_as_string(hide_password=False)
+    from sqlalchemy.engine import URL
+
+    u = make_url(url)  # URL.set(password=None) would keep it: None means "unchanged" there
+    bare = URL.create(u.drivername, u.username, None, u.host, u.port, u.database, u.query)
+    return bare.render_as_string(hide_password=False)
 
 
 def _with_keyring_password(url: str) -> str:
