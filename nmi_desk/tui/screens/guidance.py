@@ -1,0 +1,215 @@
+"""Guidance: search the offline articles as you type and read one, with sources and review date.
+
+Opening the library (and building its index on first use) and every search run in thread
+workers; a keystroke cancels the previous search (exclusive worker), like Textual's dictionary
+example. The article text comes from the library in memory, so moving through the results
+is instant.
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Markdown, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
+
+RESULT_LIMIT = 25
+
+
+class GuidanceOpened(Message):
+    def __init__(self, guidance) -> None:
+        super().__init__()
+        self.guidance = guidance
+
+
+class GuidanceFailed(Message):
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+class ResultsReady(Message):
+    def __init__(self, query: str, hits: list) -> None:
+        super().__init__()
+        self.query = query
+        self.hits = hits
+
+
+class GuidanceScreen(Screen[None]):
+    """Search and read guidance. `topic` lists that topic's articles until the consultant
+    types; `query` starts with a search already filled in."""
+
+    CSS_PATH = "guidance.tcss"
+
+    def __init__(self, topic: str | None = None, query: str = "") -> None:
+        super().__init__()
+        self.topic = topic
+        self.initial_query = query
+        self.guidance = None
+        self.current_slug: str | None = None
+
+    def compose(self) -> ComposeResult:
+        tr = self.app.tr
+        # Descriptions from the catalog: the footer speaks the consultant's language.
+        self._bindings.bind("escape", "close", tr("guidance.close"))
+        self._bindings.bind("ctrl+f", "focus_search", tr("guidance.search"))
+        self._bindings.bind("down", "focus_results", show=False)
+        yield Header()
+        yield Input(value=self.initial_query, placeholder=tr("guidance.placeholder"), id="query")
+        yield Static(tr("guidance.loading"), id="info")
+        with Horizontal(id="panes"):
+            yield OptionList(id="results")
+            with VerticalScroll(id="article"):
+                yield Static("", id="status")
+                yield Static("", id="due")
+                yield Static("", id="reviewed")
+                yield Markdown("", id="text", open_links=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        tr = self.app.tr
+        self.title = tr("app.title")
+        self.sub_title = tr("guidance.title")
+        if self.topic:
+            from nmi_desk.refdata import reference
+
+            entry = reference().by_code("topics").get(self.topic)
+            label = entry.label(self.app.desk.settings.lang) if entry else self.topic
+            self.sub_title = f"{tr('guidance.title')} · {tr('guidance.topic', topic=label)}"
+        for widget_id in ("#status", "#due", "#reviewed"):
+            self.query_one(widget_id).display = False
+        self.query_one("#query", Input).focus()
+        self.open_library()
+
+    def on_unmount(self) -> None:
+        if self.guidance is not None:
+            self.guidance.close()
+
+    # Workers -----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="guidance-open")
+    def open_library(self) -> None:
+        from nmi_desk.errors import UserError
+        from nmi_desk.guidance.service import open_guidance
+
+        try:
+            guidance = open_guidance(self.app.desk)
+        except UserError as exc:
+            self.post_message(GuidanceFailed(str(exc)))
+        else:
+            self.post_message(GuidanceOpened(guidance))
+
+    @work(thread=True, exclusive=True, group="guidance-search")
+    def run_search(self, query: str) -> None:
+        guidance = self.guidance
+        if guidance is None:
+            return  # the library is still opening; GuidanceOpened searches the current text
+        if query.strip():
+            hits = guidance.search(query, RESULT_LIMIT)
+        elif self.topic:
+            hits = guidance.by_topic(self.topic)
+        else:
+            hits = guidance.browse()
+        if not get_current_worker().is_cancelled:  # a newer keystroke took over
+            self.post_message(ResultsReady(query, hits))
+
+    # Messages ----------------------------------------------------------------------------
+
+    def on_guidance_opened(self, message: GuidanceOpened) -> None:
+        if not self.is_attached:
+            message.guidance.close()
+            return
+        self.guidance = message.guidance
+        self.run_search(self.query_one("#query", Input).value)
+
+    def on_guidance_failed(self, message: GuidanceFailed) -> None:
+        self.query_one("#info", Static).update(
+            self.app.tr("guidance.failed", reason=message.reason)
+        )
+
+    @on(Input.Changed, "#query")
+    def query_changed(self, event: Input.Changed) -> None:
+        self.run_search(event.value)
+
+    @on(Input.Submitted, "#query")
+    def query_submitted(self) -> None:
+        results = self.query_one("#results", OptionList)
+        if results.option_count:
+            results.focus()
+
+    def on_results_ready(self, message: ResultsReady) -> None:
+        if message.query != self.query_one("#query", Input).value:
+            return  # stale: the consultant typed on
+        tr = self.app.tr
+        today = self.app.desk.today()
+        results = self.query_one("#results", OptionList)
+        options = []
+        for hit in message.hits:
+            article = self.guidance.article(hit.slug)
+            mark = "! " if article is not None and article.due_for_review(today) else ""
+            options.append(Option(f"{mark}{hit.title}", id=hit.slug))
+        results.set_options(options)
+        info = self.query_one("#info", Static)
+        if message.hits:
+            n = len(message.hits)
+            info.update(tr("guidance.result_one") if n == 1 else tr("guidance.results", n=n))
+            results.highlighted = 0
+        else:
+            info.update(tr("guidance.no_results"))
+            self.show_article(None)
+
+    @on(OptionList.OptionHighlighted, "#results")
+    def result_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self.show_article(event.option.id)
+
+    @on(OptionList.OptionSelected, "#results")
+    def result_selected(self) -> None:
+        self.query_one("#article", VerticalScroll).focus()
+
+    # Showing an article ------------------------------------------------------------------
+
+    def show_article(self, slug: str | None) -> None:
+        from nmi_desk.guidance.render import body_markdown, due_line, review_line
+
+        if slug == self.current_slug:
+            return
+        self.current_slug = slug
+        article = self.guidance.article(slug) if (slug and self.guidance) else None
+        status = self.query_one("#status", Static)
+        due = self.query_one("#due", Static)
+        reviewed = self.query_one("#reviewed", Static)
+        text = self.query_one("#text", Markdown)
+        if article is None:
+            for widget in (status, due, reviewed):
+                widget.display = False
+            text.update("" if self.guidance is None else self.app.tr("guidance.pick"))
+            return
+        lang = self.app.desk.settings.lang
+        today = self.app.desk.today()
+        status.update(f"{self.app.tr('guidance.status')}: {article.status}")
+        status.display = bool(article.status)
+        warning = due_line(article, today, lang)
+        due.update(warning)
+        due.display = bool(warning)
+        reviewed.update(review_line(article, today, lang))
+        reviewed.display = True
+        text.update(body_markdown(article, self.guidance.ref, lang))
+        self.query_one("#article", VerticalScroll).scroll_home(animate=False)
+
+    # Actions -----------------------------------------------------------------------------
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_focus_search(self) -> None:
+        self.query_one("#query", Input).focus()
+
+    def action_focus_results(self) -> None:
+        """Down from the search field moves into the results (the list handles it there)."""
+        results = self.query_one("#results", OptionList)
+        if results.option_count:
+            results.focus()

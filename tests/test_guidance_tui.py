@@ -1,0 +1,145 @@
+"""The guidance screen: search as you type, read an article with its sources and review date.
+
+Functional tests run on the shipped library; the snapshots on a small fixture library
+(tests/fixtures/guidance_tui), so that editing an article does not change the pictures.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input, Markdown, OptionList, Static
+
+from nmi_desk.guidance import service
+from nmi_desk.tui.app import NmiDeskApp
+from nmi_desk.tui.screens.guidance import GuidanceScreen
+
+FIXTURE_LIBRARY = Path(__file__).parent / "fixtures" / "guidance_tui"
+
+
+@pytest.fixture
+def fixture_library(monkeypatch):
+    monkeypatch.setattr(service, "library_dir", FIXTURE_LIBRARY)
+
+
+async def settle(pilot, until, tries: int = 100) -> None:
+    """Let workers and messages run until `until()` holds (or fail after ~10 s)."""
+    for _ in range(tries):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.05)
+        if until():
+            return
+    raise AssertionError("the guidance screen did not settle")
+
+
+def results(app) -> list[str]:
+    options = app.screen.query_one("#results", OptionList)
+    return [options.get_option_at_index(i).id for i in range(options.option_count)]
+
+
+def shown(app) -> str | None:
+    return app.screen.current_slug
+
+
+async def open_screen(pilot, **kwargs) -> GuidanceScreen:
+    screen = GuidanceScreen(**kwargs)
+    pilot.app.push_screen(screen)
+    await settle(pilot, lambda: screen.guidance is not None and screen.current_slug is not None)
+    return screen
+
+
+async def test_results_follow_typing_and_the_best_article_is_shown(desk):
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot)
+        assert len(results(app)) == len(app.screen.guidance.library)  # nothing typed: all
+        await pilot.press(*"kinderbij")
+        await settle(pilot, lambda: shown(app) == "kinderbijslag-buitenland")
+        assert results(app)[0] == "kinderbijslag-buitenland"
+        await pilot.press(*"slag marokko")
+        await settle(pilot, lambda: "marokko-uitkeringen-zorg" in results(app)[:3])
+        text = app.screen.query_one("#text", Markdown).source
+        assert text.startswith("# ")
+        assert "## Bronnen" in text and "https://" in text
+        reviewed = str(app.screen.query_one("#reviewed", Static).render())
+        assert reviewed.startswith("Laatst gecontroleerd: ")
+
+
+async def test_hostile_text_in_the_search_field_never_breaks_the_screen(desk):
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_screen(pilot)
+        field = screen.query_one("#query", Input)
+        for text in ['"AOW AND', "NEAR(", "*-*", "مرحبا", "😀", "   ", "x" * 5000]:
+            field.value = text
+            await settle(pilot, lambda: screen.query_one("#info", Static).render() is not None)
+        field.value = "aow"
+        await settle(pilot, lambda: shown(app) == "aow-buitenland")
+        assert screen.is_current
+
+
+async def test_topic_lists_its_articles_until_the_consultant_types(desk):
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot, topic="kinderbijslag")
+        listed = results(app)
+        assert "kinderbijslag-buitenland" in listed
+        assert len(listed) < len(app.screen.guidance.library)
+        assert "Kinderbijslag" in app.screen.sub_title
+
+
+async def test_down_moves_into_the_results_and_escape_closes(desk):
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        before = app.screen
+        await open_screen(pilot, query="zorgverzekering")
+        first = shown(app)
+        await pilot.press("down")
+        assert isinstance(app.focused, OptionList)
+        await pilot.press("down")
+        await settle(pilot, lambda: shown(app) != first)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is before
+
+
+async def test_status_line_and_due_for_review_marking(desk, clock, fixture_library):
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_screen(pilot, query="aow")
+        assert shown(app) == "aow-testartikel"
+        status = screen.query_one("#status", Static)
+        assert status.display and "Remigratiewet" in str(status.render())
+        assert not screen.query_one("#due", Static).display  # reviewed 2025-11-01, now 2026-03
+        screen.query_one("#query", Input).value = "kindgeld"
+        await settle(pilot, lambda: shown(app) == "oud-testartikel")
+        due = screen.query_one("#due", Static)
+        assert due.display and "2024-12-01" in str(due.render())
+        assert not screen.query_one("#status", Static).display
+        options = screen.query_one("#results", OptionList)
+        assert str(options.get_option_at_index(0).prompt).startswith("! ")
+
+
+async def test_a_year_later_the_same_article_is_due_for_review(desk, clock, fixture_library):
+    clock.advance(days=365)  # 2027-03-10: more than 12 months after 2025-11-01
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_screen(pilot, query="aow")
+        assert shown(app) == "aow-testartikel"
+        assert screen.query_one("#due", Static).display
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+def test_guidance_snapshot(desk, snap_compare, size, fixture_library):
+    async def run_before(pilot):
+        await open_screen(pilot, query="aow")
+
+    assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
+
+
+def test_guidance_snapshot_due_for_review(desk, snap_compare, fixture_library):
+    async def run_before(pilot):
+        await open_screen(pilot, topic="kinderbijslag")
+
+    assert snap_compare(NmiDeskApp(desk), terminal_size=(100, 30), run_before=run_before)
