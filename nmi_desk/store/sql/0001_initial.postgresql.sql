@@ -18,7 +18,7 @@ CREATE TABLE draft (
 	id SERIAL NOT NULL, 
 	form VARCHAR(64) NOT NULL, 
 	payload VARCHAR NOT NULL, 
-	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	updated_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
 	PRIMARY KEY (id)
 );
 CREATE INDEX ix_draft_form ON draft (form);
@@ -27,14 +27,14 @@ CREATE TABLE guidance_article (
 	slug VARCHAR(128) NOT NULL, 
 	revision INTEGER NOT NULL, 
 	content VARCHAR NOT NULL, 
-	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	updated_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
 	PRIMARY KEY (slug)
 );
 
 CREATE TABLE info_session (
 	uuid VARCHAR(36) NOT NULL, 
 	revision INTEGER NOT NULL, 
-	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	updated_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
 	device_id VARCHAR(64) NOT NULL, 
 	deleted BOOLEAN NOT NULL, 
 	synced_revision INTEGER NOT NULL, 
@@ -78,7 +78,7 @@ CREATE TABLE sync_conflict (
 	loser_revision INTEGER NOT NULL, 
 	loser_device VARCHAR(64) NOT NULL, 
 	loser_payload VARCHAR NOT NULL, 
-	logged_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	logged_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
 	PRIMARY KEY (id)
 );
 CREATE INDEX ix_sync_conflict_record_uuid ON sync_conflict (record_uuid);
@@ -89,7 +89,7 @@ CREATE TABLE sync_quarantine (
 	record_uuid VARCHAR(36) NOT NULL, 
 	revision INTEGER NOT NULL, 
 	reason VARCHAR NOT NULL, 
-	logged_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	logged_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
 	PRIMARY KEY (id)
 );
 CREATE INDEX ix_sync_quarantine_record_uuid ON sync_quarantine (record_uuid);
@@ -107,12 +107,12 @@ CREATE TABLE topic (
 CREATE TABLE visit (
 	uuid VARCHAR(36) NOT NULL, 
 	revision INTEGER NOT NULL, 
-	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	updated_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
 	device_id VARCHAR(64) NOT NULL, 
 	deleted BOOLEAN NOT NULL, 
 	synced_revision INTEGER NOT NULL, 
 	id SERIAL NOT NULL, 
-	started_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	started_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
 	local_date VARCHAR(10) NOT NULL, 
 	local_hour INTEGER NOT NULL, 
 	location_code VARCHAR(64) NOT NULL, 
@@ -145,7 +145,7 @@ CREATE TABLE info_session_topic (
 CREATE TABLE referral (
 	uuid VARCHAR(36) NOT NULL, 
 	revision INTEGER NOT NULL, 
-	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	updated_at TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
 	device_id VARCHAR(64) NOT NULL, 
 	deleted BOOLEAN NOT NULL, 
 	synced_revision INTEGER NOT NULL, 
@@ -157,7 +157,7 @@ CREATE TABLE referral (
 	follow_up_on DATE, 
 	status VARCHAR(16) NOT NULL, 
 	outcome_note VARCHAR, 
-	closed_at TIMESTAMP WITH TIME ZONE, 
+	closed_at TIMESTAMP WITHOUT TIME ZONE, 
 	PRIMARY KEY (id), 
 	FOREIGN KEY(visit_id) REFERENCES visit (id) ON DELETE CASCADE
 );
