@@ -45,7 +45,15 @@ def shown(app) -> str | None:
 async def open_screen(pilot, **kwargs) -> GuidanceScreen:
     screen = GuidanceScreen(**kwargs)
     pilot.app.push_screen(screen)
-    await settle(pilot, lambda: screen.guidance is not None and screen.current_slug is not None)
+    await settle(
+        pilot,
+        lambda: (
+            screen.current_slug is not None
+            and len(screen.query_one("#text", Markdown).children) > 0
+        ),  # the Markdown is mounted
+    )
+    screen.query_one("#query", Input).cursor_blink = False  # a blinking cursor is not a picture
+    await pilot.pause(0.2)  # and laid out (whether the article pane needs a scrollbar)
     return screen
 
 
