@@ -95,7 +95,7 @@ def measure(library, queries, rounds: int) -> dict:
         started = time.perf_counter()
         ensure_index(conn, library, reference())
         build = time.perf_counter() - started
-        index = GuidanceIndex(conn, library)
+        index = GuidanceIndex(conn, library, reference())
         for typed in queries[:10]:  # warm the page cache and the code paths
             index.search(typed[-1], 10)
         timed = {"typing": ([], []), "cold": ([], [])}

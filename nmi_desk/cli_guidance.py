@@ -82,8 +82,12 @@ def show(
     try:
         article = guidance.article(slug.strip())
         if article is None:
-            hits = guidance.search(slug.replace("-", " "), 1)
-            hint = f"; did you mean {hits[0].slug}?" if hits else ""
+            from rapidfuzz import fuzz, process
+
+            near = process.extractOne(
+                slug, list(guidance.library.articles), scorer=fuzz.ratio, score_cutoff=75
+            )
+            hint = f"; did you mean {near[0]}?" if near else ""
             raise UserError(f"no guidance article {slug!r}{hint}")
         from nmi_desk.guidance.render import article_markdown
 

@@ -35,22 +35,26 @@ from nmi_desk.guidance.library import Article, Library
 from nmi_desk.guidance.text import STOPWORDS, fold, fts_string, query_tokens, tokens
 from nmi_desk.refdata import Reference
 
-INDEX_FORMAT = "4"  # bump when the layout or what goes into a column changes
+INDEX_FORMAT = "6"  # bump when the layout or what goes into a column changes
 HASH_KEY = "guidance_index_hash"
 KEY = "guidance_fts_key"  # short fields: what an article is about
 BODY = "guidance_fts_body"  # the article text
 TABLES = (KEY, BODY)
-# bm25 weights of the key table (unindexed slug, topic codes get 0): title > topics > keywords.
-KEY_WEIGHTS = (0.0, 0.0, 10.0, 6.0, 4.0)
-BODY_WEIGHT = 1.5  # one body word counts about as much as a keyword hit at bm25's tf-saturation
-SHORT_PREFIX_COLUMNS = "{title topics} : "
+# bm25 weights of the key table (unindexed slug, topic codes get 0): title > keywords.
+KEY_WEIGHTS = (0.0, 0.0, 10.0, 4.0)
+# A word naming one of the article's topics (label, code or synonym from data/topics.toml)
+# weighs between a title and a keyword word; a word in the article's text least.
+TOPIC_WEIGHT = 6.0
+SIDE_TOPIC = 0.5  # a topic listed after the first counts half: the first is what it is about
+BODY_WEIGHT = 1.5
+SHORT_PREFIX_COLUMNS = "{title} : "
 COMMON_SHARE = 0.75  # a word in more of the articles' texts than this is not looked up there
 CACHE_WORDS = 64  # per-word scores kept; at 2,000 articles a word's scores are ~100 kB
-KEY_COLUMNS = ("title", "topics", "keywords")  # the words typos are matched against
+KEY_COLUMNS = ("title", "keywords")  # with the topic words: what typos are matched against
 TOKENIZE = "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'"
 DDL = (
     f"CREATE VIRTUAL TABLE {KEY} USING fts5("
-    f"slug UNINDEXED, topic_codes UNINDEXED, title, topics, keywords, {TOKENIZE})",
+    f"slug UNINDEXED, topic_codes UNINDEXED, title, keywords, {TOKENIZE})",
     f"CREATE VIRTUAL TABLE {BODY} USING fts5(body, {TOKENIZE})",
 )
 
@@ -63,15 +67,15 @@ class Hit:
     score: float
 
 
+def _distinct_words(phrases: list[str]) -> str:
+    """Each word once: these fields are bags of synonyms, where repeating a word ('pensioen'
+    in five synonyms) would only make ranking slower, not better."""
+    return " ".join(dict.fromkeys(tokens(" ".join(phrases))))
+
+
 def _row(article: Article, ref: Reference) -> tuple[tuple[str, ...], str]:
-    topics = ref.by_code("topics")
     orgs = ref.by_code("organisations")
     countries = ref.by_code("countries")
-    topic_words: list[str] = []
-    for code in article.topics:
-        entry = topics.get(code)
-        if entry is not None:
-            topic_words += [entry.nl, entry.en, *entry.synonyms, code]
     keyword_words = list(article.keywords)
     for code in article.organisations:
         entry = orgs.get(code)
@@ -86,8 +90,7 @@ def _row(article: Article, ref: Reference) -> tuple[tuple[str, ...], str]:
             article.slug,
             " ".join(article.topics),
             f"{article.title} {article.title_en}".strip(),
-            " | ".join(topic_words),
-            " | ".join(keyword_words),
+            _distinct_words(keyword_words),
         ),
         body,
     )
@@ -144,8 +147,7 @@ def build_index(conn: sqlite3.Connection, library: Library, ref: Reference) -> N
         conn.execute(ddl)
     rows = [_row(a, ref) for a in library.articles.values()]
     conn.executemany(
-        f"INSERT INTO {KEY} (rowid, slug, topic_codes, title, topics, keywords) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO {KEY} (rowid, slug, topic_codes, title, keywords) VALUES (?, ?, ?, ?, ?)",
         ((n, *key) for n, (key, _) in enumerate(rows, 1)),
     )
     conn.executemany(
@@ -159,7 +161,14 @@ def build_index(conn: sqlite3.Connection, library: Library, ref: Reference) -> N
 class Vocabulary:
     """The index's words, for deciding how to match each query word."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, ref: Reference) -> None:
+        # Topic words are matched here, not in FTS5: every article carries the synonyms of
+        # its topics, and ranking that repeated text per article was most of a search's cost.
+        self.topic_words: dict[str, set[str]] = {}
+        for topic in ref.topics:
+            for word in tokens(" ".join([topic.nl, topic.en, topic.code, *topic.synonyms])):
+                self.topic_words.setdefault(word, set()).add(topic.code)
+        self.topic_sorted = sorted(self.topic_words)
         # fts5vocab in the temp schema: per connection, never part of the database's schema.
         rows = []
         for table in TABLES:
@@ -173,13 +182,14 @@ class Vocabulary:
         # In how many articles' text each word occurs.
         self.body_df = {term: doc for term, col, doc in rows if col == "body"}
         rows = [(term, col) for term, col, _ in rows]
+        rows += [(word, "topics") for word in self.topic_words]
         self.all = {term for term, _ in rows}
         self.sorted = sorted(self.all)
         self.key = sorted(
             {
                 term
                 for term, col in rows
-                if col in KEY_COLUMNS and len(term) > 2 and term not in STOPWORDS
+                if col != "body" and len(term) > 2 and term not in STOPWORDS
             }
         )
 
@@ -189,12 +199,28 @@ class Vocabulary:
         limit = COMMON_SHARE * self.documents
         if not prefix:
             return self.body_df.get(word, 0) > limit
-        i = bisect_left(self.sorted, word)
+        # The prefix matches at most the sum of its words' articles: an estimate from above,
+        # so a prefix of several fairly common words also counts as common.
+        i, seen = bisect_left(self.sorted, word), 0
         while i < len(self.sorted) and self.sorted[i].startswith(word):
-            if self.body_df.get(self.sorted[i], 0) > limit:
-                return True  # the prefix matches at least the articles of this one word
+            seen += self.body_df.get(self.sorted[i], 0)
+            if seen > limit:
+                return True
             i += 1
         return False
+
+    def topics_of(self, terms: tuple[tuple[str, bool], ...]) -> set[str]:
+        """Topic codes named by any of the (term, is_prefix) spellings of a query word."""
+        codes: set[str] = set()
+        for term, prefix in terms:
+            if not prefix:
+                codes |= self.topic_words.get(term, set())
+                continue
+            i = bisect_left(self.topic_sorted, term)
+            while i < len(self.topic_sorted) and self.topic_sorted[i].startswith(term):
+                codes |= self.topic_words[self.topic_sorted[i]]
+                i += 1
+        return codes
 
     def has_prefix(self, word: str) -> bool:
         i = bisect_left(self.sorted, word)
@@ -208,6 +234,16 @@ class Vocabulary:
         found = process.extract(word, self.key, scorer=OSA.distance, score_cutoff=limit, limit=8)
         best = min((d for _, d, _ in found), default=None)
         return [term for term, d, _ in found if d == best][:3]  # the nearest only: less noise
+
+    def near_prefix(self, word: str) -> list[str]:
+        """Beginnings of title/topic/keyword words within one edit of a word still being
+        typed ('uitschr' for 'uitschi'), to be matched as prefixes."""
+        if len(word) < 5:
+            return []
+        size = len(word)
+        starts = sorted({t[:size] for t in self.key if len(t) > size})
+        found = process.extract(word, starts, scorer=OSA.distance, score_cutoff=1, limit=3)
+        return [start for start, _, _ in found]
 
     def split(self, word: str) -> list[str]:
         """A compound written as one word that the articles write as two ('aowleeftijd')."""
@@ -225,6 +261,7 @@ class Group:
 
     key: str
     body: str | None
+    topics: tuple[tuple[str, bool], ...] = ()  # (term, is_prefix) matched against topic words
 
 
 def match_groups(query: str, vocab: Vocabulary) -> list[Group]:
@@ -233,57 +270,59 @@ def match_groups(query: str, vocab: Vocabulary) -> list[Group]:
     groups: list[Group] = []
     for n, word in enumerate(words):
         last = n == len(words) - 1
-        key: list[str] = []
+        alts: list[tuple[str, bool]] = []  # (term, is_prefix) for the key fields and topics
+        extra: list[str] = []  # key-only expressions
         body: list[str] = []
         if word in vocab.all:
             # Exact; the word being typed also as a prefix: 'pensioen' -> 'pensioenfonds'.
-            key.append(fts_string(word, prefix=last and len(word) >= 4))
+            alts.append((word, last and len(word) >= 4))
             if last and 2 <= len(word) < 4:
-                key.append(SHORT_PREFIX_COLUMNS + fts_string(word, prefix=True))
+                extra.append(SHORT_PREFIX_COLUMNS + fts_string(word, prefix=True))
             if not vocab.common_in_text(word):
                 body.append(fts_string(word))
         elif len(word) >= 4 and vocab.has_prefix(word):
-            key.append(fts_string(word, prefix=True))  # still typing, or a stem
+            alts.append((word, True))  # still typing, or a stem
             if not vocab.common_in_text(word, prefix=True):
                 body.append(fts_string(word, prefix=True))
         elif last and len(word) >= 2 and vocab.has_prefix(word):
-            # Two or three letters typed: complete them in titles and topics only; in every
+            # Two or three letters typed: complete them in titles only; in every
             # field they would match most articles and rank nothing useful.
-            key.append(SHORT_PREFIX_COLUMNS + fts_string(word, prefix=True))
+            extra.append(SHORT_PREFIX_COLUMNS + fts_string(word, prefix=True))
         else:
             for cut in ("en", "s", "e"):  # plural or inflected: 'uitkeringen' -> 'uitkering'
                 stem = word[: -len(cut)]
                 if word.endswith(cut) and len(stem) >= 4 and vocab.has_prefix(stem):
-                    key.append(fts_string(stem, prefix=True))
+                    alts.append((stem, True))
                     break
             parts = vocab.split(word)
             if parts:
-                key.append("(" + " AND ".join(fts_string(p) for p in parts) + ")")
-            key += [fts_string(t) for t in vocab.near(word)]
-            body = list(key)
+                extra.append("(" + " AND ".join(fts_string(p) for p in parts) + ")")
+            alts += [(t, False) for t in vocab.near(word)]
+            if last and not alts and not extra:
+                alts += [(t, True) for t in vocab.near_prefix(word)]
+            body = [fts_string(t, p) for t, p in alts] + extra
+        key = [fts_string(t, p) for t, p in alts] + extra
         if key:
             groups.append(
-                Group("(" + " OR ".join(key) + ")", "(" + " OR ".join(body) + ")" if body else None)
+                Group(
+                    "(" + " OR ".join(key) + ")",
+                    "(" + " OR ".join(body) + ")" if body else None,
+                    tuple(alts),
+                )
             )
     return groups
-
-
-def match_expression(query: str, vocab: Vocabulary) -> str | None:
-    """The FTS5 MATCH string over the key fields for user text, or None when nothing matches."""
-    groups = match_groups(query, vocab)
-    return " OR ".join(g.key for g in groups) if groups else None
 
 
 class GuidanceIndex:
     """Search over a built index. Thread-safe: TUI workers may overlap (one per keystroke)."""
 
-    def __init__(self, conn: sqlite3.Connection, library: Library) -> None:
+    def __init__(self, conn: sqlite3.Connection, library: Library, ref: Reference) -> None:
         self.conn = conn
         self.library = library
         self._lock = threading.Lock()
         self.closed = False
         with self._lock:
-            self.vocab = Vocabulary(conn)
+            self.vocab = Vocabulary(conn, ref)
         self._folded_titles = {slug: fold(a.title) for slug, a in library.articles.items()}
         with self._lock:
             rows = conn.execute(f"SELECT rowid, slug, topic_codes FROM {KEY}").fetchall()
@@ -292,6 +331,12 @@ class GuidanceIndex:
             for rowid, slug, codes in rows
             if slug in library.articles
         }
+        # topic code -> {rowid: 1.0 where it is the article's first (main) topic, else less}
+        self._topic_docs: dict[str, dict[int, float]] = {}
+        for rowid, (_slug, codes) in self._docs.items():
+            for n, code in enumerate(codes):
+                self._topic_docs.setdefault(code, {})[rowid] = 1.0 if n == 0 else SIDE_TOPIC
+
         self._key_sql = (
             f"SELECT rowid, bm25({KEY}, {', '.join(map(str, KEY_WEIGHTS))}) "
             f"FROM {KEY} WHERE {KEY} MATCH ?"
@@ -314,11 +359,22 @@ class GuidanceIndex:
             self._cache.move_to_end(group)
             return cached
         scores = {rowid: -r for rowid, r in self.conn.execute(self._key_sql, (group.key,))}
+        total = max(len(self._docs), 1)
+        codes = self.vocab.topics_of(group.topics)
+        if codes:
+            tagged: dict[int, float] = {}
+            for code in codes:
+                for rowid, share in self._topic_docs.get(code, {}).items():
+                    tagged[rowid] = max(share, tagged.get(rowid, 0.0))
+            if tagged:
+                n = len(tagged)
+                idf = TOPIC_WEIGHT * math.log(1 + (total - n + 0.5) / (n + 0.5))
+                for rowid, share in tagged.items():
+                    scores[rowid] = scores.get(rowid, 0.0) + idf * share
         if group.body is not None:
             found = self.conn.execute(self._body_sql, (group.body,)).fetchall()
             n = len(found)
             if n:
-                total = max(len(self._docs), n)
                 idf = BODY_WEIGHT * math.log(1 + (total - n + 0.5) / (n + 0.5))
                 for (rowid,) in found:
                     scores[rowid] = scores.get(rowid, 0.0) + idf

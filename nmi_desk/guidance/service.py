@@ -77,7 +77,7 @@ def open_guidance_at(
             extra_digest=reference_digest(shipped_data_dir()),
         )
         rebuilt = ensure_index(conn, library, ref)
-        index = GuidanceIndex(conn, library)
+        index = GuidanceIndex(conn, library, ref)
     except BaseException:
         conn.close()
         raise

@@ -58,6 +58,8 @@ class GuidanceScreen(Screen[None]):
         self._bindings.bind("escape", "close", tr("guidance.close"))
         self._bindings.bind("ctrl+f", "focus_search", tr("guidance.search"))
         self._bindings.bind("down", "focus_results", show=False)
+        # F2 opens guidance from anywhere; here it means "search again", not a second screen.
+        self._bindings.bind("f2", "focus_search", show=False)
         yield Header()
         yield Input(value=self.initial_query, placeholder=tr("guidance.placeholder"), id="query")
         yield Static(tr("guidance.loading"), id="info")
