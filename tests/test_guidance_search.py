@@ -266,3 +266,23 @@ def test_due_for_review_is_twelve_months_after_the_review_date():
     assert not article.due_for_review(reviewed)
     assert not article.due_for_review(one_year_on)
     assert article.due_for_review(date.fromordinal(one_year_on.toordinal() + 1))
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "nmi_desk.guidance.library",
+        "nmi_desk.guidance.index",
+        "nmi_desk.guidance.service",
+        "nmi_desk.guidance.render",
+        "nmi_desk.cli_guidance",
+    ],
+)
+def test_guidance_domain_imports_neither_textual_nor_the_orm(module):
+    import json
+    import subprocess
+
+    code = f"import json, sys, {module}; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(out.stdout))
+    assert not {m for m in loaded if m.split(".")[0] in ("textual", "sqlalchemy", "sqlmodel")}
