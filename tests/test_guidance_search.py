@@ -286,3 +286,32 @@ def test_guidance_domain_imports_neither_textual_nor_the_orm(module):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = set(json.loads(out.stdout))
     assert not {m for m in loaded if m.split(".")[0] in ("textual", "sqlalchemy", "sqlmodel")}
+
+
+PASSPHRASE = "een lange synthetische wachtzin"
+
+
+def test_guidance_works_on_an_encrypted_desk_and_a_locked_one_is_one_clear_error(desk):
+    from nmi_desk.desk import Desk
+    from nmi_desk.errors import UserError
+
+    desk.engine()
+    desk.set_passphrase(PASSPHRASE)
+    g = open_guidance(desk)
+    try:
+        assert top(g, "kaapverdie")[0] == "kaapverdie"
+        assert top(g, '"AOW AND')[0] == "aow-buitenland"
+    finally:
+        g.close()
+    desk.close()  # forgets the key
+    locked = Desk.open(desk.paths.home, clock=desk.clock)
+    with pytest.raises(UserError):
+        open_guidance(locked)
+    locked.unlock(PASSPHRASE)
+    g = open_guidance(locked)
+    try:
+        assert not g.rebuilt  # the index survived encryption and reopening
+        assert top(g, "borclanma")[0] == "turkije-borclanma"
+    finally:
+        g.close()
+        locked.close()

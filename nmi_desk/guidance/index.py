@@ -398,7 +398,9 @@ class GuidanceIndex:
                     return []
                 try:
                     per_group = [self._group_scores(g) for g in dict.fromkeys(groups)]
-                except sqlite3.OperationalError:
+                except Exception as exc:  # sqlite3's or SQLCipher's OperationalError
+                    if type(exc).__name__ != "OperationalError":
+                        raise
                     per_group = []  # defensive: quoting makes this unreachable
         per_group.sort(key=len, reverse=True)
         scores = dict(per_group[0]) if per_group else {}  # copy the largest, add the others
