@@ -315,3 +315,44 @@ def test_guidance_works_on_an_encrypted_desk_and_a_locked_one_is_one_clear_error
     finally:
         g.close()
         locked.close()
+
+
+NEW_ARTICLE = """+++
+slug = "aaa-centraal-nieuw"
+title = "Een nieuw centraal artikel"
+topics = ["zorg"]
+organisations = []
+countries = []
+keywords = []
+reviewed = 2026-02-01
+revision = 1
+
+[[sources]]
+name = "Rijksoverheid"
+url = "https://www.rijksoverheid.nl/"
++++
+
+Een nieuw artikel dat centraal is gepubliceerd en vooraan in de bibliotheek komt.
+"""
+
+
+def test_a_screen_opened_before_a_rebuild_still_shows_the_right_articles(tmp_path):
+    import shutil
+
+    from nmi_desk.guidance.library import shipped_guidance_dir
+
+    db = tmp_path / "nmi-desk.db"
+    open_engine(f"sqlite:///{db}").dispose()
+    before = open_guidance_at(db)  # e.g. the guidance screen, left open
+    # Meanwhile a newer release, with an article that sorts first, rebuilds the index.
+    newer = tmp_path / "guidance"
+    shutil.copytree(shipped_guidance_dir(), newer)
+    (newer / "aaa-centraal-nieuw.md").write_text(NEW_ARTICLE, encoding="utf-8")
+    after = open_guidance_at(db, newer)
+    try:
+        assert after.rebuilt and after.article("aaa-centraal-nieuw") is not None
+        assert top(before, "kaapverdie")[0] == "kaapverdie"
+        assert top(before, "borclanma")[0] == "turkije-borclanma"
+    finally:
+        before.close()
+        after.close()

@@ -20,6 +20,7 @@ User text never reaches MATCH: it is tokenised here and every term is quoted.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import sqlite3
 import threading
@@ -35,7 +36,7 @@ from nmi_desk.guidance.library import Article, Library
 from nmi_desk.guidance.text import STOPWORDS, fold, fts_string, query_tokens, tokens
 from nmi_desk.refdata import Reference
 
-INDEX_FORMAT = "6"  # bump when the layout or what goes into a column changes
+INDEX_FORMAT = "7"  # bump when the layout or what goes into a column changes
 HASH_KEY = "guidance_index_hash"
 KEY = "guidance_fts_key"  # short fields: what an article is about
 BODY = "guidance_fts_body"  # the article text
@@ -139,20 +140,26 @@ def ensure_index(conn: sqlite3.Connection, library: Library, ref: Reference) -> 
     return True
 
 
+def doc_id(slug: str) -> int:
+    """A rowid that stays the same for a slug across rebuilds: a process that opened the index
+    before another one rebuilt it still maps rowids to the right articles."""
+    return int.from_bytes(hashlib.blake2b(slug.encode(), digest_size=7).digest(), "big")
+
+
 def build_index(conn: sqlite3.Connection, library: Library, ref: Reference) -> None:
     """Drop and fill the FTS tables (inside the caller's transaction); rowids line up."""
     for table in TABLES:
         conn.execute(f"DROP TABLE IF EXISTS {table}")
     for ddl in DDL:
         conn.execute(ddl)
-    rows = [_row(a, ref) for a in library.articles.values()]
+    rows = [(doc_id(a.slug), *_row(a, ref)) for a in library.articles.values()]
     conn.executemany(
         f"INSERT INTO {KEY} (rowid, slug, topic_codes, title, keywords) VALUES (?, ?, ?, ?, ?)",
-        ((n, *key) for n, (key, _) in enumerate(rows, 1)),
+        ((rowid, *key) for rowid, key, _ in rows),
     )
     conn.executemany(
         f"INSERT INTO {BODY} (rowid, body) VALUES (?, ?)",
-        ((n, body) for n, (_, body) in enumerate(rows, 1)),
+        ((rowid, body) for rowid, _, body in rows),
     )
     for table in TABLES:
         conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
