@@ -20,7 +20,6 @@ User text never reaches MATCH: it is tokenised here and every term is quoted.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import sqlite3
 import threading
@@ -140,19 +139,13 @@ def ensure_index(conn: sqlite3.Connection, library: Library, ref: Reference) -> 
     return True
 
 
-def doc_id(slug: str) -> int:
-    """A rowid that stays the same for a slug across rebuilds: a process that opened the index
-    before another one rebuilt it still maps rowids to the right articles."""
-    return int.from_bytes(hashlib.blake2b(slug.encode(), digest_size=7).digest(), "big")
-
-
 def build_index(conn: sqlite3.Connection, library: Library, ref: Reference) -> None:
     """Drop and fill the FTS tables (inside the caller's transaction); rowids line up."""
     for table in TABLES:
         conn.execute(f"DROP TABLE IF EXISTS {table}")
     for ddl in DDL:
         conn.execute(ddl)
-    rows = [(doc_id(a.slug), *_row(a, ref)) for a in library.articles.values()]
+    rows = [(n, *_row(a, ref)) for n, a in enumerate(library.articles.values(), 1)]
     conn.executemany(
         f"INSERT INTO {KEY} (rowid, slug, topic_codes, title, keywords) VALUES (?, ?, ?, ?, ?)",
         ((rowid, *key) for rowid, key, _ in rows),
@@ -328,21 +321,10 @@ class GuidanceIndex:
         self.library = library
         self._lock = threading.Lock()
         self.closed = False
-        with self._lock:
-            self.vocab = Vocabulary(conn, ref)
+        self.ref = ref
         self._folded_titles = {slug: fold(a.title) for slug, a in library.articles.items()}
         with self._lock:
-            rows = conn.execute(f"SELECT rowid, slug, topic_codes FROM {KEY}").fetchall()
-        self._docs = {
-            rowid: (slug, tuple(codes.split()))
-            for rowid, slug, codes in rows
-            if slug in library.articles
-        }
-        # topic code -> {rowid: 1.0 where it is the article's first (main) topic, else less}
-        self._topic_docs: dict[str, dict[int, float]] = {}
-        for rowid, (_slug, codes) in self._docs.items():
-            for n, code in enumerate(codes):
-                self._topic_docs.setdefault(code, {})[rowid] = 1.0 if n == 0 else SIDE_TOPIC
+            self._load()
 
         self._key_sql = (
             f"SELECT rowid, bm25({KEY}, {', '.join(map(str, KEY_WEIGHTS))}) "
@@ -351,7 +333,38 @@ class GuidanceIndex:
         self._body_sql = f"SELECT rowid FROM {BODY} WHERE {BODY} MATCH ?"
         # Scores per query word: typing "aow turk" reuses the scores of "aow" from the
         # keystrokes before, so only the word being typed costs a lookup.
-        self._cache: OrderedDict[Group, dict[int, float]] = OrderedDict()
+
+    def _load(self) -> None:
+        """Read the vocabulary and rowid -> article map of the index (caller holds the lock)."""
+        self.vocab = Vocabulary(self.conn, self.ref)
+        rows = self.conn.execute(f"SELECT rowid, slug, topic_codes FROM {KEY}").fetchall()
+        self._docs = {
+            rowid: (slug, tuple(codes.split()))
+            for rowid, slug, codes in rows
+            if slug in self.library.articles
+        }
+        # topic code -> {rowid: 1.0 where it is the article's first (main) topic, else less}
+        self._topic_docs: dict[str, dict[int, float]] = {}
+        for rowid, (_slug, codes) in self._docs.items():
+            for n, code in enumerate(codes):
+                self._topic_docs.setdefault(code, {})[rowid] = 1.0 if n == 0 else SIDE_TOPIC
+        self._cache = OrderedDict()
+        self._data_version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def _follow_rebuilds(self) -> None:
+        """Another process (a newer release, a sync pull) may rebuild the index while this one
+        is open: its rowids then name other articles. SQLite's data_version says something was
+        committed elsewhere; then reload the maps if the index is not the one they were read
+        from (caller holds the lock)."""
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._data_version:
+            return
+        self._data_version = version
+        rows = self.conn.execute(f"SELECT rowid, slug FROM {KEY}").fetchall()
+        if any(self._docs.get(rowid, (slug,))[0] != slug for rowid, slug in rows) or len(
+            rows
+        ) != len(self._docs):
+            self._load()
 
     def _group_scores(self, group: Group) -> dict[int, float]:
         """rowid -> score for one query word (caller holds the lock).
@@ -404,6 +417,7 @@ class GuidanceIndex:
                 if self.closed:
                     return []
                 try:
+                    self._follow_rebuilds()
                     per_group = [self._group_scores(g) for g in dict.fromkeys(groups)]
                 except Exception as exc:  # sqlite3's or SQLCipher's OperationalError
                     if type(exc).__name__ != "OperationalError":
