@@ -142,14 +142,14 @@ class NmiDeskApp(App):
     # ---- command palette: every key of the current screen is also a command ----
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        from nmi_desk.tui.keys import key_label
+        from nmi_desk.tui.keys import key_label, translate
 
         seen: set[str] = set()
         for key, active in screen.active_bindings.items():
-            binding = active.binding
+            binding = translate(active.binding, self.tr)
             if not active.enabled or not binding.description or binding.action in seen:
                 continue
-            if not getattr(active.node, "NMI_COMMANDS", False):
+            if not (getattr(active.node, "NMI_COMMANDS", False) or isinstance(active.node, Screen)):
                 continue  # Textual's own widget keys (cursor moves, copy) are not commands
             seen.add(binding.action)
             yield SystemCommand(

@@ -8,17 +8,18 @@ the command palette all read the same catalog. Textual keeps a node's bindings i
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from functools import cache
 from importlib.util import find_spec
 
 from textual.binding import Binding, BindingsMap
 
-CATALOG_PREFIX = "key."
+CATALOG_KEY = re.compile(r"^[a-z_]+\.[a-z_0-9]+$")  # "key.save", "day_overview.key_day"
 
 
 def translate(binding: Binding, tr) -> Binding:
-    if binding.description.startswith(CATALOG_PREFIX):
+    if CATALOG_KEY.match(binding.description):
         return replace(binding, description=tr(binding.description))
     return binding
 

@@ -69,10 +69,10 @@ class InfoSessionScreen(Screen[None]):
         localize_bindings(self, self.app.tr)
         self.draft = draft
         self.baseline: dict = {}
-        self._ready = False
-        self._timer = None
-        self._lock = threading.Lock()
-        self._closed = False
+        self._tracking = False
+        self._draft_timer = None
+        self._draft_lock = threading.Lock()
+        self._draft_closed = False
 
     def compose(self) -> ComposeResult:
         tr = self.app.tr
@@ -133,7 +133,7 @@ class InfoSessionScreen(Screen[None]):
         self.call_after_refresh(self._start_tracking)
 
     def _start_tracking(self) -> None:
-        self._ready = True
+        self._tracking = True
         if self.draft:
             self._changed()
 
@@ -163,11 +163,11 @@ class InfoSessionScreen(Screen[None]):
     @on(TextArea.Changed)
     @on(TopicPicker.Changed)
     def _changed(self) -> None:
-        if not self._ready:
+        if not self._tracking:
             return
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = self.set_timer(0.4, self._write_draft)
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(0.4, self._write_draft)
 
     @on(Input.Submitted)
     def _next(self) -> None:
@@ -182,8 +182,8 @@ class InfoSessionScreen(Screen[None]):
         from nmi_desk.drafts import discard_draft, save_draft
 
         engine = self.app.desk.engine()
-        with self._lock:
-            if self._closed:
+        with self._draft_lock:
+            if self._draft_closed:
                 return
             if keep:
                 save_draft(engine, DRAFT_FORM, payload, self.app.desk.now())
@@ -193,8 +193,8 @@ class InfoSessionScreen(Screen[None]):
     def _close_draft(self) -> None:
         from nmi_desk.drafts import discard_draft
 
-        with self._lock:
-            self._closed = True
+        with self._draft_lock:
+            self._draft_closed = True
             discard_draft(self.app.desk.engine(), DRAFT_FORM)
 
     def action_topics(self) -> None:
@@ -207,8 +207,8 @@ class InfoSessionScreen(Screen[None]):
         if errors:
             self._show_errors(errors)
             return
-        if self._timer is not None:
-            self._timer.stop()
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
         self._save(inp)
 
     @work(thread=True, exclusive=True, group="session-save")
@@ -253,7 +253,7 @@ class InfoSessionScreen(Screen[None]):
         )
 
     def _leave(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
         self.app.run_worker(self._close_draft, thread=True, group="drafts")
         self.dismiss(None)

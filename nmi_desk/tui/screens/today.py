@@ -87,9 +87,7 @@ class TodayScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="today")
     def refresh_today(self) -> None:
         """Read through the standard library: the ORM may still be importing."""
-        import sqlite3
-
-        from nmi_desk.store.connect import connect_sqlite, sqlite_path_from_url
+        from nmi_desk.store.connect import connect_sqlite, database_errors, sqlite_path_from_url
         from nmi_desk.visits import day_counts, day_rows
 
         desk = self.app.desk
@@ -102,7 +100,7 @@ class TodayScreen(Screen[None]):
             day = desk.today()
             rows = day_rows(conn, desk.settings.location, day)
             counts = day_counts(conn, desk.settings.location, day)
-        except sqlite3.OperationalError:
+        except database_errors():  # no schema yet: the engine worker migrates, then reloads
             self.post_message(TodayUnavailable())
             return
         finally:

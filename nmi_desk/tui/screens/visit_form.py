@@ -190,7 +190,7 @@ class VisitFormScreen(Screen[None]):
         self.baseline: dict | None = None  # the stored record (or empty form) as a payload
         self.referrals: list[dict] = []
         self._draft_timer = None
-        self._ready = False
+        self._tracking = False
         self._saving = False
         # Draft writes and the final save/discard are serialised, so a late draft write can
         # never resurrect a draft after the visit was saved or thrown away.
@@ -304,7 +304,7 @@ class VisitFormScreen(Screen[None]):
         self.call_after_refresh(self._start_tracking)
 
     def _start_tracking(self) -> None:
-        self._ready = True
+        self._tracking = True
         if self.draft:
             self._schedule_draft()
 
@@ -366,7 +366,7 @@ class VisitFormScreen(Screen[None]):
     # ---- change tracking and drafts ----
 
     def _changed(self) -> None:
-        if self._ready:
+        if self._tracking:
             self._schedule_draft()
 
     @on(Input.Changed)
