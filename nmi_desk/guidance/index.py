@@ -7,13 +7,15 @@ rebuilds it whenever the library's content hash (kept in app_meta) changes.
 
 Matching for Dutch consultants:
 - diacritics folded and prefix matching (`unicode61 remove_diacritics 2`, prefix indexes);
-- synonyms and abbreviations: each article's row carries its topics' labels and synonyms
-  (data/topics.toml), its keywords, organisation codes and names (SVB, UWV, IND ...) and the
-  names of its countries, so "AOW", "PD U2" or "Turkije" find the right articles;
+- synonyms and abbreviations: a query word naming a topic (its labels, code or synonyms in
+  data/topics.toml: AOW, WW, PD U2, BRP, RNI, IND ...) scores the articles of that topic; each
+  article's key row carries its keywords, organisation codes and names and the names of its
+  countries, so "M-biljet", "SVB" or "Turkije" find the right articles;
 - typo tolerance: a word the index does not know is matched to the nearest words of titles,
   topics and keywords (rapidfuzz, optimal string alignment: one or two edits), split into two
   known words ("remigratieuitkering"), or stripped of a plural ending;
-- ranking by bm25 with column weights that prefer title, then topic, then keyword matches.
+- ranking: bm25 with column weights over title and keywords, plus topic and text matches
+  weighted by inverse document frequency: title first, then topic, keyword, text.
 
 User text never reaches MATCH: it is tokenised here and every term is quoted.
 """
@@ -50,7 +52,6 @@ BODY_WEIGHT = 1.5
 SHORT_PREFIX_COLUMNS = "{title} : "
 COMMON_SHARE = 0.75  # a word in more of the articles' texts than this is not looked up there
 CACHE_WORDS = 64  # per-word scores kept; at 2,000 articles a word's scores are ~100 kB
-KEY_COLUMNS = ("title", "keywords")  # with the topic words: what typos are matched against
 TOKENIZE = "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'"
 DDL = (
     f"CREATE VIRTUAL TABLE {KEY} USING fts5("
@@ -68,8 +69,8 @@ class Hit:
 
 
 def _distinct_words(phrases: list[str]) -> str:
-    """Each word once: these fields are bags of synonyms, where repeating a word ('pensioen'
-    in five synonyms) would only make ranking slower, not better."""
+    """Each word once: the keyword field is a bag of words (keywords, organisation and country
+    names), where a repeated word would only make ranking slower, not better."""
     return " ".join(dict.fromkeys(tokens(" ".join(phrases))))
 
 
@@ -369,10 +370,10 @@ class GuidanceIndex:
     def _group_scores(self, group: Group) -> dict[int, float]:
         """rowid -> score for one query word (caller holds the lock).
 
-        bm25 over the key fields (title, topics, keywords; FTS5 sums bm25 over the phrases
-        of a query, so scoring word by word gives the same total), plus, when the word is in
-        an article's text, its inverse document frequency: a common word over thousands of
-        articles then costs a list of rowids instead of a bm25 per article.
+        bm25 over the key fields (title, keywords; FTS5 sums bm25 over the phrases of a query,
+        so scoring word by word gives the same total); for the topics the word names, and for
+        the articles whose text holds it, a weight times the inverse document frequency: a
+        common word over thousands of articles then costs a list of rowids, not a bm25 each.
         """
         cached = self._cache.get(group)
         if cached is not None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlite3
 import threading
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from nmi_desk.errors import UserError
@@ -18,20 +17,6 @@ from nmi_desk.guidance.index import GuidanceIndex, Hit, ensure_index, reference_
 from nmi_desk.guidance.library import Article, Library, Override, load_library
 from nmi_desk.paths import shipped_data_dir
 from nmi_desk.refdata import Reference, reference
-
-
-@cache
-def _database_errors() -> tuple[type[Exception], ...]:
-    """sqlite3's errors, and SQLCipher's when installed: an encrypted database's connection
-    (store.connect) raises its own classes."""
-    errors: list[type[Exception]] = [sqlite3.DatabaseError]
-    try:
-        from sqlcipher3 import dbapi2
-    except ImportError:
-        pass
-    else:
-        errors.append(dbapi2.DatabaseError)
-    return tuple(errors)
 
 
 def read_overrides(conn: sqlite3.Connection) -> list[Override]:
@@ -106,7 +91,7 @@ library_dir: Path | None = None
 
 def open_guidance(desk) -> Guidance:
     """Guidance on the desk's local database, migrating it first when it is new or old."""
-    from nmi_desk.store.connect import sqlite_path_from_url
+    from nmi_desk.store.connect import database_errors, sqlite_path_from_url
 
     path = sqlite_path_from_url(desk.url)
     if path is None:
@@ -116,11 +101,11 @@ def open_guidance(desk) -> Guidance:
             desk.engine()  # creates and migrates the database
         try:
             return open_guidance_at(path, library_dir)
-        except _database_errors() as exc:
+        except database_errors() as exc:
             if "no such table" not in str(exc):
                 raise UserError(f"guidance index: {exc}") from exc
         desk.engine()  # an unmigrated database: migrate, then try once more
         try:
             return open_guidance_at(path, library_dir)
-        except _database_errors() as exc:
+        except database_errors() as exc:
             raise UserError(f"guidance index: {exc}") from exc
