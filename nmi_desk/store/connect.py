@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
+from functools import cache
 from pathlib import Path
 
 from nmi_desk.errors import UserError
@@ -135,6 +136,15 @@ def connect_sqlite(path: Path, *, readonly: bool = False, key=None) -> sqlite3.C
     except OSError as exc:
         raise UserError(f"cannot open database {path}: {exc.strerror or exc}") from exc
     return conn
+
+
+@cache
+def database_errors() -> tuple[type[Exception], ...]:
+    """Every DatabaseError class a connection from `connect_sqlite` can raise: stdlib sqlite3's
+    for a plain file, sqlcipher3's for an encrypted one. Catch these, not sqlite3's alone."""
+    import sqlcipher3
+
+    return (sqlite3.DatabaseError, sqlcipher3.DatabaseError)
 
 
 def _cipher_errors(key) -> tuple[type[Exception], ...]:
