@@ -49,6 +49,7 @@ def test_check_fails_on_a_broken_fixture_with_one_clear_line_per_problem(home):
         "no-front-matter.md": "does not start with a +++ line",
         "bad-toml.md": "not valid TOML",
         "future-review.md": "lies in the future",
+        "no-revision.md": "front matter lacks revision",
     }
     for name, message in expected.items():
         assert any(name in line and message in line for line in lines), (name, lines)
@@ -56,7 +57,7 @@ def test_check_fails_on_a_broken_fixture_with_one_clear_line_per_problem(home):
     assert any("unknown organisation code 'svbb'" in line for line in lines)
     assert any("unknown country code 'XX'" in line for line in lines)
     assert not any("good-article.md:" in line for line in lines)  # the control article is fine
-    assert lines[-1].startswith("guidance check: ") and "in 8 of 9 articles" in lines[-1]
+    assert lines[-1].startswith("guidance check: ") and "in 9 of 10 articles" in lines[-1]
 
 
 def test_check_of_a_missing_folder_is_one_line(home, tmp_path):

@@ -36,8 +36,17 @@ from nmi_desk.refdata import Reference
 
 FENCE = "+++"
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-REQUIRED = ("slug", "title", "topics", "organisations", "countries", "keywords", "reviewed")
-OPTIONAL = ("title_en", "status", "revision", "sources")
+REQUIRED = (
+    "slug",
+    "title",
+    "topics",
+    "organisations",
+    "countries",
+    "keywords",
+    "reviewed",
+    "revision",
+)
+OPTIONAL = ("title_en", "status", "sources")
 KNOWN_KEYS = set(REQUIRED) | set(OPTIONAL)
 REVIEW_MONTHS = 12
 
@@ -123,7 +132,7 @@ def parse_article(text: str, origin: str = "shipped") -> Article:
         raise ArticleError(f"reviewed must be a TOML date without quotes (reviewed = {reviewed})")
     if not isinstance(reviewed, date) or hasattr(reviewed, "hour"):
         raise ArticleError("reviewed must be a date (reviewed = YYYY-MM-DD)")
-    revision = data.get("revision", 1)
+    revision = data["revision"]  # sync publishes and replaces articles by revision
     if not isinstance(revision, int) or isinstance(revision, bool) or revision < 1:
         raise ArticleError("revision must be a whole number >= 1")
     raw_sources = data.get("sources", [])
