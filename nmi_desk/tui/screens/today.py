@@ -16,7 +16,6 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from nmi_desk.tui.keys import has_screen, localize_bindings
 from nmi_desk.tui.messages import DatabaseReady, WorkDone
-from nmi_desk.tui.widgets.sync_status import SyncStatusLine
 
 
 class TodayLoaded(Message):
@@ -62,7 +61,6 @@ class TodayScreen(Screen[None]):
             table.add_column(tr(f"today.{key}"), key=key)
         yield table
         yield Static(tr("today.loading"), id="today-empty")
-        yield SyncStatusLine(id="sync-status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -144,12 +142,22 @@ class TodayScreen(Screen[None]):
         empty = self.query_one("#today-empty", Static)
         empty.update(tr("today.empty"))
         empty.display = not message.rows
+        self._show_sync_line()
         self.loaded = True
         self.refresh_bindings()
         if self.app.exit_when_ready:
             self.call_after_refresh(self.app.exit)  # benchmarks/startup.py: rows are painted
         else:
             self.app.start_database()
+
+    def _show_sync_line(self) -> None:
+        # Mounted after the rows are on screen: its status read opens the engine (SQLAlchemy),
+        # which must not compete with the first paint (docs/performance.md, Start-up).
+        if self.app.exit_when_ready or self.query("#sync-status"):
+            return
+        from nmi_desk.tui.widgets.sync_status import SyncStatusLine
+
+        self.mount(SyncStatusLine(id="sync-status"), before=self.query_one(Footer))
 
     # ---- actions ----
 
