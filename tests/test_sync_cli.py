@@ -89,3 +89,18 @@ def test_publish_guidance_reports_new_and_unchanged(isolated_home, tmp_path):
     (bad / "x.md").write_text("+++\nslug = 'x'\n+++\nbody\n", encoding="utf-8")
     proc = run(isolated_home, "publish-guidance", str(bad), "--target", target)
     assert proc.returncode == 1 and "revision" in proc.stderr
+
+
+def test_publish_guidance_refuses_a_library_that_fails_the_check(isolated_home, tmp_path):
+    """Only a reviewed library goes out: an unknown topic code or a plain-http source stops it."""
+    library = tmp_path / "lib"
+    library.mkdir()
+    broken = Path(__file__).resolve().parent / "fixtures" / "guidance_broken"
+    for name in ("good-article.md", "unknown-codes.md"):
+        (library / name).write_text((broken / name).read_text(encoding="utf-8"), encoding="utf-8")
+    target = f"sqlite:///{tmp_path / 'central.db'}"
+    proc = run(isolated_home, "publish-guidance", str(library), "--target", target)
+    assert proc.returncode == 1
+    line = proc.stderr.strip()
+    assert line.startswith("nmi-desk: unknown-codes.md: ") and "\n" not in line
+    assert not (tmp_path / "central.db").exists()  # refused before the target was touched

@@ -8,9 +8,8 @@ newer article.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from nmi_desk.errors import UserError
@@ -30,41 +29,30 @@ class PublishResult:
     unchanged: int  # central already had this revision or a higher one
 
 
-def read_article(path: Path) -> Article:
-    try:
-        content = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read {path}: {exc}") from exc
-    lines = content.splitlines()
-    if not lines or lines[0].strip() != "+++":
-        raise UserError(f"{path}: no front matter (a first line of +++)")
-    try:
-        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "+++")
-    except StopIteration:
-        raise UserError(f"{path}: front matter is not closed by a +++ line") from None
-    try:
-        meta = tomllib.loads("\n".join(lines[1:end]))
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{path}: front matter is not valid TOML: {exc}") from exc
-    slug, revision = meta.get("slug"), meta.get("revision")
-    if not isinstance(slug, str) or not slug.strip():
-        raise UserError(f"{path}: front matter has no slug")
-    if not isinstance(revision, int) or isinstance(revision, bool) or revision < 1:
-        raise UserError(f"{path}: front matter needs revision = <a whole number from 1>")
-    return Article(slug.strip(), revision, content, path)
+def read_library(directory: Path, today: date | None = None) -> list[Article]:
+    """The articles of a library folder, after the same validation as `nmi-desk guidance
+    check`: a library with any problem is not published (a reviewed library only)."""
+    from nmi_desk.clock import local_today, system_clock
+    from nmi_desk.guidance.library import check_directory, parse_article
+    from nmi_desk.refdata import reference
 
-
-def read_library(directory: Path) -> list[Article]:
     if not directory.is_dir():
         raise UserError(f"no guidance folder at {directory}")
-    articles = [read_article(p) for p in sorted(directory.glob("*.md"))]
-    if not articles:
+    reports = check_directory(directory, reference(), today or local_today(system_clock))
+    if not reports:
         raise UserError(f"no guidance articles (*.md) in {directory}")
-    seen: dict[str, Path] = {}
-    for a in articles:
-        if a.slug in seen:
-            raise UserError(f"slug {a.slug!r} is in both {seen[a.slug].name} and {a.path.name}")
-        seen[a.slug] = a.path
+    bad = [r for r in reports if r.problems]
+    if bad:
+        first = bad[0]
+        more = (
+            f" (and {len(bad) - 1} more files; run nmi-desk guidance check)" if len(bad) > 1 else ""
+        )
+        raise UserError(f"{first.path.name}: {first.problems[0]}{more}")
+    articles = []
+    for report in reports:
+        content = report.path.read_text(encoding="utf-8")
+        parsed = parse_article(content)
+        articles.append(Article(parsed.slug, parsed.revision, content, report.path))
     return articles
 
 
