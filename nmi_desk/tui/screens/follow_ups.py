@@ -33,11 +33,13 @@ class FollowUpsScreen(Screen[None]):
         yield Header()
         yield Static(tr("follow_ups.title"), id="follow-title")
         table = DataTable(id="follow-table", cursor_type="row", zebra_stripes=True)
+        widths = {"col_due": 18, "col_organisation": 16, "col_client": 16, "col_visit": 10}
+        widths["col_reason"] = max(12, self.app.size.width - sum(widths.values()) - 13)
         for key in ("col_due", "col_organisation", "col_reason", "col_client", "col_visit"):
-            table.add_column(tr(f"follow_ups.{key}"), key=key)
+            table.add_column(tr(f"follow_ups.{key}"), key=key, width=widths[key])
         yield table
         yield Static(tr("today.loading"), id="follow-empty")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = self.app.tr("follow_ups.title")

@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from nmi_desk.tui.keys import has_screen, key_label, localize_bindings, translate
+from nmi_desk.tui.keys import CATALOG_KEY, has_screen, key_label, localize_bindings, translate
 
 # (catalog key of the section title, module, class); optional screens only when installed
 SECTIONS = [
@@ -30,8 +30,8 @@ SECTIONS = [
 def key_lines(cls, tr) -> list[tuple[str, str]]:
     lines: dict[str, list[str]] = {}
     for key, binding in cls._merged_bindings or []:
-        if not binding.description or binding.system:
-            continue
+        if binding.system or not CATALOG_KEY.match(binding.description or ""):
+            continue  # Textual's own (focus, copy) are under "Algemeen" below
         label = translate(binding, tr).description
         lines.setdefault(label, []).append(key_label(key))
     return [(" / ".join(keys), label) for label, keys in lines.items()]

@@ -115,7 +115,7 @@ class InfoSessionScreen(Screen[None]):
             yield Label(tr("form.notes"), classes="section")
             yield TextArea(id="notes", compact=True)
             yield ErrorLabel(id="err-form")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         desk = self.app.desk

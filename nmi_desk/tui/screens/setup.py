@@ -71,7 +71,7 @@ class SetupScreen(Screen[None]):
             )
             yield Static(tr("setup.data_here", path=self.app.desk.paths.home), id="data-path")
             yield Button(tr("setup.save"), id="save", variant="primary", compact=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#initials", Input).focus()

@@ -36,7 +36,7 @@ class TodayScreen(Screen[None]):
         Binding("n", "new_visit", "key.new_visit"),
         Binding("t", "count_only", "key.count_only"),
         Binding("o", "open_visit", "key.open"),
-        Binding("x", "delete_visit", "key.delete"),
+        Binding("x", "delete_visit", "key.delete", show=False),  # in help and palette
         Binding("f", "follow_ups", "key.follow_ups"),
         Binding("i", "info_session", "key.info_session"),
         Binding("d", "day_overview", "key.day_overview"),
@@ -57,11 +57,14 @@ class TodayScreen(Screen[None]):
             yield Static(tr("today.due", n="…"), id="count-due")
             yield Static(tr("today.unsynced", n="…"), id="count-unsynced")
         table = DataTable(id="today-table", cursor_type="row", zebra_stripes=True)
+        # Fixed widths so the outcome is never pushed off a small screen; topics take the rest.
+        widths = {"col_time": 5, "col_client": 18, "col_referrals": 10, "col_outcome": 16}
+        widths["col_topics"] = max(16, self.app.size.width - sum(widths.values()) - 13)
         for key in ("col_time", "col_client", "col_topics", "col_referrals", "col_outcome"):
-            table.add_column(tr(f"today.{key}"), key=key)
+            table.add_column(tr(f"today.{key}"), key=key, width=widths[key])
         yield table
         yield Static(tr("today.loading"), id="today-empty")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         desk = self.app.desk

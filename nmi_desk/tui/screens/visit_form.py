@@ -233,7 +233,6 @@ class VisitFormScreen(Screen[None]):
                     tr("form.birth_year"),
                     Input(id="birth_year", max_length=4, type="integer", compact=True),
                     "birth_year",
-                    "narrow",
                 )
             with Horizontal(classes="row"):
                 yield _field(
@@ -257,7 +256,6 @@ class VisitFormScreen(Screen[None]):
                     tr("form.children"),
                     Input(id="children", max_length=2, type="integer", compact=True),
                     "children_coremigrating",
-                    "narrow",
                 )
                 yield _field(
                     tr("form.came_via"), select("came_via", listed("came_via")), "came_via"
@@ -277,7 +275,7 @@ class VisitFormScreen(Screen[None]):
                 )
                 yield _field(tr("form.outcome"), select("outcome", listed("outcome")), "outcome")
             yield ErrorLabel(id="err-form")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         tr = self.app.tr

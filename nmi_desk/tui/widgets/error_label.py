@@ -9,6 +9,7 @@ class ErrorLabel(Label):
     DEFAULT_CSS = """
     ErrorLabel {
         color: $error;
+        width: 100%;
         height: auto;
     }
     """

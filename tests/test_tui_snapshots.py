@@ -1,0 +1,226 @@
+"""SVG snapshots of every counter screen at 100x30 and 80x24 (pytest-textual-snapshot).
+
+Update after a deliberate change with `pytest tests/test_tui_snapshots.py --snapshot-update`,
+then look at the pictures in tests/__snapshots__/ before committing them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from tui_helpers import steady_cursor, wait_screen, wait_today, wait_until
+
+from nmi_desk.clock import AMS
+from nmi_desk.config import Paths, Settings
+from nmi_desk.desk import Desk
+from nmi_desk.tui.app import NmiDeskApp
+from nmi_desk.visits import ReferralInput, VisitInput, create_visit
+
+SIZES = [pytest.param((100, 30), id="100x30"), pytest.param((80, 24), id="80x24")]
+
+
+def _fill(desk) -> None:
+    engine = desk.engine()
+    visits = [
+        dict(
+            hour=9,
+            minute=12,
+            client_name="Şükrü İşık",
+            origin_country="TR",
+            topics=["aow", "remigratiewet"],
+            referrals=[ReferralInput("svb", reason="AOW", follow_up_on=date(2026, 3, 2))],
+            outcome="referred",
+        ),
+        dict(hour=9, minute=40, count_only=True, topics=["schulden"]),
+        dict(
+            hour=10,
+            minute=5,
+            client_name="فاطمة الزهراء",
+            topics=["verblijf"],
+            referrals=[ReferralInput("ind", reason="Terugkeeroptie")],
+            outcome="referred",
+        ),
+        dict(hour=10, minute=20, topics=["zorg"], outcome="informed"),
+    ]
+    for v in visits:
+        hour, minute = v.pop("hour"), v.pop("minute")
+        create_visit(
+            engine,
+            VisitInput(
+                location_code="eindhoven-stadskantoor",
+                started_at=datetime(2026, 3, 10, hour, minute, tzinfo=AMS),
+                **v,
+            ),
+            desk.actor,
+            desk.now(),
+        )
+
+
+async def _today(pilot) -> None:
+    await wait_today(pilot)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.2)
+
+
+async def _open(pilot, key: str, screen_name: str, ready=None) -> None:
+    await _today(pilot)
+    await pilot.press(key)
+    await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == screen_name, screen_name)
+    if ready is not None:
+        await wait_until(pilot, lambda: ready(pilot.app), f"{screen_name} ready")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.2)
+    steady_cursor(pilot.app)
+    await pilot.pause(0.1)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_setup_first_run(snap_compare, tmp_path, clock, size):
+    desk = Desk(
+        paths=Paths(Path("/srv/nmi-desk")),  # a fixed path on screen: the same picture everywhere
+        settings=Settings(device_id="snapshot"),
+        clock=clock,
+        database_url=f"sqlite:///{tmp_path / 'snap.db'}",
+    )
+
+    async def run_before(pilot):
+        from nmi_desk.tui.screens.setup import SetupScreen
+
+        await wait_screen(pilot, SetupScreen)
+        await pilot.app.workers.wait_for_complete()
+        steady_cursor(pilot.app)
+        await pilot.pause(0.1)
+
+    assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_today_empty(snap_compare, desk, size):
+    assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=_today)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_today_with_visits(snap_compare, desk, size):
+    _fill(desk)
+    assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=_today)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_walk_in_form(snap_compare, desk, size):
+    async def run_before(pilot):
+        await _open(pilot, "n", "VisitFormScreen", lambda app: app.screen.baseline is not None)
+        await pilot.press(*"Ayşe Yılmaz", "enter", *"1850", "ctrl+t", *"aow", "enter")
+        await pilot.pause(0.2)
+
+    assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_referral_dialog(snap_compare, desk, size):
+    async def run_before(pilot):
+        await _open(pilot, "n", "VisitFormScreen", lambda app: app.screen.baseline is not None)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "ReferralScreen")
+        await pilot.press(*"sv")
+        await pilot.pause(0.2)
+        steady_cursor(pilot.app)
+
+    assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_count_only_dialog(snap_compare, desk, size):
+    async def run_before(pilot):
+        await _open(pilot, "t", "CountOnlyScreen")
+        await pilot.press(*"aow", "enter", *"pens")
+        await pilot.pause(0.2)
+
+    assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_edit_form(snap_compare, desk, size):
+    _fill(desk)
+
+    async def run_before(pilot):
+        await _open(
+            pilot, "o", "VisitFormScreen", lambda app: app.screen.baseline is not None
+        )
+
+    assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_follow_ups(snap_compare, desk, size):
+    _fill(desk)
+
+    async def run_before(pilot):
+        await _open(pilot, "f", "FollowUpsScreen", lambda app: app.screen.items)
+
+    assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_follow_up_outcome_dialog(snap_compare, desk, size):
+    _fill(desk)
+
+    async def run_before(pilot):
+        await _open(pilot, "f", "FollowUpsScreen", lambda app: app.screen.items)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "OutcomeNoteScreen")
+        await pilot.pause(0.1)
+        steady_cursor(pilot.app)
+
+    assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_info_session_form(snap_compare, desk, size):
+    async def run_before(pilot):
+        await _open(pilot, "i", "InfoSessionScreen")
+
+    assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help(snap_compare, desk, size):
+    async def run_before(pilot):
+        await _open(pilot, "f1", "HelpScreen")
+
+    assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_delete_confirmation(snap_compare, desk, size):
+    _fill(desk)
+
+    async def run_before(pilot):
+        await _open(pilot, "x", "ConfirmScreen")
+
+    assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_draft_offer(snap_compare, desk, size):
+    from nmi_desk.drafts import save_draft
+
+    save_draft(desk.engine(), "visit", {"client_name": "Hatice Doğan"}, desk.now())
+
+    async def run_before(pilot):
+        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "ConfirmScreen")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+
+    assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_settings(snap_compare, desk, size):
+    async def run_before(pilot):
+        await _open(pilot, "f9", "SetupScreen")
+
+    desk.database_url = desk.url  # the database stays in tmp ...
+    desk.paths = Paths(Path("/srv/nmi-desk"))  # ... while the path on screen is the same everywhere
+    assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
