@@ -97,7 +97,16 @@ class NmiDeskApp(App):
 
         offer_draft(self, message.draft)
 
-    def on_unmount(self) -> None:
+    async def on_unmount(self) -> None:
+        # A thread worker may still be reading (the sync line's status, a draft write): closing
+        # the engine under it crashed the SQLite driver. Textual has cancelled the workers by
+        # now but their threads run on in the loop's executor: wait for those, then close.
+        import asyncio
+
+        try:
+            await asyncio.wait_for(asyncio.get_running_loop().shutdown_default_executor(), 15)
+        except (TimeoutError, RuntimeError):
+            pass  # a stuck network call: close anyway rather than hang on quit
         self.desk.close()
 
     # ---- language ----
