@@ -16,6 +16,7 @@ from nmi_desk.tui.widgets.topic_picker import TopicPicker
 
 
 class CountOnlyScreen(ModalScreen[None]):
+    AUTO_FOCUS = "#topic-filter"  # typing may start before the form is filled: never lose it
     CSS_PATH = "count_only.tcss"
     NMI_COMMANDS = True
     BINDINGS = [

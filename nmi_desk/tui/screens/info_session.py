@@ -56,6 +56,7 @@ def session_input(payload: dict):
 
 
 class InfoSessionScreen(Screen[None]):
+    AUTO_FOCUS = "#place"  # typing may start before the form is filled: never lose it
     CSS_PATH = "info_session.tcss"
     NMI_COMMANDS = True
     BINDINGS = [

@@ -23,6 +23,7 @@ from nmi_desk.tui.widgets.filtering import filter_entries
 
 
 class ReferralScreen(ModalScreen[dict | None]):
+    AUTO_FOCUS = "#org-filter"  # typing may start before the form is filled: never lose it
     CSS_PATH = "referral.tcss"
     NMI_COMMANDS = True
     BINDINGS = [

@@ -172,6 +172,7 @@ def _field(label: str, widget, name: str, classes: str = "") -> Vertical:
 
 
 class VisitFormScreen(Screen[None]):
+    AUTO_FOCUS = "#client_name"  # typing may start before the form is filled: never lose it
     CSS_PATH = "visit_form.tcss"
     NMI_COMMANDS = True
     BINDINGS = [
@@ -297,7 +298,6 @@ class VisitFormScreen(Screen[None]):
     def _fill_initial(self, baseline: dict) -> None:
         self.baseline = baseline
         self.fill(self.draft or baseline)
-        self.query_one("#client_name", Input).focus()
         # Setting values posts Changed messages; start tracking only after they are handled.
         self.call_after_refresh(self._start_tracking)
 
