@@ -128,16 +128,17 @@ BULK_TABLES = ("visit", "visit_topic", "referral")
 
 
 def _drop_indexes(cur) -> list[str]:
-    """Drop the secondary indexes of the bulk tables; returns the SQL that recreates them."""
+    """Drop the secondary indexes and the triggers of the bulk tables; returns the SQL that
+    recreates them (indexes first, then triggers)."""
     marks = ",".join("?" * len(BULK_TABLES))
     rows = cur.execute(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-        f" AND tbl_name IN ({marks})",
+        f"SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger')"
+        f" AND sql IS NOT NULL AND tbl_name IN ({marks}) ORDER BY type = 'trigger', name",
         BULK_TABLES,
     ).fetchall()
-    for name, _ in rows:
-        cur.execute(f'DROP INDEX "{name}"')
-    return [sql for _, sql in rows]
+    for kind, name, _ in rows:
+        cur.execute(f'DROP {kind.upper()} "{name}"')
+    return [sql for _, _, sql in rows]
 
 
 def sqlite_ts(moment: datetime) -> str:
@@ -235,6 +236,7 @@ def generate(
         cur.execute("PRAGMA cache_size = -262144")  # 256 MiB for this bulk load: random UUID keys
         next_id = (cur.execute("SELECT coalesce(max(id), 0) FROM visit").fetchone()[0]) + 1
         next_ref = (cur.execute("SELECT coalesce(max(id), 0) FROM referral").fetchone()[0]) + 1
+        first_ref = next_ref
         visit_rows, topic_rows, referral_rows = [], [], []
         for i in range(visits):
             vid = next_id + i
@@ -316,8 +318,14 @@ def generate(
                         )
                     )
                     next_ref += 1
-        # Secondary indexes are dropped and rebuilt around a large load: building an index over
-        # sorted data is far cheaper than 200,000 random inserts into it (same transaction).
+        # Secondary indexes and triggers are dropped and rebuilt around a large load: building an
+        # index over sorted data is far cheaper than 200,000 random inserts into it, and the
+        # per-day counts (visit_daily) are added in bulk by GROUP BY instead of by a trigger per
+        # row. All in this one transaction: a failed load leaves the database as it was.
+        if not raw.driver_connection.in_transaction:
+            # The driver opens a transaction only at the first INSERT: without this BEGIN the
+            # DROPs below would commit on their own and survive a failed load.
+            cur.execute("BEGIN")
         rebuild = _drop_indexes(cur) if len(visit_rows) >= BULK_REBUILD else []
         cur.executemany(
             "INSERT INTO visit (id, uuid, revision, updated_at, device_id, deleted, synced_revision,"
@@ -336,6 +344,11 @@ def generate(
         )
         for sql in rebuild:
             cur.execute(sql)
+        if rebuild:
+            from nmi_desk.store.daily_counts import fill_sql
+
+            for sql in fill_sql(visit_from=next_id, referral_from=first_ref):
+                cur.execute(sql)
         raw.commit()
         cur.execute("PRAGMA cache_size = -2000")
     finally:

@@ -4,10 +4,11 @@ Statistics never hold names, contact details, free text or record ids: only code
 The period is a range of Europe/Amsterdam days; each visit carries its Amsterdam day and hour
 (written with the visit), so the same SQL gives the same figures on both databases.
 
-Speed (docs/performance.md, Statistics): each visit dimension is counted per (day, key) in the
-order of its covering index (migration 50), then summed per key: SQLite never sorts every visit
-of the period. On a local SQLite file the figures are read through the standard library
-(`open_source`), so `nmi-desk export` does not pay for importing SQLAlchemy.
+Speed (docs/performance.md, Statistics): on SQLite the figures are sums over `visit_daily`,
+per-day counts kept by triggers (store.daily_counts, migration 52); on PostgreSQL they are plain
+GROUP BY queries over the rows (both give the same figures: tests/test_stats.py). On a local
+SQLite file the figures are read through the standard library (`open_source`), so
+`nmi-desk export` does not pay for importing SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -60,35 +61,28 @@ DIMENSIONS: tuple[str, ...] = (
 NULLABLE = {"came_via", "origin_country", "destination_country", "outcome"}
 
 
-def _visit_sql(column: str) -> str:
-    # Inner: per (day, key) in index order; outer: a few thousand rows summed per key.
-    key = "coalesce(k, 'unknown')" if column in NULLABLE else "k"
-    return (
-        f"SELECT {key}, sum(n) FROM (SELECT v.local_date, v.{column} AS k, "
-        f"count(*) AS n FROM visit v WHERE {_VISIT_FILTER} GROUP BY v.local_date, v.{column}) d "
-        "GROUP BY 1"
-    )
+# SQLite (the laptop): every dimension is one range of visit_daily, the per-day counts kept by
+# triggers (store.daily_counts, migration 52): a year is ~200,000 summary rows summed in one
+# pass instead of seven index scans and two joins over every visit and topic link.
+_DAILY_SQL = (
+    "SELECT dimension, key, sum(n) FROM visit_daily "
+    "WHERE local_date BETWEEN :f AND :t AND (:loc = '' OR location_code = :loc) "
+    "GROUP BY dimension, key HAVING sum(n) <> 0"
+)
 
 
-# SQLite has no hash join or hash aggregate, so the join order is chosen here (CROSS JOIN
-# fixes it): for a short period, start from the period's visits and probe their topics; for a
-# long one, walk the (topic_code, visit_id) index in order (no sort for the GROUP BY) and probe
-# the narrow (id, day, location, deleted) index of migration 50. PostgreSQL plans for itself.
-_LINKS = {
-    "by_topic": ("visit_topic", "x.topic_code", ""),
-    "by_referral": ("referral", "x.organisation_code", "x.deleted = FALSE AND "),
+# PostgreSQL (the central side): plain GROUP BY over the rows; it plans (and hashes) for itself.
+def _pg_visit_sql(column: str) -> str:
+    key = f"coalesce(v.{column}, 'unknown')" if column in NULLABLE else f"v.{column}"
+    return f"SELECT {key}, count(*) FROM visit v WHERE {_VISIT_FILTER} GROUP BY 1"
+
+
+_PG_LINK_SQL = {
+    "by_topic": "SELECT x.topic_code, count(*) FROM visit v JOIN visit_topic x "
+    f"ON x.visit_id = v.id WHERE {_VISIT_FILTER} GROUP BY 1",
+    "by_referral": "SELECT x.organisation_code, count(*) FROM visit v JOIN referral x "
+    f"ON x.visit_id = v.id WHERE x.deleted = FALSE AND {_VISIT_FILTER} GROUP BY 1",
 }
-
-
-def _link_sql(name: str, dialect: str, period_first: bool) -> str:
-    table, key, extra = _LINKS[name]
-    if dialect == "postgresql":
-        join = f"visit v JOIN {table} x ON x.visit_id = v.id"
-    elif period_first:
-        join = f"visit v CROSS JOIN {table} x ON x.visit_id = v.id"
-    else:
-        join = f"{table} x CROSS JOIN visit v INDEXED BY ix_visit_id_day ON v.id = x.visit_id"
-    return f"SELECT {key}, count(*) FROM {join} WHERE {extra}{_VISIT_FILTER} GROUP BY 1"
 
 
 _SESSION_FILTER = (
@@ -103,8 +97,8 @@ _SESSION_TOPIC_SQL = (
     f"WHERE {_SESSION_FILTER} GROUP BY 1"
 )
 
-# Markers of migrations 50 and 51: without them the file is migrated first (store.engine).
-_STATS_INDEXES = ("ix_visit_id_day", "ix_referral_open")
+# Markers of migrations 51 and 52: without them the file is migrated first (store.engine).
+_STATS_MARKERS = ("ix_referral_open", "visit_daily_visit_insert")
 
 
 class _Runner:
@@ -160,21 +154,22 @@ def compute_stats(source, first: date, last: date, location: str | None = None) 
         out["location"] = location
     figures: dict[str, dict[str, int]] = {}
     with run.connection() as conn:
-        for name, column in VISIT_COLUMNS.items():
-            rows = run.rows(conn, _visit_sql(column), params)
+        if dialect == "sqlite":
+            grouped: dict[str, list[tuple]] = {name: [] for name in DIMENSIONS}
+            for name, key, n in run.rows(conn, _DAILY_SQL, params):
+                grouped[name].append((key, n))
+        else:
+            grouped = {
+                name: run.rows(conn, _pg_visit_sql(column), params)
+                for name, column in VISIT_COLUMNS.items()
+            }
+            for name, sql in _PG_LINK_SQL.items():
+                grouped[name] = run.rows(conn, sql, params)
+        for name in DIMENSIONS:
             if name == "by_hour":
-                figures[name] = {f"{int(k):02d}": int(n) for k, n in sorted(rows)}
+                figures[name] = {f"{int(k):02d}": int(n) for k, n in sorted(grouped[name])}
             else:
-                figures[name] = _sorted_map(rows)
-        in_period = sum(figures["by_location"].values())
-        period_first = True
-        if dialect == "sqlite" and in_period:
-            # max(id) is the size of the table near enough, and costs one index step.
-            size = run.rows(conn, "SELECT coalesce(max(id), 0) FROM visit", {})[0][0]
-            period_first = in_period * 4 < size
-        for name in _LINKS:
-            sql = _link_sql(name, dialect, period_first)
-            figures[name] = _sorted_map(run.rows(conn, sql, params))
+                figures[name] = _sorted_map(grouped[name])
         sessions, attendees = run.rows(conn, _SESSION_SQL, session_params)[0]
         topics = run.rows(conn, _SESSION_TOPIC_SQL, session_params)
     # Every visit has exactly one location, so the total is the sum of that dimension.
@@ -220,10 +215,9 @@ def open_source(url: str) -> Iterator[object]:
     try:
         _read_pragmas(conn)
         ready = conn.execute(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN (?, ?)",
-            _STATS_INDEXES,
+            "SELECT count(*) FROM sqlite_master WHERE name IN (?, ?)", _STATS_MARKERS
         ).fetchone()[0]
-        if ready < len(_STATS_INDEXES):
+        if ready < len(_STATS_MARKERS):
             conn.close()
             from nmi_desk.store.engine import open_engine
 

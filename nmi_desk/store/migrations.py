@@ -129,6 +129,18 @@ def _retention_columns(conn: Connection) -> None:
         )
 
 
+def _visit_daily(conn: Connection) -> None:
+    from nmi_desk.store import daily_counts
+
+    conn.exec_driver_sql(daily_counts.create_table(conn.dialect.name))
+    if conn.dialect.name != "sqlite":
+        return  # the central side counts with GROUP BY (nmi_desk.stats)
+    for sql in daily_counts.triggers().values():
+        conn.exec_driver_sql(sql)
+    for sql in daily_counts.fill_sql():
+        conn.exec_driver_sql(sql)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _run_sql_file("0001_initial")),
     Migration(
@@ -176,6 +188,7 @@ MIGRATIONS: list[Migration] = [
             "WHERE status = 'open'",
         ),
     ),
+    Migration(52, "statistics: visit_daily counts kept by triggers (SQLite)", _visit_daily),
     Migration(70, "audit trail (append-only, synced)", _audit_trail),
     Migration(71, "retention: when a visit was synced and purged", _retention_columns),
 ]

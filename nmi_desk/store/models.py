@@ -193,6 +193,21 @@ class AuditEvent(SyncFields, table=True):
     detail: str | None = Field(default=None, max_length=200)  # codes and periods only
 
 
+class VisitDaily(SQLModel, table=True):
+    """Visit counts per Amsterdam day, location, dimension and key (migration 52).
+
+    Kept by triggers on the laptop (nmi_desk.store.daily_counts); empty on PostgreSQL.
+    """
+
+    __tablename__ = "visit_daily"
+    __table_args__ = {"sqlite_with_rowid": False}
+    local_date: str = Field(primary_key=True, max_length=10)
+    location_code: str = Field(primary_key=True, max_length=64)
+    dimension: str = Field(primary_key=True, max_length=32)
+    key: str = Field(primary_key=True, max_length=64)
+    n: int
+
+
 # ---- statistics indexes (migration 50, nmi_desk.stats): time first, then the dimension ----
 def _stats_indexes() -> None:
     from sqlalchemy import Index
