@@ -34,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 PASSPHRASE = "benchmark-wachtzin-synthetisch"
 UNLOCK_MARKER = b"Ontgrendelen"
 PLAIN_APP = (
-    "import nmi_desk.cli\n"  # the same imports as the command line
+    "import nmi_desk.entry, nmi_desk.tui.run\n"  # what `nmi-desk` imports on its way to the TUI
     "from nmi_desk.desk import Desk\n"
     "from nmi_desk.tui.app import NmiDeskApp\n"
     "NmiDeskApp(Desk.open()).run()\n"

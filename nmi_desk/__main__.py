@@ -1,3 +1,3 @@
-from nmi_desk.cli import main
+from nmi_desk.entry import main
 
 main()

@@ -17,6 +17,8 @@ from textual.widgets import DataTable, Footer, Header, Static
 from nmi_desk.tui.keys import has_screen, localize_bindings
 from nmi_desk.tui.messages import DatabaseReady, WorkDone
 
+FIRST_PAINT_ROWS = 60  # more than any terminal shows at once
+
 
 class TodayLoaded(Message):
     def __init__(self, rows, counts) -> None:
@@ -48,6 +50,7 @@ class TodayScreen(Screen[None]):
         super().__init__()
         localize_bindings(self, self.app.tr)
         self.loaded = False
+        self._fill_generation = 0
 
     def compose(self) -> ComposeResult:
         tr = self.app.tr
@@ -128,18 +131,26 @@ class TodayScreen(Screen[None]):
         table = self.query_one(DataTable)
         keep = table.cursor_row
         table.clear()
-        for row in message.rows:
-            name = row.client_name or (
-                tr("app.count_only") if row.count_only else tr("app.anonymous")
+        cells = [
+            (
+                (
+                    row.time,
+                    row.client_name
+                    or (tr("app.count_only") if row.count_only else tr("app.anonymous")),
+                    ", ".join(topics[c].label(lang) if c in topics else c for c in row.topics),
+                    ", ".join(c.upper() for c in row.referrals),
+                    outcomes[row.outcome].label(lang) if row.outcome in outcomes else "",
+                ),
+                row.uuid,
             )
-            table.add_row(
-                row.time,
-                name,
-                ", ".join(topics[c].label(lang) if c in topics else c for c in row.topics),
-                ", ".join(c.upper() for c in row.referrals),
-                outcomes[row.outcome].label(lang) if row.outcome in outcomes else "",
-                key=row.uuid,
-            )
+            for row in message.rows
+        ]
+        # A screenful first, the rest after that paint: a busy day's hundreds of rows cost
+        # the table a measuring pass that need not delay what the consultant sees.
+        self._fill_generation += 1
+        self._add_rows(cells[:FIRST_PAINT_ROWS])
+        if len(cells) > FIRST_PAINT_ROWS:
+            self.call_after_refresh(self._add_rows, cells[FIRST_PAINT_ROWS:], self._fill_generation)
         if self.loaded and message.rows:
             table.move_cursor(row=min(keep, len(message.rows) - 1))
         empty = self.query_one("#today-empty", Static)
@@ -152,6 +163,13 @@ class TodayScreen(Screen[None]):
             self.call_after_refresh(self.app.exit)  # benchmarks/startup.py: rows are painted
         else:
             self.app.start_database()
+
+    def _add_rows(self, cells, generation: int | None = None) -> None:
+        if generation is not None and generation != self._fill_generation:
+            return  # a newer load replaced the table meanwhile
+        table = self.query_one(DataTable)
+        for values, key in cells:
+            table.add_row(*values, key=key)
 
     def _show_sync_line(self) -> None:
         # Mounted after the rows are on screen: its status read opens the engine (SQLAlchemy),
