@@ -62,7 +62,8 @@ def _text(app, selector: str) -> str:
     """What a Static shows, as plain text (Rich tables rendered too)."""
     from rich.console import Console
 
-    content = app.screen.query_one(selector, Static).content
+    widget = app.screen.query_one(selector)
+    content = widget.content if isinstance(widget, Static) else widget.render()
     if isinstance(content, str):
         return content
     console = Console(width=60, record=True, file=open("/dev/null", "w"))  # noqa: SIM115

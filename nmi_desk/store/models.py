@@ -236,6 +236,11 @@ def _stats_indexes() -> None:
             sqlite_where=c.revision > c.synced_revision,
             postgresql_where=c.revision > c.synced_revision,
         )
+    daily = VisitDaily.__table__.c
+    Index(
+        "ix_visit_daily_key", daily.dimension, daily.key, daily.local_date, daily.location_code,
+        daily.n,
+    )  # fmt: skip
     Index(
         "ix_referral_open",
         referral.follow_up_on,

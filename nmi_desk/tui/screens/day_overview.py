@@ -12,7 +12,6 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -23,6 +22,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Static
 
 from nmi_desk.end_of_day import Period
+from nmi_desk.tui.widgets.bar_chart import BarChart
 
 # (dimension, catalog key of the chart title) in the order shown.
 CHARTS = (
@@ -35,17 +35,6 @@ CHARTS = (
     ("by_outcome", "day_overview.chart_outcome"),
     ("by_location", "day_overview.chart_location"),
 )
-BAR_WIDTH = 16
-EIGHTHS = " ▏▎▍▌▋▊▉"
-
-
-def bar(n: int, most: int, width: int = BAR_WIDTH) -> str:
-    """A horizontal bar in eighths of a cell: n relative to the largest count `most`."""
-    if most <= 0 or n <= 0:
-        return ""
-    eighths = max(1, round(n / most * width * 8))
-    full, rest = divmod(eighths, 8)
-    return "█" * full + (EIGHTHS[rest] if rest else "")
 
 
 def _localize(node, tr) -> None:
@@ -104,7 +93,7 @@ class DayOverviewScreen(Screen[None]):
         with VerticalScroll(id="dov-scroll"):
             with Grid(id="dov-charts"):
                 for dimension, title in CHARTS:
-                    chart = Static("", id=f"chart-{dimension}", classes="chart")
+                    chart = BarChart(id=f"chart-{dimension}", classes="chart")
                     chart.border_title = tr(title)
                     yield chart
         yield Footer()
@@ -161,9 +150,10 @@ class DayOverviewScreen(Screen[None]):
             tr("day_overview.quarantined", n=overview.quarantined),
         ]
         self.query_one("#dov-summary", Static).update("  ·  ".join(parts))
+        none = tr("day_overview.none")
         for dimension, _title in CHARTS:
-            self.query_one(f"#chart-{dimension}", Static).update(
-                self._chart(dimension, stats[dimension])
+            self.query_one(f"#chart-{dimension}", BarChart).show(
+                self._chart_items(dimension, stats[dimension]), none
             )
 
     # ---- rendering ----
@@ -186,24 +176,14 @@ class DayOverviewScreen(Screen[None]):
         labels["unknown"] = self.app.tr("day_overview.unknown")
         return labels
 
-    def _chart(self, dimension: str, figures: dict[str, int]):
-        if not figures:
-            return Text(self.app.tr("day_overview.none"), style="dim")
+    def _chart_items(self, dimension: str, figures: dict[str, int]) -> list[tuple[str, int]]:
+        """(label, count) rows: hours in clock order, the rest largest first."""
         if dimension == "by_hour":
-            items = [(f"{k}:00", n) for k, n in sorted(figures.items())]
-        else:
-            labels = self._labels(dimension)
-            items = sorted(
-                ((labels.get(k, k), n) for k, n in figures.items()), key=lambda x: (-x[1], x[0])
-            )
-        most = max(n for _, n in items)
-        table = Table.grid(padding=(0, 1), expand=True)
-        table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-        table.add_column(width=BAR_WIDTH, no_wrap=True)
-        table.add_column(justify="right", no_wrap=True)
-        for label, n in items:
-            table.add_row(label, Text(bar(n, most), style="bold cyan"), str(n))
-        return table
+            return [(f"{k}:00", n) for k, n in sorted(figures.items())]
+        labels = self._labels(dimension)
+        return sorted(
+            ((labels.get(k, k), n) for k, n in figures.items()), key=lambda x: (-x[1], x[0])
+        )
 
     def _show_period(self) -> None:
         from nmi_desk.refdata import reference
