@@ -8,7 +8,8 @@ Measures in one run (the machine is noisy: compare the rows with each other):
   3. the figures the first release computed (one GROUP BY per dimension over the visit rows,
      no ordered indexes) on the same database, for the ratio;
   4. the Day overview after its key press: domain call (load_overview) and the screen showing
-     its figures (Pilot, from the key press to the summary line being filled).
+     its figures, then its attention line (Pilot, key press to the first frame rendered with
+     them).
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def main() -> None:
         overview_call = timed(lambda: load_overview(src, day, "amsterdam", last))
     via_engine = timed(lambda: compute_stats(engine, first, last))
 
-    key_to_figures = asyncio.run(_overview_in_tui(desk))
+    key_to_figures, key_to_all = asyncio.run(_overview_in_tui(desk))
 
     rows = [
         ("`nmi-desk export` a year as JSON (process wall, incl. start-up)", cli),
@@ -112,6 +113,10 @@ def main() -> None:
         ("the first release's queries (GROUP BY over visit rows), same database", old),
         ("Day overview: load_overview for one day at one location", overview_call),
         ("Day overview: key press to figures on screen (Pilot, 100x30)", key_to_figures),
+        (
+            "Day overview: key press to the attention line on screen (follow-ups, unsynced)",
+            key_to_all,
+        ),
     ]
     print(f"\n{args.visits:,} visits, {first} .. {last}, medians\n")
     print("| what | ms |\n|---|---|")
@@ -121,34 +126,44 @@ def main() -> None:
         print(f"\n(data left in {home}; pass --keep DIR to reuse it)")
 
 
-async def _overview_in_tui(desk) -> float:
-    """Key press to the first frame that shows the figures.
+async def _overview_in_tui(desk) -> tuple[float, float]:
+    """Key press to the first frame showing the figures, and to the one with the attention line.
 
     Measured up to the frame the app renders for the terminal (App._display, the call that
     writes to the driver), not to `pilot.pause()`: that waits until the whole process has been
     idle for a while (textual._wait.wait_for_idle, up to 1 s), which is not what the consultant
-    sees. The figures are on screen in the first frame rendered after the screen got them.
+    sees. What a message put on the screen is in the first frame rendered after it.
     """
     from nmi_desk.tui.app import NmiDeskApp
     from nmi_desk.tui.screens.day_overview import DayOverviewScreen
 
     app = NmiDeskApp(desk)
-    runs = []
+    figures, attention = [], []
     state: dict[str, float] = {}
     display = app._display
-    loaded_handler = DayOverviewScreen.on_overview_loaded
+    handlers = {
+        "on_stats_loaded": DayOverviewScreen.on_stats_loaded,
+        "on_overview_loaded": DayOverviewScreen.on_overview_loaded,
+    }
 
-    def shown(self, message):
-        loaded_handler(self, message)
-        state["loaded"] = time.perf_counter()
+    def timed_handler(name):
+        def handler(self, message):
+            handlers[name](self, message)
+            state[name] = time.perf_counter()
+
+        return handler
 
     def frame(screen, update):
         display(screen, update)
-        if update is not None and "loaded" in state and isinstance(screen, DayOverviewScreen):
-            state.setdefault("painted", time.perf_counter())
+        if update is None or not isinstance(screen, DayOverviewScreen):
+            return
+        for name, mark in (("on_stats_loaded", "figures"), ("on_overview_loaded", "all")):
+            if name in state:
+                state.setdefault(mark, time.perf_counter())
 
     app._display = frame
-    DayOverviewScreen.on_overview_loaded = shown
+    for name in handlers:
+        setattr(DayOverviewScreen, name, timed_handler(name))
     try:
         async with app.run_test(size=(100, 30)) as pilot:
             await app.workers.wait_for_complete()
@@ -157,18 +172,20 @@ async def _overview_in_tui(desk) -> float:
                 state.clear()
                 start = time.perf_counter()
                 # Today -> Day overview, as the consultant does (press returns once idle; the
-                # frame's time was taken when it was rendered).
+                # frames' times were taken when they were rendered).
                 await pilot.press("d")
-                while "painted" not in state:
+                while "all" not in state:
                     await asyncio.sleep(0.001)
-                runs.append(state["painted"] - start)
+                figures.append(state["figures"] - start)
+                attention.append(state["all"] - start)
                 assert isinstance(app.screen, DayOverviewScreen)
                 await pilot.press("escape")
                 await app.workers.wait_for_complete()
                 await pilot.pause()
     finally:
-        DayOverviewScreen.on_overview_loaded = loaded_handler
-    return statistics.median(runs)
+        for name, handler in handlers.items():
+            setattr(DayOverviewScreen, name, handler)
+    return statistics.median(figures), statistics.median(attention)
 
 
 if __name__ == "__main__":

@@ -73,8 +73,12 @@ class Overview:
         return sum(self.unsynced.values())
 
 
-def _attention(source, today: date) -> tuple[int, int, dict[str, int], int]:
-    """Open and overdue follow-ups, unsynced records, quarantined records (this database)."""
+def attention(source, today: date) -> tuple[int, int, dict[str, int], int]:
+    """Open and overdue follow-ups, unsynced records, quarantined records (this database).
+
+    The Overview's second half: it counts every unsynced record and open follow-up, so on a
+    laptop that never synced a year of visits it costs more than the figures themselves; the
+    Day overview shows the figures first and this line when it arrives."""
     run = _Runner(source)
     pg = run.dialect == "postgresql"
     params = {"today": today if pg else today.isoformat()}
@@ -105,7 +109,7 @@ def _attention(source, today: date) -> tuple[int, int, dict[str, int], int]:
 def load_overview(source, period: Period, location: str | None, today: date) -> Overview:
     """Everything the Day overview shows, from a stats source (see stats.open_source)."""
     stats = compute_stats(source, period.first, period.last, location)
-    open_, overdue, unsynced, quarantined = _attention(source, today)
+    open_, overdue, unsynced, quarantined = attention(source, today)
     return Overview(period, location, stats, open_, overdue, unsynced, quarantined)
 
 
@@ -206,5 +210,5 @@ def close_day(
     else:
         report.sync = "skipped"
     with open_source(desk.url) as source:
-        _, _, report.unsynced_after, report.quarantined_after = _attention(source, desk.today())
+        _, _, report.unsynced_after, report.quarantined_after = attention(source, desk.today())
     return report

@@ -119,6 +119,43 @@ async def test_overview_shows_the_day_and_keys_change_period_and_location(desk):
         assert not isinstance(app.screen, DayOverviewScreen)
 
 
+async def test_figures_show_before_the_attention_counts_arrive(desk, monkeypatch):
+    """The charts and visit count are on screen while follow-ups and unsynced are still counted."""
+    import asyncio
+    import threading
+
+    from nmi_desk import end_of_day
+    from nmi_desk.tui.app import NmiDeskApp
+    from nmi_desk.tui.screens.day_overview import DayOverviewScreen
+
+    _fill(desk)
+    release = threading.Event()
+    counted = end_of_day.attention
+
+    def slow_attention(source, today):
+        release.wait(10)
+        return counted(source, today)
+
+    monkeypatch.setattr(end_of_day, "attention", slow_attention)
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _settle(pilot)
+        app.push_screen(DayOverviewScreen())
+        for _ in range(500):
+            await asyncio.sleep(0.01)
+            if "Bezoeken: 5" in _text(app, "#dov-summary"):
+                break
+        summary = _text(app, "#dov-summary")
+        assert "Bezoeken: 5" in summary and "…" in summary
+        assert "Open opvolging" not in summary
+        assert "AOW" in _text(app, "#chart-by_topic")
+        release.set()
+        await _settle(pilot)
+        summary = _text(app, "#dov-summary")
+        assert "Open opvolging: 4" in summary and "…" not in summary
+        assert app.screen.overview.open_follow_ups == 4
+
+
 async def test_custom_period_rejects_a_bad_date(desk):
     from nmi_desk.tui.app import NmiDeskApp
     from nmi_desk.tui.screens.day_overview import CustomPeriodScreen, DayOverviewScreen

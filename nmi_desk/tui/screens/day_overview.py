@@ -50,6 +50,16 @@ def _localize(node, tr) -> None:
     )
 
 
+class StatsLoaded(Message):
+    """The period's figures, ahead of the attention line (follow-ups, unsynced, quarantined)."""
+
+    def __init__(self, period: Period, location: str | None, stats: dict) -> None:
+        super().__init__()
+        self.period = period
+        self.location = location
+        self.stats = stats
+
+
 class OverviewLoaded(Message):
     def __init__(self, overview) -> None:
         super().__init__()
@@ -84,6 +94,7 @@ class DayOverviewScreen(Screen[None]):
         # "" = this desk's location (resolved on mount), None = all locations.
         self.location = location
         self.overview = None
+        self._charted: dict | None = None  # the stats the charts show
 
     def compose(self) -> ComposeResult:
         tr = self.app.tr
@@ -112,44 +123,64 @@ class DayOverviewScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="day-overview")
     def reload(self) -> None:
-        from nmi_desk.end_of_day import load_overview
+        from nmi_desk.end_of_day import Overview, attention
         from nmi_desk.errors import UserError
-        from nmi_desk.stats import open_source
+        from nmi_desk.stats import compute_stats, open_source
 
         desk = self.app.desk
+        period, location = self.period, self.location
         try:
             with open_source(desk.url) as source:
-                overview = load_overview(source, self.period, self.location, desk.today())
+                # The figures first (a few ms from visit_daily), then the attention counts.
+                stats = compute_stats(source, period.first, period.last, location)
+                self.post_message(StatsLoaded(period, location, stats))
+                counts = attention(source, desk.today())
         except UserError as exc:
             self.post_message(OverviewFailed(str(exc)))
             return
-        self.post_message(OverviewLoaded(overview))
+        self.post_message(OverviewLoaded(Overview(period, location, stats, *counts)))
 
     def on_overview_failed(self, message: OverviewFailed) -> None:
         self.query_one("#dov-summary", Static).update(
             self.app.tr("error.database", reason=message.reason)
         )
 
+    def on_stats_loaded(self, message: StatsLoaded) -> None:
+        if message.period != self.period or message.location != self.location:
+            return  # an older request finished after the consultant moved on
+        self._show_figures(message.stats, None)
+
     def on_overview_loaded(self, message: OverviewLoaded) -> None:
         overview = message.overview
         if overview.period != self.period or overview.location != self.location:
-            return  # an older request finished after the consultant moved on
+            return
         self.overview = overview
+        self._show_figures(overview.stats, overview)
+
+    def _show_figures(self, stats: dict, overview) -> None:
+        """The summary line and the charts; the attention parts once `overview` is there."""
         tr = self.app.tr
-        stats = overview.stats
         info = stats["info_sessions"]
         parts = [
             tr("day_overview.visits", n=stats["visits"]),
             tr("day_overview.sessions", n=info["sessions"], attendees=info["attendees"]),
-            tr(
-                "day_overview.follow_ups",
-                n=overview.open_follow_ups,
-                overdue=overview.overdue_follow_ups,
-            ),
-            tr("day_overview.unsynced", n=overview.unsynced_total),
-            tr("day_overview.quarantined", n=overview.quarantined),
         ]
+        if overview is None:
+            parts.append("…")
+        else:
+            parts += [
+                tr(
+                    "day_overview.follow_ups",
+                    n=overview.open_follow_ups,
+                    overdue=overview.overdue_follow_ups,
+                ),
+                tr("day_overview.unsynced", n=overview.unsynced_total),
+                tr("day_overview.quarantined", n=overview.quarantined),
+            ]
         self.query_one("#dov-summary", Static).update("  ·  ".join(parts))
+        if stats is self._charted:
+            return  # the figures are on screen already; only the attention line was missing
+        self._charted = stats
         none = tr("day_overview.none")
         for dimension, _title in CHARTS:
             self.query_one(f"#chart-{dimension}", BarChart).show(
