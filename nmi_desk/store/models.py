@@ -209,6 +209,7 @@ class VisitDaily(SQLModel, table=True):
 
 
 # ---- statistics indexes (migration 50, nmi_desk.stats): time first, then the dimension ----
+# Migrations 2, 50 and 51 create these on SQLite only (store/migrations.py, _sqlite_only).
 def _stats_indexes() -> None:
     from sqlalchemy import Index
 
