@@ -367,6 +367,11 @@ class DayRow:
     revision: int
 
 
+# The records a consultant thinks of as "not yet synced" (Today's count and the sync line).
+# The audit trail syncs too, but is bookkeeping, not a record anyone registered.
+CLIENT_RECORD_TABLES = ("visit", "referral", "info_session")
+
+
 @dataclass(frozen=True)
 class DayCounts:
     visits: int
@@ -420,7 +425,7 @@ def day_counts(conn: sqlite3.Connection, location_code: str, day: date) -> DayCo
         (day.isoformat(),),
     ).fetchone()[0]
     unsynced = 0
-    for table in ("visit", "referral", "info_session"):
+    for table in CLIENT_RECORD_TABLES:
         unsynced += conn.execute(
             f"SELECT count(*) FROM {table} WHERE revision > synced_revision"  # noqa: S608
         ).fetchone()[0]

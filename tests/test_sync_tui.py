@@ -42,7 +42,7 @@ async def test_f5_syncs_in_the_background_and_the_line_shows_the_outcome(desk, t
     central.parent.mkdir()
     desk.settings.sync_target = f"sqlite:///{central}"
     _seed(desk, 3)
-    pending = read_status(desk.engine()).pending  # visits, referrals (and audit events)
+    pending = read_status(desk.engine()).pending  # visits and referrals
     assert pending >= 6
     app = NmiDeskApp(desk)
     async with app.run_test(size=SIZE) as pilot:
@@ -77,3 +77,18 @@ async def test_an_unreachable_target_shows_one_line_keeps_records_and_backs_off(
         line._tick()
         await wait_until(pilot, lambda: not line.running, "second attempt done")
         assert line._retry == first_retry * 2  # waits longer after each failure
+
+
+async def test_a_saved_visit_shows_in_both_pending_counts_alike(desk):
+    """Today's count and the sync line count the same records, and both follow a save."""
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_today(pilot, rows=0)
+        await wait_until(pilot, lambda: "0 wachtend" in _line_text(app), "the sync line")
+        await pilot.press("t")  # a count-only visit: one record
+        await wait_until(pilot, lambda: app.focused and app.focused.id == "topic-filter")
+        await pilot.press(*"aow", "enter", "ctrl+s")
+        await wait_today(pilot, rows=1)
+        await wait_until(pilot, lambda: "1 wachtend" in _line_text(app), "the line follows")
+        counts = str(app.screen.query_one("#count-unsynced", Static).render())
+        assert counts.endswith(": 1")

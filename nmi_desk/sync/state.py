@@ -44,14 +44,15 @@ def record_outcome(engine, attempt: str, error: str | None) -> None:
 
 
 def pending_count(engine) -> int:
-    from nmi_desk.sync.tables import record_tables
+    """Client records still to push: the same figure as Today's count (visits.day_counts)."""
+    from nmi_desk.visits import CLIENT_RECORD_TABLES
 
     with engine.connect() as conn:
         return sum(
             conn.execute(
                 text(f"SELECT count(*) FROM {t} WHERE revision > synced_revision")  # noqa: S608
             ).scalar_one()
-            for t in record_tables()
+            for t in CLIENT_RECORD_TABLES
         )
 
 

@@ -174,7 +174,11 @@ class TodayScreen(Screen[None]):
     def _show_sync_line(self) -> None:
         # Mounted after the rows are on screen: its status read opens the engine (SQLAlchemy),
         # which must not compete with the first paint (docs/performance.md, Start-up).
-        if self.app.exit_when_ready or self.query("#sync-status"):
+        if self.app.exit_when_ready:
+            return
+        existing = self.query("#sync-status")
+        if existing:
+            existing.first().read_status()  # a save changed what is pending: say so there too
             return
         from nmi_desk.tui.widgets.sync_status import SyncStatusLine
 
