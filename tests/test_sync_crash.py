@@ -67,7 +67,7 @@ def test_kill_9_then_rerun_leaves_every_record_once_at_its_latest_revision(
     tmp_path, clock, pg_url, point
 ):
     desk = make_desk(tmp_path / "laptop", clock, "device-kill")
-    generate(desk.engine(), 2600, 20, 11, desk.settings.device_id, desk.now())  # 3 batches
+    generate(desk.engine(), 2600, 20, 11, desk.settings.device_id, desk.now())  # 2 batches
     with desk.engine().connect() as c:
         # Visits with client details (a count-only visit takes no notes), first batch to last.
         uuids = [
