@@ -46,11 +46,12 @@ class Desk:
         """The migrated engine with reference data loaded; opened once, thread-safe."""
         with self._lock:
             if self._engine is None:
-                from nmi_desk.reference_db import load_reference_into
+                from nmi_desk.reference_db import activate_from_database, load_reference_into
                 from nmi_desk.store.engine import open_engine
 
                 engine = open_engine(self.url)
                 load_reference_into(engine)
+                activate_from_database(engine)  # centrally published topics etc. in use
                 self._engine = engine
             return self._engine
 

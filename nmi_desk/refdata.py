@@ -105,6 +105,21 @@ def load_reference(root: Path | None = None) -> Reference:
 
 
 @cache
-def reference() -> Reference:
-    """The shipped reference data, read once per process."""
+def shipped_reference() -> Reference:
+    """The reference data shipped in data/, read once per process."""
     return load_reference()
+
+
+_active: Reference | None = None
+
+
+def reference() -> Reference:
+    """The reference data in use: the shipped files, merged with what was published centrally
+    once a database is open (reference_db.activate_from_database)."""
+    return _active or shipped_reference()
+
+
+def set_active(ref: Reference | None) -> None:
+    """Use `ref` from now on (None: back to the shipped files)."""
+    global _active
+    _active = ref

@@ -100,3 +100,72 @@ def load_reference_into(engine, force: bool = False) -> int:
             meta.value = digest
         session.commit()
     return changed
+
+
+def _merge(shipped: tuple, rows: dict, make) -> tuple:
+    """Shipped order kept (parents before their sub-topics); a row with a higher revision
+    replaces the shipped entry; codes only the central side knows follow their parent (or
+    come last)."""
+    out = [make(rows.pop(e.code)) if e.code in rows else e for e in shipped]
+    for row in rows.values():
+        entry = make(row)
+        parent = getattr(row, "parent", None)
+        at = len(out)
+        if parent:
+            idx = [i for i, e in enumerate(out) if e.code == parent or e.parent == parent]
+            at = idx[-1] + 1 if idx else at
+        out.insert(at, entry)
+    return tuple(out)
+
+
+def reference_from_database(engine):
+    """The shipped reference data with the rows pulled from the central side merged in."""
+    from dataclasses import replace
+
+    from sqlmodel import Session, select
+
+    from nmi_desk.refdata import Entry, shipped_reference
+    from nmi_desk.store.models import Country, Location, Organisation, Topic
+
+    shipped = shipped_reference()
+
+    def newer(model, kind):
+        revisions = {e.code: int(e.extra.get("revision", 1)) for e in getattr(shipped, kind)}
+        with Session(engine) as session:
+            return {
+                r.code: r
+                for r in session.exec(select(model)).all()
+                if r.revision > revisions.get(r.code, 0)
+            }
+
+    def entry(row, **extra):
+        return Entry(code=row.code, nl=row.label_nl, en=row.label_en, **extra)
+
+    return replace(
+        shipped,
+        topics=_merge(
+            shipped.topics,
+            newer(Topic, "topics"),
+            lambda r: entry(
+                r, parent=r.parent, synonyms=tuple(filter(None, r.synonyms.split("|")))
+            ),
+        ),
+        organisations=_merge(
+            shipped.organisations,
+            newer(Organisation, "organisations"),
+            lambda r: entry(r, handles=r.handles),
+        ),
+        locations=_merge(
+            shipped.locations,
+            newer(Location, "locations"),
+            lambda r: entry(r, opens=r.opens, closes=r.closes),
+        ),
+        countries=_merge(shipped.countries, newer(Country, "countries"), entry),
+    )
+
+
+def activate_from_database(engine) -> None:
+    """Make validation, the topic picker and the lists use what the database holds."""
+    from nmi_desk.refdata import set_active
+
+    set_active(reference_from_database(engine))

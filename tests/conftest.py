@@ -38,6 +38,17 @@ def isolated_home(tmp_path, monkeypatch):
     return home
 
 
+@pytest.fixture(autouse=True)
+def shipped_reference_data():
+    """A desk that opened its database makes its reference rows the ones in use
+    (process-wide); each test starts and ends with the shipped files."""
+    from nmi_desk.refdata import set_active
+
+    set_active(None)
+    yield
+    set_active(None)
+
+
 @pytest.fixture
 def clock():
     # A Tuesday in March, 10:30 in Amsterdam.

@@ -130,3 +130,34 @@ def test_a_centrally_published_newer_row_is_not_overwritten(desk):
     assert load_reference_into(engine, force=True) == 1
     with Session(engine) as s:
         assert s.get(Topic, "zorg").label_nl == reference().by_code("topics")["zorg"].nl
+
+
+def test_centrally_published_rows_are_used_in_shipped_order(desk):
+    from nmi_desk.reference_db import activate_from_database
+
+    engine = desk.engine()
+    with Session(engine) as s:
+        s.add(
+            Topic(
+                code="pensioen-nieuw",
+                label_nl="Nieuw pensioenonderwerp",
+                label_en="New",
+                parent="pensioen",
+                synonyms="xyz|abc",
+                revision=1,
+            )
+        )
+        row = s.get(Topic, "wmo")
+        row.label_nl, row.revision = "WMO (centraal herzien)", 3
+        s.add(Organisation(code="nieuwe-org", label_nl="Nieuwe organisatie", handles="iets"))
+        s.commit()
+    activate_from_database(engine)
+    ref = reference()
+    codes = [t.code for t in ref.topics]
+    assert codes.index("pensioen-nieuw") == codes.index("buitenlands-pensioen") + 1
+    new = ref.by_code("topics")["pensioen-nieuw"]
+    assert (new.parent, new.synonyms) == ("pensioen", ("xyz", "abc"))
+    assert ref.by_code("topics")["wmo"].nl == "WMO (centraal herzien)"
+    assert ref.by_code("topics")["zorg"].nl == "Zorg in het buitenland"  # shipped stays
+    assert "nieuwe-org" in ref.organisation_codes()
+    assert len(ref.countries) == len(reference().countries)

@@ -348,3 +348,18 @@ def test_pull_brings_an_updated_guidance_article_and_a_new_topic(desk, tmp_path,
         assert topic.scalar_one() == "Huisdieren meenemen"
     assert rev == 2 and content.endswith("Herzien door het NMI.\n")
     assert sync(desk, central_url).pulled == {}  # the cursor moved: nothing fetched twice
+    # The pulled topic is in use at once: the visit form's validation accepts it, and it
+    # still is after a restart (the desk reads its reference rows when it opens).
+    from nmi_desk.refdata import reference, set_active
+
+    assert "emigratie-huisdieren" in reference().topic_codes()
+    set_active(None)
+    desk.close()
+    assert "emigratie-huisdieren" not in reference().topic_codes()
+    uuid = create_visit(
+        desk.engine(),
+        VisitInput(location_code="eindhoven-stadskantoor", topics=["emigratie-huisdieren"]),
+        desk.actor,
+        desk.now(),
+    )
+    assert load_visit(desk.engine(), uuid).input.topics == ["emigratie-huisdieren"]

@@ -56,6 +56,9 @@ def _one_line(exc: Exception) -> str:
     return lines[0] if lines else type(orig).__name__
 
 
+REFERENCE_TABLES = ("topic", "organisation", "location", "country")
+
+
 def run_sync(
     local,
     target: Target,
@@ -89,6 +92,10 @@ def run_sync(
             report.quarantined = len(result.quarantined)
             if pull:
                 report.pulled = pull_updates(local, central)
+                if any(report.pulled.get(t) for t in REFERENCE_TABLES):
+                    from nmi_desk.reference_db import activate_from_database
+
+                    activate_from_database(local)  # a new topic can be tagged at once
         finally:
             central.dispose()
     except UserError as exc:
