@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from nmi_desk.refdata import reference
 from nmi_desk.tui.keys import localize_bindings
 from nmi_desk.tui.messages import WorkDone
+from nmi_desk.tui.widgets.columns import add_fitted_columns
 
 
 class FollowUpsScreen(Screen[None]):
@@ -33,10 +34,17 @@ class FollowUpsScreen(Screen[None]):
         yield Header()
         yield Static(tr("follow_ups.title"), id="follow-title")
         table = DataTable(id="follow-table", cursor_type="row", zebra_stripes=True)
-        widths = {"col_due": 18, "col_organisation": 16, "col_client": 16, "col_visit": 10}
-        widths["col_reason"] = max(12, self.app.size.width - sum(widths.values()) - 13)
-        for key in ("col_due", "col_organisation", "col_reason", "col_client", "col_visit"):
-            table.add_column(tr(f"follow_ups.{key}"), key=key, width=widths[key])
+        add_fitted_columns(
+            table,
+            {
+                k: tr(f"follow_ups.{k}")
+                for k in ("col_due", "col_organisation", "col_reason", "col_client", "col_visit")
+            },
+            fixed={"col_due": 18, "col_organisation": 16, "col_client": 16, "col_visit": 10},
+            flexible="col_reason",
+            minimum=12,
+            screen_width=self.app.size.width,
+        )
         yield table
         yield Static(tr("today.loading"), id="follow-empty")
         yield Footer(compact=True)

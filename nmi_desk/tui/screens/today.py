@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from nmi_desk.tui.keys import has_screen, localize_bindings
 from nmi_desk.tui.messages import DatabaseReady, WorkDone
+from nmi_desk.tui.widgets.columns import add_fitted_columns
 
 FIRST_PAINT_ROWS = 60  # more than any terminal shows at once
 
@@ -61,10 +62,17 @@ class TodayScreen(Screen[None]):
             yield Static(tr("today.unsynced", n="…"), id="count-unsynced")
         table = DataTable(id="today-table", cursor_type="row", zebra_stripes=True)
         # Fixed widths so the outcome is never pushed off a small screen; topics take the rest.
-        widths = {"col_time": 5, "col_client": 18, "col_referrals": 10, "col_outcome": 16}
-        widths["col_topics"] = max(16, self.app.size.width - sum(widths.values()) - 13)
-        for key in ("col_time", "col_client", "col_topics", "col_referrals", "col_outcome"):
-            table.add_column(tr(f"today.{key}"), key=key, width=widths[key])
+        add_fitted_columns(
+            table,
+            {
+                k: tr(f"today.{k}")
+                for k in ("col_time", "col_client", "col_topics", "col_referrals", "col_outcome")
+            },
+            fixed={"col_time": 5, "col_client": 18, "col_referrals": 10, "col_outcome": 16},
+            flexible="col_topics",
+            minimum=16,
+            screen_width=self.app.size.width,
+        )
         yield table
         yield Static(tr("today.loading"), id="today-empty")
         yield Footer(compact=True)

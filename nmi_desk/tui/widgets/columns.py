@@ -1,0 +1,23 @@
+"""Table columns that fit a small laptop screen: fixed widths, one column takes the rest."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable
+
+# Cell padding and the scrollbar: what a DataTable needs beyond its columns' widths.
+TABLE_CHROME = 13
+
+
+def add_fitted_columns(
+    table: DataTable,
+    labels: dict[str, str],
+    fixed: dict[str, int],
+    flexible: str,
+    minimum: int,
+    screen_width: int,
+) -> None:
+    """Add columns in the order of `labels` (key -> header); `flexible` gets what is left."""
+    widths = dict(fixed)
+    widths[flexible] = max(minimum, screen_width - sum(fixed.values()) - TABLE_CHROME)
+    for key, label in labels.items():
+        table.add_column(label, key=key, width=widths[key])
