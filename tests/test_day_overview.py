@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import pytest
 from textual.widgets import Static
+from tui_helpers import workers_done
 
 from nmi_desk.clock import AMS
 from nmi_desk.end_of_day import Period, close_day
@@ -52,9 +53,9 @@ def _fill(desk) -> None:
 
 
 async def _settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot)
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot)
     await pilot.pause()
 
 

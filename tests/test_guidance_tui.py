@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Input, Markdown, OptionList, Static
+from tui_helpers import workers_done
 
 from nmi_desk.guidance import service
 from nmi_desk.tui.app import NmiDeskApp
@@ -26,7 +27,7 @@ def fixture_library(monkeypatch):
 async def settle(pilot, until, tries: int = 100) -> None:
     """Let workers and messages run until `until()` holds (or fail after ~10 s)."""
     for _ in range(tries):
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot)
         await pilot.pause(0.05)
         if until():
             return

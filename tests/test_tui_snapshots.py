@@ -10,7 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from tui_helpers import steady_cursor, wait_screen, wait_today, wait_until
+from tui_helpers import steady_cursor, wait_screen, wait_today, wait_until, workers_done
 
 from nmi_desk.clock import AMS
 from nmi_desk.config import Paths, Settings
@@ -60,7 +60,7 @@ def _fill(desk) -> None:
 
 async def _today(pilot) -> None:
     await wait_today(pilot)
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot)
     await pilot.pause(0.2)
 
 
@@ -70,7 +70,7 @@ async def _open(pilot, key: str, screen_name: str, ready=None) -> None:
     await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == screen_name, screen_name)
     if ready is not None:
         await wait_until(pilot, lambda: ready(pilot.app), f"{screen_name} ready")
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot)
     await pilot.pause(0.2)
     steady_cursor(pilot.app)
     await pilot.pause(0.1)
@@ -89,7 +89,7 @@ def test_setup_first_run(snap_compare, tmp_path, clock, size):
         from nmi_desk.tui.screens.setup import SetupScreen
 
         await wait_screen(pilot, SetupScreen)
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot)
         steady_cursor(pilot.app)
         await pilot.pause(0.1)
 
@@ -210,7 +210,7 @@ def test_draft_offer(snap_compare, desk, size):
 
     async def run_before(pilot):
         await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "ConfirmScreen")
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot)
         await pilot.pause(0.2)
 
     assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)

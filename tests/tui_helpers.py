@@ -34,9 +34,33 @@ async def wait_today(pilot, rows: int | None = None) -> None:
     await wait_until(pilot, ready, f"Today with {rows} rows")
 
 
+async def workers_done(pilot) -> None:
+    """Wait until no worker is pending or running.
+
+    `WorkerManager.wait_for_complete` raises when an exclusive worker is cancelled by its
+    successor (the sync line re-reads on every save), which is normal app behaviour, not a
+    failure; a worker that fails still fails the test, as Textual exits the app on it.
+    """
+    from textual.worker import WorkerCancelled, WorkerState
+
+    for _ in range(LIMIT):
+        busy = [w for w in pilot.app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
+        if not busy:
+            return
+        for worker in busy:
+            if worker.state == WorkerState.PENDING:
+                continue  # not started yet: wait() would refuse it; look again next round
+            try:
+                await worker.wait()
+            except WorkerCancelled:
+                pass
+        await pilot.pause(STEP / 5)
+    raise AssertionError("gave up waiting for workers")
+
+
 async def settle(pilot) -> None:
     """Let workers finish and messages drain."""
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot)
     await pilot.pause(0.1)
     await asyncio.sleep(0)
 
