@@ -12,10 +12,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from nmi_desk.clock import Clock, local_today, system_clock
 from nmi_desk.config import Paths, Settings, load_settings, resolve_paths, save_settings
-from nmi_desk.visits import Actor
+
+if TYPE_CHECKING:
+    from nmi_desk.visits import Actor
 
 
 @dataclass
@@ -75,7 +78,7 @@ class Desk:
 
     def encryption_state(self) -> str:
         """'missing', 'plain', 'encrypted' (SQLite file) or 'remote' (PostgreSQL)."""
-        from nmi_desk.security import file_state
+        from nmi_desk.store.file_state import file_state
 
         path = self.database_path
         return "remote" if path is None else file_state(path)
@@ -125,4 +128,6 @@ class Desk:
 
     @property
     def actor(self) -> Actor:
+        from nmi_desk.visits import Actor  # the domain, not needed to show Today
+
         return Actor(consultant=self.settings.consultant or "?", device_id=self.settings.device_id)

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nmi_desk.errors import UserError
+from nmi_desk.store.file_state import PLAIN_HEADER, DatabaseLocked, file_state  # noqa: F401 - re-exported
 
-PLAIN_HEADER = b"SQLite format 3\x00"
 SALT_BYTES = 16
 KEY_BYTES = 32
 # scrypt cost: one of OWASP's recommended settings (N=2^15, r=8, p=3): ~32 MiB, under a second.
@@ -37,10 +37,6 @@ PASSPHRASE_ENV = "NMI_DESK_PASSPHRASE"
 
 class WrongPassphrase(UserError):
     """The passphrase does not open this database."""
-
-
-class DatabaseLocked(UserError):
-    """The database is encrypted and no key was given."""
 
 
 @dataclass(frozen=True)
@@ -72,18 +68,6 @@ def derive_key(passphrase: str, salt: bytes) -> DatabaseKey:
 
 def new_salt() -> bytes:
     return secrets.token_bytes(SALT_BYTES)
-
-
-def file_state(path: Path) -> str:
-    """'missing' (no file or empty), 'plain' or 'encrypted'."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(len(PLAIN_HEADER))
-    except FileNotFoundError:
-        return "missing"
-    if not head:
-        return "missing"
-    return "plain" if head == PLAIN_HEADER else "encrypted"
 
 
 def is_encrypted(path: Path) -> bool:

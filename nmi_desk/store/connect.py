@@ -57,7 +57,7 @@ def private_file(path: Path) -> None:
 
 def _driver(path: Path, key):
     """The DB-API module for this file: stdlib sqlite3 for plain files, sqlcipher3 with a key."""
-    from nmi_desk.security import DatabaseLocked, file_state
+    from nmi_desk.store.file_state import DatabaseLocked, file_state
 
     state = file_state(path)
     if key is None and state == "encrypted":
