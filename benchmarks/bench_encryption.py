@@ -36,7 +36,7 @@ def startup_read(home: Path, encrypted: bool, repeat: int) -> tuple[float, float
     """ms: key derivation (scrypt) once, then connect + today's rows + counts (mean)."""
     from nmi_desk.security import unlock
     from nmi_desk.store.connect import connect_sqlite, forget_key
-    from nmi_desk.visits import day_counts, day_rows
+    from nmi_desk.today import day_counts, day_rows
 
     path = home / "nmi-desk.db"
     kdf = 0.0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 
@@ -350,83 +349,3 @@ def load_visit(
         audit.record(session, actor, "view", "visit", visit.uuid, now)
         session.commit()
         return view
-
-
-# ---- fast reads (standard-library sqlite3: no ORM on the start-up path) ----
-
-
-@dataclass(frozen=True)
-class DayRow:
-    uuid: str
-    time: str  # HH:MM, Europe/Amsterdam
-    client_name: str | None
-    count_only: bool
-    topics: tuple[str, ...]
-    referrals: tuple[str, ...]
-    outcome: str | None
-    revision: int
-
-
-# The records a consultant thinks of as "not yet synced" (Today's count and the sync line).
-# The audit trail syncs too, but is bookkeeping, not a record anyone registered.
-CLIENT_RECORD_TABLES = ("visit", "referral", "info_session")
-
-
-@dataclass(frozen=True)
-class DayCounts:
-    visits: int
-    follow_ups_due: int
-    unsynced: int
-
-
-_DAY_SQL = """
-SELECT v.uuid, v.started_at, v.client_name, v.count_only, v.outcome, v.revision,
-       (SELECT group_concat(topic_code, '|') FROM visit_topic t WHERE t.visit_id = v.id),
-       (SELECT group_concat(organisation_code, '|') FROM referral r
-         WHERE r.visit_id = v.id AND r.deleted = 0)
-FROM visit v
-WHERE v.local_date = ? AND v.location_code = ? AND v.deleted = 0
-ORDER BY v.started_at DESC
-"""
-
-
-def _parse_ts(value) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
-
-
-def day_rows(conn: sqlite3.Connection, location_code: str, day: date) -> list[DayRow]:
-    """The visits of one Amsterdam day at one location, newest first."""
-    out = []
-    for uuid, started, name, count_only, outcome, revision, topics, refs in conn.execute(
-        _DAY_SQL, (day.isoformat(), location_code)
-    ):
-        out.append(
-            DayRow(
-                uuid=uuid,
-                time=local(_parse_ts(started)).strftime("%H:%M"),
-                client_name=name,
-                count_only=bool(count_only),
-                topics=tuple(sorted(topics.split("|"))) if topics else (),
-                referrals=tuple(refs.split("|")) if refs else (),
-                outcome=outcome,
-                revision=revision,
-            )
-        )
-    return out
-
-
-def day_counts(conn: sqlite3.Connection, location_code: str, day: date) -> DayCounts:
-    visits = conn.execute(
-        "SELECT count(*) FROM visit WHERE local_date = ? AND location_code = ? AND deleted = 0",
-        (day.isoformat(), location_code),
-    ).fetchone()[0]
-    due = conn.execute(
-        "SELECT count(*) FROM referral WHERE status = 'open' AND deleted = 0 AND follow_up_on <= ?",
-        (day.isoformat(),),
-    ).fetchone()[0]
-    unsynced = 0
-    for table in CLIENT_RECORD_TABLES:
-        unsynced += conn.execute(
-            f"SELECT count(*) FROM {table} WHERE revision > synced_revision"  # noqa: S608
-        ).fetchone()[0]
-    return DayCounts(visits, due, unsynced)

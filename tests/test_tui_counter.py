@@ -347,6 +347,8 @@ async def test_language_switch_in_settings_rebuilds_the_screens(desk):
             ),
             "English Today",
         )
+        # the same Today, in English: no Dutch one left underneath
+        assert [type(s) for s in app.screen_stack] == [TodayScreen]
     assert desk.settings.lang == "en"
 
 

@@ -44,8 +44,8 @@ def record_outcome(engine, attempt: str, error: str | None) -> None:
 
 
 def pending_count(engine) -> int:
-    """Client records still to push: the same figure as Today's count (visits.day_counts)."""
-    from nmi_desk.visits import CLIENT_RECORD_TABLES
+    """Client records still to push: the same figure as Today's count (today.day_counts)."""
+    from nmi_desk.today import CLIENT_RECORD_TABLES
 
     with engine.connect() as conn:
         return sum(

@@ -19,6 +19,7 @@ from textual.screen import Screen
 
 from nmi_desk.desk import Desk
 from nmi_desk.i18n import Translator
+from nmi_desk.today import TodayPrefetch
 from nmi_desk.tui.keys import has_screen, localize_bindings
 from nmi_desk.tui.messages import DatabaseFailed, DatabaseReady, DraftFound
 
@@ -26,7 +27,9 @@ EXIT_WHEN_READY_ENV = "NMI_DESK_EXIT_WHEN_READY"
 
 
 class NmiDeskApp(App):
-    CSS_PATH = "app.tcss"
+    # Today's styles load with the app: it is usually the default screen, whose own CSS_PATH
+    # Textual would not load.
+    CSS_PATH = ["app.tcss", "screens/today.tcss"]
     BINDINGS = [
         Binding("ctrl+q", "quit", "key.quit", priority=True),
         Binding("f1", "help", "key.help"),
@@ -34,9 +37,11 @@ class NmiDeskApp(App):
         Binding("f5", "sync_now", "sync.key", show=False),  # named on the sync line
     ]
 
-    def __init__(self, desk: Desk) -> None:
+    def __init__(self, desk: Desk, today: TodayPrefetch | None = None) -> None:
+        """`today`: today's rows already being read (run_tui starts that before Textual loads)."""
         super().__init__()
         self.desk = desk
+        self._today_prefetch = today
         self.tr = Translator(desk.settings.lang)
         localize_bindings(self, self.tr)
         self.db_ready = False
@@ -44,10 +49,24 @@ class NmiDeskApp(App):
         self._database_started = False
         self.title = self.tr("app.title")
 
+    def get_default_screen(self) -> Screen:
+        """Today itself when nothing comes before it (setup, passphrase): it is composed with the
+        app and shows in the app's first frame, instead of being pushed over an empty screen."""
+        from nmi_desk.tui.screens.lock import passphrase_first
+
+        if self.desk.settings.is_set_up and not passphrase_first(self.desk):
+            from nmi_desk.tui.screens.today import TodayScreen
+
+            return TodayScreen()
+        return super().get_default_screen()
+
     def on_mount(self) -> None:
         from nmi_desk.tui.screens.lock import guard
         from nmi_desk.tui.screens.today import TodayScreen
 
+        if isinstance(self.screen_stack[0], TodayScreen):
+            guard(self, self.on_mount)  # nothing to ask: it starts the idle lock
+            return
         if guard(self, self.on_mount):
             return  # passphrase first (nmi_desk.tui.screens.lock); on_mount runs again after
 
@@ -58,6 +77,11 @@ class NmiDeskApp(App):
 
             self.push_screen(SetupScreen(), callback=lambda _: self.push_screen(TodayScreen()))
             self.start_database()
+
+    def take_today_prefetch(self) -> TodayPrefetch | None:
+        """The prefetched read of today, for the first Today screen only."""
+        prefetch, self._today_prefetch = self._today_prefetch, None
+        return prefetch
 
     # ---- the database, opened after the first paint ----
 
@@ -118,9 +142,12 @@ class NmiDeskApp(App):
         self.tr = Translator(lang)
         localize_bindings(self, self.tr)
         self.title = self.tr("app.title")
-        for _ in range(len(self.screen_stack) - 2):
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, TodayScreen):
             self.pop_screen()
-        self.switch_screen(TodayScreen())
+        if isinstance(self.screen, TodayScreen):
+            self.screen.relocalize()
+        else:
+            self.push_screen(TodayScreen())
         self.refresh_bindings()
 
     # ---- actions available everywhere ----

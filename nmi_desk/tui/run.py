@@ -7,12 +7,19 @@ import time
 PROCESS_START = time.perf_counter()
 
 
-def run_tui(data_dir=None, lang: str | None = None) -> None:
+def run_tui(data_dir=None, lang: str | None = None, *, require_encryption: bool = True) -> None:
+    """`require_encryption`: the real counter app encrypts its database; benchmarks/startup.py
+    also measures this path on a plain one."""
     from nmi_desk.desk import Desk
-    from nmi_desk.tui.app import NmiDeskApp
+    from nmi_desk.today import TodayPrefetch, can_prefetch
 
     desk = Desk.open(data_dir)
-    desk.require_encryption = True  # the real counter app encrypts; tests build plain desks
+    desk.require_encryption = require_encryption
     if lang:
         desk.settings.lang = lang
-    NmiDeskApp(desk).run()
+    # Today's rows are read in a thread while Textual imports (most of the start-up time).
+    prefetch = TodayPrefetch(desk) if can_prefetch(desk, require_encryption) else None
+
+    from nmi_desk.tui.app import NmiDeskApp
+
+    NmiDeskApp(desk, today=prefetch).run()

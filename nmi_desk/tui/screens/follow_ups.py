@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from nmi_desk.refdata import reference
 from nmi_desk.tui.keys import localize_bindings
 from nmi_desk.tui.messages import WorkDone
-from nmi_desk.tui.widgets.columns import add_fitted_columns
+from nmi_desk.tui.widgets.columns import add_fitted_columns, cell
 
 
 class FollowUpsScreen(Screen[None]):
@@ -82,10 +82,10 @@ class FollowUpsScreen(Screen[None]):
             org = orgs.get(f.organisation_code)
             table.add_row(
                 due,
-                org.label(lang) if org else f.organisation_code,
-                f.reason or "",
-                f.client_name or tr("app.anonymous"),
-                f.visit_date,
+                cell(org.label(lang) if org else f.organisation_code),
+                cell(f.reason or ""),
+                cell(f.client_name or tr("app.anonymous")),
+                cell(str(f.visit_date)),
                 key=f.uuid,
             )
         empty = self.query_one("#follow-empty", Static)

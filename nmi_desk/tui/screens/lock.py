@@ -73,6 +73,14 @@ def install(app) -> IdleLock:
     return lock
 
 
+def passphrase_first(desk) -> bool:
+    """Whether a passphrase screen comes before anything is shown (see `guard`)."""
+    if desk.locked:
+        return True
+    wants = getattr(desk, "require_encryption", False)
+    return wants and desk.encryption_state() in ("missing", "plain")
+
+
 def guard(app, resume) -> bool:
     """Called first in the app's on_mount. True: a passphrase screen is up; `resume` runs after.
 

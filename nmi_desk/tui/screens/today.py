@@ -1,6 +1,6 @@
 """Today: the visits of today at this location, newest first, with the day's counts on top.
 
-The rows are read through the standard library (visits.day_rows/day_counts), so this screen is
+The rows are read through the standard library (nmi_desk.today), so this screen is
 on screen with data before SQLAlchemy is even imported; the engine opens after that.
 """
 
@@ -16,16 +16,13 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from nmi_desk.tui.keys import has_screen, localize_bindings
 from nmi_desk.tui.messages import DatabaseReady, WorkDone
-from nmi_desk.tui.widgets.columns import add_fitted_columns
-
-FIRST_PAINT_ROWS = 60  # more than any terminal shows at once
+from nmi_desk.tui.widgets.columns import add_fitted_columns, cell
 
 
 class TodayLoaded(Message):
-    def __init__(self, rows, counts) -> None:
+    def __init__(self, view) -> None:
         super().__init__()
-        self.rows = rows
-        self.counts = counts
+        self.view = view  # nmi_desk.today.TodayView
 
 
 class TodayUnavailable(Message):
@@ -33,7 +30,6 @@ class TodayUnavailable(Message):
 
 
 class TodayScreen(Screen[None]):
-    CSS_PATH = "today.tcss"
     NMI_COMMANDS = True
     BINDINGS = [
         Binding("n", "new_visit", "key.new_visit"),
@@ -51,7 +47,10 @@ class TodayScreen(Screen[None]):
         super().__init__()
         localize_bindings(self, self.app.tr)
         self.loaded = False
+        self._covered = False
+        self._recomposing = False
         self._fill_generation = 0
+        self._rest: list = []
 
     def compose(self) -> ComposeResult:
         tr = self.app.tr
@@ -78,63 +77,82 @@ class TodayScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        desk = self.app.desk
+        self._set_sub_title()
+
+        prefetch = self.app.take_today_prefetch()
+        if prefetch is not None and prefetch.done():
+            view = prefetch.take()
+            if view is not None:
+                self._show(view)  # read while Textual imported: rows in the very first paint
+                return
+            prefetch = None
+        self.refresh_today(prefetch)
+
+    def _set_sub_title(self) -> None:
         from nmi_desk.refdata import reference
 
+        desk = self.app.desk
         loc = reference().by_code("locations").get(desk.settings.location)
         self.sub_title = self.app.tr(
             "today.header",
             location=loc.label(self.app.tr.lang) if loc else desk.settings.location,
             consultant=desk.settings.consultant,
         )
+
+    @work(exclusive=True, group="relocalize")
+    async def relocalize(self) -> None:
+        """The language changed: the same screen, composed again with the new texts."""
+        localize_bindings(self, self.app.tr)
+        self._set_sub_title()
+        self.loaded = False
+        self._recomposing = True  # a read that lands meanwhile has no table to fill
+        try:
+            await self.recompose()
+        finally:
+            self._recomposing = False
         self.refresh_today()
 
+    def on_screen_suspend(self) -> None:
+        self._covered = True
+
     def on_screen_resume(self) -> None:
-        if self.loaded:
+        # Back from a form or another screen: what was saved there shows. Not on the first
+        # resume after mounting, which would read today a second time.
+        if self._covered and self.loaded:
             self.refresh_today()
+        self._covered = False
 
     def on_database_ready(self, message: DatabaseReady) -> None:
         self.refresh_today()
 
     @work(thread=True, exclusive=True, group="today")
-    def refresh_today(self) -> None:
+    def refresh_today(self, prefetch=None) -> None:
         """Read through the standard library: the ORM may still be importing."""
-        from nmi_desk.store.connect import connect_sqlite, database_errors, sqlite_path_from_url
-        from nmi_desk.visits import day_counts, day_rows
+        from nmi_desk.today import read_today
 
-        desk = self.app.desk
-        path = sqlite_path_from_url(desk.url)
-        if path is None or not path.exists():
-            self.post_message(TodayUnavailable())
-            return
-        conn = connect_sqlite(path)
-        try:
-            day = desk.today()
-            rows = day_rows(conn, desk.settings.location, day)
-            counts = day_counts(conn, desk.settings.location, day)
-        except database_errors():  # no schema yet: the engine worker migrates, then reloads
-            self.post_message(TodayUnavailable())
-            return
-        finally:
-            conn.close()
-        self.post_message(TodayLoaded(rows, counts))
+        view = prefetch.take() if prefetch is not None else None
+        if view is None:
+            view = read_today(self.app.desk)
+        self.post_message(TodayLoaded(view) if view is not None else TodayUnavailable())
 
     def on_today_unavailable(self, message: TodayUnavailable) -> None:
         self.app.start_database()  # it creates and migrates; DatabaseReady reloads
 
     def on_today_loaded(self, message: TodayLoaded) -> None:
+        if not self._recomposing:
+            self._show(message.view)
+
+    def _show(self, view) -> None:
         from nmi_desk.refdata import reference
 
         tr = self.app.tr
         lang = tr.lang
         topics = reference().by_code("topics")
         outcomes = {e.code: e for e in reference().lists["outcome"]}
-        self.query_one("#count-visits", Static).update(tr("today.visits", n=message.counts.visits))
-        self.query_one("#count-due", Static).update(
-            tr("today.due", n=message.counts.follow_ups_due)
-        )
+        self.query_one("#count-visits", Static).update(tr("today.visits", n=view.counts.visits))
+        self.query_one("#count-due", Static).update(tr("today.due", n=view.counts.follow_ups_due))
         self.query_one("#count-unsynced", Static).update(
-            tr("today.unsynced", n=message.counts.unsynced)
+            tr("today.unsynced", n=view.counts.unsynced)
         )
         table = self.query_one(DataTable)
         keep = table.cursor_row
@@ -151,39 +169,43 @@ class TodayScreen(Screen[None]):
                 ),
                 row.uuid,
             )
-            for row in message.rows
+            for row in view.rows
         ]
         # A screenful first, the rest after that paint: a busy day's hundreds of rows cost
         # the table a measuring pass that need not delay what the consultant sees.
         self._fill_generation += 1
-        self._add_rows(cells[:FIRST_PAINT_ROWS])
-        if len(cells) > FIRST_PAINT_ROWS:
-            self.call_after_refresh(self._add_rows, cells[FIRST_PAINT_ROWS:], self._fill_generation)
-        if self.loaded and message.rows:
-            table.move_cursor(row=min(keep, len(message.rows) - 1))
+        first = max(self.app.size.height, 24)  # at least what the table shows at once
+        self._add_rows(cells[:first])
+        self._rest = cells[first:]
+        if self.loaded and view.rows:
+            table.move_cursor(row=min(keep, len(view.rows) - 1))
         empty = self.query_one("#today-empty", Static)
         empty.update(tr("today.empty"))
-        empty.display = not message.rows
-        self._show_sync_line()
+        empty.display = not view.rows
         self.loaded = True
         self.refresh_bindings()
-        if self.app.exit_when_ready:
-            self.call_after_refresh(self.app.exit)  # benchmarks/startup.py: rows are painted
-        else:
-            self.app.start_database()
+        self.call_after_refresh(self._after_paint, self._fill_generation)
 
-    def _add_rows(self, cells, generation: int | None = None) -> None:
-        if generation is not None and generation != self._fill_generation:
+    def _after_paint(self, generation: int) -> None:
+        """Once the rows are on screen: the rest of the rows, then the database engine."""
+        if generation != self._fill_generation:
             return  # a newer load replaced the table meanwhile
+        rest, self._rest = self._rest, []
+        self._add_rows(rest)
+        if self.app.exit_when_ready:
+            self.app.exit()  # benchmarks/startup.py and the start-up test: rows are painted
+            return
+        self._show_sync_line()
+        self.app.start_database()
+
+    def _add_rows(self, cells) -> None:
         table = self.query_one(DataTable)
         for values, key in cells:
-            table.add_row(*values, key=key)
+            table.add_row(*map(cell, values), key=key)
 
     def _show_sync_line(self) -> None:
         # Mounted after the rows are on screen: its status read opens the engine (SQLAlchemy),
         # which must not compete with the first paint (docs/performance.md, Start-up).
-        if self.app.exit_when_ready:
-            return
         existing = self.query("#sync-status")
         if existing:
             existing.first().read_status()  # a save changed what is pending: say so there too
@@ -228,7 +250,7 @@ class TodayScreen(Screen[None]):
             return
         table = self.query_one(DataTable)
         row = table.get_row(uuid)
-        question = self.app.tr("today.delete_question", time=row[0], client=row[1])
+        question = self.app.tr("today.delete_question", time=str(row[0]), client=str(row[1]))
 
         def answered(yes: bool | None) -> None:
             if yes:

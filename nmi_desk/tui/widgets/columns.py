@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.widgets import DataTable
 
 # Cell padding and the scrollbar: what a DataTable needs beyond its columns' widths.
 TABLE_CHROME = 13
+
+
+def cell(value: str) -> Text:
+    """A table cell shown as typed. A plain str cell is read as Textual markup, so a name or
+    note with [brackets] would lose text or change style; parsing it also costs time."""
+    return Text(value, no_wrap=True, end="")
 
 
 def add_fitted_columns(

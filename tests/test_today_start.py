@@ -1,0 +1,81 @@
+"""The start path: today's rows read in a thread before Textual loads, and Today as the app's
+first screen with those rows in its first frame (docs/performance.md, Start-up)."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.widgets import DataTable
+from tui_helpers import table_rows, wait_today
+
+from nmi_desk.desk import Desk
+from nmi_desk.today import TodayPrefetch, can_prefetch
+from nmi_desk.tui.app import NmiDeskApp
+from nmi_desk.tui.screens.today import TodayScreen
+from nmi_desk.visits import VisitInput, create_visit
+
+SIZE = (100, 30)
+
+
+def _seed(desk, name: str) -> None:
+    create_visit(
+        desk.engine(),
+        VisitInput(location_code="eindhoven-stadskantoor", client_name=name, topics=["aow"]),
+        desk.actor,
+        desk.now(),
+    )
+
+
+def test_the_prefetch_reads_today_and_hands_it_over_once(desk):
+    _seed(desk, "Ayşe Testpersoon")
+    prefetch = TodayPrefetch(desk)
+    view = prefetch.take()
+    assert [row.client_name for row in view.rows] == ["Ayşe Testpersoon"]
+    assert view.counts.visits == 1
+    assert prefetch.take() is None  # later refreshes read afresh
+
+
+def test_the_prefetch_of_a_first_run_finds_nothing(desk):
+    assert not desk.database_path.exists()
+    assert TodayPrefetch(desk).take() is None
+
+
+def test_prefetch_only_when_today_is_the_first_screen(isolated_home, desk):
+    assert not can_prefetch(desk, require_encryption=False)  # no database yet
+    desk.engine()
+    assert can_prefetch(desk, require_encryption=False)
+    assert not can_prefetch(desk, require_encryption=True)  # asks for a passphrase first
+    desk.set_passphrase("wachtzin-voor-de-test")
+    assert can_prefetch(desk, require_encryption=True)  # unlocked in this process
+    desk.close()
+    locked = Desk.open(isolated_home)
+    assert locked.locked and not can_prefetch(locked, require_encryption=True)
+    fresh = Desk.open(isolated_home.parent / "elsewhere")
+    assert not can_prefetch(fresh, require_encryption=False)  # not set up
+
+
+async def test_today_is_the_first_screen_with_the_prefetched_rows(desk):
+    _seed(desk, "Mehmet Testpersoon")
+    prefetch = TodayPrefetch(desk)
+    while not prefetch.done():  # read before the app mounts, as when Textual imports
+        time.sleep(0.01)
+    app = NmiDeskApp(desk, today=prefetch)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_today(pilot, rows=1)
+        assert len(app.screen_stack) == 1 and isinstance(app.screen, TodayScreen)
+        assert table_rows(app)[0][1] == "Mehmet Testpersoon"
+        assert "1" in str(app.screen.query_one("#count-visits").render())
+    assert prefetch.take() is None  # Today took it
+
+
+async def test_client_text_with_brackets_is_shown_as_typed(desk):
+    name = "Kaya[b]Test[/b]"  # a str cell would be read as markup: bold "Test", tags gone
+    _seed(desk, name)
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_today(pilot, rows=1)
+        table = app.screen.query_one(DataTable)
+        shown = table.get_row_at(0)[1]
+        assert isinstance(shown, Text) and shown.plain == name and not shown.spans
+        assert name in app.export_screenshot()
