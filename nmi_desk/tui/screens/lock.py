@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from textual import events
 
-from nmi_desk.tui.screens.unlock import SetPassphraseScreen, UnlockScreen
-
 CHECK_EVERY_S = 0.5
 LOCK_KEY = "ctrl+l"
 # While locked only typing reaches the lock screen: no app binding, palette or screen switch.
@@ -39,6 +37,8 @@ class IdleLock:
         if self.locked or self.app.desk.encryption_state() != "encrypted":
             return  # nothing to check a passphrase against (a plain test or demo desk)
         self.locked = True
+        from nmi_desk.tui.screens.unlock import UnlockScreen  # not needed until then
+
         self.app.push_screen(UnlockScreen(relock=True), callback=self._unlocked)
 
     def _unlocked(self, _ok) -> None:
@@ -89,12 +89,11 @@ def guard(app, resume) -> bool:
     converts the plain data. A plain test desk goes straight on.
     """
     desk = app.desk
-    if desk.locked:
-        app.push_screen(UnlockScreen(), callback=lambda _: resume())
-        return True
-    wants = getattr(desk, "require_encryption", False)
-    if wants and desk.encryption_state() in ("missing", "plain"):
-        app.push_screen(SetPassphraseScreen(), callback=lambda _: resume())
+    if passphrase_first(desk):
+        from nmi_desk.tui.screens.unlock import SetPassphraseScreen, UnlockScreen
+
+        screen = UnlockScreen() if desk.locked else SetPassphraseScreen()
+        app.push_screen(screen, callback=lambda _: resume())
         return True
     if getattr(app, "idle_lock", None) is None:
         install(app)

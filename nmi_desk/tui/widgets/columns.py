@@ -27,4 +27,4 @@ def add_fitted_columns(
     widths = dict(fixed)
     widths[flexible] = max(minimum, screen_width - sum(fixed.values()) - TABLE_CHROME)
     for key, label in labels.items():
-        table.add_column(label, key=key, width=widths[key])
+        table.add_column(cell(label), key=key, width=widths[key])
