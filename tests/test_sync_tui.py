@@ -65,6 +65,7 @@ async def test_an_unreachable_target_shows_one_line_keeps_records_and_backs_off(
     app = NmiDeskApp(desk)
     async with app.run_test(size=SIZE) as pilot:
         await wait_today(pilot)
+        await wait_until(pilot, lambda: app.screen.query(SyncStatusLine), "the sync line")
         line = app.screen.query_one(SyncStatusLine)
         await pilot.press("f5")
         await pilot.press("n")  # the consultant starts a visit while sync fails in the back
