@@ -7,6 +7,7 @@ all read it through here.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -60,12 +61,43 @@ def _read(path: Path, key: str) -> list[Entry]:
     return out
 
 
+class _Deferred(Sequence):
+    """A reference file's entries, read on first use. Today's first frame needs the topics,
+    locations and lists, not the 250 countries (most of the parse time at start-up)."""
+
+    def __init__(self, path: Path, key: str) -> None:
+        self._path, self._key = path, key
+        self._entries: tuple[Entry, ...] | None = None
+
+    def _load(self) -> tuple[Entry, ...]:
+        if self._entries is None:
+            self._entries = tuple(_read(self._path, self._key))
+        return self._entries
+
+    def __getitem__(self, index):
+        return self._load()[index]
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    def __iter__(self):
+        return iter(self._load())
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, _Deferred | tuple):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._load())
+
+
 @dataclass(frozen=True)
 class Reference:
     topics: tuple[Entry, ...]
-    organisations: tuple[Entry, ...]
+    organisations: Sequence[Entry]  # tuple, or read on first use (_Deferred)
     locations: tuple[Entry, ...]
-    countries: tuple[Entry, ...]
+    countries: Sequence[Entry]
     lists: dict[str, tuple[Entry, ...]]
 
     def by_code(self, kind: str) -> dict[str, Entry]:
@@ -97,9 +129,9 @@ def load_reference(root: Path | None = None) -> Reference:
     }
     return Reference(
         topics=tuple(_read(root / "topics.toml", "topic")),
-        organisations=tuple(_read(root / "organisations.toml", "organisation")),
+        organisations=_Deferred(root / "organisations.toml", "organisation"),
         locations=tuple(_read(root / "locations.toml", "location")),
-        countries=tuple(_read(root / "countries.toml", "country")),
+        countries=_Deferred(root / "countries.toml", "country"),
         lists=lists,
     )
 

@@ -161,3 +161,24 @@ def test_centrally_published_rows_are_used_in_shipped_order(desk):
     assert ref.by_code("topics")["zorg"].nl == "Zorg in het buitenland"  # shipped stays
     assert "nieuwe-org" in ref.organisation_codes()
     assert len(ref.countries) == len(reference().countries)
+
+
+def test_countries_and_organisations_are_read_on_first_use_once(monkeypatch):
+    """Today's first frame needs topics, locations and lists; the 250 countries wait."""
+    import nmi_desk.refdata as refdata
+
+    read: list[str] = []
+    real = refdata._read
+
+    def counting(path, key):
+        read.append(path.name)
+        return real(path, key)
+
+    monkeypatch.setattr(refdata, "_read", counting)
+    ref = refdata.load_reference()
+    assert read == ["topics.toml", "locations.toml"]
+    codes = ref.country_codes()
+    assert "NL" in codes and "TR" in codes and len(ref.countries) == len(codes)
+    assert ref.by_code("organisations")["svb"].nl
+    assert list(ref.countries) == list(reference().countries)
+    assert read.count("countries.toml") == 1 and read.count("organisations.toml") == 1
