@@ -53,3 +53,7 @@ class Translator:
 
     def __call__(self, key: str, **params) -> str:
         return t(key, self.lang, **params)
+
+    def optional(self, key: str) -> str:
+        """The text of `key`, or "" when no catalog has it (unlike a call, which shows the key)."""
+        return catalog(self.lang).get(key) or catalog(DEFAULT_LANG).get(key) or ""

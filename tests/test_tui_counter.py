@@ -328,7 +328,7 @@ async def test_english_through_the_setting(desk):
         await wait_today(pilot, rows=0)
         assert "Visits today" in str(app.screen.query_one("#count-visits").render())
         descriptions = {b.binding.description for b in app.screen.active_bindings.values()}
-        assert {"New visit", "Count only", "Follow-ups", "Help"} <= descriptions
+        assert {"New visit", "Count only", "Follow-ups", "Day", "Help"} <= descriptions
 
 
 async def test_language_switch_in_settings_rebuilds_the_screens(desk):
@@ -361,18 +361,21 @@ async def test_every_footer_key_is_in_the_palette_and_the_help(desk):
         _seed(desk)
         app.screen.refresh_today()
         await wait_today(pilot, rows=1)
-        shown = {
-            a.binding.description
+        shown = [
+            a.binding
             for a in app.screen.active_bindings.values()
             if a.binding.show and a.binding.description
-        }
+        ]
+        footer = {b.description for b in shown}
+        named = {b.tooltip or b.description for b in shown}  # the long form, where there is one
         commands = {c.title for c in app.get_system_commands(app.screen)}
-        assert {"Nieuw bezoek", "Telbezoek", "Opvolging", "Voorlichting"} <= shown
-        assert shown <= commands
+        assert {"Nieuw bezoek", "Telbezoek", "Opvolging", "Dag", "Info", "Stop", "Hulp"} <= footer
+        assert {"Dagoverzicht", "Afsluiten", "Voorlichting"} <= commands
+        assert named <= commands
         await pilot.press("f1")
         await wait_screen(pilot, HelpScreen)
         text = "\n".join(str(s.render()) for s in app.screen.query("Static"))
-        for description in shown | {"Doorverwijzing", "Briefje cliënt", "Afgerond"}:
+        for description in named | {"Doorverwijzing toevoegen", "Briefje cliënt", "Afgerond"}:
             assert description in text
         assert "Ctrl+S" in text and "F1" in text
 

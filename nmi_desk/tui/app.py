@@ -33,7 +33,7 @@ class NmiDeskApp(App):
     BINDINGS = [
         Binding("ctrl+q", "quit", "key.quit", priority=True),
         Binding("f1", "help", "key.help"),
-        Binding("f2", "guidance", "key.guidance"),
+        Binding("f2", "guidance", "key.guidance", show=False),  # Today shows g; forms their F2
         Binding("f5", "sync_now", "sync.key", show=False),  # named on the sync line
     ]
 
@@ -178,7 +178,7 @@ class NmiDeskApp(App):
     # ---- command palette: every key of the current screen is also a command ----
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        from nmi_desk.tui.keys import key_label, translate
+        from nmi_desk.tui.keys import key_label, long_description, translate
 
         seen: set[str] = set()
         for key, active in screen.active_bindings.items():
@@ -189,7 +189,7 @@ class NmiDeskApp(App):
                 continue  # Textual's own widget keys (cursor moves, copy) are not commands
             seen.add(binding.action)
             yield SystemCommand(
-                binding.description,
+                long_description(binding),
                 key_label(key),
                 partial(self.call_later, self.run_action, binding.action, active.node),
             )

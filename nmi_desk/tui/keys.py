@@ -2,7 +2,9 @@
 
 BINDINGS declare catalog keys ("key.new_visit") as descriptions; `localize_bindings` gives a
 node its own copy with the text of the current language, so the footer, the help screen and
-the command palette all read the same catalog. Textual keeps a node's bindings in the
+the command palette all read the same catalog. The footer must fit 80 columns, so some keys
+have a short text there and a longer one ("key.day_overview_long") that the help screen, the
+command palette and the footer's tooltip show. Textual keeps a node's bindings in the
 `_bindings` map built from the class at init; we replace that map per instance.
 """
 
@@ -20,8 +22,14 @@ CATALOG_KEY = re.compile(r"^[a-z_]+\.[a-z_0-9]+$")  # "key.save", "day_overview.
 
 def translate(binding: Binding, tr) -> Binding:
     if CATALOG_KEY.match(binding.description):
-        return replace(binding, description=tr(binding.description))
+        key = binding.description
+        return replace(binding, description=tr(key), tooltip=tr.optional(f"{key}_long"))
     return binding
+
+
+def long_description(binding: Binding) -> str:
+    """A translated binding's name in the help and the palette: the long form, if any."""
+    return binding.tooltip or binding.description
 
 
 def localized_map(bindings: BindingsMap, tr) -> BindingsMap:

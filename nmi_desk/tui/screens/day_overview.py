@@ -8,20 +8,20 @@ worker (nmi_desk.end_of_day.load_overview) and arrive as a message: the screen n
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingsMap
+from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Static
 
 from nmi_desk.end_of_day import Period
+from nmi_desk.tui.keys import localize_bindings
 from nmi_desk.tui.widgets.bar_chart import BarChart
 
 # (dimension, catalog key of the chart title) in the order shown.
@@ -35,19 +35,6 @@ CHARTS = (
     ("by_outcome", "day_overview.chart_outcome"),
     ("by_location", "day_overview.chart_location"),
 )
-
-
-def _localize(node, tr) -> None:
-    """Bindings with descriptions from the catalog (keys like 'day_overview.key_week')."""
-    source = type(node)._merged_bindings
-    if source is None:
-        return
-    node._bindings = BindingsMap.from_keys(
-        {
-            key: [replace(b, description=tr(b.description)) if b.description else b for b in items]
-            for key, items in source.key_to_bindings.items()
-        }
-    )
 
 
 class StatsLoaded(Message):
@@ -89,7 +76,7 @@ class DayOverviewScreen(Screen[None]):
 
     def __init__(self, period: Period | None = None, location: str | None = "") -> None:
         super().__init__()
-        _localize(self, self.app.tr)
+        localize_bindings(self, self.app.tr)
         self.period = period
         # "" = this desk's location (resolved on mount), None = all locations.
         self.location = location
@@ -107,7 +94,7 @@ class DayOverviewScreen(Screen[None]):
                     chart = BarChart(id=f"chart-{dimension}", classes="chart")
                     chart.border_title = tr(title)
                     yield chart
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         desk = self.app.desk
@@ -289,7 +276,7 @@ class CustomPeriodScreen(ModalScreen[Period | None]):
 
     def __init__(self, current: Period) -> None:
         super().__init__()
-        _localize(self, self.app.tr)
+        localize_bindings(self, self.app.tr)
         self.current = current
 
     def compose(self) -> ComposeResult:
@@ -340,7 +327,7 @@ class CloseDayScreen(ModalScreen[None]):
 
     def __init__(self, period: Period, location: str | None) -> None:
         super().__init__()
-        _localize(self, self.app.tr)
+        localize_bindings(self, self.app.tr)
         self.period = period
         self.location = location
 

@@ -70,7 +70,7 @@ class GuidanceScreen(Screen[None]):
                 yield Static("", id="due")
                 yield Static("", id="reviewed")
                 yield Markdown("", id="text", open_links=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         tr = self.app.tr

@@ -10,7 +10,14 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from nmi_desk.tui.keys import CATALOG_KEY, has_screen, key_label, localize_bindings, translate
+from nmi_desk.tui.keys import (
+    CATALOG_KEY,
+    has_screen,
+    key_label,
+    localize_bindings,
+    long_description,
+    translate,
+)
 
 # (catalog key of the section title, module, class); optional screens only when installed
 SECTIONS = [
@@ -32,7 +39,7 @@ def key_lines(cls, tr) -> list[tuple[str, str]]:
     for key, binding in cls._merged_bindings or []:
         if binding.system or not CATALOG_KEY.match(binding.description or ""):
             continue  # Textual's own (focus, copy) are under "Algemeen" below
-        label = translate(binding, tr).description
+        label = long_description(translate(binding, tr))
         lines.setdefault(label, []).append(key_label(key))
     return [(" / ".join(keys), label) for label, keys in lines.items()]
 

@@ -37,9 +37,9 @@ class TodayScreen(Screen[None]):
         Binding("o", "open_visit", "key.open"),
         Binding("x", "delete_visit", "key.delete", show=False),  # in help and palette
         Binding("f", "follow_ups", "key.follow_ups"),
-        Binding("i", "info_session", "key.info_session"),
+        Binding("i", "info_session", "key.info_session", show=False),  # footer fits 80 columns
         Binding("d", "day_overview", "key.day_overview"),
-        Binding("g", "app.guidance", "key.guidance", show=False),
+        Binding("g", "app.guidance", "key.guidance"),
         Binding("f9", "settings", "key.settings", show=False),
     ]
 
