@@ -17,9 +17,9 @@ from pathlib import Path
 
 from nmi_desk.errors import UserError
 from nmi_desk.stats import FORMATS, _Runner, compute_stats, open_source, write_export
+from nmi_desk.today import CLIENT_RECORD_TABLES
 
 PERIOD_KINDS = ("day", "week", "month", "custom")
-RECORD_TABLES = ("visit", "referral", "info_session")
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def attention(source, today: date) -> tuple[int, int, dict[str, int], int]:
                     {},
                 )[0][0]
             )
-            for table in RECORD_TABLES
+            for table in CLIENT_RECORD_TABLES  # the same records as Today's count
         }
         quarantined = int(run.rows(conn, "SELECT count(*) FROM sync_quarantine", {})[0][0])
     return int(open_), int(overdue), unsynced, quarantined
