@@ -5,8 +5,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-# Cell padding and the scrollbar: what a DataTable needs beyond its columns' widths.
-TABLE_CHROME = 13
+# Cell padding and the scrollbar: what a DataTable needs beyond its columns' widths. One
+# column less than this and an empty table shows a horizontal scrollbar thumb.
+TABLE_CHROME = 14
 
 
 def cell(value: str) -> Text:
