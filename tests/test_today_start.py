@@ -79,3 +79,21 @@ async def test_client_text_with_brackets_is_shown_as_typed(desk):
         shown = table.get_row_at(0)[1]
         assert isinstance(shown, Text) and shown.plain == name and not shown.spans
         assert name in app.export_screenshot()
+
+
+async def test_a_file_that_is_not_a_database_is_one_line_not_a_crash(desk):
+    desk.database_path.parent.mkdir(parents=True, exist_ok=True)
+    desk.database_path.write_bytes(b"SQLite format 3\x00" + b"\x07" * 4096)  # damaged
+    app = NmiDeskApp(desk, today=TodayPrefetch(desk))
+    async with app.run_test(size=SIZE) as pilot:
+
+        def told() -> list[str]:
+            # what the consultant sees as a toast (Textual keeps them on the app)
+            return [n.message for n in app._notifications]
+
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if any("file is not a database" in text for text in told()):
+                break
+        [message] = [text for text in told() if "file is not a database" in text]
+        assert "\n" not in message and app.is_running

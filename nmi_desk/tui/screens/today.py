@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from nmi_desk.tui.keys import has_screen, localize_bindings
-from nmi_desk.tui.messages import DatabaseReady, WorkDone
+from nmi_desk.tui.messages import DatabaseFailed, DatabaseReady, WorkDone
 from nmi_desk.tui.widgets.columns import add_fitted_columns, cell
 
 
@@ -128,11 +128,16 @@ class TodayScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="today")
     def refresh_today(self, prefetch=None) -> None:
         """Read through the standard library: the ORM may still be importing."""
+        from nmi_desk.errors import UserError
         from nmi_desk.today import read_today
 
-        view = prefetch.take() if prefetch is not None else None
-        if view is None:
-            view = read_today(self.app.desk)
+        try:
+            view = prefetch.take() if prefetch is not None else None
+            if view is None:
+                view = read_today(self.app.desk)
+        except UserError as exc:  # e.g. not a database: one line, and the app stays up
+            self.post_message(DatabaseFailed(str(exc)))
+            return
         self.post_message(TodayLoaded(view) if view is not None else TodayUnavailable())
 
     def on_today_unavailable(self, message: TodayUnavailable) -> None:
