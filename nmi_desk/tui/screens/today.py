@@ -179,7 +179,8 @@ class TodayScreen(Screen[None]):
         # A screenful first, the rest after that paint: a busy day's hundreds of rows cost
         # the table a measuring pass that need not delay what the consultant sees.
         self._fill_generation += 1
-        first = max(self.app.size.height, 24)  # at least what the table shows at once
+        # at least what the table shows at once, and the row the cursor stays on
+        first = max(self.app.size.height, 24, keep + 1)
         self._add_rows(cells[:first])
         self._rest = cells[first:]
         if self.loaded and view.rows:
