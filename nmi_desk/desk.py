@@ -30,6 +30,9 @@ class Desk:
     _engine: object = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)  # unlock back-off
+    # The real counter app (run_tui) encrypts: a plain or new database gets a passphrase first.
+    # Tests and the CLI build plain desks.
+    require_encryption: bool = field(default=False, repr=False)
 
     @classmethod
     def open(
@@ -90,6 +93,13 @@ class Desk:
 
         path = self.database_path
         return path is not None and self.encryption_state() == "encrypted" and key_for(path) is None
+
+    def passphrase_first(self) -> bool:
+        """Whether the TUI must ask for a passphrase before anything can be shown: to unlock
+        this file, or (require_encryption) to encrypt a new or plain one."""
+        if self.locked:
+            return True
+        return self.require_encryption and self.encryption_state() in ("missing", "plain")
 
     def unlock(self, passphrase: str) -> None:
         """Raises security.WrongPassphrase (after a growing delay on repeated mistakes)."""

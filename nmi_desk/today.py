@@ -126,16 +126,12 @@ def read_today(desk) -> TodayView | None:
         conn.close()
 
 
-def can_prefetch(desk, require_encryption: bool) -> bool:
-    """Only when Today is the first screen: set up, and no passphrase screen comes first."""
+def can_prefetch(desk) -> bool:
+    """Only when Today is the first screen with something to read: set up, a database file,
+    and no passphrase screen first (the same rule as the app's first screen)."""
     if not desk.settings.is_set_up or desk.database_path is None:
         return False
-    state = desk.encryption_state()
-    if state == "missing":
-        return False
-    if require_encryption and state == "plain":
-        return False  # the app asks for a passphrase and converts the file first
-    return not desk.locked
+    return desk.encryption_state() != "missing" and not desk.passphrase_first()
 
 
 class TodayPrefetch:

@@ -42,17 +42,19 @@ def test_the_prefetch_of_a_first_run_finds_nothing(desk):
 
 
 def test_prefetch_only_when_today_is_the_first_screen(isolated_home, desk):
-    assert not can_prefetch(desk, require_encryption=False)  # no database yet
+    assert not can_prefetch(desk)  # no database yet
     desk.engine()
-    assert can_prefetch(desk, require_encryption=False)
-    assert not can_prefetch(desk, require_encryption=True)  # asks for a passphrase first
+    assert can_prefetch(desk)
+    desk.require_encryption = True
+    assert not can_prefetch(desk)  # asks for a passphrase first
     desk.set_passphrase("wachtzin-voor-de-test")
-    assert can_prefetch(desk, require_encryption=True)  # unlocked in this process
+    assert can_prefetch(desk)  # unlocked in this process
     desk.close()
     locked = Desk.open(isolated_home)
-    assert locked.locked and not can_prefetch(locked, require_encryption=True)
+    locked.require_encryption = True
+    assert locked.locked and not can_prefetch(locked)
     fresh = Desk.open(isolated_home.parent / "elsewhere")
-    assert not can_prefetch(fresh, require_encryption=False)  # not set up
+    assert not can_prefetch(fresh)  # not set up
 
 
 async def test_today_is_the_first_screen_with_the_prefetched_rows(desk):

@@ -52,9 +52,7 @@ class NmiDeskApp(App):
     def get_default_screen(self) -> Screen:
         """Today itself when nothing comes before it (setup, passphrase): it is composed with the
         app and shows in the app's first frame, instead of being pushed over an empty screen."""
-        from nmi_desk.tui.screens.lock import passphrase_first
-
-        if self.desk.settings.is_set_up and not passphrase_first(self.desk):
+        if self.desk.settings.is_set_up and not self.desk.passphrase_first():
             from nmi_desk.tui.screens.today import TodayScreen
 
             return TodayScreen()

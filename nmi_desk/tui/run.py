@@ -18,7 +18,7 @@ def run_tui(data_dir=None, lang: str | None = None, *, require_encryption: bool 
     if lang:
         desk.settings.lang = lang
     # Today's rows are read in a thread while Textual imports (most of the start-up time).
-    prefetch = TodayPrefetch(desk) if can_prefetch(desk, require_encryption) else None
+    prefetch = TodayPrefetch(desk) if can_prefetch(desk) else None
 
     from nmi_desk.tui.app import NmiDeskApp
 

@@ -73,14 +73,6 @@ def install(app) -> IdleLock:
     return lock
 
 
-def passphrase_first(desk) -> bool:
-    """Whether a passphrase screen comes before anything is shown (see `guard`)."""
-    if desk.locked:
-        return True
-    wants = getattr(desk, "require_encryption", False)
-    return wants and desk.encryption_state() in ("missing", "plain")
-
-
 def guard(app, resume) -> bool:
     """Called first in the app's on_mount. True: a passphrase screen is up; `resume` runs after.
 
@@ -89,7 +81,7 @@ def guard(app, resume) -> bool:
     converts the plain data. A plain test desk goes straight on.
     """
     desk = app.desk
-    if passphrase_first(desk):
+    if desk.passphrase_first():
         from nmi_desk.tui.screens.unlock import SetPassphraseScreen, UnlockScreen
 
         screen = UnlockScreen() if desk.locked else SetPassphraseScreen()
