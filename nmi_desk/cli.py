@@ -141,6 +141,7 @@ def export(
     ] = False,
 ) -> None:
     """Export visit statistics for a period (no personal data)."""
+    from nmi_desk.outputs import check_output
     from nmi_desk.stats import check_format, compute_stats, open_source, write_export
     from nmi_desk.stats import suppress_small as hide
 
@@ -154,12 +155,7 @@ def export(
     output = output or f"nmi-statistics-{first}-{last}.{fmt}"
     if output == "-" and fmt == "xlsx" and sys.stdout.isatty():
         raise UserError("refusing to write a spreadsheet to a terminal: give --output FILE")
-    if output != "-":
-        target = Path(output).expanduser()
-        if target.is_dir():
-            raise UserError(f"{target} is a folder: give a file name")
-        if not target.parent.is_dir():
-            raise UserError(f"cannot write {output}: folder {target.parent} does not exist")
+    check_output(output)  # refuse a bad target before the statistics are read
     with open_source(source or desk.url) as db:
         stats = compute_stats(db, first, last, location)
     if suppress_small:
