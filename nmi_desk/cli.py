@@ -82,7 +82,9 @@ def root(
         raise UserError(f"--lang {lang!r}: choose nl or en")
     from nmi_desk.tui.run import run_tui
 
-    run_tui(data_dir=data_dir, lang=lang)
+    code = run_tui(data_dir=data_dir, lang=lang)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
