@@ -6,7 +6,7 @@ visit. Ctrl+N writes the referral out as a short Markdown note for the client to
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,6 +20,7 @@ from nmi_desk.refdata import reference
 from nmi_desk.tui.messages import NoteFailed, NoteWritten
 from nmi_desk.tui.screens.base import NmiModal
 from nmi_desk.tui.widgets.error_label import ErrorLabel
+from nmi_desk.validation import parse_iso_date
 
 
 class ReferralScreen(NmiModal[dict | None]):
@@ -142,7 +143,7 @@ class ReferralScreen(NmiModal[dict | None]):
         text = self.query_one("#follow_up_on", Input).value.strip()
         try:
             if text:
-                date.fromisoformat(text)
+                parse_iso_date(text)
             self.query_one("#err-follow_up_on", Label).update("")
         except ValueError:
             self.query_one("#err-follow_up_on", Label).update(tr("form.date_invalid"))
@@ -179,7 +180,7 @@ class ReferralScreen(NmiModal[dict | None]):
         from nmi_desk.referrals import referral_note_markdown, write_referral_note
 
         desk = self.app.desk
-        follow = date.fromisoformat(r["follow_up_on"]) if r["follow_up_on"] else None
+        follow = parse_iso_date(r["follow_up_on"]) if r["follow_up_on"] else None
         text = referral_note_markdown(
             r["organisation_code"], r["reason"], r["note"], follow, self.app.tr.lang
         )
