@@ -232,6 +232,29 @@ def purge(
                 typer.echo(f"  {name}: {n}")
 
 
+@app.command()
+def letter(
+    ctx: typer.Context,
+    visit: Annotated[str, typer.Argument(help="The visit's UUID.")],
+    output: Annotated[str, typer.Option("--output", help="PDF file to write, or - for stdout.")],
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang", help="Client's language, ISO 639-1 (nl, en, tr, ar, fr, pt, bs, hr, sr)."
+        ),
+    ] = None,
+) -> None:
+    """Write the client's referral letter (PDF, Dutch + the client's language) for a visit."""
+    from nmi_desk.letter.service import write_letter_file
+
+    if output == "-" and sys.stdout.isatty():
+        raise UserError("refusing to write a PDF to a terminal: give --output FILE")
+    desk = _desk(ctx)
+    where = write_letter_file(desk.engine(), visit, output, lang, desk.actor, desk.now())
+    if where != "stdout":
+        typer.echo(f"wrote the letter to {where}", err=True)
+
+
 @app.command("change-passphrase")
 def change_passphrase(ctx: typer.Context) -> None:
     """Set the passphrase (encrypting a plain database) or change it (re-keys the database)."""
