@@ -22,6 +22,33 @@ from nmi_desk.errors import UserError
 PREFIX = "nmi-letter-"
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # someone else's process, or cannot tell: leave its folder alone
+    return True
+
+
+def sweep_stale(root: Path | None = None) -> int:
+    """Remove letter folders of earlier runs that ended without cleaning up (a kill, a power
+    cut); each folder's name carries its process id, so a running app's folder stays."""
+    root = Path(root or tempfile.gettempdir())
+    removed = 0
+    for folder in root.glob(f"{PREFIX}*-*"):
+        try:
+            pid = int(folder.name[len(PREFIX) :].split("-", 1)[0])
+            mine = folder.stat().st_uid == os.getuid() if hasattr(os, "getuid") else True
+        except (ValueError, OSError):
+            continue
+        if mine and pid != os.getpid() and not _alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 class TempLetters:
     """The temporary letters of one app run; cleanup() removes every one of them."""
 
@@ -33,7 +60,8 @@ class TempLetters:
     def write(self, data: bytes, name: str) -> Path:
         with self._lock:
             if self._dir is None or not self._dir.is_dir():
-                self._dir = Path(tempfile.mkdtemp(prefix=PREFIX))  # 0700
+                sweep_stale()
+                self._dir = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))  # 0700
             folder = self._dir
         if self._forbidden and folder.resolve().is_relative_to(self._forbidden):
             raise UserError("the temporary folder is inside the data folder: set TMPDIR elsewhere")

@@ -48,6 +48,9 @@ class NmiDeskApp(App):
         self.exit_when_ready = os.environ.get(EXIT_WHEN_READY_ENV) == "1"
         self._database_started = False
         self.title = self.tr("app.title")
+        from nmi_desk.letter.deliver import TempLetters
+
+        self.letters = TempLetters(forbidden=desk.paths.home)  # client letters being printed
 
     def get_default_screen(self) -> Screen:
         """Today itself when nothing comes before it (setup, passphrase): it is composed with the
@@ -129,6 +132,7 @@ class NmiDeskApp(App):
             await asyncio.wait_for(asyncio.get_running_loop().shutdown_default_executor(), 15)
         except (TimeoutError, RuntimeError):
             pass  # a stuck network call: close anyway rather than hang on quit
+        self.letters.cleanup()
         self.desk.close()
 
     # ---- language ----

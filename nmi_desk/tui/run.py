@@ -22,4 +22,8 @@ def run_tui(data_dir=None, lang: str | None = None, *, require_encryption: bool 
 
     from nmi_desk.tui.app import NmiDeskApp
 
-    NmiDeskApp(desk, today=prefetch).run()
+    app = NmiDeskApp(desk, today=prefetch)
+    try:
+        app.run()
+    finally:
+        app.letters.cleanup()  # also when the app ends by an error: no letter stays behind
