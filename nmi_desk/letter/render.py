@@ -20,7 +20,7 @@ FONT = "DejaVuSans"
 MARGIN = 15.0  # mm
 PAGE_W, PAGE_H = 210.0, 297.0
 WIDTH = PAGE_W - 2 * MARGIN
-SIZES = (10.0, 9.0, 8.0, 7.0)  # pt, tried in turn until a page fits
+SIZES = (11.0, 10.0, 9.0, 8.0, 7.0)  # pt, tried in turn until a page fits
 CLIP = 240  # last resort on the smallest size: free text longer than this is shortened
 
 
