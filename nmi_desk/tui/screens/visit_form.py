@@ -179,8 +179,9 @@ class VisitFormScreen(Screen[None]):
         Binding("ctrl+s", "save", "key.save", priority=True),
         Binding("ctrl+t", "topics", "key.topics", priority=True),
         Binding("ctrl+r", "add_referral", "key.add_referral", priority=True),
-        Binding("ctrl+n", "letter", "letter.key", priority=True),
         Binding("escape", "leave", "key.back"),
+        # Not in the footer (80 columns are full): named in the referrals' heading and in help.
+        Binding("ctrl+n", "letter", "letter.key", priority=True, show=False),
         Binding("delete", "remove_referral", "key.remove_referral", show=False),
     ]
 
