@@ -206,3 +206,35 @@ def test_doctor_reports_old_markdown_notes_and_purge_removes_them(desk):
     assert "removed 2 old client notes" in proc.stdout
     assert not notes.exists()
     assert "old client notes" not in _cli("doctor", home=home).stdout
+
+
+SIZES = [pytest.param((100, 30), id="100x30"), pytest.param((80, 24), id="80x24")]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_letter_dialog_snapshot(snap_compare, desk, monkeypatch, size):
+    from tui_helpers import steady_cursor
+
+    monkeypatch.setenv("XDG_DOCUMENTS_DIR", "/home/consulent/Documenten")
+    create_visit(
+        desk.engine(),
+        VisitInput(
+            location_code="eindhoven-stadskantoor",
+            language="pap",  # no reviewed catalog: the dialog says Dutch + English
+            referrals=[ReferralInput("svb", reason="AOW")],
+        ),
+        desk.actor,
+        desk.now(),
+    )
+
+    async def run_before(pilot):
+        await wait_today(pilot, rows=1)
+        await pilot.press("o")
+        await wait_screen(pilot, VisitFormScreen)
+        await wait_until(pilot, lambda: pilot.app.screen.baseline is not None, "visit loaded")
+        await pilot.press("ctrl+n")
+        await wait_screen(pilot, LetterScreen)
+        await pilot.pause(0.2)
+        steady_cursor(pilot.app)
+
+    assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
