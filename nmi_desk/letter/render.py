@@ -21,6 +21,17 @@ MARGIN = 15.0  # mm
 PAGE_W, PAGE_H = 210.0, 297.0
 WIDTH = PAGE_W - 2 * MARGIN
 SIZES = (11.0, 10.0, 9.0, 8.0, 7.0)  # pt, tried in turn until a page fits
+ROW_KEYS = (
+    "date",
+    "location",
+    "consultant",
+    "ask",
+    "note",
+    "follow_up",
+    "address",
+    "phone",
+    "website",
+)
 CLIP = 240  # last resort on the smallest size: free text longer than this is shortened
 
 
@@ -52,8 +63,19 @@ class _Writer:
         pdf.set_creator("nmi-desk")
         pdf.set_lang(self.lang.client if self.client else "nl")
         self.pdf = pdf
+        self.nl_label_w = self._label_width(self.nl)
+        self.client_label_w = self._label_width(self.client) if self.client else 0.0
 
     # ---- primitives ----
+
+    def _label_width(self, catalog: dict[str, str]) -> float:
+        """Room for the longest word of any row label: labels wrap between words, never
+        inside one ("Acompanhamento" must not break)."""
+        self._font(bold=True)
+        self.pdf.set_text_shaping(True)
+        words = [w for key in ROW_KEYS for w in catalog[key].split()]
+        widest = max(self.pdf.get_string_width(w) for w in words)
+        return min(max(widest + 3.0, 40.0), 55.0)
 
     def _font(self, bold: bool = False, scale: float = 1.0) -> None:
         self.pdf.set_font(FONT, "B" if bold else "", self.size * scale)
@@ -108,8 +130,8 @@ class _Writer:
         if not value:
             return
         y = self.pdf.get_y()
-        label_w = 40.0
-        value_w = WIDTH - (2 * label_w if self.client else label_w)
+        label_w, client_w = self.nl_label_w, self.client_label_w
+        value_w = WIDTH - label_w - client_w
         y1 = self._cell(MARGIN, y, label_w - 2, self.nl[key], bold=True)
         value_x = MARGIN + label_w
         # Typed text keeps its own direction; numbers, dates and addresses read left to right.
@@ -117,7 +139,7 @@ class _Writer:
         y3 = y
         if self.client:
             y3 = self._cell(
-                value_x + value_w, y, label_w, self.client[key], rtl=self.rtl, bold=True, align="R"
+                value_x + value_w, y, client_w, self.client[key], rtl=self.rtl, bold=True, align="R"
             )
         self.pdf.set_y(max(y1, y2, y3) + 0.6)
 
