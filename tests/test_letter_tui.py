@@ -215,7 +215,7 @@ SIZES = [pytest.param((100, 30), id="100x30"), pytest.param((80, 24), id="80x24"
 def test_letter_dialog_snapshot(snap_compare, desk, monkeypatch, size):
     from tui_helpers import steady_cursor
 
-    monkeypatch.setenv("XDG_DOCUMENTS_DIR", "/home/consulent/Documenten")
+    monkeypatch.setenv("XDG_DOCUMENTS_DIR", "/tmp")  # exists everywhere this test runs
     create_visit(
         desk.engine(),
         VisitInput(

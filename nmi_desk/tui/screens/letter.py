@@ -8,6 +8,8 @@ audit trail names that it was saved (never its content).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -62,7 +64,10 @@ class LetterScreen(ModalScreen[None]):
             )
             yield Static("", id="letter-fallback", classes="hint")
             yield Label(tr("letter.save_to"), classes="field-label")
-            yield Input(str(default_folder() / file_name(day)), id="letter-path", compact=True)
+            folder = default_folder()
+            if not folder.is_dir():  # no Documents folder on this laptop: the home folder
+                folder = Path.home()
+            yield Input(str(folder / file_name(day)), id="letter-path", compact=True)
             yield ErrorLabel(id="err-letter")
             with Horizontal(classes="buttons"):
                 yield Button(tr("letter.print"), id="print", variant="primary")
@@ -82,7 +87,9 @@ class LetterScreen(ModalScreen[None]):
         text = ""
         if isinstance(code, str) and resolve_language(code).fallback:
             text = self.app.tr("letter.fallback", language=language_name(code, self.app.tr.lang))
-        self.query_one("#letter-fallback", Static).update(text)
+        note = self.query_one("#letter-fallback", Static)
+        note.update(text)
+        note.display = bool(text)
 
     @on(Input.Submitted, "#letter-path")
     def _save_on_enter(self, event: Input.Submitted) -> None:
