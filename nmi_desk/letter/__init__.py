@@ -4,22 +4,30 @@ Domain code, no Textual: `build_letter` turns a visit into a `Letter` (plain dat
 `render_pdf` lays it out on A4 pages (fpdf2 with HarfBuzz shaping, the shipped DejaVu Sans),
 `deliver` hands the file to the system's viewer or printer through an owner-only temporary
 file. The TUI and the CLI (`nmi-desk letter`) call the same functions.
+
+Names are imported on first use: the app creates its `deliver.TempLetters` at start-up and
+should not pay for the rest then.
 """
 
-from nmi_desk.letter.build import Letter, LetterReferral, build_letter, letter_for_visit
-from nmi_desk.letter.catalog import resolve_language, supported_languages
-from nmi_desk.letter.contacts import Contact, check_organisations, contact_for
-from nmi_desk.letter.render import render_pdf
+from importlib import import_module
 
-__all__ = [
-    "Contact",
-    "Letter",
-    "LetterReferral",
-    "build_letter",
-    "check_organisations",
-    "contact_for",
-    "letter_for_visit",
-    "render_pdf",
-    "resolve_language",
-    "supported_languages",
-]
+_WHERE = {
+    "Letter": "build",
+    "LetterReferral": "build",
+    "build_letter": "build",
+    "letter_for_visit": "build",
+    "resolve_language": "catalog",
+    "supported_languages": "catalog",
+    "Contact": "contacts",
+    "check_organisations": "contacts",
+    "contact_for": "contacts",
+    "render_pdf": "render",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(import_module(f"nmi_desk.letter.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'nmi_desk.letter' has no attribute {name!r}")

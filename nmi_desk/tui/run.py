@@ -26,4 +26,4 @@ def run_tui(data_dir=None, lang: str | None = None, *, require_encryption: bool 
     try:
         app.run()
     finally:
-        app.letters.cleanup()  # also when the app ends by an error: no letter stays behind
+        app.cleanup_letters()  # also when the app ends by an error: no letter stays behind
