@@ -177,3 +177,19 @@ def test_the_check_refuses_an_organisation_without_details():
     )
     problems = check_organisations([late], date(2026, 12, 1))
     assert any("https://" in p for p in problems) and any("future" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("wijkteam", "gemeente-sociaal-loket"),
+        ("advocaat", "raad-voor-rechtsbijstand"),
+        ("legal aid", "juridisch-loket"),
+        ("lawyer", "raad-voor-rechtsbijstand"),
+    ],
+)
+def test_the_new_organisations_are_found_by_their_synonyms(query, code):
+    from nmi_desk.refdata import reference
+    from nmi_desk.tui.widgets.filtering import filter_entries
+
+    assert filter_entries(reference().organisations, query)[0].code == code
