@@ -189,7 +189,6 @@ def test_the_check_refuses_an_organisation_without_details():
     ],
 )
 def test_the_new_organisations_are_found_by_their_synonyms(query, code):
-    from nmi_desk.refdata import reference
-    from nmi_desk.tui.widgets.filtering import filter_entries
+    from nmi_desk.matching import matcher_for
 
-    assert filter_entries(reference().organisations, query)[0].code == code
+    assert matcher_for("organisation").search(query)[0].entry.code == code

@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from nmi_desk.tui.keys import localize_bindings
-from nmi_desk.tui.messages import WorkDone
+from nmi_desk.tui.messages import LetterDone, LetterFailed
 from nmi_desk.tui.widgets.error_label import ErrorLabel
 
 
@@ -132,7 +132,7 @@ class LetterScreen(ModalScreen[None]):
             if how == "save":
                 where = write_output(path, data, private=True)
                 record_letter(desk.engine(), desk.actor, self.visit_uuid, "saved", desk.now())
-                self.post_message(WorkDone("letter", result=("saved", where)))
+                self.post_message(LetterDone("saved", where))
                 return
             temp = letters.write(data, file_name(letter.day))
             if how == "print":
@@ -144,24 +144,24 @@ class LetterScreen(ModalScreen[None]):
                 open_in_viewer(temp)  # stays until the app closes: the viewer reads it
             done = "printed" if how == "print" else "opened"
             record_letter(desk.engine(), desk.actor, self.visit_uuid, done, desk.now())
-            self.post_message(WorkDone("letter", result=(how, "")))
+            self.post_message(LetterDone(how))
         except (UserError, OSError) as exc:
             reason = str(exc) if isinstance(exc, UserError) else (exc.strerror or str(exc))
-            self.post_message(WorkDone("letter", error=reason))
+            self.post_message(LetterFailed(reason))
 
-    def on_work_done(self, message: WorkDone) -> None:
-        if message.kind != "letter":
-            return
+    def on_letter_failed(self, message: LetterFailed) -> None:
         message.stop()
         self._busy = False
-        tr = self.app.tr
-        if message.error:
-            self.query_one("#err-letter", Label).update(tr("letter.failed", reason=message.error))
-            self.app.bell()
-            return
-        how, where = message.result
-        key = {"saved": "letter.saved", "print": "letter.printed", "open": "letter.opened"}[how]
-        self.app.notify(tr(key, path=where), timeout=8)
+        self.query_one("#err-letter", Label).update(
+            self.app.tr("letter.failed", reason=message.reason)
+        )
+        self.app.bell()
+
+    def on_letter_done(self, message: LetterDone) -> None:
+        message.stop()
+        self._busy = False
+        key = {"saved": "letter.saved", "print": "letter.printed", "open": "letter.opened"}
+        self.app.notify(self.app.tr(key[message.how], path=message.where), timeout=8)
         self.dismiss(None)
 
     def action_close(self) -> None:
