@@ -43,6 +43,8 @@ class VisitFormScreen(DraftFormScreen):
         Binding("ctrl+t", "topics", "key.topics", priority=True),
         Binding("ctrl+r", "add_referral", "key.add_referral", priority=True),
         Binding("escape", "leave", "key.back"),
+        # Not in the footer (80 columns are full): named in the referrals' heading and in help.
+        Binding("ctrl+n", "letter", "letter.key", priority=True, show=False),
         Binding("delete", "remove_referral", "key.remove_referral", show=False),
     ]
 
@@ -251,7 +253,29 @@ class VisitFormScreen(DraftFormScreen):
             if index is None:
                 self._auto_outcome()
 
-        self.app.push_screen(ReferralScreen(initial), done)
+        def letter(referral: dict) -> None:
+            # The letter from inside the dialog names this referral as it stands, with the rest.
+            referrals = list(self.referrals)
+            if index is None:
+                referrals.append(referral)
+            else:
+                referrals[index] = referral
+            self._open_letter(referrals)
+
+        self.app.push_screen(ReferralScreen(initial, letter=letter), done)
+
+    # ---- the client's letter ----
+
+    def action_letter(self) -> None:
+        if self.baseline is not None:
+            self._open_letter(self.referrals)
+
+    def _open_letter(self, referrals: list[dict]) -> None:
+        from nmi_desk.tui.screens.letter import open_letter
+
+        payload = self.read()
+        payload["referrals"] = [dict(r) for r in referrals]
+        open_letter(self, payload, self.uuid)
 
     def _auto_outcome(self) -> None:
         # A referral usually means the outcome "referred": one choice fewer at the counter.
