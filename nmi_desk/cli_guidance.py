@@ -28,7 +28,7 @@ def _guidance(ctx: typer.Context):
     from nmi_desk.cli import _desk
     from nmi_desk.guidance.service import open_guidance
 
-    desk = _desk(ctx)
+    desk = _desk(ctx, unlock=False)  # guidance holds no personal data: no passphrase needed
     return desk, open_guidance(desk)
 
 

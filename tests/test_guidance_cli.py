@@ -93,6 +93,35 @@ def test_check_refuses_expired_homepage_only_and_unchecked_sources(home, folder,
     assert lines[1] == "guidance check: 1 problem(s) in 1 of 1 articles"
 
 
+def test_search_and_show_work_on_an_encrypted_desk_without_the_passphrase(tmp_path):
+    home = tmp_path / "encrypted"
+    env = {**os.environ, "NMI_DESK_HOME": str(home)}
+    env.pop("NMI_DESK_PASSPHRASE", None)
+    made = subprocess.run(
+        [sys.executable, "-m", "nmi_desk", "change-passphrase"],
+        capture_output=True,
+        text=True,
+        env={**env, "NMI_DESK_NEW_PASSPHRASE": "een lange synthetische wachtzin"},
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stderr
+    found = run("search", "zorgverzekering marokko", home=home)  # no NMI_DESK_PASSPHRASE
+    assert found.returncode == 0, found.stderr
+    assert "marokko-uitkeringen-zorg" in found.stdout
+    shown = run("show", "kaapverdie", home=home)
+    assert shown.returncode == 0, shown.stderr
+    assert "Bronnen" in shown.stdout
+    # The database itself stays locked: what reads visits still needs the passphrase.
+    export = subprocess.run(
+        [sys.executable, "-m", "nmi_desk", "export", "--output", str(tmp_path / "x.csv")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert export.returncode == 1 and "NMI_DESK_PASSPHRASE" in export.stderr
+
+
 def test_check_of_a_missing_folder_is_one_line(home, tmp_path):
     proc = run("check", str(tmp_path / "nowhere"), home=home)
     assert proc.returncode == 1

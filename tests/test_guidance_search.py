@@ -95,7 +95,7 @@ def test_hostile_queries_return_results_or_none_never_an_error(guidance, query):
 def test_hostile_queries_left_the_index_intact(guidance, db):
     for query in HOSTILE:
         guidance.search(query)
-    conn = sqlite3.connect(db)
+    conn = sqlite3.connect(db.with_name("guidance-index.sqlite"))
     count = conn.execute("SELECT count(*) FROM guidance_fts_key").fetchone()[0]
     conn.close()
     assert count == len(guidance.library)
@@ -176,6 +176,10 @@ Centraal gepubliceerde versie van dit artikel, aangekomen via synchronisatie.
 """
 
 
+def _central_aow(revision: int) -> str:
+    return CENTRAL.replace("{revision}", str(revision))
+
+
 def _publish(db: Path, revision: int) -> None:
     conn = sqlite3.connect(db)
     with conn:
@@ -249,12 +253,25 @@ def test_a_broken_central_row_is_skipped_not_fatal(tmp_path):
         g.close()
 
 
-def test_open_guidance_on_a_fresh_desk_creates_and_migrates_the_database(desk):
+def test_open_guidance_on_a_fresh_desk_needs_no_database(desk):
     assert not desk.paths.database.exists()
     g = open_guidance(desk)
     try:
         assert g.rebuilt
         assert top(g, "aow")[0] == "aow-buitenland"
+    finally:
+        g.close()
+    assert not desk.paths.database.exists()  # guidance holds no personal data: no database
+    assert desk.paths.guidance_index.exists()
+
+
+def test_a_damaged_index_file_is_rebuilt_not_fatal(desk):
+    desk.paths.home.mkdir(parents=True, exist_ok=True)
+    desk.paths.guidance_index.write_bytes(b"this is not a database at all" * 100)
+    g = open_guidance(desk)
+    try:
+        assert g.rebuilt
+        assert top(g, "kaapverdie")[0] == "kaapverdie"
     finally:
         g.close()
 
@@ -291,30 +308,43 @@ def test_guidance_domain_imports_neither_textual_nor_the_orm(module):
 PASSPHRASE = "een lange synthetische wachtzin"
 
 
-def test_guidance_works_on_an_encrypted_desk_and_a_locked_one_is_one_clear_error(desk):
+def test_guidance_needs_no_passphrase_and_still_finds_central_articles(desk):
     from nmi_desk.desk import Desk
-    from nmi_desk.errors import UserError
 
     desk.engine()
     desk.set_passphrase(PASSPHRASE)
-    g = open_guidance(desk)
+    # A correction published centrally, pulled into the (encrypted) database by sync.
+    from nmi_desk.store.connect import connect_sqlite
+
+    conn = connect_sqlite(desk.paths.database)
+    with conn:
+        conn.execute(
+            "INSERT INTO guidance_article (slug, revision, content, updated_at) VALUES (?, ?, ?, ?)",
+            ("aow-buitenland", 99, _central_aow(99), datetime(2026, 1, 1)),
+        )
+    conn.close()
+    g = open_guidance(desk)  # unlocked: reads the central row
     try:
-        assert top(g, "kaapverdie")[0] == "kaapverdie"
-        assert top(g, '"AOW AND')[0] == "aow-buitenland"
+        assert g.article("aow-buitenland").origin == "central"
+        assert top(g, "zeldzaamwoordxyz") == ["aow-buitenland"]
     finally:
         g.close()
     desk.close()  # forgets the key
     locked = Desk.open(desk.paths.home, clock=desk.clock)
-    with pytest.raises(UserError):
-        open_guidance(locked)
-    locked.unlock(PASSPHRASE)
-    g = open_guidance(locked)
+    assert locked.locked
+    g = open_guidance(locked)  # no passphrase given
     try:
         assert not g.rebuilt  # the index survived encryption and reopening
         assert top(g, "borclanma")[0] == "turkije-borclanma"
+        assert top(g, "zeldzaamwoordxyz") == ["aow-buitenland"]  # the central copy is kept
+        assert g.article("aow-buitenland").revision == 99
     finally:
         g.close()
-        locked.close()
+    # The index file is plain SQLite (no personal data); the database stays encrypted.
+    plain = sqlite3.connect(locked.paths.guidance_index)
+    assert plain.execute("SELECT count(*) FROM guidance_fts_key").fetchone()[0] > 50
+    plain.close()
+    assert locked.locked
 
 
 NEW_ARTICLE = """+++

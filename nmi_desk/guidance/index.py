@@ -1,9 +1,10 @@
-"""The guidance search index: SQLite FTS5 in the local database, and search over it.
+"""The guidance search index: SQLite FTS5 in its own plain file, and search over it.
 
 The index is a cache derived from the library (shipped files + central overrides + the
-reference data whose labels and synonyms it holds). It is SQLite-only (FTS5), so it is not
-part of the migrated schema shared with PostgreSQL: `ensure_index` creates it on first use and
-rebuilds it whenever the library's content hash (kept in app_meta) changes.
+reference data whose labels and synonyms it holds). Guidance holds no personal data, so the
+index lives in a plain SQLite file beside the desk's database, not in the (encrypted) database:
+search works before the passphrase is given. `ensure_index` creates it on first use and
+rebuilds it whenever the library's content hash (kept in guidance_meta) changes.
 
 Matching for Dutch consultants:
 - diacritics folded and prefix matching (`unicode61 remove_diacritics 2`, prefix indexes);
@@ -39,6 +40,7 @@ from nmi_desk.refdata import Reference
 
 INDEX_FORMAT = "7"  # bump when the layout or what goes into a column changes
 HASH_KEY = "guidance_index_hash"
+META = "guidance_meta"  # key/value: the content hash the index was built from
 KEY = "guidance_fts_key"  # short fields: what an article is about
 BODY = "guidance_fts_body"  # the article text
 TABLES = (KEY, BODY)
@@ -106,7 +108,9 @@ def reference_digest(ref_root) -> bytes:
 
 
 def _stored_hash(conn: sqlite3.Connection) -> str | None:
-    row = conn.execute("SELECT value FROM app_meta WHERE key = ?", (HASH_KEY,)).fetchone()
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (META,)).fetchone():
+        return None
+    row = conn.execute(f"SELECT value FROM {META} WHERE key = ?", (HASH_KEY,)).fetchone()
     return row[0] if row else None
 
 
@@ -128,8 +132,9 @@ def ensure_index(conn: sqlite3.Connection, library: Library, ref: Reference) -> 
             conn.execute("ROLLBACK")
             return False
         build_index(conn, library, ref)
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {META} (key TEXT PRIMARY KEY, value TEXT)")
         conn.execute(
-            "INSERT INTO app_meta (key, value) VALUES (?, ?) "
+            f"INSERT INTO {META} (key, value) VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (HASH_KEY, library.digest),
         )
