@@ -35,18 +35,22 @@ def top(guidance, query, n=3):
     return [h.slug for h in guidance.search(query, n)]
 
 
-def test_top3_hit_rate_over_the_consultant_queries_stays_at_least_95_percent():
+def test_top3_hit_rate_over_every_consultant_query_file_is_at_least_97_percent():
     spec = importlib.util.spec_from_file_location(
         "guidance_quality", ROOT / "benchmarks" / "guidance_quality.py"
     )
     quality = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = quality  # its dataclasses look their module up there
     spec.loader.exec_module(quality)
+    files = quality.query_files()
+    assert ROOT / "tests" / "fixtures" / "guidance_queries.toml" in files
     queries = quality.load_queries()
-    assert len(queries) >= 40
+    assert len(queries) >= 150
+    # Every file counts: a query added in a group's own file is in the set.
+    assert len(queries) == sum(len(quality.load_queries([f])) for f in files)
     rate, outcomes = quality.run()
     misses = [(o.query, o.got) for o in outcomes if not o.hit]
-    assert rate >= 0.95, misses
+    assert rate >= 0.97, misses
 
 
 HOSTILE = [
@@ -146,6 +150,16 @@ def test_title_match_ranks_above_a_body_mention(guidance):
 
 def test_compound_written_as_one_word(guidance):
     assert "lopende-remigratie-uitkering" in top(guidance, "remigratieuitkering")
+    assert top(guidance, "pdu2")[0] == "ww-meenemen-pd-u2"  # two abbreviations run together
+
+
+def test_an_article_matching_every_word_ranks_above_one_matching_a_single_word(guidance):
+    # "zorgverzekering" alone is the title of another article; with the country the
+    # country's article comes first.
+    assert top(guidance, "zorgverzekering")[0] == "zorgverzekering-bij-emigratie"
+    both = top(guidance, "zorgverzekering marokko")
+    assert "marokko-uitkeringen-zorg" in both
+    assert both[0] != "zorgverzekering-bij-emigratie"  # it never mentions Morocco
 
 
 def test_by_topic_lists_the_topic_and_its_subtopics(guidance):

@@ -51,6 +51,7 @@ KEY_WEIGHTS = (0.0, 0.0, 10.0, 4.0)
 TOPIC_WEIGHT = 6.0
 SIDE_TOPIC = 0.5  # a topic listed after the first counts half: the first is what it is about
 BODY_WEIGHT = 1.5
+COORDINATION = 1.0  # exponent on the share of query words an article matches
 SHORT_PREFIX_COLUMNS = "{title} : "
 COMMON_SHARE = 0.75  # a word in more of the articles' texts than this is not looked up there
 CACHE_WORDS = 64  # per-word scores kept; at 2,000 articles a word's scores are ~100 kB
@@ -253,8 +254,8 @@ class Vocabulary:
 
     def split(self, word: str) -> list[str]:
         """A compound written as one word that the articles write as two ('aowleeftijd')."""
-        for i in range(3, len(word) - 2):
-            if word[:i] in self.all and word[i:] in self.all:
+        for i in range(2, len(word) - 1):  # two-letter parts: abbreviations ("pdu2", "wwuitk...")
+            if (i > 2 or len(word) <= 5) and word[:i] in self.all and word[i:] in self.all:
                 return [word[:i], word[i:]]
         return []
 
@@ -435,6 +436,18 @@ class GuidanceIndex:
             get = scores.get
             for rowid, score in part.items():
                 scores[rowid] = get(rowid, 0.0) + score
+        if len(per_group) > 1:
+            # Coordination: an article matching every word of "zorgverzekering marokko" beats
+            # one that matches a single word very well. Each word counts by its rarity, so
+            # missing a word found in most articles ("buitenland") costs little.
+            total = max(len(self._docs), 1)
+            weights = [math.log(1 + total / max(len(part), 1)) for part in per_group]
+            full = sum(weights)
+            matched = dict.fromkeys(scores, 0.0)
+            for part, weight in zip(per_group, weights, strict=True):
+                for rowid in part:
+                    matched[rowid] += weight
+            scores = {r: s * (matched[r] / full) ** COORDINATION for r, s in scores.items()}
         best = sorted(scores.items(), key=itemgetter(1), reverse=True)[:limit]  # C-level sort
         hits = []
         for rowid, score in best:
