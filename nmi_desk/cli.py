@@ -82,7 +82,9 @@ def root(
         raise UserError(f"--lang {lang!r}: choose nl or en")
     from nmi_desk.tui.run import run_tui
 
-    run_tui(data_dir=data_dir, lang=lang)
+    code = run_tui(data_dir=data_dir, lang=lang)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
@@ -141,6 +143,7 @@ def export(
     ] = False,
 ) -> None:
     """Export visit statistics for a period (no personal data)."""
+    from nmi_desk.outputs import check_output
     from nmi_desk.stats import check_format, compute_stats, open_source, write_export
     from nmi_desk.stats import suppress_small as hide
 
@@ -154,12 +157,7 @@ def export(
     output = output or f"nmi-statistics-{first}-{last}.{fmt}"
     if output == "-" and fmt == "xlsx" and sys.stdout.isatty():
         raise UserError("refusing to write a spreadsheet to a terminal: give --output FILE")
-    if output != "-":
-        target = Path(output).expanduser()
-        if target.is_dir():
-            raise UserError(f"{target} is a folder: give a file name")
-        if not target.parent.is_dir():
-            raise UserError(f"cannot write {output}: folder {target.parent} does not exist")
+    check_output(output)  # refuse a bad target before the statistics are read
     with open_source(source or desk.url) as db:
         stats = compute_stats(db, first, last, location)
     if suppress_small:
