@@ -122,6 +122,22 @@ def test_search_and_show_work_on_an_encrypted_desk_without_the_passphrase(tmp_pa
     assert export.returncode == 1 and "NMI_DESK_PASSPHRASE" in export.stderr
 
 
+def test_english_titles_with_lang_en(home):
+    env = {**os.environ, "NMI_DESK_HOME": str(home)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "nmi_desk", "--lang", "en", "guidance", "search", "AOW"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0].split(None, 1) == [
+        "aow-buitenland",
+        "State pension (AOW) abroad",
+    ]
+
+
 def test_check_of_a_missing_folder_is_one_line(home, tmp_path):
     proc = run("check", str(tmp_path / "nowhere"), home=home)
     assert proc.returncode == 1

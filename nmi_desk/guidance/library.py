@@ -334,9 +334,7 @@ def check_article(article: Article, ref: Reference, today: date, stem: str | Non
             problems.append(f"source {src.name!r}: checked {src.checked} lies in the future")
     if article.sources and all(src.is_homepage for src in article.sources):
         urls = ", ".join(src.url for src in article.sources)
-        problems.append(
-            f"only a homepage as source ({urls}): cite the page that states the fact"
-        )
+        problems.append(f"only a homepage as source ({urls}): cite the page that states the fact")
     if article.reviewed is not None and article.reviewed > today:
         problems.append(f"reviewed {article.reviewed} lies in the future")
     if article.valid_from and article.valid_until and article.valid_until < article.valid_from:

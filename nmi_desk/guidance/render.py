@@ -101,16 +101,11 @@ def sources_markdown(article: Article, lang: str = "nl") -> str:
     return "\n".join(lines)
 
 
-def body_markdown(
-    article: Article, ref: Reference, lang: str = "nl", today: date | None = None
-) -> str:
-    """Title, body, facts and sources (status, date warnings and review date are shown apart
-    by the TUI). The text comes straight after the title: on 24 lines it is what the
-    consultant came for; the facts line sits with the sources below it."""
-    today = today or date.today()
+def reading_markdown(article: Article, ref: Reference, today: date, lang: str = "nl") -> str:
+    """What the TUI's reading pane shows under the title and warnings: the text, then the
+    facts line and the sources."""
     return "\n\n".join(
         [
-            f"# {article.display_title(lang)}",
             body_text(article, today, lang),
             facts_line(article, ref, lang),
             sources_markdown(article, lang),
