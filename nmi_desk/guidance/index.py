@@ -52,6 +52,7 @@ TOPIC_WEIGHT = 6.0
 SIDE_TOPIC = 0.5  # a topic listed after the first counts half: the first is what it is about
 BODY_WEIGHT = 1.5
 COORDINATION = 1.0  # exponent on the share of query words an article matches
+COORDINATION_POOL = 60  # best raw scores re-ranked by that share
 SHORT_PREFIX_COLUMNS = "{title} : "
 COMMON_SHARE = 0.75  # a word in more of the articles' texts than this is not looked up there
 CACHE_WORDS = 64  # per-word scores kept; at 2,000 articles a word's scores are ~100 kB
@@ -436,19 +437,10 @@ class GuidanceIndex:
             get = scores.get
             for rowid, score in part.items():
                 scores[rowid] = get(rowid, 0.0) + score
+        best = sorted(scores.items(), key=itemgetter(1), reverse=True)  # C-level sort
         if len(per_group) > 1:
-            # Coordination: an article matching every word of "zorgverzekering marokko" beats
-            # one that matches a single word very well. Each word counts by its rarity, so
-            # missing a word found in most articles ("buitenland") costs little.
-            total = max(len(self._docs), 1)
-            weights = [math.log(1 + total / max(len(part), 1)) for part in per_group]
-            full = sum(weights)
-            matched = dict.fromkeys(scores, 0.0)
-            for part, weight in zip(per_group, weights, strict=True):
-                for rowid in part:
-                    matched[rowid] += weight
-            scores = {r: s * (matched[r] / full) ** COORDINATION for r, s in scores.items()}
-        best = sorted(scores.items(), key=itemgetter(1), reverse=True)[:limit]  # C-level sort
+            best = self._coordinate(best, per_group, limit)
+        best = best[:limit]
         hits = []
         for rowid, score in best:
             doc = self._docs.get(rowid)
@@ -458,6 +450,23 @@ class GuidanceIndex:
         if not hits:
             hits = self._fuzzy_titles(query, limit)
         return hits
+
+    def _coordinate(self, best, per_group, limit):
+        """Re-rank the best candidates by the share of the query's words they match.
+
+        An article matching every word of "zorgverzekering marokko" beats one that matches a
+        single word very well. Each word counts by its rarity, so missing a word found in most
+        articles ("buitenland") costs little. Only the best raw scores are re-ranked: further
+        down, no share can lift an article into the top."""
+        total = max(len(self._docs), 1)
+        weights = [math.log(1 + total / max(len(part), 1)) for part in per_group]
+        full = sum(weights)
+        rescored = []
+        for rowid, score in best[: max(COORDINATION_POOL, 5 * limit)]:
+            share = sum(w for part, w in zip(per_group, weights, strict=True) if rowid in part)
+            rescored.append((rowid, score * (share / full) ** COORDINATION))
+        rescored.sort(key=itemgetter(1), reverse=True)
+        return rescored
 
     def close(self) -> None:
         """Close the connection once no search is running on it."""
