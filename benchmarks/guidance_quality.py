@@ -39,9 +39,16 @@ class Outcome:
         return any(slug in self.got for slug in self.expect)
 
 
-def load_queries(paths: list[Path] | None = None) -> list[tuple[str, list[str]]]:
+def _files(paths: Path | list[Path] | None) -> list[Path]:
+    if isinstance(paths, Path):
+        return [paths]
+    return list(paths) if paths else query_files()
+
+
+def load_queries(paths: Path | list[Path] | None = None) -> list[tuple[str, list[str]]]:
+    """The queries of one file, of several, or (default) of every guidance_queries*.toml."""
     queries = []
-    for path in paths or query_files():
+    for path in _files(paths):
         with path.open("rb") as handle:
             data = tomllib.load(handle)
         queries += [(q["q"], list(q["expect"])) for q in data.get("query", [])]
@@ -54,7 +61,7 @@ def evaluate(guidance, queries) -> list[Outcome]:
     ]
 
 
-def run(paths: list[Path] | None = None) -> tuple[float, list[Outcome]]:
+def run(paths: Path | list[Path] | None = None) -> tuple[float, list[Outcome]]:
     from nmi_desk.guidance.service import open_guidance_index
 
     with tempfile.TemporaryDirectory() as tmp:

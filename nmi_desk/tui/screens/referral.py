@@ -16,11 +16,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
+from nmi_desk.matching import matcher_for
 from nmi_desk.refdata import reference
 from nmi_desk.tui.keys import localize_bindings
 from nmi_desk.tui.messages import NoteFailed, NoteWritten
 from nmi_desk.tui.widgets.error_label import ErrorLabel
-from nmi_desk.tui.widgets.filtering import filter_entries
 
 
 class ReferralScreen(ModalScreen[dict | None]):
@@ -89,7 +89,7 @@ class ReferralScreen(ModalScreen[dict | None]):
     def _refill(self, query: str) -> None:
         lang = self.app.tr.lang
         options = self.query_one("#org-options", OptionList)
-        entries = filter_entries(reference().organisations, query)
+        entries = [m.entry for m in matcher_for("organisation").search(query)]
         options.set_options(Option(f"{e.label(lang)}", id=e.code) for e in entries)
         if entries:
             options.highlighted = 0
