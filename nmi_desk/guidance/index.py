@@ -38,7 +38,7 @@ from nmi_desk.guidance.library import Article, Library
 from nmi_desk.guidance.text import STOPWORDS, fold, fts_string, query_tokens, tokens
 from nmi_desk.refdata import Reference
 
-INDEX_FORMAT = "7"  # bump when the layout or what goes into a column changes
+INDEX_FORMAT = "8"  # bump when the layout or what goes into a column changes
 HASH_KEY = "guidance_index_hash"
 META = "guidance_meta"  # key/value: the content hash the index was built from
 KEY = "guidance_fts_key"  # short fields: what an article is about
@@ -49,7 +49,8 @@ KEY_WEIGHTS = (0.0, 0.0, 10.0, 4.0)
 # A word naming one of the article's topics (label, code or synonym from data/topics.toml)
 # weighs between a title and a keyword word; a word in the article's text least.
 TOPIC_WEIGHT = 6.0
-SIDE_TOPIC = 0.5  # a topic listed after the first counts half: the first is what it is about
+SIDE_TOPIC = 0.5
+COUNTRY_WEIGHT = 6.0  # a word naming a country the article is tagged with, as a topic  # a topic listed after the first counts half: the first is what it is about
 BODY_WEIGHT = 1.5
 COORDINATION = 1.0  # exponent on the share of query words an article matches
 COORDINATION_POOL = 60  # best raw scores re-ranked by that share
@@ -177,6 +178,18 @@ class Vocabulary:
             for word in tokens(" ".join([topic.nl, topic.en, topic.code, *topic.synonyms])):
                 self.topic_words.setdefault(word, set()).add(topic.code)
         self.topic_sorted = sorted(self.topic_words)
+        # Country names: a word naming one country only ("marokko", "tunisia", "herzegovina";
+        # not "noord", "nederland" or "staten", which are in several names).
+        owners: dict[str, set[str]] = {}
+        for country in ref.countries:
+            for word in tokens(" ".join([country.nl, country.en])):
+                owners.setdefault(word, set()).add(country.code)
+        self.country_words = {
+            w: codes.pop()
+            for w, codes in owners.items()
+            if len(codes) == 1 and len(w) > 2 and w not in STOPWORDS
+        }
+        self.country_sorted = sorted(self.country_words)
         # fts5vocab in the temp schema: per connection, never part of the database's schema.
         rows = []
         for table in TABLES:
@@ -191,6 +204,7 @@ class Vocabulary:
         self.body_df = {term: doc for term, col, doc in rows if col == "body"}
         rows = [(term, col) for term, col, _ in rows]
         rows += [(word, "topics") for word in self.topic_words]
+        rows += [(word, "countries") for word in self.country_words]
         self.all = {term for term, _ in rows}
         self.sorted = sorted(self.all)
         self.key = sorted(
@@ -227,6 +241,20 @@ class Vocabulary:
             i = bisect_left(self.topic_sorted, term)
             while i < len(self.topic_sorted) and self.topic_sorted[i].startswith(term):
                 codes |= self.topic_words[self.topic_sorted[i]]
+                i += 1
+        return codes
+
+    def countries_of(self, terms: tuple[tuple[str, bool], ...]) -> set[str]:
+        """Country codes named by any of the (term, is_prefix) spellings of a query word."""
+        codes: set[str] = set()
+        for term, prefix in terms:
+            if not prefix:
+                if term in self.country_words:
+                    codes.add(self.country_words[term])
+                continue
+            i = bisect_left(self.country_sorted, term)
+            while i < len(self.country_sorted) and self.country_sorted[i].startswith(term):
+                codes.add(self.country_words[self.country_sorted[i]])
                 i += 1
         return codes
 
@@ -356,6 +384,13 @@ class GuidanceIndex:
         for rowid, (_slug, codes) in self._docs.items():
             for n, code in enumerate(codes):
                 self._topic_docs.setdefault(code, {})[rowid] = 1.0 if n == 0 else SIDE_TOPIC
+        # country code -> {rowid: 1 / number of countries the article is tagged with}: an
+        # article about Morocco alone answers "marokko" better than one listing twelve countries.
+        self._country_docs: dict[str, dict[int, float]] = {}
+        for rowid, (slug, _codes) in self._docs.items():
+            countries = self.library.articles[slug].countries
+            for code in countries:
+                self._country_docs.setdefault(code, {})[rowid] = 1.0 / len(countries)
         self._cache = OrderedDict()
         self._data_version = self.conn.execute("PRAGMA data_version").fetchone()[0]
 
@@ -397,6 +432,17 @@ class GuidanceIndex:
             if tagged:
                 n = len(tagged)
                 idf = TOPIC_WEIGHT * math.log(1 + (total - n + 0.5) / (n + 0.5))
+                for rowid, share in tagged.items():
+                    scores[rowid] = scores.get(rowid, 0.0) + idf * share
+        countries = self.vocab.countries_of(group.topics)
+        if countries:
+            tagged = {}
+            for code in countries:
+                for rowid, share in self._country_docs.get(code, {}).items():
+                    tagged[rowid] = max(share, tagged.get(rowid, 0.0))
+            if tagged:
+                n = len(tagged)
+                idf = COUNTRY_WEIGHT * math.log(1 + (total - n + 0.5) / (n + 0.5))
                 for rowid, share in tagged.items():
                     scores[rowid] = scores.get(rowid, 0.0) + idf * share
         if group.body is not None:
