@@ -60,10 +60,10 @@ def _passphrase(prompt: str, confirm: bool = False) -> str:
 def parse_date(value: str | None, option: str, default: date) -> date:
     if value is None:
         return default
+    from nmi_desk.validation import parse_iso_date
+
     try:
-        if len(value) != 10:
-            raise ValueError
-        return date.fromisoformat(value)
+        return parse_iso_date(value)
     except ValueError:
         raise UserError(f"{option} {value!r} is not a date: use YYYY-MM-DD") from None
 

@@ -6,27 +6,26 @@ visit. Ctrl+N writes the referral out as a short Markdown note for the client to
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from nmi_desk.matching import matcher_for
 from nmi_desk.refdata import reference
-from nmi_desk.tui.keys import localize_bindings
 from nmi_desk.tui.messages import NoteFailed, NoteWritten
+from nmi_desk.tui.screens.base import NmiModal
 from nmi_desk.tui.widgets.error_label import ErrorLabel
+from nmi_desk.validation import parse_iso_date
 
 
-class ReferralScreen(ModalScreen[dict | None]):
+class ReferralScreen(NmiModal[dict | None]):
     AUTO_FOCUS = "#org-filter"  # typing may start before the form is filled: never lose it
     CSS_PATH = "referral.tcss"
-    NMI_COMMANDS = True
     BINDINGS = [
         Binding("ctrl+s", "save", "key.save_referral", priority=True),
         Binding("ctrl+n", "write_note", "key.write_note", priority=True),
@@ -37,7 +36,6 @@ class ReferralScreen(ModalScreen[dict | None]):
 
     def __init__(self, initial: dict | None = None) -> None:
         super().__init__()
-        localize_bindings(self, self.app.tr)
         self.initial = initial or {}
         self.organisation: str | None = self.initial.get("organisation_code")
 
@@ -145,7 +143,7 @@ class ReferralScreen(ModalScreen[dict | None]):
         text = self.query_one("#follow_up_on", Input).value.strip()
         try:
             if text:
-                date.fromisoformat(text)
+                parse_iso_date(text)
             self.query_one("#err-follow_up_on", Label).update("")
         except ValueError:
             self.query_one("#err-follow_up_on", Label).update(tr("form.date_invalid"))
@@ -182,7 +180,7 @@ class ReferralScreen(ModalScreen[dict | None]):
         from nmi_desk.referrals import referral_note_markdown, write_referral_note
 
         desk = self.app.desk
-        follow = date.fromisoformat(r["follow_up_on"]) if r["follow_up_on"] else None
+        follow = parse_iso_date(r["follow_up_on"]) if r["follow_up_on"] else None
         text = referral_note_markdown(
             r["organisation_code"], r["reason"], r["note"], follow, self.app.tr.lang
         )
