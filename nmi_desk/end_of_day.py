@@ -201,10 +201,13 @@ def close_day(
         overview = load_overview(source, period, location, desk.today())
     figures = hide(overview.stats) if suppress else overview.stats
     report = CloseReport(overview=overview)
+    from nmi_desk.audit import record_desk_export
+
     for fmt in formats:
         report.written.append(
             Path(write_export(figures, fmt, str(folder / export_name(period, location, fmt))))
         )
+        record_desk_export(desk, period.first, period.last, fmt)
     if sync:
         report.sync, report.sync_message = (sync_runner or _sync)(desk)
     else:
