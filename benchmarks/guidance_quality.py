@@ -1,6 +1,6 @@
 """Top-3 hit rate of guidance search over the consultant query set.
 
-    /work/venv/bin/python benchmarks/guidance_quality.py [--queries FILE] [--verbose]
+    python benchmarks/guidance_quality.py [--queries FILE] [--verbose]
 
 A query is a hit when any of its expected slugs is among the first 3 results. The library is
 the shipped one (data/guidance), indexed in a fresh temporary database exactly as the app

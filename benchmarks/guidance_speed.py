@@ -1,6 +1,6 @@
 """Guidance search speed, in-process: search latency and index build time.
 
-    /work/venv/bin/python benchmarks/guidance_speed.py [--articles 2000] [--rounds 5]
+    python benchmarks/guidance_speed.py [--articles 2000] [--rounds 5]
 
 Two libraries, each indexed in a fresh migrated SQLite database exactly as the app does it:
 the shipped library, and the shipped library plus generated articles up to --articles (Dutch

@@ -107,10 +107,6 @@ class Desk:
 
         unlock(self.database_path, passphrase, sleep=self.sleep)
 
-    def verify_passphrase(self, passphrase: str) -> None:
-        """The screen lock: the same check, with the same back-off."""
-        self.unlock(passphrase)
-
     def set_passphrase(self, new_passphrase: str) -> None:
         """Encrypt this desk's database (converting a plain one) or re-key it; unlock first."""
         from nmi_desk.security import set_passphrase

@@ -25,6 +25,7 @@ def test_the_layer_contracts_hold(monkeypatch, capsys):
     assert code == 0, report
     assert "Contracts: 4 kept, 0 broken." in report
 
+
 UI_FREE = [
     "nmi_desk.cli",
     "nmi_desk.config",
