@@ -85,8 +85,6 @@ def open_guidance_at(
 
 
 _open_lock = threading.Lock()
-# The library folder; None = the shipped one. Tests point it at a fixture library.
-library_dir: Path | None = None
 
 
 def open_guidance(desk) -> Guidance:
@@ -100,12 +98,12 @@ def open_guidance(desk) -> Guidance:
         if not path.exists():
             desk.engine()  # creates and migrates the database
         try:
-            return open_guidance_at(path, library_dir)
+            return open_guidance_at(path, desk.guidance_dir)
         except database_errors() as exc:
             if "no such table" not in str(exc):
                 raise UserError(f"guidance index: {exc}") from exc
         desk.engine()  # an unmigrated database: migrate, then try once more
         try:
-            return open_guidance_at(path, library_dir)
+            return open_guidance_at(path, desk.guidance_dir)
         except database_errors() as exc:
             raise UserError(f"guidance index: {exc}") from exc
