@@ -1,6 +1,6 @@
 """Statistics speed on a year of 200,000 synthetic visits (figures go to docs/performance.md).
 
-    /work/venv/bin/python benchmarks/stats_export.py [--visits 200000] [--keep DIR]
+    python benchmarks/stats_export.py [--visits 200000] [--keep DIR]
 
 Measures in one run (the machine is noisy: compare the rows with each other):
   1. `nmi-desk export --format json` for the whole year, process wall time (start-up included);

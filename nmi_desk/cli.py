@@ -163,10 +163,10 @@ def export(
     if suppress_small:
         stats = hide(stats)
     where = write_export(stats, fmt, output)
-    if source is None and desk.database_path is not None:  # the audit trail: who exported what
-        from nmi_desk.audit import record_export_local
+    if source is None:  # the audit trail: who exported what of this desk's data
+        from nmi_desk.audit import record_desk_export
 
-        record_export_local(desk.database_path, desk.actor, desk.now(), first, last, fmt)
+        record_desk_export(desk, first, last, fmt)
     if where != "stdout":
         typer.echo(f"wrote {stats['visits']} visits ({first} .. {last}) to {where}", err=True)
 

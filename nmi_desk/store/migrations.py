@@ -159,7 +159,7 @@ MIGRATIONS: list[Migration] = [
     Migration(
         2,
         "covering indexes for statistics",
-        # Time first, then the dimension (design.md, Scale facts).
+        # Time first, then the dimension (docs/statistics.md).
         _sqlite_only(
             _statements(
                 "CREATE INDEX ix_visit_stats ON visit (local_date, location_code, deleted, local_hour)",
@@ -240,12 +240,6 @@ def current_version(engine: Engine) -> int:
     with engine.begin() as conn:
         versions = applied_versions(conn)
     return max(versions, default=0)
-
-
-def pending(engine: Engine) -> list[Migration]:
-    with engine.begin() as conn:
-        done = applied_versions(conn)
-    return [m for m in MIGRATIONS if m.version not in done]
 
 
 def migrate(engine: Engine, before: Callable[[int], None] | None = None) -> tuple[int, int]:

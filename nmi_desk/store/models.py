@@ -1,6 +1,6 @@
 """Tables, shared by the counter laptop (SQLite) and the central database (PostgreSQL).
 
-Every record that syncs carries the sync columns of `SyncFields` (design.md, Sync): a UUID made
+Every record that syncs carries the sync columns of `SyncFields` (docs/sync.md): a UUID made
 on the device, a revision counter, updated-at, the device that wrote it and a tombstone.
 `synced_revision` is local bookkeeping: the revision the central side has committed.
 
