@@ -226,15 +226,21 @@ def open_source(url: str) -> Iterator[object]:
     if path is None:
         from nmi_desk.store.engine import describe, make_engine
 
+        from sqlalchemy.exc import DBAPIError
+
         engine = make_engine(url, readonly=True)
         try:
-            with engine.connect() as conn:
-                have = _Runner(engine).rows(
-                    conn,
-                    "SELECT count(*) FROM unnest(CAST(:names AS text[])) AS n "
-                    "WHERE to_regclass(n) IS NOT NULL",
-                    {"names": list(OUR_TABLES)},
-                )[0][0]
+            try:
+                with engine.connect() as conn:
+                    have = _Runner(engine).rows(
+                        conn,
+                        "SELECT count(*) FROM unnest(CAST(:names AS text[])) AS n "
+                        "WHERE to_regclass(n) IS NOT NULL",
+                        {"names": list(OUR_TABLES)},
+                    )[0][0]
+            except DBAPIError as exc:
+                reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+                raise UserError(f"cannot open database: {reason}") from exc
             if have < len(OUR_TABLES):
                 raise _not_ours(describe(url))
             yield engine
