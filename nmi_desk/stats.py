@@ -63,31 +63,43 @@ _DAILY_SQL = (
 )
 
 
-def raw_sql(code: str, dialect: str) -> str:
-    """The GROUP BY over the rows that gives one dimension's figures (key, count)."""
+def raw_sql(code: str, dialect: str, group: str = "") -> str:
+    """The GROUP BY over the rows that gives one dimension's figures: (key, count), or
+    (group, key, count) with `group` an SQL expression over the visit `v`."""
     d = BY_CODE[code]
+    g = f"{group}, " if group else ""
+    by = "1, 2" if group else "1"
     if d.counts == VISIT:
         return (
-            f"SELECT {d.key_sql('v', dialect)}, count(*) FROM visit v "
-            f"WHERE {_VISIT_FILTER} GROUP BY 1"
+            f"SELECT {g}{d.key_sql('v', dialect)}, count(*) FROM visit v "
+            f"WHERE {_VISIT_FILTER} GROUP BY {by}"
         )
     if d.counts == TOPIC:
         return (
-            "SELECT x.topic_code, count(*) FROM visit v JOIN visit_topic x "
-            f"ON x.visit_id = v.id WHERE {_VISIT_FILTER} GROUP BY 1"
+            f"SELECT {g}x.topic_code, count(*) FROM visit v JOIN visit_topic x "
+            f"ON x.visit_id = v.id WHERE {_VISIT_FILTER} GROUP BY {by}"
         )
     if d.counts == TOPIC_GROUP:
-        group = topic_group_sql("x.topic_code", "tp.parent")
+        key = topic_group_sql("x.topic_code", "tp.parent")
+        inner = f"{group} AS grp, " if group else ""
         return (
-            f"SELECT g.g, count(*) FROM (SELECT DISTINCT v.id, {group} AS g FROM visit v "
-            "JOIN visit_topic x ON x.visit_id = v.id LEFT JOIN topic tp ON tp.code = x.topic_code "
-            f"WHERE {_VISIT_FILTER}) g GROUP BY 1"
+            f"SELECT {'g.grp, ' if group else ''}g.g, count(*) FROM (SELECT DISTINCT v.id, "
+            f"{inner}{key} AS g FROM visit v JOIN visit_topic x ON x.visit_id = v.id "
+            f"LEFT JOIN topic tp ON tp.code = x.topic_code WHERE {_VISIT_FILTER}) g "
+            f"GROUP BY {by}"
         )
     assert d.counts == REFERRAL
     return (
-        "SELECT x.organisation_code, count(*) FROM visit v JOIN referral x "
-        f"ON x.visit_id = v.id WHERE x.deleted = FALSE AND {_VISIT_FILTER} GROUP BY 1"
+        f"SELECT {g}x.organisation_code, count(*) FROM visit v JOIN referral x "
+        f"ON x.visit_id = v.id WHERE x.deleted = FALSE AND {_VISIT_FILTER} GROUP BY {by}"
     )
+
+
+# A breakdown's groups: an SQL expression over a visit_daily row, and the same over a visit.
+BREAKDOWNS = {
+    "location": ("location_code", "v.location_code"),
+    "month": ("substr(local_date, 1, 7)", "substr(v.local_date, 1, 7)"),
+}
 
 
 _SESSION_FILTER = (
@@ -198,6 +210,38 @@ def compute_stats(
     return out
 
 
+def breakdown(source, first: date, last: date, by: str) -> dict[str, dict[str, dict[str, int]]]:
+    """The figures of every dimension per location or per month ("2026-03"):
+    {group: {dimension: {key: count}}}, each group's figures as compute_stats would give them."""
+    run = _Runner(source)
+    dialect = "postgresql" if run.dialect == "postgresql" else "sqlite"
+    daily_group, row_group = BREAKDOWNS[by]
+    params = {"f": first.isoformat(), "t": last.isoformat(), "loc": ""}
+    out: dict[str, dict[str, dict[str, int]]] = {}
+
+    def add(group, name, key, n) -> None:
+        if name in BY_CODE and int(n):
+            key = f"{int(key):02d}" if name == "by_hour" else str(key)
+            out.setdefault(str(group), {d: {} for d in DIMENSIONS})[name][key] = int(n)
+
+    with run.connection() as conn:
+        if daily_counts_ready(run, conn):
+            sql = (
+                f"SELECT {daily_group}, dimension, key, sum(n) FROM visit_daily "
+                "WHERE local_date BETWEEN :f AND :t GROUP BY 1, 2, 3 HAVING sum(n) <> 0"
+            )
+            for group, name, key, n in run.rows(conn, sql, params):
+                add(group, name, key, n)
+        else:
+            for name in DIMENSIONS:
+                for group, key, n in run.rows(conn, raw_sql(name, dialect, row_group), params):
+                    add(group, name, key, n)
+    return {
+        group: {name: dict(sorted(figures[name].items())) for name in DIMENSIONS}
+        for group, figures in sorted(out.items())
+    }
+
+
 def _read_pragmas(conn) -> None:
     # A year of statistics walks ~30 MB of index: map it rather than copy it page by page.
     conn.execute("PRAGMA mmap_size = 268435456")
@@ -224,9 +268,9 @@ def open_source(url: str) -> Iterator[object]:
 
     path = sqlite_path_from_url(url)
     if path is None:
-        from nmi_desk.store.engine import describe, make_engine
-
         from sqlalchemy.exc import DBAPIError
+
+        from nmi_desk.store.engine import describe, make_engine
 
         engine = make_engine(url, readonly=True)
         try:

@@ -31,7 +31,9 @@ from tests.stats_oracle import figures, per_day, read_rows
 def _summary(engine) -> Counter:
     with engine.connect() as conn:
         rows = conn.execute(
-            text("SELECT local_date, location_code, dimension, key, n FROM visit_daily WHERE n <> 0")
+            text(
+                "SELECT local_date, location_code, dimension, key, n FROM visit_daily WHERE n <> 0"
+            )
         ).all()
         pending = conn.execute(text("SELECT count(*) FROM visit_daily_pending")).scalar_one()
     assert pending == 0  # applied at commit, nothing left behind
@@ -86,7 +88,9 @@ def test_central_counts_follow_every_edit(desk, pg_url):
         with engine.begin() as conn:  # raw SQL, several statements in one transaction
             conn.execute(text("UPDATE visit SET deleted = FALSE WHERE uuid = :u"), {"u": c})
             conn.execute(text("UPDATE referral SET deleted = TRUE WHERE organisation_code = 'cak'"))
-            conn.execute(text("UPDATE visit_topic SET topic_code = 'aow' WHERE topic_code = 'zorg'"))
+            conn.execute(
+                text("UPDATE visit_topic SET topic_code = 'aow' WHERE topic_code = 'zorg'")
+            )
             conn.execute(text("UPDATE visit SET synced_revision = revision, client_name = NULL"))
         _in_step(engine)
         with engine.begin() as conn:
@@ -166,15 +170,18 @@ def _tables_pg(pg_url) -> list[tuple]:
     schema = url.query["options"].split("=", 1)[1]
     conninfo = url.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
     with psycopg.connect(conninfo) as conn:
-        return conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
-            "ORDER BY 1",
-            (schema,),
-        ).fetchall() + conn.execute(
-            "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-            "WHERE n.nspname = %s",
-            (schema,),
-        ).fetchall()
+        return (
+            conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
+                "ORDER BY 1",
+                (schema,),
+            ).fetchall()
+            + conn.execute(
+                "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                "WHERE n.nspname = %s",
+                (schema,),
+            ).fetchall()
+        )
 
 
 def test_export_source_refuses_a_foreign_postgresql_schema_and_changes_nothing(
@@ -211,7 +218,9 @@ def test_export_source_refuses_a_foreign_sqlite_file_and_changes_nothing(tmp_pat
     before = foreign.read_bytes()
     listing = sorted(p.name for p in foreign.parent.iterdir())
     with pytest.raises(SystemExit) as exit_:
-        main(["export", "--source", f"sqlite:///{foreign}", "--from", "2026-03-01", "--output", "-"])
+        main(
+            ["export", "--source", f"sqlite:///{foreign}", "--from", "2026-03-01", "--output", "-"]
+        )
     assert exit_.value.code == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not an nmi-desk database" in err

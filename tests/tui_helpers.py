@@ -44,7 +44,9 @@ async def workers_done(pilot) -> None:
     from textual.worker import WorkerCancelled, WorkerState
 
     for _ in range(LIMIT):
-        busy = [w for w in pilot.app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
+        busy = [
+            w for w in pilot.app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+        ]
         if not busy:
             return
         for worker in busy:
