@@ -226,3 +226,39 @@ def test_export_source_refuses_a_foreign_sqlite_file_and_changes_nothing(tmp_pat
     assert err.count("\n") == 1 and "not an nmi-desk database" in err
     assert foreign.read_bytes() == before
     assert sorted(p.name for p in foreign.parent.iterdir()) == listing  # no -wal, -shm, backup
+
+
+def test_laptops_pushing_at_once_keep_the_central_counts_exact(tmp_path, clock, pg_url):
+    """Six laptops at the same location and days push at the same moment (threads, each its
+    own data dir and engine): no deadlock on the shared summary rows, and the counts equal
+    the rows afterwards."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nmi_desk.demo import generate
+    from nmi_desk.desk import Desk
+
+    open_engine(pg_url).dispose()
+    desks = []
+    for i in range(6):
+        d = Desk.open(tmp_path / f"laptop-{i}", clock=clock)
+        d.settings.consultant, d.settings.location = "TS", "amsterdam"
+        d.settings.device_id = f"laptop-{i}"
+        d.save_settings()
+        generate(d.engine(), 400, 5, 100 + i, d.settings.device_id, d.now(), location="amsterdam")
+        desks.append(d)
+
+    def push(d):
+        return run_sync(d.engine(), resolve_target(pg_url, ""), d.now, batch_size=50)
+
+    with ThreadPoolExecutor(len(desks)) as pool:
+        reports = list(pool.map(push, desks))
+    assert all(r is not None for r in reports)
+    central = open_engine(pg_url)
+    try:
+        _in_step(central)
+        with central.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM visit")).scalar_one() == 2400
+    finally:
+        central.dispose()
+        for d in desks:
+            d.close()
