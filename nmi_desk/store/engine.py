@@ -25,7 +25,7 @@ def describe(url: str) -> str:
     """A database for a message: host and name only (never a password, wherever it is)."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return "the database"
     return f"the database {parsed.database or '(default)'} on {parsed.host or 'this machine'}"
 
@@ -44,8 +44,8 @@ def make_engine(url: str, readonly: bool = False) -> Engine:
         return create_engine("sqlite://", creator=partial(connect_sqlite, path))
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise UserError(f"not a database URL: {url!r}") from exc
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
+        raise UserError("not a database URL: check host, port and database name") from exc
     if parsed.get_backend_name() != "postgresql":
         raise UserError(
             f"unsupported database URL scheme {parsed.drivername!r}: "
