@@ -126,16 +126,16 @@ def _via_visit(dimension: str, key: str, visit_id: str, sign: str, extra: str = 
     )
 
 
-def _group_delta(changes: str, target: str, upsert: str) -> str:
-    """Topic-group counts moved by changed topic links.
+def _group_delta(changes: str) -> str:
+    """Topic-group counts moved by changed topic links (SQLite; `_pg_topic_delta` is the
+    set-based form of the same rule).
 
     `changes` yields (visit_id, topic_code, sign): +1 a link now there, -1 one gone. Per
     visit and group, `cur` links of that group are there now and `cur - net` were before; the
-    group counts once while there is at least one. The same SQL serves SQLite's row triggers
-    and PostgreSQL's statement triggers.
+    group counts once while there is at least one.
     """
     return (
-        f"{target}SELECT v.local_date, v.location_code, '{_GROUP}', c.g, "
+        f"{_COLUMNS}SELECT v.local_date, v.location_code, '{_GROUP}', c.g, "
         "(CASE WHEN c.cur > 0 THEN 1 ELSE 0 END) - (CASE WHEN c.cur - c.net > 0 THEN 1 ELSE 0 END) "
         "FROM (SELECT ch.visit_id, ch.g, sum(ch.sign) AS net, "
         "(SELECT count(*) FROM visit_topic t LEFT JOIN topic tq ON tq.code = t.topic_code "
@@ -144,7 +144,7 @@ def _group_delta(changes: str, target: str, upsert: str) -> str:
         "LEFT JOIN topic tp ON tp.code = x.topic_code) ch GROUP BY ch.visit_id, ch.g) c "
         "JOIN visit v ON v.id = c.visit_id WHERE v.deleted = FALSE "
         f"AND (CASE WHEN c.cur > 0 THEN 1 ELSE 0 END) <> (CASE WHEN c.cur - c.net > 0 THEN 1 ELSE 0 END)"
-        f"{upsert};"
+        f"{_UPSERT};"
     )
 
 
@@ -187,18 +187,18 @@ def triggers() -> dict[str, str]:
         "visit_daily_topic_insert": (
             "CREATE TRIGGER visit_daily_topic_insert AFTER INSERT ON visit_topic BEGIN "
             f"{_via_visit(topic, 'NEW.topic_code', 'NEW.visit_id', '1')} "
-            f"{_group_delta(_link('NEW', 1), _COLUMNS, _UPSERT)} END"
+            f"{_group_delta(_link('NEW', 1))} END"
         ),
         "visit_daily_topic_delete": (
             "CREATE TRIGGER visit_daily_topic_delete AFTER DELETE ON visit_topic BEGIN "
             f"{_via_visit(topic, 'OLD.topic_code', 'OLD.visit_id', '-1')} "
-            f"{_group_delta(_link('OLD', -1), _COLUMNS, _UPSERT)} END"
+            f"{_group_delta(_link('OLD', -1))} END"
         ),
         "visit_daily_topic_update": (
             "CREATE TRIGGER visit_daily_topic_update AFTER UPDATE ON visit_topic BEGIN "
             f"{_via_visit(topic, 'OLD.topic_code', 'OLD.visit_id', '-1')} "
             f"{_via_visit(topic, 'NEW.topic_code', 'NEW.visit_id', '1')} "
-            f"{_group_delta(_link('OLD', -1) + ' UNION ALL ' + _link('NEW', 1), _COLUMNS, _UPSERT)}"
+            f"{_group_delta(_link('OLD', -1) + ' UNION ALL ' + _link('NEW', 1))}"
             " END"
         ),
         "visit_daily_referral_insert": (
