@@ -229,27 +229,55 @@ def triggers() -> dict[str, str]:
 
 
 # ---- PostgreSQL: statement triggers with transition tables ----
+# A push batch is small next to the tables, so every lookup from the changed rows into visit,
+# visit_topic and referral goes through their indexes, one probe per changed row: LATERAL
+# subqueries with OFFSET 0 (never flattened into a join) and scalar subqueries. A hash join
+# would read the whole link table at every batch (measured: the first push of 100,000 visits
+# 5.7x slower than without the triggers; docs/performance.md).
 
 _PENDING_COLUMNS = f"INSERT INTO {PENDING} (local_date, location_code, dimension, key, n) "
-_VISIT_SELECT = ", ".join(("id", *VISIT_COUNTED))
 
 
-def _pg_visit_delta() -> str:
-    """Counts of the visit rows in CTE `r` (their columns and `sign`): dimensions and links."""
+def _pg_group(code: str) -> str:
+    return topic_group_sql(code, f"(SELECT tp.parent FROM topic tp WHERE tp.code = {code})")
+
+
+def _pg_visit_of(alias: str) -> str:
+    """The live visit of `{alias}.visit_id`, looked up by its primary key."""
+    return (
+        "CROSS JOIN LATERAL (SELECT v.local_date, v.location_code FROM visit v "
+        f"WHERE v.id = {alias}.visit_id AND v.deleted = FALSE OFFSET 0) v"
+    )
+
+
+def _pg_visit_delta(links: bool) -> str:
+    """Counts of the visit rows in CTE `r` (their columns and `sign`): their dimensions and,
+    with `links`, their topics, topic groups and live referrals (a new visit has none yet:
+    links point at an existing visit)."""
     values = ", ".join(f"('{d.code}', {d.key_sql('r', 'postgresql')})" for d in VISIT_DIMENSIONS)
+    parts = [
+        "SELECT r.local_date, r.location_code, d.dimension, d.key, r.sign AS n FROM r "
+        f"CROSS JOIN LATERAL (VALUES {values}) d(dimension, key)"
+    ]
+    if links:
+        topics = (
+            "CROSS JOIN LATERAL (SELECT t.topic_code FROM visit_topic t "
+            "WHERE t.visit_id = r.id OFFSET 0) t"
+        )
+        parts += [
+            f"SELECT r.local_date, r.location_code, '{_TOPIC}', t.topic_code, r.sign FROM r "
+            f"{topics}",
+            f"SELECT g.local_date, g.location_code, '{_GROUP}', g.g, g.sign FROM ("
+            "SELECT DISTINCT r.id, r.local_date, r.location_code, r.sign, "
+            f"{_pg_group('t.topic_code')} AS g FROM r {topics}) g",
+            f"SELECT r.local_date, r.location_code, '{_REFERRAL}', x.organisation_code, r.sign "
+            "FROM r CROSS JOIN LATERAL (SELECT x.organisation_code FROM referral x "
+            "WHERE x.visit_id = r.id AND x.deleted = FALSE OFFSET 0) x",
+        ]
     return (
         f"{_PENDING_COLUMNS}SELECT local_date, location_code, dimension, key, sum(n) FROM ("
-        "SELECT r.local_date, r.location_code, d.dimension, d.key, r.sign AS n FROM r "
-        f"CROSS JOIN LATERAL (VALUES {values}) d(dimension, key) "
-        f"UNION ALL SELECT r.local_date, r.location_code, '{_TOPIC}', t.topic_code, r.sign "
-        "FROM r JOIN visit_topic t ON t.visit_id = r.id "
-        f"UNION ALL SELECT g.local_date, g.location_code, '{_GROUP}', g.g, g.sign FROM ("
-        f"SELECT DISTINCT r.id, r.local_date, r.location_code, r.sign, {_group('t', 'tp')} AS g "
-        "FROM r JOIN visit_topic t ON t.visit_id = r.id "
-        "LEFT JOIN topic tp ON tp.code = t.topic_code) g "
-        f"UNION ALL SELECT r.local_date, r.location_code, '{_REFERRAL}', x.organisation_code, "
-        "r.sign FROM r JOIN referral x ON x.visit_id = r.id AND x.deleted = FALSE"
-        ") d GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0"
+        + " UNION ALL ".join(parts)
+        + ") d GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0"
     )
 
 
@@ -269,31 +297,27 @@ def _pg_moved(columns: tuple[str, ...], key: str = "id") -> str:
 
 def _pg_topic_delta(changes: str) -> str:
     """Topic and topic-group counts moved by changed links (`changes`: visit_id, topic_code,
-    sign), set-based: the links now there are counted per visit and group in one pass (the
+    sign); per visit and group, the links there now are counted through the primary key (the
     group rule of `_group_delta`)."""
-    on = "CASE WHEN coalesce(cur.n, 0) > 0 THEN 1 ELSE 0 END"
-    before = "CASE WHEN coalesce(cur.n, 0) - c.net > 0 THEN 1 ELSE 0 END"
+    on = "CASE WHEN cur.n > 0 THEN 1 ELSE 0 END"
+    before = "CASE WHEN cur.n - c.net > 0 THEN 1 ELSE 0 END"
     return (
         f"WITH ch AS ({changes}), "
-        f"c AS (SELECT ch.visit_id, {_group('ch', 'tp')} AS g, sum(ch.sign) AS net FROM ch "
-        "LEFT JOIN topic tp ON tp.code = ch.topic_code GROUP BY 1, 2), "
-        f"cur AS (SELECT t.visit_id, {_group('t', 'tp')} AS g, count(*) AS n "
-        "FROM visit_topic t LEFT JOIN topic tp ON tp.code = t.topic_code "
-        "WHERE t.visit_id IN (SELECT visit_id FROM c) GROUP BY 1, 2) "
+        f"c AS (SELECT ch.visit_id, {_pg_group('ch.topic_code')} AS g, sum(ch.sign) AS net "
+        "FROM ch GROUP BY 1, 2) "
         f"{_PENDING_COLUMNS}SELECT v.local_date, v.location_code, d.dimension, d.key, sum(d.n) "
         f"FROM (SELECT ch.visit_id, '{_TOPIC}' AS dimension, ch.topic_code AS key, ch.sign AS n "
-        f"FROM ch UNION ALL SELECT c.visit_id, '{_GROUP}', c.g, ({on}) - ({before}) "
-        "FROM c LEFT JOIN cur ON cur.visit_id = c.visit_id AND cur.g = c.g) d "
-        "JOIN visit v ON v.id = d.visit_id WHERE v.deleted = FALSE "
-        "GROUP BY 1, 2, 3, 4 HAVING sum(d.n) <> 0"
+        f"FROM ch UNION ALL SELECT c.visit_id, '{_GROUP}', c.g, ({on}) - ({before}) FROM c "
+        "CROSS JOIN LATERAL (SELECT count(*) AS n FROM visit_topic t "
+        f"WHERE t.visit_id = c.visit_id AND {_pg_group('t.topic_code')} = c.g) cur) d "
+        f"{_pg_visit_of('d')} GROUP BY 1, 2, 3, 4 HAVING sum(d.n) <> 0"
     )
 
 
 def _pg_referral_delta(changes: str) -> str:
     return (
         f"WITH ch AS ({changes}) {_PENDING_COLUMNS}SELECT v.local_date, v.location_code, "
-        f"'{_REFERRAL}', ch.organisation_code, sum(ch.sign) FROM ch "
-        "JOIN visit v ON v.id = ch.visit_id WHERE v.deleted = FALSE "
+        f"'{_REFERRAL}', ch.organisation_code, sum(ch.sign) FROM ch {_pg_visit_of('ch')} "
         "GROUP BY 1, 2, 4 HAVING sum(ch.sign) <> 0"
     )
 
@@ -336,10 +360,13 @@ def pg_statements() -> list[str]:
         "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.dimension = '') "
         "EXECUTE FUNCTION visit_daily_apply()",
     ]
-    delta = _pg_visit_delta()
+    delta = _pg_visit_delta(links=True)
     moved = _pg_moved(VISIT_COUNTED)
     visit = {
-        "visit_daily_visit_insert": ("INSERT", f"WITH r AS ({_rows_cte('new_rows', 1)}) {delta}"),
+        "visit_daily_visit_insert": (
+            "INSERT",
+            f"WITH r AS ({_rows_cte('new_rows', 1)}) {_pg_visit_delta(links=False)}",
+        ),
         "visit_daily_visit_update": (
             "UPDATE",
             f"WITH moved AS ({moved}), r AS ("
