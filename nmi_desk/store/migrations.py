@@ -180,6 +180,10 @@ UNUSED_INDEXES = (
 
 def _central_daily_counts(conn: Connection) -> None:
     conn.exec_driver_sql(daily_counts.create_pending_table(conn.dialect.name))
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"DELETE FROM {daily_counts.TABLE}")  # empty there until now
+        for sql in daily_counts.central_table_settings():
+            conn.exec_driver_sql(sql)
     daily_counts.rebuild(conn)
 
 
