@@ -361,17 +361,24 @@ def _pg_statement_trigger(name: str, event: str, table: str) -> str:
 def pg_statements() -> list[str]:
     """PostgreSQL: the functions and triggers that keep visit_daily (in order)."""
     out = [
-        # Once per transaction: a marker row whose deferred trigger applies the deltas.
+        # Once per transaction: a marker row whose deferred trigger applies the deltas. Its
+        # id is kept (transaction-local): the transaction's rows are the ids from there on,
+        # read through the primary key, never past the dead rows of earlier pushes.
         "CREATE OR REPLACE FUNCTION visit_daily_mark() RETURNS void LANGUAGE plpgsql AS $$ "
+        "DECLARE first_id bigint; "
         "BEGIN IF coalesce(current_setting('nmi_desk.daily_pending', true), '') = '' THEN "
-        "PERFORM set_config('nmi_desk.daily_pending', '1', true); "
         f"INSERT INTO {PENDING} (local_date, location_code, dimension, key, n) "
-        "VALUES ('', '', '', '', 0); END IF; END $$",
-        "CREATE OR REPLACE FUNCTION visit_daily_apply() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "VALUES ('', '', '', '', 0) RETURNING id INTO first_id; "
+        "PERFORM set_config('nmi_desk.daily_pending', first_id::text, true); END IF; END $$",
+        "CREATE OR REPLACE FUNCTION visit_daily_apply() RETURNS trigger LANGUAGE plpgsql "
+        "SET enable_seqscan = off AS $$ "
+        "DECLARE first_id bigint := current_setting('nmi_desk.daily_pending')::bigint; "
         f"BEGIN {_COLUMNS}SELECT local_date, location_code, dimension, key, sum(n) "
-        f"FROM {PENDING} WHERE dimension <> '' GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0 "
-        f"ORDER BY 1, 2, 3, 4 ON CONFLICT (local_date, location_code, dimension, key) "
-        f"DO UPDATE SET n = {TABLE}.n + excluded.n; DELETE FROM {PENDING}; "
+        f"FROM {PENDING} WHERE id >= first_id AND dimension <> '' GROUP BY 1, 2, 3, 4 "
+        "HAVING sum(n) <> 0 ORDER BY 1, 2, 3, 4 "
+        "ON CONFLICT (local_date, location_code, dimension, key) "
+        f"DO UPDATE SET n = {TABLE}.n + excluded.n; "
+        f"DELETE FROM {PENDING} WHERE id >= first_id; "
         "PERFORM set_config('nmi_desk.daily_pending', '', true); RETURN NULL; END $$",
         f"CREATE CONSTRAINT TRIGGER visit_daily_apply AFTER INSERT ON {PENDING} "
         "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.dimension = '') "
