@@ -27,8 +27,9 @@ from datetime import date
 
 from nmi_desk.errors import UserError
 from nmi_desk.store.daily_counts import REBUILDS
-from nmi_desk.store.dimensions import (
+from nmi_desk.store.dimensions import (  # BY_CODE, CHARTS: also for the Day overview screen
     BY_CODE,
+    CHARTS as CHARTS,
     CODES,
     REFERRAL,
     TOPIC,
@@ -38,6 +39,7 @@ from nmi_desk.store.dimensions import (
 )
 
 FORMATS = ("csv", "json", "xlsx")
+
 SMALL = 5  # with suppression, counts 1..SMALL-1 are shown as "<5"
 SMALL_LABEL = f"<{SMALL}"
 
