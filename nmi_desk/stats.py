@@ -29,13 +29,15 @@ from nmi_desk.errors import UserError
 from nmi_desk.store.daily_counts import REBUILDS
 from nmi_desk.store.dimensions import (  # BY_CODE, CHARTS: also for the Day overview screen
     BY_CODE,
-    CHARTS as CHARTS,
     CODES,
     REFERRAL,
     TOPIC,
     TOPIC_GROUP,
     VISIT,
     topic_group_sql,
+)
+from nmi_desk.store.dimensions import (
+    CHARTS as CHARTS,
 )
 
 FORMATS = ("csv", "json", "xlsx")
