@@ -59,6 +59,31 @@ class Visit(SyncFields, table=True):
     # (set by a trigger on the laptop), and when the personal fields were purged locally.
     synced_at: datetime | None = Field(default=None, index=True, sa_type=UTC_TS)
     purged_at: datetime | None = Field(default=None, sa_type=UTC_TS)
+    # The client this visit belongs to (nmi_desk.clients); None for anonymous and count-only.
+    client_uuid: str | None = Field(default=None, max_length=36, index=True)
+
+
+class Client(SyncFields, table=True):
+    """A returning client: the few stable fields the conversation needs (migration 150).
+
+    `search_key` is the folded, normalised name (nmi_desk.clients.search_key), written with the
+    name so search never folds 20,000 names per keystroke. An erased or merged-away client is a
+    tombstone (`deleted`) without personal fields; `merged_into` points at the survivor.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str | None = Field(default=None, max_length=200)
+    birth_year: int | None = None
+    origin_country: str | None = Field(default=None, max_length=2)
+    destination_country: str | None = Field(default=None, max_length=2)
+    language: str | None = Field(default=None, max_length=16)
+    partner_coremigrating: bool | None = None
+    children_coremigrating: int | None = None
+    search_key: str | None = Field(default=None, max_length=400)
+    merged_into: str | None = Field(default=None, max_length=36)
+    erased_at: datetime | None = Field(default=None, sa_type=UTC_TS)
+    # Retention (local only, like visit.purged_at): personal fields gone with the last visit's.
+    purged_at: datetime | None = Field(default=None, sa_type=UTC_TS)
 
 
 class VisitTopic(SQLModel, table=True):
