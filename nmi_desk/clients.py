@@ -348,6 +348,8 @@ def _get(session, uuid: str, *, allow_deleted: bool = False):
     if client is None or (client.deleted and not allow_deleted):
         if client is not None and client.merged_into:
             raise ClientNotFound(f"client {uuid} was merged into {client.merged_into}")
+        if client is not None and client.erased_at is not None:
+            raise ClientNotFound(f"client {uuid} was erased on {client.erased_at:%Y-%m-%d}")
         raise ClientNotFound(f"no client {uuid} on this laptop")
     return client
 
@@ -752,14 +754,7 @@ def inzage(engine, uuid: str, actor, now: datetime) -> dict:
             .where(AuditEvent.record_uuid.in_([client.uuid, *visit_uuids, *ref_uuids]))
             .order_by(AuditEvent.at, AuditEvent.id)
         ).all()
-        audit.record(session, actor, "export", "client", client.uuid, now, "inzage")
-        session.commit()
-    return {
-        "client": asdict(hist.client),
-        "visits": [asdict(v) for v in hist.visits],
-        "deleted_visits": list(deleted),
-        "deleted_referrals": list(deleted_refs),
-        "audit": [
+        trail = [
             {
                 "at": e.at.isoformat(sep=" ", timespec="seconds"),
                 "consultant": e.consultant,
@@ -769,7 +764,15 @@ def inzage(engine, uuid: str, actor, now: datetime) -> dict:
                 "device": e.device_id,
             }
             for e in events
-        ],
+        ]
+        audit.record(session, actor, "export", "client", client.uuid, now, "inzage")
+        session.commit()
+    return {
+        "client": asdict(hist.client),
+        "visits": [asdict(v) for v in hist.visits],
+        "deleted_visits": list(deleted),
+        "deleted_referrals": list(deleted_refs),
+        "audit": trail,
         "made_at": to_utc_naive(now).isoformat(sep=" ", timespec="seconds") + " UTC",
     }
 
@@ -782,6 +785,9 @@ def inzage_text(data: dict, tr) -> str:
     lang = tr.lang
     topics, orgs = ref.by_code("topics"), ref.by_code("organisations")
     locations, countries = ref.by_code("locations"), ref.by_code("countries")
+    languages = {e.code: e for e in ref.lists["language"]}
+    outcomes = {e.code: e for e in ref.lists["outcome"]}
+    statuses = {e.code: e for e in ref.lists["referral_status"]}
 
     def label(table, code):
         if not code:
@@ -800,11 +806,11 @@ def inzage_text(data: dict, tr) -> str:
         "",
         f"- {tr('clients.name')}: {c['name'] or '—'}",
         f"- {tr('clients.birth_year')}: {c['birth_year'] or '—'}",
-        f"- {tr('form.origin_country')}: {label(countries, c['origin_country'])}",
-        f"- {tr('form.destination_country')}: {label(countries, c['destination_country'])}",
-        f"- {tr('form.language')}: {c['language'] or '—'}",
-        f"- {tr('form.partner')}: {yes if c['partner_coremigrating'] else no}",
-        f"- {tr('form.children')}: {c['children_coremigrating'] or 0}",
+        f"- {tr('clients.origin_country')}: {label(countries, c['origin_country'])}",
+        f"- {tr('clients.destination_country')}: {label(countries, c['destination_country'])}",
+        f"- {tr('clients.language')}: {label(languages, c['language'])}",
+        f"- {tr('clients.partner')}: {yes if c['partner_coremigrating'] else no}",
+        f"- {tr('clients.children')}: {c['children_coremigrating'] or 0}",
         f"- {tr('clients.record_id')}: {c['uuid']} (rev. {c['revision']})",
         "",
         f"## {tr('clients.section_visits', n=len(data['visits']))}",
@@ -815,17 +821,18 @@ def inzage_text(data: dict, tr) -> str:
             f"### {v['day']} {v['time']} · {label(locations, v['location_code'])}",
             "",
             f"- {tr('clients.consultant')}: {v['consultant']}",
-            f"- {tr('form.topics')}: "
+            f"- {tr('clients.topics')}: "
             + (", ".join(label(topics, t) for t in v["topics"]) or "—"),
-            f"- {tr('form.outcome')}: {v['outcome'] or '—'}",
+            f"- {tr('clients.outcome')}: {label(outcomes, v['outcome'])}",
         ]
         if v["notes"]:
-            lines.append(f"- {tr('form.notes')}: {v['notes']}")
+            lines.append(f"- {tr('clients.notes')}: {v['notes']}")
         for r in v["referrals"]:
             extra = " · ".join(x for x in (r["reason"], r["note"], r["outcome_note"]) if x)
             lines.append(
-                f"- {tr('form.referrals')}: {label(orgs, r['organisation_code'])} · {r['status']}"
-                + (f" · {tr('form.follow_up_on', date=r['follow_up_on'])}" if r["follow_up_on"] else "")
+                f"- {tr('clients.referral')}: {label(orgs, r['organisation_code'])} · "
+                + label(statuses, r["status"])
+                + (f" · {tr('clients.follow_up_on', date=r['follow_up_on'])}" if r["follow_up_on"] else "")
                 + (f" · {extra}" if extra else "")
             )
     lines += ["", f"## {tr('clients.section_audit')}", ""]
