@@ -22,7 +22,7 @@ from datetime import datetime
 
 from nmi_desk import audit
 from nmi_desk.clock import local, to_utc_naive
-from nmi_desk.names import name_words, search_key, skeletons
+from nmi_desk.names import PARTICLES, name_words, search_key, skeletons
 from nmi_desk.validation import FieldError, ValidationError, check_birth_year, check_children
 
 DEFAULT_LIMIT = 10
@@ -153,7 +153,11 @@ class ClientIndex:
         if not words and birth_year is None:
             return []
         if words:
-            per_word = sorted((self._word_hits(w) for w in words), key=len)
+            # A particle or a stray letter ("van den" for "van der", "al" before a name
+            # written without it) adds to a client's score but never rules one out.
+            required = [w for w in words if not (w in PARTICLES or len(w) <= 2)] or words
+            optional = [self._word_hits(w) for w in words if w not in required]
+            per_word = sorted((self._word_hits(w) for w in required), key=len)
             first, rest = per_word[0], per_word[1:]
             scores: dict[int, float] = {}
             for pos, score in first.items():
@@ -164,6 +168,7 @@ class ClientIndex:
                         break
                     total += s
                 else:
+                    total += sum(o.get(pos, 0.0) for o in optional)
                     scores[pos] = total / len(words)
         else:
             scores = {pos: 50.0 for pos in range(len(self.rows))}

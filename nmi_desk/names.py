@@ -10,6 +10,8 @@ nmi_desk.matching.fold: one fold for the whole app) carries no short vowels ("mh
   so all Mohamed spellings and محمد meet at "mhmd"; a leading Arabic article ("al", "el",
   transliterated "l") is also dropped, so "Hassan" meets "El Hassan" and الحسن.
 
+`PARTICLES`: words a consultant may add or leave out ("van den", "el", "ben", "da").
+
 Plain functions, used when a client is written (the stored search key) and when searching.
 """
 
@@ -25,8 +27,14 @@ _DOUBLE = re.compile(r"(.)\1+")
 _VOWELS = str.maketrans("", "", "aeiou")
 
 
+PARTICLES = frozenset(
+    "van de der den ten ter het op in t d al el ben bin bint ibn ait da de do dos das e".split()
+)
+
+
 def normalise_word(word: str) -> str:
-    word = word.replace("oe", "u").replace("ou", "u").replace("ph", "f").replace("dj", "j")
+    # "dj" is how Đ (Đorđe) and the Maghreb's j (Khadidja) are often written: anyascii gives "d".
+    word = word.replace("oe", "u").replace("ou", "u").replace("ph", "f").replace("dj", "d")
     return _DOUBLE.sub(r"\1", word)
 
 
@@ -48,7 +56,7 @@ def search_key(name: str | None) -> str | None:
 @lru_cache(maxsize=65536)
 def skeletons(word: str) -> frozenset[str]:
     """The word's consonant skeleton(s); empty for words too short to compare this way."""
-    if word.isdigit() or len(word) < 3:
+    if word.isdigit() or len(word) < 2:
         return frozenset()
     head, rest = word[0], word[1:]
     body = rest.translate(_VOWELS).replace("w", "").replace("y", "")
@@ -58,4 +66,4 @@ def skeletons(word: str) -> frozenset[str]:
     out = {skel}
     if skel.startswith("l") and len(skel) >= 4:
         out.add(skel[1:])  # al-/el-/l- article
-    return frozenset(s for s in out if len(s) >= 2)
+    return frozenset(s for s in out if s)
