@@ -84,23 +84,74 @@ class _Row:
 
 class ClientIndex:
     """Postings from normalised words (and adjacent word pairs: "Abd Allah" is "Abdallah"),
-    consonant skeletons and their prefixes to client positions."""
+    consonant skeletons and their prefixes to client positions. Built once; a changed client
+    is patched in (`update`), so saving a visit does not cost a rebuild of 20,000 names."""
 
     def __init__(self, rows: list[_Row], keys: list[str]) -> None:
-        self.rows = rows
-        terms: dict[str, set[int]] = {}
-        skels: dict[str, set[int]] = {}
+        self.rows: list[_Row | None] = list(rows)
+        self.pos_of = {row.uuid: pos for pos, row in enumerate(rows)}
+        # Among equal scores: the most recent last visit first, then by name (once, here).
+        order = sorted(range(len(rows)), key=lambda p: rows[p].name)
+        order.sort(key=lambda p: rows[p].last, reverse=True)  # stable: names stay in order
+        self.rank = [0] * len(rows)
+        for r, p in enumerate(order):
+            self.rank[p] = r
+        self._terms: dict[str, set[int]] = {}
+        self._skels: dict[str, set[int]] = {}
+        self._keys_of: list[tuple[list[str], list[str]]] = []
         for pos, key in enumerate(keys):
-            words = key.split()
-            for term in words + [a + b for a, b in zip(words, words[1:], strict=False)]:
-                terms.setdefault(term, set()).add(pos)
-                for s in skeletons(term):
-                    skels.setdefault(s, set()).add(pos)
-        self.terms = sorted(terms)
-        self.postings = [terms[t] for t in self.terms]
-        self.skels = sorted(skels)
-        self.skel_postings = [skels[s] for s in self.skels]
+            self._keys_of.append(self._post(pos, key))
+        self.terms = sorted(self._terms)
+        self.skels = sorted(self._skels)
         self._truncated: dict[int, list[str]] = {}
+
+    def _post(self, pos: int, key: str) -> tuple[list[str], list[str]]:
+        words = key.split()
+        terms = words + [a + b for a, b in zip(words, words[1:], strict=False)]
+        skels = []
+        for term in terms:
+            self._terms.setdefault(term, set()).add(pos)
+            for s in skeletons(term):
+                self._skels.setdefault(s, set()).add(pos)
+                skels.append(s)
+        return terms, skels
+
+    def update(self, changed: list[tuple[_Row, str | None]]) -> None:
+        """Clients written since the build: new ones added, changed ones re-posted, erased,
+        merged or purged ones (key None) dropped. The changed rank first among equals: their
+        last visit is the newest."""
+        from bisect import insort
+
+        top = min(self.rank, default=0)
+        for row, key in changed:
+            pos = self.pos_of.get(row.uuid)
+            if pos is not None:
+                terms, skels = self._keys_of[pos]
+                for t in terms:
+                    self._terms[t].discard(pos)
+                for s in skels:
+                    self._skels[s].discard(pos)
+                self._keys_of[pos] = ([], [])
+            if key is None:
+                if pos is not None:
+                    self.rows[pos] = None
+                continue
+            if pos is None:
+                pos = len(self.rows)
+                self.rows.append(row)
+                self.rank.append(0)
+                self._keys_of.append(([], []))
+                self.pos_of[row.uuid] = pos
+            self.rows[pos] = row
+            top -= 1
+            self.rank[pos] = top
+            known_terms, known_skels = set(self._terms), set(self._skels)
+            self._keys_of[pos] = self._post(pos, key)
+            for t in set(self._keys_of[pos][0]) - known_terms:
+                insort(self.terms, t)
+                self._truncated.clear()
+            for s in set(self._keys_of[pos][1]) - known_skels:
+                insort(self.skels, s)
 
     def _choices(self, size: int) -> list[str]:
         got = self._truncated.get(size)
@@ -109,18 +160,13 @@ class ClientIndex:
         return got
 
     def _word_hits(self, q: str) -> dict[int, float]:
-        hits: dict[int, float] = {}
-
-        def add(positions, score: float) -> None:
-            for p in positions:
-                if hits.get(p, 0.0) < score:
-                    hits[p] = score
-
-        terms, postings = self.terms, self.postings
+        """Client position -> best score of one typed word."""
+        groups: list[tuple[float, set[int]]] = []
+        terms, postings = self.terms, self._terms
         i = bisect_left(terms, q)
         while i < len(terms) and terms[i].startswith(q):
             t = terms[i]
-            add(postings[i], 100.0 if t == q else 70.0 + 20.0 * len(q) / len(t))
+            groups.append((100.0 if t == q else 70.0 + 20.0 * len(q) / len(t), postings[t]))
             i += 1
         if len(q) >= 3:
             for s in skeletons(q):
@@ -128,7 +174,7 @@ class ClientIndex:
                 while j < len(self.skels) and self.skels[j].startswith(s):
                     exact = self.skels[j] == s
                     if exact or len(s) >= 3:  # typing on: "moham" meets محمد ("mhmd")
-                        add(self.skel_postings[j], 85.0 if exact else 62.0)
+                        groups.append((85.0 if exact else 62.0, self._skels[self.skels[j]]))
                     j += 1
         if len(q) >= 4:
             from rapidfuzz import process
@@ -139,7 +185,15 @@ class ClientIndex:
                 q, self._choices(len(q) + 1), scorer=OSA.distance, score_cutoff=allowed,
                 limit=None,
             ):  # fmt: skip
-                add(postings[idx], 60.0 - 10.0 * dist)
+                groups.append((60.0 - 10.0 * dist, postings[terms[idx]]))
+        # Best score first; each position keeps the first (best) one. Set operations, so a
+        # two-letter prefix over thousands of clients stays cheap.
+        groups.sort(key=lambda g: -g[0])
+        hits: dict[int, float] = {}
+        for score, positions in groups:
+            new = positions - hits.keys()
+            if new:
+                hits.update(dict.fromkeys(new, score))
         return hits
 
     def search(
@@ -171,7 +225,7 @@ class ClientIndex:
                     total += sum(o.get(pos, 0.0) for o in optional)
                     scores[pos] = total / len(words)
         else:
-            scores = {pos: 50.0 for pos in range(len(self.rows))}
+            scores = {pos: 50.0 for pos, row in enumerate(self.rows) if row is not None}
         if birth_year is not None:
             narrowed = {}
             for pos, score in scores.items():
@@ -183,86 +237,123 @@ class ClientIndex:
                 elif abs(year - birth_year) == 1:
                     narrowed[pos] = score - 15.0  # a year guessed one off
             scores = narrowed
-        rows = self.rows
-        ranked = sorted(
-            scores.items(), key=lambda kv: (-kv[1], _neg_day(rows[kv[0]].last), rows[kv[0]].name)
-        )
-        return [(rows[pos], round(score, 1)) for pos, score in ranked[:limit]]
+        import heapq
+
+        rank = self.rank
+        best = heapq.nsmallest(limit, scores.items(), key=lambda kv: (-kv[1], rank[kv[0]]))
+        return [(self.rows[pos], round(score, 1)) for pos, score in best]  # type: ignore[misc]
 
 
-def _neg_day(day: str) -> tuple:
-    return tuple(-ord(c) for c in day)
-
-
-_cache: dict[int, tuple[str, ClientIndex]] = {}
+_cache: dict[int, tuple[int, ClientIndex]] = {}
 _cache_lock = threading.Lock()
+PATCH_AT_MOST = 2000  # more changed clients than this (a sync, the demo): build afresh
 
 
-def _generation(conn) -> str:
-    row = conn.exec_driver_sql(
-        "SELECT value FROM app_meta WHERE key = 'client_generation'"
-    ).first()
-    return row[0] if row else ""
+def _last_change(conn) -> int:
+    """The newest entry of the laptop's client change log (kept by triggers, migration 150)."""
+    return conn.exec_driver_sql("SELECT coalesce(max(seq), 0) FROM client_change").scalar_one()
 
 
-_INDEX_SQL = (
-    "SELECT c.uuid, c.name, c.birth_year, c.search_key, "
-    "(SELECT max(v.local_date) FROM visit v WHERE v.client_uuid = c.uuid AND v.deleted = {f}) "
-    "FROM client c WHERE c.deleted = {f} AND c.search_key IS NOT NULL"
-)
+def _rows(conn, where: str, params=()) -> tuple[list[_Row], list[str | None]]:
+    false = "false" if conn.dialect.name == "postgresql" else "0"
+    found = conn.exec_driver_sql(
+        "SELECT uuid, name, birth_year, CASE WHEN deleted = " + false + " THEN search_key END "
+        f"FROM client WHERE {where}",  # noqa: S608
+        params,
+    ).all()
+    uuids = [r[0] for r in found]
+    last: dict[str, str] = {}
+    if where == "true" or not found:
+        last = dict(
+            conn.exec_driver_sql(
+                "SELECT client_uuid, max(local_date) FROM visit "
+                f"WHERE client_uuid IS NOT NULL AND deleted = {false} GROUP BY client_uuid"
+            ).all()
+        )
+    else:
+        marks = ", ".join(f"'{u}'" for u in uuids if _is_uuid(u))
+        last = dict(
+            conn.exec_driver_sql(
+                "SELECT client_uuid, max(local_date) FROM visit "
+                f"WHERE client_uuid IN ({marks}) AND deleted = {false} GROUP BY client_uuid"
+            ).all()
+        )
+    rows = [_Row(u, name or "", year, last.get(u) or "") for u, name, year, _ in found]
+    return rows, [r[3] for r in found]
 
 
 def build_index(conn) -> ClientIndex:
-    false = "false" if conn.dialect.name == "postgresql" else "0"
-    rows, keys = [], []
-    for uuid, name, year, key, last in conn.exec_driver_sql(_INDEX_SQL.format(f=false)):
-        rows.append(_Row(uuid, name or "", year, last or ""))
-        keys.append(key)
-    return ClientIndex(rows, keys)
+    rows, keys = _rows(conn, "true")
+    kept = [(r, k) for r, k in zip(rows, keys, strict=True) if k]
+    return ClientIndex([r for r, _ in kept], [k for _, k in kept])
 
 
 def index_for(engine) -> ClientIndex:
-    """This laptop's index, rebuilt when any client row changed since it was built."""
+    """This laptop's index: built once, then patched with the clients changed since (from
+    any process: the change log is in the database)."""
     with engine.connect() as conn:
-        generation = _generation(conn)
         with _cache_lock:
+            newest = _last_change(conn)
             cached = _cache.get(id(engine))
-            if cached is not None and cached[0] == generation and generation:
+            if cached is not None and cached[0] == newest:
                 return cached[1]
+            if cached is not None:
+                changed = conn.exec_driver_sql(
+                    "SELECT DISTINCT client_id FROM client_change WHERE seq > ? "
+                    f"LIMIT {PATCH_AT_MOST + 1}",
+                    (cached[0],),
+                ).scalars().all()
+                oldest = conn.exec_driver_sql("SELECT min(seq) FROM client_change").scalar()
+                if len(changed) <= PATCH_AT_MOST and (oldest or 0) <= cached[0] + 1:
+                    ids = ", ".join(str(int(i)) for i in changed)
+                    rows, keys = _rows(conn, f"id IN ({ids})") if ids else ([], [])
+                    cached[1].update(list(zip(rows, keys, strict=True)))
+                    _cache[id(engine)] = (newest, cached[1])
+                    return cached[1]
             index = build_index(conn)
-            _cache[id(engine)] = (generation, index)
+            _cache[id(engine)] = (newest, index)
+            if conn.dialect.name == "sqlite":  # the log only needs what a patch may ask for
+                conn.exec_driver_sql(
+                    "DELETE FROM client_change WHERE seq < ?", (newest - 10 * PATCH_AT_MOST,)
+                )
+                conn.commit()
             return index
 
 
 def _details(conn, uuids: list[str]) -> dict[str, dict]:
-    """Visit count, last visit (day, location, topics), open follow-ups of these clients."""
+    """Visit count, last visit (day, location, topics), open follow-ups of these clients:
+    four queries for the whole result list."""
+    uuids = [u for u in uuids if _is_uuid(u)]  # they are inlined below: never anything else
     if not uuids:
         return {}
     false = "false" if conn.dialect.name == "postgresql" else "0"
-    marks = ", ".join(f"'{u}'" for u in uuids if _is_uuid(u))
+    marks = ", ".join(f"'{u}'" for u in uuids)
     out: dict[str, dict] = {u: {"visits": 0} for u in uuids}
-    for uuid, n in conn.exec_driver_sql(
-        f"SELECT client_uuid, count(*) FROM visit WHERE client_uuid IN ({marks}) "
-        f"AND deleted = {false} GROUP BY client_uuid"
+    last_ids: dict[int, str] = {}
+    for uuid, vid, day, location, n in conn.exec_driver_sql(
+        "SELECT client_uuid, id, local_date, location_code, n FROM ("
+        "SELECT client_uuid, id, local_date, location_code, count(*) OVER w AS n, "
+        "row_number() OVER (w ORDER BY started_at DESC, id DESC) AS k FROM visit "
+        f"WHERE client_uuid IN ({marks}) AND deleted = {false} "
+        "WINDOW w AS (PARTITION BY client_uuid)) AS last WHERE k = 1"
     ):
-        out[uuid]["visits"] = n
+        out[uuid].update(visits=n, last=day, location=location, topics=[])
+        last_ids[vid] = uuid
     for uuid, n in conn.exec_driver_sql(
         f"SELECT v.client_uuid, count(*) FROM referral r JOIN visit v ON v.id = r.visit_id "
         f"WHERE v.client_uuid IN ({marks}) AND v.deleted = {false} AND r.deleted = {false} "
         "AND r.status = 'open' GROUP BY v.client_uuid"
     ):
         out[uuid]["open"] = n
-    for uuid in uuids:
-        last = conn.exec_driver_sql(
-            f"SELECT id, local_date, location_code FROM visit WHERE client_uuid = '{uuid}' "
-            f"AND deleted = {false} ORDER BY started_at DESC LIMIT 1"
-        ).first()
-        if last is not None and _is_uuid(uuid):
-            topics = conn.exec_driver_sql(
-                f"SELECT topic_code FROM visit_topic WHERE visit_id = {int(last[0])} "
-                "ORDER BY topic_code"
-            ).scalars()
-            out[uuid].update(last=last[1], location=last[2], topics=tuple(topics))
+    if last_ids:
+        ids = ", ".join(str(int(i)) for i in last_ids)
+        for vid, code in conn.exec_driver_sql(
+            # No ORDER BY: SQLite would walk the (topic_code, visit_id) index for it.
+            f"SELECT visit_id, topic_code FROM visit_topic WHERE visit_id IN ({ids})"
+        ):
+            out[last_ids[vid]]["topics"].append(code)
+    for d in out.values():
+        d["topics"] = tuple(sorted(d.get("topics", ())))
     return out
 
 

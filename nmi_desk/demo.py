@@ -189,6 +189,7 @@ def generate(
     device_id: str,
     now: datetime,
     location: str | None = None,
+    returning: float = RETURNING,
 ) -> DemoResult:
     if visits < 0 or visits > MAX_VISITS:
         raise UserError(f"--visits must be between 0 and {MAX_VISITS:,}")
@@ -240,7 +241,7 @@ def generate(
     client_rng = random.Random(f"{seed}:clients")
     client_ids = random.Random(f"{seed}:{device_id}:clients").getrandbits
     crnd = client_rng.random
-    returning: dict[str, list[tuple]] = {}  # origin -> clients so far: (uuid, fields...)
+    earlier_clients: dict[str, list[tuple]] = {}  # origin -> clients so far: (uuid, fields)
     client_rows: list[tuple] = []
     keys: dict[str, str | None] = {}
     n_loc, n_cons = len(spans), len(CONSULTANTS)
@@ -285,8 +286,8 @@ def generate(
                     None,
                 )
                 if client[0] is not None:
-                    earlier = returning.setdefault(origin[0], [])
-                    if earlier and crnd() < RETURNING:
+                    earlier = earlier_clients.setdefault(origin[0], [])
+                    if earlier and crnd() < returning:
                         known = earlier[int(crnd() * len(earlier))]
                         client_uuid, client = known[0], (*known[1:], None)
                     else:

@@ -173,20 +173,27 @@ def _client_table(conn: Connection) -> None:
     )
     conn.exec_driver_sql("CREATE UNIQUE INDEX ix_client_uuid ON client (uuid)")
     conn.exec_driver_sql("ALTER TABLE visit ADD COLUMN client_uuid VARCHAR(36)")
-    conn.exec_driver_sql("CREATE INDEX ix_visit_client_uuid ON visit (client_uuid)")
-    if pg:
-        return  # the central side gets its clients and links from the laptops' pushes
-    # Search keeps an in-memory index of the clients (nmi_desk.clients); this counter tells it
-    # cheaply, per keystroke, that any client row changed (from any process).
     conn.exec_driver_sql(
-        "INSERT INTO app_meta (key, value) VALUES ('client_generation', '0') "
-        "ON CONFLICT (key) DO NOTHING"
+        "CREATE INDEX ix_visit_client ON visit (client_uuid, deleted, local_date)"
     )
-    for event in ("INSERT", "UPDATE", "DELETE"):
+    if pg:
+        # The same tables everywhere (tests/test_migrations.py); the central side keeps no log
+        # and gets its clients and links from the laptops' pushes.
         conn.exec_driver_sql(
-            f"CREATE TRIGGER client_generation_{event.lower()} AFTER {event} ON client BEGIN "
-            "UPDATE app_meta SET value = CAST(value AS INTEGER) + 1 "
-            "WHERE key = 'client_generation'; END"
+            "CREATE TABLE client_change (seq SERIAL NOT NULL, client_id INTEGER NOT NULL, "
+            "PRIMARY KEY (seq))"
+        )
+        return
+    # Search keeps an in-memory index of the clients (nmi_desk.clients); this log tells it,
+    # per keystroke and from any process, which clients changed, so it patches them in.
+    conn.exec_driver_sql(
+        "CREATE TABLE client_change (seq INTEGER NOT NULL, client_id INTEGER NOT NULL, "
+        "PRIMARY KEY (seq))"
+    )
+    for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+        conn.exec_driver_sql(
+            f"CREATE TRIGGER client_change_{event.lower()} AFTER {event} ON client BEGIN "
+            f"INSERT INTO client_change (client_id) VALUES ({row}.id); END"
         )
     _link_existing_visits(conn)
 

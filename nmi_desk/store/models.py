@@ -60,7 +60,7 @@ class Visit(SyncFields, table=True):
     synced_at: datetime | None = Field(default=None, index=True, sa_type=UTC_TS)
     purged_at: datetime | None = Field(default=None, sa_type=UTC_TS)
     # The client this visit belongs to (nmi_desk.clients); None for anonymous and count-only.
-    client_uuid: str | None = Field(default=None, max_length=36, index=True)
+    client_uuid: str | None = Field(default=None, max_length=36)  # ix_visit_client, below
 
 
 class Client(SyncFields, table=True):
@@ -84,6 +84,15 @@ class Client(SyncFields, table=True):
     erased_at: datetime | None = Field(default=None, sa_type=UTC_TS)
     # Retention (local only, like visit.purged_at): personal fields gone with the last visit's.
     purged_at: datetime | None = Field(default=None, sa_type=UTC_TS)
+
+
+class ClientChange(SQLModel, table=True):
+    """Which client rows changed, in order (triggers on the laptop, migration 150): the client
+    search index patches these in instead of rebuilding. Local bookkeeping; never synced."""
+
+    __tablename__ = "client_change"
+    seq: int | None = Field(default=None, primary_key=True)
+    client_id: int
 
 
 class VisitTopic(SQLModel, table=True):
@@ -278,3 +287,15 @@ def _stats_indexes() -> None:
 
 
 _stats_indexes()
+
+
+def _client_indexes() -> None:
+    """Migration 150: a client's visits, and their last day for the search index, from one
+    covering index (nmi_desk.clients)."""
+    from sqlalchemy import Index
+
+    visit = Visit.__table__.c
+    Index("ix_visit_client", visit.client_uuid, visit.deleted, visit.local_date)
+
+
+_client_indexes()
