@@ -29,7 +29,7 @@ from textual.worker import Worker, WorkerState
 
 from nmi_desk.clock import AMS
 from nmi_desk.refdata import reference
-from nmi_desk.tui.messages import SaveRefused, VisitLoaded, VisitSaved
+from nmi_desk.tui.messages import ClientPrefill, SaveRefused, VisitLoaded, VisitSaved
 from nmi_desk.tui.screens.base import NmiScreen, footer
 from nmi_desk.tui.widgets.error_label import ErrorLabel
 from nmi_desk.tui.widgets.topic_picker import TopicPicker
@@ -61,6 +61,7 @@ def empty_payload(now: datetime) -> dict:
         "referrals": [],
         "notes": "",
         "outcome": "",
+        "client_uuid": None,
     }
 
 
@@ -94,7 +95,15 @@ def visit_payload(uuid: str, inp) -> dict:
         "referrals": [referral_payload(r) for r in inp.referrals],
         "notes": inp.notes or "",
         "outcome": inp.outcome or "",
+        "client_uuid": inp.client_uuid,
     }
+
+
+def _with_start(inp, now: datetime):
+    """A VisitInput for visit_payload: a new visit starts now."""
+    from dataclasses import replace
+
+    return replace(inp, started_at=inp.started_at or now)
 
 
 def _int(payload: dict, name: str, field: str, errors: list) -> int | None:
@@ -154,6 +163,7 @@ def payload_to_input(payload: dict, location: str):
         referrals=referrals,
         notes=payload.get("notes") or None,
         outcome=payload.get("outcome") or None,
+        client_uuid=payload.get("client_uuid") or None,
     )
     return inp, errors
 
@@ -177,13 +187,18 @@ class VisitFormScreen(NmiScreen[None]):
         Binding("ctrl+s", "save", "key.save", priority=True),
         Binding("ctrl+t", "topics", "key.topics", priority=True),
         Binding("ctrl+r", "add_referral", "key.add_referral", priority=True),
+        Binding("ctrl+k", "find_client", "clients.key_find_in_form", priority=True),
         Binding("escape", "leave", "key.back"),
         Binding("delete", "remove_referral", "key.remove_referral", show=False),
     ]
 
-    def __init__(self, uuid: str | None = None, draft: dict | None = None) -> None:
+    def __init__(
+        self, uuid: str | None = None, draft: dict | None = None, client_uuid: str | None = None
+    ) -> None:
         super().__init__()
         self.uuid = uuid or (draft or {}).get("uuid")
+        # The returning client this visit continues (nmi_desk.clients), if one was chosen.
+        self.client_uuid = client_uuid or (draft or {}).get("client_uuid")
         self.draft = draft
         self.baseline: dict | None = None  # the stored record (or empty form) as a payload
         self.referrals: list[dict] = []
@@ -282,8 +297,48 @@ class VisitFormScreen(NmiScreen[None]):
         )
         if self.uuid:
             self._load(self.uuid)
+        elif self.client_uuid and not self.draft:
+            self._prefill(self.client_uuid)
         else:
             self._fill_initial(empty_payload(self.app.desk.now()))
+
+    # ---- a returning client: name, birth year and the stable fields filled in ----
+
+    @work(thread=True, exclusive=True, group="visit-prefill")
+    def _prefill(self, client_uuid: str) -> None:
+        from nmi_desk.clients import new_visit_input
+
+        desk = self.app.desk
+        inp = new_visit_input(desk.engine(), client_uuid, desk.settings.location)
+        fields = visit_payload(None, _with_start(inp, desk.now()))
+        keep = ("client_name", "birth_year", "origin_country", "destination_country",
+                "language", "partner", "children", "client_uuid")  # fmt: skip
+        self.post_message(ClientPrefill({k: fields[k] for k in keep}))
+
+    def on_client_prefill(self, message: ClientPrefill) -> None:
+        self.client_uuid = message.payload["client_uuid"]
+        if self.baseline is None:  # a new visit opened for this client
+            self._fill_initial({**empty_payload(self.app.desk.now()), **message.payload})
+            self.query_one("#form-title", Static).update(
+                self.app.tr("clients.form_title", name=message.payload["client_name"])
+            )
+            self.call_after_refresh(self.action_topics)  # the stable part is done: on to topics
+            return
+        self.fill({**self.read(), **message.payload})  # chosen with Ctrl+K in the form
+        self._changed()
+
+    def action_find_client(self) -> None:
+        from nmi_desk.tui.screens.clients import ClientSearchScreen
+
+        if self.uuid:  # an earlier visit keeps its client
+            return
+
+        def chosen(uuid: str | None) -> None:
+            if uuid:
+                self._prefill(uuid)
+
+        name = self.query_one("#client_name", Input).value
+        self.app.push_screen(ClientSearchScreen(pick=True, initial=name), chosen)
 
     @work(thread=True, exclusive=True, group="visit-load")
     def _load(self, uuid: str) -> None:
@@ -336,6 +391,7 @@ class VisitFormScreen(NmiScreen[None]):
         payload["notes"] = self.query_one("#notes", TextArea).text
         payload["topics"] = list(self.query_one(TopicPicker).selected)
         payload["referrals"] = [dict(r) for r in self.referrals]
+        payload["client_uuid"] = self.client_uuid
         return payload
 
     @property
