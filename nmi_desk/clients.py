@@ -847,7 +847,11 @@ def inzage(engine, uuid: str, actor, now: datetime) -> dict:
         ).all()
         events = session.exec(
             select(AuditEvent)
-            .where(AuditEvent.record_uuid.in_([client.uuid, *visit_uuids, *ref_uuids]))
+            .where(
+                AuditEvent.record_uuid.in_(
+                    [client.uuid, *visit_uuids, *ref_uuids, *deleted, *deleted_refs]
+                )
+            )
             .order_by(AuditEvent.at, AuditEvent.id)
         ).all()
         trail = [
