@@ -290,7 +290,7 @@ class ClientHistoryScreen(NmiScreen[None]):
             table,
             {k: tr(f"clients.{k}") for k in ("col_day", "col_location", "col_topics",
                                              "col_referrals", "col_outcome")},  # fmt: skip
-            fixed={"col_day": 16, "col_location": 14, "col_referrals": 14, "col_outcome": 14},
+            fixed={"col_day": 16, "col_location": 12, "col_referrals": 10, "col_outcome": 12},
             flexible="col_topics",
             minimum=10,
             screen_width=self.app.size.width,

@@ -27,7 +27,8 @@ class TodayScreen(NmiScreen[None]):
     BINDINGS = [
         Binding("n", "new_visit", "key.new_visit"),
         Binding("t", "count_only", "key.count_only"),
-        Binding("o", "open_visit", "key.open"),
+        # Enter on a row opens it too: "o" leaves the footer room for "c" (find a client).
+        Binding("o", "open_visit", "key.open", show=False),
         Binding("c", "find_client", "clients.key_find"),
         Binding("x", "delete_visit", "key.delete", show=False),  # in help and palette
         Binding("f", "follow_ups", "key.follow_ups"),

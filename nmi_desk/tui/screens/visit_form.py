@@ -187,7 +187,8 @@ class VisitFormScreen(NmiScreen[None]):
         Binding("ctrl+s", "save", "key.save", priority=True),
         Binding("ctrl+t", "topics", "key.topics", priority=True),
         Binding("ctrl+r", "add_referral", "key.add_referral", priority=True),
-        Binding("ctrl+k", "find_client", "clients.key_find_in_form", priority=True),
+        # Not in the footer (it must fit 80 columns): the name field's placeholder says it.
+        Binding("ctrl+k", "find_client", "clients.key_find_in_form", priority=True, show=False),
         Binding("escape", "leave", "key.back"),
         Binding("delete", "remove_referral", "key.remove_referral", show=False),
     ]
@@ -238,7 +239,8 @@ class VisitFormScreen(NmiScreen[None]):
                 )
                 yield _field(
                     tr("form.client_name"),
-                    Input(id="client_name", placeholder=tr("form.optional"), compact=True),
+                    Input(id="client_name", placeholder=tr("clients.name_placeholder"),
+                          compact=True),  # fmt: skip
                     "client_name",
                     "wide",
                 )
