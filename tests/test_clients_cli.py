@@ -187,3 +187,30 @@ def test_migration_links_named_visits_one_client_per_name_and_birth_year(tmp_pat
         assert len(clients.search(engine, "ayse yilmaz 1970")) == 2
     finally:
         engine.dispose()
+
+
+def test_retention_purges_a_client_with_its_last_visit(desk, clock):
+    from datetime import UTC, datetime, timedelta
+
+    from nmi_desk.retention import purge
+
+    walk_in(desk, clock, "Samira Testpersoon", 1966, ["aow"], [])
+    keep = walk_in(desk, clock, "Nora Testpersoon", 1970, ["aow"], [])
+    engine = desk.engine()
+    with engine.begin() as conn:  # both synced; Nora came back since (unsynced visit)
+        conn.exec_driver_sql("UPDATE visit SET synced_revision = revision")
+        conn.exec_driver_sql("UPDATE client SET synced_revision = revision")
+    nora = clients.search(engine, "nora")[0].uuid
+    create_visit(engine, clients.new_visit_input(engine, nora, "roermond"), desk.actor, desk.now())
+    report = purge(engine, datetime.now(UTC) + timedelta(days=31), 30, desk.actor)
+    assert report.visits == 2 and report.clients == 1
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT name, birth_year, origin_country, purged_at IS NOT NULL FROM client ORDER BY id"
+        ).all()
+    # Samira's only visit is purged: so is she (the origin country stays, a statistics code).
+    # Nora came back since: her record stays whole.
+    assert [tuple(r) for r in rows] == [(None, None, None, 1), ("Nora Testpersoon", 1970, None, 0)]
+    assert clients.search(engine, "samira") == []
+    assert [h.name for h in clients.search(engine, "nora")] == ["Nora Testpersoon"]
+    assert keep
