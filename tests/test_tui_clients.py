@@ -1,7 +1,7 @@
 """Returning clients in the counter TUI (Textual Pilot), keyboard only: find a client by a typed
 variant of the name, open the history, start a new visit, save; the new visit is linked and
 the stable fields were filled in; it costs fewer keys than the same visit for a new client.
-Also: the walk-in form's Ctrl+K, the rights (inzage export, correction, erasure)."""
+Also: the walk-in form's Ctrl+F, the rights (inzage export, correction, erasure)."""
 
 from __future__ import annotations
 
@@ -153,7 +153,7 @@ async def test_returning_client_found_by_variant_served_with_fewer_keys(desk, cl
     assert returning.typed < first_time.typed  # and less to type
 
 
-async def test_walk_in_form_finds_the_client_with_ctrl_k(desk, clock):
+async def test_walk_in_form_finds_the_client_with_ctrl_f(desk, clock):
     uuid = earlier_visit(desk, clock)
     app = NmiDeskApp(desk)
     async with app.run_test(size=SIZE) as pilot:
@@ -163,7 +163,7 @@ async def test_walk_in_form_finds_the_client_with_ctrl_k(desk, clock):
         await wait_until(pilot, lambda: app.screen.baseline is not None, "form ready")
         for char in "ozturk":
             await pilot.press(char)
-        await pilot.press("ctrl+k")
+        await pilot.press("ctrl+f")
         await wait_screen(pilot, ClientSearchScreen)
         await wait_until(pilot, lambda: app.screen.query_one(DataTable).row_count == 1, "found")
         await pilot.press("enter")

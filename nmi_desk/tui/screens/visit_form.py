@@ -188,7 +188,7 @@ class VisitFormScreen(NmiScreen[None]):
         Binding("ctrl+t", "topics", "key.topics", priority=True),
         Binding("ctrl+r", "add_referral", "key.add_referral", priority=True),
         # Not in the footer (it must fit 80 columns): the name field's placeholder says it.
-        Binding("ctrl+k", "find_client", "clients.key_find_in_form", priority=True, show=False),
+        Binding("ctrl+f", "find_client", "clients.key_find_in_form", priority=True, show=False),
         Binding("escape", "leave", "key.back"),
         Binding("delete", "remove_referral", "key.remove_referral", show=False),
     ]
@@ -326,7 +326,7 @@ class VisitFormScreen(NmiScreen[None]):
             )
             self.call_after_refresh(self.action_topics)  # the stable part is done: on to topics
             return
-        self.fill({**self.read(), **message.payload})  # chosen with Ctrl+K in the form
+        self.fill({**self.read(), **message.payload})  # chosen with Ctrl+F in the form
         self._changed()
 
     def action_find_client(self) -> None:
