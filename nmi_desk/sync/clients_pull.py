@@ -234,4 +234,4 @@ def _apply(local, now, clients, visits, topics, referrals) -> dict[str, int]:
             conn.execute(text("DELETE FROM draft WHERE payload LIKE :p"), {"p": f"%{uuid}%"})
     if erased:
         compact(local)
-    return {"client": len(clients), "client_visit": len(visits)}
+    return {"client": len(clients), "visit": len(visits)}

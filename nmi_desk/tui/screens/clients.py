@@ -175,6 +175,8 @@ class ClientSearchScreen(NmiScreen[str | None]):
             text = tr("clients.none_found")
         else:
             text = tr("clients.found", n=len(self.local) + len(self.central))
+            if self.central:
+                text += " · " + tr("clients.central_marked", n=len(self.central))
         if self.central_note:
             text += " · " + self.central_note
         self.query_one("#client-status", Static).update(text)
@@ -190,7 +192,7 @@ class ClientSearchScreen(NmiScreen[str | None]):
             last = ""
             if hit.last_visit:
                 last = f"{hit.last_visit} {_label(locations, hit.last_location, lang)}"
-            name = hit.name + (f" ({tr('clients.central')})" if hit.central else "")
+            name = ("↓ " if hit.central else "") + hit.name  # fetched when opened
             table.add_row(
                 cell(name),
                 cell(str(hit.birth_year or "")),
@@ -345,9 +347,11 @@ class ClientHistoryScreen(NmiScreen[None]):
             tr("clients.visits_n", n=len(hist.visits)),
         ]
         self.query_one("#history-card", Static).update(" · ".join(p for p in parts if p))
+        today = self.app.desk.today().isoformat()
         open_lines = [
             tr("clients.open_follow_up", date=r.follow_up_on or "",
                organisation=_label(orgs, r.organisation_code, lang))  # fmt: skip
+            + (f" ({tr('clients.overdue')})" if (r.follow_up_on or today) < today else "")
             for r in hist.open_follow_ups
         ]
         box = self.query_one("#history-open", Static)
