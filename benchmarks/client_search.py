@@ -4,7 +4,8 @@ Builds a database of --visits demo visits with about --clients clients (returnin
 linked to them), then types --names client names letter by letter, as a consultant does
 (some without diacritics, some with a typo), calling nmi_desk.clients.search (index look-up
 plus the result details: visits, last visit, open follow-ups) for every prefix of at least
-two letters. Reports p50/p95/max per keystroke and the one-off index build.
+two letters. Reports p50/p95/max per keystroke (wall time: on a shared machine scheduling
+noise is in it, so the load average is printed too) and the one-off index build.
 
     python benchmarks/client_search.py --visits 100000 --clients 20000 [--names 60]
 """
@@ -40,6 +41,9 @@ def main() -> None:
     parser.add_argument("--names", type=int, default=60)
     parser.add_argument("--seed", type=int, default=5)
     args = parser.parse_args()
+    import os
+
+    print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as tmp:
         engine = open_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
         named = args.visits * 0.85 * 0.7  # demo: 15 % count-only, 70 % of the rest named
