@@ -8,7 +8,6 @@ worker (nmi_desk.end_of_day.load_overview) and arrive as a message: the screen n
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 from rich.text import Text
@@ -22,6 +21,7 @@ from textual.widgets import Button, Checkbox, Header, Input, Static
 from nmi_desk.end_of_day import Period
 from nmi_desk.tui.screens.base import NmiModal, NmiScreen, footer
 from nmi_desk.tui.widgets.bar_chart import BarChart
+from nmi_desk.validation import parse_iso_date
 
 # (dimension, catalog key of the chart title) in the order shown.
 CHARTS = (
@@ -280,8 +280,16 @@ class CustomPeriodScreen(NmiModal[Period | None]):
         with Vertical(classes="dov-dialog"):
             yield Static(tr("day_overview.custom_title"))
             with Horizontal(classes="dov-dates"):
-                yield Input(self.current.first.isoformat(), id="dov-from", placeholder="JJJJ-MM-DD")
-                yield Input(self.current.last.isoformat(), id="dov-to", placeholder="JJJJ-MM-DD")
+                yield Input(
+                    self.current.first.isoformat(),
+                    id="dov-from",
+                    placeholder=tr("general.date_placeholder"),
+                )
+                yield Input(
+                    self.current.last.isoformat(),
+                    id="dov-to",
+                    placeholder=tr("general.date_placeholder"),
+                )
             yield Static("", id="dov-custom-error", classes="dov-error")
             yield Static(tr("day_overview.custom_hint"), classes="dov-hint")
 
@@ -293,9 +301,7 @@ class CustomPeriodScreen(NmiModal[Period | None]):
         for box in ("#dov-from", "#dov-to"):
             raw = self.query_one(box, Input).value.strip()
             try:
-                if len(raw) != 10:
-                    raise ValueError
-                values.append(date.fromisoformat(raw))
+                values.append(parse_iso_date(raw))
             except ValueError:
                 error.update(tr("error.date_format", value=raw))
                 return
