@@ -88,6 +88,8 @@ class ClientIndex:
     is patched in (`update`), so saving a visit does not cost a rebuild of 20,000 names."""
 
     def __init__(self, rows: list[_Row], keys: list[str]) -> None:
+        # A search still running in an older worker thread must not see a patch half done.
+        self.lock = threading.Lock()
         self.rows: list[_Row | None] = list(rows)
         self.pos_of = {row.uuid: pos for pos, row in enumerate(rows)}
         # Among equal scores: the most recent last visit first, then by name (once, here).
@@ -120,6 +122,10 @@ class ClientIndex:
         """Clients written since the build: new ones added, changed ones re-posted, erased,
         merged or purged ones (key None) dropped. The changed rank first among equals: their
         last visit is the newest."""
+        with self.lock:
+            self._update(changed)
+
+    def _update(self, changed: list[tuple[_Row, str | None]]) -> None:
         from bisect import insort
 
         top = min(self.rank, default=0)
@@ -199,6 +205,10 @@ class ClientIndex:
     def search(
         self, query: str, birth_year: int | None = None, limit: int = DEFAULT_LIMIT
     ) -> list[tuple[_Row, float]]:
+        with self.lock:
+            return self._search(query, birth_year, limit)
+
+    def _search(self, query: str, birth_year: int | None, limit: int) -> list[tuple[_Row, float]]:
         words = name_words(query)
         years = [int(w) for w in words if w.isdigit() and len(w) == 4]
         words = [w for w in words if not w.isdigit()]
