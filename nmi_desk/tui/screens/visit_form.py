@@ -201,6 +201,7 @@ class VisitFormScreen(DraftFormScreen):
     # ---- reading and writing the widgets ----
 
     def fill(self, payload: dict) -> None:
+        self.client_uuid = payload.get("client_uuid") or self.client_uuid
         for name in TEXT_FIELDS:
             self.query_one(f"#{name}", Input).value = payload.get(name, "")
         for name in SELECT_FIELDS:
