@@ -87,6 +87,9 @@ def run_sync(
             report.quarantined = len(result.quarantined)
             if pull:
                 report.pulled = pull_updates(local, central)
+                from nmi_desk.sync.clients_pull import pull_clients
+
+                report.pulled.update(pull_clients(local, central, now()))
                 if any(report.pulled.get(t) for t in REFERENCE_TABLES):
                     from nmi_desk.reference_db import activate_from_database
 
