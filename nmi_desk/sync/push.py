@@ -127,7 +127,9 @@ def _sqlite_ts(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's DATETIME text form
 
 
-def mark_synced(raw, units: list[Unit], conflicts: list[Conflict], now: datetime) -> None:
+def mark_synced(
+    raw, units: list[Unit], conflicts: list[Conflict], now: datetime, target_id: str | None = None
+) -> None:
     """After the central commit: the pushed revisions are synced, the conflicts logged here too.
 
     `synced_revision < ?` keeps this idempotent and never lowers a mark; a record edited while
@@ -153,7 +155,8 @@ def mark_synced(raw, units: list[Unit], conflicts: list[Conflict], now: datetime
         if seen is None:
             cur.execute(
                 "INSERT INTO sync_conflict (table_name, record_uuid, winner_revision,"
-                " loser_revision, loser_device, loser_payload, logged_at) VALUES (?,?,?,?,?,?,?)",
+                " loser_revision, loser_device, loser_payload, logged_at, target_id)"
+                " VALUES (?,?,?,?,?,?,?,?)",
                 (
                     c.table,
                     c.uuid,
@@ -162,24 +165,28 @@ def mark_synced(raw, units: list[Unit], conflicts: list[Conflict], now: datetime
                     c.loser_device,
                     c.loser_payload,
                     _sqlite_ts(now),
+                    target_id,
                 ),
             )
     raw.commit()
 
 
-def quarantine(raw, unit: Unit, reason: str, now: datetime) -> list[tuple[str, str, int, str]]:
+def quarantine(
+    raw, unit: Unit, reason: str, now: datetime, target_id: str | None = None
+) -> list[tuple[str, str, int, str]]:
     """Keep a refused unit's records pending, with the reason, one row per record version."""
     cur = raw.cursor()
     out = []
     for table, uuid, revision in unit.records():
         cur.execute(
-            "DELETE FROM sync_quarantine WHERE table_name = ? AND record_uuid = ? AND revision = ?",
-            (table, uuid, revision),
+            "DELETE FROM sync_quarantine WHERE table_name = ? AND record_uuid = ? AND revision = ?"
+            " AND target_id IS ?",
+            (table, uuid, revision, target_id),
         )
         cur.execute(
-            "INSERT INTO sync_quarantine (table_name, record_uuid, revision, reason, logged_at)"
-            " VALUES (?,?,?,?,?)",
-            (table, uuid, revision, reason, _sqlite_ts(now)),
+            "INSERT INTO sync_quarantine (table_name, record_uuid, revision, reason, logged_at,"
+            " target_id) VALUES (?,?,?,?,?,?)",
+            (table, uuid, revision, reason, _sqlite_ts(now), target_id),
         )
         out.append((table, uuid, revision, reason))
     raw.commit()
@@ -445,19 +452,20 @@ def push_batch(
     units: list[Unit],
     now: datetime,
     result: PushResult,
+    target_id: str | None = None,
 ) -> None:
     """Push units; a refused unit is isolated by halving the batch and quarantined."""
     try:
         conflicts = push_central(central, kind, units, now)
     except (Refused, DataError, IntegrityError) as exc:
         if len(units) == 1:
-            result.quarantined += quarantine(raw, units[0], _reason(exc), now)
+            result.quarantined += quarantine(raw, units[0], _reason(exc), now, target_id)
             return
         mid = len(units) // 2
-        push_batch(central, raw, kind, units[:mid], now, result)
-        push_batch(central, raw, kind, units[mid:], now, result)
+        push_batch(central, raw, kind, units[:mid], now, result, target_id)
+        push_batch(central, raw, kind, units[mid:], now, result, target_id)
         return
-    mark_synced(raw, units, conflicts, now)
+    mark_synced(raw, units, conflicts, now, target_id)
     crash_point("after-local-mark")
     result.conflicts += conflicts
     for unit in units:
@@ -471,6 +479,7 @@ def push(
     now: datetime,
     batch_size: int = BATCH_SIZE,
     progress: Callable[[int, int], None] | None = None,
+    target_id: str | None = None,
 ) -> PushResult:
     result = PushResult()
     raw = local.raw_connection()
@@ -490,7 +499,7 @@ def push(
                     raw.rollback()
                 crash_point("after-read")
                 if units:
-                    push_batch(central, raw, kind, units, now, result)
+                    push_batch(central, raw, kind, units, now, result, target_id)
                 done += len(chunk)
                 if progress:
                     progress(done, total)
