@@ -140,6 +140,7 @@ def sync(
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        disable=not console.is_terminal,  # else rich leaves an empty line before any message
     ) as bar:
         task = bar.add_task("push", total=None)
 

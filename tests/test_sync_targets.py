@@ -189,3 +189,11 @@ def subprocess_in(cwd, home, *args):
         stdin=subprocess.DEVNULL,
         cwd=cwd,
     )
+
+
+def test_a_failed_sync_is_one_line_with_no_empty_line_before_it(isolated_home):
+    ok(run(isolated_home, "demo", "--visits", "3"))
+    proc = run(isolated_home, "sync", "--target", "postgresql+psycopg://nmi@localhost:1/x")
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("nmi-desk: cannot reach sync target"), repr(proc.stderr)
+    assert proc.stderr.count("\n") == 1
