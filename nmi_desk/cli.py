@@ -82,7 +82,9 @@ def root(
         raise UserError(f"--lang {lang!r}: choose nl or en")
     from nmi_desk.tui.run import run_tui
 
-    run_tui(data_dir=data_dir, lang=lang)
+    code = run_tui(data_dir=data_dir, lang=lang)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
@@ -141,6 +143,7 @@ def export(
     ] = False,
 ) -> None:
     """Export visit statistics for a period (no personal data)."""
+    from nmi_desk.outputs import check_output
     from nmi_desk.stats import check_format, compute_stats, open_source, write_export
     from nmi_desk.stats import suppress_small as hide
 
@@ -154,12 +157,7 @@ def export(
     output = output or f"nmi-statistics-{first}-{last}.{fmt}"
     if output == "-" and fmt == "xlsx" and sys.stdout.isatty():
         raise UserError("refusing to write a spreadsheet to a terminal: give --output FILE")
-    if output != "-":
-        target = Path(output).expanduser()
-        if target.is_dir():
-            raise UserError(f"{target} is a folder: give a file name")
-        if not target.parent.is_dir():
-            raise UserError(f"cannot write {output}: folder {target.parent} does not exist")
+    check_output(output)  # refuse a bad target before the statistics are read
     with open_source(source or desk.url) as db:
         stats = compute_stats(db, first, last, location)
     if suppress_small:
@@ -197,6 +195,45 @@ def doctor(ctx: typer.Context) -> None:
 
 
 app.add_typer(guidance_app, name="guidance")
+
+topics_app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Find topic codes the way the walk-in form's topic picker does.",
+)
+app.add_typer(topics_app, name="topics")
+
+
+@topics_app.command("search")
+def topics_search(
+    query: Annotated[str, typer.Argument(help="A word or phrase, Dutch or English, as typed.")],
+    lang: Annotated[str, typer.Option("--lang", help="Labels in nl or en.")] = "nl",
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100, help="At most N results.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON list, best first.")] = False,
+) -> None:
+    """Search the topics with the TUI's matcher (word forms, synonyms, typos)."""
+    import json
+
+    from nmi_desk.matching import matcher_for
+
+    if lang not in ("nl", "en"):
+        raise UserError(f"unknown language {lang!r}: choose nl or en")
+    hits = matcher_for("topic").search(query, limit)
+    if as_json:
+        rows = [
+            {"code": h.code, "label": h.entry.label(lang), "parent": h.entry.parent, "score": h.score}
+            for h in hits
+        ]
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        typer.echo("no matching topics", err=True)
+        return
+    width = max(len(h.code) for h in hits)
+    for h in hits:
+        typer.echo(f"{h.code:<{width}}  {h.entry.label(lang)}")
 
 register_sync(app)  # sync, publish-guidance (cli_sync.py)
 

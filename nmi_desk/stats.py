@@ -16,11 +16,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 
 from nmi_desk.errors import UserError
 
@@ -343,31 +341,7 @@ def check_format(fmt: str) -> str:
 
 
 def write_export(stats: dict, fmt: str, output: str) -> str:
-    """Write to a file (atomically) or '-' for stdout; returns where it went."""
-    payload: str | bytes = RENDERERS[check_format(fmt)](stats)
-    if output == "-":
-        if isinstance(payload, bytes):
-            sys.stdout.buffer.write(payload)
-        else:
-            sys.stdout.write(payload)
-        sys.stdout.flush()
-        return "stdout"
-    path = Path(output).expanduser()
-    if path.is_dir():
-        raise UserError(f"{path} is a folder: give a file name")
-    if not path.parent.is_dir():
-        raise UserError(f"cannot write {path}: folder {path.parent} does not exist")
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        if isinstance(payload, bytes):
-            tmp.write_bytes(payload)
-        else:
-            tmp.write_text(payload, encoding="utf-8", newline="")
-        tmp.replace(path)
-    except OSError as exc:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
-        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    return str(path)
+    """Write to a file (atomically, see nmi_desk.outputs) or '-' for stdout; returns where."""
+    from nmi_desk.outputs import write_output
+
+    return write_output(output, RENDERERS[check_format(fmt)](stats))
