@@ -87,13 +87,18 @@ def pg_connect_params(url) -> dict:
 def make_engine(url: str) -> Engine:
     path = sqlite_path_from_url(url)
     if path is not None:
+        from sqlalchemy.pool import QueuePool
+
+        # A file, so SQLAlchemy's pool for files: "sqlite://" alone would get the in-memory
+        # pool (one connection per thread), which closes other threads' connections, even
+        # mid-query, once more than five threads have used it (a sync's reader and marker
+        # threads, the TUI's workers).
+        extra = {"poolclass": QueuePool}
         if key_for(path) is not None:  # encrypted: SQLAlchemy must know sqlcipher3's exceptions
             import sqlcipher3
 
-            return create_engine(
-                "sqlite://", creator=partial(connect_sqlite, path), module=sqlcipher3
-            )
-        return create_engine("sqlite://", creator=partial(connect_sqlite, path))
+            extra["module"] = sqlcipher3
+        return create_engine("sqlite://", creator=partial(connect_sqlite, path), **extra)
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
