@@ -25,8 +25,9 @@ from sqlalchemy.exc import DataError, IntegrityError
 from nmi_desk.sync.crashpoints import crash_point
 from nmi_desk.sync.tables import LinkKind, RecordKind, UnitKind, unit_kinds
 
-# Units per central transaction. 2,000 measured faster than 1,000 (18.9 s vs 22.5 s for a first
-# push of 100,000 visits) and than 5,000 (24 s): docs/performance.md, Sync.
+# Units per central transaction. With the read and the marks overlapping the central side,
+# 10,000 measured no faster than 2,000 (docs/performance.md, Sync), and a smaller transaction
+# holds its row locks for less time when many laptops push at once.
 BATCH_SIZE = 2000
 
 
@@ -74,13 +75,20 @@ class PushResult:
 
 
 def pending_unit_ids(raw, kind: UnitKind) -> list[int]:
-    parts = [f"SELECT id FROM {kind.root.table} WHERE revision > synced_revision"]
-    parts += [
-        f"SELECT {c.parent_fk} FROM {c.table} WHERE revision > synced_revision"
-        for c in kind.children
-    ]
-    sql = " UNION ".join(parts) + " ORDER BY 1"
-    return [row[0] for row in raw.execute(sql)]
+    # One query per table, each on its partial "unsynced" index (migration 51); as one UNION
+    # SQLite merged them in id order through a full scan of the referrals (60 ms at 50,000).
+    ids = {
+        row[0]
+        for row in raw.execute(f"SELECT id FROM {kind.root.table} WHERE revision > synced_revision")
+    }
+    for c in kind.children:
+        ids.update(
+            row[0]
+            for row in raw.execute(
+                f"SELECT {c.parent_fk} FROM {c.table} WHERE revision > synced_revision"
+            )
+        )
+    return sorted(ids)
 
 
 def read_units(raw, kind: UnitKind, lo: int, hi: int) -> list[Unit]:
@@ -588,7 +596,7 @@ class _Reader:
 
     def _run(self) -> None:
         try:
-            raw = self._local.raw_connection()
+            raw = self._local.raw_connection()  # its own: reads beside the marks being written
         except Exception as exc:  # handed to the pushing thread, raised there
             self._put(exc)
             return
