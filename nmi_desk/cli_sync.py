@@ -82,19 +82,16 @@ def _show_status(desk) -> None:
 
 
 def _confirm_switch(desk, resolved, yes: bool) -> None:
-    """A target other than the saved one: say what will be pushed there, then ask."""
-    from nmi_desk.sync.state import pending_for_url
+    """Another central database than the last one: say what will be pushed there, then ask."""
+    from nmi_desk.sync.state import switch_needed
 
-    saved = desk.settings.sync_target
-    if resolved.source != "option" or not saved or resolved.saved == saved:
+    switch = switch_needed(desk.engine(), resolved.saved, desk.settings.sync_target)
+    if switch is None or yes:
         return
-    pending = pending_for_url(desk.engine(), resolved.saved)
-    what = ", ".join(f"{n:,} {t}" for t, n in pending.items() if n) or "nothing"
     question = (
-        f"the saved sync target is {saved}; switching to {resolved.shown} pushes {what} there"
+        f"this laptop last synced with {switch.previous}; switching to {resolved.shown}"
+        f" pushes {switch.describe() or 'nothing'} there"
     )
-    if yes:
-        return
     if not sys.stdin.isatty():
         raise UserError(f"{question}: confirm with --yes")
     if not typer.confirm(f"{question[0].upper()}{question[1:]}. Switch?", default=False):

@@ -96,7 +96,7 @@ def test_switching_the_saved_target_asks_first_and_says_what_will_be_pushed(
     assert refused.returncode == 1
     line = refused.stderr.strip()
     assert len(line.splitlines()) == 1
-    assert "switching to" in line and "pushes 40 visit" in line and "--yes" in line
+    assert "last synced with" in line and "pushes 40 visit" in line and "--yes" in line
     assert central_counts(second_pg_url)["visit"] == 0  # nothing was sent
     config = (isolated_home / "config.toml").read_text()
     assert "search_path%3D" + make_url(pg_url).query["options"].split("=")[1] in config

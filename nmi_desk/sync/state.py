@@ -308,3 +308,29 @@ def read_status(engine) -> SyncStatus:
         quarantined=quarantined,
         conflicts=conflicts,
     )
+
+
+@dataclass(frozen=True)
+class Switch:
+    """A sync about to go to another central database than the one this laptop last used."""
+
+    previous: str  # URL (without password) of the last target, or "" when not known
+    pending: dict[str, int]  # client record table -> what the new target will receive
+
+    def describe(self, label=lambda table: table) -> str:
+        return ", ".join(f"{n:,} {label(t)}" for t, n in self.pending.items() if n)
+
+
+def switch_needed(engine, url: str, saved_url: str) -> Switch | None:
+    """Whether syncing with `url` (without password) changes the target: to ask first.
+
+    None when this laptop never synced, or last synced with this URL; marks from before
+    per-target state belong to the saved target (`saved_url`).
+    """
+    active = active_target(engine)
+    if active is None:
+        return None
+    previous = saved_url if active == LEGACY else target_url(engine, active)
+    if previous in (None, "", url):
+        return None
+    return Switch(previous, pending_for_url(engine, url))
