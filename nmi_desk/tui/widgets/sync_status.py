@@ -176,7 +176,8 @@ class SyncStatusLine(Horizontal):
         self.app.push_screen(ConfirmScreen(question), answered)
 
     def on_sync_status_line_progressed(self, message: Progressed) -> None:
-        self.query_one(ProgressBar).update(total=max(message.total, 1), progress=message.done)
+        for bar in self.query(ProgressBar):  # none while being removed
+            bar.update(total=max(message.total, 1), progress=message.done)
 
     def on_sync_status_line_finished(self, message: Finished) -> None:
         self.running = False
@@ -219,4 +220,5 @@ class SyncStatusLine(Horizontal):
         elif self.error:
             parts.append(tr("sync.error", reason=self.error))
         text = tr("sync.label") + " " + " · ".join(parts)
-        self.query_one("#sync-text", Static).update(text)
+        for label in self.query("#sync-text").results(Static):  # none while being removed
+            label.update(text)
