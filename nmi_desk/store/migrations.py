@@ -282,6 +282,43 @@ def _link_existing_visits(conn: Connection) -> None:
         "UPDATE visit SET client_uuid = ?, revision = revision + 1 WHERE id = ?", links
     )
 
+# ---- 100-109 sync state per central target (nmi_desk.sync.state) ----
+
+
+def _sync_targets(conn: Connection) -> None:
+    import uuid
+
+    conn.exec_driver_sql(
+        "CREATE TABLE sync_target (target_id VARCHAR(64) NOT NULL, url VARCHAR NOT NULL, "
+        "first_seen VARCHAR(32), last_attempt VARCHAR(32), last_success VARCHAR(32), "
+        "last_error VARCHAR, last_pull VARCHAR(32), PRIMARY KEY (target_id))"
+    )
+    # What an inactive target holds: its synced_revision per local record. The active target's
+    # marks live in the records' own synced_revision column (cheap pending counts, indexes).
+    conn.exec_driver_sql(
+        "CREATE TABLE sync_mark (target_id VARCHAR(64) NOT NULL, table_name VARCHAR(64) NOT NULL, "
+        "record_id INTEGER NOT NULL, synced_revision INTEGER NOT NULL, "
+        "PRIMARY KEY (target_id, table_name, record_id))"
+    )
+    for table in ("sync_conflict", "sync_quarantine"):
+        conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN target_id VARCHAR(64)")
+    # Every database names itself once: a central target is known by this id, not its URL.
+    conn.execute(
+        text("INSERT INTO app_meta (key, value) VALUES ('database.id', :v)"),
+        {"v": str(uuid.uuid4())},
+    )
+    # A laptop that synced before: its marks belong to the target it synced with, which only
+    # config.toml names; the first sync after the upgrade claims them (sync.state.activate).
+    synced = conn.exec_driver_sql(
+        "SELECT 1 FROM app_meta WHERE key = 'sync.last_success' UNION ALL "
+        "SELECT 1 FROM visit WHERE synced_revision > 0 UNION ALL "
+        "SELECT 1 FROM info_session WHERE synced_revision > 0 LIMIT 1"
+    ).first()
+    if synced is not None:
+        conn.exec_driver_sql(
+            "INSERT INTO app_meta (key, value) VALUES ('sync.active_target', 'legacy')"
+        )
+
 
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _run_sql_file("0001_initial")),
@@ -347,6 +384,8 @@ MIGRATIONS: list[Migration] = [
         ),
     ),
     Migration(70, "audit trail (append-only, synced)", _audit_trail),
+    Migration(71, "retention: when a visit was synced and purged", _retention_columns),
+    Migration(100, "sync: state per central target, database id", _sync_targets),
     Migration(
         110,
         "statistics: drop the indexes visit_daily made unused",
@@ -359,7 +398,6 @@ MIGRATIONS: list[Migration] = [
         # daily_counts.REBUILDS and Migration(N, daily_counts.REBUILDS[-1], daily_counts.rebuild).
         _central_daily_counts,
     ),
-    Migration(71, "retention: when a visit was synced and purged", _retention_columns),
     Migration(150, "returning clients: client records, visits linked by name", _client_table),
 ]
 

@@ -200,6 +200,7 @@ class SyncConflict(SQLModel, table=True):
     loser_device: str = Field(max_length=64)
     loser_payload: str  # JSON
     logged_at: datetime = Field(sa_type=UTC_TS)
+    target_id: str | None = Field(default=None, max_length=64)  # the central side it was with
 
 
 class SyncQuarantine(SQLModel, table=True):
@@ -212,6 +213,30 @@ class SyncQuarantine(SQLModel, table=True):
     revision: int
     reason: str
     logged_at: datetime = Field(sa_type=UTC_TS)
+    target_id: str | None = Field(default=None, max_length=64)  # the central side that refused
+
+
+class SyncTarget(SQLModel, table=True):
+    """A central database this laptop synced with, by its own id (app_meta database.id there)."""
+
+    __tablename__ = "sync_target"
+    target_id: str = Field(primary_key=True, max_length=64)
+    url: str  # without password
+    first_seen: str | None = Field(default=None, max_length=32)  # ISO UTC, like app_meta
+    last_attempt: str | None = Field(default=None, max_length=32)
+    last_success: str | None = Field(default=None, max_length=32)
+    last_error: str | None = None
+    last_pull: str | None = Field(default=None, max_length=32)
+
+
+class SyncMark(SQLModel, table=True):
+    """An inactive target's synced revision of one local record (sync.state)."""
+
+    __tablename__ = "sync_mark"
+    target_id: str = Field(primary_key=True, max_length=64)
+    table_name: str = Field(primary_key=True, max_length=64)
+    record_id: int = Field(primary_key=True)
+    synced_revision: int
 
 
 class AuditEvent(SyncFields, table=True):

@@ -93,6 +93,11 @@ class TodayScreen(NmiScreen[None]):
             consultant=desk.settings.consultant,
         )
 
+    def settings_changed(self) -> None:
+        """Location or consultant saved elsewhere: this screen's header and list follow."""
+        self._set_sub_title()
+        self.refresh_today()
+
     @work(exclusive=True, group="relocalize")
     async def relocalize(self) -> None:
         """The language changed: the same screen, composed again with the new texts."""
