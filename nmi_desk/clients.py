@@ -16,6 +16,7 @@ Called by the CLI (cli_clients.py) and the TUI alike; plain Python and SQL, no T
 from __future__ import annotations
 
 import threading
+import weakref
 from bisect import bisect_left
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -254,7 +255,9 @@ class ClientIndex:
         return [(self.rows[pos], round(score, 1)) for pos, score in best]  # type: ignore[misc]
 
 
-_cache: dict[int, tuple[int, ClientIndex]] = {}
+# Per engine object, dropped with it: an id() could be reused by the next engine (another
+# laptop's file in the same process) and hand it this one's clients.
+_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
 PATCH_AT_MOST = 2000  # more changed clients than this (a sync, the demo): build afresh
 
@@ -304,7 +307,7 @@ def index_for(engine) -> ClientIndex:
     with engine.connect() as conn:
         with _cache_lock:
             newest = _last_change(conn)
-            cached = _cache.get(id(engine))
+            cached = _cache.get(engine)
             if cached is not None and cached[0] == newest:
                 return cached[1]
             if cached is not None:
@@ -318,10 +321,10 @@ def index_for(engine) -> ClientIndex:
                     ids = ", ".join(str(int(i)) for i in changed)
                     rows, keys = _rows(conn, f"id IN ({ids})") if ids else ([], [])
                     cached[1].update(list(zip(rows, keys, strict=True)))
-                    _cache[id(engine)] = (newest, cached[1])
+                    _cache[engine] = (newest, cached[1])
                     return cached[1]
             index = build_index(conn)
-            _cache[id(engine)] = (newest, index)
+            _cache[engine] = (newest, index)
             if conn.dialect.name == "sqlite":  # the log only needs what a patch may ask for
                 conn.exec_driver_sql(
                     "DELETE FROM client_change WHERE seq < ?", (newest - 10 * PATCH_AT_MOST,)
@@ -410,7 +413,9 @@ def search(
 
 # The central index is rebuilt at most once a minute: a search there runs in the background.
 CENTRAL_INDEX_SECONDS = 60.0
-_central_cache: dict[str, tuple[float, ClientIndex]] = {}
+# Per central engine (its URL no longer tells targets apart: the connection parameters are
+# built by store.engine and passed beside an empty URL).
+_central_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def search_central(
@@ -421,14 +426,13 @@ def search_central(
     `skip`: uuids already found locally."""
     import time
 
-    key = central.url.render_as_string(hide_password=True)
     with central.connect() as conn:
         with _cache_lock:
-            cached = _central_cache.get(key)
+            cached = _central_cache.get(central)
         if cached is None or time.monotonic() - cached[0] > CENTRAL_INDEX_SECONDS:
             cached = (time.monotonic(), build_index(conn))
             with _cache_lock:
-                _central_cache[key] = cached
+                _central_cache[central] = cached
         found = [
             (row, score)
             for row, score in cached[1].search(query, birth_year, limit + len(skip))
