@@ -76,11 +76,31 @@ def load_settings(paths: Paths) -> Settings:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UserError(f"{paths.config} is not valid TOML: {exc}") from exc
-    known = {f.name for f in fields(Settings)}
-    settings = Settings(**{k: v for k, v in data.items() if k in known})
-    if settings.lang not in LANGS:
-        settings.lang = "nl"
-    return settings
+    return Settings(**check_settings(data, paths.config))
+
+
+_TYPE_NAMES = {"str": ("text in quotes", str), "int": ("a whole number", int)}
+MAX_RETENTION_DAYS = 36_500  # a hundred years: anything longer is a typo
+_LIMITS = {"lock_minutes": (0, 24 * 60), "retention_days": (0, MAX_RETENTION_DAYS)}
+
+
+def check_settings(data: dict, where: Path) -> dict:
+    """The settings in `data`, each of the type Settings declares; one line naming the first
+    key that is unknown or of the wrong type (a hand-edited config.toml)."""
+    known = {f.name: f.type for f in fields(Settings)}
+    for key, value in data.items():
+        if key not in known:
+            raise UserError(f"{where}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
+        label, wanted = _TYPE_NAMES[str(known[key])]
+        if not isinstance(value, wanted) or isinstance(value, bool):
+            raise UserError(f"{where}: {key} must be {label}, not {value!r}"[:300])
+        if key in _LIMITS:
+            low, high = _LIMITS[key]
+            if not low <= value <= high:
+                raise UserError(f"{where}: {key} must be between {low} and {high}, not {value}")
+        if key == "lang" and value not in LANGS:
+            raise UserError(f"{where}: lang must be one of {', '.join(LANGS)}, not {value!r}")
+    return data
 
 
 def save_settings(paths: Paths, settings: Settings) -> None:

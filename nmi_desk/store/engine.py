@@ -7,16 +7,16 @@ migrates the schema, taking a backup copy of a SQLite file before it is upgraded
 
 from __future__ import annotations
 
-import sqlite3
 from functools import partial
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from nmi_desk.errors import UserError
-from nmi_desk.store.connect import connect_sqlite, key_for, sqlite_path_from_url
+from nmi_desk.store.connect import connect_sqlite, database_errors, key_for, sqlite_path_from_url
+from nmi_desk.store.file_state import explain_database_error
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", ""}
 
@@ -33,7 +33,8 @@ def make_engine(url: str) -> Engine:
         return create_engine("sqlite://", creator=partial(connect_sqlite, path))
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
+        parsed.port  # noqa: B018 - a bad port (an IPv6 address without brackets) fails here
+    except (ArgumentError, ValueError) as exc:
         raise UserError(f"not a database URL: {url!r}") from exc
     if parsed.get_backend_name() != "postgresql":
         raise UserError(
@@ -50,8 +51,12 @@ def make_engine(url: str) -> Engine:
     return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
 
 
+def _backup_name(path: Path, version: int) -> Path:
+    return path.with_name(f"{path.name}.v{version}.bak")
+
+
 def _backup_sqlite(path: Path, version: int) -> None:
-    target = path.with_name(f"{path.name}.v{version}.bak")
+    target = _backup_name(path, version)
     src = connect_sqlite(path)
     dst = connect_sqlite(
         target, key=key_for(path)
@@ -63,6 +68,42 @@ def _backup_sqlite(path: Path, version: int) -> None:
         src.close()
 
 
+_COUNTED = ("visit", "referral", "info_session", "audit_event")
+
+
+def _counts(conn) -> dict[str, int]:
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return {
+        t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
+        for t in _COUNTED
+        if t in names
+    }
+
+
+def _drop_verified_backup(path: Path, version: int) -> None:
+    """The migration's backup copy goes once the migrated file checks out: it would keep every
+    personal field past retention (and, of a plain file, unencrypted). Kept when in doubt."""
+    backup = _backup_name(path, version)
+    if not backup.exists():
+        return
+    db = connect_sqlite(path)
+    old = connect_sqlite(backup, key=key_for(path))
+    try:
+        ok = db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+        same = ok and all(n >= old_n for n, old_n in _pairs(_counts(db), _counts(old)))
+    finally:
+        old.close()
+        db.close()
+    if same:
+        backup.unlink()
+        for companion in ("-wal", "-shm"):
+            Path(f"{backup}{companion}").unlink(missing_ok=True)
+
+
+def _pairs(new: dict[str, int], old: dict[str, int]):
+    return [(new.get(t, 0), n) for t, n in old.items()]
+
+
 def open_engine(url: str) -> Engine:
     """An engine on a database migrated to the latest schema."""
     from nmi_desk.store.migrations import migrate
@@ -71,12 +112,18 @@ def open_engine(url: str) -> Engine:
     path = sqlite_path_from_url(url)
     before = partial(_backup_sqlite, path) if path is not None else None
     try:
-        migrate(engine, before=before)
-    except OperationalError as exc:
+        start, end = migrate(engine, before=before)
+        if path is not None and start and end != start:
+            _drop_verified_backup(path, start)
+    except UserError:
         engine.dispose()
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise
+    except (DBAPIError, *database_errors()) as exc:
+        engine.dispose()
+        explained = explain_database_error(exc, path)
+        if explained:
+            raise UserError(explained) from exc
+        orig = getattr(exc, "orig", None) or exc
+        reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
         raise UserError(f"cannot open database: {reason}") from exc
-    except sqlite3.DatabaseError as exc:
-        engine.dispose()
-        raise UserError(f"cannot open database: {exc}") from exc
     return engine

@@ -154,6 +154,20 @@ def _visit_daily(conn: Connection) -> None:
         conn.exec_driver_sql(sql)
 
 
+# ---- 120-129 reliability ----
+
+
+def _backfill_synced_at(conn: Connection) -> None:
+    """Visits synced before migration 71 have no synced_at, so retention never saw them: their
+    last change (updated_at) stands in for the sync moment; they were synced after it."""
+    if conn.dialect.name != "sqlite":
+        return  # synced_at is the laptop's own bookkeeping (sync/tables.py LOCAL_ONLY)
+    conn.exec_driver_sql(
+        "UPDATE visit SET synced_at = strftime('%Y-%m-%d %H:%M:%S', updated_at) "
+        "WHERE synced_at IS NULL AND synced_revision > 0 AND synced_revision = revision"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _run_sql_file("0001_initial")),
     Migration(
@@ -219,6 +233,9 @@ MIGRATIONS: list[Migration] = [
     ),
     Migration(70, "audit trail (append-only, synced)", _audit_trail),
     Migration(71, "retention: when a visit was synced and purged", _retention_columns),
+    Migration(
+        120, "retention: visits synced before 71 become due by their dates", _backfill_synced_at
+    ),
 ]
 
 LATEST = max(m.version for m in MIGRATIONS)
