@@ -127,6 +127,15 @@ def file_checks(desk: Desk, path: Path) -> list[Check]:
         out = [Check("database file", True, f"not created yet ({path}): the first start makes it")]
     elif problem is not None:
         out = [Check("database file", False, str(problem))]
+    elif found.state == "plain" and _expects_encryption(path):
+        out = [
+            Check(
+                "database file",
+                False,
+                f"{path} is not encrypted, but this laptop's database was: the file was "
+                "replaced; restore the encrypted one from the backup",
+            )
+        ]
     else:
         out = [Check("database file", True, f"{found.state} ({path})")]
     if found.state in ("plain", "encrypted", "damaged"):
@@ -153,6 +162,12 @@ def file_checks(desk: Desk, path: Path) -> list[Check]:
             )
         )
     return out
+
+
+def _expects_encryption(path: Path) -> bool:
+    from nmi_desk.security import expects_encryption
+
+    return expects_encryption(path)
 
 
 def _page_size(path: Path, state: str) -> int:
