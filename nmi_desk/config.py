@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from nmi_desk.errors import UserError
-from nmi_desk.paths import data_dir, ensure_private_dir
+from nmi_desk.paths import data_dir, ensure_private_dir, path_problem
 
 CONFIG_NAME = "config.toml"
 DB_NAME = "nmi-desk.db"
@@ -71,7 +71,7 @@ def load_settings(paths: Paths) -> Settings:
     except FileNotFoundError:
         return Settings()
     except OSError as exc:
-        raise UserError(f"cannot read {paths.config}: {exc.strerror}") from exc
+        raise UserError(f"cannot read the settings: {path_problem(paths.config, exc)}") from exc
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -109,10 +109,14 @@ def save_settings(paths: Paths, settings: Settings) -> None:
     ensure_private_dir(paths.home)
     text = tomli_w.dumps(asdict(settings))
     tmp = paths.config.with_suffix(".tmp")
-    # Write-then-rename: a kill mid-write never leaves a half config behind.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, paths.config)
-    if sys.platform != "win32":
-        os.chmod(paths.config, 0o600)
+    # Write-then-rename: a kill mid-write (or a full disk) never leaves a half config behind.
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, paths.config)
+        if sys.platform != "win32":
+            os.chmod(paths.config, 0o600)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UserError(f"cannot save the settings: {path_problem(paths.config, exc)}") from exc

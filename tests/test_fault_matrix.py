@@ -99,7 +99,11 @@ def homes(tmp_path_factory):
 def _prepare(state: str, homes: dict, case: Path) -> dict:
     """Make the case's data dir in `state`; returns how to run against it."""
     how: dict = {"env": {}, "preexec": None, "user": None}
-    source = homes["encrypted"] if state in ("plain-for-encrypted", "wrong-passphrase") else homes["plain"]
+    source = (
+        homes["encrypted"]
+        if state in ("plain-for-encrypted", "wrong-passphrase")
+        else homes["plain"]
+    )
     shutil.copytree(source, case)
     db = case / DB
     if state == "missing":
@@ -158,17 +162,31 @@ def _run_tui(case: Path, how: dict) -> tuple[int | None, str]:
     env = _env(case, **how["env"])
     args = nmi_desk_args()
     if how["user"] is not None:
-        args = ["setpriv", f"--reuid={how['user']}", f"--regid={how['user']}", "--clear-groups", *args]
+        args = [
+            "setpriv",
+            f"--reuid={how['user']}",
+            f"--regid={how['user']}",
+            "--clear-groups",
+            *args,
+        ]
     if how["preexec"] is not None:  # PtyApp has no preexec: the limit through the shell
         args = ["sh", "-c", 'trap "" XFSZ; ulimit -f 64; exec "$@"', "sh", *args]
     app = PtyApp(args, env)
     try:
         # Either it stops at once with one line, or a first screen is up (then quit).
         app.wait_for(
-            lambda: app.proc.poll() is not None
-            or any(
-                word in app.text
-                for word in ("Bezoeken vandaag", "Ontgrendelen", "Welkom", "Instellen", "wachtzin")
+            lambda: (
+                app.proc.poll() is not None
+                or any(
+                    word in app.text
+                    for word in (
+                        "Bezoeken vandaag",
+                        "Ontgrendelen",
+                        "Welkom",
+                        "Instellen",
+                        "wachtzin",
+                    )
+                )
             ),
             "a first screen or an exit",
         )
@@ -223,7 +241,9 @@ def test_command_against_file_state(command, state, homes, tmp_path):
                 assert proc.returncode == 0, output  # reading needs no space
         if state in STOPS:
             after = _snapshot(case) if before else {}
-            assert after == before, f"{command} on {state} changed {set(after) ^ set(before) or 'bytes'}"
+            assert after == before, (
+                f"{command} on {state} changed {set(after) ^ set(before) or 'bytes'}"
+            )
         if state == "missing" and command != "tui":
             assert "is empty" not in output and "damaged" not in output
     finally:
