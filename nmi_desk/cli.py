@@ -96,7 +96,9 @@ def root(
         return
     from nmi_desk.tui.run import run_tui
 
-    run_tui(data_dir=data_dir, lang=lang)
+    code = run_tui(data_dir=data_dir, lang=lang)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
@@ -222,6 +224,45 @@ def doctor(ctx: typer.Context) -> None:
 
 
 app.add_typer(guidance_app, name="guidance")
+
+topics_app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Find topic codes the way the walk-in form's topic picker does.",
+)
+app.add_typer(topics_app, name="topics")
+
+
+@topics_app.command("search")
+def topics_search(
+    query: Annotated[str, typer.Argument(help="A word or phrase, Dutch or English, as typed.")],
+    lang: Annotated[str, typer.Option("--lang", help="Labels in nl or en.")] = "nl",
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100, help="At most N results.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON list, best first.")] = False,
+) -> None:
+    """Search the topics with the TUI's matcher (word forms, synonyms, typos)."""
+    import json
+
+    from nmi_desk.matching import matcher_for
+
+    if lang not in ("nl", "en"):
+        raise UserError(f"unknown language {lang!r}: choose nl or en")
+    hits = matcher_for("topic").search(query, limit)
+    if as_json:
+        rows = [
+            {"code": h.code, "label": h.entry.label(lang), "parent": h.entry.parent, "score": h.score}
+            for h in hits
+        ]
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        typer.echo("no matching topics", err=True)
+        return
+    width = max(len(h.code) for h in hits)
+    for h in hits:
+        typer.echo(f"{h.code:<{width}}  {h.entry.label(lang)}")
 
 register_sync(app)  # sync, publish-guidance (cli_sync.py)
 

@@ -42,10 +42,12 @@ def main() -> None:
             raise UserError(f"--lang {lang!r}: choose nl or en")
         from nmi_desk.tui.run import run_tui
 
-        run_tui(data_dir=options.get("--data-dir") or None, lang=lang)
+        code = run_tui(data_dir=options.get("--data-dir") or None, lang=lang)
     except UserError as exc:
         print(f"nmi-desk: {exc}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
         print("nmi-desk: interrupted", file=sys.stderr)
         sys.exit(130)
+    if code:
+        sys.exit(code)  # a crash: the app printed its one line already

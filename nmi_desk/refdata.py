@@ -124,7 +124,10 @@ def load_reference(root: Path | None = None) -> Reference:
     with (root / "lists.toml").open("rb") as handle:
         raw_lists = tomllib.load(handle)
     lists = {
-        name: tuple(Entry(code=r["code"], nl=r["nl"], en=r.get("en", "")) for r in rows)
+        name: tuple(
+            Entry(code=r["code"], nl=r["nl"], en=r.get("en", ""), synonyms=tuple(r.get("synonyms", ())))
+            for r in rows
+        )
         for name, rows in raw_lists.items()
     }
     return Reference(

@@ -39,12 +39,17 @@ async def workers_done(pilot) -> None:
 
     `WorkerManager.wait_for_complete` raises when an exclusive worker is cancelled by its
     successor (the sync line re-reads on every save), which is normal app behaviour, not a
-    failure; a worker that fails still fails the test, as Textual exits the app on it.
+    failure. A worker that failed leaves the app running (the consultant reads one line), so
+    it is checked here: an unexpected error fails the test.
     """
     from textual.worker import WorkerCancelled, WorkerState
 
     for _ in range(LIMIT):
-        busy = [w for w in pilot.app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
+        errors = getattr(pilot.app, "unexpected_errors", None)
+        assert not errors, f"a worker failed: {errors}"
+        busy = [
+            w for w in pilot.app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+        ]
         if not busy:
             return
         for worker in busy:

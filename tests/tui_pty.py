@@ -81,6 +81,10 @@ class PtyApp:
     def wait_text(self, needle: str, since: int = 0, limit: float = 90.0) -> None:
         self.wait_for(lambda: needle in self.text_since(since), repr(needle), limit)
 
+    def wait_drained(self, limit: float = 30.0) -> None:
+        """After the process exited: until the reader has every byte it wrote."""
+        self._reader.join(limit)
+
     def kill9(self) -> None:
         os.killpg(self.proc.pid, 9)
         self.proc.wait()

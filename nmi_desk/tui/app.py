@@ -44,7 +44,8 @@ class NmiDeskApp(App):
         self._today_prefetch = today
         self.tr = Translator(desk.settings.lang)
         localize_bindings(self, self.tr)
-        self.db_ready = False
+        self.unexpected_errors: list[str] = []  # "KeyError at nmi_desk/x.py:12", for tests
+        self._crash: BaseException | None = None
         self.exit_when_ready = os.environ.get(EXIT_WHEN_READY_ENV) == "1"
         self._database_started = False
         self.title = self.tr("app.title")
@@ -107,7 +108,6 @@ class NmiDeskApp(App):
             self.post_message(DraftFound(draft))
 
     def on_database_ready(self, message: DatabaseReady) -> None:
-        self.db_ready = True
         for screen in self.screen_stack:
             screen.post_message(DatabaseReady())
 
@@ -118,6 +118,58 @@ class NmiDeskApp(App):
         from nmi_desk.tui.screens.drafts import offer_draft
 
         offer_draft(self, message.draft)
+
+    # ---- unexpected errors: one place for all of them ----
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Every exception nothing else handled arrives here (Textual's hook; it has no public
+        one). A worker's error is a failed piece of work: the consultant reads one line, the log
+        says where, the app stays up. Anything else is a crash: the app exits non-zero with
+        one line. Textual's own report, a traceback with every frame's local variables, is
+        never printed: those locals can hold a client's name (nmi_desk.errorlog)."""
+        from textual.worker import WorkerFailed, active_worker
+
+        if isinstance(error, WorkerFailed) and self.is_running:
+            try:
+                name = active_worker.get().name
+            except LookupError:
+                name = "?"
+            self._report_worker_error(error.error, name)
+            return
+        self._crash = error
+        super()._handle_exception(error)  # exit code 1, kept for tests; calls _fatal_error
+
+    def _report_worker_error(self, error: BaseException, worker: str) -> None:
+        from nmi_desk.errorlog import kind, where
+
+        log = self._log_unexpected(error, f"worker {worker}")
+        self.unexpected_errors.append(f"{kind(error)} at {where(error)}")
+        self.bell()
+        self.notify(
+            self.tr("general.worker_failed", kind=kind(error), log=str(log)),
+            severity="error",
+            timeout=30,
+        )
+
+    def _fatal_error(self) -> None:
+        from rich.text import Text
+
+        from nmi_desk.errorlog import kind, where
+
+        error = self._crash
+        log = self._log_unexpected(error, "the app")
+        self.bell()
+        self.panic(
+            Text(self.tr("general.crashed", kind=kind(error), where=where(error), log=str(log)))
+        )
+
+    def _log_unexpected(self, error: BaseException, context: str):
+        from nmi_desk.errorlog import log_unexpected
+
+        try:
+            return log_unexpected(self.desk.paths.logs, error, context)
+        except OSError:
+            return self.desk.paths.logs  # no log (a full disk): the line on screen still says what
 
     async def on_unmount(self) -> None:
         # A thread worker may still be reading (the sync line's status, a draft write): closing

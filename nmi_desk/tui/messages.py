@@ -1,8 +1,24 @@
-"""Messages that workers post back to the UI."""
+"""What workers post back to the UI: one dataclass per result.
+
+The convention (see docs/decisions.md, "Layers"): a screen's thread worker calls a domain
+function and posts one of these to its own screen (`self.post_message(VisitSaved(...))`); the
+screen's `on_<name>` handler updates the widgets. Workers never touch widgets themselves and
+never use `call_from_thread`. Validation problems are results too (`SaveRefused`); anything
+unexpected is left to raise: the app's single handler (`NmiDeskApp._handle_exception`) tells
+the consultant in one line, logs where it happened and keeps the app running.
+
+Messages of a widget that only that widget handles (the sync line's) stay nested in the widget,
+as Textual's own widgets do.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 from textual.message import Message
+
+# ---- the app: database and drafts ----
 
 
 class DatabaseReady(Message, bubble=False):
@@ -12,25 +28,115 @@ class DatabaseReady(Message, bubble=False):
     """
 
 
+@dataclass
 class DatabaseFailed(Message):
-    def __init__(self, reason: str) -> None:
-        super().__init__()
-        self.reason = reason
+    """The database cannot be opened or read (a UserError): one line for the consultant."""
+
+    reason: str
 
 
+@dataclass
 class DraftFound(Message):
     """An unsaved form from an earlier run (crash, kill) is waiting in the database."""
 
-    def __init__(self, draft) -> None:
-        super().__init__()
-        self.draft = draft
+    draft: object  # nmi_desk.drafts.Draft
 
 
-class WorkDone(Message):
-    """A worker of a screen finished: `result` on success, `error` (FieldErrors or text) otherwise."""
+# ---- forms ----
 
-    def __init__(self, kind: str, result=None, error=None) -> None:
-        super().__init__()
-        self.kind = kind
-        self.result = result
-        self.error = error
+
+@dataclass
+class SaveRefused(Message):
+    """The domain refused a form's save: field errors to show next to the fields."""
+
+    errors: list  # list[nmi_desk.validation.FieldError]
+
+
+@dataclass
+class VisitLoaded(Message):
+    """A stored visit, as the walk-in form's payload."""
+
+    payload: dict
+
+
+@dataclass
+class VisitSaved(Message):
+    """`revision`: the visit's new revision after an edit, None for a new visit."""
+
+    revision: int | None = None
+
+
+@dataclass
+class CountOnlySaved(Message):
+    pass
+
+
+@dataclass
+class SessionSaved(Message):
+    pass
+
+
+@dataclass
+class NoteWritten(Message):
+    path: Path
+
+
+@dataclass
+class NoteFailed(Message):
+    reason: str
+
+
+# ---- Today, follow-ups ----
+
+
+@dataclass
+class TodayLoaded(Message):
+    view: object  # nmi_desk.today.TodayView
+
+
+@dataclass
+class TodayUnavailable(Message):
+    """No database (yet) to read: first run, or a schema the fast path cannot read."""
+
+
+@dataclass
+class VisitDeleted(Message):
+    pass
+
+
+@dataclass
+class FollowUpsLoaded(Message):
+    items: list  # list[nmi_desk.referrals.FollowUp]
+
+
+@dataclass
+class FollowUpClosed(Message):
+    pass
+
+
+# ---- passphrase and settings ----
+
+
+@dataclass
+class Unlocked(Message):
+    pass
+
+
+@dataclass
+class PassphraseWrong(Message):
+    pass
+
+
+@dataclass
+class PassphraseSet(Message):
+    pass
+
+
+@dataclass
+class PassphraseRefused(Message):
+    reason: str
+
+
+@dataclass
+class SettingsSaved(Message):
+    pass

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
 
-PROCESS_START = time.perf_counter()
+def run_tui(data_dir=None, lang: str | None = None, *, require_encryption: bool = True) -> int:
+    """Run the counter app; returns its exit code (1 after a crash, see NmiDeskApp).
 
-
-def run_tui(data_dir=None, lang: str | None = None, *, require_encryption: bool = True) -> None:
-    """`require_encryption`: the real counter app encrypts its database; benchmarks/startup.py
+    `require_encryption`: the real counter app encrypts its database; benchmarks/startup.py
     also measures this path on a plain one."""
     from nmi_desk.desk import Desk
     from nmi_desk.today import TodayPrefetch, can_prefetch
@@ -23,4 +21,6 @@ def run_tui(data_dir=None, lang: str | None = None, *, require_encryption: bool 
 
     from nmi_desk.tui.app import NmiDeskApp
 
-    NmiDeskApp(desk, today=prefetch).run()
+    app = NmiDeskApp(desk, today=prefetch)
+    app.run()
+    return app.return_code or 0

@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from nmi_desk.tui.keys import localize_bindings
-from nmi_desk.tui.messages import WorkDone
+from nmi_desk.tui.messages import CountOnlySaved, SaveRefused
 from nmi_desk.tui.widgets.error_label import ErrorLabel
 from nmi_desk.tui.widgets.topic_picker import TopicPicker
 
@@ -52,17 +52,16 @@ class CountOnlyScreen(ModalScreen[None]):
         try:
             create_visit(desk.engine(), inp, desk.actor, desk.now())
         except ValidationError as exc:
-            self.post_message(WorkDone("save", error=exc.errors))
+            self.post_message(SaveRefused(exc.errors))
             return
-        self.post_message(WorkDone("save", result=True))
+        self.post_message(CountOnlySaved())
 
-    def on_work_done(self, message: WorkDone) -> None:
-        tr = self.app.tr
-        if message.error:
-            e = message.error[0]
-            self.query_one("#err-count", Label).update(tr(e.key, **e.params))
-            return
-        self.app.notify(tr("count_only.saved"))
+    def on_save_refused(self, message: SaveRefused) -> None:
+        e = message.errors[0]
+        self.query_one("#err-count", Label).update(self.app.tr(e.key, **e.params))
+
+    def on_count_only_saved(self, message: CountOnlySaved) -> None:
+        self.app.notify(self.app.tr("count_only.saved"))
         self.dismiss(None)
 
     def action_cancel(self) -> None:

@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from nmi_desk.refdata import reference
 from nmi_desk.tui.keys import localize_bindings
-from nmi_desk.tui.messages import WorkDone
+from nmi_desk.tui.messages import FollowUpClosed, FollowUpsLoaded
 from nmi_desk.tui.widgets.columns import add_fitted_columns, cell
 
 
@@ -61,20 +61,20 @@ class FollowUpsScreen(Screen[None]):
         from nmi_desk.referrals import open_follow_ups
 
         desk = self.app.desk
-        self.post_message(WorkDone("load", result=open_follow_ups(desk.engine(), desk.today())))
+        self.post_message(FollowUpsLoaded(open_follow_ups(desk.engine(), desk.today())))
 
-    def on_work_done(self, message: WorkDone) -> None:
-        if message.kind == "closed":
-            self.app.notify(self.app.tr("follow_ups.closed"))
-            self.reload()
-            return
+    def on_follow_up_closed(self, message: FollowUpClosed) -> None:
+        self.app.notify(self.app.tr("follow_ups.closed"))
+        self.reload()
+
+    def on_follow_ups_loaded(self, message: FollowUpsLoaded) -> None:
         tr = self.app.tr
         lang = tr.lang
         orgs = reference().by_code("organisations")
         table = self.query_one(DataTable)
         table.clear()
         self.items = {}
-        for f in message.result:
+        for f in message.items:
             self.items[f.uuid] = f
             due = f.follow_up_on.strftime("%d-%m-%Y") if f.follow_up_on else "—"
             if f.overdue:
@@ -90,7 +90,7 @@ class FollowUpsScreen(Screen[None]):
             )
         empty = self.query_one("#follow-empty", Static)
         empty.update(tr("follow_ups.empty"))
-        empty.display = not message.result
+        empty.display = not message.items
 
     def _current(self):
         table = self.query_one(DataTable)
@@ -120,7 +120,7 @@ class FollowUpsScreen(Screen[None]):
 
         desk = self.app.desk
         close_referral(desk.engine(), uuid, status, note, desk.actor, desk.now())
-        self.post_message(WorkDone("closed"))
+        self.post_message(FollowUpClosed())
 
     def action_open_visit(self) -> None:
         from nmi_desk.tui.screens.visit_form import VisitFormScreen

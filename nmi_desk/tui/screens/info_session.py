@@ -14,7 +14,7 @@ from textual.widgets import Footer, Header, Input, Label, Select, Static, TextAr
 
 from nmi_desk.refdata import reference
 from nmi_desk.tui.keys import localize_bindings
-from nmi_desk.tui.messages import WorkDone
+from nmi_desk.tui.messages import SaveRefused, SessionSaved
 from nmi_desk.tui.widgets.error_label import ErrorLabel
 from nmi_desk.tui.widgets.topic_picker import TopicPicker
 from nmi_desk.validation import FieldError
@@ -221,15 +221,15 @@ class InfoSessionScreen(Screen[None]):
         try:
             create_info_session(desk.engine(), inp, desk.actor, desk.now())
         except ValidationError as exc:
-            self.post_message(WorkDone("save", error=exc.errors))
+            self.post_message(SaveRefused(exc.errors))
             return
         self._close_draft()
-        self.post_message(WorkDone("save", result=True))
+        self.post_message(SessionSaved())
 
-    def on_work_done(self, message: WorkDone) -> None:
-        if message.error:
-            self._show_errors(message.error)
-            return
+    def on_save_refused(self, message: SaveRefused) -> None:
+        self._show_errors(message.errors)
+
+    def on_session_saved(self, message: SessionSaved) -> None:
         self.app.notify(self.app.tr("session.saved"))
         self.dismiss(None)
 

@@ -16,10 +16,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
+from nmi_desk.matching import matcher_for
 from nmi_desk.refdata import reference
 from nmi_desk.tui.keys import localize_bindings
+from nmi_desk.tui.messages import NoteFailed, NoteWritten
 from nmi_desk.tui.widgets.error_label import ErrorLabel
-from nmi_desk.tui.widgets.filtering import filter_entries
 
 
 class ReferralScreen(ModalScreen[dict | None]):
@@ -88,7 +89,7 @@ class ReferralScreen(ModalScreen[dict | None]):
     def _refill(self, query: str) -> None:
         lang = self.app.tr.lang
         options = self.query_one("#org-options", OptionList)
-        entries = filter_entries(reference().organisations, query)
+        entries = [m.entry for m in matcher_for("organisation").search(query)]
         options.set_options(Option(f"{e.label(lang)}", id=e.code) for e in entries)
         if entries:
             options.highlighted = 0
@@ -190,15 +191,17 @@ class ReferralScreen(ModalScreen[dict | None]):
                 desk.paths.home / "notes", r["organisation_code"], text, desk.today()
             )
         except OSError as exc:
-            self.app.call_from_thread(
-                self.app.notify,
-                self.app.tr("referral.note_failed", reason=exc.strerror or str(exc)),
-                severity="error",
-            )
+            self.post_message(NoteFailed(exc.strerror or str(exc)))
             return
-        self.app.call_from_thread(
-            self.app.notify, self.app.tr("referral.note_written", path=path), timeout=10
+        self.post_message(NoteWritten(path))
+
+    def on_note_failed(self, message: NoteFailed) -> None:
+        self.app.notify(
+            self.app.tr("referral.note_failed", reason=message.reason), severity="error"
         )
+
+    def on_note_written(self, message: NoteWritten) -> None:
+        self.app.notify(self.app.tr("referral.note_written", path=message.path), timeout=10)
 
 
 def _follow_up_days() -> int:

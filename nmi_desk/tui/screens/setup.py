@@ -13,6 +13,7 @@ from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
 from nmi_desk.refdata import reference
 from nmi_desk.tui.keys import localize_bindings
+from nmi_desk.tui.messages import SettingsSaved
 from nmi_desk.tui.widgets.error_label import ErrorLabel
 
 INITIALS = re.compile(r"^[^\W\d_]{1,5}$")
@@ -111,9 +112,9 @@ class SetupScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="settings")
     def _write(self) -> None:
         self.app.desk.save_settings()
-        self.app.call_from_thread(self._written)
+        self.post_message(SettingsSaved())
 
-    def _written(self) -> None:
+    def on_settings_saved(self, message: SettingsSaved) -> None:
         if self.settings_mode and self._new_lang:
             self.app.set_language(self._new_lang)  # rebuilds the screens in the new language
         else:

@@ -10,23 +10,18 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from nmi_desk.tui.keys import has_screen, localize_bindings
-from nmi_desk.tui.messages import DatabaseFailed, DatabaseReady, WorkDone
+from nmi_desk.tui.messages import (
+    DatabaseFailed,
+    DatabaseReady,
+    TodayLoaded,
+    TodayUnavailable,
+    VisitDeleted,
+)
 from nmi_desk.tui.widgets.columns import add_fitted_columns, cell
-
-
-class TodayLoaded(Message):
-    def __init__(self, view) -> None:
-        super().__init__()
-        self.view = view  # nmi_desk.today.TodayView
-
-
-class TodayUnavailable(Message):
-    """No database (yet) to read: first run, or a schema the fast path cannot read."""
 
 
 class TodayScreen(Screen[None]):
@@ -270,12 +265,11 @@ class TodayScreen(Screen[None]):
 
         desk = self.app.desk
         delete_visit(desk.engine(), uuid, desk.actor, desk.now())
-        self.post_message(WorkDone("deleted"))
+        self.post_message(VisitDeleted())
 
-    def on_work_done(self, message: WorkDone) -> None:
-        if message.kind == "deleted":
-            self.app.notify(self.app.tr("today.deleted"))
-            self.refresh_today()
+    def on_visit_deleted(self, message: VisitDeleted) -> None:
+        self.app.notify(self.app.tr("today.deleted"))
+        self.refresh_today()
 
     def action_follow_ups(self) -> None:
         from nmi_desk.tui.screens.follow_ups import FollowUpsScreen

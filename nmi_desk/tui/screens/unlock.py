@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 
 from nmi_desk.errors import UserError
+from nmi_desk.tui.messages import PassphraseRefused, PassphraseSet, PassphraseWrong, Unlocked
 
 
 class UnlockScreen(Screen[bool]):
@@ -55,11 +56,14 @@ class UnlockScreen(Screen[bool]):
         try:
             self.app.desk.unlock(passphrase)
         except UserError:
-            self.app.call_from_thread(self._wrong)
+            self.post_message(PassphraseWrong())
         else:
-            self.app.call_from_thread(self.dismiss, True)
+            self.post_message(Unlocked())
 
-    def _wrong(self) -> None:
+    def on_unlocked(self, message: Unlocked) -> None:
+        self.dismiss(True)
+
+    def on_passphrase_wrong(self, message: PassphraseWrong) -> None:
         self.query_one("#unlock-error", Label).update(self.app.tr("security.wrong"))
         field = self.query_one("#passphrase", Input)
         field.disabled = False
@@ -109,6 +113,12 @@ class SetPassphraseScreen(Screen[bool]):
         try:
             self.app.desk.set_passphrase(passphrase)
         except UserError as exc:
-            self.app.call_from_thread(self.query_one("#unlock-error", Label).update, str(exc))
+            self.post_message(PassphraseRefused(str(exc)))
         else:
-            self.app.call_from_thread(self.dismiss, True)
+            self.post_message(PassphraseSet())
+
+    def on_passphrase_refused(self, message: PassphraseRefused) -> None:
+        self.query_one("#unlock-error", Label).update(message.reason)
+
+    def on_passphrase_set(self, message: PassphraseSet) -> None:
+        self.dismiss(True)

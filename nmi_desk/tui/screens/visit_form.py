@@ -27,11 +27,12 @@ from textual.widgets import (
     TextArea,
 )
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
 from nmi_desk.clock import AMS
 from nmi_desk.refdata import reference
 from nmi_desk.tui.keys import localize_bindings
-from nmi_desk.tui.messages import WorkDone
+from nmi_desk.tui.messages import SaveRefused, VisitLoaded, VisitSaved
 from nmi_desk.tui.widgets.error_label import ErrorLabel
 from nmi_desk.tui.widgets.topic_picker import TopicPicker
 from nmi_desk.validation import FieldError, check_birth_year, check_children
@@ -293,7 +294,10 @@ class VisitFormScreen(Screen[None]):
         from nmi_desk.visits import load_visit
 
         view = load_visit(self.app.desk.engine(), uuid)
-        self.app.call_from_thread(self._fill_initial, visit_payload(uuid, view.input))
+        self.post_message(VisitLoaded(visit_payload(uuid, view.input)))
+
+    def on_visit_loaded(self, message: VisitLoaded) -> None:
+        self._fill_initial(message.payload)
 
     def _fill_initial(self, baseline: dict) -> None:
         self.baseline = baseline
@@ -509,21 +513,24 @@ class VisitFormScreen(Screen[None]):
             else:
                 result = create_visit(engine, inp, desk.actor, desk.now())
         except ValidationError as exc:
-            self.post_message(WorkDone("save", error=exc.errors))
+            self.post_message(SaveRefused(exc.errors))
             return
         self._close_draft()
-        self.post_message(WorkDone("save", result=result))
+        self.post_message(VisitSaved(result if self.uuid else None))
 
-    def on_work_done(self, message: WorkDone) -> None:
-        if message.kind != "save":
-            return
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group == "visit-save":
+            self._saving = False  # the app told the consultant; saving again must be possible
+
+    def on_save_refused(self, message: SaveRefused) -> None:
         self._saving = False
-        if message.error:
-            self._show_errors(message.error)
-            return
+        self._show_errors(message.errors)
+
+    def on_visit_saved(self, message: VisitSaved) -> None:
+        self._saving = False
         tr = self.app.tr
         self.app.notify(
-            tr("form.updated", revision=message.result) if self.uuid else tr("form.saved")
+            tr("form.updated", revision=message.revision) if self.uuid else tr("form.saved")
         )
         self.dismiss(None)
 

@@ -10,9 +10,9 @@ from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from nmi_desk.matching import matcher_for
 from nmi_desk.refdata import reference
 from nmi_desk.tui.keys import has_screen, localize_bindings
-from nmi_desk.tui.widgets.filtering import filter_entries
 
 
 class TopicPicker(Vertical, can_focus=False):
@@ -62,7 +62,7 @@ class TopicPicker(Vertical, can_focus=False):
         options = self.query_one("#topic-options", OptionList)
         keep = options.highlighted_option.id if options.highlighted_option else None
         lang = self.app.tr.lang
-        entries = filter_entries(reference().topics, query)
+        entries = [m.entry for m in matcher_for("topic").search(query)]
         options.set_options(
             Option(
                 ("✓ " if e.code in self.selected else "  ")
