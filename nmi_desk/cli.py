@@ -252,7 +252,12 @@ def topics_search(
     hits = matcher_for("topic").search(query, limit)
     if as_json:
         rows = [
-            {"code": h.code, "label": h.entry.label(lang), "parent": h.entry.parent, "score": h.score}
+            {
+                "code": h.code,
+                "label": h.entry.label(lang),
+                "parent": h.entry.parent,
+                "score": h.score,
+            }
             for h in hits
         ]
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -263,6 +268,7 @@ def topics_search(
     width = max(len(h.code) for h in hits)
     for h in hits:
         typer.echo(f"{h.code:<{width}}  {h.entry.label(lang)}")
+
 
 register_sync(app)  # sync, publish-guidance (cli_sync.py)
 

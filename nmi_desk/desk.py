@@ -30,6 +30,7 @@ class Desk:
     _engine: object = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)  # unlock back-off
+    wall: Callable[[], float] = field(default=time.time, repr=False)  # when wrong tries were
     # The real counter app (run_tui) encrypts: a plain or new database gets a passphrase first.
     # Tests and the CLI build plain desks.
     require_encryption: bool = field(default=False, repr=False)
@@ -133,7 +134,7 @@ class Desk:
         """Raises security.WrongPassphrase (after a growing delay on repeated mistakes)."""
         from nmi_desk.security import unlock
 
-        unlock(self.database_path, passphrase, sleep=self.sleep)
+        unlock(self.database_path, passphrase, sleep=self.sleep, now=self.wall)
 
     def verify_passphrase(self, passphrase: str) -> None:
         """The screen lock: the same check, with the same back-off."""

@@ -28,3 +28,19 @@ def one_line(exc: BaseException) -> str:
         f"unexpected error ({type(orig).__name__}{': ' + first if first else ''}); "
         "nothing more was done: run nmi-desk doctor"
     )
+
+
+def storage_problem(exc: BaseException) -> str | None:
+    """The one line for a failure of the disk or the database file that the consultant can act
+    on (full disk, damaged or read-only file, a UserError from opening it); None for anything
+    else, which is left to the app's handler for unexpected errors."""
+    if isinstance(exc, UserError):
+        return str(exc)
+    from nmi_desk.store.file_state import explain_database_error
+
+    explained = explain_database_error(exc)
+    if explained:
+        return explained
+    if isinstance(exc, OSError):
+        return one_line(exc)
+    return None

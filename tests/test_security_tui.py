@@ -42,6 +42,7 @@ async def test_wrong_passphrase_at_start_shows_nothing_then_the_right_one_opens(
     fresh = Desk.open(isolated_home, clock=clock)
     waits: list[float] = []
     fresh.sleep = waits.append
+    fresh.wall = lambda: 1000.0  # the next try comes at once (how long typing takes aside)
     app = NmiDeskApp(fresh)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_screen(pilot, UnlockScreen)
@@ -54,6 +55,8 @@ async def test_wrong_passphrase_at_start_shows_nothing_then_the_right_one_opens(
         await _type(pilot, "nog steeds fout!")
         await pilot.press("enter")
         await wait_until(pilot, lambda: waits == [1.0], "the back-off")
+        field = app.screen.query_one("#passphrase")
+        await wait_until(pilot, lambda: not field.disabled, "the second try checked")
         await _type(pilot, PASS)
         await pilot.press("enter")
         await wait_today(pilot, rows=1)

@@ -201,9 +201,8 @@ def explain_database_error(exc: BaseException, path: Path | None = None) -> str 
         )
     if kind == "io":
         return (
-            f"{where} could not be read or written (disk I/O error: the disk may be full or "
-            "failing); nothing was saved by this step: free space or check the disk, "
-            "then run nmi-desk doctor"
+            f"{where} could not be written (disk I/O error: the disk may be full or failing): "
+            "free space or check the disk, then run nmi-desk doctor"
         )
     if kind == "busy":
         return f"{where} is busy in another nmi-desk window: try again in a moment"

@@ -32,12 +32,20 @@ from textual.worker import Worker, WorkerState
 from nmi_desk.clock import AMS
 from nmi_desk.refdata import reference
 from nmi_desk.tui.keys import localize_bindings
-from nmi_desk.tui.messages import SaveRefused, VisitLoaded, VisitSaved
+from nmi_desk.tui.messages import (
+    DraftFailed,
+    DraftWritten,
+    SaveFailed,
+    SaveRefused,
+    VisitLoaded,
+    VisitSaved,
+)
 from nmi_desk.tui.widgets.error_label import ErrorLabel
 from nmi_desk.tui.widgets.topic_picker import TopicPicker
 from nmi_desk.validation import FieldError, check_birth_year, check_children
 
 DRAFT_DELAY = 0.4  # seconds after the last change before the draft is written
+DRAFT_RETRY = 5.0  # seconds between tries while the disk refuses the draft
 TEXT_FIELDS = ("time", "client_name", "birth_year", "children")
 SELECT_FIELDS = ("origin_country", "destination_country", "language", "came_via", "outcome")
 
@@ -198,6 +206,7 @@ class VisitFormScreen(Screen[None]):
         # never resurrect a draft after the visit was saved or thrown away.
         self._draft_lock = threading.Lock()
         self._draft_closed = False
+        self._draft_failing = False  # the last draft write failed; said once, retried
 
     @property
     def form_key(self) -> str:
@@ -417,15 +426,43 @@ class VisitFormScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="draft")
     def _draft_worker(self, form: str, payload: dict, keep: bool) -> None:
         from nmi_desk.drafts import discard_draft, save_draft
+        from nmi_desk.errors import storage_problem
 
-        engine = self.app.desk.engine()
         with self._draft_lock:
             if self._draft_closed:
                 return
-            if keep:
-                save_draft(engine, form, payload, self.app.desk.now())
-            else:
-                discard_draft(engine, form)
+            try:
+                engine = self.app.desk.engine()
+                if keep:
+                    save_draft(engine, form, payload, self.app.desk.now())
+                else:
+                    discard_draft(engine, form)
+            except Exception as exc:
+                reason = storage_problem(exc)
+                if reason is None:
+                    raise  # unexpected: the app's handler says so (and logs where)
+                self.post_message(DraftFailed(reason))
+                return
+        if self._draft_failing:
+            self.post_message(DraftWritten())
+
+    def on_draft_failed(self, message: DraftFailed) -> None:
+        """Said once per spell of failures; the text stays on screen and is tried again."""
+        if not self._draft_failing:
+            self._draft_failing = True
+            self.app.notify(
+                self.app.tr("reliability.draft_failed", reason=message.reason.rstrip(".")),
+                severity="error",
+                timeout=15,
+            )
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(DRAFT_RETRY, self._write_draft)
+
+    def on_draft_written(self, message: DraftWritten) -> None:
+        if self._draft_failing:
+            self._draft_failing = False
+            self.app.notify(self.app.tr("reliability.draft_back"))
 
     # ---- Enter moves on, like Tab: fast on a counter keyboard ----
 
@@ -502,12 +539,13 @@ class VisitFormScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="visit-save")
     def _save_worker(self, inp) -> None:
+        from nmi_desk.errors import storage_problem
         from nmi_desk.validation import ValidationError
         from nmi_desk.visits import create_visit, update_visit
 
         desk = self.app.desk
-        engine = desk.engine()
         try:
+            engine = desk.engine()
             if self.uuid:
                 result = update_visit(engine, self.uuid, inp, desk.actor, desk.now())
             else:
@@ -515,7 +553,17 @@ class VisitFormScreen(Screen[None]):
         except ValidationError as exc:
             self.post_message(SaveRefused(exc.errors))
             return
-        self._close_draft()
+        except Exception as exc:  # the disk or the file failed: nothing saved, form kept
+            reason = storage_problem(exc)
+            if reason is None:
+                raise
+            self.post_message(SaveFailed(reason))
+            return
+        try:
+            self._close_draft()
+        except Exception as exc:  # saved; only the draft could not go (it is offered later)
+            if storage_problem(exc) is None:
+                raise
         self.post_message(VisitSaved(result if self.uuid else None))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -525,6 +573,16 @@ class VisitFormScreen(Screen[None]):
     def on_save_refused(self, message: SaveRefused) -> None:
         self._saving = False
         self._show_errors(message.errors)
+
+    def on_save_failed(self, message: SaveFailed) -> None:
+        """One line on the form, which stays open with everything typed; Ctrl+S again retries.
+        The draft keeps being written meanwhile (if the disk lets it)."""
+        self._saving = False
+        line = self.app.tr("reliability.save_failed", reason=message.reason.rstrip("."))
+        self.query_one("#err-form", Label).update(line)
+        self.query_one("#form", VerticalScroll).scroll_to_widget(self.query_one("#err-form"))
+        self.app.bell()
+        self._schedule_draft()
 
     def on_visit_saved(self, message: VisitSaved) -> None:
         self._saving = False
