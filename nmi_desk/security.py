@@ -361,7 +361,14 @@ def set_passphrase(
         finally:
             conn.close()
     else:
-        _export(path, old_key if state == "encrypted" else None, target)
+        try:
+            _export(path, old_key if state == "encrypted" else None, target)
+        except BaseException:
+            # A full disk or a kill mid-copy: the old file is untouched; no half copy stays.
+            tmp = path.with_name(f"{path.name}.rekey-tmp")
+            for leftover in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+                _remove_quietly(leftover)
+            raise
     for leftover in _backups(path):
         _remove_quietly(leftover)
     forget_key(path)

@@ -244,6 +244,7 @@ def test_command_against_file_state(command, state, homes, tmp_path):
             assert after == before, (
                 f"{command} on {state} changed {set(after) ^ set(before) or 'bytes'}"
             )
+        assert not list(case.glob("*.rekey-tmp*")), "a failed re-key leaves no half copy"
         if state == "missing" and command != "tui":
             assert "is empty" not in output and "damaged" not in output
     finally:
