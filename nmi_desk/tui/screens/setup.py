@@ -22,6 +22,7 @@ INITIALS = re.compile(r"^[^\W\d_]{1,5}$")
 class SetupScreen(Screen[None]):
     CSS_PATH = "setup.tcss"
     NMI_COMMANDS = True
+    AUTO_FOCUS = "#initials"  # not a query in on_mount: a quit mid-mount would crash on it
     BINDINGS = [
         Binding("ctrl+s", "save", "key.save", priority=True),
         Binding("escape", "cancel", "key.back"),
@@ -73,9 +74,6 @@ class SetupScreen(Screen[None]):
             yield Static(tr("setup.data_here", path=self.app.desk.paths.home), id="data-path")
             yield Button(tr("setup.save"), id="save", variant="primary", compact=True)
         yield Footer(compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#initials", Input).focus()
 
     @on(Input.Submitted, "#initials")
     def _next(self) -> None:
