@@ -104,6 +104,9 @@ CASES: list[tuple[str, list[str], str, str]] = [
     ("guidance show long", ["guidance", "show", LONG], NO, "no guidance article"),
     ("guidance check missing dir", ["guidance", "check", "nope"], NO, "nope"),
     ("guidance check a file", ["guidance", "check", "afile"], NO, "afile"),
+    ("topics limit zero", ["topics", "search", "aow", "--limit", "0"], NO, "--limit"),
+    ("topics lang xx", ["topics", "search", "aow", "--lang", "xx"], NO, "lang"),
+    ("topics query control chars", ["topics", "search", "\x1b[2J\x07"], OK, ""),
     # ---- sync / publish-guidance (loopback, nothing listening) ----
     (
         "sync ipv6 typo",
