@@ -14,7 +14,14 @@ from textual.widgets import Footer, Header, Input, Label, Select, Static, TextAr
 
 from nmi_desk.refdata import reference
 from nmi_desk.tui.keys import localize_bindings
-from nmi_desk.tui.messages import SaveRefused, SessionSaved
+from nmi_desk.tui.messages import (
+    DraftFailed,
+    DraftWritten,
+    SaveFailed,
+    SaveRefused,
+    SessionSaved,
+)
+from nmi_desk.tui.screens.drafts import KeepsWhatWasTyped, storage_failure
 from nmi_desk.tui.widgets.error_label import ErrorLabel
 from nmi_desk.tui.widgets.topic_picker import TopicPicker
 from nmi_desk.validation import FieldError
@@ -55,7 +62,7 @@ def session_input(payload: dict):
     )
 
 
-class InfoSessionScreen(Screen[None]):
+class InfoSessionScreen(KeepsWhatWasTyped, Screen[None]):
     AUTO_FOCUS = "#place"  # typing may start before the form is filled: never lose it
     CSS_PATH = "info_session.tcss"
     NMI_COMMANDS = True
@@ -182,14 +189,23 @@ class InfoSessionScreen(Screen[None]):
     def _draft_worker(self, payload: dict, keep: bool) -> None:
         from nmi_desk.drafts import discard_draft, save_draft
 
-        engine = self.app.desk.engine()
         with self._draft_lock:
             if self._draft_closed:
                 return
-            if keep:
-                save_draft(engine, DRAFT_FORM, payload, self.app.desk.now())
-            else:
-                discard_draft(engine, DRAFT_FORM)
+            try:
+                engine = self.app.desk.engine()
+                if keep:
+                    save_draft(engine, DRAFT_FORM, payload, self.app.desk.now())
+                else:
+                    discard_draft(engine, DRAFT_FORM)
+            except Exception as exc:
+                reason = storage_failure(exc)
+                if reason is None:
+                    raise
+                self.post_message(DraftFailed(reason))
+                return
+        if self._draft_failing:
+            self.post_message(DraftWritten())
 
     def _close_draft(self) -> None:
         from nmi_desk.drafts import discard_draft
@@ -223,7 +239,17 @@ class InfoSessionScreen(Screen[None]):
         except ValidationError as exc:
             self.post_message(SaveRefused(exc.errors))
             return
-        self._close_draft()
+        except Exception as exc:  # the disk or the file failed: nothing saved, form kept
+            reason = storage_failure(exc)
+            if reason is None:
+                raise
+            self.post_message(SaveFailed(reason))
+            return
+        try:
+            self._close_draft()
+        except Exception as exc:  # saved; only the draft could not go (it is offered later)
+            if storage_failure(exc) is None:
+                raise
         self.post_message(SessionSaved())
 
     def on_save_refused(self, message: SaveRefused) -> None:

@@ -40,12 +40,12 @@ from nmi_desk.tui.messages import (
     VisitLoaded,
     VisitSaved,
 )
+from nmi_desk.tui.screens.drafts import KeepsWhatWasTyped, storage_failure
 from nmi_desk.tui.widgets.error_label import ErrorLabel
 from nmi_desk.tui.widgets.topic_picker import TopicPicker
 from nmi_desk.validation import FieldError, check_birth_year, check_children
 
 DRAFT_DELAY = 0.4  # seconds after the last change before the draft is written
-DRAFT_RETRY = 5.0  # seconds between tries while the disk refuses the draft
 TEXT_FIELDS = ("time", "client_name", "birth_year", "children")
 SELECT_FIELDS = ("origin_country", "destination_country", "language", "came_via", "outcome")
 
@@ -180,7 +180,7 @@ def _field(label: str, widget, name: str, classes: str = "") -> Vertical:
     )
 
 
-class VisitFormScreen(Screen[None]):
+class VisitFormScreen(KeepsWhatWasTyped, Screen[None]):
     AUTO_FOCUS = "#client_name"  # typing may start before the form is filled: never lose it
     CSS_PATH = "visit_form.tcss"
     NMI_COMMANDS = True
@@ -206,7 +206,6 @@ class VisitFormScreen(Screen[None]):
         # never resurrect a draft after the visit was saved or thrown away.
         self._draft_lock = threading.Lock()
         self._draft_closed = False
-        self._draft_failing = False  # the last draft write failed; said once, retried
 
     @property
     def form_key(self) -> str:
@@ -426,7 +425,6 @@ class VisitFormScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="draft")
     def _draft_worker(self, form: str, payload: dict, keep: bool) -> None:
         from nmi_desk.drafts import discard_draft, save_draft
-        from nmi_desk.errors import storage_problem
 
         with self._draft_lock:
             if self._draft_closed:
@@ -438,31 +436,13 @@ class VisitFormScreen(Screen[None]):
                 else:
                     discard_draft(engine, form)
             except Exception as exc:
-                reason = storage_problem(exc)
+                reason = storage_failure(exc)
                 if reason is None:
                     raise  # unexpected: the app's handler says so (and logs where)
                 self.post_message(DraftFailed(reason))
                 return
         if self._draft_failing:
             self.post_message(DraftWritten())
-
-    def on_draft_failed(self, message: DraftFailed) -> None:
-        """Said once per spell of failures; the text stays on screen and is tried again."""
-        if not self._draft_failing:
-            self._draft_failing = True
-            self.app.notify(
-                self.app.tr("reliability.draft_failed", reason=message.reason.rstrip(".")),
-                severity="error",
-                timeout=15,
-            )
-        if self._draft_timer is not None:
-            self._draft_timer.stop()
-        self._draft_timer = self.set_timer(DRAFT_RETRY, self._write_draft)
-
-    def on_draft_written(self, message: DraftWritten) -> None:
-        if self._draft_failing:
-            self._draft_failing = False
-            self.app.notify(self.app.tr("reliability.draft_back"))
 
     # ---- Enter moves on, like Tab: fast on a counter keyboard ----
 
@@ -539,7 +519,6 @@ class VisitFormScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="visit-save")
     def _save_worker(self, inp) -> None:
-        from nmi_desk.errors import storage_problem
         from nmi_desk.validation import ValidationError
         from nmi_desk.visits import create_visit, update_visit
 
@@ -554,7 +533,7 @@ class VisitFormScreen(Screen[None]):
             self.post_message(SaveRefused(exc.errors))
             return
         except Exception as exc:  # the disk or the file failed: nothing saved, form kept
-            reason = storage_problem(exc)
+            reason = storage_failure(exc)
             if reason is None:
                 raise
             self.post_message(SaveFailed(reason))
@@ -562,7 +541,7 @@ class VisitFormScreen(Screen[None]):
         try:
             self._close_draft()
         except Exception as exc:  # saved; only the draft could not go (it is offered later)
-            if storage_problem(exc) is None:
+            if storage_failure(exc) is None:
                 raise
         self.post_message(VisitSaved(result if self.uuid else None))
 
@@ -573,16 +552,6 @@ class VisitFormScreen(Screen[None]):
     def on_save_refused(self, message: SaveRefused) -> None:
         self._saving = False
         self._show_errors(message.errors)
-
-    def on_save_failed(self, message: SaveFailed) -> None:
-        """One line on the form, which stays open with everything typed; Ctrl+S again retries.
-        The draft keeps being written meanwhile (if the disk lets it)."""
-        self._saving = False
-        line = self.app.tr("reliability.save_failed", reason=message.reason.rstrip("."))
-        self.query_one("#err-form", Label).update(line)
-        self.query_one("#form", VerticalScroll).scroll_to_widget(self.query_one("#err-form"))
-        self.app.bell()
-        self._schedule_draft()
 
     def on_visit_saved(self, message: VisitSaved) -> None:
         self._saving = False
