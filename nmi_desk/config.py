@@ -79,7 +79,12 @@ def load_settings(paths: Paths) -> Settings:
     return Settings(**check_settings(data, paths.config))
 
 
-_TYPE_NAMES = {"str": ("text in quotes", str), "int": ("a whole number", int)}
+_TYPE_NAMES = {
+    "str": ("text in quotes", str),
+    "int": ("a whole number", int),
+    "bool": ("true or false", bool),
+    "float": ("a number", (int, float)),
+}
 MAX_RETENTION_DAYS = 36_500  # a hundred years: anything longer is a typo
 _LIMITS = {"lock_minutes": (0, 24 * 60), "retention_days": (0, MAX_RETENTION_DAYS)}
 
@@ -91,9 +96,11 @@ def check_settings(data: dict, where: Path) -> dict:
     for key, value in data.items():
         if key not in known:
             raise UserError(f"{where}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
-        label, wanted = _TYPE_NAMES[str(known[key])]
-        if not isinstance(value, wanted) or isinstance(value, bool):
-            raise UserError(f"{where}: {key} must be {label}, not {value!r}"[:300])
+        declared = str(known[key])
+        if declared in _TYPE_NAMES:  # other declared types are checked where they are used
+            label, wanted = _TYPE_NAMES[declared]
+            if not isinstance(value, wanted) or (isinstance(value, bool) and declared != "bool"):
+                raise UserError(f"{where}: {key} must be {label}, not {value!r}"[:300])
         if key in _LIMITS:
             low, high = _LIMITS[key]
             if not low <= value <= high:
