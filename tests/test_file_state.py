@@ -219,3 +219,34 @@ def test_read_only_folder_with_the_right_passphrase_is_not_a_wrong_passphrase(en
     finally:
         os.chmod(base / "home", 0o700)
         shutil.rmtree(base, ignore_errors=True)
+
+
+# ---- doctor: the write-ahead log beside the database ----
+
+
+def _wal_check(desk):
+    from nmi_desk.doctor import run_checks
+
+    checks = {c.name: c for c in run_checks(desk)}
+    return checks["write-ahead log"]
+
+
+def test_doctor_fails_when_the_wal_was_deleted_under_a_running_app(desk, plain_db):
+    Path(f"{plain_db}-shm").write_bytes(b"\x01" * 32768)  # the index of a log that is gone
+    check = _wal_check(desk)
+    assert (
+        check.failed and "nmi-desk.db-wal is missing but nmi-desk.db-shm is there" in check.detail
+    )
+
+
+def test_doctor_fails_on_a_foreign_wal_and_changes_nothing(desk, plain_db):
+    wal = Path(f"{plain_db}-wal")
+    wal.write_bytes(b"not a log of this database" * 10)
+    before = plain_db.read_bytes()
+    check = _wal_check(desk)
+    assert check.failed and "is not this database's log" in check.detail
+    assert wal.exists() and plain_db.read_bytes() == before
+
+
+def test_doctor_accepts_the_database_own_wal(desk, plain_db):
+    assert not _wal_check(desk).failed
