@@ -415,6 +415,8 @@ async def test_quitting_while_a_start_up_dialog_mounts_is_not_a_crash(desk, dial
     app = NmiDeskApp(desk)
     async with app.run_test(size=SIZE) as pilot:
         await wait_today(pilot)
+        # The sync line mounts just after Today's rows (it queries in on_mount as well).
+        await wait_until(pilot, lambda: app.screen.query("#sync-text"), "the sync line")
         app.push_screen(ConfirmScreen("Herstellen?") if dialog == "draft offer" else SetupScreen())
         app.exit()
         await pilot.pause()
