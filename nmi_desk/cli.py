@@ -7,7 +7,6 @@ Heavy modules are imported inside the commands, so `nmi-desk` reaches the TUI fa
 from __future__ import annotations
 
 import os
-import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -74,10 +73,10 @@ def _passphrase(prompt: str, confirm: bool = False) -> str:
 def parse_date(value: str | None, option: str, default: date) -> date:
     if value is None:
         return default
+    from nmi_desk.validation import parse_iso_date
+
     try:
-        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-            raise ValueError  # not the week or ordinal forms fromisoformat also takes
-        return date.fromisoformat(value)
+        return parse_iso_date(value)
     except ValueError:
         raise UserError(f"{option} {value!r} is not a date: use YYYY-MM-DD") from None
 
@@ -177,10 +176,65 @@ def export(
     if suppress_small:
         stats = hide(stats)
     where = write_export(stats, fmt, output)
-    if source is None and desk.database_path is not None:  # the audit trail: who exported what
+    if source is None:  # the audit trail: who exported what of this desk's data
+        from nmi_desk.audit import record_desk_export
+
+        record_desk_export(desk, first, last, fmt)
+    if where != "stdout":
+        typer.echo(f"wrote {stats['visits']} visits ({first} .. {last}) to {where}", err=True)
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            help="Database URL: postgresql+psycopg://... (the central one) or sqlite:///file.db "
+            "(default: local).",
+        ),
+    ] = None,
+    from_: Annotated[
+        str | None, typer.Option("--from", help="First day, YYYY-MM-DD (default: 1 January).")
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (default: today).")
+    ] = None,
+    output: Annotated[str | None, typer.Option("--output", help="The .xlsx file to write.")] = None,
+    suppress_small: Annotated[
+        bool,
+        typer.Option(
+            "--suppress-small", help="Show counts 1-4 as <5 (for reports leaving the NMI)."
+        ),
+    ] = False,
+) -> None:
+    """The office report: a workbook with a sheet per statistic by location and by month, and
+    charts of visits per month and the top topics (no personal data)."""
+    from nmi_desk.outputs import check_output, write_output
+    from nmi_desk.report import build_report
+    from nmi_desk.stats import open_source
+
+    desk = _desk(ctx, unlock=source is None)
+    today = desk.today()
+    last = parse_date(to, "--to", today)
+    first = parse_date(from_, "--from", last.replace(month=1, day=1))
+    if last < first:
+        raise UserError(f"--to {last} is before --from {first}")
+    output = output or f"nmi-report-{first}-{last}.xlsx"
+    if output == "-" and sys.stdout.isatty():
+        raise UserError("refusing to write a spreadsheet to a terminal: give --output FILE")
+    check_output(output)
+    lang = (ctx.obj or {}).get("lang") or desk.settings.lang
+    if lang not in ("nl", "en"):
+        raise UserError(f"--lang {lang!r}: choose nl or en")
+    with open_source(source or desk.url) as db:
+        workbook, stats = build_report(db, first, last, lang, suppress=suppress_small)
+    where = write_output(output, workbook)
+    if source is None and desk.database_path is not None:
         from nmi_desk.audit import record_export_local
 
-        record_export_local(desk.database_path, desk.actor, desk.now(), first, last, fmt)
+        record_export_local(desk.database_path, desk.actor, desk.now(), first, last, "report")
     if where != "stdout":
         typer.echo(f"wrote {stats['visits']} visits ({first} .. {last}) to {where}", err=True)
 
@@ -297,6 +351,7 @@ def purge(
     report = run_purge(desk.engine(), desk.now(), period, desk.actor, dry_run=dry_run)
     if desk.database_path is not None:
         report.files = purge_copies(desk.database_path, dry_run=dry_run)
+    _purge_old_notes(desk, dry_run)
     verb = "would purge" if dry_run else "purged"
     plural = "" if report.visits == 1 else "s"
     cutoff = report.cutoff.strftime("%Y-%m-%d %H:%M")
@@ -321,6 +376,48 @@ def purge(
             typer.echo(f"  {what}: {n}")
     if report.files:
         typer.echo(f"  older copies of the database: {', '.join(report.files)}")
+
+
+@app.command()
+def letter(
+    ctx: typer.Context,
+    visit: Annotated[str, typer.Argument(help="The visit's UUID.")],
+    output: Annotated[str, typer.Option("--output", help="PDF file to write, or - for stdout.")],
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang", help="Client's language, ISO 639-1 (nl, en, tr, ar, fr, pt, bs, hr, sr)."
+        ),
+    ] = None,
+) -> None:
+    """Write the client's referral letter (PDF, Dutch + the client's language) for a visit."""
+    from nmi_desk.letter.service import write_letter_file
+
+    if output == "-" and sys.stdout.isatty():
+        raise UserError("refusing to write a PDF to a terminal: give --output FILE")
+    desk = _desk(ctx)
+    where = write_letter_file(desk.engine(), visit, output, lang, desk.actor, desk.now())
+    if where != "stdout":
+        typer.echo(f"wrote the letter to {where}", err=True)
+
+
+def _purge_old_notes(desk, dry_run: bool) -> None:
+    """Markdown notes for clients left in the data folder by older versions."""
+    from nmi_desk.letter.legacy import remove_stray_notes, stray_notes
+
+    notes = stray_notes(desk.paths.home)
+    if not notes:
+        return
+    if dry_run:
+        typer.echo(f"would remove {len(notes)} old client notes (Markdown) from {notes[0].parent}")
+        return
+    removed = remove_stray_notes(desk.paths.home)
+    from nmi_desk.audit import record_now
+
+    record_now(
+        desk.engine(), desk.actor, "purge", "note", None, desk.now(), detail=f"{removed} notes"
+    )
+    typer.echo(f"removed {removed} old client notes (Markdown) from the data folder")
 
 
 @app.command("change-passphrase")

@@ -1,6 +1,6 @@
 """Settings of this counter laptop, kept in config.toml in the data dir.
 
-Credentials never go here (design.md, Sync): a sync target is stored without its password.
+Credentials never go here (docs/sync.md): a sync target is stored without its password.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from nmi_desk.paths import data_dir, ensure_private_dir, path_problem
 
 CONFIG_NAME = "config.toml"
 DB_NAME = "nmi-desk.db"
+GUIDANCE_INDEX_NAME = "guidance-index.sqlite"
 LANGS = ("nl", "en")
 
 
@@ -48,16 +49,17 @@ class Paths:
         return self.home / DB_NAME
 
     @property
+    def guidance_index(self) -> Path:
+        """The guidance search index: a plain cache of published articles, no personal data."""
+        return self.home / GUIDANCE_INDEX_NAME
+
+    @property
     def database_url(self) -> str:
         return f"sqlite:///{self.database}"
 
     @property
     def logs(self) -> Path:
         return self.home / "logs"
-
-    @property
-    def drafts(self) -> Path:
-        return self.home / "drafts"
 
 
 def resolve_paths(override: str | os.PathLike[str] | None = None) -> Paths:

@@ -165,7 +165,26 @@ def file_checks(desk: Desk, path: Path) -> list[Check]:
                 warning=True,
             )
         )
+    out += stray_note_checks(desk)
     return out
+
+
+def stray_note_checks(desk: Desk) -> list[Check]:
+    """Markdown client notes older versions left in the data folder (unencrypted)."""
+    from nmi_desk.letter.legacy import stray_notes
+
+    notes = stray_notes(desk.paths.home)
+    if not notes:
+        return []
+    return [
+        Check(
+            "old client notes",
+            False,
+            f"{len(notes)} Markdown notes from an older version in {notes[0].parent}, "
+            "unencrypted (run nmi-desk purge)",
+            warning=True,
+        )
+    ]
 
 
 def _expects_encryption(path: Path) -> bool:

@@ -6,19 +6,17 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from nmi_desk.tui.keys import localize_bindings
 from nmi_desk.tui.messages import CountOnlySaved, SaveRefused
+from nmi_desk.tui.screens.base import NmiModal
 from nmi_desk.tui.widgets.error_label import ErrorLabel
 from nmi_desk.tui.widgets.topic_picker import TopicPicker
 
 
-class CountOnlyScreen(ModalScreen[None]):
+class CountOnlyScreen(NmiModal[None]):
     AUTO_FOCUS = "#topic-filter"  # typing may start before the form is filled: never lose it
     CSS_PATH = "count_only.tcss"
-    NMI_COMMANDS = True
     BINDINGS = [
         Binding("ctrl+s", "save", "key.save", priority=True),
         Binding("escape", "cancel", "key.cancel"),
@@ -26,7 +24,6 @@ class CountOnlyScreen(ModalScreen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        localize_bindings(self, self.app.tr)
 
     def compose(self) -> ComposeResult:
         tr = self.app.tr

@@ -8,7 +8,6 @@ worker (nmi_desk.end_of_day.load_overview) and arrive as a message: the screen n
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 from rich.text import Text
@@ -17,24 +16,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Checkbox, Footer, Header, Input, Static
+from textual.widgets import Button, Checkbox, Header, Input, Static
 
 from nmi_desk.end_of_day import Period
-from nmi_desk.tui.keys import localize_bindings
+from nmi_desk.store.dimensions import BY_CODE
+from nmi_desk.store.dimensions import CHARTS as CHART_DIMENSIONS
+from nmi_desk.tui.screens.base import NmiModal, NmiScreen, footer
 from nmi_desk.tui.widgets.bar_chart import BarChart
+from nmi_desk.validation import parse_iso_date
 
-# (dimension, catalog key of the chart title) in the order shown.
-CHARTS = (
-    ("by_topic", "day_overview.chart_topic"),
-    ("by_referral", "day_overview.chart_referral"),
-    ("by_hour", "day_overview.chart_hour"),
-    ("by_came_via", "day_overview.chart_came_via"),
-    ("by_origin_country", "day_overview.chart_origin"),
-    ("by_destination_country", "day_overview.chart_destination"),
-    ("by_outcome", "day_overview.chart_outcome"),
-    ("by_location", "day_overview.chart_location"),
-)
+# The charts, in the order shown: the registry's dimensions that have a chart position.
+CHARTS = tuple((d.code, d.title_key) for d in CHART_DIMENSIONS)
 
 
 class StatsLoaded(Message):
@@ -59,9 +51,8 @@ class OverviewFailed(Message):
         self.reason = reason
 
 
-class DayOverviewScreen(Screen[None]):
+class DayOverviewScreen(NmiScreen[None]):
     CSS_PATH = "day_overview.tcss"
-    NMI_COMMANDS = True
     BINDINGS = [
         Binding("d", "period('day')", "day_overview.key_day"),
         Binding("w", "period('week')", "day_overview.key_week"),
@@ -76,7 +67,6 @@ class DayOverviewScreen(Screen[None]):
 
     def __init__(self, period: Period | None = None, location: str | None = "") -> None:
         super().__init__()
-        localize_bindings(self, self.app.tr)
         self.period = period
         # "" = this desk's location (resolved on mount), None = all locations.
         self.location = location
@@ -94,7 +84,7 @@ class DayOverviewScreen(Screen[None]):
                     chart = BarChart(id=f"chart-{dimension}", classes="chart")
                     chart.border_title = tr(title)
                     yield chart
-        yield Footer(compact=True)
+        yield footer()
 
     def on_mount(self) -> None:
         desk = self.app.desk
@@ -177,20 +167,9 @@ class DayOverviewScreen(Screen[None]):
     # ---- rendering ----
 
     def _labels(self, dimension: str) -> dict[str, str]:
-        from nmi_desk.refdata import reference
+        from nmi_desk.refdata import labels_for
 
-        ref = reference()
-        lang = self.app.desk.settings.lang
-        kind = {
-            "by_topic": ref.topics,
-            "by_referral": ref.organisations,
-            "by_location": ref.locations,
-            "by_origin_country": ref.countries,
-            "by_destination_country": ref.countries,
-            "by_came_via": ref.lists.get("came_via", ()),
-            "by_outcome": ref.lists.get("outcome", ()),
-        }.get(dimension, ())
-        labels = {e.code: e.label(lang) for e in kind}
+        labels = labels_for(BY_CODE[dimension].labels, self.app.desk.settings.lang)
         labels["unknown"] = self.app.tr("day_overview.unknown")
         return labels
 
@@ -268,7 +247,7 @@ class DayOverviewScreen(Screen[None]):
         self.app.pop_screen()
 
 
-class CustomPeriodScreen(ModalScreen[Period | None]):
+class CustomPeriodScreen(NmiModal[Period | None]):
     """Two ISO dates; enter confirms, escape cancels."""
 
     CSS_PATH = "day_overview.tcss"
@@ -276,7 +255,6 @@ class CustomPeriodScreen(ModalScreen[Period | None]):
 
     def __init__(self, current: Period) -> None:
         super().__init__()
-        localize_bindings(self, self.app.tr)
         self.current = current
 
     def compose(self) -> ComposeResult:
@@ -284,8 +262,16 @@ class CustomPeriodScreen(ModalScreen[Period | None]):
         with Vertical(classes="dov-dialog"):
             yield Static(tr("day_overview.custom_title"))
             with Horizontal(classes="dov-dates"):
-                yield Input(self.current.first.isoformat(), id="dov-from", placeholder="JJJJ-MM-DD")
-                yield Input(self.current.last.isoformat(), id="dov-to", placeholder="JJJJ-MM-DD")
+                yield Input(
+                    self.current.first.isoformat(),
+                    id="dov-from",
+                    placeholder=tr("general.date_placeholder"),
+                )
+                yield Input(
+                    self.current.last.isoformat(),
+                    id="dov-to",
+                    placeholder=tr("general.date_placeholder"),
+                )
             yield Static("", id="dov-custom-error", classes="dov-error")
             yield Static(tr("day_overview.custom_hint"), classes="dov-hint")
 
@@ -297,9 +283,7 @@ class CustomPeriodScreen(ModalScreen[Period | None]):
         for box in ("#dov-from", "#dov-to"):
             raw = self.query_one(box, Input).value.strip()
             try:
-                if len(raw) != 10:
-                    raise ValueError
-                values.append(date.fromisoformat(raw))
+                values.append(parse_iso_date(raw))
             except ValueError:
                 error.update(tr("error.date_format", value=raw))
                 return
@@ -319,7 +303,7 @@ class CloseDone(Message):
         self.error = error
 
 
-class CloseDayScreen(ModalScreen[None]):
+class CloseDayScreen(NmiModal[None]):
     """The end-of-day close: summary, folder, small-count suppression; writes, syncs, reports."""
 
     CSS_PATH = "day_overview.tcss"
@@ -327,7 +311,6 @@ class CloseDayScreen(ModalScreen[None]):
 
     def __init__(self, period: Period, location: str | None) -> None:
         super().__init__()
-        localize_bindings(self, self.app.tr)
         self.period = period
         self.location = location
 

@@ -2,85 +2,32 @@
 
 from __future__ import annotations
 
-import threading
-from datetime import date
-
-from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, Select, Static, TextArea
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Header, Input, Label, Select, Static, TextArea
 
+from nmi_desk.form_payloads import session_input
 from nmi_desk.refdata import reference
-from nmi_desk.tui.keys import localize_bindings
-from nmi_desk.tui.messages import (
-    DraftFailed,
-    DraftWritten,
-    SaveFailed,
-    SaveRefused,
-    SessionSaved,
-)
-from nmi_desk.tui.screens.drafts import KeepsWhatWasTyped, storage_failure
+from nmi_desk.tui.messages import SessionSaved
+from nmi_desk.tui.screens.base import footer
+from nmi_desk.tui.screens.draft_form import DraftFormScreen, field
 from nmi_desk.tui.widgets.error_label import ErrorLabel
 from nmi_desk.tui.widgets.topic_picker import TopicPicker
-from nmi_desk.validation import FieldError
 
 DRAFT_FORM = "session"
 
 
-def session_input(payload: dict):
-    """(InfoSessionInput | None, errors) from the form's payload."""
-    from nmi_desk.sessions import InfoSessionInput
-
-    errors = []
-    try:
-        held_on = date.fromisoformat(payload["held_on"].strip())
-    except (ValueError, KeyError):
-        errors.append(FieldError("held_on", "form.date_invalid"))
-        held_on = None
-    attendees = 0
-    text = (payload.get("attendees") or "").strip()
-    if text:
-        try:
-            attendees = int(text)
-        except ValueError:
-            errors.append(FieldError("attendees", "form.not_a_number"))
-    if errors:
-        return None, errors
-    return (
-        InfoSessionInput(
-            held_on=held_on,
-            attendees=attendees,
-            location_code=payload.get("location_code") or None,
-            place=payload.get("place") or None,
-            partner_code=payload.get("partner_code") or None,
-            topics=list(payload.get("topics", [])),
-            notes=payload.get("notes") or None,
-        ),
-        [],
-    )
-
-
-class InfoSessionScreen(KeepsWhatWasTyped, Screen[None]):
+class InfoSessionScreen(DraftFormScreen):
     AUTO_FOCUS = "#place"  # typing may start before the form is filled: never lose it
     CSS_PATH = "info_session.tcss"
-    NMI_COMMANDS = True
     BINDINGS = [
         Binding("ctrl+s", "save", "key.save", priority=True),
         Binding("ctrl+t", "topics", "key.topics", priority=True),
         Binding("escape", "leave", "key.back"),
     ]
 
-    def __init__(self, draft: dict | None = None) -> None:
-        super().__init__()
-        localize_bindings(self, self.app.tr)
-        self.draft = draft
-        self.baseline: dict = {}
-        self._tracking = False
-        self._draft_timer = None
-        self._draft_lock = threading.Lock()
-        self._draft_closed = False
+    form_key = DRAFT_FORM
 
     def compose(self) -> ComposeResult:
         tr = self.app.tr
@@ -90,60 +37,64 @@ class InfoSessionScreen(KeepsWhatWasTyped, Screen[None]):
         with VerticalScroll(id="session-form"):
             yield Static(tr("session.title"), id="session-title")
             with Horizontal(classes="row"):
-                with Vertical(classes="field narrow"):
-                    yield Label(tr("session.held_on"), classes="field-label")
-                    yield Input(id="held_on", max_length=10, compact=True)
-                    yield ErrorLabel(id="err-held_on")
-                with Vertical(classes="field"):
-                    yield Label(tr("session.location"), classes="field-label")
-                    yield Select(
+                yield field(
+                    tr("session.held_on"),
+                    Input(id="held_on", max_length=10, compact=True),
+                    "held_on",
+                    "narrow",
+                )
+                yield field(
+                    tr("session.location"),
+                    Select(
                         [(e.label(lang), e.code) for e in ref.locations],
                         prompt="—",
                         id="location_code",
                         compact=True,
-                    )
-                with Vertical(classes="field"):
-                    yield Label(tr("session.place"), classes="field-label")
-                    yield Input(id="place", placeholder=tr("session.place_hint"), compact=True)
+                    ),
+                    "location_code",
+                )
+                yield field(
+                    tr("session.place"),
+                    Input(id="place", placeholder=tr("session.place_hint"), compact=True),
+                    "place",
+                )
             with Horizontal(classes="row"):
-                with Vertical(classes="field"):
-                    yield Label(tr("session.partner"), classes="field-label")
-                    yield Select(
+                yield field(
+                    tr("session.partner"),
+                    Select(
                         [(e.label(lang), e.code) for e in ref.organisations],
                         prompt="—",
                         id="partner_code",
                         compact=True,
-                    )
-                with Vertical(classes="field narrow"):
-                    yield Label(tr("session.attendees"), classes="field-label")
-                    yield Input(id="attendees", max_length=4, type="integer", compact=True)
-                    yield ErrorLabel(id="err-attendees")
+                    ),
+                    "partner_code",
+                )
+                yield field(
+                    tr("session.attendees"),
+                    Input(id="attendees", max_length=4, type="integer", compact=True),
+                    "attendees",
+                    "narrow",
+                )
             yield Label(tr("session.topics"), classes="section")
             yield TopicPicker(id="topics")
             yield Label(tr("form.notes"), classes="section")
             yield TextArea(id="notes", compact=True)
             yield ErrorLabel(id="err-form")
-        yield Footer(compact=True)
+        yield footer()
 
     def on_mount(self) -> None:
         desk = self.app.desk
-        self.baseline = {
-            "held_on": desk.today().isoformat(),
-            "location_code": desk.settings.location,
-            "place": "",
-            "partner_code": "",
-            "attendees": "",
-            "topics": [],
-            "notes": "",
-        }
-        self.fill(self.draft or self.baseline)
-        self.query_one("#place", Input).focus()
-        self.call_after_refresh(self._start_tracking)
-
-    def _start_tracking(self) -> None:
-        self._tracking = True
-        if self.draft:
-            self._changed()
+        self.start(
+            {
+                "held_on": desk.today().isoformat(),
+                "location_code": desk.settings.location,
+                "place": "",
+                "partner_code": "",
+                "attendees": "",
+                "topics": [],
+                "notes": "",
+            }
+        )
 
     def fill(self, payload: dict) -> None:
         for name in ("held_on", "place", "attendees"):
@@ -166,121 +117,19 @@ class InfoSessionScreen(KeepsWhatWasTyped, Screen[None]):
         out["notes"] = self.query_one("#notes", TextArea).text
         return out
 
-    @on(Input.Changed)
-    @on(Select.Changed)
-    @on(TextArea.Changed)
-    @on(TopicPicker.Changed)
-    def _changed(self) -> None:
-        if not self._tracking:
-            return
-        if self._draft_timer is not None:
-            self._draft_timer.stop()
-        self._draft_timer = self.set_timer(0.4, self._write_draft)
-
-    @on(Input.Submitted)
-    def _next(self) -> None:
-        self.focus_next()
-
-    def _write_draft(self) -> None:
-        payload = self.read()
-        self._draft_worker(payload, payload != self.baseline)
-
-    @work(thread=True, exclusive=True, group="draft")
-    def _draft_worker(self, payload: dict, keep: bool) -> None:
-        from nmi_desk.drafts import discard_draft, save_draft
-
-        with self._draft_lock:
-            if self._draft_closed:
-                return
-            try:
-                engine = self.app.desk.engine()
-                if keep:
-                    save_draft(engine, DRAFT_FORM, payload, self.app.desk.now())
-                else:
-                    discard_draft(engine, DRAFT_FORM)
-            except Exception as exc:
-                reason = storage_failure(exc)
-                if reason is None:
-                    raise
-                self.post_message(DraftFailed(reason))
-                return
-        if self._draft_failing:
-            self.post_message(DraftWritten())
-
-    def _close_draft(self) -> None:
-        from nmi_desk.drafts import discard_draft
-
-        with self._draft_lock:
-            self._draft_closed = True
-            discard_draft(self.app.desk.engine(), DRAFT_FORM)
-
     def action_topics(self) -> None:
         self.query_one(TopicPicker).focus_filter()
 
-    def action_save(self) -> None:
-        for label in self.query(".field-error"):
-            label.update("")
-        inp, errors = session_input(self.read())
-        if errors:
-            self._show_errors(errors)
-            return
-        if self._draft_timer is not None:
-            self._draft_timer.stop()
-        self._save(inp)
+    def to_input(self, payload: dict):
+        return session_input(payload)
 
-    @work(thread=True, exclusive=True, group="session-save")
-    def _save(self, inp) -> None:
+    def store(self, inp) -> SessionSaved:
         from nmi_desk.sessions import create_info_session
-        from nmi_desk.validation import ValidationError
 
         desk = self.app.desk
-        try:
-            create_info_session(desk.engine(), inp, desk.actor, desk.now())
-        except ValidationError as exc:
-            self.post_message(SaveRefused(exc.errors))
-            return
-        except Exception as exc:  # the disk or the file failed: nothing saved, form kept
-            reason = storage_failure(exc)
-            if reason is None:
-                raise
-            self.post_message(SaveFailed(reason))
-            return
-        try:
-            self._close_draft()
-        except Exception as exc:  # saved; only the draft could not go (it is offered later)
-            if storage_failure(exc) is None:
-                raise
-        self.post_message(SessionSaved())
-
-    def on_save_refused(self, message: SaveRefused) -> None:
-        self._show_errors(message.errors)
+        create_info_session(desk.engine(), inp, desk.actor, desk.now())
+        return SessionSaved()
 
     def on_session_saved(self, message: SessionSaved) -> None:
         self.app.notify(self.app.tr("session.saved"))
-        self.dismiss(None)
-
-    def _show_errors(self, errors) -> None:
-        tr = self.app.tr
-        for e in errors:
-            found = self.query(f"#err-{e.field}")
-            (found.first() if found else self.query_one("#err-form", Label)).update(
-                tr(e.key, **e.params)
-            )
-        self.app.bell()
-
-    def action_leave(self) -> None:
-        if self.read() == self.baseline:
-            self._leave()
-            return
-        from nmi_desk.tui.screens.confirm import ConfirmScreen
-
-        self.app.push_screen(
-            ConfirmScreen(self.app.tr("form.discard_question")),
-            lambda yes: self._leave() if yes else None,
-        )
-
-    def _leave(self) -> None:
-        if self._draft_timer is not None:
-            self._draft_timer.stop()
-        self.app.run_worker(self._close_draft, thread=True, group="drafts")
         self.dismiss(None)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 
 from nmi_desk.errors import UserError
@@ -20,9 +19,10 @@ from nmi_desk.tui.messages import (
     Unlocked,
     UnlockFailed,
 )
+from nmi_desk.tui.screens.base import NmiScreen
 
 
-class UnlockScreen(Screen[bool]):
+class UnlockScreen(NmiScreen[bool]):
     """Ask the passphrase. `relock=True`: the screen lock (the database is already open)."""
 
     CSS_PATH = "unlock.tcss"
@@ -69,7 +69,7 @@ class UnlockScreen(Screen[bool]):
 
     @work(thread=True, exclusive=True, group="unlock")
     def _check(self, passphrase: str) -> None:
-        from nmi_desk.store.file_state import WrongPassphrase
+        from nmi_desk.security import WrongPassphrase
 
         try:
             self.app.desk.unlock(passphrase)
@@ -96,7 +96,7 @@ class UnlockScreen(Screen[bool]):
         field.focus()
 
 
-class SetPassphraseScreen(Screen[bool]):
+class SetPassphraseScreen(NmiScreen[bool]):
     """First run (or a plain database from before): choose the passphrase; converts the data."""
 
     CSS_PATH = "unlock.tcss"
