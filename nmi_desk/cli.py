@@ -6,6 +6,7 @@ Heavy modules are imported inside the commands, so `nmi-desk` reaches the TUI fa
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -16,7 +17,7 @@ import typer
 from nmi_desk.cli_clients import app as clients_app
 from nmi_desk.cli_guidance import app as guidance_app
 from nmi_desk.cli_sync import register as register_sync
-from nmi_desk.errors import UserError
+from nmi_desk.errors import UserError, one_line
 
 app = typer.Typer(
     add_completion=False,
@@ -38,9 +39,21 @@ def _desk(ctx: typer.Context, unlock: bool = True):
     from nmi_desk.desk import Desk
 
     desk = Desk.open(ctx.obj.get("data_dir") if ctx.obj else None)
+    desk.check_database()  # empty, damaged, unreadable: one line, nothing created or written
     if unlock and desk.locked:
-        desk.unlock(_passphrase("Passphrase"))
+        _unlock(desk, "Passphrase")
     return desk
+
+
+def _unlock(desk, prompt: str) -> None:
+    """The same growing wait after wrong passphrases as the unlock screen, across processes."""
+    from nmi_desk.security import wait_before_unlock
+
+    passphrase = _passphrase(prompt)
+    wait = wait_before_unlock(desk.database_path)
+    if wait >= 1:
+        typer.echo(f"nmi-desk: waiting {wait:.0f} s after earlier wrong passphrases", err=True)
+    desk.unlock(passphrase)
 
 
 def _passphrase(prompt: str, confirm: bool = False) -> str:
@@ -52,8 +65,8 @@ def _passphrase(prompt: str, confirm: bool = False) -> str:
         return given
     if not sys.stdin.isatty():
         raise UserError(
-            "cannot open database: it is encrypted (or not a database); "
-            "set NMI_DESK_PASSPHRASE or run in a terminal"
+            "the database is encrypted and no passphrase was given: run this in a terminal "
+            "to be asked for it (a script may set NMI_DESK_PASSPHRASE)"
         )
     return typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
 
@@ -77,10 +90,10 @@ def root(
 ) -> None:
     """Start the counter app (TUI) when no command is given."""
     ctx.obj = {"data_dir": data_dir, "lang": lang}
-    if ctx.invoked_subcommand is not None:
-        return
     if lang is not None and lang not in ("nl", "en"):
         raise UserError(f"--lang {lang!r}: choose nl or en")
+    if ctx.invoked_subcommand is not None:
+        return
     from nmi_desk.tui.run import run_tui
 
     code = run_tui(data_dir=data_dir, lang=lang)
@@ -238,15 +251,30 @@ def _check_location(location: str | None) -> None:
 
 @app.command()
 def doctor(ctx: typer.Context) -> None:
-    """Check the database and configuration."""
+    """Check the database files, integrity and configuration (changes nothing)."""
+    from nmi_desk.config import Settings, load_settings, resolve_paths
+    from nmi_desk.desk import Desk
     from nmi_desk.doctor import run_checks
 
-    desk = _desk(ctx)
+    paths = resolve_paths(ctx.obj.get("data_dir") if ctx.obj else None)
+    config_error = None
+    try:
+        settings = load_settings(paths)
+    except UserError as exc:  # reported as a FAIL line; the rest is checked on defaults
+        settings, config_error = Settings(), str(exc)
+    desk = Desk(paths=paths, settings=settings)
+
+    def passphrase() -> str | None:
+        from nmi_desk.security import passphrase_from_env
+
+        if passphrase_from_env() or sys.stdin.isatty():
+            return _passphrase("Passphrase")
+        return None
+
     failed = 0
-    for check in run_checks(desk):
-        mark = "ok  " if check.ok else ("warn" if check.warning else "FAIL")
-        failed += not check.ok and not check.warning
-        typer.echo(f"{mark}  {check.name}: {check.detail}")
+    for check in run_checks(desk, passphrase=passphrase, config_error=config_error):
+        failed += check.failed
+        typer.echo(f"{check.mark}  {check.name}: {check.detail}")
     if failed:
         raise typer.Exit(1)
 
@@ -281,7 +309,12 @@ def topics_search(
     hits = matcher_for("topic").search(query, limit)
     if as_json:
         rows = [
-            {"code": h.code, "label": h.entry.label(lang), "parent": h.entry.parent, "score": h.score}
+            {
+                "code": h.code,
+                "label": h.entry.label(lang),
+                "parent": h.entry.parent,
+                "score": h.score,
+            }
             for h in hits
         ]
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -292,6 +325,7 @@ def topics_search(
     width = max(len(h.code) for h in hits)
     for h in hits:
         typer.echo(f"{h.code:<{width}}  {h.entry.label(lang)}")
+
 
 register_sync(app)  # sync, publish-guidance (cli_sync.py)
 
@@ -308,13 +342,18 @@ def purge(
     ] = None,
 ) -> None:
     """Purge personal fields of visits synced more than N days ago (statistics stay)."""
+    from nmi_desk.config import MAX_RETENTION_DAYS
     from nmi_desk.retention import purge as run_purge
 
+    if days is not None and not 0 <= days <= MAX_RETENTION_DAYS:
+        raise UserError(f"--days {days}: give 0 to {MAX_RETENTION_DAYS}")
     desk = _desk(ctx)
     period = desk.settings.retention_days if days is None else days
-    if period < 0:
-        raise UserError(f"--days {period}: give 0 or more")
+    from nmi_desk.retention import purge_copies
+
     report = run_purge(desk.engine(), desk.now(), period, desk.actor, dry_run=dry_run)
+    if desk.database_path is not None:
+        report.files = purge_copies(desk.database_path, dry_run=dry_run)
     _purge_old_notes(desk, dry_run)
     verb = "would purge" if dry_run else "purged"
     plural = "" if report.visits == 1 else "s"
@@ -330,6 +369,16 @@ def purge(
         for name, n in report.fields.items():
             if n:
                 typer.echo(f"  {name}: {n}")
+    copies = {
+        "conflict log entries": report.conflicts,
+        "quarantine entries": report.quarantine,
+        "drafts": report.drafts,
+    }
+    for what, n in copies.items():
+        if n:
+            typer.echo(f"  {what}: {n}")
+    if report.files:
+        typer.echo(f"  older copies of the database: {', '.join(report.files)}")
 
 
 @app.command()
@@ -383,7 +432,7 @@ def change_passphrase(ctx: typer.Context) -> None:
     if desk.database_path is None:
         raise UserError("only the local database is encrypted by nmi-desk")
     if desk.locked:
-        desk.unlock(_passphrase("Current passphrase"))
+        _unlock(desk, "Current passphrase")
     new = _new_passphrase()
     check_new_passphrase(new)
     was = desk.encryption_state()
@@ -409,6 +458,9 @@ def _click_exception_type() -> type[Exception]:
     return next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 
+DEBUG_ENV = "NMI_DESK_DEBUG"  # 1: show the traceback of an unexpected error (developers)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one line on stderr for every user mistake."""
     click_exception = _click_exception_type()
@@ -427,6 +479,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"nmi-desk: {exc}", file=sys.stderr)
         sys.exit(1)
     except BrokenPipeError:
+        sys.exit(1)
+    except Exception as exc:  # the last resort: one line, never a traceback with client data
+        if os.environ.get(DEBUG_ENV) == "1":
+            raise
+        print(f"nmi-desk: {one_line(exc)}", file=sys.stderr)
         sys.exit(1)
     if isinstance(code, int) and code:
         if code == 130:

@@ -49,6 +49,21 @@ def _ask_target(option: str | None, desk) -> str | None:
     return typer.prompt("Sync target URL (postgresql+psycopg://user@host/db)").strip() or None
 
 
+def _resolve(option: str | None, saved: str):
+    """The target, or one line when its URL cannot be parsed (an IPv6 address without its
+    closing bracket, a port that is not a number)."""
+    from nmi_desk.sync.target import resolve_target
+
+    try:
+        return resolve_target(option, saved)
+    except ValueError as exc:
+        scheme = (option or saved or "").split("://", 1)[0]
+        raise UserError(
+            f"not a database URL ({scheme}://...): {exc}; an IPv6 host goes in brackets, "
+            "postgresql+psycopg://user@[::1]:5432/db"
+        ) from None
+
+
 def _with_password(target, password: str):
     from sqlalchemy.engine import make_url
 
@@ -118,13 +133,13 @@ def sync(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from nmi_desk.sync import resolve_target, run_sync
+    from nmi_desk.sync import run_sync
 
     desk = _desk(ctx)
     if status:
         _show_status(desk)
         return
-    resolved = resolve_target(_ask_target(target, desk), desk.settings.sync_target)
+    resolved = _resolve(_ask_target(target, desk), desk.settings.sync_target)
     _confirm_switch(desk, resolved, yes)
     previous = without_password_or_empty(desk.settings.sync_target or os.environ.get(ENV_URL, ""))
     engine = desk.engine()
@@ -189,11 +204,11 @@ def publish_guidance(
     """Put a reviewed guidance library in the central database (higher revisions only)."""
     from nmi_desk.sync.publish import publish_guidance as publish
     from nmi_desk.sync.publish import read_library
-    from nmi_desk.sync.target import open_central, resolve_target
+    from nmi_desk.sync.target import open_central
 
     desk = _desk(ctx)
     articles = read_library(directory)
-    resolved = resolve_target(target, desk.settings.sync_target)
+    resolved = _resolve(target, desk.settings.sync_target)
     central = open_central(resolved)
     try:
         from sqlalchemy.exc import DBAPIError

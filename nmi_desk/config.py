@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from nmi_desk.errors import UserError
-from nmi_desk.paths import data_dir, ensure_private_dir
+from nmi_desk.paths import data_dir, ensure_private_dir, path_problem
 
 CONFIG_NAME = "config.toml"
 DB_NAME = "nmi-desk.db"
@@ -73,16 +73,43 @@ def load_settings(paths: Paths) -> Settings:
     except FileNotFoundError:
         return Settings()
     except OSError as exc:
-        raise UserError(f"cannot read {paths.config}: {exc.strerror}") from exc
+        raise UserError(f"cannot read the settings: {path_problem(paths.config, exc)}") from exc
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UserError(f"{paths.config} is not valid TOML: {exc}") from exc
-    known = {f.name for f in fields(Settings)}
-    settings = Settings(**{k: v for k, v in data.items() if k in known})
-    if settings.lang not in LANGS:
-        settings.lang = "nl"
-    return settings
+    return Settings(**check_settings(data, paths.config))
+
+
+_TYPE_NAMES = {
+    "str": ("text in quotes", str),
+    "int": ("a whole number", int),
+    "bool": ("true or false", bool),
+    "float": ("a number", (int, float)),
+}
+MAX_RETENTION_DAYS = 36_500  # a hundred years: anything longer is a typo
+_LIMITS = {"lock_minutes": (0, 24 * 60), "retention_days": (0, MAX_RETENTION_DAYS)}
+
+
+def check_settings(data: dict, where: Path) -> dict:
+    """The settings in `data`, each of the type Settings declares; one line naming the first
+    key that is unknown or of the wrong type (a hand-edited config.toml)."""
+    known = {f.name: f.type for f in fields(Settings)}
+    for key, value in data.items():
+        if key not in known:
+            raise UserError(f"{where}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
+        declared = str(known[key])
+        if declared in _TYPE_NAMES:  # other declared types are checked where they are used
+            label, wanted = _TYPE_NAMES[declared]
+            if not isinstance(value, wanted) or (isinstance(value, bool) and declared != "bool"):
+                raise UserError(f"{where}: {key} must be {label}, not {value!r}"[:300])
+        if key in _LIMITS:
+            low, high = _LIMITS[key]
+            if not low <= value <= high:
+                raise UserError(f"{where}: {key} must be between {low} and {high}, not {value}")
+        if key == "lang" and value not in LANGS:
+            raise UserError(f"{where}: lang must be one of {', '.join(LANGS)}, not {value!r}")
+    return data
 
 
 def save_settings(paths: Paths, settings: Settings) -> None:
@@ -91,10 +118,14 @@ def save_settings(paths: Paths, settings: Settings) -> None:
     ensure_private_dir(paths.home)
     text = tomli_w.dumps(asdict(settings))
     tmp = paths.config.with_suffix(".tmp")
-    # Write-then-rename: a kill mid-write never leaves a half config behind.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, paths.config)
-    if sys.platform != "win32":
-        os.chmod(paths.config, 0o600)
+    # Write-then-rename: a kill mid-write (or a full disk) never leaves a half config behind.
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, paths.config)
+        if sys.platform != "win32":
+            os.chmod(paths.config, 0o600)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UserError(f"cannot save the settings: {path_problem(paths.config, exc)}") from exc

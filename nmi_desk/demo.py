@@ -250,6 +250,9 @@ def generate(
     try:
         cur = raw.cursor()
         cur.execute("PRAGMA cache_size = -262144")  # 256 MiB for this bulk load: random UUID keys
+        # The write lock first, then the next ids: two demos at once (or the counter app saving)
+        # can no longer read the same max(id) and collide; the second waits its turn.
+        cur.execute("BEGIN IMMEDIATE")
         next_id = (cur.execute("SELECT coalesce(max(id), 0) FROM visit").fetchone()[0]) + 1
         next_ref = (cur.execute("SELECT coalesce(max(id), 0) FROM referral").fetchone()[0]) + 1
         first_ref = next_ref
@@ -359,14 +362,23 @@ def generate(
             # DROPs below would commit on their own and survive a failed load.
             cur.execute("BEGIN")
         rebuild = _drop_indexes(cur) if len(visit_rows) >= BULK_REBUILD else []
-        cur.executemany(
-            "INSERT INTO visit (id, uuid, revision, updated_at, device_id, deleted, synced_revision,"
-            " started_at, local_date, local_hour, location_code, consultant, channel, count_only,"
-            " came_via, referred_by, client_name, birth_year, origin_country, destination_country,"
-            " language, partner_coremigrating, children_coremigrating, notes, outcome,"
-            " client_uuid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            visit_rows,
-        )
+        try:
+            cur.executemany(
+                "INSERT INTO visit (id, uuid, revision, updated_at, device_id, deleted, synced_revision,"
+                " started_at, local_date, local_hour, location_code, consultant, channel, count_only,"
+                " came_via, referred_by, client_name, birth_year, origin_country, destination_country,"
+                " language, partner_coremigrating, children_coremigrating, notes, outcome,"
+                " client_uuid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                visit_rows,
+            )
+        except Exception as exc:
+            if "visit.uuid" not in str(exc):
+                raise
+            raw.rollback()
+            raise UserError(
+                f"the synthetic visits of --seed {seed} are already in this database: "
+                "give another --seed"
+            ) from None
         cur.executemany(
             "INSERT INTO client (uuid, revision, updated_at, device_id, deleted, synced_revision,"
             " name, birth_year, origin_country, destination_country, language,"

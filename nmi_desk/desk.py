@@ -31,6 +31,7 @@ class Desk:
     _engine: object = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)  # unlock back-off
+    wall: Callable[[], float] = field(default=time.time, repr=False)  # when wrong tries were
     # The real counter app (run_tui) encrypts: a plain or new database gets a passphrase first.
     # Tests and the CLI build plain desks.
     require_encryption: bool = field(default=False, repr=False)
@@ -88,11 +89,39 @@ class Desk:
         return sqlite_path_from_url(self.url)
 
     def encryption_state(self) -> str:
-        """'missing', 'plain', 'encrypted' (SQLite file) or 'remote' (PostgreSQL)."""
+        """'remote' (PostgreSQL) or the SQLite file's state: 'missing', 'empty', 'plain',
+        'encrypted', 'damaged', 'unreadable' (nmi_desk.store.file_state)."""
         from nmi_desk.store.file_state import file_state
 
         path = self.database_path
         return "remote" if path is None else file_state(path)
+
+    def check_database(self) -> str:
+        """The file's state when it can be used ('missing' only means a first start); else
+        raises DatabaseProblem with one line saying what is wrong and what to do. Nothing is
+        created or written. A plain file where this laptop had an encrypted one is refused too:
+        the encrypted file was replaced (or restored from the wrong copy)."""
+        from nmi_desk.store.file_state import DatabaseProblem, check_usable
+
+        path = self.database_path
+        if path is None:
+            return "remote"
+        state = check_usable(path)
+        if state == "missing":
+            from nmi_desk.security import forget_passphrase_check
+
+            forget_passphrase_check(path)  # a first start: what was known of an old file goes
+        elif state == "plain":
+            from nmi_desk.security import expects_encryption
+
+            if expects_encryption(path):
+                raise DatabaseProblem(
+                    f"the database {path} is not encrypted, but this laptop's database was: "
+                    "the file was replaced; restore the encrypted one from the backup, "
+                    "or run nmi-desk doctor",
+                    "damaged",
+                )
+        return state
 
     @property
     def locked(self) -> bool:
@@ -113,7 +142,7 @@ class Desk:
         """Raises security.WrongPassphrase (after a growing delay on repeated mistakes)."""
         from nmi_desk.security import unlock
 
-        unlock(self.database_path, passphrase, sleep=self.sleep)
+        unlock(self.database_path, passphrase, sleep=self.sleep, now=self.wall)
 
     def set_passphrase(self, new_passphrase: str) -> None:
         """Encrypt this desk's database (converting a plain one) or re-key it; unlock first."""

@@ -1,12 +1,23 @@
-"""`nmi-desk doctor`: integrity and configuration checks, as data (the CLI prints them)."""
+"""`nmi-desk doctor`: integrity and configuration checks, as data (the CLI prints them).
+
+Doctor reports, it does not repair: damage is a FAIL line (the CLI exits non-zero), never a
+traceback. What needs no passphrase is always checked (the file's state, its write-ahead log,
+permissions, leftover copies, configuration); what needs the open database (integrity, records,
+retention) is checked when the database is plain or unlocked, and otherwise named as skipped.
+A damaged file is never migrated or written: its checks run on a plain connection first.
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from nmi_desk.desk import Desk
+from nmi_desk.errors import UserError
+
+WAL_MAGIC = (0x377F0682, 0x377F0683)
 
 
 @dataclass
@@ -15,22 +26,88 @@ class Check:
     ok: bool
     detail: str
     warning: bool = False  # shown, but not a failure
+    skipped: bool = False  # could not be checked (said why); not a failure
+
+    @property
+    def mark(self) -> str:
+        if self.skipped:
+            return "skip"
+        return "ok  " if self.ok else ("warn" if self.warning else "FAIL")
+
+    @property
+    def failed(self) -> bool:
+        return not (self.ok or self.warning or self.skipped)
 
 
 def _mode(path: Path) -> str:
     return oct(path.stat().st_mode & 0o777)
 
 
-def run_checks(desk: Desk) -> list[Check]:
-    from sqlalchemy import text
+def run_checks(
+    desk: Desk,
+    passphrase: Callable[[], str | None] | None = None,
+    config_error: str | None = None,
+) -> list[Check]:
+    """Every check. `passphrase()` gives the passphrase when one can be had (None: skip what
+    needs it); `config_error` is the line config.toml failed with (the desk then runs on
+    defaults, so the rest is still checked)."""
+    checks = [Check("data dir", True, str(desk.paths.home))]
+    checks += config_checks(desk, config_error)
+    path = desk.database_path
+    if path is None:  # a central database given by URL: what the engine can say
+        return checks + database_checks(desk)
+    files = file_checks(desk, path)
+    checks += files
+    from nmi_desk.store.file_state import inspect
 
+    state = inspect(path).state
+    if state == "missing":
+        return checks
+    if state not in ("plain", "encrypted"):
+        return checks + [_skipped("integrity, records, retention", "the file cannot be used")]
+    if any(c.name == "write-ahead log" and c.failed and "not this" in c.detail for c in files):
+        # Opening would replay that log into the database: leave both as they are.
+        return checks + [_skipped("integrity, records, retention", "the log is not this file's")]
+    if state == "encrypted" and desk.locked:
+        given = passphrase() if passphrase is not None else None
+        if not given:
+            return checks + [
+                _skipped(
+                    "integrity, records, retention",
+                    "no passphrase given (run in a terminal, or set NMI_DESK_PASSPHRASE)",
+                )
+            ]
+        try:
+            desk.unlock(given)
+        except UserError as exc:
+            return checks + [
+                Check("passphrase", False, str(exc)),
+                _skipped("integrity, records, retention", "the database could not be opened"),
+            ]
+    pages = page_checks(path)
+    checks += pages
+    if any(c.failed for c in pages):
+        return checks + [_skipped("records, retention", "the database is damaged")]
+    return checks + database_checks(desk)
+
+
+def _skipped(what: str, why: str) -> Check:
+    return Check(what, False, f"not checked: {why}", skipped=True)
+
+
+def config_checks(desk: Desk, config_error: str | None) -> list[Check]:
     from nmi_desk.refdata import reference
-    from nmi_desk.store.connect import sqlite_path_from_url
-    from nmi_desk.store.migrations import LATEST, current_version
 
-    checks: list[Check] = [
-        Check("data dir", True, str(desk.paths.home)),
-        Check("config", desk.paths.config.exists(), str(desk.paths.config)),
+    if config_error:
+        return [Check("config", False, config_error)]
+    exists = desk.paths.config.exists()
+    checks = [
+        Check(
+            "config",
+            exists,
+            str(desk.paths.config) + ("" if exists else " (not created yet: start nmi-desk once)"),
+            warning=not exists,
+        ),
         Check(
             "consultant and location",
             desk.settings.is_set_up,
@@ -41,44 +118,212 @@ def run_checks(desk: Desk) -> list[Check]:
     ]
     if desk.settings.location and desk.settings.location not in reference().location_codes():
         checks.append(Check("location code", False, f"unknown location {desk.settings.location!r}"))
-    engine = desk.engine()
-    version = current_version(engine)
-    checks.append(Check("schema version", version == LATEST, f"{version} (latest {LATEST})"))
-    with engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            result = conn.execute(text("PRAGMA integrity_check")).scalar_one()
-            checks.append(Check("integrity", result == "ok", result))
-            fk = conn.execute(text("PRAGMA foreign_key_check")).all()
-            checks.append(Check("foreign keys", not fk, f"{len(fk)} broken references"))
-            journal = conn.execute(text("PRAGMA journal_mode")).scalar_one()
-            checks.append(Check("journal mode", journal == "wal", journal))
-        counts = {
-            t: conn.execute(text(f"SELECT count(*) FROM {t} WHERE deleted = FALSE")).scalar_one()  # noqa: S608
-            for t in ("visit", "referral", "info_session")
-        }
-        unsynced = sum(
-            conn.execute(
-                text(f"SELECT count(*) FROM {t} WHERE revision > synced_revision")
-            ).scalar_one()  # noqa: S608
-            for t in counts
-        )
-        topics = conn.execute(text("SELECT count(*) FROM topic")).scalar_one()
-    checks.append(Check("records", True, ", ".join(f"{n} {t}" for t, n in counts.items())))
-    checks.append(Check("not yet synced", True, f"{unsynced} records"))
-    checks.append(Check("reference data", topics > 0, f"{topics} topics loaded"))
-    path = sqlite_path_from_url(desk.url)
-    if path is not None and sys.platform != "win32":
+    return checks
+
+
+def file_checks(desk: Desk, path: Path) -> list[Check]:
+    """What the files say without opening the database: state, WAL, permissions, copies."""
+    from nmi_desk.store.file_state import inspect
+
+    found = inspect(path)
+    problem = found.problem(path)
+    if found.state == "missing":
+        out = [Check("database file", True, f"not created yet ({path}): the first start makes it")]
+    elif problem is not None:
+        out = [Check("database file", False, str(problem))]
+    elif found.state == "plain" and _expects_encryption(path):
+        out = [
+            Check(
+                "database file",
+                False,
+                f"{path} is not encrypted, but this laptop's database was: the file was "
+                "replaced; restore the encrypted one from the backup",
+            )
+        ]
+    else:
+        out = [Check("database file", True, f"{found.state} ({path})")]
+    if found.state in ("plain", "encrypted", "damaged"):
+        out += wal_checks(path, found.state)
+    if sys.platform != "win32":
         for candidate in (desk.paths.home, path, Path(f"{path}-wal"), desk.paths.config):
-            if candidate.exists():
+            try:
                 private = not (candidate.stat().st_mode & 0o077)
-                checks.append(Check(f"permissions {candidate.name}", private, _mode(candidate)))
-    if path is not None:
-        checks += data_protection_checks(desk, engine, path)
+            except OSError:
+                continue
+            out.append(Check(f"permissions {candidate.name}", private, _mode(candidate)))
+    try:
+        names = [p.name for p in path.parent.glob(f"{path.name}*") if p != path and p.is_file()]
+    except OSError:
+        names = []
+    copies = sorted(n for n in names if n.endswith(".bak") or n.endswith("-tmp"))
+    if copies:
+        out.append(
+            Check(
+                "leftover copies",
+                False,
+                ", ".join(copies) + " (nmi-desk purge removes them)",
+                warning=True,
+            )
+        )
+    out += stray_note_checks(desk)
+    return out
+
+
+def stray_note_checks(desk: Desk) -> list[Check]:
+    """Markdown client notes older versions left in the data folder (unencrypted)."""
+    from nmi_desk.letter.legacy import stray_notes
+
+    notes = stray_notes(desk.paths.home)
+    if not notes:
+        return []
+    return [
+        Check(
+            "old client notes",
+            False,
+            f"{len(notes)} Markdown notes from an older version in {notes[0].parent}, "
+            "unencrypted (run nmi-desk purge)",
+            warning=True,
+        )
+    ]
+
+
+def _expects_encryption(path: Path) -> bool:
+    from nmi_desk.security import expects_encryption
+
+    return expects_encryption(path)
+
+
+def _page_size(path: Path, state: str) -> int:
+    if state != "plain":
+        return 4096
+    with open(path, "rb") as handle:
+        raw = int.from_bytes(handle.read(18)[16:18], "big")
+    return 65536 if raw == 1 else raw
+
+
+def wal_checks(path: Path, state: str) -> list[Check]:
+    """The write-ahead log beside the database: a -shm index without its -wal means the log was
+    deleted while nmi-desk ran (commits since the last checkpoint are gone); a -wal that is not
+    an SQLite log for this page size belongs to another file."""
+    wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
+    try:
+        if not wal.exists():
+            if shm.exists() and shm.stat().st_size:
+                return [
+                    Check(
+                        "write-ahead log",
+                        False,
+                        f"{wal.name} is missing but {shm.name} is there: the log was removed "
+                        "while nmi-desk ran, and recent records may be lost; restore from the "
+                        "backup if records are missing",
+                    )
+                ]
+            return [Check("write-ahead log", True, "none (everything is in the database file)")]
+        with open(wal, "rb") as handle:
+            head = handle.read(32)
+    except OSError as exc:
+        return [Check("write-ahead log", False, f"{wal.name} cannot be read: {exc.strerror}")]
+    if not head:
+        return [Check("write-ahead log", True, "empty")]
+    magic = int.from_bytes(head[0:4], "big")
+    page = int.from_bytes(head[8:12], "big") if len(head) >= 12 else 0
+    try:
+        expected = _page_size(path, state)
+    except OSError:
+        expected = page
+    if len(head) < 32 or magic not in WAL_MAGIC or page != expected:
+        return [
+            Check(
+                "write-ahead log",
+                False,
+                f"{wal.name} is not this database's log (foreign or damaged): move it away only "
+                "after a backup, then run nmi-desk doctor again",
+            )
+        ]
+    return [Check("write-ahead log", True, f"{wal.stat().st_size} bytes")]
+
+
+def page_checks(path: Path) -> list[Check]:
+    """Integrity of every page, on one connection that writes nothing (no migration)."""
+    from nmi_desk.store.connect import connect_sqlite, database_errors, key_for
+    from nmi_desk.store.file_state import explain_database_error
+
+    out: list[Check] = []
+    try:
+        conn = connect_sqlite(path)
+    except UserError as exc:
+        return [Check("integrity", False, str(exc))]
+    try:
+        rows: list[str] = []
+        if key_for(path) is not None:  # SQLCipher checks every page's HMAC
+            rows += [r[0] for r in conn.execute("PRAGMA cipher_integrity_check")]
+        rows += [r[0] for r in conn.execute("PRAGMA integrity_check(20)")]
+        problems = [r for r in rows if r != "ok"]
+        if problems:
+            more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+            out.append(
+                Check(
+                    "integrity",
+                    False,
+                    f"{problems[0]}{more}: restore from the backup; the file was not changed",
+                )
+            )
+        else:
+            out.append(Check("integrity", True, "ok"))
+    except (*database_errors(), OSError) as exc:
+        line = explain_database_error(exc, path) or f"unreadable pages ({exc})"
+        out.append(Check("integrity", False, line))
+    finally:
+        conn.close()
+    return out
+
+
+def database_checks(desk: Desk) -> list[Check]:
+    """Schema, records and data protection through the engine (which migrates if needed)."""
+    from sqlalchemy import text
+
+    from nmi_desk.errors import one_line
+    from nmi_desk.store.migrations import LATEST, current_version
+
+    checks: list[Check] = []
+    try:
+        engine = desk.engine()
+        version = current_version(engine)
+        checks.append(Check("schema version", version == LATEST, f"{version} (latest {LATEST})"))
+        with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                fk = conn.execute(text("PRAGMA foreign_key_check")).all()
+                checks.append(Check("foreign keys", not fk, f"{len(fk)} broken references"))
+                journal = conn.execute(text("PRAGMA journal_mode")).scalar_one()
+                checks.append(Check("journal mode", journal == "wal", journal))
+            counts = {
+                t: conn.execute(
+                    text(f"SELECT count(*) FROM {t} WHERE deleted = FALSE")
+                ).scalar_one()  # noqa: S608
+                for t in ("visit", "referral", "info_session")
+            }
+            unsynced = sum(
+                conn.execute(
+                    text(f"SELECT count(*) FROM {t} WHERE revision > synced_revision")
+                ).scalar_one()  # noqa: S608
+                for t in counts
+            )
+            topics = conn.execute(text("SELECT count(*) FROM topic")).scalar_one()
+        checks.append(Check("records", True, ", ".join(f"{n} {t}" for t, n in counts.items())))
+        checks.append(Check("not yet synced", True, f"{unsynced} records"))
+        checks.append(Check("reference data", topics > 0, f"{topics} topics loaded"))
+        path = desk.database_path
+        if path is not None:
+            checks += data_protection_checks(desk, engine, path)
+    except UserError as exc:
+        checks.append(Check("database", False, str(exc)))
+    except Exception as exc:  # damage met while reading: a FAIL line, not a traceback
+        checks.append(Check("database", False, one_line(exc)))
     return checks
 
 
 def data_protection_checks(desk: Desk, engine, path: Path) -> list[Check]:
-    """Encryption at rest, leftovers, retention (nmi_desk.security, nmi_desk.retention)."""
+    """Encryption at rest, retention (nmi_desk.security, nmi_desk.retention)."""
     from nmi_desk import retention
 
     out: list[Check] = []
@@ -96,32 +341,16 @@ def data_protection_checks(desk: Desk, engine, path: Path) -> list[Check]:
                 warning=True,
             )
         )
-    plain = [p.name for p in path.parent.glob(f"{path.name}*") if p != path and p.is_file()]
-    plain = [n for n in plain if n.endswith(".bak") or n.endswith("-tmp")]
-    if plain:
-        out.append(Check("leftover copies", False, ", ".join(sorted(plain)), warning=True))
-    from nmi_desk.letter.legacy import stray_notes
-
-    notes = stray_notes(desk.paths.home)
-    if notes:
-        out.append(
-            Check(
-                "old client notes",
-                False,
-                f"{len(notes)} Markdown notes from an older version in {notes[0].parent}, "
-                "unencrypted (run nmi-desk purge)",
-                warning=True,
-            )
-        )
     days = desk.settings.retention_days
     ret = retention.state(engine, desk.now(), days)
     out.append(
         Check(
             "retention",
-            ret.due == 0,
+            not (ret.due or ret.conflicts_due),
             f"{days} days; {ret.purged} visits purged, {ret.due} due"
-            + (" (run nmi-desk purge)" if ret.due else ""),
-            warning=ret.due > 0,
+            + (f", {ret.conflicts_due} conflict copies due" if ret.conflicts_due else "")
+            + (" (run nmi-desk purge)" if ret.due or ret.conflicts_due else ""),
+            warning=ret.due > 0 or ret.conflicts_due > 0,
         )
     )
     out.append(

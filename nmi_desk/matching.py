@@ -115,7 +115,9 @@ def _word_score(query: str, query_stems: frozenset[str], term: _Term) -> float:
     if len(query) >= 4 and len(word) >= 4:
         from rapidfuzz.distance import OSA
 
-        distance = OSA.distance(query, word[: len(query) + 1] if len(word) > len(query) + 2 else word)
+        distance = OSA.distance(
+            query, word[: len(query) + 1] if len(word) > len(query) + 2 else word
+        )
         allowed = 1 if len(query) < 7 else 2
         if distance <= allowed:
             return 50.0 - 10.0 * distance
@@ -193,8 +195,12 @@ def matcher_for(kind: str, lang: str | None = None) -> Matcher:
     from nmi_desk.refdata import reference
 
     ref = reference()
-    attr = {"topic": "topics", "organisation": "organisations", "country": "countries",
-            "location": "locations"}.get(kind)
+    attr = {
+        "topic": "topics",
+        "organisation": "organisations",
+        "country": "countries",
+        "location": "locations",
+    }.get(kind)
     entries = getattr(ref, attr) if attr else ref.lists[kind]
     return _cached_matcher(kind, tuple(entries))
 

@@ -134,7 +134,12 @@ def load_reference(root: Path | None = None) -> Reference:
         raw_lists = tomllib.load(handle)
     lists = {
         name: tuple(
-            Entry(code=r["code"], nl=r["nl"], en=r.get("en", ""), synonyms=tuple(r.get("synonyms", ())))
+            Entry(
+                code=r["code"],
+                nl=r["nl"],
+                en=r.get("en", ""),
+                synonyms=tuple(r.get("synonyms", ())),
+            )
             for r in rows
         )
         for name, rows in raw_lists.items()

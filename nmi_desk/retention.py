@@ -1,16 +1,30 @@
-"""Retention: personal fields of visits synced more than N days ago are purged on the laptop.
+"""Retention: personal fields of visits synced more than N days ago are purged on the laptop,
+with every other copy of them that the laptop keeps.
 
 The central database keeps them (it committed the visit's latest revision, see
 store/migrations.py step 71: `synced_at` is stamped when synced_revision reaches revision).
 What the statistics count stays: codes, day, hour, location, topics, referral organisations,
 and the origin/destination countries (they are statistics dimensions). A purged visit is read
 only locally: saving it would send blanks over the central copy.
+
+The other copies on the laptop (docs/security.md, "Retention"):
+- conflict logs (sync_conflict.loser_payload): personal fields blanked once the entry is older
+  than the period, or at once when its visit is purged; the codes and revisions stay;
+- quarantine (sync_quarantine): rows whose record has since been synced, or whose visit is
+  purged, are removed;
+- drafts of an edit of a purged visit are removed;
+- files beside the database: migration backups (`*.v<N>.bak`) and an interrupted re-key
+  (`*.rekey-tmp`) are whole older copies, removed by a purge (`purge_copies`).
+Visits synced before the retention columns existed (migration 71) got `synced_at` from their
+last change in migration 120, so they become due by their dates too.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from nmi_desk.clock import to_utc_naive
 from nmi_desk.visits import PERSONAL_FIELDS
@@ -42,6 +56,10 @@ class PurgeReport:
     days: list[str] = field(default_factory=list)  # the visit days concerned (YYYY-MM-DD)
     done: bool = False
     clients: int = 0  # client records that lost their personal fields with their visits
+    conflicts: int = 0  # conflict log entries whose personal fields go
+    quarantine: int = 0  # quarantine rows removed
+    drafts: int = 0  # drafts of purged visits removed
+    files: list[str] = field(default_factory=list)  # older copies beside the database removed
 
 
 def cutoff(now: datetime, days: int) -> datetime:
@@ -56,8 +74,6 @@ def purge(engine, now: datetime, days: int, actor, dry_run: bool = False) -> Pur
     """Purge (or, dry run, only report) the personal fields of visits due; audited per visit."""
     from sqlalchemy import text
 
-    from nmi_desk import audit
-
     if days < 0:
         raise ValueError("retention days must be 0 or more")
     report = PurgeReport(cutoff=cutoff(now, days))
@@ -71,46 +87,202 @@ def purge(engine, now: datetime, days: int, actor, dry_run: bool = False) -> Pur
         ).all()
         report.visits = len(rows)
         report.days = sorted({r[2] for r in rows})
-        if not rows:
-            report.done = not dry_run
-            return report
-        conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS purge_ids (id INTEGER PRIMARY KEY)")
-        conn.exec_driver_sql("DELETE FROM purge_ids")
-        conn.execute(text("INSERT INTO purge_ids (id) VALUES (:id)"), [{"id": r[0]} for r in rows])
-        for name in PURGED_VISIT_FIELDS:
-            report.fields[name] = conn.execute(
-                text(f"SELECT count(*) FROM visit WHERE id IN purge_ids AND {name} IS NOT NULL")  # noqa: S608
-            ).scalar_one()
-        for name in PURGED_REFERRAL_FIELDS:
-            report.fields[f"referral.{name}"] = conn.execute(
-                text(
-                    f"SELECT count(*) FROM referral WHERE visit_id IN purge_ids AND {name} IS NOT NULL"  # noqa: S608
+        purged_uuids = _purged_record_uuids(conn, [r[0] for r in rows])
+        conflicts = _conflicts_due(conn, params["cutoff"], purged_uuids)
+        report.conflicts = len(conflicts)
+        stale = _quarantine_due(conn, purged_uuids)
+        report.quarantine = len(stale)
+        drafts = [f"visit:{r[1]}" for r in rows]
+        if not dry_run:
+            conn.exec_driver_sql("PRAGMA secure_delete = ON")  # freed bytes are zeroed
+            _blank_conflicts(conn, conflicts)
+            if stale:
+                conn.execute(
+                    text("DELETE FROM sync_quarantine WHERE id = :id"), [{"id": i} for i in stale]
                 )
-            ).scalar_one()
-        if dry_run:
-            conn.exec_driver_sql("DELETE FROM purge_ids")
-            return report
-        # Overwrite freed bytes with zeros, so a plain database keeps no readable remnant.
-        conn.exec_driver_sql("PRAGMA secure_delete = ON")
-        blank = ", ".join(f"{name} = NULL" for name in PURGED_VISIT_FIELDS)
-        conn.execute(
-            text(f"UPDATE visit SET {blank}, purged_at = :now WHERE id IN purge_ids"),  # noqa: S608
-            {"now": _stamp(to_utc_naive(now))},
-        )
-        blank = ", ".join(f"{name} = NULL" for name in PURGED_REFERRAL_FIELDS)
-        conn.exec_driver_sql(f"UPDATE referral SET {blank} WHERE visit_id IN purge_ids")  # noqa: S608
-        conn.exec_driver_sql("DELETE FROM purge_ids")
-        from nmi_desk.clients import purge_clients
-
-        report.clients = purge_clients(conn, now)  # whose every visit is purged now
-        # Local bookkeeping only: no revision bump, so nothing of this travels to the central side.
-        audit.record_many(
-            conn, actor, "purge", "visit", [r[1] for r in rows], now, detail=f"{days} days"
-        )
-    report.done = True
-    with engine.connect() as conn:  # fold the old page images out of the WAL
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            if drafts:
+                report.drafts = conn.execute(
+                    text("DELETE FROM draft WHERE form IN (SELECT value FROM json_each(:f))"),
+                    {"f": json.dumps(drafts)},
+                ).rowcount
+        if rows:
+            _purge_visits(conn, rows, report, params, now, days, actor, dry_run)
+    report.done = not dry_run
+    if not dry_run:
+        with engine.connect() as conn:  # fold the old page images out of the WAL
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     return report
+
+
+def _purge_visits(conn, rows, report: PurgeReport, params, now, days, actor, dry_run) -> None:
+    from sqlalchemy import text
+
+    from nmi_desk import audit
+
+    conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS purge_ids (id INTEGER PRIMARY KEY)")
+    conn.exec_driver_sql("DELETE FROM purge_ids")
+    conn.execute(text("INSERT INTO purge_ids (id) VALUES (:id)"), [{"id": r[0]} for r in rows])
+    for name in PURGED_VISIT_FIELDS:
+        report.fields[name] = conn.execute(
+            text(f"SELECT count(*) FROM visit WHERE id IN purge_ids AND {name} IS NOT NULL")  # noqa: S608
+        ).scalar_one()
+    for name in PURGED_REFERRAL_FIELDS:
+        report.fields[f"referral.{name}"] = conn.execute(
+            text(
+                f"SELECT count(*) FROM referral WHERE visit_id IN purge_ids AND {name} IS NOT NULL"  # noqa: S608
+            )
+        ).scalar_one()
+    if dry_run:
+        conn.exec_driver_sql("DELETE FROM purge_ids")
+        return
+    # Overwrite freed bytes with zeros, so a plain database keeps no readable remnant.
+    conn.exec_driver_sql("PRAGMA secure_delete = ON")
+    blank = ", ".join(f"{name} = NULL" for name in PURGED_VISIT_FIELDS)
+    conn.execute(
+        text(f"UPDATE visit SET {blank}, purged_at = :now WHERE id IN purge_ids"),  # noqa: S608
+        {"now": _stamp(to_utc_naive(now))},
+    )
+    blank = ", ".join(f"{name} = NULL" for name in PURGED_REFERRAL_FIELDS)
+    conn.exec_driver_sql(f"UPDATE referral SET {blank} WHERE visit_id IN purge_ids")  # noqa: S608
+    conn.exec_driver_sql("DELETE FROM purge_ids")
+    from nmi_desk.clients import purge_clients
+
+    report.clients = purge_clients(conn, now)  # whose every visit is purged now
+    # Local bookkeeping only: no revision bump, so nothing of this travels to the central side.
+    audit.record_many(
+        conn, actor, "purge", "visit", [r[1] for r in rows], now, detail=f"{days} days"
+    )
+
+
+# Every personal field a conflict log payload can hold (visits, referrals, info sessions).
+PERSONAL_PAYLOAD_FIELDS = frozenset(PURGED_VISIT_FIELDS) | frozenset(PURGED_REFERRAL_FIELDS)
+
+
+def _purged_record_uuids(conn, visit_ids: list[int]) -> set[str]:
+    """The uuids of the visits being purged and of their referrals."""
+    from sqlalchemy import text
+
+    if not visit_ids:
+        return set()
+    ids = json.dumps(visit_ids)
+    found = (
+        conn.execute(
+            text("SELECT uuid FROM visit WHERE id IN (SELECT value FROM json_each(:ids))"),
+            {"ids": ids},
+        )
+        .scalars()
+        .all()
+    )
+    found += (
+        conn.execute(
+            text("SELECT uuid FROM referral WHERE visit_id IN (SELECT value FROM json_each(:ids))"),
+            {"ids": ids},
+        )
+        .scalars()
+        .all()
+    )
+    return set(found)
+
+
+def _conflicts_due(conn, cutoff_stamp: str, purged: set[str]) -> list[tuple[int, str]]:
+    """(id, blanked payload) of conflict entries older than the period or of purged records,
+    that still hold a personal field."""
+    from sqlalchemy import text
+
+    out = []
+    rows = conn.execute(
+        text("SELECT id, record_uuid, loser_payload, logged_at FROM sync_conflict")
+    ).all()
+    for row_id, uuid, payload, logged_at in rows:
+        if not (str(logged_at) < cutoff_stamp or uuid in purged):
+            continue
+        blanked = _blank_payload(payload)
+        if blanked is not None:
+            out.append((row_id, blanked))
+    return out
+
+
+def _blank_payload(payload: str) -> str | None:
+    """The payload with its personal fields set to null; None when none was left to blank."""
+    try:
+        data = json.loads(payload)
+    except (TypeError, ValueError):
+        return json.dumps({"unreadable": True})  # cannot tell what is in it: it goes
+    if not isinstance(data, dict):
+        return json.dumps({"unreadable": True})
+    hit = [k for k in data if k in PERSONAL_PAYLOAD_FIELDS and data[k] is not None]
+    if not hit:
+        return None
+    for key in hit:
+        data[key] = None
+    return json.dumps(data, default=str)
+
+
+def _blank_conflicts(conn, conflicts: list[tuple[int, str]]) -> None:
+    from sqlalchemy import text
+
+    if conflicts:
+        conn.execute(
+            text("UPDATE sync_conflict SET loser_payload = :p WHERE id = :id"),
+            [{"id": i, "p": p} for i, p in conflicts],
+        )
+
+
+def _quarantine_due(conn, purged: set[str]) -> list[int]:
+    """Quarantine rows no longer needed: the record has been synced since, or was purged."""
+    from sqlalchemy import text
+
+    out = []
+    for table in ("visit", "referral", "info_session"):
+        out += (
+            conn.execute(
+                text(
+                    f"SELECT q.id FROM sync_quarantine q JOIN {table} r ON r.uuid = q.record_uuid "  # noqa: S608
+                    "WHERE q.table_name = :t AND r.synced_revision >= q.revision"
+                ),
+                {"t": table},
+            )
+            .scalars()
+            .all()
+        )
+    if purged:
+        out += (
+            conn.execute(
+                text(
+                    "SELECT id FROM sync_quarantine WHERE record_uuid IN "
+                    "(SELECT value FROM json_each(:u))"
+                ),
+                {"u": json.dumps(sorted(purged))},
+            )
+            .scalars()
+            .all()
+        )
+    return sorted(set(out))
+
+
+def older_copies(database: Path) -> list[Path]:
+    """Whole copies of the database beside it: migration backups, an interrupted re-key."""
+    try:
+        return sorted(
+            p
+            for p in database.parent.glob(f"{database.name}*")
+            if p.is_file() and (p.name.endswith(".bak") or ".rekey-tmp" in p.name) and p != database
+        )
+    except OSError:
+        return []
+
+
+def purge_copies(database: Path, dry_run: bool = False) -> list[str]:
+    """Remove the older copies beside the database (they hold every purged field); the names."""
+    removed = []
+    for copy in older_copies(database):
+        if not dry_run:
+            try:
+                copy.unlink()
+            except FileNotFoundError:
+                continue
+        removed.append(copy.name)
+    return removed
 
 
 @dataclass
@@ -121,6 +293,7 @@ class RetentionState:
     unsynced_personal_older: (
         int  # personal data older than the period that never reached the centre
     )
+    conflicts_due: int = 0  # conflict log entries whose personal fields are due
 
 
 def state(engine, now: datetime, days: int) -> RetentionState:
@@ -140,4 +313,8 @@ def state(engine, now: datetime, days: int) -> RetentionState:
             ),
             params,
         ).scalar_one()
-    return RetentionState(days, due, purged, old)
+        due_uuids = set(
+            conn.execute(text(f"SELECT v.uuid FROM visit v WHERE {_DUE}"), params).scalars()  # noqa: S608
+        )
+        conflicts_due = len(_conflicts_due(conn, params["cutoff"], due_uuids))
+    return RetentionState(days, due, purged, old, conflicts_due)

@@ -13,6 +13,8 @@ No Textual here: the TUI's unlock screen and the CLI both call these functions.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import json
 import os
 import secrets
 import threading
@@ -22,7 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nmi_desk.errors import UserError
-from nmi_desk.store.file_state import PLAIN_HEADER, DatabaseLocked, file_state  # noqa: F401 - re-exported
+from nmi_desk.store.file_state import (  # noqa: F401 - re-exported
+    PLAIN_HEADER,
+    DatabaseLocked,
+    DatabaseProblem,
+    WrongPassphrase,
+    check_usable,
+    file_state,
+)
 
 SALT_BYTES = 16
 KEY_BYTES = 32
@@ -33,10 +42,6 @@ SCRYPT_P = 3
 MIN_PASSPHRASE = 10
 MAX_DELAY_S = 30.0
 PASSPHRASE_ENV = "NMI_DESK_PASSPHRASE"
-
-
-class WrongPassphrase(UserError):
-    """The passphrase does not open this database."""
 
 
 @dataclass(frozen=True)
@@ -89,9 +94,16 @@ def check_new_passphrase(passphrase: str, repeat: str | None = None) -> None:
         raise UserError("the two passphrases differ")
 
 
-# ---- wrong attempts slow down (per database file, for the life of the process) ----
+# ---- wrong attempts slow down, across processes ----
+#
+# A file beside the database (`<db>.unlock.json`, owner-only) keeps the count of wrong tries
+# and when the last one was, so a new process (each CLI run, a restarted TUI) waits too. It
+# also keeps the salt and a check value of the key last used to open the file: with those a
+# refused key can be told apart from a damaged first page (the right passphrase, a changed
+# file). The check value is HMAC-SHA256(key, label): it lets a thief test passphrases exactly
+# as cheaply as page 1 of the database already does (one scrypt each), nothing more.
 
-_failures: dict[str, int] = {}
+CHECK_LABEL = b"nmi-desk passphrase check"
 _failures_lock = threading.Lock()
 
 
@@ -100,30 +112,131 @@ def delay_after(failures: int) -> float:
     return 0.0 if failures <= 0 else min(2.0 ** (failures - 1), MAX_DELAY_S)
 
 
+def state_path(path: Path) -> Path:
+    path = Path(path).absolute()
+    return path.with_name(f"{path.name}.unlock.json")
+
+
+def _read_state(path: Path) -> dict:
+    try:
+        data = json.loads(state_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_state(path: Path, data: dict) -> None:
+    """Best effort: a folder we cannot write has already been refused (file_state)."""
+    target = state_path(path)
+    tmp = target.with_name(f"{target.name}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+        os.replace(tmp, target)
+    except OSError:
+        pass
+
+
 def failures(path: Path) -> int:
-    return _failures.get(str(Path(path).resolve()), 0)
+    value = _read_state(path).get("failures", 0)
+    return value if isinstance(value, int) and value > 0 else 0
 
 
-def unlock(path: Path, passphrase: str, sleep: Callable[[float], None] = time.sleep) -> DatabaseKey:
+def wait_before_unlock(path: Path, now: Callable[[], float] = time.time) -> float:
+    """Seconds still to wait before the next try is checked (0 when none)."""
+    state = _read_state(path)
+    count = failures(path)
+    last = state.get("last_failure")
+    if not count or not isinstance(last, (int, float)):
+        return 0.0
+    elapsed = max(0.0, now() - last)
+    return max(0.0, delay_after(count) - elapsed)
+
+
+def _check_value(key: DatabaseKey) -> str:
+    return hmac.new(key.key, CHECK_LABEL, hashlib.sha256).hexdigest()
+
+
+def remember_passphrase_check(path: Path, key: DatabaseKey) -> None:
+    """After a success: the count starts over; salt and check value kept for later diagnosis."""
+    with _failures_lock:
+        _write_state(path, {"failures": 0, "salt": key.salt.hex(), "check": _check_value(key)})
+
+
+def forget_passphrase_check(path: Path) -> None:
+    try:
+        state_path(path).unlink()
+    except OSError:
+        pass
+
+
+def expects_encryption(path: Path) -> bool:
+    """This laptop's database has been opened (or set up) with a passphrase before."""
+    return bool(_read_state(path).get("check"))
+
+
+def _refused_key_problem(path: Path, passphrase: str, file_salt: bytes) -> str | None:
+    """Why a key was refused when it is not the passphrase's fault, else None."""
+    state = _read_state(path)
+    salt_hex, check = state.get("salt"), state.get("check")
+    if not isinstance(salt_hex, str) or not isinstance(check, str):
+        return None  # nothing known about this file: it is the passphrase, as far as we can tell
+    try:
+        salt = bytes.fromhex(salt_hex)
+    except ValueError:
+        return None
+    right = hmac.compare_digest(_check_value(derive_key(passphrase, salt)), check)
+    if right and salt != file_salt:
+        return "its first bytes (the salt) have changed"
+    if right:
+        return "its first page cannot be decrypted with the right passphrase"
+    return None
+
+
+def _count_failure(path: Path, now: Callable[[], float]) -> None:
+    with _failures_lock:
+        state = _read_state(path)
+        state["failures"] = failures(path) + 1
+        state["last_failure"] = now()
+        _write_state(path, state)
+
+
+def unlock(
+    path: Path,
+    passphrase: str,
+    sleep: Callable[[float], None] = time.sleep,
+    now: Callable[[], float] = time.time,
+) -> DatabaseKey:
     """Derive the key for an encrypted database and check it opens the file.
 
-    Raises WrongPassphrase (after the growing delay); on success the key is remembered for
-    every connection to this file (store.connect).
+    An empty, damaged or unreadable file raises DatabaseProblem, never WrongPassphrase (the
+    passphrase cannot be judged on it, and no wrong try is counted). A refused key raises
+    WrongPassphrase, unless the stored check value shows the passphrase is right (then the
+    file is damaged). Before checking, the growing wait after earlier wrong tries (in any
+    process) is slept. On success the key is remembered for every connection to this file.
     """
     from nmi_desk.store.connect import probe_key, remember_key
 
-    path = Path(path)
-    name = str(path.resolve())
-    wait = delay_after(failures(path))
+    path = Path(path).absolute()
+    if check_usable(path) != "encrypted":
+        raise UserError(f"the database {path} is not encrypted: no passphrase is needed")
+    wait = wait_before_unlock(path, now)
     if wait:
         sleep(wait)
-    key = derive_key(passphrase, read_salt(path))
+    salt = read_salt(path)
+    key = derive_key(passphrase, salt)
     if not probe_key(path, key):
-        with _failures_lock:
-            _failures[name] = _failures.get(name, 0) + 1
+        damage = _refused_key_problem(path, passphrase, salt)
+        if damage is not None:
+            raise DatabaseProblem(
+                f"the database {path} is damaged ({damage}); the passphrase is right: "
+                "restore it from the backup, or run nmi-desk doctor",
+                "damaged",
+            )
+        _count_failure(path, now)
         raise WrongPassphrase("wrong passphrase: the database stays locked")
-    with _failures_lock:
-        _failures.pop(name, None)
+    remember_passphrase_check(path, key)
     remember_key(path, key)
     return key
 
@@ -232,7 +345,7 @@ def set_passphrase(
 
     path = Path(path)
     check_new_passphrase(new_passphrase)
-    state = file_state(path)
+    state = check_usable(path)
     if state == "encrypted" and old_key is None:
         raise DatabaseLocked(
             "the database is encrypted: unlock it with the current passphrase first"
@@ -248,11 +361,19 @@ def set_passphrase(
         finally:
             conn.close()
     else:
-        _export(path, old_key if state == "encrypted" else None, target)
+        try:
+            _export(path, old_key if state == "encrypted" else None, target)
+        except BaseException:
+            # A full disk or a kill mid-copy: the old file is untouched; no half copy stays.
+            tmp = path.with_name(f"{path.name}.rekey-tmp")
+            for leftover in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+                _remove_quietly(leftover)
+            raise
     for leftover in _backups(path):
         _remove_quietly(leftover)
     forget_key(path)
     remember_key(path, target)
+    remember_passphrase_check(path, target)
     return target
 
 

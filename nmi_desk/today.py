@@ -103,6 +103,7 @@ def read_today(desk) -> TodayView | None:
     (first run, or a schema the fast path cannot read: the engine migrates it, then Today
     reads again)."""
     from nmi_desk.store.connect import connect_sqlite, database_errors, sqlite_path_from_url
+    from nmi_desk.store.file_state import explain_database_error
 
     path = sqlite_path_from_url(desk.url)
     if path is None or not path.exists():
@@ -112,7 +113,12 @@ def read_today(desk) -> TodayView | None:
         day = desk.today()
         location = desk.settings.location
         return TodayView(day_rows(conn, location, day), day_counts(conn, location, day))
-    except database_errors():
+    except database_errors() as exc:
+        # Damage, a full disk or a read-only file is said at once; anything else (a schema the
+        # fast path cannot read yet) waits for the engine to migrate it.
+        explained = explain_database_error(exc, path)
+        if explained:
+            raise UserError(explained) from exc
         return None
     finally:
         conn.close()

@@ -91,3 +91,22 @@ def pg_url():
     yield url.set(query=query).render_as_string(hide_password=False)
     with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
         conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def can_run_as_nobody(folder) -> bool:
+    """Whether a process can run as uid 65534 and read a folder it owns (root only; some
+    sandboxes refuse it). Used by the read-only folder tests, which need a real non-root user."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        return False
+    os.chown(folder, 65534, 65534)
+    probe = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+         sys.executable, "-c", f"import os; os.listdir({str(folder)!r})"],
+        capture_output=True, timeout=60,
+    )  # fmt: skip
+    return probe.returncode == 0

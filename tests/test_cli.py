@@ -137,11 +137,14 @@ def test_doctor_reports_schema_integrity_and_private_files(home):
 def test_doctor_fails_on_a_broken_database(tmp_path):
     home = tmp_path / "broken"
     home.mkdir()
-    (home / "nmi-desk.db").write_bytes(b"\x00garbage" * 512)
+    broken = b"SQLite format 3\x00\x10\x00" + b"\x00garbage" * 600  # cut off mid-page
+    (home / "nmi-desk.db").write_bytes(broken)
     proc = run("doctor", home=home)
     assert proc.returncode == 1
-    assert proc.stderr.strip().startswith("nmi-desk: cannot open database")
-    assert "Traceback" not in proc.stderr
+    assert "FAIL  database file: the database" in proc.stdout
+    assert "is damaged (cut off in the middle of a page (4818 bytes))" in proc.stdout
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert (home / "nmi-desk.db").read_bytes() == broken
 
 
 def test_data_dir_option_and_env_are_honoured(tmp_path):

@@ -83,3 +83,47 @@ def test_demo_adds_to_what_is_there(tmp_path):
     generate(engine, 50, 1, 2, "device-1", NOW)
     assert len(_dump(engine)[0]) == 100
     engine.dispose()
+
+
+def test_three_demos_at_once_all_land_and_the_same_seed_twice_is_one_line(tmp_path):
+    """Each demo takes the write lock before it reads the next ids: none collides on visit.id
+    (they failed with IntegrityError or 'database is locked' tracebacks before)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NMI_DESK_")}
+    env["NMI_DESK_HOME"] = str(tmp_path / "home")
+    first = subprocess.run(
+        [sys.executable, "-m", "nmi_desk", "demo", "--visits", "10", "--seed", "9"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "nmi_desk", "demo", "--visits", "2000", "--seed", str(seed)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        for seed in (1, 2, 3)
+    ]
+    results = [(p.wait(timeout=300), p.stderr.read()) for p in procs]
+    for p in procs:
+        p.stdout.close()
+        p.stderr.close()
+    assert [code for code, _ in results] == [0, 0, 0], results
+    engine = open_engine(f"sqlite:///{tmp_path / 'home' / 'nmi-desk.db'}")
+    with engine.connect() as conn:
+        count = conn.exec_driver_sql("SELECT count(*), count(DISTINCT uuid) FROM visit").one()
+    engine.dispose()
+    assert tuple(count) == (6010, 6010)
+    again = subprocess.run(
+        [sys.executable, "-m", "nmi_desk", "demo", "--visits", "10", "--seed", "9"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert again.returncode == 1
+    assert again.stderr.strip().splitlines() == [
+        "nmi-desk: the synthetic visits of --seed 9 are already in this database: give another --seed"
+    ]

@@ -56,13 +56,38 @@ def test_v1_database_is_upgraded_in_place_without_loss(tmp_path):
     assert topics == 3
     assert tuple(referral) == ("svb", "AOW naar Turkije")
     assert "ix_visit_stats" in indexes  # version 2 was applied
-    # A backup of the old file was taken before the upgrade, and it still reads as version 1.
+    # The backup taken before the upgrade is gone once the upgraded file checked out: it would
+    # keep every personal field past retention, unencrypted.
+    assert not (tmp_path / "nmi-desk.db.v1.bak").exists()
+    # The visit synced before the retention columns existed is due by its date, not never.
+    conn = sqlite3.connect(db)
+    stamps = conn.execute("SELECT synced_revision, synced_at FROM visit ORDER BY id").fetchall()
+    conn.close()
+    assert stamps == [(2, "2026-10-28 09:15:00"), (0, None)]
+
+
+def test_a_migration_that_loses_rows_keeps_its_backup(tmp_path, monkeypatch):
+    from nmi_desk.store import migrations
+
+    db = tmp_path / "nmi-desk.db"
+    _load_v1(db)
+    monkeypatch.setattr(
+        migrations,
+        "MIGRATIONS",
+        [*migrations.MIGRATIONS, migrations.Migration(128, "a lossy step", _delete_one_visit)],
+    )
+    open_engine(f"sqlite:///{db}").dispose()
     backup = tmp_path / "nmi-desk.db.v1.bak"
     assert backup.exists()
     old = sqlite3.connect(backup)
     assert old.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] == 1
     assert old.execute("SELECT count(*) FROM visit").fetchone()[0] == 2
     old.close()
+
+
+def _delete_one_visit(conn) -> None:
+    conn.exec_driver_sql("DELETE FROM visit_topic WHERE visit_id = 2")
+    conn.exec_driver_sql("DELETE FROM visit WHERE id = 2")
 
 
 def test_migrating_twice_changes_nothing(tmp_path):
@@ -104,5 +129,6 @@ def test_a_file_that_is_not_a_database_is_one_clear_error(tmp_path):
 
     bad = tmp_path / "nmi-desk.db"
     bad.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(UserError, match="cannot open database"):
+    with pytest.raises(UserError, match="is damaged .1800 bytes, shorter than one encrypted page"):
         open_engine(f"sqlite:///{bad}")
+    assert bad.read_bytes() == b"this is not sqlite" * 100

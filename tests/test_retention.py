@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from nmi_desk import audit, retention
+from nmi_desk.desk import Desk
 from nmi_desk.stats import compute_stats
 from nmi_desk.validation import ValidationError
 from nmi_desk.visits import ReferralInput, VisitInput, create_visit, load_visit, update_visit
@@ -161,3 +162,96 @@ def test_purge_command_dry_run_then_purge(desk, synced_and_pending, isolated_hom
     assert done.returncode == 0, done.stderr
     assert "purged the personal fields of 1 visit" in done.stdout
     assert _row(desk.engine(), synced_and_pending[1])[0] is None
+
+
+def _raw_bytes(folder) -> bytes:
+    """Every file in the data dir, as the bytes on disk (a stolen laptop's view)."""
+    return b"".join(p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file())
+
+
+def test_after_purge_no_copy_in_the_data_folder_holds_a_purged_name_or_note(
+    desk, clock, isolated_home
+):
+    """Database (after purge's secure delete and checkpoint), WAL, migration backups, an
+    interrupted re-key, conflict logs, quarantine, drafts and visits synced before the
+    retention columns existed: none keeps a purged visit's name or note."""
+    import json as _json
+    import shutil
+
+    from nmi_desk.drafts import save_draft
+
+    engine = desk.engine()
+    names = ["Oswinda Pruimboom-Testpersoon", "Lodewijk Zwartkop-Testpersoon"]
+    notes = ["Notitie-XYZZY schuld bij energie", "Notitie-PLUGH belt dinsdag"]
+    uuids = [
+        create_visit(engine, _visit(name=n, notes=t), desk.actor, desk.now())
+        for n, t in zip(names, notes, strict=True)
+    ]
+    _mark_synced(engine, uuids)
+    with engine.begin() as conn:
+        # The second was synced before migration 71 (no synced_at): migration 120 must see it.
+        conn.execute(text("UPDATE visit SET synced_at = NULL WHERE uuid = :u"), {"u": uuids[1]})
+        conn.execute(text("DELETE FROM schema_migrations WHERE version = 120"))
+        # A conflict loser with the first visit's older text, logged by a sync.
+        payload = _json.dumps(
+            {
+                "uuid": uuids[0],
+                "client_name": names[0] + " (oud)",
+                "notes": notes[0] + " oud",
+                "outcome": "referred",
+            }
+        )
+        conn.execute(
+            text(
+                "INSERT INTO sync_conflict (table_name, record_uuid, winner_revision, "
+                "loser_revision, loser_device, loser_payload, logged_at) "
+                "VALUES ('visit', :u, 2, 1, 'other-laptop', :p, :t)"
+            ),
+            {"u": uuids[0], "p": payload, "t": "2026-03-10 10:00:00.000000"},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO sync_quarantine (table_name, record_uuid, revision, reason, logged_at) "
+                "VALUES ('visit', :u, 1, :r, '2026-03-10 10:00:00.000000')"
+            ),
+            {"u": uuids[1], "r": f"refused: {names[1]}"},
+        )
+    save_draft(
+        engine, f"visit:{uuids[0]}", {"client_name": names[0], "notes": notes[0]}, desk.now()
+    )
+    desk.close()
+    db = desk.database_path
+    # Whole older copies beside the database, as an upgrade and a failed re-key leave them.
+    shutil.copy(db, db.with_name(f"{db.name}.v70.bak"))
+    shutil.copy(db, db.with_name(f"{db.name}.rekey-tmp"))
+    assert all(n.encode() in _raw_bytes(isolated_home) for n in names)
+
+    # The central side committed them 40 days ago; purge runs as a consultant would run it.
+    again = Desk.open(isolated_home, clock=clock)
+    with again.engine().begin() as conn:  # opening applies 120 again: synced_at from updated_at
+        stamped = conn.execute(
+            text("SELECT synced_at IS NOT NULL FROM visit WHERE uuid = :u"), {"u": uuids[1]}
+        ).scalar_one()
+        conn.execute(text("UPDATE visit SET synced_at = datetime('now', '-40 days')"))
+    assert stamped
+    again.close()
+    done = subprocess.run(
+        [sys.executable, "-m", "nmi_desk", "--data-dir", str(isolated_home), "purge"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "purged the personal fields of 2 visits" in done.stdout
+    assert "conflict log entries: 1" in done.stdout
+    assert "quarantine entries: 1" in done.stdout and "drafts: 1" in done.stdout
+    assert "older copies of the database: nmi-desk.db.rekey-tmp, nmi-desk.db.v70.bak" in done.stdout
+    blob = _raw_bytes(isolated_home)
+    for secret in [*names, *notes, "Notitie-XYZZY", "Pruimboom", "Zwartkop"]:
+        assert secret.encode() not in blob, secret
+    # What the statistics and the audit need stays.
+    check = Desk.open(isolated_home, clock=clock)
+    with check.engine().connect() as conn:
+        kept = conn.execute(text("SELECT loser_payload FROM sync_conflict")).scalar_one()
+    check.close()
+    assert _json.loads(kept)["outcome"] == "referred" and _json.loads(kept)["client_name"] is None

@@ -42,6 +42,7 @@ async def test_wrong_passphrase_at_start_shows_nothing_then_the_right_one_opens(
     fresh = Desk.open(isolated_home, clock=clock)
     waits: list[float] = []
     fresh.sleep = waits.append
+    fresh.wall = lambda: 1000.0  # the next try comes at once (how long typing takes aside)
     app = NmiDeskApp(fresh)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_screen(pilot, UnlockScreen)

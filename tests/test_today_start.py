@@ -95,7 +95,10 @@ async def test_a_file_that_is_not_a_database_is_one_line_not_a_crash(desk):
 
         for _ in range(200):
             await pilot.pause(0.05)
-            if any("file is not a database" in text for text in told()):
+            if any("is damaged (impossible page size" in text for text in told()):
                 break
-        [message] = [text for text in told() if "file is not a database" in text]
+        [message] = [text for text in told() if "is damaged (impossible page size" in text]
         assert "\n" not in message and app.is_running
+        # Where the rows would be, Today says what happened instead of "Loading…".
+        shown = str(app.screen.query_one("#today-empty").render())
+        assert shown.startswith("Vandaag kan niet getoond worden: the database")

@@ -311,6 +311,9 @@ async def test_a_draft_left_behind_is_offered_and_restored_on_the_next_start(des
     app = NmiDeskApp(desk)
     async with app.run_test(size=SIZE) as pilot:
         await wait_screen(pilot, ConfirmScreen)
+        # The dialog is the current screen before its question is composed: wait for what
+        # the consultant sees, not for the class.
+        await wait_until(pilot, lambda: app.screen.query(".question"), "the question")
         assert "Herstellen" in str(app.screen.query_one(".question").render())
         await pilot.press("j")
         await wait_screen(pilot, VisitFormScreen)
@@ -404,3 +407,21 @@ async def test_topic_picker_finds_aow_by_synonym_and_toggles(desk):
         assert picker.selected == ["aow"]
         await pilot.press("tab", "space")  # space in the list toggles the highlighted one off
         assert picker.selected == []
+
+
+@pytest.mark.parametrize("dialog", ["draft offer", "first-run setup"])
+async def test_quitting_while_a_start_up_dialog_mounts_is_not_a_crash(desk, dialog):
+    """Ctrl+Q as the draft offer (or the setup screen) appears: the app tears the screen down
+    mid-mount. A query in its on_mount used to crash the app (NoMatches '#yes', exit 1): the
+    flaky draft-offer test's second error."""
+    from nmi_desk.tui.screens.setup import SetupScreen
+
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_today(pilot)
+        # The sync line mounts just after Today's rows (it queries in on_mount as well).
+        await wait_until(pilot, lambda: app.screen.query("#sync-text"), "the sync line")
+        app.push_screen(ConfirmScreen("Herstellen?") if dialog == "draft offer" else SetupScreen())
+        app.exit()
+        await pilot.pause()
+    assert app.return_code == 0

@@ -55,18 +55,22 @@ def private_file(path: Path) -> None:
                 os.chmod(companion, 0o600)
 
 
-def _driver(path: Path, key):
-    """The DB-API module for this file: stdlib sqlite3 for plain files, sqlcipher3 with a key."""
-    from nmi_desk.store.file_state import DatabaseLocked, file_state
+def _driver(path: Path, key, readonly: bool = False):
+    """The DB-API module for this file: stdlib sqlite3 for plain files, sqlcipher3 with a key.
+    An empty, damaged or unreadable file stops here, before anything is created or written."""
+    from nmi_desk.store.file_state import DatabaseLocked, check_usable
 
-    state = file_state(path)
+    state = check_usable(path, write=not readonly)
     if key is None and state == "encrypted":
         raise DatabaseLocked(
-            f"cannot open database {path}: it is encrypted (or not a database); "
-            "the passphrase is needed"
+            f"cannot open database {path}: it is encrypted; the passphrase is needed"
         )
     if key is not None and state == "plain":
-        raise UserError(f"the database {path} is not encrypted: run nmi-desk change-passphrase")
+        raise UserError(
+            f"the database {path} is not encrypted although a passphrase was given: "
+            "if this laptop was encrypted, the file was replaced; restore it from the backup, "
+            "or run nmi-desk change-passphrase to encrypt it"
+        )
     if key is None:
         return sqlite3
     import sqlcipher3
@@ -74,39 +78,53 @@ def _driver(path: Path, key):
     return sqlcipher3
 
 
+class _KeyRefused(Exception):
+    """SQLCipher could not decrypt page 1 with this key (wrong key, or page 1 damaged)."""
+
+
 def _apply_key(conn, key) -> None:
     conn.execute("PRAGMA cipher_log_level = NONE")  # SQLCipher would print to the TUI's terminal
     conn.execute(f"PRAGMA key = {key.pragma_value}")
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except Exception as exc:  # the driver's DatabaseError: "file is not a database"
+    except Exception as exc:  # the driver's DatabaseError
         conn.close()
-        from nmi_desk.security import WrongPassphrase
+        from nmi_desk.store.file_state import error_kind
 
-        raise WrongPassphrase("wrong passphrase: the database stays locked") from exc
+        if error_kind(exc) == "damaged":  # "file is not a database": the key does not fit
+            raise _KeyRefused() from exc
+        raise
 
 
 def probe_key(path: Path, key) -> bool:
-    """Does this key open this encrypted file? Opens nothing else, changes nothing."""
+    """Does this key open this encrypted file? Opens nothing else, changes nothing.
+
+    False only when SQLCipher refuses the key; a file or folder that cannot be read raises
+    DatabaseProblem (it says nothing about the passphrase)."""
     import sqlcipher3
 
-    from nmi_desk.security import WrongPassphrase
+    from nmi_desk.store.file_state import DatabaseProblem, explain_database_error
 
-    conn = sqlcipher3.connect(str(path))
     try:
+        conn = sqlcipher3.connect(str(path))
         _apply_key(conn, key)
-    except WrongPassphrase:
+    except _KeyRefused:
         return False
+    except (sqlcipher3.Error, OSError) as exc:
+        line = explain_database_error(exc, path) or f"cannot read the database {path}: {exc}"
+        raise DatabaseProblem(line, "unreadable") from exc
     conn.close()
     return True
 
 
 def connect_sqlite(path: Path, *, readonly: bool = False, key=None) -> sqlite3.Connection:
-    path = Path(path)
+    from nmi_desk.store.file_state import DatabaseProblem, explain_database_error
+
+    path = Path(path).absolute()  # a relative --data-dir or sqlite:///rel.db is ordinary use
     if key is None:
         key = key_for(path)
     try:
-        driver = _driver(path, key)
+        driver = _driver(path, key, readonly)
         if readonly:
             if not path.exists():
                 raise UserError(f"no database at {path}")
@@ -131,8 +149,15 @@ def connect_sqlite(path: Path, *, readonly: bool = False, key=None) -> sqlite3.C
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no commit
             private_file(path)
+    except _KeyRefused as exc:  # the key opened this file before: page 1 is what changed
+        raise DatabaseProblem(
+            f"the database {path} is damaged (its first page cannot be decrypted with the "
+            "passphrase that opened it): restore it from the backup, or run nmi-desk doctor",
+            "damaged",
+        ) from exc
     except (sqlite3.DatabaseError, *_cipher_errors(key)) as exc:
-        raise UserError(f"cannot open database {path}: {exc}") from exc
+        line = explain_database_error(exc, path) or f"cannot open database {path}: {exc}"
+        raise UserError(line) from exc
     except OSError as exc:
         raise UserError(f"cannot open database {path}: {exc.strerror or exc}") from exc
     return conn
@@ -160,7 +185,9 @@ def sqlite_path_from_url(url: str) -> Path | None:
     prefix = "sqlite:///"
     if not url.startswith(prefix):
         return None
-    rest = url[len(prefix) :]
+    rest = url[len(prefix) :].split("?", 1)[0]
     if not rest or rest.startswith(":memory:"):
         raise UserError("an in-memory SQLite database cannot hold nmi-desk data; give a file path")
-    return Path(rest)
+    if "\x00" in rest:
+        raise UserError("a database file name cannot hold a NUL character")
+    return Path(rest).absolute()

@@ -8,17 +8,17 @@ backup copy of a SQLite file before it is upgraded.
 
 from __future__ import annotations
 
-import sqlite3
 from functools import partial
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from nmi_desk.errors import UserError
-from nmi_desk.store.connect import connect_sqlite, key_for, sqlite_path_from_url
+from nmi_desk.store.connect import connect_sqlite, database_errors, key_for, sqlite_path_from_url
 from nmi_desk.store.errors import first_line
+from nmi_desk.store.file_state import explain_database_error
 
 # What TLS is for: a password or a record must never cross a network in plaintext, and the
 # server must prove it is the one named (a captive portal or a man in the middle cannot).
@@ -113,6 +113,7 @@ def make_engine(url: str, readonly: bool = False) -> Engine:
         return create_engine("sqlite://", creator=partial(connect_sqlite, path), **extra)
     try:
         parsed = make_url(url)
+        parsed.port  # noqa: B018 - a bad port (an IPv6 address without brackets) fails here
     except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
         raise UserError("not a database URL: check host, port and database name") from exc
     if parsed.get_backend_name() != "postgresql":
@@ -141,8 +142,12 @@ def make_engine(url: str, readonly: bool = False) -> Engine:
     return engine
 
 
+def _backup_name(path: Path, version: int) -> Path:
+    return path.with_name(f"{path.name}.v{version}.bak")
+
+
 def _backup_sqlite(path: Path, version: int) -> None:
-    target = path.with_name(f"{path.name}.v{version}.bak")
+    target = _backup_name(path, version)
     src = connect_sqlite(path)
     dst = connect_sqlite(
         target, key=key_for(path)
@@ -154,6 +159,42 @@ def _backup_sqlite(path: Path, version: int) -> None:
         src.close()
 
 
+_COUNTED = ("visit", "referral", "info_session", "audit_event")
+
+
+def _counts(conn) -> dict[str, int]:
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return {
+        t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
+        for t in _COUNTED
+        if t in names
+    }
+
+
+def _drop_verified_backup(path: Path, version: int) -> None:
+    """The migration's backup copy goes once the migrated file checks out: it would keep every
+    personal field past retention (and, of a plain file, unencrypted). Kept when in doubt."""
+    backup = _backup_name(path, version)
+    if not backup.exists():
+        return
+    db = connect_sqlite(path)
+    old = connect_sqlite(backup, key=key_for(path))
+    try:
+        ok = db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+        same = ok and all(n >= old_n for n, old_n in _pairs(_counts(db), _counts(old)))
+    finally:
+        old.close()
+        db.close()
+    if same:
+        backup.unlink()
+        for companion in ("-wal", "-shm"):
+            Path(f"{backup}{companion}").unlink(missing_ok=True)
+
+
+def _pairs(new: dict[str, int], old: dict[str, int]):
+    return [(new.get(t, 0), n) for t, n in old.items()]
+
+
 def open_engine(url: str) -> Engine:
     """An engine on a database migrated to the latest schema."""
     from nmi_desk.store.migrations import migrate
@@ -162,11 +203,16 @@ def open_engine(url: str) -> Engine:
     path = sqlite_path_from_url(url)
     before = partial(_backup_sqlite, path) if path is not None else None
     try:
-        migrate(engine, before=before)
-    except OperationalError as exc:
+        start, end = migrate(engine, before=before)
+        if path is not None and start and end != start:
+            _drop_verified_backup(path, start)
+    except UserError:
         engine.dispose()
+        raise
+    except (DBAPIError, *database_errors()) as exc:
+        engine.dispose()
+        explained = explain_database_error(exc, path)
+        if explained:
+            raise UserError(explained) from exc
         raise UserError(f"cannot open database: {first_line(exc)}") from exc
-    except sqlite3.DatabaseError as exc:
-        engine.dispose()
-        raise UserError(f"cannot open database: {exc}") from exc
     return engine

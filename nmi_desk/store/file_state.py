@@ -1,17 +1,35 @@
-"""What kind of SQLite file is on disk, from its first bytes: missing, plain or encrypted.
+"""What state the database file is in, told apart exactly, and what to say about it.
+
+  missing     no file: the first start of this laptop (the only state that creates one)
+  empty       a file of 0 bytes: a failed copy or restore, never a fresh install
+  plain       an SQLite file without encryption
+  encrypted   an SQLCipher file (random-looking bytes, a whole number of 4 KiB pages)
+  damaged     too short, cut off mid-page, or an SQLite header with impossible values
+  unreadable  the file or its folder cannot be read or written (permissions, read-only disk)
+
+Everything but "missing" and the two usable states stops the program with one line saying
+what is wrong and what to do, before anything is written (nmi_desk.store.connect asks here
+before it opens a file). Pages damaged further inside the file show only when they are read:
+`explain_database_error` turns the driver's error into the same kind of line.
 
 Kept apart from nmi_desk.security (key derivation, hashlib) because every start asks it
-before anything is shown, and nothing else of security is needed then."""
+before anything is shown, and nothing else of security is needed then.
+"""
 
 from __future__ import annotations
 
 import os
+import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from nmi_desk.errors import UserError
 
 PLAIN_HEADER = b"SQLite format 3\x00"
+CIPHER_PAGE = 4096  # SQLCipher 4's page size; an encrypted file is a whole number of pages
+STATES = ("missing", "empty", "plain", "encrypted", "damaged", "unreadable")
+ADVICE = "restore it from the backup, or run nmi-desk doctor"
 
 
 class DatabaseLocked(UserError):
@@ -28,26 +46,196 @@ _handles: dict[str, int] = {}
 _handles_lock = threading.Lock()
 
 
-def _header(path: Path) -> bytes:
+def _read_head(path: Path, size: int) -> tuple[int, bytes]:
+    """The file's size and first `size` bytes, read through the kept descriptor."""
     if os.name != "posix":  # no POSIX locks to lose; an open handle would block a rename there
         with open(path, "rb") as handle:
-            return handle.read(len(PLAIN_HEADER))
+            return os.fstat(handle.fileno()).st_size, handle.read(size)
     name = os.path.abspath(path)
+    if os.path.isdir(name):
+        raise IsADirectoryError(name)
     with _handles_lock:
         fd = _handles.get(name)
         if fd is not None and os.fstat(fd).st_ino != os.stat(name).st_ino:
             fd = None  # the file was replaced (a conversion): keep the old one open, read the new
         if fd is None:
             fd = _handles[name] = os.open(name, os.O_RDONLY)
-        return os.pread(fd, len(PLAIN_HEADER), 0)
+        return os.fstat(fd).st_size, os.pread(fd, size, 0)
+
+
+class WrongPassphrase(UserError):
+    """The passphrase does not open this database (and the file itself looks whole)."""
+
+
+class DatabaseProblem(UserError):
+    """The database file is empty, damaged or unreadable: nothing is written, nothing created."""
+
+    def __init__(self, message: str, state: str) -> None:
+        super().__init__(message)
+        self.state = state
+
+
+@dataclass(frozen=True)
+class FileState:
+    state: str
+    reason: str = ""  # for empty, damaged, unreadable: what exactly
+
+    def problem(self, path: Path) -> DatabaseProblem | None:
+        """The one line to stop with, or None when the file can be used (or created)."""
+        if self.state == "empty":
+            return DatabaseProblem(
+                f"the database {path} is empty (0 bytes), so the records are not in it: "
+                f"{ADVICE}; nothing was changed",
+                "empty",
+            )
+        if self.state == "damaged":
+            return DatabaseProblem(
+                f"the database {path} is damaged ({self.reason}): {ADVICE}; nothing was changed",
+                "damaged",
+            )
+        if self.state == "unreadable":
+            return DatabaseProblem(
+                f"the database {path} cannot be used: {self.reason}; "
+                "fix the permissions or free the disk, then run nmi-desk doctor",
+                "unreadable",
+            )
+        return None
+
+
+def _plain_damage(head: bytes, size: int) -> str:
+    if len(head) < 100:
+        return f"{size} bytes, shorter than an SQLite header"
+    raw = int.from_bytes(head[16:18], "big")
+    page = 65536 if raw == 1 else raw
+    if page < 512 or page & (page - 1):
+        return "impossible page size in the header"
+    if size % page:
+        return f"cut off in the middle of a page ({size} bytes)"
+    return ""
+
+
+def _cipher_damage(size: int) -> str:
+    if size < CIPHER_PAGE:
+        return f"{size} bytes, shorter than one encrypted page"
+    if size % CIPHER_PAGE:
+        return f"cut off in the middle of a page ({size} bytes)"
+    return ""
+
+
+def _folder_problem(folder: Path) -> str:
+    """SQLite writes its -wal and -shm files beside the database, even to read it."""
+    if sys.platform == "win32":
+        return ""
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return f"the folder {folder} is on a read-only disk"
+    except OSError as exc:
+        return f"the folder {folder} cannot be read ({exc.strerror or exc})"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"the folder {folder} cannot be written (permissions)"
+    return ""
+
+
+def inspect(path: Path, *, write: bool = True) -> FileState:
+    """The file's state from its size, its first bytes and its folder; reads ~100 bytes.
+    `write=False`: only reading is wanted (a read-only source), so the folder may be read-only."""
+    path = Path(path)
+    try:
+        size, head = _read_head(path, 100)
+    except FileNotFoundError:
+        return FileState("missing")
+    except IsADirectoryError:
+        return FileState("unreadable", f"{path} is a folder, not a file")
+    except PermissionError:
+        return FileState("unreadable", "the file cannot be read (permissions)")
+    except OSError as exc:
+        return FileState("unreadable", f"the file cannot be read ({exc.strerror or exc})")
+    if size == 0:
+        return FileState("empty", "0 bytes")
+    if head.startswith(PLAIN_HEADER):
+        state, damage = "plain", _plain_damage(head, size)
+    else:
+        state, damage = "encrypted", _cipher_damage(size)
+    if damage:
+        return FileState("damaged", damage)
+    if not write:
+        return FileState(state)
+    if not os.access(path, os.R_OK | os.W_OK):
+        return FileState("unreadable", "the file cannot be written (permissions)")
+    folder = _folder_problem(path.parent)
+    if folder:
+        return FileState("unreadable", folder)
+    return FileState(state)
 
 
 def file_state(path: Path) -> str:
-    """'missing' (no file or empty), 'plain' or 'encrypted'."""
-    try:
-        head = _header(path)
-    except FileNotFoundError:
-        return "missing"
-    if not head:
-        return "missing"
-    return "plain" if head == PLAIN_HEADER else "encrypted"
+    """One of STATES."""
+    return inspect(path).state
+
+
+def check_usable(path: Path, *, write: bool = True) -> str:
+    """The state when the file can be opened or created (missing, plain, encrypted); else
+    DatabaseProblem with the one line to show."""
+    found = inspect(path, write=write)
+    problem = found.problem(Path(path))
+    if problem is not None:
+        raise problem
+    return found.state
+
+
+# ---- errors met while reading: damage further inside, a full disk, a read-only file ----
+
+_KINDS = (
+    ("SQLITE_FULL", "database or disk is full", "full"),
+    ("SQLITE_CORRUPT", "malformed", "damaged"),
+    ("SQLITE_NOTADB", "not a database", "damaged"),
+    ("SQLITE_READONLY", "readonly", "readonly"),
+    ("SQLITE_CANTOPEN", "unable to open", "unreadable"),
+    ("SQLITE_PERM", "access permission denied", "unreadable"),
+    ("SQLITE_IOERR", "disk i/o error", "io"),
+    ("SQLITE_BUSY", "database is locked", "busy"),
+)
+
+
+def error_kind(exc: BaseException) -> str | None:
+    """'full', 'damaged', 'readonly', 'unreadable', 'io', 'busy' for a database driver error
+    (sqlite3, sqlcipher3, or SQLAlchemy wrapping either); None for anything else."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        name = getattr(exc, "sqlite_errorname", "") or ""
+        text = str(exc).lower()
+        for code, words, kind in _KINDS:
+            if name.startswith(code) or words in text:
+                return kind
+        exc = getattr(exc, "orig", None) or exc.__cause__
+    return None
+
+
+def explain_database_error(exc: BaseException, path: Path | None = None) -> str | None:
+    """One line for a database error a user can act on, or None when it is not one of those."""
+    kind = error_kind(exc)
+    where = f"the database {path}" if path is not None else "the database"
+    if kind == "full":
+        return f"the disk is full: {where} was not changed; free some space and try again"
+    if kind == "damaged":
+        return f"{where} is damaged ({_first_line(exc)}): {ADVICE}"
+    if kind in ("readonly", "unreadable"):
+        return (
+            f"{where} cannot be written ({_first_line(exc)}): "
+            "check the permissions of the file and its folder, then run nmi-desk doctor"
+        )
+    if kind == "io":
+        return (
+            f"{where} could not be written (disk I/O error: the disk may be full or failing): "
+            "free space or check the disk, then run nmi-desk doctor"
+        )
+    if kind == "busy":
+        return f"{where} is busy in another nmi-desk window: try again in a moment"
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()
+    return text[0] if text else type(orig).__name__

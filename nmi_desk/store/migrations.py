@@ -187,6 +187,21 @@ def _central_daily_counts(conn: Connection) -> None:
     daily_counts.rebuild(conn)
 
 
+# ---- 120-129 reliability ----
+
+
+def _backfill_synced_at(conn: Connection) -> None:
+    """Visits synced before migration 71 have no synced_at, so retention never saw them: their
+    last change (updated_at) stands in for the sync moment; they were synced after it."""
+    if conn.dialect.name != "sqlite":
+        return  # synced_at is the laptop's own bookkeeping (sync/tables.py LOCAL_ONLY)
+    conn.exec_driver_sql(
+        "UPDATE visit SET synced_at = strftime('%Y-%m-%d %H:%M:%S', updated_at) "
+        "WHERE synced_at IS NULL AND synced_revision > 0 AND synced_revision = revision"
+    )
+
+
+
 # ---- 150-159 returning clients (nmi_desk.clients) ----
 
 
@@ -397,6 +412,9 @@ MIGRATIONS: list[Migration] = [
         # How a later dimension is added: one registry entry, a name appended to
         # daily_counts.REBUILDS and Migration(N, daily_counts.REBUILDS[-1], daily_counts.rebuild).
         _central_daily_counts,
+    ),
+    Migration(
+        120, "retention: visits synced before 71 become due by their dates", _backfill_synced_at
     ),
     Migration(150, "returning clients: client records, visits linked by name", _client_table),
 ]

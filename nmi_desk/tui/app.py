@@ -114,17 +114,27 @@ class NmiDeskApp(App):
     @work(thread=True, exclusive=True, group="open-database")
     def open_database(self) -> None:
         from nmi_desk.drafts import latest_draft
-        from nmi_desk.errors import UserError
+        from nmi_desk.errors import storage_problem
 
         try:
             engine = self.desk.engine()
-        except UserError as exc:
-            self.post_message(DatabaseFailed(str(exc)))
+        except Exception as exc:  # a damaged file or a full disk: one line, not a crash
+            reason = storage_problem(exc)
+            if reason is None:
+                raise
+            self.post_message(DatabaseFailed(reason))
             return
         self.post_message(DatabaseReady())
         if not self.is_running:
             return  # quit while the database was opening
-        draft = latest_draft(engine)
+        try:
+            draft = latest_draft(engine)
+        except Exception as exc:
+            reason = storage_problem(exc)
+            if reason is None:
+                raise
+            self.post_message(DatabaseFailed(reason))
+            return
         if draft is not None:
             self.post_message(DraftFound(draft))
 
@@ -134,6 +144,10 @@ class NmiDeskApp(App):
 
     def on_database_failed(self, message: DatabaseFailed) -> None:
         self.notify(self.tr("error.database", reason=message.reason), severity="error", timeout=30)
+        for screen in self.screen_stack:  # Today shows it instead of "Loading…"
+            show = getattr(screen, "show_database_problem", None)
+            if show is not None:
+                show(message.reason)
 
     def on_draft_found(self, message: DraftFound) -> None:
         from nmi_desk.tui.screens.drafts import offer_draft

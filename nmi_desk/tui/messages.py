@@ -201,3 +201,33 @@ class ClientPrefill(Message):
     """The stable fields of a chosen client, for the walk-in form."""
 
     payload: dict
+
+
+# ---- the disk or the database failed under a form (nmi_desk.errors.storage_problem) ----
+
+
+@dataclass
+class SaveFailed(Message):
+    """Saving did not reach the disk: the form stays open with its content."""
+
+    reason: str
+
+
+@dataclass
+class DraftFailed(Message):
+    """A draft write did not reach the disk: said once, tried again shortly."""
+
+    reason: str
+
+
+@dataclass
+class DraftWritten(Message):
+    """A draft write reached the disk (again, after a failure)."""
+
+
+@dataclass
+class UnlockFailed(Message):
+    """The passphrase could not be checked: the file is damaged, unreadable or the disk full.
+    Never shown as a wrong passphrase (no wrong try is counted either)."""
+
+    reason: str

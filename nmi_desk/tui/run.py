@@ -12,6 +12,7 @@ def run_tui(data_dir=None, lang: str | None = None, *, require_encryption: bool 
     from nmi_desk.today import TodayPrefetch, can_prefetch
 
     desk = Desk.open(data_dir)
+    desk.check_database()  # empty, damaged, unreadable: one line before any screen, no write
     desk.require_encryption = require_encryption
     if lang:
         desk.settings.lang = lang

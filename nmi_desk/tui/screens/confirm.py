@@ -13,6 +13,10 @@ from nmi_desk.tui.screens.base import NmiModal
 
 class ConfirmScreen(NmiModal[bool]):
     CSS_PATH = "dialogs.tcss"
+    # Focus by Textual once the buttons are composed, not by a query in on_mount: a dialog
+    # pushed at start-up (the draft offer) while the app quits is torn down mid-mount, and the
+    # query then crashed the app with NoMatches '#yes' (exit code 1).
+    AUTO_FOCUS = "#yes"
     BINDINGS = [
         Binding("j,y", "answer(True)", "key.yes"),
         Binding("n,escape", "answer(False)", "key.no"),
@@ -30,9 +34,6 @@ class ConfirmScreen(NmiModal[bool]):
             with Horizontal(classes="buttons"):
                 yield Button(self.yes, id="yes", variant="primary")
                 yield Button(self.no, id="no")
-
-    def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

@@ -3,7 +3,10 @@
 What a form does here, once: every change is saved as a draft shortly after typing stops (a
 crash or kill loses nothing); Ctrl+S maps the payload to the domain's input and saves it in a
 worker; a refusal shows next to its fields; Escape leaves, asking first when something
-changed; saving or leaving throws the draft away. A subclass says what its form holds:
+changed; saving or leaving throws the draft away. When the disk or the database file fails,
+nothing typed is lost: a failed save leaves the form open with one line under it (Ctrl+S tries
+again), a failed draft write is said once and retried every DRAFT_RETRY seconds. A subclass
+says what its form holds:
 
 - `form_key`: the draft's key ("visit", "visit:<uuid>", "session");
 - `read()` / `fill(payload)`: the widgets as a payload (nmi_desk.form_payloads) and back;
@@ -25,12 +28,13 @@ from textual.message import Message
 from textual.widgets import Checkbox, Input, Label, Select, TextArea
 from textual.worker import Worker, WorkerState
 
-from nmi_desk.tui.messages import SaveRefused
+from nmi_desk.tui.messages import DraftFailed, DraftWritten, SaveFailed, SaveRefused
 from nmi_desk.tui.screens.base import NmiScreen
 from nmi_desk.tui.widgets.error_label import ErrorLabel
 from nmi_desk.tui.widgets.topic_picker import TopicPicker
 
 DRAFT_DELAY = 0.4  # seconds after the last change before the draft is written
+DRAFT_RETRY = 5.0  # seconds between draft writes while the disk refuses them
 SAVE_GROUP = "form-save"
 
 
@@ -56,6 +60,7 @@ class DraftFormScreen(NmiScreen[None]):
         # never resurrect a draft after the form was saved or thrown away.
         self._draft_lock = threading.Lock()
         self._draft_closed = False
+        self._draft_failing = False  # a draft write failed and has not succeeded since
 
     # ---- what a subclass provides ----
 
@@ -123,14 +128,43 @@ class DraftFormScreen(NmiScreen[None]):
     def _draft_worker(self, form: str, payload: dict, keep: bool) -> None:
         from nmi_desk.drafts import discard_draft, save_draft
 
-        engine = self.app.desk.engine()
         with self._draft_lock:
             if self._draft_closed:
                 return
-            if keep:
-                save_draft(engine, form, payload, self.app.desk.now())
-            else:
-                discard_draft(engine, form)
+            try:
+                engine = self.app.desk.engine()
+                if keep:
+                    save_draft(engine, form, payload, self.app.desk.now())
+                else:
+                    discard_draft(engine, form)
+            except Exception as exc:
+                reason = storage_failure(exc)
+                if reason is None:
+                    raise  # unexpected: the app's handler says so (and logs where)
+                self.post_message(DraftFailed(reason))
+                return
+        if self._draft_failing:
+            self.post_message(DraftWritten())
+
+    def on_draft_failed(self, message: DraftFailed) -> None:
+        if not self._draft_failing:  # said once per spell of failures
+            self._draft_failing = True
+            self.app.notify(
+                self.app.tr("reliability.draft_failed", reason=message.reason.rstrip(".")),
+                severity="error",
+                timeout=15,
+            )
+        self._retry_draft()
+
+    def on_draft_written(self, message: DraftWritten) -> None:
+        if self._draft_failing:
+            self._draft_failing = False
+            self.app.notify(self.app.tr("reliability.draft_back"))
+
+    def _retry_draft(self) -> None:
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(DRAFT_RETRY, self._write_draft)
 
     def _close_draft(self) -> None:
         """Drop this form's draft for good (runs in a worker thread)."""
@@ -165,12 +199,31 @@ class DraftFormScreen(NmiScreen[None]):
         except ValidationError as exc:
             self.post_message(SaveRefused(exc.errors))
             return
-        self._close_draft()
+        except Exception as exc:  # the disk or the file failed: nothing saved, form kept
+            reason = storage_failure(exc)
+            if reason is None:
+                raise
+            self.post_message(SaveFailed(reason))
+            return
+        try:
+            self._close_draft()
+        except Exception as exc:  # saved; only the draft could not go (it is offered later)
+            if storage_failure(exc) is None:
+                raise
         self.post_message(done)
 
     def on_save_refused(self, message: SaveRefused) -> None:
         self._saving = False
         self.show_errors(message.errors)
+
+    def on_save_failed(self, message: SaveFailed) -> None:
+        """One line on the form; Ctrl+S again retries; the draft keeps being tried meanwhile."""
+        self._saving = False
+        label = self.query_one("#err-form", Label)
+        label.update(self.app.tr("reliability.save_failed", reason=message.reason.rstrip(".")))
+        label.scroll_visible()
+        self.app.bell()
+        self._retry_draft()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.group == SAVE_GROUP:
@@ -210,3 +263,11 @@ class DraftFormScreen(NmiScreen[None]):
         # An app worker: this screen's own workers end with it.
         self.app.run_worker(self._close_draft, thread=True, group="drafts")
         self.dismiss(None)
+
+
+def storage_failure(exc: BaseException) -> str | None:
+    """For a form's worker: the one line for a failed disk or database file, else None (the
+    error is unexpected and goes on to the app's handler)."""
+    from nmi_desk.errors import storage_problem
+
+    return storage_problem(exc)

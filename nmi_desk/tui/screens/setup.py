@@ -20,6 +20,7 @@ INITIALS = re.compile(r"^[^\W\d_]{1,5}$")
 
 class SetupScreen(NmiScreen[None]):
     CSS_PATH = "setup.tcss"
+    AUTO_FOCUS = "#initials"  # not a query in on_mount: a quit mid-mount would crash on it
     BINDINGS = [
         Binding("ctrl+s", "save", "key.save", priority=True),
         Binding("escape", "cancel", "key.back"),
@@ -70,9 +71,6 @@ class SetupScreen(NmiScreen[None]):
             yield Static(tr("setup.data_here", path=self.app.desk.paths.home), id="data-path")
             yield Button(tr("setup.save"), id="save", variant="primary", compact=True)
         yield footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#initials", Input).focus()
 
     @on(Input.Submitted, "#initials")
     def _next(self) -> None:

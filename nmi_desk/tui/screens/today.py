@@ -138,6 +138,12 @@ class TodayScreen(NmiScreen[None]):
             return
         self.post_message(TodayLoaded(view) if view is not None else TodayUnavailable())
 
+    def show_database_problem(self, reason: str) -> None:
+        """The database cannot be read: say so where the rows would be, not 'Loading…'."""
+        empty = self.query_one("#today-empty", Static)
+        empty.update(self.app.tr("reliability.database_unavailable", reason=reason))
+        empty.display = True
+
     def on_today_unavailable(self, message: TodayUnavailable) -> None:
         self.app.start_database()  # it creates and migrates; DatabaseReady reloads
 

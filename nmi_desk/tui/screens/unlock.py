@@ -12,7 +12,13 @@ from textual.containers import Vertical
 from textual.widgets import Button, Input, Label, Static
 
 from nmi_desk.errors import UserError
-from nmi_desk.tui.messages import PassphraseRefused, PassphraseSet, PassphraseWrong, Unlocked
+from nmi_desk.tui.messages import (
+    PassphraseRefused,
+    PassphraseSet,
+    PassphraseWrong,
+    Unlocked,
+    UnlockFailed,
+)
 from nmi_desk.tui.screens.base import NmiScreen
 
 
@@ -48,17 +54,37 @@ class UnlockScreen(NmiScreen[bool]):
         if not passphrase:
             return
         field.disabled = True
-        self.query_one("#unlock-error", Label).update(self.app.tr("security.checking"))
+        self.query_one("#unlock-error", Label).update(self._checking_text())
         self._check(passphrase)
+
+    def _checking_text(self) -> str:
+        """'Checking…', and how long it waits first after earlier wrong tries (any process)."""
+        from nmi_desk.security import wait_before_unlock
+
+        path = self.app.desk.database_path
+        wait = wait_before_unlock(path) if path is not None else 0
+        if wait >= 1:
+            return self.app.tr("reliability.waiting", seconds=round(wait))
+        return self.app.tr("security.checking")
 
     @work(thread=True, exclusive=True, group="unlock")
     def _check(self, passphrase: str) -> None:
+        from nmi_desk.security import WrongPassphrase
+
         try:
             self.app.desk.unlock(passphrase)
-        except UserError:
+        except WrongPassphrase:
             self.post_message(PassphraseWrong())
+        except UserError as exc:  # the file, its folder or the disk: not the passphrase
+            self.post_message(UnlockFailed(str(exc)))
         else:
             self.post_message(Unlocked())
+
+    def on_unlock_failed(self, message: UnlockFailed) -> None:
+        self.query_one("#unlock-error", Label).update(message.reason)
+        field = self.query_one("#passphrase", Input)
+        field.disabled = False
+        field.focus()
 
     def on_unlocked(self, message: Unlocked) -> None:
         self.dismiss(True)
