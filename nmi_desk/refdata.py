@@ -30,6 +30,19 @@ class Entry:
     def label(self, lang: str = "nl") -> str:
         return self.en if lang == "en" and self.en else self.nl
 
+    def short_label(self, lang: str = "nl") -> str:
+        """The name a busy table shows: `short` (or `short_en`) from the data file, else the
+        abbreviation in the label's brackets ("Sociale Verzekeringsbank (SVB)"), else the label."""
+        short = (self.extra.get("short_en") if lang == "en" else None) or self.extra.get("short")
+        if short:
+            return str(short)
+        label = self.label(lang)
+        if label.endswith(")") and "(" in label:
+            inner = label[label.rindex("(") + 1 : -1]
+            if inner and " " not in inner:
+                return inner
+        return label
+
 
 KINDS = {
     "topic": "topics.toml",

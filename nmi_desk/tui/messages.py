@@ -68,7 +68,7 @@ class VisitSaved(Message):
 
 @dataclass
 class CountOnlySaved(Message):
-    pass
+    people: int = 1
 
 
 @dataclass
@@ -140,3 +140,13 @@ class PassphraseRefused(Message):
 @dataclass
 class SettingsSaved(Message):
     pass
+
+
+# ---- choice fields ----
+
+
+@dataclass
+class ChoicesPreferred(Message):
+    """Per choice field, the codes to offer first (most chosen here, then last used)."""
+
+    preferred: dict  # field name -> list of codes

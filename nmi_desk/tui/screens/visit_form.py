@@ -8,7 +8,7 @@ saved as a draft shortly after typing stops, so a crash or kill loses nothing.
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime
+from datetime import datetime
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -22,7 +22,6 @@ from textual.widgets import (
     Input,
     Label,
     OptionList,
-    Select,
     Static,
     TextArea,
 )
@@ -30,16 +29,42 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from nmi_desk.clock import AMS
+from nmi_desk.dates import format_date, parse_date, parse_time
 from nmi_desk.refdata import reference
 from nmi_desk.tui.keys import localize_bindings
-from nmi_desk.tui.messages import SaveRefused, VisitLoaded, VisitSaved
+from nmi_desk.tui.messages import ChoicesPreferred, SaveRefused, VisitLoaded, VisitSaved
+from nmi_desk.tui.widgets.choice_field import ChoiceField
 from nmi_desk.tui.widgets.error_label import ErrorLabel
 from nmi_desk.tui.widgets.topic_picker import TopicPicker
 from nmi_desk.validation import FieldError, check_birth_year, check_children
 
 DRAFT_DELAY = 0.4  # seconds after the last change before the draft is written
 TEXT_FIELDS = ("time", "client_name", "birth_year", "children")
-SELECT_FIELDS = ("origin_country", "destination_country", "language", "came_via", "outcome")
+CHOICE_FIELDS = (
+    "origin_country",
+    "destination_country",
+    "language",
+    "came_via",
+    "channel",
+    "outcome",
+)
+# Where a field's error is shown and where the focus goes for it, in the form's order.
+ERROR_TARGETS = {
+    "time": "time",
+    "client_name": "client_name",
+    "birth_year": "birth_year",
+    "origin_country": "origin_country",
+    "destination_country": "destination_country",
+    "language": "language",
+    "partner_coremigrating": "partner",
+    "children_coremigrating": "children",
+    "came_via": "came_via",
+    "channel": "channel",
+    "topics": "topic-filter",
+    "referrals": "referrals",
+    "notes": "notes",
+    "outcome": "outcome",
+}
 
 
 # ---- payload <-> domain (no Textual below this line until the screen) ----
@@ -59,6 +84,7 @@ def empty_payload(now: datetime) -> dict:
         "partner": False,
         "children": "",
         "came_via": "",
+        "channel": "walk-in",
         "topics": [],
         "referrals": [],
         "notes": "",
@@ -92,6 +118,7 @@ def visit_payload(uuid: str, inp) -> dict:
         "partner": bool(inp.partner_coremigrating),
         "children": "" if inp.children_coremigrating is None else str(inp.children_coremigrating),
         "came_via": inp.came_via or "",
+        "channel": inp.channel or "walk-in",
         "topics": list(inp.topics),
         "referrals": [referral_payload(r) for r in inp.referrals],
         "notes": inp.notes or "",
@@ -116,19 +143,18 @@ def payload_to_input(payload: dict, location: str):
 
     errors: list[FieldError] = []
     started = None
-    try:
-        hh, mm = (payload.get("time") or "").strip().split(":")
-        day = date.fromisoformat(payload["date"])
-        started = datetime(day.year, day.month, day.day, int(hh), int(mm), tzinfo=AMS)
-    except (ValueError, KeyError):
+    at = parse_time(payload.get("time") or "")
+    day = parse_date(payload.get("date") or "")
+    if at is None or day is None:
         errors.append(FieldError("time", "form.time_invalid"))
+    else:
+        started = datetime(day.year, day.month, day.day, at.hour, at.minute, tzinfo=AMS)
     referrals = []
     for r in payload.get("referrals", []):
         follow = None
         if r.get("follow_up_on"):
-            try:
-                follow = date.fromisoformat(r["follow_up_on"])
-            except ValueError:
+            follow = parse_date(r["follow_up_on"])
+            if follow is None:
                 errors.append(FieldError("referrals", "form.date_invalid"))
         referrals.append(
             ReferralInput(
@@ -152,6 +178,7 @@ def payload_to_input(payload: dict, location: str):
         partner_coremigrating=True if payload.get("partner") else None,
         children_coremigrating=_int(payload, "children", "children_coremigrating", errors),
         came_via=payload.get("came_via") or None,
+        channel=payload.get("channel") or "walk-in",
         topics=list(payload.get("topics", [])),
         referrals=referrals,
         notes=payload.get("notes") or None,
@@ -180,6 +207,8 @@ class VisitFormScreen(Screen[None]):
         Binding("ctrl+s", "save", "key.save", priority=True),
         Binding("ctrl+t", "topics", "key.topics", priority=True),
         Binding("ctrl+r", "add_referral", "key.add_referral", priority=True),
+        Binding("ctrl+n", "jump('notes')", "walkin.key_notes", priority=True),
+        Binding("ctrl+o", "jump('outcome')", "walkin.key_outcome", priority=True, show=False),
         Binding("escape", "leave", "key.back"),
         Binding("delete", "remove_referral", "key.remove_referral", show=False),
     ]
@@ -204,16 +233,15 @@ class VisitFormScreen(Screen[None]):
         return f"visit:{self.uuid}" if self.uuid else "visit"
 
     def compose(self) -> ComposeResult:
+        from nmi_desk.matching import matcher_for
+
         tr = self.app.tr
-        lang = self.app.tr.lang
-        ref = reference()
-        countries = sorted(((c.label(lang), c.code) for c in ref.countries), key=lambda x: x[0])
+        lang = tr.lang
 
-        def select(name: str, options) -> Select:
-            return Select(options, prompt="—", id=name, compact=True)
-
-        def listed(name: str) -> list[tuple[str, str]]:
-            return [(e.label(lang), e.code) for e in ref.lists[name]]
+        def choice(name: str, kind: str, show_code: bool = False) -> ChoiceField:
+            return ChoiceField(
+                matcher_for(kind), lang, show_code=show_code, placeholder="—", id=name
+            )
 
         yield Header()
         with VerticalScroll(id="form"):
@@ -235,33 +263,34 @@ class VisitFormScreen(Screen[None]):
                     tr("form.birth_year"),
                     Input(id="birth_year", max_length=4, type="integer", compact=True),
                     "birth_year",
+                    "narrow",
                 )
             with Horizontal(classes="row"):
                 yield _field(
-                    tr("form.origin_country"), select("origin_country", countries), "origin_country"
+                    tr("form.origin_country"),
+                    choice("origin_country", "country", True),
+                    "origin_country",
                 )
                 yield _field(
                     tr("form.destination_country"),
-                    select("destination_country", countries),
+                    choice("destination_country", "country", True),
                     "destination_country",
                 )
-                yield _field(
-                    tr("form.language"), select("language", listed("language")), "language"
-                )
+                yield _field(tr("form.language"), choice("language", "language"), "language")
             with Horizontal(classes="row"):
                 yield _field(
                     tr("form.household"),
                     Checkbox(tr("form.partner"), id="partner", compact=True),
-                    "partner",
+                    "partner_coremigrating",
                 )
                 yield _field(
                     tr("form.children"),
                     Input(id="children", max_length=2, type="integer", compact=True),
                     "children_coremigrating",
+                    "narrow",
                 )
-                yield _field(
-                    tr("form.came_via"), select("came_via", listed("came_via")), "came_via"
-                )
+                yield _field(tr("form.came_via"), choice("came_via", "came_via"), "came_via")
+                yield _field(tr("walkin.channel"), choice("channel", "channel"), "channel")
             yield Label(tr("form.topics"), classes="section")
             yield TopicPicker(id="topics")
             yield ErrorLabel(id="err-topics")
@@ -270,12 +299,12 @@ class VisitFormScreen(Screen[None]):
             yield ErrorLabel(id="err-referrals")
             with Horizontal(classes="row"):
                 yield _field(
-                    tr("form.notes"),
+                    tr("walkin.notes"),
                     TextArea(id="notes", compact=True, soft_wrap=True),
                     "notes",
                     "wide",
                 )
-                yield _field(tr("form.outcome"), select("outcome", listed("outcome")), "outcome")
+                yield _field(tr("walkin.outcome"), choice("outcome", "outcome"), "outcome")
             yield ErrorLabel(id="err-form")
         yield Footer(compact=True)
 
@@ -288,6 +317,7 @@ class VisitFormScreen(Screen[None]):
             self._load(self.uuid)
         else:
             self._fill_initial(empty_payload(self.app.desk.now()))
+        self._load_preferred()
 
     @work(thread=True, exclusive=True, group="visit-load")
     def _load(self, uuid: str) -> None:
@@ -295,6 +325,20 @@ class VisitFormScreen(Screen[None]):
 
         view = load_visit(self.app.desk.engine(), uuid)
         self.post_message(VisitLoaded(visit_payload(uuid, view.input)))
+
+    @work(thread=True, exclusive=True, group="visit-preferred")
+    def _load_preferred(self) -> None:
+        from nmi_desk.visits import preferred_choices
+
+        desk = self.app.desk
+        self.post_message(
+            ChoicesPreferred(preferred_choices(desk.engine(), desk.settings.location, desk.now()))
+        )
+
+    def on_choices_preferred(self, message: ChoicesPreferred) -> None:
+        for name, codes in message.preferred.items():
+            for field in self.query(f"#{name}").results(ChoiceField):
+                field.set_preferred(codes)
 
     def on_visit_loaded(self, message: VisitLoaded) -> None:
         self._fill_initial(message.payload)
@@ -315,13 +359,8 @@ class VisitFormScreen(Screen[None]):
     def fill(self, payload: dict) -> None:
         for name in TEXT_FIELDS:
             self.query_one(f"#{name}", Input).value = payload.get(name, "")
-        for name in SELECT_FIELDS:
-            widget = self.query_one(f"#{name}", Select)
-            value = payload.get(name) or ""
-            if value:
-                widget.value = value
-            else:
-                widget.clear()
+        for name in CHOICE_FIELDS:
+            self.query_one(f"#{name}", ChoiceField).set_value(payload.get(name) or "")
         self.query_one("#partner", Checkbox).value = bool(payload.get("partner"))
         self.query_one("#notes", TextArea).text = payload.get("notes", "")
         self.query_one(TopicPicker).set_selected(payload.get("topics", []))
@@ -333,9 +372,8 @@ class VisitFormScreen(Screen[None]):
         payload = {"uuid": self.uuid, "date": base.get("date")}
         for name in TEXT_FIELDS:
             payload[name] = self.query_one(f"#{name}", Input).value
-        for name in SELECT_FIELDS:
-            value = self.query_one(f"#{name}", Select).value
-            payload[name] = value if isinstance(value, str) else ""
+        for name in CHOICE_FIELDS:
+            payload[name] = self.query_one(f"#{name}", ChoiceField).value
         payload["partner"] = self.query_one("#partner", Checkbox).value
         payload["notes"] = self.query_one("#notes", TextArea).text
         payload["topics"] = list(self.query_one(TopicPicker).selected)
@@ -354,11 +392,12 @@ class VisitFormScreen(Screen[None]):
         lst.clear_options()
         for i, r in enumerate(self.referrals):
             org = orgs.get(r["organisation_code"])
-            parts = [org.label(tr.lang) if org else r["organisation_code"]]
+            parts = [org.short_label(tr.lang) if org else r["organisation_code"]]
             if r.get("reason"):
                 parts.append(r["reason"])
             if r.get("follow_up_on"):
-                parts.append(tr("form.follow_up_on", date=r["follow_up_on"]))
+                day = parse_date(r["follow_up_on"])
+                parts.append(tr("form.follow_up_on", date=format_date(day) if day else ""))
             status = statuses.get(r.get("status", "open"))
             parts.append(status.label(tr.lang) if status else r.get("status", ""))
             lst.add_option(Option(" · ".join(parts), id=str(i)))
@@ -379,7 +418,7 @@ class VisitFormScreen(Screen[None]):
             self._check_number("children", "children_coremigrating")
         self._changed()
 
-    @on(Select.Changed)
+    @on(ChoiceField.Changed)
     @on(Checkbox.Changed)
     @on(TextArea.Changed)
     @on(TopicPicker.Changed)
@@ -464,9 +503,9 @@ class VisitFormScreen(Screen[None]):
 
     def _auto_outcome(self) -> None:
         # A referral usually means the outcome "referred": one choice fewer at the counter.
-        outcome = self.query_one("#outcome", Select)
-        if not isinstance(outcome.value, str):
-            outcome.value = "referred"
+        outcome = self.query_one("#outcome", ChoiceField)
+        if not outcome.value:
+            outcome.set_value("referred", notify=True)
 
     def action_remove_referral(self) -> None:
         lst = self.query_one("#referrals", OptionList)
@@ -486,12 +525,23 @@ class VisitFormScreen(Screen[None]):
     def action_topics(self) -> None:
         self.query_one(TopicPicker).focus_filter()
 
+    def action_jump(self, name: str) -> None:
+        self.query_one(f"#{name}").focus()
+
     def action_save(self) -> None:
+        from nmi_desk.visits import validate_visit
+
         if self.baseline is None or self._saving:
             return
-        for label in self.query(".field-error"):
-            label.update("")
+        for field in self.query(ChoiceField).results(ChoiceField):
+            if field.typing:
+                field.commit()  # Ctrl+S straight after typing a country: take the match
         inp, errors = payload_to_input(self.read(), self.app.desk.settings.location)
+        # Everything wrong at once: what cannot be read, and what the domain would refuse.
+        seen = {e.field for e in errors}
+        errors += [
+            e for e in validate_visit(inp, self.app.desk.today()) if e.field not in seen
+        ]
         if errors:
             self._show_errors(errors)
             return
@@ -535,15 +585,28 @@ class VisitFormScreen(Screen[None]):
         self.dismiss(None)
 
     def _show_errors(self, errors: list[FieldError]) -> None:
+        """Every error next to its field; the focus on the first of them in the form."""
         tr = self.app.tr
-        first = None
+        for label in self.query(".field-error"):
+            label.update("")
+        order = list(ERROR_TARGETS)
+        errors = sorted(errors, key=lambda e: order.index(e.field) if e.field in order else 99)
         for error in errors:
             label = self.query(f"#err-{error.field}")
             target = label.first() if label else self.query_one("#err-form", Label)
-            target.update(tr(error.key, **error.params))
-            first = first or target
-        if first is not None:
-            self.query_one("#form", VerticalScroll).scroll_to_widget(first)
+            text = tr(error.key, **error.params)
+            if error.field in CHOICE_FIELDS and error.key == "error.unknown_code":
+                text = tr("walkin.not_in_list", text=error.params.get("code", ""))
+            target.update(text)
+        if errors:
+            name = ERROR_TARGETS.get(errors[0].field)
+            widget = self.query(f"#{name}").first() if name else None
+            if widget is not None:
+                widget.focus()
+            else:
+                self.query_one("#form", VerticalScroll).scroll_to_widget(
+                    self.query_one("#err-form")
+                )
         self.app.bell()
 
     def action_leave(self) -> None:
