@@ -228,7 +228,9 @@ async def test_follow_ups_overdue_first_and_marked_done_with_a_note(desk, clock)
         await wait_screen(pilot, FollowUpsScreen)
         await wait_until(pilot, lambda: app.screen.query_one(DataTable).row_count == 2)
         rows = table_rows(app)
-        assert "te laat" in rows[0][0] and rows[0][3] == "Vroeg Persoon"
+        assert rows[0][0] == "01-03-2026" and rows[0][3] == "Vroeg Persoon"
+        assert rows[0][1] == "SVB" and rows[0][4] == "10-03-2026"
+        assert "1 te laat" in str(app.screen.query_one("#follow-title").render())
         assert rows[1][3] == "Later Persoon"
         await pilot.press("d")
         await wait_screen(pilot, OutcomeNoteScreen)

@@ -344,16 +344,23 @@ class CloseDayScreen(ModalScreen[None]):
                     last=self.period.last.strftime("%d-%m-%Y"),
                 )
             )
-            yield Static(tr("day_overview.close_folder"))
-            yield Input(str(default_folder()), id="dov-folder")
-            yield Checkbox(tr("day_overview.close_suppress"), id="dov-suppress")
+            # Compact widgets and a short checkbox label: nothing cut off at 80 columns.
+            yield Static(tr("day_overview.close_folder"), classes="dov-label")
+            yield Input(str(default_folder()), id="dov-folder", compact=True)
+            yield Checkbox(tr("walkin.close_suppress"), id="dov-suppress", compact=True)
+            yield Static(tr("walkin.close_suppress_hint"), classes="dov-hint")
             yield Static("", id="dov-close-result")
             with Horizontal(classes="dov-buttons"):
-                yield Button(tr("day_overview.close_go"), id="dov-go", variant="primary")
-                yield Button(tr("key.close"), id="dov-cancel")
+                yield Button(
+                    tr("day_overview.close_go"), id="dov-go", variant="primary", compact=True
+                )
+                yield Button(tr("key.close"), id="dov-cancel", compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#dov-go", Button).focus()
+        # The folder is what a consultant may want to change; Enter there closes the day.
+        folder = self.query_one("#dov-folder", Input)
+        folder.focus()
+        folder.cursor_position = len(folder.value)
 
     @on(Button.Pressed, "#dov-cancel")
     def action_cancel(self) -> None:

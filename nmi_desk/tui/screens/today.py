@@ -21,7 +21,11 @@ from nmi_desk.tui.messages import (
     TodayUnavailable,
     VisitDeleted,
 )
-from nmi_desk.tui.widgets.columns import add_fitted_columns, cell
+from nmi_desk.tui.widgets.columns import add_fitted_columns, cell, content_widths, set_columns
+
+COLUMNS = ("col_time", "col_client", "col_topics", "col_referrals", "col_outcome")
+# Widest a column may grow with its content; topics take what is left.
+CAPS = {"col_time": 5, "col_client": 22, "col_referrals": 28, "col_outcome": 18}
 
 
 class TodayScreen(Screen[None]):
@@ -46,6 +50,7 @@ class TodayScreen(Screen[None]):
         self._recomposing = False
         self._fill_generation = 0
         self._rest: list = []
+        self._widths: dict[str, int] = {}
 
     def compose(self) -> ComposeResult:
         tr = self.app.tr
@@ -148,6 +153,7 @@ class TodayScreen(Screen[None]):
         tr = self.app.tr
         lang = tr.lang
         topics = reference().by_code("topics")
+        orgs = reference().by_code("organisations")
         outcomes = {e.code: e for e in reference().lists["outcome"]}
         self.query_one("#count-visits", Static).update(tr("today.visits", n=view.counts.visits))
         self.query_one("#count-due", Static).update(tr("today.due", n=view.counts.follow_ups_due))
@@ -156,7 +162,6 @@ class TodayScreen(Screen[None]):
         )
         table = self.query_one(DataTable)
         keep = table.cursor_row
-        table.clear()
         cells = [
             (
                 (
@@ -164,13 +169,27 @@ class TodayScreen(Screen[None]):
                     row.client_name
                     or (tr("app.count_only") if row.count_only else tr("app.anonymous")),
                     ", ".join(topics[c].label(lang) if c in topics else c for c in row.topics),
-                    ", ".join(c.upper() for c in row.referrals),
+                    ", ".join(
+                        orgs[c].short_label(lang) if c in orgs else c.upper()
+                        for c in row.referrals
+                    ),
                     outcomes[row.outcome].label(lang) if row.outcome in outcomes else "",
                 ),
                 row.uuid,
             )
             for row in view.rows
         ]
+        labels = {k: tr(f"today.{k}") for k in COLUMNS}
+        self._widths = content_widths(
+            labels,
+            [values for values, _ in cells],
+            CAPS,
+            flexible="col_topics",
+            minimum=16,
+            screen_width=self.app.size.width,
+            exact=("col_time",),
+        )
+        set_columns(table, labels, self._widths)
         # A screenful first, the rest after that paint: a busy day's hundreds of rows cost
         # the table a measuring pass that need not delay what the consultant sees.
         self._fill_generation += 1
@@ -201,8 +220,9 @@ class TodayScreen(Screen[None]):
 
     def _add_rows(self, cells) -> None:
         table = self.query_one(DataTable)
+        widths = [self._widths[k] for k in COLUMNS]
         for values, key in cells:
-            table.add_row(*map(cell, values), key=key)
+            table.add_row(*(cell(v, w) for v, w in zip(values, widths, strict=True)), key=key)
 
     def _show_sync_line(self) -> None:
         # Mounted after the rows are on screen: its status read opens the engine (SQLAlchemy),
