@@ -214,6 +214,25 @@ async def test_delete_asks_first_and_leaves_a_tombstone(desk):
     assert all(r.deleted for r in _referrals(desk, visit))
 
 
+async def test_a_read_overtaken_by_a_delete_never_shows_the_deleted_visit(desk):
+    from nmi_desk.today import read_today
+    from nmi_desk.tui.messages import TodayLoaded
+
+    _seed(desk)
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_today(pilot, rows=1)
+        before_delete = read_today(desk)  # what a read that started before the delete sees
+        await pilot.press("x")
+        await wait_screen(pilot, ConfirmScreen)
+        await pilot.press("j")
+        await wait_today(pilot, rows=0)
+        # that slow read arrives last: the first read of the screen, long overtaken
+        app.screen.post_message(TodayLoaded(before_delete, read=1))
+        await settle(pilot)
+        assert app.screen.query_one(DataTable).row_count == 0
+
+
 async def test_follow_ups_overdue_first_and_marked_done_with_a_note(desk, clock):
     _seed(desk, client_name="Later Persoon", referrals=[ReferralInput("uwv", reason="WW")])
     _seed(

@@ -92,6 +92,7 @@ class NoteFailed(Message):
 @dataclass
 class TodayLoaded(Message):
     view: object  # nmi_desk.today.TodayView
+    read: int = 0  # which read this is: a slower, older read must not overwrite a newer one
 
 
 @dataclass
@@ -107,6 +108,7 @@ class VisitDeleted(Message):
 @dataclass
 class FollowUpsLoaded(Message):
     items: list  # list[nmi_desk.referrals.FollowUp]
+    read: int = 0  # as TodayLoaded.read
 
 
 @dataclass

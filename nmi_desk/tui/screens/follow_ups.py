@@ -32,6 +32,7 @@ class FollowUpsScreen(Screen[None]):
         super().__init__()
         localize_bindings(self, self.app.tr)
         self.items: dict[str, object] = {}
+        self._reads = 0
 
     def compose(self) -> ComposeResult:
         tr = self.app.tr
@@ -60,18 +61,25 @@ class FollowUpsScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self.reload()
 
-    @work(thread=True, exclusive=True, group="follow-ups")
     def reload(self) -> None:
+        # Numbered like Today's reads: an older read never overwrites a newer one.
+        self._reads += 1
+        self._read(self._reads)
+
+    @work(thread=True, exclusive=True, group="follow-ups")
+    def _read(self, read: int) -> None:
         from nmi_desk.referrals import open_follow_ups
 
         desk = self.app.desk
-        self.post_message(FollowUpsLoaded(open_follow_ups(desk.engine(), desk.today())))
+        self.post_message(FollowUpsLoaded(open_follow_ups(desk.engine(), desk.today()), read))
 
     def on_follow_up_closed(self, message: FollowUpClosed) -> None:
         self.app.notify(self.app.tr("follow_ups.closed"))
         self.reload()
 
     def on_follow_ups_loaded(self, message: FollowUpsLoaded) -> None:
+        if message.read != self._reads:
+            return
         tr = self.app.tr
         lang = tr.lang
         orgs = reference().by_code("organisations")

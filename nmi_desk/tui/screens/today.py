@@ -51,6 +51,7 @@ class TodayScreen(Screen[None]):
         self._fill_generation = 0
         self._rest: list = []
         self._widths: dict[str, int] = {}
+        self._reads = 0
 
     def compose(self) -> ComposeResult:
         tr = self.app.tr
@@ -125,8 +126,16 @@ class TodayScreen(Screen[None]):
     def on_database_ready(self, message: DatabaseReady) -> None:
         self.refresh_today()
 
-    @work(thread=True, exclusive=True, group="today")
     def refresh_today(self, prefetch=None) -> None:
+        """Read today again (after a save, a delete, a restored draft, a language change).
+
+        Reads are numbered: a read that started before a delete committed can finish after
+        the read that followed it, and must not put the deleted visit back on screen."""
+        self._reads += 1
+        self._read_today(self._reads, prefetch)
+
+    @work(thread=True, exclusive=True, group="today")
+    def _read_today(self, read: int, prefetch=None) -> None:
         """Read through the standard library: the ORM may still be importing."""
         from nmi_desk.errors import UserError
         from nmi_desk.today import read_today
@@ -138,12 +147,14 @@ class TodayScreen(Screen[None]):
         except UserError as exc:  # e.g. not a database: one line, and the app stays up
             self.post_message(DatabaseFailed(str(exc)))
             return
-        self.post_message(TodayLoaded(view) if view is not None else TodayUnavailable())
+        self.post_message(TodayLoaded(view, read) if view is not None else TodayUnavailable())
 
     def on_today_unavailable(self, message: TodayUnavailable) -> None:
         self.app.start_database()  # it creates and migrates; DatabaseReady reloads
 
     def on_today_loaded(self, message: TodayLoaded) -> None:
+        if message.read != self._reads:
+            return  # an older read, overtaken by a newer one
         if not self._recomposing:
             self._show(message.view)
 
