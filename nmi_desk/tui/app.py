@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from functools import partial
+from typing import TYPE_CHECKING
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -20,8 +21,11 @@ from textual.screen import Screen
 from nmi_desk.desk import Desk
 from nmi_desk.i18n import Translator
 from nmi_desk.today import TodayPrefetch
-from nmi_desk.tui.keys import has_screen, localize_bindings
+from nmi_desk.tui.keys import localize_bindings
 from nmi_desk.tui.messages import DatabaseFailed, DatabaseReady, DraftFound
+
+if TYPE_CHECKING:
+    from nmi_desk.tui.screens.lock import IdleLock
 
 EXIT_WHEN_READY_ENV = "NMI_DESK_EXIT_WHEN_READY"
 
@@ -32,9 +36,13 @@ class NmiDeskApp(App):
     CSS_PATH = ["app.tcss", "screens/today.tcss"]
     BINDINGS = [
         Binding("ctrl+q", "quit", "key.quit", priority=True),
-        Binding("f1", "help", "key.help"),
+        # priority: also on dialogs, where Textual passes only the app's priority keys
+        Binding("f1", "help", "key.help", priority=True),
         Binding("f2", "guidance", "key.guidance", show=False),  # Today shows g; forms their F2
         Binding("f5", "sync_now", "sync.key", show=False),  # named on the sync line
+        # Textual adds its own Ctrl+P unless one is declared: this one is named in the catalog.
+        Binding("ctrl+p", "command_palette", "general.key_palette", show=False, priority=True),
+        Binding("ctrl+l", "lock", "general.key_lock", show=False, priority=True),
     ]
 
     def __init__(self, desk: Desk, today: TodayPrefetch | None = None) -> None:
@@ -44,6 +52,7 @@ class NmiDeskApp(App):
         self._today_prefetch = today
         self.tr = Translator(desk.settings.lang)
         localize_bindings(self, self.tr)
+        self.idle_lock: IdleLock | None = None  # installed once no passphrase is asked first
         self.unexpected_errors: list[str] = []  # "KeyError at nmi_desk/x.py:12", for tests
         self._crash: BaseException | None = None
         self.exit_when_ready = os.environ.get(EXIT_WHEN_READY_ENV) == "1"
@@ -60,15 +69,26 @@ class NmiDeskApp(App):
         return super().get_default_screen()
 
     def on_mount(self) -> None:
-        from nmi_desk.tui.screens.lock import guard
+        from nmi_desk.tui.screens.lock import ask_passphrase_first
         from nmi_desk.tui.screens.today import TodayScreen
 
         if isinstance(self.screen_stack[0], TodayScreen):
-            guard(self, self.on_mount)  # nothing to ask: it starts the idle lock
-            return
-        if guard(self, self.on_mount):
-            return  # passphrase first (nmi_desk.tui.screens.lock); on_mount runs again after
+            self._start_idle_lock()
+        elif not ask_passphrase_first(self, then=self._first_screen):
+            self._first_screen()
 
+    def _start_idle_lock(self) -> None:
+        from nmi_desk.tui.screens.lock import CHECK_EVERY_S, IdleLock
+
+        if self.idle_lock is None:
+            self.idle_lock = IdleLock(self)
+            self.set_interval(CHECK_EVERY_S, self.idle_lock.check)
+
+    def _first_screen(self) -> None:
+        """After the passphrase (if one was asked): setup on a first run, else Today."""
+        from nmi_desk.tui.screens.today import TodayScreen
+
+        self._start_idle_lock()
         if self.desk.settings.is_set_up:
             self.push_screen(TodayScreen())
         else:
@@ -118,6 +138,16 @@ class NmiDeskApp(App):
         from nmi_desk.tui.screens.drafts import offer_draft
 
         offer_draft(self, message.draft)
+
+    async def on_event(self, event: events.Event) -> None:
+        # Every event passes the app first: the one place to see activity for the idle lock,
+        # and to keep all but typing from a locked screen.
+        if self.idle_lock is None or self.idle_lock.lets_through(event):
+            await super().on_event(event)
+
+    def action_lock(self) -> None:
+        if self.idle_lock is not None:
+            self.idle_lock.lock()
 
     # ---- unexpected errors: one place for all of them ----
 
@@ -205,11 +235,13 @@ class NmiDeskApp(App):
     def action_help(self) -> None:
         from nmi_desk.tui.screens.help import HelpScreen
 
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)  # F1 again closes it
+        else:
+            self.push_screen(HelpScreen(origin=self.screen))
 
     def action_guidance(self, topic: str | None = None, query: str = "") -> None:
-        from nmi_desk.tui.screens.guidance import GuidanceScreen  # issue 4
+        from nmi_desk.tui.screens.guidance import GuidanceScreen
 
         self.push_screen(GuidanceScreen(topic=topic, query=query))
 
@@ -220,22 +252,19 @@ class NmiDeskApp(App):
                 line.sync_now()
                 return
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "guidance" and not has_screen("guidance"):
-            return False  # not installed: no key in the footer, nothing in the palette
-        return True
-
     # ---- command palette: every key of the current screen is also a command ----
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        from nmi_desk.tui.keys import key_label, long_description, translate
+        from nmi_desk.tui.keys import LocalizedBindings, key_label, long_description, translate
 
         seen: set[str] = set()
         for key, active in screen.active_bindings.items():
             binding = translate(active.binding, self.tr)
             if not active.enabled or not binding.description or binding.action in seen:
                 continue
-            if not (getattr(active.node, "NMI_COMMANDS", False) or isinstance(active.node, Screen)):
+            if binding.action == "command_palette":
+                continue  # the palette is open already
+            if not (active.node is self or isinstance(active.node, (Screen, LocalizedBindings))):
                 continue  # Textual's own widget keys (cursor moves, copy) are not commands
             seen.add(binding.action)
             yield SystemCommand(
@@ -244,5 +273,3 @@ class NmiDeskApp(App):
                 partial(self.call_later, self.run_action, binding.action, active.node),
             )
         yield SystemCommand(self.tr("key.theme"), "", self.action_change_theme)
-
-    NMI_COMMANDS = True

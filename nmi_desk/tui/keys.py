@@ -1,19 +1,22 @@
-"""Key bindings in the consultant's language.
+"""Key bindings in the consultant's language: one mechanism for the app, every screen and widget.
 
-BINDINGS declare catalog keys ("key.new_visit") as descriptions; `localize_bindings` gives a
-node its own copy with the text of the current language, so the footer, the help screen and
-the command palette all read the same catalog. The footer must fit 80 columns, so some keys
-have a short text there and a longer one ("key.day_overview_long") that the help screen, the
-command palette and the footer's tooltip show. Textual keeps a node's bindings in the
-`_bindings` map built from the class at init; we replace that map per instance.
+BINDINGS declare catalog keys ("key.new_visit") as descriptions. A node built on
+`LocalizedBindings` (the app, `NmiScreen`, `NmiModal`, the topic picker) keeps the bindings it
+was created with, including those Textual adds at runtime (Ctrl+P for the command palette), as
+its source, and shows them with the texts of the current language; `localize_bindings` does it
+again after a language switch. So the footer, the help screen and the command palette all
+read the same catalog. The footer must fit 80 columns, so some keys have a short text there
+and a longer one ("key.day_overview_long") that the help screen, the command palette and the
+footer's tooltip show.
+
+Textual keeps a node's bindings in its `_bindings` map; replacing that map per instance is
+the private API this module keeps in one place.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import replace
-from functools import cache
-from importlib.util import find_spec
 
 from textual.binding import Binding, BindingsMap
 
@@ -38,11 +41,38 @@ def localized_map(bindings: BindingsMap, tr) -> BindingsMap:
     )
 
 
+def source_bindings(node) -> BindingsMap:
+    """The bindings `node` was created with, descriptions still catalog keys."""
+    source = getattr(node, "_source_bindings", None)
+    if source is None:
+        source = node._source_bindings = node._bindings.copy()
+    return source
+
+
 def localize_bindings(node, tr) -> None:
-    """Give `node` the bindings of its class with descriptions in the language of `tr`."""
-    source = type(node)._merged_bindings
-    if source is not None:
-        node._bindings = localized_map(source, tr)
+    """Show `node`'s bindings (runtime ones included) with the texts of `tr`'s language."""
+    node._bindings = localized_map(source_bindings(node), tr)
+
+
+def catalog_bindings(bindings: BindingsMap) -> list[tuple[str, Binding]]:
+    """(key, binding) of the bindings named from the catalog: the ones the consultant uses.
+    Textual's own (cursor moves, copy, focus) have plain English text and are left out."""
+    return [
+        (key, b) for key, b in bindings if not b.system and CATALOG_KEY.match(b.description or "")
+    ]
+
+
+class LocalizedBindings:
+    """Mixin for the app, screens and widgets that declare BINDINGS with catalog keys.
+
+    `NMI_COMMANDS`: the node's keys are also commands in the palette (screens and the app
+    always are; a widget is when it is built on this mixin)."""
+
+    NMI_COMMANDS = True
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        localize_bindings(self, self.app.tr)
 
 
 def key_label(key: str) -> str:
@@ -59,9 +89,3 @@ def key_label(key: str) -> str:
     for part in key.split("+"):
         parts.append(names.get(part, part.upper() if len(part) <= 3 else part.capitalize()))
     return "+".join(parts)
-
-
-@cache
-def has_screen(module: str) -> bool:
-    """Whether an optional screen module (built by another capability) is installed."""
-    return find_spec(f"nmi_desk.tui.screens.{module}") is not None

@@ -6,15 +6,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from nmi_desk.tui.keys import localize_bindings
+from nmi_desk.tui.screens.base import NmiModal
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(NmiModal[bool]):
     CSS_PATH = "dialogs.tcss"
-    NMI_COMMANDS = True
     BINDINGS = [
         Binding("j,y", "answer(True)", "key.yes"),
         Binding("n,escape", "answer(False)", "key.no"),
@@ -22,7 +20,6 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def __init__(self, question: str, yes: str | None = None, no: str | None = None) -> None:
         super().__init__()
-        localize_bindings(self, self.app.tr)
         self.question = question
         self.yes = yes or self.app.tr("confirm.yes")
         self.no = no or self.app.tr("confirm.no")
@@ -45,16 +42,14 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(yes)
 
 
-class OutcomeNoteScreen(ModalScreen[str | None]):
+class OutcomeNoteScreen(NmiModal[str | None]):
     """Ask for a short outcome note (closing a follow-up); enter saves, escape cancels."""
 
     CSS_PATH = "dialogs.tcss"
-    NMI_COMMANDS = True
     BINDINGS = [Binding("escape", "cancel", "key.cancel")]
 
     def __init__(self, question: str) -> None:
         super().__init__()
-        localize_bindings(self, self.app.tr)
         self.question = question
 
     def compose(self) -> ComposeResult:

@@ -7,21 +7,19 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from nmi_desk.clock import AMS
-from nmi_desk.tui.keys import localize_bindings
 from nmi_desk.tui.messages import CountOnlySaved, SaveRefused
+from nmi_desk.tui.screens.base import NmiModal
 from nmi_desk.tui.widgets.error_label import ErrorLabel
 from nmi_desk.tui.widgets.topic_picker import TopicPicker
 from nmi_desk.validation import FieldError
 
 
-class CountOnlyScreen(ModalScreen[None]):
+class CountOnlyScreen(NmiModal[None]):
     AUTO_FOCUS = "#people"  # typing may start before the form is filled: never lose it
     CSS_PATH = "count_only.tcss"
-    NMI_COMMANDS = True
     BINDINGS = [
         Binding("ctrl+s", "save", "key.save", priority=True),
         Binding("ctrl+t", "topics", "key.topics", priority=True),
@@ -30,7 +28,6 @@ class CountOnlyScreen(ModalScreen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        localize_bindings(self, self.app.tr)
 
     def compose(self) -> ComposeResult:
         tr = self.app.tr
@@ -41,7 +38,9 @@ class CountOnlyScreen(ModalScreen[None]):
             with Horizontal(classes="row"):
                 with Vertical(classes="field"):
                     yield Label(tr("walkin.people"), classes="field-label")
-                    yield Input(placeholder="1", id="people", max_length=2, type="integer", compact=True)
+                    yield Input(
+                        placeholder="1", id="people", max_length=2, type="integer", compact=True
+                    )
                 with Vertical(classes="field"):
                     yield Label(tr("form.time"), classes="field-label")
                     yield Input(
@@ -73,8 +72,10 @@ class CountOnlyScreen(ModalScreen[None]):
         if errors:
             self._show_errors(errors)
             return
-        started = self.app.desk.now().astimezone(AMS).replace(
-            hour=at.hour, minute=at.minute, second=0, microsecond=0
+        started = (
+            self.app.desk.now()
+            .astimezone(AMS)
+            .replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
         )
         self._save(people, started, list(self.query_one(TopicPicker).selected))
 
@@ -84,9 +85,7 @@ class CountOnlyScreen(ModalScreen[None]):
         from nmi_desk.visits import VisitInput, create_count_only_visits
 
         desk = self.app.desk
-        inp = VisitInput(
-            location_code=desk.settings.location, started_at=started, topics=topics
-        )
+        inp = VisitInput(location_code=desk.settings.location, started_at=started, topics=topics)
         try:
             create_count_only_visits(desk.engine(), people, inp, desk.actor, desk.now())
         except ValidationError as exc:
@@ -115,4 +114,3 @@ class CountOnlyScreen(ModalScreen[None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-

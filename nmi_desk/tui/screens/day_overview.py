@@ -17,11 +17,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Checkbox, Footer, Header, Input, Static
+from textual.widgets import Button, Checkbox, Header, Input, Static
 
 from nmi_desk.end_of_day import Period
-from nmi_desk.tui.keys import localize_bindings
+from nmi_desk.tui.screens.base import NmiModal, NmiScreen, footer
 from nmi_desk.tui.widgets.bar_chart import BarChart
 
 # (dimension, catalog key of the chart title) in the order shown.
@@ -59,9 +58,8 @@ class OverviewFailed(Message):
         self.reason = reason
 
 
-class DayOverviewScreen(Screen[None]):
+class DayOverviewScreen(NmiScreen[None]):
     CSS_PATH = "day_overview.tcss"
-    NMI_COMMANDS = True
     BINDINGS = [
         Binding("d", "period('day')", "day_overview.key_day"),
         Binding("w", "period('week')", "day_overview.key_week"),
@@ -76,7 +74,6 @@ class DayOverviewScreen(Screen[None]):
 
     def __init__(self, period: Period | None = None, location: str | None = "") -> None:
         super().__init__()
-        localize_bindings(self, self.app.tr)
         self.period = period
         # "" = this desk's location (resolved on mount), None = all locations.
         self.location = location
@@ -94,7 +91,7 @@ class DayOverviewScreen(Screen[None]):
                     chart = BarChart(id=f"chart-{dimension}", classes="chart")
                     chart.border_title = tr(title)
                     yield chart
-        yield Footer(compact=True)
+        yield footer()
 
     def on_mount(self) -> None:
         desk = self.app.desk
@@ -268,7 +265,7 @@ class DayOverviewScreen(Screen[None]):
         self.app.pop_screen()
 
 
-class CustomPeriodScreen(ModalScreen[Period | None]):
+class CustomPeriodScreen(NmiModal[Period | None]):
     """Two ISO dates; enter confirms, escape cancels."""
 
     CSS_PATH = "day_overview.tcss"
@@ -276,7 +273,6 @@ class CustomPeriodScreen(ModalScreen[Period | None]):
 
     def __init__(self, current: Period) -> None:
         super().__init__()
-        localize_bindings(self, self.app.tr)
         self.current = current
 
     def compose(self) -> ComposeResult:
@@ -319,7 +315,7 @@ class CloseDone(Message):
         self.error = error
 
 
-class CloseDayScreen(ModalScreen[None]):
+class CloseDayScreen(NmiModal[None]):
     """The end-of-day close: summary, folder, small-count suppression; writes, syncs, reports."""
 
     CSS_PATH = "day_overview.tcss"
@@ -327,7 +323,6 @@ class CloseDayScreen(ModalScreen[None]):
 
     def __init__(self, period: Period, location: str | None) -> None:
         super().__init__()
-        localize_bindings(self, self.app.tr)
         self.period = period
         self.location = location
 

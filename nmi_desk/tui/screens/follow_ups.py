@@ -5,22 +5,20 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
-from nmi_desk.refdata import reference
-from nmi_desk.tui.keys import localize_bindings
-from nmi_desk.tui.messages import FollowUpClosed, FollowUpsLoaded
 from nmi_desk.dates import format_date, parse_date
+from nmi_desk.refdata import reference
+from nmi_desk.tui.messages import FollowUpClosed, FollowUpsLoaded
+from nmi_desk.tui.screens.base import NmiScreen, footer
 from nmi_desk.tui.widgets.columns import add_fitted_columns, cell, content_widths, set_columns
 
 COLUMNS = ("col_due", "col_organisation", "col_reason", "col_client", "col_visit")
 CAPS = {"col_organisation": 26, "col_client": 22}
 
 
-class FollowUpsScreen(Screen[None]):
+class FollowUpsScreen(NmiScreen[None]):
     CSS_PATH = "follow_ups.tcss"
-    NMI_COMMANDS = True
     BINDINGS = [
         Binding("d", "close('done')", "key.mark_done"),
         Binding("c", "close('cancelled')", "key.mark_cancelled"),
@@ -30,7 +28,6 @@ class FollowUpsScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        localize_bindings(self, self.app.tr)
         self.items: dict[str, object] = {}
         self._reads = 0
 
@@ -52,7 +49,7 @@ class FollowUpsScreen(Screen[None]):
         )
         yield table
         yield Static(tr("today.loading"), id="follow-empty")
-        yield Footer(compact=True)
+        yield footer()
 
     def on_mount(self) -> None:
         self.sub_title = self.app.tr("follow_ups.title")

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Markdown, OptionList, Static
+from textual.widgets import Header, Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
+
+from nmi_desk.tui.screens.base import NmiScreen, footer
 
 RESULT_LIMIT = 25
 
@@ -39,11 +41,18 @@ class ResultsReady(Message):
         self.hits = hits
 
 
-class GuidanceScreen(Screen[None]):
+class GuidanceScreen(NmiScreen[None]):
     """Search and read guidance. `topic` lists that topic's articles until the consultant
     types; `query` starts with a search already filled in."""
 
     CSS_PATH = "guidance.tcss"
+    BINDINGS = [
+        Binding("escape", "close", "guidance.close"),
+        Binding("ctrl+f", "focus_search", "guidance.search"),
+        Binding("down", "focus_results", show=False),
+        # F2 opens guidance from anywhere; here it means "search again", not a second screen.
+        Binding("f2", "focus_search", "guidance.search", show=False),
+    ]
 
     def __init__(self, topic: str | None = None, query: str = "") -> None:
         super().__init__()
@@ -54,12 +63,6 @@ class GuidanceScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         tr = self.app.tr
-        # Descriptions from the catalog: the footer speaks the consultant's language.
-        self._bindings.bind("escape", "close", tr("guidance.close"))
-        self._bindings.bind("ctrl+f", "focus_search", tr("guidance.search"))
-        self._bindings.bind("down", "focus_results", show=False)
-        # F2 opens guidance from anywhere; here it means "search again", not a second screen.
-        self._bindings.bind("f2", "focus_search", show=False)
         yield Header()
         yield Input(value=self.initial_query, placeholder=tr("guidance.placeholder"), id="query")
         yield Static(tr("guidance.loading"), id="info")
@@ -70,7 +73,7 @@ class GuidanceScreen(Screen[None]):
                 yield Static("", id="due")
                 yield Static("", id="reviewed")
                 yield Markdown("", id="text", open_links=False)
-        yield Footer(compact=True)
+        yield footer()
 
     def on_mount(self) -> None:
         tr = self.app.tr

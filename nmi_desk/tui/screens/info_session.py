@@ -9,12 +9,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, Select, Static, TextArea
+from textual.widgets import Header, Input, Label, Select, Static, TextArea
 
 from nmi_desk.refdata import reference
-from nmi_desk.tui.keys import localize_bindings
 from nmi_desk.tui.messages import SaveRefused, SessionSaved
+from nmi_desk.tui.screens.base import NmiScreen, footer
 from nmi_desk.tui.widgets.error_label import ErrorLabel
 from nmi_desk.tui.widgets.topic_picker import TopicPicker
 from nmi_desk.validation import FieldError
@@ -55,10 +54,9 @@ def session_input(payload: dict):
     )
 
 
-class InfoSessionScreen(Screen[None]):
+class InfoSessionScreen(NmiScreen[None]):
     AUTO_FOCUS = "#place"  # typing may start before the form is filled: never lose it
     CSS_PATH = "info_session.tcss"
-    NMI_COMMANDS = True
     BINDINGS = [
         Binding("ctrl+s", "save", "key.save", priority=True),
         Binding("ctrl+t", "topics", "key.topics", priority=True),
@@ -67,7 +65,6 @@ class InfoSessionScreen(Screen[None]):
 
     def __init__(self, draft: dict | None = None) -> None:
         super().__init__()
-        localize_bindings(self, self.app.tr)
         self.draft = draft
         self.baseline: dict = {}
         self._tracking = False
@@ -116,7 +113,7 @@ class InfoSessionScreen(Screen[None]):
             yield Label(tr("form.notes"), classes="section")
             yield TextArea(id="notes", compact=True)
             yield ErrorLabel(id="err-form")
-        yield Footer(compact=True)
+        yield footer()
 
     def on_mount(self) -> None:
         desk = self.app.desk

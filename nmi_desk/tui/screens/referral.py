@@ -12,21 +12,19 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from nmi_desk.matching import matcher_for
 from nmi_desk.refdata import reference
-from nmi_desk.tui.keys import localize_bindings
 from nmi_desk.tui.messages import NoteFailed, NoteWritten
+from nmi_desk.tui.screens.base import NmiModal
 from nmi_desk.tui.widgets.error_label import ErrorLabel
 
 
-class ReferralScreen(ModalScreen[dict | None]):
+class ReferralScreen(NmiModal[dict | None]):
     AUTO_FOCUS = "#org-filter"  # typing may start before the form is filled: never lose it
     CSS_PATH = "referral.tcss"
-    NMI_COMMANDS = True
     BINDINGS = [
         Binding("ctrl+s", "save", "key.save_referral", priority=True),
         Binding("ctrl+n", "write_note", "key.write_note", priority=True),
@@ -37,7 +35,6 @@ class ReferralScreen(ModalScreen[dict | None]):
 
     def __init__(self, initial: dict | None = None) -> None:
         super().__init__()
-        localize_bindings(self, self.app.tr)
         self.initial = initial or {}
         self.organisation: str | None = self.initial.get("organisation_code")
 

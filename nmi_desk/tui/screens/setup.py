@@ -8,20 +8,18 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Button, Header, Input, Label, Select, Static
 
 from nmi_desk.refdata import reference
-from nmi_desk.tui.keys import localize_bindings
 from nmi_desk.tui.messages import SettingsSaved
+from nmi_desk.tui.screens.base import NmiScreen, footer
 from nmi_desk.tui.widgets.error_label import ErrorLabel
 
 INITIALS = re.compile(r"^[^\W\d_]{1,5}$")
 
 
-class SetupScreen(Screen[None]):
+class SetupScreen(NmiScreen[None]):
     CSS_PATH = "setup.tcss"
-    NMI_COMMANDS = True
     BINDINGS = [
         Binding("ctrl+s", "save", "key.save", priority=True),
         Binding("escape", "cancel", "key.back"),
@@ -29,7 +27,6 @@ class SetupScreen(Screen[None]):
 
     def __init__(self, settings_mode: bool = False) -> None:
         super().__init__()
-        localize_bindings(self, self.app.tr)
         self.settings_mode = settings_mode
 
     def compose(self) -> ComposeResult:
@@ -72,7 +69,7 @@ class SetupScreen(Screen[None]):
             )
             yield Static(tr("setup.data_here", path=self.app.desk.paths.home), id="data-path")
             yield Button(tr("setup.save"), id="save", variant="primary", compact=True)
-        yield Footer(compact=True)
+        yield footer()
 
     def on_mount(self) -> None:
         self.query_one("#initials", Input).focus()

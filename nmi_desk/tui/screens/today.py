@@ -10,10 +10,8 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from nmi_desk.tui.keys import has_screen, localize_bindings
 from nmi_desk.tui.messages import (
     DatabaseFailed,
     DatabaseReady,
@@ -21,6 +19,7 @@ from nmi_desk.tui.messages import (
     TodayUnavailable,
     VisitDeleted,
 )
+from nmi_desk.tui.screens.base import NmiScreen, footer
 from nmi_desk.tui.widgets.columns import add_fitted_columns, cell, content_widths, set_columns
 
 COLUMNS = ("col_time", "col_client", "col_topics", "col_referrals", "col_outcome")
@@ -28,8 +27,7 @@ COLUMNS = ("col_time", "col_client", "col_topics", "col_referrals", "col_outcome
 CAPS = {"col_time": 5, "col_client": 22, "col_referrals": 28, "col_outcome": 18}
 
 
-class TodayScreen(Screen[None]):
-    NMI_COMMANDS = True
+class TodayScreen(NmiScreen[None]):
     BINDINGS = [
         Binding("n", "new_visit", "key.new_visit"),
         Binding("t", "count_only", "key.count_only"),
@@ -44,7 +42,6 @@ class TodayScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        localize_bindings(self, self.app.tr)
         self.loaded = False
         self._covered = False
         self._recomposing = False
@@ -75,7 +72,7 @@ class TodayScreen(Screen[None]):
         )
         yield table
         yield Static(tr("today.loading"), id="today-empty")
-        yield Footer(compact=True)
+        yield footer()
 
     def on_mount(self) -> None:
         self._set_sub_title()
@@ -103,7 +100,6 @@ class TodayScreen(Screen[None]):
     @work(exclusive=True, group="relocalize")
     async def relocalize(self) -> None:
         """The language changed: the same screen, composed again with the new texts."""
-        localize_bindings(self, self.app.tr)
         self._set_sub_title()
         self.loaded = False
         self._recomposing = True  # a read that lands meanwhile has no table to fill
@@ -313,7 +309,7 @@ class TodayScreen(Screen[None]):
         self.app.push_screen(InfoSessionScreen())
 
     def action_day_overview(self) -> None:
-        from nmi_desk.tui.screens.day_overview import DayOverviewScreen  # issue 5
+        from nmi_desk.tui.screens.day_overview import DayOverviewScreen
 
         self.app.push_screen(DayOverviewScreen())
 
@@ -323,8 +319,6 @@ class TodayScreen(Screen[None]):
         self.app.push_screen(SetupScreen(settings_mode=True))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "day_overview":
-            return has_screen("day_overview") or False
         if action in ("open_visit", "delete_visit"):
             return self.loaded and self.query_one(DataTable).row_count > 0 or None
         return True

@@ -9,14 +9,14 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 
 from nmi_desk.errors import UserError
 from nmi_desk.tui.messages import PassphraseRefused, PassphraseSet, PassphraseWrong, Unlocked
+from nmi_desk.tui.screens.base import NmiScreen
 
 
-class UnlockScreen(Screen[bool]):
+class UnlockScreen(NmiScreen[bool]):
     """Ask the passphrase. `relock=True`: the screen lock (the database is already open)."""
 
     CSS_PATH = "unlock.tcss"
@@ -70,7 +70,7 @@ class UnlockScreen(Screen[bool]):
         field.focus()
 
 
-class SetPassphraseScreen(Screen[bool]):
+class SetPassphraseScreen(NmiScreen[bool]):
     """First run (or a plain database from before): choose the passphrase; converts the data."""
 
     CSS_PATH = "unlock.tcss"

@@ -14,10 +14,8 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import (
     Checkbox,
-    Footer,
     Header,
     Input,
     Label,
@@ -31,8 +29,8 @@ from textual.worker import Worker, WorkerState
 from nmi_desk.clock import AMS
 from nmi_desk.dates import format_date, parse_date, parse_time
 from nmi_desk.refdata import reference
-from nmi_desk.tui.keys import localize_bindings
 from nmi_desk.tui.messages import ChoicesPreferred, SaveRefused, VisitLoaded, VisitSaved
+from nmi_desk.tui.screens.base import NmiScreen, footer
 from nmi_desk.tui.widgets.choice_field import ChoiceField
 from nmi_desk.tui.widgets.error_label import ErrorLabel
 from nmi_desk.tui.widgets.topic_picker import TopicPicker
@@ -199,10 +197,9 @@ def _field(label: str, widget, name: str, classes: str = "") -> Vertical:
     )
 
 
-class VisitFormScreen(Screen[None]):
+class VisitFormScreen(NmiScreen[None]):
     AUTO_FOCUS = "#client_name"  # typing may start before the form is filled: never lose it
     CSS_PATH = "visit_form.tcss"
-    NMI_COMMANDS = True
     BINDINGS = [
         Binding("ctrl+s", "save", "key.save", priority=True),
         Binding("ctrl+t", "topics", "key.topics", priority=True),
@@ -215,7 +212,6 @@ class VisitFormScreen(Screen[None]):
 
     def __init__(self, uuid: str | None = None, draft: dict | None = None) -> None:
         super().__init__()
-        localize_bindings(self, self.app.tr)
         self.uuid = uuid or (draft or {}).get("uuid")
         self.draft = draft
         self.baseline: dict | None = None  # the stored record (or empty form) as a payload
@@ -306,7 +302,7 @@ class VisitFormScreen(Screen[None]):
                 )
                 yield _field(tr("walkin.outcome"), choice("outcome", "outcome"), "outcome")
             yield ErrorLabel(id="err-form")
-        yield Footer(compact=True)
+        yield footer()
 
     def on_mount(self) -> None:
         tr = self.app.tr

@@ -12,11 +12,10 @@ from textual.widgets.option_list import Option
 
 from nmi_desk.matching import matcher_for
 from nmi_desk.refdata import reference
-from nmi_desk.tui.keys import has_screen, localize_bindings
+from nmi_desk.tui.keys import LocalizedBindings
 
 
-class TopicPicker(Vertical, can_focus=False):
-    NMI_COMMANDS = True
+class TopicPicker(LocalizedBindings, Vertical, can_focus=False):
     BINDINGS = [
         Binding("down", "move(1)", show=False),
         Binding("up", "move(-1)", show=False),
@@ -38,7 +37,6 @@ class TopicPicker(Vertical, can_focus=False):
         self.selected: list[str] = list(selected or [])
 
     def on_mount(self) -> None:
-        localize_bindings(self, self.app.tr)
         self._refill()
 
     def compose(self) -> ComposeResult:
@@ -132,8 +130,6 @@ class TopicPicker(Vertical, can_focus=False):
         self.app.action_guidance(topic=self.highlighted_code)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "guidance":
-            return has_screen("guidance")
         if action == "toggle_highlighted":
             # space types a space in the filter; it toggles only in the list
             return self.screen.focused is self.query_one("#topic-options", OptionList)

@@ -1,0 +1,135 @@
+"""One binding mechanism: on every screen Ctrl+P opens the command palette, and F1 lists every
+key the consultant can use there (the screen's own, runtime ones included, and the app's,
+Ctrl+L among them). The two catalogs name the same keys."""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.command import CommandPalette
+from textual.screen import ModalScreen, Screen
+from tui_helpers import wait_screen, wait_today, wait_until
+
+from nmi_desk.i18n import catalog
+from nmi_desk.tui.app import NmiDeskApp
+from nmi_desk.tui.keys import LocalizedBindings, key_label, long_description
+from nmi_desk.tui.screens.help import HelpScreen
+from nmi_desk.tui.screens.today import TodayScreen
+from nmi_desk.visits import ReferralInput, VisitInput, create_visit
+
+# Every screen the counter app has, and the keys that open it from Today.
+ROUTES = [
+    ([], "TodayScreen"),
+    (["n"], "VisitFormScreen"),
+    (["n", "ctrl+r"], "ReferralScreen"),
+    (["t"], "CountOnlyScreen"),
+    (["x"], "ConfirmScreen"),
+    (["f"], "FollowUpsScreen"),
+    (["f", "d"], "OutcomeNoteScreen"),
+    (["i"], "InfoSessionScreen"),
+    (["d"], "DayOverviewScreen"),
+    (["d", "c"], "CustomPeriodScreen"),
+    (["d", "e"], "CloseDayScreen"),
+    (["g"], "GuidanceScreen"),
+    (["f9"], "SetupScreen"),
+    (["f1"], "HelpScreen"),
+]
+
+
+def _seed(desk) -> None:
+    create_visit(
+        desk.engine(),
+        VisitInput(
+            location_code=desk.settings.location,
+            client_name="Mehmet Testpersoon",
+            topics=["aow"],
+            referrals=[ReferralInput("svb", reason="AOW buitenland")],
+        ),
+        desk.actor,
+        desk.now(),
+    )
+
+
+def textual_own_bindings():
+    for cls in (App, Screen, ModalScreen):
+        yield from cls._merged_bindings or []
+
+
+def _keys_in_use(app) -> list:
+    """What Textual itself says is bound on the current screen, minus its own keys (focus
+    moves, cursor moves in a text field: the help's general part names those)."""
+    return [
+        (key, active.binding)
+        for key, active in app.screen.active_bindings.items()
+        if active.binding.description
+        and not active.binding.system
+        and (key, active.binding) not in {(k, b) for k, b in textual_own_bindings()}
+        and (
+            active.node is app
+            or active.node is app.screen
+            or isinstance(active.node, LocalizedBindings)
+        )
+    ]
+
+
+def _name(pilot) -> str:
+    return type(pilot.app.screen).__name__
+
+
+async def _back_to_today(pilot) -> None:
+    for _ in range(6):
+        if isinstance(pilot.app.screen, TodayScreen):
+            return
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+    await wait_screen(pilot, TodayScreen)
+
+
+async def test_every_screen_has_the_palette_and_a_help_with_all_its_keys(desk):
+    _seed(desk)
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_today(pilot, rows=1)
+        for keys, screen_name in ROUTES:
+            for key in keys:
+                await pilot.press(key)
+            await wait_until(pilot, lambda n=screen_name: _name(pilot) == n, screen_name)
+            await pilot.pause(0.1)
+
+            await pilot.press("ctrl+p")
+            await wait_screen(pilot, CommandPalette)
+            await pilot.press("escape")
+            await wait_until(pilot, lambda n=screen_name: _name(pilot) == n, f"{screen_name} back")
+
+            if screen_name != "HelpScreen":
+                in_use = _keys_in_use(app)
+                await pilot.press("f1")
+                await wait_screen(pilot, HelpScreen)
+                statics = app.screen.query("Static")
+                text = "\n".join(str(s.render()) for s in statics)
+                lines = text.splitlines()
+                for key, binding in in_use:
+                    wanted = long_description(binding)
+                    assert any(key_label(key) in ln and wanted in ln for ln in lines), (
+                        f"{screen_name}: {key_label(key)} {wanted!r} missing from the help"
+                    )
+                assert "Ctrl+L" in text and "Ctrl+P" in text
+                await pilot.press("escape")
+            await _back_to_today(pilot)
+
+
+async def test_guidance_keys_are_in_the_help_opened_from_today(desk):
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_today(pilot, rows=0)
+        await pilot.press("f1")
+        await wait_screen(pilot, HelpScreen)
+        sections = dict(app.screen.sections())
+        assert [k for k, _ in sections["Informatie"]] == ["Esc", "Ctrl+F / F2"]
+        assert ("Ctrl+L", "Scherm vergrendelen") in sections["Overal"]
+        assert ("Ctrl+P", "Alle opdrachten zoeken") in sections["Overal"]
+
+
+def test_the_dutch_and_english_catalogs_have_the_same_keys():
+    dutch, english = set(catalog("nl")), set(catalog("en"))
+    assert sorted(dutch - english) == []
+    assert sorted(english - dutch) == []
