@@ -112,6 +112,9 @@ class Reference:
     locations: tuple[Entry, ...]
     countries: Sequence[Entry]
     lists: dict[str, tuple[Entry, ...]]
+    # CBS municipalities (data/municipalities.toml): where an information session was held.
+    # Shipped only, never published centrally: the list changes once a year, with a release.
+    municipalities: Sequence[Entry] = ()
 
     def by_code(self, kind: str) -> dict[str, Entry]:
         return {e.code: e for e in getattr(self, kind)}
@@ -127,6 +130,9 @@ class Reference:
 
     def country_codes(self) -> set[str]:
         return {c.code for c in self.countries}
+
+    def municipality_codes(self) -> set[str]:
+        return {m.code for m in self.municipalities}
 
     def list_codes(self, name: str) -> set[str]:
         return {e.code for e in self.lists[name]}
@@ -149,6 +155,7 @@ def load_reference(root: Path | None = None) -> Reference:
         locations=tuple(_read(root / "locations.toml", "location")),
         countries=_Deferred(root / "countries.toml", "country"),
         lists=lists,
+        municipalities=_Deferred(root / "municipalities.toml", "municipality"),
     )
 
 

@@ -224,7 +224,7 @@ def create_count_only_visits(
     inp = replace(inp, count_only=True)
     errors = validate_visit(inp, now.astimezone(AMS).date())
     if not 1 <= people <= MAX_PEOPLE:
-        errors.insert(0, FieldError("people", "error.people_range", {"max": MAX_PEOPLE}))
+        errors.insert(0, FieldError("people", "walkin.people_range", {"max": MAX_PEOPLE}))
     if errors:
         raise ValidationError(errors)
     with Session(engine) as session:

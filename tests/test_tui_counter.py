@@ -267,7 +267,8 @@ async def test_info_session_is_registered(desk):
         await wait_today(pilot, rows=0)
         await pilot.press("i")
         await wait_screen(pilot, InfoSessionScreen)
-        await wait_until(pilot, lambda: app.focused and app.focused.id == "place")
+        await wait_until(pilot, lambda: app.focused and app.focused.id == "municipality_code-input")
+        await pilot.press(*"sneek", "enter")  # Súdwest-Fryslân, by its best-known town
         await pilot.press(*"Buurthuis De Boog", "enter")  # place -> partner
         app.screen.query_one("#attendees", Input).focus()
         await pilot.press(*"35")
@@ -281,6 +282,7 @@ async def test_info_session_is_registered(desk):
         )
     assert (row.place, row.attendees, row.held_on) == ("Buurthuis De Boog", 35, date(2026, 3, 10))
     assert row.location_code == "eindhoven-stadskantoor" and row.consultant == "TS"
+    assert row.municipality_code == "GM1900"  # Súdwest-Fryslân
     assert topics == {"aow", "verblijf"}
 
 

@@ -219,6 +219,11 @@ MIGRATIONS: list[Migration] = [
     ),
     Migration(70, "audit trail (append-only, synced)", _audit_trail),
     Migration(71, "retention: when a visit was synced and purged", _retention_columns),
+    Migration(
+        170,
+        "info sessions: the municipality where a session was held (CBS code)",
+        _statements("ALTER TABLE info_session ADD COLUMN municipality_code VARCHAR(8)"),
+    ),
 ]
 
 LATEST = max(m.version for m in MIGRATIONS)

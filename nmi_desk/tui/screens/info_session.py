@@ -9,16 +9,18 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Header, Input, Label, Select, Static, TextArea
+from textual.widgets import Header, Input, Label, Static, TextArea
 
-from nmi_desk.refdata import reference
+from nmi_desk.matching import matcher_for
 from nmi_desk.tui.messages import SaveRefused, SessionSaved
 from nmi_desk.tui.screens.base import NmiScreen, footer
+from nmi_desk.tui.widgets.choice_field import ChoiceField
 from nmi_desk.tui.widgets.error_label import ErrorLabel
 from nmi_desk.tui.widgets.topic_picker import TopicPicker
 from nmi_desk.validation import FieldError
 
 DRAFT_FORM = "session"
+CHOICES = ("municipality_code", "partner_code")
 
 
 def session_input(payload: dict):
@@ -45,6 +47,7 @@ def session_input(payload: dict):
             held_on=held_on,
             attendees=attendees,
             location_code=payload.get("location_code") or None,
+            municipality_code=payload.get("municipality_code") or None,
             place=payload.get("place") or None,
             partner_code=payload.get("partner_code") or None,
             topics=list(payload.get("topics", [])),
@@ -55,7 +58,8 @@ def session_input(payload: dict):
 
 
 class InfoSessionScreen(NmiScreen[None]):
-    AUTO_FOCUS = "#place"  # typing may start before the form is filled: never lose it
+    # typing may start before the form is filled: never lose it
+    AUTO_FOCUS = "#municipality_code-input"
     CSS_PATH = "info_session.tcss"
     BINDINGS = [
         Binding("ctrl+s", "save", "key.save", priority=True),
@@ -75,7 +79,6 @@ class InfoSessionScreen(NmiScreen[None]):
     def compose(self) -> ComposeResult:
         tr = self.app.tr
         lang = tr.lang
-        ref = reference()
         yield Header()
         with VerticalScroll(id="session-form"):
             yield Static(tr("session.title"), id="session-title")
@@ -85,24 +88,20 @@ class InfoSessionScreen(NmiScreen[None]):
                     yield Input(id="held_on", max_length=10, compact=True)
                     yield ErrorLabel(id="err-held_on")
                 with Vertical(classes="field"):
+                    # Anywhere in the Netherlands: a CBS municipality, typed (Deventer, Sneek)
                     yield Label(tr("session.location"), classes="field-label")
-                    yield Select(
-                        [(e.label(lang), e.code) for e in ref.locations],
-                        prompt="—",
-                        id="location_code",
-                        compact=True,
+                    yield ChoiceField(
+                        matcher_for("municipality"), lang, placeholder="—", id="municipality_code"
                     )
+                    yield ErrorLabel(id="err-municipality_code")
                 with Vertical(classes="field"):
                     yield Label(tr("session.place"), classes="field-label")
                     yield Input(id="place", placeholder=tr("session.place_hint"), compact=True)
             with Horizontal(classes="row"):
                 with Vertical(classes="field"):
                     yield Label(tr("session.partner"), classes="field-label")
-                    yield Select(
-                        [(e.label(lang), e.code) for e in ref.organisations],
-                        prompt="—",
-                        id="partner_code",
-                        compact=True,
+                    yield ChoiceField(
+                        matcher_for("organisation"), lang, placeholder="—", id="partner_code"
                     )
                 with Vertical(classes="field narrow"):
                     yield Label(tr("session.attendees"), classes="field-label")
@@ -120,6 +119,7 @@ class InfoSessionScreen(NmiScreen[None]):
         self.baseline = {
             "held_on": desk.today().isoformat(),
             "location_code": desk.settings.location,
+            "municipality_code": "",
             "place": "",
             "partner_code": "",
             "attendees": "",
@@ -127,7 +127,7 @@ class InfoSessionScreen(NmiScreen[None]):
             "notes": "",
         }
         self.fill(self.draft or self.baseline)
-        self.query_one("#place", Input).focus()
+        self.query_one("#municipality_code", ChoiceField).focus()
         self.call_after_refresh(self._start_tracking)
 
     def _start_tracking(self) -> None:
@@ -138,26 +138,23 @@ class InfoSessionScreen(NmiScreen[None]):
     def fill(self, payload: dict) -> None:
         for name in ("held_on", "place", "attendees"):
             self.query_one(f"#{name}", Input).value = payload.get(name, "")
-        for name in ("location_code", "partner_code"):
-            select = self.query_one(f"#{name}", Select)
-            if payload.get(name):
-                select.value = payload[name]
-            else:
-                select.clear()
+        for name in CHOICES:
+            self.query_one(f"#{name}", ChoiceField).set_value(payload.get(name) or "")
         self.query_one(TopicPicker).set_selected(payload.get("topics", []))
         self.query_one("#notes", TextArea).text = payload.get("notes", "")
 
     def read(self) -> dict:
         out = {n: self.query_one(f"#{n}", Input).value for n in ("held_on", "place", "attendees")}
-        for name in ("location_code", "partner_code"):
-            value = self.query_one(f"#{name}", Select).value
-            out[name] = value if isinstance(value, str) else ""
+        for name in CHOICES:
+            out[name] = self.query_one(f"#{name}", ChoiceField).value
+        # counted under this desk's NMI location, wherever in the country it was held
+        out["location_code"] = self.baseline.get("location_code", "")
         out["topics"] = list(self.query_one(TopicPicker).selected)
         out["notes"] = self.query_one("#notes", TextArea).text
         return out
 
     @on(Input.Changed)
-    @on(Select.Changed)
+    @on(ChoiceField.Changed)
     @on(TextArea.Changed)
     @on(TopicPicker.Changed)
     def _changed(self) -> None:
