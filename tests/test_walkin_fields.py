@@ -151,3 +151,10 @@ def test_a_count_only_visit_refuses_zero_people_and_personal_data(desk):
             desk.engine(), 2, VisitInput(location_code=LOC, client_name="X"), desk.actor, desk.now()
         )
     assert [e.field for e in err.value.errors] == ["count_only"]
+
+
+def test_a_summary_line_uses_singular_and_plural_per_count():
+    one = t("walkin.sessions_summary", "nl", n=1, attendees=t("walkin.attendees", "nl", n=1))
+    many = t("walkin.sessions_summary", "en", n=2, attendees=t("walkin.attendees", "en", n=35))
+    assert one == "1 voorlichting (1 aanwezige)"
+    assert many == "2 information sessions (35 attendees)"

@@ -147,7 +147,11 @@ class DayOverviewScreen(NmiScreen[None]):
         info = stats["info_sessions"]
         parts = [
             tr("day_overview.visits", n=stats["visits"]),
-            tr("day_overview.sessions", n=info["sessions"], attendees=info["attendees"]),
+            tr(
+                "walkin.sessions_summary",
+                n=info["sessions"],
+                attendees=tr("walkin.attendees", n=info["attendees"]),
+            ),
         ]
         if overview is None:
             parts.append("…")
