@@ -8,7 +8,6 @@ worker (nmi_desk.end_of_day.load_overview) and arrive as a message: the screen n
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 from rich.text import Text
@@ -19,6 +18,7 @@ from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Header, Input, Static
 
+from nmi_desk.dates import format_date, parse_date
 from nmi_desk.end_of_day import Period
 from nmi_desk.tui.screens.base import NmiModal, NmiScreen, footer
 from nmi_desk.tui.widgets.bar_chart import BarChart
@@ -270,7 +270,7 @@ class DayOverviewScreen(NmiScreen[None]):
 
 
 class CustomPeriodScreen(NmiModal[Period | None]):
-    """Two ISO dates; enter confirms, escape cancels."""
+    """Two dates (DD-MM-YYYY, or YYYY-MM-DD); enter confirms, escape cancels."""
 
     CSS_PATH = "day_overview.tcss"
     BINDINGS = [Binding("escape", "cancel", "key.cancel")]
@@ -284,8 +284,9 @@ class CustomPeriodScreen(NmiModal[Period | None]):
         with Vertical(classes="dov-dialog"):
             yield Static(tr("day_overview.custom_title"))
             with Horizontal(classes="dov-dates"):
-                yield Input(self.current.first.isoformat(), id="dov-from", placeholder="JJJJ-MM-DD")
-                yield Input(self.current.last.isoformat(), id="dov-to", placeholder="JJJJ-MM-DD")
+                hint = tr("walkin.date_placeholder")
+                yield Input(format_date(self.current.first), id="dov-from", placeholder=hint)
+                yield Input(format_date(self.current.last), id="dov-to", placeholder=hint)
             yield Static("", id="dov-custom-error", classes="dov-error")
             yield Static(tr("day_overview.custom_hint"), classes="dov-hint")
 
@@ -296,13 +297,11 @@ class CustomPeriodScreen(NmiModal[Period | None]):
         values = []
         for box in ("#dov-from", "#dov-to"):
             raw = self.query_one(box, Input).value.strip()
-            try:
-                if len(raw) != 10:
-                    raise ValueError
-                values.append(date.fromisoformat(raw))
-            except ValueError:
-                error.update(tr("error.date_format", value=raw))
+            day = parse_date(raw)
+            if day is None:
+                error.update(tr("walkin.not_a_date", value=raw))
                 return
+            values.append(day)
         if values[1] < values[0]:
             error.update(tr("day_overview.custom_order"))
             return

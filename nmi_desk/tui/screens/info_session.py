@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from datetime import date
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -11,6 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Header, Input, Label, Static, TextArea
 
+from nmi_desk.dates import format_date, parse_date
 from nmi_desk.matching import matcher_for
 from nmi_desk.tui.messages import SaveRefused, SessionSaved
 from nmi_desk.tui.screens.base import NmiScreen, footer
@@ -28,11 +28,9 @@ def session_input(payload: dict):
     from nmi_desk.sessions import InfoSessionInput
 
     errors = []
-    try:
-        held_on = date.fromisoformat(payload["held_on"].strip())
-    except (ValueError, KeyError):
-        errors.append(FieldError("held_on", "form.date_invalid"))
-        held_on = None
+    held_on = parse_date(payload.get("held_on") or "")  # DD-MM-YYYY, or YYYY-MM-DD
+    if held_on is None:
+        errors.append(FieldError("held_on", "walkin.date_invalid"))
     attendees = 0
     text = (payload.get("attendees") or "").strip()
     if text:
@@ -117,7 +115,7 @@ class InfoSessionScreen(NmiScreen[None]):
     def on_mount(self) -> None:
         desk = self.app.desk
         self.baseline = {
-            "held_on": desk.today().isoformat(),
+            "held_on": format_date(desk.today()),
             "location_code": desk.settings.location,
             "municipality_code": "",
             "place": "",

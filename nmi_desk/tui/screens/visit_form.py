@@ -153,7 +153,7 @@ def payload_to_input(payload: dict, location: str):
         if r.get("follow_up_on"):
             follow = parse_date(r["follow_up_on"])
             if follow is None:
-                errors.append(FieldError("referrals", "form.date_invalid"))
+                errors.append(FieldError("referrals", "walkin.date_invalid"))
         referrals.append(
             ReferralInput(
                 organisation_code=r["organisation_code"],
