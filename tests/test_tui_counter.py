@@ -387,13 +387,27 @@ async def test_english_through_the_setting(desk):
         assert {"New visit", "Count only", "Follow-ups", "Day", "Help"} <= descriptions
 
 
+@pytest.mark.parametrize(("lang", "prompt"), [("nl", "Zoek een opdracht…"), ("en", "Search for commands…")])
+async def test_textual_s_own_palette_prompt_follows_the_language(desk, lang, prompt):
+    from textual.command import CommandInput, CommandPalette
+
+    desk.settings.lang = lang
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_today(pilot, rows=0)
+        await pilot.press("ctrl+p")
+        await wait_screen(pilot, CommandPalette)
+        assert app.screen.query_one(CommandInput).placeholder == prompt
+
+
 async def test_language_switch_in_settings_rebuilds_the_screens(desk):
     app = NmiDeskApp(desk)
     async with app.run_test(size=SIZE) as pilot:
         await wait_today(pilot, rows=0)
         await pilot.press("f9")
         await wait_until(pilot, lambda: app.screen.query("#lang"))
-        app.screen.query_one("#lang").value = "en"
+        app.screen.query_one("#lang").focus()
+        await pilot.press(*"eng")  # typed: English
         await pilot.press("ctrl+s")
         await wait_until(
             pilot,
