@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from nmi_desk.clock import to_utc_naive
 
-ACTIONS = ("create", "update", "view", "delete", "close", "export", "purge")
+ACTIONS = ("create", "update", "view", "delete", "close", "export", "purge", "letter")
 
 UNKNOWN_DEVICE = "unknown"
 

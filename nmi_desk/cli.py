@@ -60,10 +60,10 @@ def _passphrase(prompt: str, confirm: bool = False) -> str:
 def parse_date(value: str | None, option: str, default: date) -> date:
     if value is None:
         return default
+    from nmi_desk.validation import parse_iso_date
+
     try:
-        if len(value) != 10:
-            raise ValueError
-        return date.fromisoformat(value)
+        return parse_iso_date(value)
     except ValueError:
         raise UserError(f"{option} {value!r} is not a date: use YYYY-MM-DD") from None
 
@@ -257,6 +257,7 @@ def purge(
     if period < 0:
         raise UserError(f"--days {period}: give 0 or more")
     report = run_purge(desk.engine(), desk.now(), period, desk.actor, dry_run=dry_run)
+    _purge_old_notes(desk, dry_run)
     verb = "would purge" if dry_run else "purged"
     plural = "" if report.visits == 1 else "s"
     cutoff = report.cutoff.strftime("%Y-%m-%d %H:%M")
@@ -271,6 +272,48 @@ def purge(
         for name, n in report.fields.items():
             if n:
                 typer.echo(f"  {name}: {n}")
+
+
+@app.command()
+def letter(
+    ctx: typer.Context,
+    visit: Annotated[str, typer.Argument(help="The visit's UUID.")],
+    output: Annotated[str, typer.Option("--output", help="PDF file to write, or - for stdout.")],
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang", help="Client's language, ISO 639-1 (nl, en, tr, ar, fr, pt, bs, hr, sr)."
+        ),
+    ] = None,
+) -> None:
+    """Write the client's referral letter (PDF, Dutch + the client's language) for a visit."""
+    from nmi_desk.letter.service import write_letter_file
+
+    if output == "-" and sys.stdout.isatty():
+        raise UserError("refusing to write a PDF to a terminal: give --output FILE")
+    desk = _desk(ctx)
+    where = write_letter_file(desk.engine(), visit, output, lang, desk.actor, desk.now())
+    if where != "stdout":
+        typer.echo(f"wrote the letter to {where}", err=True)
+
+
+def _purge_old_notes(desk, dry_run: bool) -> None:
+    """Markdown notes for clients left in the data folder by older versions."""
+    from nmi_desk.letter.legacy import remove_stray_notes, stray_notes
+
+    notes = stray_notes(desk.paths.home)
+    if not notes:
+        return
+    if dry_run:
+        typer.echo(f"would remove {len(notes)} old client notes (Markdown) from {notes[0].parent}")
+        return
+    removed = remove_stray_notes(desk.paths.home)
+    from nmi_desk.audit import record_now
+
+    record_now(
+        desk.engine(), desk.actor, "purge", "note", None, desk.now(), detail=f"{removed} notes"
+    )
+    typer.echo(f"removed {removed} old client notes (Markdown) from the data folder")
 
 
 @app.command("change-passphrase")

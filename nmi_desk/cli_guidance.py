@@ -121,6 +121,9 @@ def check(
     if not reports:
         raise UserError(f"no articles (*.md) in {folder}")
     bad = [r for r in reports if r.problems]
+    org_problems = _organisation_problems() if directory is None else []
+    for problem in org_problems:  # the letter prints these details: same review as articles
+        typer.echo(f"organisations.toml: {problem}", err=True)
     for report in bad:
         for problem in report.problems:
             typer.echo(f"{report.path}: {problem}", err=True)
@@ -131,4 +134,15 @@ def check(
             err=True,
         )
         raise typer.Exit(1)
+    if org_problems:
+        raise typer.Exit(1)
     typer.echo(f"guidance check: {len(reports)} articles ok ({folder})")
+    if directory is None:
+        typer.echo("guidance check: every organisation has contact details, a source and a date")
+
+
+def _organisation_problems() -> list[str]:
+    from nmi_desk.letter.contacts import check_organisations
+    from nmi_desk.refdata import shipped_reference
+
+    return check_organisations(shipped_reference().organisations, date.today())

@@ -125,8 +125,9 @@ def publish_guidance(
         try:
             result = publish(central, articles, desk.now())
         except DBAPIError as exc:
-            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-            raise UserError(f"publishing to {resolved.shown} failed: {reason}") from None
+            from nmi_desk.store.errors import first_line
+
+            raise UserError(f"publishing to {resolved.shown} failed: {first_line(exc)}") from None
     finally:
         central.dispose()
     typer.echo(

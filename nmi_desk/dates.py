@@ -11,7 +11,6 @@ from datetime import date, time
 
 SCREEN_DATE = "%d-%m-%Y"
 _DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
-_YMD = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{1,2})|(\d{2}))?$")
 
 
@@ -21,15 +20,15 @@ def format_date(day: date | None) -> str:
 
 def parse_date(text: str) -> date | None:
     """DD-MM-YYYY (also with / or .) or YYYY-MM-DD; None if it is not a date."""
+    from nmi_desk.validation import parse_iso_date
+
     text = (text or "").strip()
     try:
         if m := _DMY.match(text):
             return date(int(m[3]), int(m[2]), int(m[1]))
-        if m := _YMD.match(text):
-            return date(int(m[1]), int(m[2]), int(m[3]))
+        return parse_iso_date(text)  # the one YYYY-MM-DD reader
     except ValueError:
         return None
-    return None
 
 
 def parse_time(text: str) -> time | None:

@@ -100,6 +100,19 @@ def data_protection_checks(desk: Desk, engine, path: Path) -> list[Check]:
     plain = [n for n in plain if n.endswith(".bak") or n.endswith("-tmp")]
     if plain:
         out.append(Check("leftover copies", False, ", ".join(sorted(plain)), warning=True))
+    from nmi_desk.letter.legacy import stray_notes
+
+    notes = stray_notes(desk.paths.home)
+    if notes:
+        out.append(
+            Check(
+                "old client notes",
+                False,
+                f"{len(notes)} Markdown notes from an older version in {notes[0].parent}, "
+                "unencrypted (run nmi-desk purge)",
+                warning=True,
+            )
+        )
     days = desk.settings.retention_days
     ret = retention.state(engine, desk.now(), days)
     out.append(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 
 from nmi_desk.clock import to_utc_naive
 from nmi_desk.visits import Actor, NotFound
@@ -84,45 +83,3 @@ def close_referral(
         audit.record(session, actor, "close", "referral", row.uuid, now, detail=status)
         session.commit()
         return row.revision
-
-
-def referral_note_markdown(
-    organisation_code: str,
-    reason: str | None,
-    note: str | None,
-    follow_up_on: date | None,
-    lang: str = "nl",
-) -> str:
-    """A short note the client takes along: where to go, what to ask, what to bring."""
-    from nmi_desk.i18n import t
-    from nmi_desk.refdata import reference
-
-    org = reference().by_code("organisations").get(organisation_code)
-    name = org.label(lang) if org else organisation_code
-    lines = [f"# {t('note.title', lang, organisation=name)}", ""]
-    if org and org.handles:
-        lines += [f"**{t('note.handles', lang)}** {org.handles}", ""]
-    lines += [f"## {t('note.ask', lang)}", "", (reason or "").strip() or "-", ""]
-    lines += [f"## {t('note.bring', lang)}", ""]
-    lines += [f"- {t(f'note.bring_{i}', lang, organisation=name)}" for i in (1, 2, 3)]
-    if note and note.strip():
-        lines += ["", f"## {t('note.remarks', lang)}", "", note.strip()]
-    if follow_up_on:
-        lines += ["", t("note.follow_up", lang, date=follow_up_on.strftime("%d-%m-%Y"))]
-    return "\n".join(lines) + "\n"
-
-
-def write_referral_note(folder, organisation_code: str, text: str, day: date) -> Path:
-    """Write the note as Markdown in `folder`, never overwriting an earlier note."""
-    from nmi_desk.paths import ensure_private_dir
-
-    folder = Path(folder)
-    ensure_private_dir(folder)
-    stem = f"verwijzing-{day.isoformat()}-{organisation_code}"
-    path = folder / f"{stem}.md"
-    n = 2
-    while path.exists():
-        path = folder / f"{stem}-{n}.md"
-        n += 1
-    path.write_text(text, encoding="utf-8")
-    return path

@@ -24,16 +24,13 @@ MAX_CHILDREN = 20
 MAX_ATTENDEES = 5000
 
 
-def parse_iso_date(value: str, field_name: str = "date") -> date:
-    """YYYY-MM-DD or a ValidationError with the field name."""
-    try:
-        if len(value.strip()) != 10:
-            raise ValueError
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise ValidationError(
-            [FieldError(field_name, "error.date_format", {"value": value})]
-        ) from None
+def parse_iso_date(value: str) -> date:
+    """The one way a typed date is read: exactly YYYY-MM-DD (surrounding blanks ignored), else
+    ValueError. Python's fromisoformat alone also takes '20260310' and week dates."""
+    text = value.strip()
+    if len(text) != 10 or text[4] != "-" or text[7] != "-":
+        raise ValueError(f"not a YYYY-MM-DD date: {value!r}")
+    return date.fromisoformat(text)
 
 
 def check_birth_year(year: int | None, today: date) -> FieldError | None:

@@ -33,6 +33,7 @@ def test_check_passes_on_the_shipped_library(home):
     proc = run("check", home=home)
     assert proc.returncode == 0, proc.stderr
     assert "articles ok" in proc.stdout
+    assert "every organisation has contact details" in proc.stdout
 
 
 def test_check_fails_on_a_broken_fixture_with_one_clear_line_per_problem(home):

@@ -54,6 +54,9 @@ async def test_wrong_passphrase_at_start_shows_nothing_then_the_right_one_opens(
         await _type(pilot, "nog steeds fout!")
         await pilot.press("enter")
         await wait_until(pilot, lambda: waits == [1.0], "the back-off")
+        await wait_until(
+            pilot, lambda: not app.screen.query_one("#passphrase").disabled, "the field again"
+        )
         await _type(pilot, PASS)
         await pilot.press("enter")
         await wait_today(pilot, rows=1)

@@ -445,7 +445,11 @@ async def test_every_footer_key_is_in_the_palette_and_the_help(desk):
         await pilot.press("f1")
         await wait_screen(pilot, HelpScreen)
         text = "\n".join(str(s.render()) for s in app.screen.query("Static"))
-        for description in named | {"Doorverwijzing toevoegen", "Briefje cliënt", "Afgerond"}:
+        for description in named | {
+            "Doorverwijzing toevoegen",
+            "Brief voor de cliënt (afdrukken, openen, opslaan)",
+            "Afgerond",
+        }:
             assert description in text
         assert "Ctrl+S" in text and "F1" in text
 

@@ -158,3 +158,10 @@ def test_a_summary_line_uses_singular_and_plural_per_count():
     many = t("walkin.sessions_summary", "en", n=2, attendees=t("walkin.attendees", "en", n=35))
     assert one == "1 voorlichting (1 aanwezige)"
     assert many == "2 information sessions (35 attendees)"
+
+
+def test_no_list_offers_a_code_twice():
+    ref = reference()
+    for name, entries in {**ref.lists, "municipality": ref.municipalities}.items():
+        codes = [e.code for e in entries]
+        assert len(codes) == len(set(codes)), name

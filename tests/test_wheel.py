@@ -50,6 +50,12 @@ def test_the_wheel_holds_the_data(wheel):
         "nmi_desk/store/sql/0001_initial.sqlite.sql",
         "nmi_desk/store/sql/0001_initial.postgresql.sql",
         "nmi_desk/tui/app.tcss",
+        "nmi_desk/letter/fonts/DejaVuSans.ttf",
+        "nmi_desk/letter/fonts/DejaVuSans-Bold.ttf",
+        "nmi_desk/letter/fonts/LICENSE",
+        "nmi_desk/locale/letter/nl.toml",
+        "nmi_desk/locale/letter/ar.toml",
+        "nmi_desk/locale/letter/tr.toml",
     ):
         assert needed in names, needed
     assert any(n.startswith("nmi_desk/data/guidance/") and n.endswith(".md") for n in names)
@@ -100,3 +106,14 @@ def test_installed_wheel_runs_demo_and_export_outside_the_source_tree(wheel, tmp
         )
         assert proc.returncode == 0, proc.stderr
     assert json.loads((tmp_path / "out.json").read_text())["visits"] == 7
+    # The client's letter renders from the installed package: its font and catalogs ship.
+    render = (
+        "from datetime import date; from nmi_desk.letter import build_letter, render_pdf; "
+        "from nmi_desk.visits import ReferralInput, VisitInput; "
+        "v = VisitInput(location_code='amersfoort', referrals=[ReferralInput('ind')]); "
+        "print(len(render_pdf(build_letter(v, 'TS', 'ar', date(2026, 12, 1)))))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", render], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0 and int(proc.stdout) > 1000, proc.stderr

@@ -17,6 +17,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 from nmi_desk.errors import UserError
 from nmi_desk.store.connect import connect_sqlite, key_for, sqlite_path_from_url
+from nmi_desk.store.errors import first_line
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", ""}
 
@@ -74,8 +75,7 @@ def open_engine(url: str) -> Engine:
         migrate(engine, before=before)
     except OperationalError as exc:
         engine.dispose()
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise UserError(f"cannot open database: {reason}") from exc
+        raise UserError(f"cannot open database: {first_line(exc)}") from exc
     except sqlite3.DatabaseError as exc:
         engine.dispose()
         raise UserError(f"cannot open database: {exc}") from exc

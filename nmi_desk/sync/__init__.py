@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from nmi_desk.errors import UserError
+from nmi_desk.store.errors import first_line as _one_line
 from nmi_desk.sync.state import SyncStatus, pending_count, read_status, record_outcome
 from nmi_desk.sync.target import Target, open_central, resolve_target
 
@@ -48,12 +49,6 @@ class SyncReport:
             f"pushed {pushed}; {self.conflicts} conflict(s) logged, "
             f"{self.quarantined} record(s) quarantined; pulled {pulled} ({self.seconds:.1f} s)"
         )
-
-
-def _one_line(exc: Exception) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    lines = str(orig).strip().splitlines()
-    return lines[0] if lines else type(orig).__name__
 
 
 REFERENCE_TABLES = ("topic", "organisation", "location", "country")

@@ -22,6 +22,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, text
 from sqlalchemy.exc import DataError, IntegrityError
 
+from nmi_desk.store.errors import first_line as _reason
 from nmi_desk.sync.crashpoints import crash_point
 from nmi_desk.sync.tables import LinkKind, RecordKind, UnitKind, unit_kinds
 
@@ -430,12 +431,6 @@ def push_central(central, kind: UnitKind, units: list[Unit], now: datetime) -> l
         crash_point("before-central-commit")
     crash_point("after-central-commit")
     return conflicts
-
-
-def _reason(exc: Exception) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    lines = str(orig).strip().splitlines()
-    return lines[0] if lines else type(orig).__name__
 
 
 def push_batch(

@@ -58,6 +58,7 @@ class NmiDeskApp(App):
         self.exit_when_ready = os.environ.get(EXIT_WHEN_READY_ENV) == "1"
         self._database_started = False
         self.title = self.tr("app.title")
+        self._letters = None  # client letters being printed or viewed (made on first use)
 
     def get_default_screen(self) -> Screen:
         """Today itself when nothing comes before it (setup, passphrase): it is composed with the
@@ -211,7 +212,23 @@ class NmiDeskApp(App):
             await asyncio.wait_for(asyncio.get_running_loop().shutdown_default_executor(), 15)
         except (TimeoutError, RuntimeError):
             pass  # a stuck network call: close anyway rather than hang on quit
+        self.cleanup_letters()
         self.desk.close()
+
+    # ---- the client's letters ----
+
+    @property
+    def letters(self):
+        """The temporary letters of this run (nmi_desk.letter.deliver.TempLetters)."""
+        if self._letters is None:
+            from nmi_desk.letter.deliver import TempLetters
+
+            self._letters = TempLetters(forbidden=self.desk.paths.home)
+        return self._letters
+
+    def cleanup_letters(self) -> None:
+        if self._letters is not None:
+            self._letters.cleanup()
 
     # ---- language ----
 

@@ -14,7 +14,6 @@ as Textual's own widgets do.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from textual.message import Message
 
@@ -77,12 +76,17 @@ class SessionSaved(Message):
 
 
 @dataclass
-class NoteWritten(Message):
-    path: Path
+class LetterDone(Message):
+    """The client's letter went out: `how` is "print", "open" or "saved"; `where` a saved path."""
+
+    how: str
+    where: str = ""
 
 
 @dataclass
-class NoteFailed(Message):
+class LetterFailed(Message):
+    """No letter: one line for the consultant (no printer, a folder that does not exist...)."""
+
     reason: str
 
 

@@ -21,5 +21,8 @@ def run_tui(data_dir=None, lang: str | None = None, *, require_encryption: bool 
     from nmi_desk.tui.app import NmiDeskApp
 
     app = NmiDeskApp(desk, today=prefetch)
-    app.run()
+    try:
+        app.run()
+    finally:
+        app.cleanup_letters()  # also when the app ends by an error: no letter stays behind
     return app.return_code or 0

@@ -284,7 +284,7 @@ class CustomPeriodScreen(NmiModal[Period | None]):
         with Vertical(classes="dov-dialog"):
             yield Static(tr("day_overview.custom_title"))
             with Horizontal(classes="dov-dates"):
-                hint = tr("walkin.date_placeholder")
+                hint = tr("general.date_placeholder")
                 yield Input(format_date(self.current.first), id="dov-from", placeholder=hint)
                 yield Input(format_date(self.current.last), id="dov-to", placeholder=hint)
             yield Static("", id="dov-custom-error", classes="dov-error")

@@ -1,14 +1,15 @@
 """A referral: organisation (filter as you type), reason, note, follow-up date, status.
 
 Returned to the walk-in form as a dict (the form's payload shape); the form saves it with the
-visit. Ctrl+N writes the referral out as a short Markdown note for the client to take along.
+visit. Ctrl+N makes the client's letter for the visit with this referral as it stands
+(nmi_desk.tui.screens.letter).
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -18,7 +19,6 @@ from textual.widgets.option_list import Option
 from nmi_desk.dates import format_date, parse_date
 from nmi_desk.matching import matcher_for
 from nmi_desk.refdata import reference
-from nmi_desk.tui.messages import NoteFailed, NoteWritten
 from nmi_desk.tui.screens.base import NmiModal
 from nmi_desk.tui.widgets.choice_field import ChoiceField
 from nmi_desk.tui.widgets.error_label import ErrorLabel
@@ -29,15 +29,17 @@ class ReferralScreen(NmiModal[dict | None]):
     CSS_PATH = "referral.tcss"
     BINDINGS = [
         Binding("ctrl+s", "save", "key.save_referral", priority=True),
-        Binding("ctrl+n", "write_note", "key.write_note", priority=True),
+        Binding("ctrl+n", "letter", "letter.key", priority=True),
         Binding("escape", "cancel", "key.cancel"),
         Binding("down", "move(1)", show=False),
         Binding("up", "move(-1)", show=False),
     ]
 
-    def __init__(self, initial: dict | None = None) -> None:
+    def __init__(self, initial: dict | None = None, letter=None) -> None:
+        """`letter`: called with this referral (a dict) to make the visit's letter."""
         super().__init__()
         self.initial = initial or {}
+        self._letter = letter
         self.organisation: str | None = self.initial.get("organisation_code")
 
     def compose(self) -> ComposeResult:
@@ -124,11 +126,6 @@ class ReferralScreen(NmiModal[dict | None]):
         options = self.query_one("#org-options", OptionList)
         options.action_cursor_down() if step > 0 else options.action_cursor_up()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "move":
-            return self.focused is self.query_one("#org-filter", Input)
-        return True
-
     def _collect(self) -> dict | None:
         tr = self.app.tr
         ok = True
@@ -169,36 +166,17 @@ class ReferralScreen(NmiModal[dict | None]):
     def action_cancel(self) -> None:
         self.dismiss(None)
 
-    def action_write_note(self) -> None:
+    def action_letter(self) -> None:
         result = self._collect()
-        if result is not None:
-            self._write_note(result)
+        if result is not None and self._letter is not None:
+            self._letter(result)
 
-    @work(thread=True, exclusive=True, group="note")
-    def _write_note(self, r: dict) -> None:
-        from nmi_desk.referrals import referral_note_markdown, write_referral_note
-
-        desk = self.app.desk
-        follow = date.fromisoformat(r["follow_up_on"]) if r["follow_up_on"] else None
-        text = referral_note_markdown(
-            r["organisation_code"], r["reason"], r["note"], follow, self.app.tr.lang
-        )
-        try:
-            path = write_referral_note(
-                desk.paths.home / "notes", r["organisation_code"], text, desk.today()
-            )
-        except OSError as exc:
-            self.post_message(NoteFailed(exc.strerror or str(exc)))
-            return
-        self.post_message(NoteWritten(path))
-
-    def on_note_failed(self, message: NoteFailed) -> None:
-        self.app.notify(
-            self.app.tr("referral.note_failed", reason=message.reason), severity="error"
-        )
-
-    def on_note_written(self, message: NoteWritten) -> None:
-        self.app.notify(self.app.tr("referral.note_written", path=message.path), timeout=10)
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "move":
+            return self.focused is self.query_one("#org-filter", Input)
+        if action == "letter":
+            return self._letter is not None
+        return True
 
 
 def _follow_up_days() -> int:

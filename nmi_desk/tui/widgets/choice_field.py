@@ -163,6 +163,11 @@ class ChoiceField(Vertical, can_focus=False):
                 key=lambda e: e.label(self.lang).casefold(),
             )
             entries = first + rest
+        # One option per code: a code listed twice in the data must not break the field.
+        unique: dict[str, Entry] = {}
+        for entry in entries:
+            unique.setdefault(entry.code, entry)
+        entries = list(unique.values())
         options.set_options(self._option(e) for e in entries)
         if not entries:
             return

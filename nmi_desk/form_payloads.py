@@ -1,0 +1,164 @@
+"""The forms' content as plain data, and its mapping to the domain's inputs (no Textual here).
+
+A form's content is a "payload": a dict of strings, lists and bools, exactly what its widgets
+show and what a draft stores. `payload_to_input` / `session_input` turn a payload into the
+domain's VisitInput / InfoSessionInput, with field errors for what cannot even be parsed
+(a time, a number, a date); the domain validates the rest.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from nmi_desk.clock import AMS
+from nmi_desk.dates import parse_date, parse_time
+from nmi_desk.validation import FieldError
+
+
+def empty_payload(now: datetime) -> dict:
+    local_now = now.astimezone(AMS)
+    return {
+        "uuid": None,
+        "date": local_now.date().isoformat(),
+        "time": local_now.strftime("%H:%M"),
+        "client_name": "",
+        "birth_year": "",
+        "origin_country": "",
+        "destination_country": "",
+        "language": "",
+        "partner": False,
+        "children": "",
+        "came_via": "",
+        "channel": "walk-in",
+        "topics": [],
+        "referrals": [],
+        "notes": "",
+        "outcome": "",
+    }
+
+
+def referral_payload(r) -> dict:
+    return {
+        "organisation_code": r.organisation_code,
+        "reason": r.reason or "",
+        "note": r.note or "",
+        "follow_up_on": r.follow_up_on.isoformat() if r.follow_up_on else "",
+        "status": r.status,
+        "outcome_note": r.outcome_note or "",
+        "uuid": r.uuid,
+    }
+
+
+def visit_payload(uuid: str, inp) -> dict:
+    started = inp.started_at.astimezone(AMS)
+    return {
+        "uuid": uuid,
+        "date": started.date().isoformat(),
+        "time": started.strftime("%H:%M"),
+        "client_name": inp.client_name or "",
+        "birth_year": "" if inp.birth_year is None else str(inp.birth_year),
+        "origin_country": inp.origin_country or "",
+        "destination_country": inp.destination_country or "",
+        "language": inp.language or "",
+        "partner": bool(inp.partner_coremigrating),
+        "children": "" if inp.children_coremigrating is None else str(inp.children_coremigrating),
+        "came_via": inp.came_via or "",
+        "channel": inp.channel or "walk-in",
+        "topics": list(inp.topics),
+        "referrals": [referral_payload(r) for r in inp.referrals],
+        "notes": inp.notes or "",
+        "outcome": inp.outcome or "",
+    }
+
+
+def _int(payload: dict, name: str, field: str, errors: list) -> int | None:
+    text = (payload.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        errors.append(FieldError(field, "form.not_a_number"))
+        return None
+
+
+def payload_to_input(payload: dict, location: str):
+    """(VisitInput, errors): errors for what cannot even be parsed (time, numbers)."""
+    from nmi_desk.visits import ReferralInput, VisitInput
+
+    errors: list[FieldError] = []
+    started = None
+    at = parse_time(payload.get("time") or "")  # 16:55, 1655 or 16.55
+    day = parse_date(payload.get("date") or "")
+    if at is None or day is None:
+        errors.append(FieldError("time", "form.time_invalid"))
+    else:
+        started = datetime(day.year, day.month, day.day, at.hour, at.minute, tzinfo=AMS)
+    referrals = []
+    for r in payload.get("referrals", []):
+        follow = None
+        if r.get("follow_up_on"):
+            follow = parse_date(r["follow_up_on"])
+            if follow is None:
+                errors.append(FieldError("referrals", "walkin.date_invalid"))
+        referrals.append(
+            ReferralInput(
+                organisation_code=r["organisation_code"],
+                reason=r.get("reason") or None,
+                note=r.get("note") or None,
+                follow_up_on=follow,
+                status=r.get("status") or "open",
+                outcome_note=r.get("outcome_note") or None,
+                uuid=r.get("uuid"),
+            )
+        )
+    inp = VisitInput(
+        location_code=location,
+        started_at=started,
+        client_name=payload.get("client_name") or None,
+        birth_year=_int(payload, "birth_year", "birth_year", errors),
+        origin_country=payload.get("origin_country") or None,
+        destination_country=payload.get("destination_country") or None,
+        language=payload.get("language") or None,
+        partner_coremigrating=True if payload.get("partner") else None,
+        children_coremigrating=_int(payload, "children", "children_coremigrating", errors),
+        came_via=payload.get("came_via") or None,
+        channel=payload.get("channel") or "walk-in",
+        topics=list(payload.get("topics", [])),
+        referrals=referrals,
+        notes=payload.get("notes") or None,
+        outcome=payload.get("outcome") or None,
+    )
+    return inp, errors
+
+
+def session_input(payload: dict):
+    """(InfoSessionInput | None, errors) from the form's payload."""
+    from nmi_desk.sessions import InfoSessionInput
+
+    errors = []
+    held_on = parse_date(payload.get("held_on") or "")  # DD-MM-YYYY, or YYYY-MM-DD
+    if held_on is None:
+        errors.append(FieldError("held_on", "walkin.date_invalid"))
+    attendees = 0
+    text = (payload.get("attendees") or "").strip()
+    if text:
+        try:
+            attendees = int(text)
+        except ValueError:
+            errors.append(FieldError("attendees", "form.not_a_number"))
+    if errors:
+        return None, errors
+    return (
+        InfoSessionInput(
+            held_on=held_on,
+            attendees=attendees,
+            location_code=payload.get("location_code") or None,
+            municipality_code=payload.get("municipality_code") or None,
+            place=payload.get("place") or None,
+            partner_code=payload.get("partner_code") or None,
+            topics=list(payload.get("topics", [])),
+            notes=payload.get("notes") or None,
+        ),
+        [],
+    )

@@ -1,0 +1,45 @@
+"""The letter's use cases, shared by the CLI and the TUI: write it to a file, print it,
+open it; each audited as the action "letter" with how it left (never its content)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from nmi_desk.errors import UserError
+
+HOW = ("saved", "printed", "opened")
+
+
+def record_letter(engine, actor, visit_uuid: str | None, how: str, now: datetime) -> None:
+    from nmi_desk import audit
+
+    if how not in HOW:
+        raise ValueError(f"how must be one of {HOW}")
+    audit.record_now(engine, actor, "letter", "visit", visit_uuid, now, detail=how)
+
+
+def file_name(day) -> str:
+    """A name for the letter that says what it is, without naming the client."""
+    return f"verwijzing-{day.isoformat()}.pdf"
+
+
+def write_letter_file(engine, uuid: str, output: str, lang: str | None, actor, now) -> str:
+    """`nmi-desk letter`: the stored visit's letter in `output`; returns where it went."""
+    from nmi_desk.letter.build import NoReferrals, letter_for_visit
+    from nmi_desk.letter.catalog import resolve_language
+    from nmi_desk.letter.render import render_pdf
+    from nmi_desk.outputs import check_output, write_output
+    from nmi_desk.visits import NotFound
+
+    if lang is not None:
+        resolve_language(lang)  # an unknown code fails before anything is read
+    check_output(output)
+    try:
+        letter = letter_for_visit(engine, uuid, actor.consultant, lang, actor, now)
+    except NotFound:
+        raise UserError(f"no visit {uuid}") from None
+    except NoReferrals:
+        raise UserError(f"visit {uuid} has no referrals: a letter needs at least one") from None
+    where = write_output(output, render_pdf(letter), private=True)
+    record_letter(engine, actor, uuid, "saved", now)
+    return where
