@@ -44,7 +44,11 @@ class CountOnlyScreen(NmiModal[None]):
                 with Vertical(classes="field"):
                     yield Label(tr("form.time"), classes="field-label")
                     yield Input(
-                        now.astimezone(AMS).strftime("%H:%M"), id="time", max_length=5, compact=True
+                        now.astimezone(AMS).strftime("%H:%M"),
+                        id="time",
+                        max_length=5,
+                        restrict=r"[0-9:.]*",
+                        compact=True,
                     )
             yield ErrorLabel(id="err-people")
             yield ErrorLabel(id="err-time")

@@ -101,7 +101,7 @@ class VisitFormScreen(DraftFormScreen):
             with Horizontal(classes="row"):
                 yield field(
                     tr("form.time"),
-                    Input(id="time", max_length=5, compact=True),
+                    Input(id="time", max_length=5, restrict=r"[0-9:.]*", compact=True),
                     "time",
                     "narrow",
                 )

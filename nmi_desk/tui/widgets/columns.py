@@ -40,25 +40,27 @@ def content_widths(
     screen_width: int,
     exact: Sequence[str] = (),
 ) -> dict[str, int]:
-    """Per column key: as wide as its widest value or header, at most its cap; `flexible`
-    gets what the screen has left (at least `minimum`). On a narrow screen the widest other
-    columns give up room first, down to `floor` cells, rather than push a column off screen."""
+    """Per column key: as wide as its widest value or header (at most its cap). If the screen
+    is too narrow for that, the widest columns give up room first, down to `minimum` cells
+    for `flexible` and FLOOR for the others; dates and times (`exact`) are never cut. Room
+    left over goes to `flexible`."""
     keys = list(labels)
     chrome = 2 * len(keys) + 4  # cell padding and the scrollbar
     widths: dict[str, int] = {}
     for i, key in enumerate(keys):
-        if key == flexible:
-            continue
         widest = max([cell_len(labels[key])] + [cell_len(r[i]) for r in rows])
         widths[key] = min(caps.get(key, widest), widest)
-    # dates and times (`exact`) are never cut
-    floor = {k: w if k in exact else min(w, FLOOR) for k, w in widths.items()}
-    while sum(widths.values()) + minimum + chrome > screen_width:
+    floor = {
+        k: w if k in exact else min(w, minimum if k == flexible else FLOOR)
+        for k, w in widths.items()
+    }
+    widths[flexible] = max(widths[flexible], floor[flexible])
+    while sum(widths.values()) + chrome > screen_width:
         key = max(widths, key=lambda k: widths[k] - floor[k])
         if widths[key] <= floor[key]:
             break
         widths[key] -= 1
-    widths[flexible] = max(minimum, screen_width - sum(widths.values()) - chrome)
+    widths[flexible] += max(0, screen_width - sum(widths.values()) - chrome)
     return widths
 
 
