@@ -1,11 +1,12 @@
 """Guidance search speed, in-process: search latency and index build time.
 
-    /work/venv/bin/python benchmarks/guidance_speed.py [--articles 2000] [--rounds 5]
+    .venv/bin/python benchmarks/guidance_speed.py [--articles 2000] [--rounds 5]
 
-Two libraries, each indexed in a fresh migrated SQLite database exactly as the app does it:
+Two libraries, each indexed in a fresh plain index file exactly as the app does it
+(Paths.guidance_index: guidance holds no personal data, so it is not in the encrypted database):
 the shipped library, and the shipped library plus generated articles up to --articles (Dutch
 text recombined from the shipped bodies, with real topic, organisation and country codes).
-Queries: every keystroke of the consultant query set (tests/fixtures/guidance_queries.toml).
+Queries: every keystroke of the consultant query set (tests/fixtures/guidance_queries*.toml).
 "typing" replays each query keystroke by keystroke as the TUI searches it (the per-word score
 cache starts empty for each query); "cold" runs every one of those texts with an empty cache
 (a pasted query). Prints wall-clock p50/p95/max per library, the p95 of the searching
@@ -27,7 +28,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-QUERIES = ROOT / "tests" / "fixtures" / "guidance_queries.toml"
+FIXTURES = ROOT / "tests" / "fixtures"
 
 
 def generated_library(size: int, seed: int = 7, dense: bool = False):
@@ -76,8 +77,10 @@ def generated_library(size: int, seed: int = 7, dense: bool = False):
 
 def typing_queries() -> list[list[str]]:
     """Per consultant query, the text after every keystroke."""
-    with QUERIES.open("rb") as handle:
-        full = [q["q"] for q in tomllib.load(handle)["query"]]
+    full = []
+    for path in sorted(FIXTURES.glob("guidance_queries*.toml")):
+        with path.open("rb") as handle:
+            full += [q["q"] for q in tomllib.load(handle).get("query", [])]
     return [[q[:i] for i in range(1, len(q) + 1)] for q in full]
 
 
@@ -85,11 +88,9 @@ def measure(library, queries, rounds: int) -> dict:
     from nmi_desk.guidance.index import GuidanceIndex, ensure_index
     from nmi_desk.refdata import reference
     from nmi_desk.store.connect import connect_sqlite
-    from nmi_desk.store.engine import open_engine
 
     with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "speed.db"
-        open_engine(f"sqlite:///{db}").dispose()
+        db = Path(tmp) / "guidance-index.sqlite"
         conn = connect_sqlite(db)
         conn.isolation_level = None
         started = time.perf_counter()

@@ -24,11 +24,16 @@ app = typer.Typer(
 )
 
 
+def _lang(ctx: typer.Context, desk) -> str:
+    """--lang on the command line, else the desk's setting: titles and labels follow it."""
+    return (ctx.obj or {}).get("lang") or desk.settings.lang
+
+
 def _guidance(ctx: typer.Context):
     from nmi_desk.cli import _desk
     from nmi_desk.guidance.service import open_guidance
 
-    desk = _desk(ctx)
+    desk = _desk(ctx, unlock=False)  # guidance holds no personal data: no passphrase needed
     return desk, open_guidance(desk)
 
 
@@ -52,10 +57,12 @@ def search(
                     {
                         "slug": hit.slug,
                         "title": hit.title,
+                        "title_en": article.title_en or None,
                         "topics": list(hit.topics),
                         "score": hit.score,
                         "reviewed": article.reviewed.isoformat() if article.reviewed else None,
                         "due_for_review": article.due_for_review(today),
+                        "expired": article.outdated(today),
                         "revision": article.revision,
                         "status": article.status or None,
                     }
@@ -66,8 +73,10 @@ def search(
             typer.echo("no matching articles", err=True)
             return
         width = max(len(h.slug) for h in hits)
+        lang = _lang(ctx, desk)
         for hit in hits:
-            typer.echo(f"{hit.slug:<{width}}  {hit.title}")
+            article = guidance.article(hit.slug)
+            typer.echo(f"{hit.slug:<{width}}  {article.display_title(lang)}")
     finally:
         guidance.close()
 
@@ -91,7 +100,7 @@ def show(
             raise UserError(f"no guidance article {slug!r}{hint}")
         from nmi_desk.guidance.render import article_markdown
 
-        text = article_markdown(article, guidance.ref, desk.today(), desk.settings.lang)
+        text = article_markdown(article, guidance.ref, desk.today(), _lang(ctx, desk))
     finally:
         guidance.close()
     if sys.stdout.isatty():

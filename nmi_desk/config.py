@@ -17,6 +17,7 @@ from nmi_desk.paths import data_dir, ensure_private_dir
 
 CONFIG_NAME = "config.toml"
 DB_NAME = "nmi-desk.db"
+GUIDANCE_INDEX_NAME = "guidance-index.sqlite"
 LANGS = ("nl", "en")
 
 
@@ -46,6 +47,11 @@ class Paths:
     @property
     def database(self) -> Path:
         return self.home / DB_NAME
+
+    @property
+    def guidance_index(self) -> Path:
+        """The guidance search index: a plain cache of published articles, no personal data."""
+        return self.home / GUIDANCE_INDEX_NAME
 
     @property
     def database_url(self) -> str:

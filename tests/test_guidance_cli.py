@@ -61,6 +61,84 @@ def test_check_fails_on_a_broken_fixture_with_one_clear_line_per_problem(home):
     assert lines[-1].startswith("guidance check: ") and "in 9 of 10 articles" in lines[-1]
 
 
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.mark.parametrize(
+    ("folder", "message"),
+    [
+        (
+            "guidance_expired_statement",
+            "verlopen-uitspraak.md: line 21: statement expired on 2025-12-31 "
+            "('Deze synthetische termijn loopt tot en met 31 dec…'): review it and update or "
+            "remove it",
+        ),
+        (
+            "guidance_homepage_only",
+            "alleen-homepage.md: only a homepage as source (https://ind.nl/nl): "
+            "cite the page that states the fact",
+        ),
+        (
+            "guidance_unchecked_source",
+            "bron-zonder-datum.md: source 'SVB - AOW' has no checked date: "
+            "add checked = YYYY-MM-DD (when the page was last read)",
+        ),
+    ],
+)
+def test_check_refuses_expired_homepage_only_and_unchecked_sources(home, folder, message):
+    proc = run("check", str(FIXTURES / folder), home=home)
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 2, lines  # the problem, then the summary
+    assert lines[0].endswith(message), lines
+    assert lines[1] == "guidance check: 1 problem(s) in 1 of 1 articles"
+
+
+def test_search_and_show_work_on_an_encrypted_desk_without_the_passphrase(tmp_path):
+    home = tmp_path / "encrypted"
+    env = {**os.environ, "NMI_DESK_HOME": str(home)}
+    env.pop("NMI_DESK_PASSPHRASE", None)
+    made = subprocess.run(
+        [sys.executable, "-m", "nmi_desk", "change-passphrase"],
+        capture_output=True,
+        text=True,
+        env={**env, "NMI_DESK_NEW_PASSPHRASE": "een lange synthetische wachtzin"},
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stderr
+    found = run("search", "zorgverzekering marokko", home=home)  # no NMI_DESK_PASSPHRASE
+    assert found.returncode == 0, found.stderr
+    assert "marokko-uitkeringen-zorg" in found.stdout
+    shown = run("show", "kaapverdie", home=home)
+    assert shown.returncode == 0, shown.stderr
+    assert "Bronnen" in shown.stdout
+    # The database itself stays locked: what reads visits still needs the passphrase.
+    export = subprocess.run(
+        [sys.executable, "-m", "nmi_desk", "export", "--output", str(tmp_path / "x.csv")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert export.returncode == 1 and "NMI_DESK_PASSPHRASE" in export.stderr
+
+
+def test_english_titles_with_lang_en(home):
+    env = {**os.environ, "NMI_DESK_HOME": str(home)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "nmi_desk", "--lang", "en", "guidance", "search", "AOW"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0].split(None, 1) == [
+        "aow-buitenland",
+        "State pension (AOW) abroad",
+    ]
+
+
 def test_check_of_a_missing_folder_is_one_line(home, tmp_path):
     proc = run("check", str(tmp_path / "nowhere"), home=home)
     assert proc.returncode == 1

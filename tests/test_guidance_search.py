@@ -35,18 +35,22 @@ def top(guidance, query, n=3):
     return [h.slug for h in guidance.search(query, n)]
 
 
-def test_top3_hit_rate_over_the_consultant_queries_stays_at_least_95_percent():
+def test_top3_hit_rate_over_every_consultant_query_file_is_at_least_97_percent():
     spec = importlib.util.spec_from_file_location(
         "guidance_quality", ROOT / "benchmarks" / "guidance_quality.py"
     )
     quality = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = quality  # its dataclasses look their module up there
     spec.loader.exec_module(quality)
+    files = quality.query_files()
+    assert ROOT / "tests" / "fixtures" / "guidance_queries.toml" in files
     queries = quality.load_queries()
-    assert len(queries) >= 40
+    assert len(queries) >= 150
+    # Every file counts: a query added in a group's own file is in the set.
+    assert len(queries) == sum(len(quality.load_queries([f])) for f in files)
     rate, outcomes = quality.run()
     misses = [(o.query, o.got) for o in outcomes if not o.hit]
-    assert rate >= 0.95, misses
+    assert rate >= 0.97, misses
 
 
 HOSTILE = [
@@ -95,7 +99,7 @@ def test_hostile_queries_return_results_or_none_never_an_error(guidance, query):
 def test_hostile_queries_left_the_index_intact(guidance, db):
     for query in HOSTILE:
         guidance.search(query)
-    conn = sqlite3.connect(db)
+    conn = sqlite3.connect(db.with_name("guidance-index.sqlite"))
     count = conn.execute("SELECT count(*) FROM guidance_fts_key").fetchone()[0]
     conn.close()
     assert count == len(guidance.library)
@@ -146,6 +150,16 @@ def test_title_match_ranks_above_a_body_mention(guidance):
 
 def test_compound_written_as_one_word(guidance):
     assert "lopende-remigratie-uitkering" in top(guidance, "remigratieuitkering")
+    assert top(guidance, "pdu2")[0] == "ww-meenemen-pd-u2"  # two abbreviations run together
+
+
+def test_an_article_matching_every_word_ranks_above_one_matching_a_single_word(guidance):
+    # "zorgverzekering" alone is the title of another article; with the country the
+    # country's article comes first.
+    assert top(guidance, "zorgverzekering")[0] == "zorgverzekering-bij-emigratie"
+    assert top(guidance, "zorgverzekering marokko")[0] == "marokko-uitkeringen-zorg"
+    # The article tagged with Morocco alone beats one that lists a dozen treaty countries.
+    assert top(guidance, "zorg tunesie")[0] == "tunesie"
 
 
 def test_by_topic_lists_the_topic_and_its_subtopics(guidance):
@@ -174,6 +188,10 @@ url = "https://www.svb.nl/nl/aow"
 
 Centraal gepubliceerde versie van dit artikel, aangekomen via synchronisatie.
 """
+
+
+def _central_aow(revision: int) -> str:
+    return CENTRAL.replace("{revision}", str(revision))
 
 
 def _publish(db: Path, revision: int) -> None:
@@ -249,12 +267,25 @@ def test_a_broken_central_row_is_skipped_not_fatal(tmp_path):
         g.close()
 
 
-def test_open_guidance_on_a_fresh_desk_creates_and_migrates_the_database(desk):
+def test_open_guidance_on_a_fresh_desk_needs_no_database(desk):
     assert not desk.paths.database.exists()
     g = open_guidance(desk)
     try:
         assert g.rebuilt
         assert top(g, "aow")[0] == "aow-buitenland"
+    finally:
+        g.close()
+    assert not desk.paths.database.exists()  # guidance holds no personal data: no database
+    assert desk.paths.guidance_index.exists()
+
+
+def test_a_damaged_index_file_is_rebuilt_not_fatal(desk):
+    desk.paths.home.mkdir(parents=True, exist_ok=True)
+    desk.paths.guidance_index.write_bytes(b"this is not a database at all" * 100)
+    g = open_guidance(desk)
+    try:
+        assert g.rebuilt
+        assert top(g, "kaapverdie")[0] == "kaapverdie"
     finally:
         g.close()
 
@@ -291,30 +322,43 @@ def test_guidance_domain_imports_neither_textual_nor_the_orm(module):
 PASSPHRASE = "een lange synthetische wachtzin"
 
 
-def test_guidance_works_on_an_encrypted_desk_and_a_locked_one_is_one_clear_error(desk):
+def test_guidance_needs_no_passphrase_and_still_finds_central_articles(desk):
     from nmi_desk.desk import Desk
-    from nmi_desk.errors import UserError
 
     desk.engine()
     desk.set_passphrase(PASSPHRASE)
-    g = open_guidance(desk)
+    # A correction published centrally, pulled into the (encrypted) database by sync.
+    from nmi_desk.store.connect import connect_sqlite
+
+    conn = connect_sqlite(desk.paths.database)
+    with conn:
+        conn.execute(
+            "INSERT INTO guidance_article (slug, revision, content, updated_at) VALUES (?, ?, ?, ?)",
+            ("aow-buitenland", 99, _central_aow(99), datetime(2026, 1, 1)),
+        )
+    conn.close()
+    g = open_guidance(desk)  # unlocked: reads the central row
     try:
-        assert top(g, "kaapverdie")[0] == "kaapverdie"
-        assert top(g, '"AOW AND')[0] == "aow-buitenland"
+        assert g.article("aow-buitenland").origin == "central"
+        assert top(g, "zeldzaamwoordxyz") == ["aow-buitenland"]
     finally:
         g.close()
     desk.close()  # forgets the key
     locked = Desk.open(desk.paths.home, clock=desk.clock)
-    with pytest.raises(UserError):
-        open_guidance(locked)
-    locked.unlock(PASSPHRASE)
-    g = open_guidance(locked)
+    assert locked.locked
+    g = open_guidance(locked)  # no passphrase given
     try:
         assert not g.rebuilt  # the index survived encryption and reopening
         assert top(g, "borclanma")[0] == "turkije-borclanma"
+        assert top(g, "zeldzaamwoordxyz") == ["aow-buitenland"]  # the central copy is kept
+        assert g.article("aow-buitenland").revision == 99
     finally:
         g.close()
-        locked.close()
+    # The index file is plain SQLite (no personal data); the database stays encrypted.
+    plain = sqlite3.connect(locked.paths.guidance_index)
+    assert plain.execute("SELECT count(*) FROM guidance_fts_key").fetchone()[0] > 50
+    plain.close()
+    assert locked.locked
 
 
 NEW_ARTICLE = """+++

@@ -68,8 +68,10 @@ async def test_results_follow_typing_and_the_best_article_is_shown(desk):
         assert results(app)[0] == "kinderbijslag-buitenland"
         await pilot.press(*"slag marokko")
         await settle(pilot, lambda: "marokko-uitkeringen-zorg" in results(app)[:3])
+        title = str(app.screen.query_one("#title", Static).render())
+        assert title.startswith("Marokko") or title.startswith("Kinderbijslag")
         text = app.screen.query_one("#text", Markdown).source
-        assert text.startswith("# ")
+        assert not text.startswith("# ")  # the title is its own line above the text
         assert "## Bronnen" in text and "https://" in text
         reviewed = str(app.screen.query_one("#reviewed", Static).render())
         assert reviewed.startswith("Laatst gecontroleerd: ")
@@ -137,6 +139,33 @@ async def test_a_year_later_the_same_article_is_due_for_review(desk, clock, fixt
         screen = await open_screen(pilot, query="aow")
         assert shown(app) == "aow-testartikel"
         assert screen.query_one("#due", Static).display
+
+
+async def test_the_english_interface_lists_and_shows_english_titles(desk, fixture_library):
+    desk.settings.lang = "en"
+    desk.save_settings()
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_screen(pilot, query="aow")
+        assert shown(app) == "aow-testartikel"
+        first = str(screen.query_one("#results", OptionList).get_option_at_index(0).prompt)
+        assert first == "State pension abroad (test article)"
+        assert str(screen.query_one("#title", Static).render()) == first
+
+
+async def test_an_expired_statement_is_marked_in_the_list_and_the_text(desk, fixture_library):
+    app = NmiDeskApp(desk)  # the desk's clock: 2026-03-10
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_screen(pilot, query="termijn")
+        assert shown(app) == "termijn-testartikel"
+        options = screen.query_one("#results", OptionList)
+        assert str(options.get_option_at_index(0).prompt).startswith("! ")
+        warning = str(screen.query_one("#due", Static).render())
+        assert warning == "1 uitspraak in dit artikel is verlopen (gemarkeerd in de tekst)."
+        text = screen.query_one("#text", Markdown).source
+        assert "Verlopen op 2025-12-31" in text  # before the expired paragraph
+        assert "Geldig tot 2027-12-31." in text  # the other one still holds
+        assert "<!--" not in text
 
 
 @pytest.mark.parametrize("size", [(100, 30), (80, 24)])

@@ -1,9 +1,10 @@
-"""The guidance search index: SQLite FTS5 in the local database, and search over it.
+"""The guidance search index: SQLite FTS5 in its own plain file, and search over it.
 
 The index is a cache derived from the library (shipped files + central overrides + the
-reference data whose labels and synonyms it holds). It is SQLite-only (FTS5), so it is not
-part of the migrated schema shared with PostgreSQL: `ensure_index` creates it on first use and
-rebuilds it whenever the library's content hash (kept in app_meta) changes.
+reference data whose labels and synonyms it holds). Guidance holds no personal data, so the
+index lives in a plain SQLite file beside the desk's database, not in the (encrypted) database:
+search works before the passphrase is given. `ensure_index` creates it on first use and
+rebuilds it whenever the library's content hash (kept in guidance_meta) changes.
 
 Matching for Dutch consultants:
 - diacritics folded and prefix matching (`unicode61 remove_diacritics 2`, prefix indexes);
@@ -37,8 +38,9 @@ from nmi_desk.guidance.library import Article, Library
 from nmi_desk.guidance.text import STOPWORDS, fold, fts_string, query_tokens, tokens
 from nmi_desk.refdata import Reference
 
-INDEX_FORMAT = "7"  # bump when the layout or what goes into a column changes
+INDEX_FORMAT = "8"  # bump when the layout or what goes into a column changes
 HASH_KEY = "guidance_index_hash"
+META = "guidance_meta"  # key/value: the content hash the index was built from
 KEY = "guidance_fts_key"  # short fields: what an article is about
 BODY = "guidance_fts_body"  # the article text
 TABLES = (KEY, BODY)
@@ -47,8 +49,11 @@ KEY_WEIGHTS = (0.0, 0.0, 10.0, 4.0)
 # A word naming one of the article's topics (label, code or synonym from data/topics.toml)
 # weighs between a title and a keyword word; a word in the article's text least.
 TOPIC_WEIGHT = 6.0
-SIDE_TOPIC = 0.5  # a topic listed after the first counts half: the first is what it is about
+SIDE_TOPIC = 0.5
+COUNTRY_WEIGHT = 6.0  # a word naming a country the article is tagged with, as a topic  # a topic listed after the first counts half: the first is what it is about
 BODY_WEIGHT = 1.5
+COORDINATION = 1.0  # exponent on the share of query words an article matches
+COORDINATION_POOL = 60  # best raw scores re-ranked by that share
 SHORT_PREFIX_COLUMNS = "{title} : "
 COMMON_SHARE = 0.75  # a word in more of the articles' texts than this is not looked up there
 CACHE_WORDS = 64  # per-word scores kept; at 2,000 articles a word's scores are ~100 kB
@@ -106,7 +111,9 @@ def reference_digest(ref_root) -> bytes:
 
 
 def _stored_hash(conn: sqlite3.Connection) -> str | None:
-    row = conn.execute("SELECT value FROM app_meta WHERE key = ?", (HASH_KEY,)).fetchone()
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (META,)).fetchone():
+        return None
+    row = conn.execute(f"SELECT value FROM {META} WHERE key = ?", (HASH_KEY,)).fetchone()
     return row[0] if row else None
 
 
@@ -128,8 +135,9 @@ def ensure_index(conn: sqlite3.Connection, library: Library, ref: Reference) -> 
             conn.execute("ROLLBACK")
             return False
         build_index(conn, library, ref)
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {META} (key TEXT PRIMARY KEY, value TEXT)")
         conn.execute(
-            "INSERT INTO app_meta (key, value) VALUES (?, ?) "
+            f"INSERT INTO {META} (key, value) VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (HASH_KEY, library.digest),
         )
@@ -170,6 +178,18 @@ class Vocabulary:
             for word in tokens(" ".join([topic.nl, topic.en, topic.code, *topic.synonyms])):
                 self.topic_words.setdefault(word, set()).add(topic.code)
         self.topic_sorted = sorted(self.topic_words)
+        # Country names: a word naming one country only ("marokko", "tunisia", "herzegovina";
+        # not "noord", "nederland" or "staten", which are in several names).
+        owners: dict[str, set[str]] = {}
+        for country in ref.countries:
+            for word in tokens(" ".join([country.nl, country.en])):
+                owners.setdefault(word, set()).add(country.code)
+        self.country_words = {
+            w: codes.pop()
+            for w, codes in owners.items()
+            if len(codes) == 1 and len(w) > 2 and w not in STOPWORDS
+        }
+        self.country_sorted = sorted(self.country_words)
         # fts5vocab in the temp schema: per connection, never part of the database's schema.
         rows = []
         for table in TABLES:
@@ -184,6 +204,7 @@ class Vocabulary:
         self.body_df = {term: doc for term, col, doc in rows if col == "body"}
         rows = [(term, col) for term, col, _ in rows]
         rows += [(word, "topics") for word in self.topic_words]
+        rows += [(word, "countries") for word in self.country_words]
         self.all = {term for term, _ in rows}
         self.sorted = sorted(self.all)
         self.key = sorted(
@@ -223,6 +244,20 @@ class Vocabulary:
                 i += 1
         return codes
 
+    def countries_of(self, terms: tuple[tuple[str, bool], ...]) -> set[str]:
+        """Country codes named by any of the (term, is_prefix) spellings of a query word."""
+        codes: set[str] = set()
+        for term, prefix in terms:
+            if not prefix:
+                if term in self.country_words:
+                    codes.add(self.country_words[term])
+                continue
+            i = bisect_left(self.country_sorted, term)
+            while i < len(self.country_sorted) and self.country_sorted[i].startswith(term):
+                codes.add(self.country_words[self.country_sorted[i]])
+                i += 1
+        return codes
+
     def has_prefix(self, word: str) -> bool:
         i = bisect_left(self.sorted, word)
         return i < len(self.sorted) and self.sorted[i].startswith(word)
@@ -248,8 +283,8 @@ class Vocabulary:
 
     def split(self, word: str) -> list[str]:
         """A compound written as one word that the articles write as two ('aowleeftijd')."""
-        for i in range(3, len(word) - 2):
-            if word[:i] in self.all and word[i:] in self.all:
+        for i in range(2, len(word) - 1):  # two-letter parts: abbreviations ("pdu2", "wwuitk...")
+            if (i > 2 or len(word) <= 5) and word[:i] in self.all and word[i:] in self.all:
                 return [word[:i], word[i:]]
         return []
 
@@ -349,6 +384,13 @@ class GuidanceIndex:
         for rowid, (_slug, codes) in self._docs.items():
             for n, code in enumerate(codes):
                 self._topic_docs.setdefault(code, {})[rowid] = 1.0 if n == 0 else SIDE_TOPIC
+        # country code -> {rowid: 1 / number of countries the article is tagged with}: an
+        # article about Morocco alone answers "marokko" better than one listing twelve countries.
+        self._country_docs: dict[str, dict[int, float]] = {}
+        for rowid, (slug, _codes) in self._docs.items():
+            countries = self.library.articles[slug].countries
+            for code in countries:
+                self._country_docs.setdefault(code, {})[rowid] = 1.0 / len(countries)
         self._cache = OrderedDict()
         self._data_version = self.conn.execute("PRAGMA data_version").fetchone()[0]
 
@@ -392,6 +434,17 @@ class GuidanceIndex:
                 idf = TOPIC_WEIGHT * math.log(1 + (total - n + 0.5) / (n + 0.5))
                 for rowid, share in tagged.items():
                     scores[rowid] = scores.get(rowid, 0.0) + idf * share
+        countries = self.vocab.countries_of(group.topics)
+        if countries:
+            tagged = {}
+            for code in countries:
+                for rowid, share in self._country_docs.get(code, {}).items():
+                    tagged[rowid] = max(share, tagged.get(rowid, 0.0))
+            if tagged:
+                n = len(tagged)
+                idf = COUNTRY_WEIGHT * math.log(1 + (total - n + 0.5) / (n + 0.5))
+                for rowid, share in tagged.items():
+                    scores[rowid] = scores.get(rowid, 0.0) + idf * share
         if group.body is not None:
             found = self.conn.execute(self._body_sql, (group.body,)).fetchall()
             n = len(found)
@@ -430,7 +483,10 @@ class GuidanceIndex:
             get = scores.get
             for rowid, score in part.items():
                 scores[rowid] = get(rowid, 0.0) + score
-        best = sorted(scores.items(), key=itemgetter(1), reverse=True)[:limit]  # C-level sort
+        best = sorted(scores.items(), key=itemgetter(1), reverse=True)  # C-level sort
+        if len(per_group) > 1:
+            best = self._coordinate(best, per_group, limit)
+        best = best[:limit]
         hits = []
         for rowid, score in best:
             doc = self._docs.get(rowid)
@@ -440,6 +496,23 @@ class GuidanceIndex:
         if not hits:
             hits = self._fuzzy_titles(query, limit)
         return hits
+
+    def _coordinate(self, best, per_group, limit):
+        """Re-rank the best candidates by the share of the query's words they match.
+
+        An article matching every word of "zorgverzekering marokko" beats one that matches a
+        single word very well. Each word counts by its rarity, so missing a word found in most
+        articles ("buitenland") costs little. Only the best raw scores are re-ranked: further
+        down, no share can lift an article into the top."""
+        total = max(len(self._docs), 1)
+        weights = [math.log(1 + total / max(len(part), 1)) for part in per_group]
+        full = sum(weights)
+        rescored = []
+        for rowid, score in best[: max(COORDINATION_POOL, 5 * limit)]:
+            share = sum(w for part, w in zip(per_group, weights, strict=True) if rowid in part)
+            rescored.append((rowid, score * (share / full) ** COORDINATION))
+        rescored.sort(key=itemgetter(1), reverse=True)
+        return rescored
 
     def close(self) -> None:
         """Close the connection once no search is running on it."""

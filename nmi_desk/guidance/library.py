@@ -6,11 +6,17 @@ An article file is
     slug = "aow-buitenland"
     title = "AOW in het buitenland"
     ...
+    valid_until = 2027-12-31        # optional: the whole article holds until then
     [[sources]]
     name = "SVB - AOW"
-    url = "https://www.svb.nl/nl/aow"
+    url = "https://www.svb.nl/nl/aow"    # the page that states the fact, not a homepage
+    checked = 2026-12-01                 # when someone last read that page
     +++
     Dutch Markdown body
+
+    <!-- geldig tot 2026-12-31 -->
+    A paragraph or list that holds only until then (also "geldig vanaf DATE" and
+    "geldig vanaf DATE tot DATE"): the line marks the block directly after it.
 
 The shipped library lives in data/guidance/. Articles published centrally arrive through sync
 in the `guidance_article` table (whole file as `content`); the higher revision wins, so a
@@ -46,9 +52,17 @@ REQUIRED = (
     "reviewed",
     "revision",
 )
-OPTIONAL = ("title_en", "status", "sources")
+OPTIONAL = ("title_en", "status", "sources", "valid_from", "valid_until")
 KNOWN_KEYS = set(REQUIRED) | set(OPTIONAL)
 REVIEW_MONTHS = 12
+# A dated statement: `<!-- geldig tot 2025-12-31 -->`, `<!-- geldig vanaf 2025-01-01 -->` or
+# `<!-- geldig vanaf 2025-01-01 tot 2025-12-31 -->` on its own line before the block it dates.
+MARKER_RE = re.compile(r"^\s*<!--\s*geldig\b(?P<spec>.*?)-->\s*$", re.IGNORECASE)
+SPEC_RE = re.compile(
+    r"^\s*(?:vanaf\s+(?P<start>\S+))?\s*(?:tot\s+(?P<end>\S+))?\s*$", re.IGNORECASE
+)
+# Path segments that still make a URL a site's front page ("https://ind.nl/nl").
+HOME_SEGMENTS = {"nl", "en", "home", "index.html", "index.htm", "index.php", "default.aspx"}
 
 
 class ArticleError(ValueError):
@@ -59,6 +73,31 @@ class ArticleError(ValueError):
 class Source:
     name: str
     url: str
+    checked: date | None = None  # when the page was last read; `guidance check` requires it
+
+    @property
+    def is_homepage(self) -> bool:
+        """A bare domain or a site's front page: it does not state any fact itself."""
+        parts = urlsplit(self.url)
+        segments = [s for s in parts.path.split("/") if s]
+        return not parts.query and all(s.lower() in HOME_SEGMENTS for s in segments)
+
+
+@dataclass(frozen=True)
+class Dated:
+    """A statement (the paragraph or list after a `<!-- geldig ... -->` line) that holds
+    from and/or until a date."""
+
+    line: int  # 1-based line of the marker in the body
+    valid_from: date | None
+    valid_until: date | None
+    text: str  # the block's first line, to name it in messages
+
+    def expired(self, today: date) -> bool:
+        return self.valid_until is not None and self.valid_until < today
+
+    def pending(self, today: date) -> bool:
+        return self.valid_from is not None and self.valid_from > today
 
 
 @dataclass(frozen=True)
@@ -76,7 +115,22 @@ class Article:
     title_en: str = ""
     status: str = ""
     origin: str = "shipped"  # "shipped" or "central" (pulled by sync)
+    valid_from: date | None = None
+    valid_until: date | None = None
+    dated: tuple[Dated, ...] = ()
+    marker_errors: tuple[str, ...] = ()  # `<!-- geldig ... -->` lines that could not be read
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def expired(self, today: date) -> bool:
+        """The article as a whole holds only until a date that has passed."""
+        return self.valid_until is not None and self.valid_until < today
+
+    def expired_statements(self, today: date) -> list[Dated]:
+        return [d for d in self.dated if d.expired(today)]
+
+    def outdated(self, today: date) -> bool:
+        """The article or one of its statements has expired: the app warns."""
+        return self.expired(today) or bool(self.expired_statements(today))
 
     def due_for_review(self, today: date) -> bool:
         """Reviewed more than 12 months before `today` (or never): the facts may be stale."""
@@ -102,6 +156,68 @@ def split_front_matter(text: str) -> tuple[str, str]:
         if lines[i].strip() == FENCE:
             return "".join(lines[1:i]), "".join(lines[i + 1 :]).strip("\n") + "\n"
     raise ArticleError("front matter is not closed by a +++ line")
+
+
+def _marker_date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    return date.fromisoformat(text)
+
+
+def body_offset(text: str) -> int:
+    """How many lines of the file come before the body (fences, front matter, blank lines):
+    dated statements are reported by their line in the file."""
+    lines = text.lstrip("\ufeff").splitlines()
+    closing = next((i for i in range(1, len(lines)) if lines[i].strip() == FENCE), 0)
+    n = closing + 1
+    while n < len(lines) and not lines[n].strip():
+        n += 1
+    return n
+
+
+def parse_dated(body: str, offset: int = 0) -> tuple[tuple[Dated, ...], tuple[str, ...]]:
+    """The dated statements of a body, and one message per marker line that cannot be read;
+    line numbers count from the file's first line when `offset` is the body's."""
+    found: list[Dated] = []
+    errors: list[str] = []
+    lines = body.splitlines()
+    for n, line in enumerate(lines):
+        lineno = n + 1 + offset
+        match = MARKER_RE.match(line)
+        if match is None:
+            continue
+        spec = SPEC_RE.match(match["spec"])
+        try:
+            if spec is None or not (spec["start"] or spec["end"]):
+                raise ValueError
+            start, end = _marker_date(spec["start"]), _marker_date(spec["end"])
+        except ValueError:
+            errors.append(
+                f"line {lineno}: {line.strip()!r} is not 'geldig vanaf YYYY-MM-DD', "
+                "'geldig tot YYYY-MM-DD' or both"
+            )
+            continue
+        if start and end and end < start:
+            errors.append(f"line {lineno}: 'tot' {end} lies before 'vanaf' {start}")
+            continue
+        following = lines[n + 1].strip() if n + 1 < len(lines) else ""
+        if not following or MARKER_RE.match(following):
+            errors.append(
+                f"line {lineno}: {line.strip()!r} must stand directly before the paragraph "
+                "or list it dates"
+            )
+            continue
+        found.append(Dated(lineno, start, end, following))
+    return tuple(found), tuple(errors)
+
+
+def _optional_date(data: dict, key: str) -> date | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, date) or hasattr(value, "hour"):
+        raise ArticleError(f"{key} must be a date without quotes ({key} = YYYY-MM-DD)")
+    return value
 
 
 def _str_list(data: dict, key: str) -> tuple[str, ...]:
@@ -144,7 +260,16 @@ def parse_article(text: str, origin: str = "shipped") -> Article:
             raise ArticleError(f"source {n} needs a name")
         if not isinstance(src.get("url"), str):
             raise ArticleError(f"source {n} ({src['name']}) needs a url")
-        sources.append(Source(name=src["name"].strip(), url=src["url"].strip()))
+        checked = src.get("checked")
+        if checked is not None and (not isinstance(checked, date) or hasattr(checked, "hour")):
+            raise ArticleError(
+                f"source {n} ({src['name']}): checked must be a date without quotes "
+                "(checked = YYYY-MM-DD)"
+            )
+        sources.append(Source(name=src["name"].strip(), url=src["url"].strip(), checked=checked))
+    valid_from = _optional_date(data, "valid_from")
+    valid_until = _optional_date(data, "valid_until")
+    dated, marker_errors = parse_dated(body, body_offset(text))
     return Article(
         slug=data["slug"].strip(),
         title=data["title"].strip(),
@@ -159,6 +284,10 @@ def parse_article(text: str, origin: str = "shipped") -> Article:
         sources=tuple(sources),
         status=data.get("status", "").strip(),
         origin=origin,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        dated=dated,
+        marker_errors=marker_errors,
         extra={k: v for k, v in data.items() if k not in KNOWN_KEYS},
     )
 
@@ -189,18 +318,46 @@ def check_article(article: Article, ref: Reference, today: date, stem: str | Non
         if len(set(codes)) != len(codes):
             problems.append(f"a {kind} code is listed twice")
     if not article.sources:
-        problems.append("no sources: add [[sources]] with name and url")
+        problems.append("no sources: add [[sources]] with name, url and checked")
     for src in article.sources:
         parts = urlsplit(src.url)
         if parts.scheme != "https" or not parts.netloc or " " in src.url:
             problems.append(f"source {src.name!r}: url {src.url!r} must be an https:// address")
         if not src.name:
             problems.append(f"source with url {src.url!r} has no name")
+        if src.checked is None:
+            problems.append(
+                f"source {src.name!r} has no checked date: add checked = YYYY-MM-DD "
+                "(when the page was last read)"
+            )
+        elif src.checked > today:
+            problems.append(f"source {src.name!r}: checked {src.checked} lies in the future")
+    if article.sources and all(src.is_homepage for src in article.sources):
+        urls = ", ".join(src.url for src in article.sources)
+        problems.append(f"only a homepage as source ({urls}): cite the page that states the fact")
     if article.reviewed is not None and article.reviewed > today:
         problems.append(f"reviewed {article.reviewed} lies in the future")
+    if article.valid_from and article.valid_until and article.valid_until < article.valid_from:
+        problems.append(f"valid_until {article.valid_until} lies before valid_from")
+    if article.expired(today):
+        problems.append(
+            f"the article expired on {article.valid_until} (valid_until): "
+            "review it and move or remove the date"
+        )
+    problems += list(article.marker_errors)
+    for statement in article.expired_statements(today):
+        problems.append(
+            f"line {statement.line}: statement expired on {statement.valid_until} "
+            f"({_excerpt(statement.text)}): review it and update or remove it"
+        )
     if len(article.body.strip()) < 40:
         problems.append("the Markdown body is empty or too short")
     return problems
+
+
+def _excerpt(text: str, size: int = 50) -> str:
+    text = " ".join(text.split())
+    return repr(text if len(text) <= size else text[: size - 1] + "…")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from nmi_desk.guidance.library import Article
+from nmi_desk.guidance.library import MARKER_RE, Article, Dated, parse_dated
 from nmi_desk.i18n import t
 from nmi_desk.refdata import Reference
 
@@ -46,19 +46,68 @@ def due_line(article: Article, today: date, lang: str = "nl") -> str:
     return t("guidance.due", lang, date=article.reviewed.isoformat() if article.reviewed else "?")
 
 
+def validity_lines(article: Article, today: date, lang: str = "nl") -> list[str]:
+    """Warnings about dates: the article expired or not yet in force, expired statements."""
+    lines = []
+    if article.expired(today):
+        lines.append(t("guidance_dates.expired", lang, date=article.valid_until.isoformat()))
+    if article.valid_from is not None and article.valid_from > today:
+        lines.append(t("guidance_dates.pending", lang, date=article.valid_from.isoformat()))
+    n = len(article.expired_statements(today))
+    if n:
+        key = "statements_expired_one" if n == 1 else "statements_expired"
+        lines.append(t(f"guidance_dates.{key}", lang, n=n))
+    return lines
+
+
+def _marker_label(statement: Dated, today: date, lang: str) -> str:
+    start, end = statement.valid_from, statement.valid_until
+    if statement.expired(today):
+        return f"> **⚠ {t('guidance_dates.marker_expired', lang, date=end.isoformat())}**"
+    if statement.pending(today):
+        return f"*{t('guidance_dates.marker_pending', lang, date=start.isoformat())}*"
+    if start and end:
+        label = t(
+            "guidance_dates.marker_from_until", lang, start=start.isoformat(), end=end.isoformat()
+        )
+    elif end:
+        label = t("guidance_dates.marker_until", lang, date=end.isoformat())
+    else:
+        label = t("guidance_dates.marker_from", lang, date=start.isoformat())
+    return f"*{label}*"
+
+
+def body_text(article: Article, today: date, lang: str = "nl") -> str:
+    """The body with each `<!-- geldig ... -->` line turned into a visible label (a warning
+    when the statement has expired): Markdown would hide the comment."""
+    dated, _errors = parse_dated(article.body)  # lines counted in the body itself
+    at = {d.line - 1: d for d in dated}
+    out = []
+    for n, line in enumerate(article.body.strip("\n").splitlines()):
+        if n in at:
+            out += [_marker_label(at[n], today, lang), ""]
+        elif not MARKER_RE.match(line):
+            out.append(line)
+    return "\n".join(out)
+
+
 def sources_markdown(article: Article, lang: str = "nl") -> str:
     lines = [f"## {t('guidance.sources', lang)}", ""]
-    lines += [f"- [{s.name}]({s.url})  \n  {s.url}" for s in article.sources]
+    for s in article.sources:
+        checked = ""
+        if s.checked is not None:
+            checked = f" ({t('guidance_dates.checked', lang, date=s.checked.isoformat())})"
+        lines.append(f"- [{s.name}]({s.url}){checked}  \n  {s.url}")
     return "\n".join(lines)
 
 
-def body_markdown(article: Article, ref: Reference, lang: str = "nl") -> str:
-    """Title, facts, body and sources (status and review date are shown apart by the TUI)."""
+def reading_markdown(article: Article, ref: Reference, today: date, lang: str = "nl") -> str:
+    """What the TUI's reading pane shows under the title and warnings: the text, then the
+    facts line and the sources."""
     return "\n\n".join(
         [
-            f"# {article.display_title(lang)}",
+            body_text(article, today, lang),
             facts_line(article, ref, lang),
-            article.body.strip(),
             sources_markdown(article, lang),
         ]
     )
@@ -72,6 +121,8 @@ def article_markdown(article: Article, ref: Reference, today: date, lang: str = 
     due = due_line(article, today, lang)
     if due:
         head += [f"> **{due}**", ""]
-    head += [facts_line(article, ref, lang), "", article.body.strip(), ""]
+    for warning in validity_lines(article, today, lang):
+        head += [f"> **⚠ {warning}**", ""]
+    head += [facts_line(article, ref, lang), "", body_text(article, today, lang), ""]
     tail = ["", sources_markdown(article, lang), "", review_line(article, today, lang)]
     return "\n".join(head + tail) + "\n"

@@ -68,11 +68,14 @@ class GuidanceScreen(NmiScreen[None]):
         yield Static(tr("guidance.loading"), id="info")
         with Horizontal(id="panes"):
             yield OptionList(id="results")
+            # The text comes first: on 24 lines the title, a short warning and the text, the
+            # facts, sources and review date below it (compact, in the same scroll).
             with VerticalScroll(id="article"):
+                yield Static("", id="title")
                 yield Static("", id="status")
                 yield Static("", id="due")
-                yield Static("", id="reviewed")
                 yield Markdown("", id="text", open_links=False)
+                yield Static("", id="reviewed")
         yield footer()
 
     def on_mount(self) -> None:
@@ -85,7 +88,7 @@ class GuidanceScreen(NmiScreen[None]):
             entry = reference().by_code("topics").get(self.topic)
             label = entry.label(self.app.desk.settings.lang) if entry else self.topic
             self.sub_title = f"{tr('guidance.title')} · {tr('guidance.topic', topic=label)}"
-        for widget_id in ("#status", "#due", "#reviewed"):
+        for widget_id in ("#title", "#status", "#due", "#reviewed"):
             self.query_one(widget_id).display = False
         self.query_one("#query", Input).focus()
         self.open_library()
@@ -151,12 +154,16 @@ class GuidanceScreen(NmiScreen[None]):
             return  # stale: the consultant typed on
         tr = self.app.tr
         today = self.app.desk.today()
+        lang = self.app.desk.settings.lang
         results = self.query_one("#results", OptionList)
         options = []
         for hit in message.hits:
             article = self.guidance.article(hit.slug)
-            mark = "! " if article is not None and article.due_for_review(today) else ""
-            options.append(Option(f"{mark}{hit.title}", id=hit.slug))
+            if article is None:
+                continue
+            # "!": due for review, or something in it has expired.
+            mark = "! " if article.due_for_review(today) or article.outdated(today) else ""
+            options.append(Option(f"{mark}{article.display_title(lang)}", id=hit.slug))
         results.set_options(options)
         info = self.query_one("#info", Static)
         if message.hits:
@@ -178,31 +185,41 @@ class GuidanceScreen(NmiScreen[None]):
     # Showing an article ------------------------------------------------------------------
 
     def show_article(self, slug: str | None) -> None:
-        from nmi_desk.guidance.render import body_markdown, due_line, review_line
+        from nmi_desk.guidance.render import (
+            due_line,
+            reading_markdown,
+            review_line,
+            validity_lines,
+        )
 
         if slug == self.current_slug:
             return
         self.current_slug = slug
         article = self.guidance.article(slug) if (slug and self.guidance) else None
+        title = self.query_one("#title", Static)
         status = self.query_one("#status", Static)
         due = self.query_one("#due", Static)
         reviewed = self.query_one("#reviewed", Static)
         text = self.query_one("#text", Markdown)
         if article is None:
-            for widget in (status, due, reviewed):
+            for widget in (title, status, due, reviewed):
                 widget.display = False
             text.update("" if self.guidance is None else self.app.tr("guidance.pick"))
             return
         lang = self.app.desk.settings.lang
         today = self.app.desk.today()
+        title.update(article.display_title(lang))
+        title.display = True
         status.update(f"{self.app.tr('guidance.status')}: {article.status}")
         status.display = bool(article.status)
-        warning = due_line(article, today, lang)
-        due.update(warning)
-        due.display = bool(warning)
+        warnings = [
+            w for w in (due_line(article, today, lang), *validity_lines(article, today, lang)) if w
+        ]
+        due.update("\n".join(warnings))
+        due.display = bool(warnings)
         reviewed.update(review_line(article, today, lang))
         reviewed.display = True
-        text.update(body_markdown(article, self.guidance.ref, lang))
+        text.update(reading_markdown(article, self.guidance.ref, today, lang))
         self.query_one("#article", VerticalScroll).scroll_home(animate=False)
 
     # Actions -----------------------------------------------------------------------------
