@@ -1,7 +1,7 @@
 """Cost of encryption at rest: the start-up read (open + today's rows, as Today's fast path does)
 and `nmi-desk demo --visits N`, plain vs SQLCipher, measured in one run (compare the ratio).
 
-    /work/venv/bin/python benchmarks/bench_encryption.py [--visits 200000] [--repeat 10]
+    python benchmarks/bench_encryption.py [--visits 200000] [--repeat 10]
 """
 
 from __future__ import annotations

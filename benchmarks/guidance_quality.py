@@ -1,6 +1,6 @@
 """Top-3 hit rate of guidance search over the consultant query set.
 
-    .venv/bin/python benchmarks/guidance_quality.py [--queries FILE ...] [--verbose]
+    python benchmarks/guidance_quality.py [--queries FILE ...] [--verbose]
 
 The query set is every tests/fixtures/guidance_queries*.toml (one file per group of articles,
 each a list of [[query]] tables with `q` and `expect`). A query is a hit when any of its

@@ -1,6 +1,6 @@
 """Guidance search speed, in-process: search latency and index build time.
 
-    .venv/bin/python benchmarks/guidance_speed.py [--articles 2000] [--rounds 5]
+    python benchmarks/guidance_speed.py [--articles 2000] [--rounds 5]
 
 Two libraries, each indexed in a fresh plain index file exactly as the app does it
 (Paths.guidance_index: guidance holds no personal data, so it is not in the encrypted database):

@@ -1,12 +1,13 @@
 """Statistics speed on a year of 200,000 synthetic visits (figures go to docs/performance.md).
 
-    /work/venv/bin/python benchmarks/stats_export.py [--visits 200000] [--keep DIR]
+    python benchmarks/stats_export.py [--visits 200000] [--keep DIR]
 
 Measures in one run (the machine is noisy: compare the rows with each other):
   1. `nmi-desk export --format json` for the whole year, process wall time (start-up included);
   2. its parts: compute_stats on the stdlib read path, and through a SQLAlchemy engine;
-  3. the figures the first release computed (one GROUP BY per dimension over the visit rows,
-     no ordered indexes) on the same database, for the ratio;
+  3. the same figures counted from the visit, topic and referral rows
+     (`compute_stats(..., from_rows=True)`: one GROUP BY per dimension, with the indexes the
+     database has), on the same database, for the ratio;
   4. the Day overview after its key press: domain call (load_overview) and the screen showing
      its figures, then its attention line (Pilot, key press to the first frame rendered with
      them).
@@ -37,27 +38,6 @@ def timed(fn, repeat: int = 5) -> float:
         fn()
         runs.append(time.perf_counter() - start)
     return statistics.median(runs)
-
-
-OLD_FILTER = "v.deleted = 0 AND v.local_date BETWEEN :f AND :t"
-OLD_SQL = [
-    f"SELECT v.location_code, count(*) FROM visit v NOT INDEXED WHERE {OLD_FILTER} GROUP BY 1",
-    "SELECT vt.topic_code, count(*) FROM visit v NOT INDEXED JOIN visit_topic vt "
-    f"ON vt.visit_id = v.id WHERE {OLD_FILTER} GROUP BY 1",
-    "SELECT r.organisation_code, count(*) FROM visit v NOT INDEXED JOIN referral r "
-    f"ON r.visit_id = v.id WHERE r.deleted = 0 AND {OLD_FILTER} GROUP BY 1",
-    *(
-        f"SELECT {c}, count(*) FROM visit v NOT INDEXED WHERE {OLD_FILTER} GROUP BY 1"
-        for c in (
-            "local_hour",
-            "channel",
-            "came_via",
-            "origin_country",
-            "destination_country",
-            "outcome",
-        )
-    ),
-]
 
 
 def main() -> None:
@@ -97,8 +77,7 @@ def main() -> None:
 
     with open_source(desk.url) as src:
         stdlib = timed(lambda: compute_stats(src, first, last))
-        params = {"f": first.isoformat(), "t": last.isoformat()}
-        old = timed(lambda: [src.execute(q, params).fetchall() for q in OLD_SQL], repeat=3)
+        from_rows = timed(lambda: compute_stats(src, first, last, from_rows=True), repeat=3)
         day = Period.around("day", last - timedelta(days=2))
         overview_call = timed(lambda: load_overview(src, day, "amsterdam", last))
     via_engine = timed(lambda: compute_stats(engine, first, last))
@@ -110,7 +89,7 @@ def main() -> None:
         ("  of which: `nmi-desk export --help` (Python, Typer, pydantic imports)", cli_help),
         ("compute_stats, a year, stdlib sqlite3 read path", stdlib),
         ("compute_stats, a year, through the SQLAlchemy engine", via_engine),
-        ("the first release's queries (GROUP BY over visit rows), same database", old),
+        ("the same figures from the rows (from_rows=True), same database", from_rows),
         ("Day overview: load_overview for one day at one location", overview_call),
         ("Day overview: key press to figures on screen (Pilot, 100x30)", key_to_figures),
         (

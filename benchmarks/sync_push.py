@@ -2,7 +2,7 @@
 visits (goals: < 20 s and < 300 ms). Figures go in docs/performance.md, "## Sync".
 
     NMI_DESK_BENCH_PG_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
-        python benchmarks/sync_push.py [--visits 100000] [--new 20] [--runs 5] [--batch 1000]
+        python benchmarks/sync_push.py [--visits 100000] [--new 20] [--runs 5] [--batch 2000]
 
 A fresh data dir and a fresh PostgreSQL schema (dropped afterwards). Times are wall time of
 `run_sync` in this process (what `nmi-desk sync` does after start-up): open and migrate-check the
@@ -24,11 +24,14 @@ DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def main() -> None:
+    from nmi_desk.sync.push import BATCH_SIZE
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--visits", type=int, default=100_000)
     parser.add_argument("--new", type=int, default=20)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--batch", type=int, default=1000)
+    # the production batch size unless measuring another one
+    parser.add_argument("--batch", type=int, default=BATCH_SIZE)
     args = parser.parse_args()
 
     import psycopg

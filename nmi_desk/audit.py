@@ -1,20 +1,31 @@
 """The audit trail: which consultant created, edited, viewed, exported or deleted which record, when.
 
 Written by the domain functions inside their own transaction (one `record` call), so the CLI and
-the TUI are audited alike. Rows are append-only (triggers refuse edits of their content and
+the TUI are audited alike. Every function here requires the actor (consultant and device) and
+the desk's clock: a row that cannot say who and when is refused, not written as "unknown".
+Rows are append-only (triggers refuse edits of their content and
 deletes; only the sync bookkeeping may change) and sync with the records. They never hold
 personal data: codes, UUIDs, initials and a short non-personal detail (e.g. an export period).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from nmi_desk.clock import to_utc_naive
 
 ACTIONS = ("create", "update", "view", "delete", "close", "export", "purge", "letter")
 
-UNKNOWN_DEVICE = "unknown"
+
+def _who_and_when(actor, now: datetime | None, action: str) -> datetime:
+    """The row's time; refuses a row without its actor or the desk's time."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    if actor is None or not actor.consultant or not actor.device_id:
+        raise ValueError(f"audit {action}: the consultant and device are required")
+    if now is None:
+        raise ValueError(f"audit {action}: the desk's time is required")
+    return to_utc_naive(now)
 
 
 def record(
@@ -23,25 +34,23 @@ def record(
     action: str,
     table: str,
     uuid: str | None,
-    now: datetime | None,
+    now: datetime,
     detail: str | None = None,
 ) -> None:
     """Add one audit row to the caller's session; it commits with the caller's change."""
     from nmi_desk.store.models import AuditEvent
 
-    if action not in ACTIONS:
-        raise ValueError(f"unknown audit action {action!r}")
-    stamp = to_utc_naive(now or datetime.now(UTC))
+    stamp = _who_and_when(actor, now, action)
     session.add(
         AuditEvent(
             at=stamp,
-            consultant=(actor.consultant if actor else "?")[:16],
+            consultant=actor.consultant[:16],
             action=action,
             table_name=table,
             record_uuid=uuid,
             detail=detail,
             updated_at=stamp,
-            device_id=actor.device_id if actor else UNKNOWN_DEVICE,
+            device_id=actor.device_id,
         )
     )
 
@@ -52,7 +61,7 @@ def record_now(
     action: str,
     table: str,
     uuid: str | None,
-    now: datetime | None,
+    now: datetime,
     detail: str | None = None,
 ) -> None:
     """For callers without a session of their own (statistics export): its own transaction."""
@@ -82,15 +91,15 @@ def record_many(conn, actor, action: str, table: str, uuids: list[str], now, det
 
     from nmi_desk.store.models import AuditEvent, new_uuid
 
-    stamp = to_utc_naive(now or datetime.now(UTC))
+    stamp = _who_and_when(actor, now, action)
     base = {
         "at": stamp,
-        "consultant": (actor.consultant if actor else "?")[:16],
+        "consultant": actor.consultant[:16],
         "action": action,
         "table_name": table,
         "detail": detail,
         "updated_at": stamp,
-        "device_id": actor.device_id if actor else UNKNOWN_DEVICE,
+        "device_id": actor.device_id,
         "revision": 1,
         "deleted": False,
         "synced_revision": 0,
@@ -113,7 +122,7 @@ def record_export_local(path, actor, now, first, last, fmt: str) -> None:
 
     from nmi_desk.store.connect import connect_sqlite
 
-    stamp = to_utc_naive(now or datetime.now(UTC)).isoformat(sep=" ")
+    stamp = _who_and_when(actor, now, "export").isoformat(sep=" ")
     conn = connect_sqlite(path)
     try:
         ready = conn.execute(
@@ -130,7 +139,7 @@ def record_export_local(path, actor, now, first, last, fmt: str) -> None:
                         stamp,
                         actor.device_id,
                         stamp,
-                        actor.consultant[:16] or "?",
+                        actor.consultant[:16],
                         f"{first}..{last} {fmt}",
                     ),
                 )
@@ -144,3 +153,13 @@ def record_export_local(path, actor, now, first, last, fmt: str) -> None:
             record_export(engine, actor, now, first, last, fmt)
         finally:
             engine.dispose()
+
+
+def record_desk_export(desk, first, last, fmt: str) -> None:
+    """An export of this desk's own statistics, by its consultant on its device at the desk's
+    time: the CLI's `export` and the end-of-day close both call this."""
+    path = desk.database_path
+    if path is not None:
+        record_export_local(path, desk.actor, desk.now(), first, last, fmt)
+    else:
+        record_export(desk.engine(), desk.actor, desk.now(), first, last, fmt)

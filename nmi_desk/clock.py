@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -28,10 +28,3 @@ def local(moment_utc_naive: datetime) -> datetime:
 
 def local_today(clock: Clock) -> date:
     return clock().astimezone(AMS).date()
-
-
-def day_bounds_utc(first: date, last: date) -> tuple[datetime, datetime]:
-    """[start, end) in naive UTC covering Amsterdam days first..last inclusive (DST-safe)."""
-    start = datetime.combine(first, time(0), tzinfo=AMS)
-    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=AMS)
-    return to_utc_naive(start), to_utc_naive(end)

@@ -1,6 +1,6 @@
 """Settings of this counter laptop, kept in config.toml in the data dir.
 
-Credentials never go here (design.md, Sync): a sync target is stored without its password.
+Credentials never go here (docs/sync.md): a sync target is stored without its password.
 """
 
 from __future__ import annotations
@@ -60,10 +60,6 @@ class Paths:
     @property
     def logs(self) -> Path:
         return self.home / "logs"
-
-    @property
-    def drafts(self) -> Path:
-        return self.home / "drafts"
 
 
 def resolve_paths(override: str | os.PathLike[str] | None = None) -> Paths:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nmi_desk.clock import Clock, local_today, system_clock
@@ -33,6 +34,8 @@ class Desk:
     # The real counter app (run_tui) encrypts: a plain or new database gets a passphrase first.
     # Tests and the CLI build plain desks.
     require_encryption: bool = field(default=False, repr=False)
+    # The guidance articles' folder; None = the shipped library (tests use a fixture library).
+    guidance_dir: Path | None = field(default=None, repr=False)
 
     @classmethod
     def open(
@@ -106,10 +109,6 @@ class Desk:
         from nmi_desk.security import unlock
 
         unlock(self.database_path, passphrase, sleep=self.sleep)
-
-    def verify_passphrase(self, passphrase: str) -> None:
-        """The screen lock: the same check, with the same back-off."""
-        self.unlock(passphrase)
 
     def set_passphrase(self, new_passphrase: str) -> None:
         """Encrypt this desk's database (converting a plain one) or re-key it; unlock first."""

@@ -1,6 +1,7 @@
 """The end of the day: the overview of a period and the end-of-day close.
 
-Domain only (no Textual): the Day overview screen and `nmi-desk close-day` both call these.
+Domain only (no Textual): the Day overview screen calls these; `nmi-desk export` shares the
+statistics and the audit of an export with the close.
 The overview is the statistics of stats.compute_stats plus what still needs attention: open
 follow-ups, records not yet synced and records the central side refused (quarantined).
 The close writes the export files to a folder, starts a sync when a target is configured
@@ -18,8 +19,6 @@ from pathlib import Path
 from nmi_desk.errors import UserError
 from nmi_desk.stats import FORMATS, _Runner, compute_stats, open_source, write_export
 from nmi_desk.today import CLIENT_RECORD_TABLES
-
-PERIOD_KINDS = ("day", "week", "month", "custom")
 
 
 @dataclass(frozen=True)
@@ -142,33 +141,11 @@ class CloseReport:
     unsynced_after: dict[str, int] = field(default_factory=dict)
     quarantined_after: int = 0
 
-    @property
-    def not_synced(self) -> int:
-        return sum(self.unsynced_after.values())
-
-    def lines(self) -> list[str]:
-        """The report in plain English lines (the CLI prints these; the TUI translates)."""
-        out = [f"wrote {path}" for path in self.written]
-        sync = {
-            "done": f"sync: {self.sync_message}",
-            "not_configured": "sync not configured",
-            "skipped": "sync skipped",
-            "failed": f"sync failed: {self.sync_message}",
-        }[self.sync]
-        out.append(sync)
-        left = ", ".join(f"{n} {t}" for t, n in self.unsynced_after.items() if n)
-        out.append(f"not synced: {left}" if left else "not synced: nothing")
-        if self.quarantined_after:
-            out.append(f"quarantined (refused by the central side): {self.quarantined_after}")
-        return out
-
 
 def _sync(desk) -> tuple[str, str]:
     """Start a sync when a target is configured (nmi_desk.sync); (state, one-line message)."""
-    try:
-        from nmi_desk.sync import resolve_target, run_sync
-    except ImportError:
-        return "not_configured", ""
+    from nmi_desk.sync import resolve_target, run_sync
+
     try:
         target = resolve_target(None, desk.settings.sync_target)
     except UserError:
@@ -206,10 +183,13 @@ def close_day(
         overview = load_overview(source, period, location, desk.today())
     figures = hide(overview.stats) if suppress else overview.stats
     report = CloseReport(overview=overview)
+    from nmi_desk.audit import record_desk_export
+
     for fmt in formats:
         report.written.append(
             Path(write_export(figures, fmt, str(folder / export_name(period, location, fmt))))
         )
+        record_desk_export(desk, period.first, period.last, fmt)
     if sync:
         report.sync, report.sync_message = (sync_runner or _sync)(desk)
     else:

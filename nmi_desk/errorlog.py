@@ -69,9 +69,6 @@ def _handler(log_dir: Path) -> logging.Handler:
         handler = logging.FileHandler(path, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         _handlers[path] = handler
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False  # never to a console handler someone else configured
     return handler
 
 
@@ -79,6 +76,17 @@ def log_unexpected(log_dir: Path, error: BaseException, context: str) -> Path:
     """Write one entry for `error` (which happened in `context`, e.g. 'worker _save_worker');
     returns the log file's path for the line shown to the consultant."""
     handler = _handler(log_dir)
-    logger.error("unexpected error in %s\n%s", context, "\n".join(describe(error)))
+    record = logger.makeRecord(
+        logger.name,
+        logging.ERROR,
+        __file__,
+        0,
+        "unexpected error in %s\n%s",
+        (context, "\n".join(describe(error))),
+        None,
+    )
+    # Straight to this file: neither a console handler someone configured nor a library's
+    # logging.config call (which disables existing loggers) decides whether it is written.
+    handler.handle(record)
     handler.flush()
     return Path(handler.baseFilename)

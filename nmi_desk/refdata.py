@@ -137,6 +137,15 @@ class Reference:
     def list_codes(self, name: str) -> set[str]:
         return {e.code for e in self.lists[name]}
 
+    def entries(self, source: str) -> Sequence[Entry]:
+        """The entries a statistics dimension's labels come from (store.dimensions `labels`):
+        a kind ("topics", "countries", ...), "list:<name>", or "" for none."""
+        if not source:
+            return ()
+        if source.startswith("list:"):
+            return self.lists.get(source.removeprefix("list:"), ())
+        return getattr(self, source)
+
 
 def load_reference(root: Path | None = None) -> Reference:
     root = root or shipped_data_dir()
@@ -172,6 +181,11 @@ def reference() -> Reference:
     """The reference data in use: the shipped files, merged with what was published centrally
     once a database is open (reference_db.activate_from_database)."""
     return _active or shipped_reference()
+
+
+def labels_for(source: str, lang: str) -> dict[str, str]:
+    """Code -> label for a statistics dimension's label source, in the reference in use."""
+    return {e.code: e.label(lang) for e in reference().entries(source)}
 
 
 def set_active(ref: Reference | None) -> None:

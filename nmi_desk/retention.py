@@ -51,7 +51,7 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def purge(engine, now: datetime, days: int, actor=None, dry_run: bool = False) -> PurgeReport:
+def purge(engine, now: datetime, days: int, actor, dry_run: bool = False) -> PurgeReport:
     """Purge (or, dry run, only report) the personal fields of visits due; audited per visit."""
     from sqlalchemy import text
 

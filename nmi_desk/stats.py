@@ -4,11 +4,16 @@ Statistics never hold names, contact details, free text or record ids: only code
 The period is a range of Europe/Amsterdam days; each visit carries its Amsterdam day and hour
 (written with the visit), so the same SQL gives the same figures on both databases.
 
-Speed (docs/performance.md, Statistics): on SQLite the figures are sums over `visit_daily`,
-per-day counts kept by triggers (store.daily_counts, migration 52); on PostgreSQL they are plain
-GROUP BY queries over the rows (both give the same figures: tests/test_stats.py). On a local
-SQLite file the figures are read through the standard library (`open_source`), so
-`nmi-desk export` does not pay for importing SQLAlchemy.
+The dimensions come from one registry (store.dimensions). Speed (docs/performance.md,
+Statistics): on both databases the figures are sums over `visit_daily`, per-day counts kept by
+triggers (store.daily_counts); `from_rows=True` computes the same figures from the visit,
+topic and referral rows (the tests' and the benchmark's cross-check, and the fallback for a
+database whose triggers are older than the registry). A local SQLite file is read through the
+standard library (`open_source`), so `nmi-desk export` does not pay for importing SQLAlchemy.
+
+A read never writes: `open_source` opens a file read-only (`mode=ro`) and PostgreSQL in
+read-only transactions, refuses a database that is not an nmi-desk database, and never
+migrates one.
 """
 
 from __future__ import annotations
@@ -21,51 +26,35 @@ from contextlib import contextmanager
 from datetime import date
 
 from nmi_desk.errors import UserError
+from nmi_desk.store.daily_counts import REBUILDS
+from nmi_desk.store.dimensions import (
+    BY_CODE,
+    CODES,
+    REFERRAL,
+    TOPIC,
+    TOPIC_GROUP,
+    VISIT,
+    topic_group_sql,
+)
 
 FORMATS = ("csv", "json", "xlsx")
 SMALL = 5  # with suppression, counts 1..SMALL-1 are shown as "<5"
 SMALL_LABEL = f"<{SMALL}"
+
+# Every dimension, in the order of the exports (store.dimensions.DIMENSIONS).
+DIMENSIONS: tuple[str, ...] = CODES
+
+# The tables an nmi-desk database has: anything without them is refused as a source.
+OUR_TABLES = ("schema_migrations", "visit", "visit_topic", "referral", "info_session")
 
 # Bound parameters: :f, :t (ISO days), :loc ('' = every location).
 _VISIT_FILTER = (
     "v.deleted = FALSE AND v.local_date BETWEEN :f AND :t AND (:loc = '' OR v.location_code = :loc)"
 )
 
-# dimension -> the visit column it counts (NULL counts as 'unknown').
-VISIT_COLUMNS: dict[str, str] = {
-    "by_location": "location_code",
-    "by_hour": "local_hour",
-    "by_channel": "channel",
-    "by_came_via": "came_via",
-    "by_origin_country": "origin_country",
-    "by_destination_country": "destination_country",
-    "by_outcome": "outcome",
-}
-
-# Every dimension, in the order of the exports (design.md's four first).
-DIMENSIONS: tuple[str, ...] = (
-    "by_location",
-    "by_topic",
-    "by_referral",
-    "by_hour",
-    "by_channel",
-    "by_came_via",
-    "by_origin_country",
-    "by_destination_country",
-    "by_outcome",
-)
-
-
-NULLABLE = {"came_via", "origin_country", "destination_country", "outcome"}
-
-
-# SQLite (the laptop): every dimension is one range of visit_daily, the per-day counts kept by
-# triggers (store.daily_counts, migration 52): a year is ~200,000 summary rows summed in one
-# pass instead of seven index scans and two joins over every visit and topic link.
-# A short period is a range of the (day, ...) primary key and a small sort; a long one reads
-# the (dimension, key, day, ...) index of migration 53 in order and never sorts ~180,000 rows
-# (a year: ~60 ms instead of ~230 ms). The index is read whole, so its cost grows with the
-# years the laptop holds (retention keeps that short).
+# SQLite: a short period is a range of the (day, ...) primary key and a small sort; a long one
+# reads the (dimension, key, day, ...) index of migration 53 in order and never sorts ~180,000
+# rows (a year: ~60 ms instead of ~230 ms). PostgreSQL plans (and hashes) for itself.
 LONG_PERIOD_DAYS = 45
 _DAILY_SQL = (
     "SELECT dimension, key, sum(n) FROM visit_daily{hint} "
@@ -74,17 +63,42 @@ _DAILY_SQL = (
 )
 
 
-# PostgreSQL (the central side): plain GROUP BY over the rows; it plans (and hashes) for itself.
-def _pg_visit_sql(column: str) -> str:
-    key = f"coalesce(v.{column}, 'unknown')" if column in NULLABLE else f"v.{column}"
-    return f"SELECT {key}, count(*) FROM visit v WHERE {_VISIT_FILTER} GROUP BY 1"
+def raw_sql(code: str, dialect: str, group: str = "") -> str:
+    """The GROUP BY over the rows that gives one dimension's figures: (key, count), or
+    (group, key, count) with `group` an SQL expression over the visit `v`."""
+    d = BY_CODE[code]
+    g = f"{group}, " if group else ""
+    by = "1, 2" if group else "1"
+    if d.counts == VISIT:
+        return (
+            f"SELECT {g}{d.key_sql('v', dialect)}, count(*) FROM visit v "
+            f"WHERE {_VISIT_FILTER} GROUP BY {by}"
+        )
+    if d.counts == TOPIC:
+        return (
+            f"SELECT {g}x.topic_code, count(*) FROM visit v JOIN visit_topic x "
+            f"ON x.visit_id = v.id WHERE {_VISIT_FILTER} GROUP BY {by}"
+        )
+    if d.counts == TOPIC_GROUP:
+        key = topic_group_sql("x.topic_code", "tp.parent")
+        inner = f"{group} AS grp, " if group else ""
+        return (
+            f"SELECT {'g.grp, ' if group else ''}g.g, count(*) FROM (SELECT DISTINCT v.id, "
+            f"{inner}{key} AS g FROM visit v JOIN visit_topic x ON x.visit_id = v.id "
+            f"LEFT JOIN topic tp ON tp.code = x.topic_code WHERE {_VISIT_FILTER}) g "
+            f"GROUP BY {by}"
+        )
+    assert d.counts == REFERRAL
+    return (
+        f"SELECT {g}x.organisation_code, count(*) FROM visit v JOIN referral x "
+        f"ON x.visit_id = v.id WHERE x.deleted = FALSE AND {_VISIT_FILTER} GROUP BY {by}"
+    )
 
 
-_PG_LINK_SQL = {
-    "by_topic": "SELECT x.topic_code, count(*) FROM visit v JOIN visit_topic x "
-    f"ON x.visit_id = v.id WHERE {_VISIT_FILTER} GROUP BY 1",
-    "by_referral": "SELECT x.organisation_code, count(*) FROM visit v JOIN referral x "
-    f"ON x.visit_id = v.id WHERE x.deleted = FALSE AND {_VISIT_FILTER} GROUP BY 1",
+# A breakdown's groups: an SQL expression over a visit_daily row, and the same over a visit.
+BREAKDOWNS = {
+    "location": ("location_code", "v.location_code"),
+    "month": ("substr(local_date, 1, 7)", "substr(v.local_date, 1, 7)"),
 }
 
 
@@ -99,9 +113,6 @@ _SESSION_TOPIC_SQL = (
     "JOIN info_session_topic st ON st.session_id = s.id "
     f"WHERE {_SESSION_FILTER} GROUP BY 1"
 )
-
-# Markers of migrations 51-53: without them the file is migrated first (store.engine).
-_STATS_MARKERS = ("ix_referral_open", "visit_daily_visit_insert", "ix_visit_daily_key")
 
 
 class _Runner:
@@ -135,11 +146,25 @@ def _sorted_map(rows) -> dict[str, int]:
     return {str(k): int(n) for k, n in sorted(rows, key=lambda r: str(r[0]))}
 
 
-def compute_stats(source, first: date, last: date, location: str | None = None) -> dict:
+def daily_counts_ready(run: _Runner, conn) -> bool:
+    """Does this database keep every dimension of the registry in visit_daily?"""
+    marks = ", ".join(f":m{i}" for i in range(len(REBUILDS)))
+    found = run.rows(
+        conn,
+        f"SELECT count(*) FROM schema_migrations WHERE name IN ({marks})",  # noqa: S608
+        {f"m{i}": name for i, name in enumerate(REBUILDS)},
+    )[0][0]
+    return int(found) == len(REBUILDS)
+
+
+def compute_stats(
+    source, first: date, last: date, location: str | None = None, *, from_rows: bool = False
+) -> dict:
     """The figures for Amsterdam days first..last (inclusive), optionally for one location.
 
     `source` is a SQLAlchemy engine (SQLite or PostgreSQL) or a sqlite3 connection from
-    store.connect.connect_sqlite (see `open_source`).
+    store.connect.connect_sqlite (see `open_source`). `from_rows`: count the visit, topic and
+    referral rows instead of summing visit_daily (the same figures, slower).
     """
     if last < first:
         raise UserError(f"--to {last} is before --from {first}")
@@ -157,19 +182,15 @@ def compute_stats(source, first: date, last: date, location: str | None = None) 
         out["location"] = location
     figures: dict[str, dict[str, int]] = {}
     with run.connection() as conn:
-        if dialect == "sqlite":
+        if not from_rows and daily_counts_ready(run, conn):
             grouped: dict[str, list[tuple]] = {name: [] for name in DIMENSIONS}
-            long = (last - first).days >= LONG_PERIOD_DAYS
+            long = dialect == "sqlite" and (last - first).days >= LONG_PERIOD_DAYS
             sql = _DAILY_SQL.format(hint=" INDEXED BY ix_visit_daily_key" if long else "")
             for name, key, n in run.rows(conn, sql, params):
-                grouped[name].append((key, n))
+                if name in grouped:  # a dimension the registry no longer has is left out
+                    grouped[name].append((key, n))
         else:
-            grouped = {
-                name: run.rows(conn, _pg_visit_sql(column), params)
-                for name, column in VISIT_COLUMNS.items()
-            }
-            for name, sql in _PG_LINK_SQL.items():
-                grouped[name] = run.rows(conn, sql, params)
+            grouped = {name: run.rows(conn, raw_sql(name, dialect), params) for name in DIMENSIONS}
         for name in DIMENSIONS:
             if name == "by_hour":
                 figures[name] = {f"{int(k):02d}": int(n) for k, n in sorted(grouped[name])}
@@ -189,27 +210,83 @@ def compute_stats(source, first: date, last: date, location: str | None = None) 
     return out
 
 
+def breakdown(source, first: date, last: date, by: str) -> dict[str, dict[str, dict[str, int]]]:
+    """The figures of every dimension per location or per month ("2026-03"):
+    {group: {dimension: {key: count}}}, each group's figures as compute_stats would give them."""
+    run = _Runner(source)
+    dialect = "postgresql" if run.dialect == "postgresql" else "sqlite"
+    daily_group, row_group = BREAKDOWNS[by]
+    params = {"f": first.isoformat(), "t": last.isoformat(), "loc": ""}
+    out: dict[str, dict[str, dict[str, int]]] = {}
+
+    def add(group, name, key, n) -> None:
+        if name in BY_CODE and int(n):
+            key = f"{int(key):02d}" if name == "by_hour" else str(key)
+            out.setdefault(str(group), {d: {} for d in DIMENSIONS})[name][key] = int(n)
+
+    with run.connection() as conn:
+        if daily_counts_ready(run, conn):
+            sql = (
+                f"SELECT {daily_group}, dimension, key, sum(n) FROM visit_daily "
+                "WHERE local_date BETWEEN :f AND :t GROUP BY 1, 2, 3 HAVING sum(n) <> 0"
+            )
+            for group, name, key, n in run.rows(conn, sql, params):
+                add(group, name, key, n)
+        else:
+            for name in DIMENSIONS:
+                for group, key, n in run.rows(conn, raw_sql(name, dialect, row_group), params):
+                    add(group, name, key, n)
+    return {
+        group: {name: dict(sorted(figures[name].items())) for name in DIMENSIONS}
+        for group, figures in sorted(out.items())
+    }
+
+
 def _read_pragmas(conn) -> None:
     # A year of statistics walks ~30 MB of index: map it rather than copy it page by page.
     conn.execute("PRAGMA mmap_size = 268435456")
     conn.execute("PRAGMA cache_size = -65536")
 
 
+def _not_ours(where: str) -> UserError:
+    return UserError(
+        f"{where} is not an nmi-desk database (no {', '.join(OUR_TABLES)} tables): "
+        "nothing was read or changed"
+    )
+
+
 @contextmanager
 def open_source(url: str) -> Iterator[object]:
-    """A source for compute_stats on any nmi-desk database URL.
+    """A read-only source for compute_stats on an nmi-desk database URL.
 
-    A SQLite file is read through the standard library, read-only (it is migrated through
-    store.engine first if it lacks the statistics indexes); PostgreSQL through an engine.
+    A SQLite file is read through the standard library with `mode=ro`; PostgreSQL through an
+    engine whose every transaction is read-only (`default_transaction_read_only`). A database
+    without our tables is refused with one line; none is ever migrated (compute_stats counts
+    the rows of a database older than the registry).
     """
     from nmi_desk.store.connect import connect_sqlite, sqlite_path_from_url
 
     path = sqlite_path_from_url(url)
     if path is None:
-        from nmi_desk.store.engine import open_engine
+        from sqlalchemy.exc import DBAPIError
 
-        engine = open_engine(url)
+        from nmi_desk.store.engine import describe, make_engine
+
+        engine = make_engine(url, readonly=True)
         try:
+            try:
+                with engine.connect() as conn:
+                    have = _Runner(engine).rows(
+                        conn,
+                        "SELECT count(*) FROM unnest(CAST(:names AS text[])) AS n "
+                        "WHERE to_regclass(n) IS NOT NULL",
+                        {"names": list(OUR_TABLES)},
+                    )[0][0]
+            except DBAPIError as exc:
+                reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+                raise UserError(f"cannot open database: {reason}") from exc
+            if have < len(OUR_TABLES):
+                raise _not_ours(describe(url))
             yield engine
         finally:
             engine.dispose()
@@ -219,16 +296,13 @@ def open_source(url: str) -> Iterator[object]:
     conn = connect_sqlite(path, readonly=True)
     try:
         _read_pragmas(conn)
-        ready = conn.execute(
-            "SELECT count(*) FROM sqlite_master WHERE name IN (?, ?, ?)", _STATS_MARKERS
+        marks = ", ".join("?" * len(OUR_TABLES))
+        have = conn.execute(
+            f"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ({marks})",  # noqa: S608
+            OUR_TABLES,
         ).fetchone()[0]
-        if ready < len(_STATS_MARKERS):
-            conn.close()
-            from nmi_desk.store.engine import open_engine
-
-            open_engine(url).dispose()  # migrates (with its backup copy), then read as usual
-            conn = connect_sqlite(path, readonly=True)
-            _read_pragmas(conn)
+        if have < len(OUR_TABLES):
+            raise _not_ours(str(path))
         yield conn
     finally:
         conn.close()

@@ -96,10 +96,6 @@ def day_counts(conn: sqlite3.Connection, location_code: str, day: date) -> DayCo
     return DayCounts(visits, due, unsynced)
 
 
-def _parse_ts(value) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
-
-
 @dataclass(frozen=True)
 class TodayView:
     rows: list[DayRow]

@@ -331,12 +331,10 @@ class VisitView:
     referral_uuids: list[str]
 
 
-def load_visit(
-    engine, uuid: str, actor: Actor | None = None, now: datetime | None = None
-) -> VisitView:
+def load_visit(engine, uuid: str, actor: Actor, now: datetime) -> VisitView:
     """A stored visit as the form edits it (times aware, Europe/Amsterdam).
 
-    Viewing personal data is audited; pass the actor (without one it is logged as unknown)."""
+    Viewing personal data is audited: who (`actor`) and when (the desk's `now`)."""
     from sqlmodel import Session, select
 
     from nmi_desk.store.models import Referral, VisitTopic

@@ -3,7 +3,7 @@ what and when; rows carry sync columns, cannot be changed or deleted, and hold n
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import text
@@ -73,12 +73,15 @@ def test_each_domain_action_is_audited_with_who_what_when(desk, clock):
     assert len({e.uuid for e in audit.events(engine)}) == 7
 
 
-def test_a_view_without_actor_is_still_audited(desk):
+def test_a_view_without_who_or_when_is_refused_and_shows_nothing(desk):
+    from nmi_desk.visits import Actor
+
     engine = desk.engine()
     uuid = create_visit(engine, _visit(), desk.actor, desk.now())
-    load_visit(engine, uuid)
-    viewed = [e for e in audit.events(engine, uuid) if e.action == "view"]
-    assert [(e.consultant, e.device_id) for e in viewed] == [("?", "unknown")]
+    for actor, now in ((None, desk.now()), (Actor("", "dev-1"), desk.now()), (desk.actor, None)):
+        with pytest.raises(ValueError, match="required"):
+            load_visit(engine, uuid, actor, now)
+    assert [e.action for e in audit.events(engine, uuid)] == ["create"]
 
 
 def test_audit_rows_are_append_only(desk):
@@ -120,7 +123,9 @@ def test_audit_trail_is_append_only_on_postgresql(pg_url):
     try:
         with engine.begin() as conn:
             conn.execute(text("SELECT 1"))
-        audit.record_now(engine, Actor("TS", "dev-1"), "export", "statistics", None, None, "x")
+        audit.record_now(
+            engine, Actor("TS", "dev-1"), "export", "statistics", None, datetime.now(UTC), "x"
+        )
         with pytest.raises(Exception, match="append-only"):
             with engine.begin() as conn:
                 conn.execute(text("UPDATE audit_event SET action = 'view'"))
@@ -163,3 +168,51 @@ def test_cli_export_is_audited_without_personal_data(desk, isolated_home):
     assert [(e.table_name, e.consultant, e.detail) for e in exports] == [
         ("statistics", "TS", "2026-03-01..2026-03-31 json")
     ]
+
+
+async def test_a_tui_session_is_audited_with_the_consultant_device_and_desk_clock(
+    desk, clock, tmp_path
+):
+    """Open a visit, edit it, close the day with its export: each is in the trail as TS on
+    this laptop at the desk's time."""
+    from textual.widgets import Input, TextArea
+    from tui_helpers import settle, wait_screen, wait_today, wait_until
+
+    from nmi_desk.tui.app import NmiDeskApp
+    from nmi_desk.tui.screens.day_overview import CloseDayScreen, DayOverviewScreen
+    from nmi_desk.tui.screens.today import TodayScreen
+    from nmi_desk.tui.screens.visit_form import VisitFormScreen
+
+    uuid = create_visit(desk.engine(), _visit(), desk.actor, desk.now())
+    clock.advance(minutes=7)  # 10:37 in Amsterdam, 09:37 UTC
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_today(pilot, rows=1)
+        await pilot.press("o")
+        await wait_screen(pilot, VisitFormScreen)
+        await wait_until(pilot, lambda: app.screen.baseline is not None, "the visit loaded")
+        app.screen.query_one("#notes", TextArea).text = "Terugbellen na de aanvraag."
+        await pilot.press("ctrl+s")
+        await wait_screen(pilot, TodayScreen)
+        await pilot.press("d")
+        await wait_screen(pilot, DayOverviewScreen)
+        await pilot.press("e")
+        await wait_screen(pilot, CloseDayScreen)
+        app.screen.query_one("#dov-folder", Input).value = str(tmp_path / "export")
+        await pilot.press("enter")  # Sluiten en exporteren
+        await wait_until(pilot, lambda: (tmp_path / "export").is_dir(), "the export")
+        await settle(pilot)
+    trail = [
+        (e.action, e.table_name, e.record_uuid, e.consultant, e.device_id, e.at.strftime("%H:%M"))
+        for e in audit.events(desk.engine())
+    ]
+    device = desk.settings.device_id
+    assert trail[1:] == [
+        ("view", "visit", uuid, "TS", device, "09:37"),
+        ("update", "visit", uuid, "TS", device, "09:37"),
+        ("export", "statistics", None, "TS", device, "09:37"),
+        ("export", "statistics", None, "TS", device, "09:37"),
+        ("export", "statistics", None, "TS", device, "09:37"),
+    ]
+    details = [e.detail for e in audit.events(desk.engine()) if e.action == "export"]
+    assert details == [f"2026-03-10..2026-03-10 {fmt}" for fmt in ("csv", "json", "xlsx")]

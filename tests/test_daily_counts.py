@@ -20,49 +20,12 @@ from nmi_desk.visits import (
     load_visit,
     update_visit,
 )
+from tests.stats_oracle import per_day, read_rows
 
 
 def _recount(db) -> Counter:
     """Counts per (day, location, dimension, key) from the raw rows, in Python."""
-    conn = sqlite3.connect(db)
-    out: Counter = Counter()
-    visits = {}
-    for row in conn.execute(
-        "SELECT id, local_date, location_code, local_hour, channel, came_via, origin_country,"
-        " destination_country, outcome FROM visit WHERE deleted = 0"
-    ):
-        vid, day, loc, hour, *rest = row
-        visits[vid] = (day, loc)
-        keys = dict(
-            by_location=loc,
-            by_hour=f"{hour:02d}",
-            **{
-                name: value or "unknown"
-                for name, value in zip(
-                    (
-                        "by_channel",
-                        "by_came_via",
-                        "by_origin_country",
-                        "by_destination_country",
-                        "by_outcome",
-                    ),
-                    rest,
-                    strict=True,
-                )
-            },
-        )
-        for name, key in keys.items():
-            out[(day, loc, name, key)] += 1
-    for vid, code in conn.execute("SELECT visit_id, topic_code FROM visit_topic"):
-        if vid in visits:
-            out[(*visits[vid], "by_topic", code)] += 1
-    for vid, org in conn.execute(
-        "SELECT visit_id, organisation_code FROM referral WHERE deleted = 0"
-    ):
-        if vid in visits:
-            out[(*visits[vid], "by_referral", org)] += 1
-    conn.close()
-    return out
+    return per_day(read_rows(db))
 
 
 def _summary(db) -> Counter:

@@ -220,19 +220,16 @@ def test_close_day_reports_what_did_not_sync(desk, tmp_path):
     assert data["visits"] == 5 and data["by_topic"]["aow"] is None  # 3 visits: "<5"
     assert report.sync == "not_configured"
     assert report.unsynced_after == {"visit": 6, "referral": 4, "info_session": 0}
-    assert "sync not configured" in report.lines()
-    assert "not synced: 6 visit, 4 referral" in report.lines()
 
 
 def test_close_day_syncs_to_a_configured_target(desk, tmp_path):
-    pytest.importorskip("nmi_desk.sync")
     _fill(desk)
     desk.settings.sync_target = f"sqlite:///{tmp_path / 'central.db'}"
     report = close_day(
         desk, Period.around("day", date(2026, 3, 10)), None, tmp_path / "out", ("csv",)
     )
     assert report.sync == "done", report.sync_message
-    assert report.not_synced == 0
+    assert not any(report.unsynced_after.values())
 
 
 def test_close_day_into_an_impossible_folder_is_one_clear_error(desk, tmp_path):

@@ -12,7 +12,6 @@ import pytest
 from textual.widgets import Input, Markdown, OptionList, Static
 from tui_helpers import workers_done
 
-from nmi_desk.guidance import service
 from nmi_desk.tui.app import NmiDeskApp
 from nmi_desk.tui.screens.guidance import GuidanceScreen
 
@@ -20,8 +19,8 @@ FIXTURE_LIBRARY = Path(__file__).parent / "fixtures" / "guidance_tui"
 
 
 @pytest.fixture
-def fixture_library(monkeypatch):
-    monkeypatch.setattr(service, "library_dir", FIXTURE_LIBRARY)
+def fixture_library(desk):
+    desk.guidance_dir = FIXTURE_LIBRARY
 
 
 async def settle(pilot, until, tries: int = 100) -> None:

@@ -9,7 +9,7 @@ from nmi_desk.tui.app import NmiDeskApp
 from nmi_desk.tui.screens.today import TodayScreen
 from nmi_desk.tui.screens.unlock import UnlockScreen
 from nmi_desk.visits import VisitInput, create_visit
-from tests.tui_helpers import wait_screen, wait_today, wait_until
+from tests.tui_helpers import steady_cursor, wait_screen, wait_today, wait_until
 
 PASS = "lange zin voor de balie 42"
 NAME = "Wobbeltje Quastmeijer"
@@ -76,6 +76,7 @@ async def test_idle_lock_hides_client_data_until_the_passphrase(desk, clock):
         assert isinstance(app.screen, TodayScreen)  # not yet
         clock.advance(minutes=1, seconds=1)
         await wait_screen(pilot, UnlockScreen)
+        steady_cursor(app)  # a blinking cursor made the picture depend on timing
         assert not _shows(app, "Wobbeltje")
         await pilot.press("f2")  # app keys do nothing while locked
         assert isinstance(app.screen, UnlockScreen)
@@ -85,6 +86,7 @@ async def test_idle_lock_hides_client_data_until_the_passphrase(desk, clock):
         assert _shows(app, "Wobbeltje")
         await pilot.press("ctrl+l")  # lock at once, e.g. when leaving the counter
         await wait_screen(pilot, UnlockScreen)
+        steady_cursor(app)  # a blinking cursor made the picture depend on timing
         assert not _shows(app, "Wobbeltje")
 
 
@@ -96,6 +98,7 @@ def test_lock_screen_snapshot_shows_no_client_data(desk, clock, snap_compare):
         await wait_today(pilot, rows=1)
         clock.advance(minutes=6)
         await wait_screen(pilot, UnlockScreen)
+        steady_cursor(app)  # a blinking cursor made the picture depend on timing
         assert not _shows(app, "Wobbeltje")
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
@@ -109,5 +112,6 @@ def test_lock_screen_snapshot_80x24(desk, clock, snap_compare):
         await wait_today(pilot, rows=1)
         await pilot.press("ctrl+l")
         await wait_screen(pilot, UnlockScreen)
+        steady_cursor(app)  # a blinking cursor made the picture depend on timing
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

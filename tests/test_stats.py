@@ -22,48 +22,12 @@ from nmi_desk.stats import (
     suppress_small,
 )
 from nmi_desk.visits import VisitInput, create_visit
+from tests.stats_oracle import figures, read_rows
 
 
 def _independent(db_path, first: date, last: date, location: str | None = None) -> dict:
     """Count in Python from raw rows, deciding the Amsterdam day from the stored UTC time."""
-    conn = sqlite3.connect(db_path)
-    visits = {}
-    for row in conn.execute(
-        "SELECT id, started_at, location_code, channel, came_via, origin_country,"
-        " destination_country, outcome, deleted FROM visit"
-    ):
-        vid, started, loc, channel, came, origin, dest, outcome, deleted = row
-        moment = datetime.fromisoformat(started).replace(tzinfo=UTC).astimezone(AMS)
-        if deleted or not first <= moment.date() <= last or location not in (None, loc):
-            continue
-        visits[vid] = dict(
-            by_location=loc,
-            by_hour=f"{moment.hour:02d}",
-            by_channel=channel,
-            by_came_via=came or "unknown",
-            by_origin_country=origin or "unknown",
-            by_destination_country=dest or "unknown",
-            by_outcome=outcome or "unknown",
-        )
-    out = {
-        name: Counter(v[name] for v in visits.values())
-        for name in visits and visits[next(iter(visits))]
-    }
-    out["visits"] = len(visits)
-    out["by_topic"] = Counter(
-        code
-        for vid, code in conn.execute("SELECT visit_id, topic_code FROM visit_topic")
-        if vid in visits
-    )
-    out["by_referral"] = Counter(
-        org
-        for vid, org, deleted in conn.execute(
-            "SELECT visit_id, organisation_code, deleted FROM referral"
-        )
-        if vid in visits and not deleted
-    )
-    conn.close()
-    return out
+    return figures(read_rows(db_path), first, last, location)
 
 
 def _same(stats: dict, expected: dict) -> None:

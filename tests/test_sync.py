@@ -67,7 +67,7 @@ def walk_in(**over) -> VisitInput:
 
 def edit(desk: Desk, uuid: str, notes: str, topics: list[str] | None = None) -> int:
     """What the visit form does: load, change the notes (and topics), save."""
-    inp = load_visit(desk.engine(), uuid).input
+    inp = load_visit(desk.engine(), uuid, desk.actor, desk.now()).input
     inp.notes = notes
     if topics is not None:
         inp.topics = topics
@@ -362,4 +362,6 @@ def test_pull_brings_an_updated_guidance_article_and_a_new_topic(desk, tmp_path,
         desk.actor,
         desk.now(),
     )
-    assert load_visit(desk.engine(), uuid).input.topics == ["emigratie-huisdieren"]
+    assert load_visit(desk.engine(), uuid, desk.actor, desk.now()).input.topics == [
+        "emigratie-huisdieren"
+    ]

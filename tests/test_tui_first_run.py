@@ -30,6 +30,7 @@ async def test_first_run_sets_passphrase_then_setup_then_today(isolated_home, cl
         await _type(pilot, PASS)
         await pilot.press("enter")
         await wait_screen(pilot, SetupScreen)
+        await wait_until(pilot, lambda: app.focused is not None and app.focused.id == "initials")
         await _type(pilot, "ab")
         await pilot.press("enter")  # to the location
         await _type(pilot, "eindh")  # typed at once, no list to open first

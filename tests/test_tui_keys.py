@@ -133,3 +133,17 @@ def test_the_dutch_and_english_catalogs_have_the_same_keys():
     dutch, english = set(catalog("nl")), set(catalog("en"))
     assert sorted(dutch - english) == []
     assert sorted(english - dutch) == []
+
+
+async def test_on_a_dialog_the_help_lists_only_the_app_keys_that_work_there(desk):
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_today(pilot, rows=0)
+        await pilot.press("t")  # the count-only dialog
+        await wait_until(pilot, lambda: _name(pilot) == "CountOnlyScreen", "the dialog")
+        await pilot.press("f1")
+        await wait_screen(pilot, HelpScreen)
+        everywhere = [keys for keys, _ in dict(app.screen.sections())["Overal"]]
+        assert everywhere == ["Ctrl+Q", "F1", "Ctrl+P", "Ctrl+L"]  # F2, F5 stop at a dialog
+        await pilot.press("f2")
+        assert isinstance(app.screen, HelpScreen)  # indeed: no guidance over the help

@@ -145,9 +145,7 @@ def test_edit_form(snap_compare, desk, size):
     _fill(desk)
 
     async def run_before(pilot):
-        await _open(
-            pilot, "o", "VisitFormScreen", lambda app: app.screen.baseline is not None
-        )
+        await _open(pilot, "o", "VisitFormScreen", lambda app: app.screen.baseline is not None)
 
     assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
 

@@ -73,12 +73,12 @@ def test_a_new_visit_carries_sync_columns_topics_and_referral(desk):
 def test_edit_raises_revision_and_delete_is_a_tombstone(desk, clock):
     engine = desk.engine()
     uuid = create_visit(engine, _walk_in(), desk.actor, desk.now())
-    view = load_visit(engine, uuid)
+    view = load_visit(engine, uuid, desk.actor, desk.now())
     view.input.topics = ["aow", "belastingen"]
     view.input.notes = "Aangepast"
     clock.advance(minutes=5)
     assert update_visit(engine, uuid, view.input, desk.actor, desk.now()) == 2
-    again = load_visit(engine, uuid)
+    again = load_visit(engine, uuid, desk.actor, desk.now())
     assert again.input.topics == ["aow", "belastingen"]
     assert again.input.notes == "Aangepast"
     assert again.input.referrals[0].uuid == view.input.referrals[0].uuid  # same referral kept
@@ -99,7 +99,7 @@ def test_edit_raises_revision_and_delete_is_a_tombstone(desk, clock):
 def test_dropping_a_referral_in_an_edit_tombstones_it(desk):
     engine = desk.engine()
     uuid = create_visit(engine, _walk_in(), desk.actor, desk.now())
-    view = load_visit(engine, uuid)
+    view = load_visit(engine, uuid, desk.actor, desk.now())
     view.input.referrals = [ReferralInput("uwv", reason="WW")]
     update_visit(engine, uuid, view.input, desk.actor, desk.now())
     with Session(engine) as s:
@@ -148,7 +148,7 @@ def test_count_only_visit_stores_nothing_personal(desk):
 def test_names_in_any_script_round_trip(desk, name):
     engine = desk.engine()
     uuid = create_visit(engine, _walk_in(client_name=f"  {name}\x00 "), desk.actor, desk.now())
-    assert load_visit(engine, uuid).input.client_name == name
+    assert load_visit(engine, uuid, desk.actor, desk.now()).input.client_name == name
     conn = connect_sqlite(desk.paths.database)
     try:
         assert day_rows(conn, "eindhoven-stadskantoor", date(2026, 3, 10))[0].client_name == name

@@ -185,8 +185,6 @@ def open_guidance_at(
 
 
 _open_lock = threading.Lock()
-# The library folder; None = the shipped one. Tests point it at a fixture library.
-library_dir: Path | None = None
 
 
 def open_guidance(desk) -> Guidance:
@@ -197,4 +195,4 @@ def open_guidance(desk) -> Guidance:
     with _open_lock:
         # A PostgreSQL desk database: only the shipped library and the last central copy.
         overrides = central_rows(path) if path is not None else None
-        return open_guidance_index(desk.paths.guidance_index, library_dir, None, overrides)
+        return open_guidance_index(desk.paths.guidance_index, desk.guidance_dir, None, overrides)

@@ -1,35 +1,62 @@
 """`visit_daily`: visit counts per (Amsterdam day, location, dimension, key), kept by triggers.
 
-SQLite only (the counter laptop). Statistics for a year then sum a table of summary rows
-instead of walking ~2.4 million index entries and joining 400,000 topic links
-(docs/statistics.md, "How the figures are counted"). PostgreSQL has the table too, so the
-schema is one, but leaves it empty: the central side counts with plain GROUP BY queries.
+Statistics for a year then sum a table of summary rows instead of walking every visit, topic
+link and referral (docs/statistics.md, "How the figures are counted"). The dimensions, their
+keys and which columns move them all come from the registry (store.dimensions).
 
-The triggers keep one rule: the table holds exactly the counts of the rows as they are now.
-- a visit counts while it is not deleted (tombstoned); its topics count while it counts; its
-  referrals count while it counts and they are not deleted themselves;
+The triggers keep one rule, on both databases: the table holds exactly the counts of the rows
+as they are now.
+- a visit counts while it is not deleted (tombstoned); its topics and topic groups count while
+  it counts; its referrals count while it counts and they are not deleted themselves;
 - every change to a counted column, to a visit's day or location, or to `deleted` takes the
   old row's counts off and puts the new row's on (topics and referrals move with their visit);
-- a visit is taken off BEFORE its delete: SQLite runs the ON DELETE CASCADE of its topics and
-  referrals before the visit's AFTER DELETE triggers, and their own triggers then find no
-  visit and change nothing;
+- a visit is taken off BEFORE its delete: the ON DELETE CASCADE of its topics and referrals
+  runs before anything after the delete, and their own triggers then find no visit;
 - sync bookkeeping (`synced_revision`, `synced_at`) and purging personal fields are not
-  counted columns, so they never fire these triggers.
+  counted columns: on SQLite they never fire the triggers (UPDATE OF), on PostgreSQL the
+  statement trigger finds no counted change and writes nothing.
 Counts of zero may stay behind after edits; readers skip them (HAVING sum(n) <> 0).
 
-Standard library only: the demo bulk load (nmi_desk.demo) uses `fill_sql` after dropping the
-triggers, and migration 52 creates and fills the table.
+SQLite (the laptop, one writer): row triggers upsert into visit_daily directly.
+PostgreSQL (the central side, many laptops pushing at once): statement triggers with transition
+tables add one aggregated row per key and statement to `visit_daily_pending`, a table no other
+transaction ever sees a row of; a deferred constraint trigger moves them into visit_daily at
+commit, in one statement in key order. So a push locks the hot summary rows (today, this
+location) only while it commits and always in the same order: no deadlock between laptops,
+and no transaction waits on another's summary rows while it still has work to do.
+
+`rebuild` is the migration step for a new or changed dimension: it drops every visit_daily
+trigger, creates them from the registry and refills the counts from the rows.
 """
 
 from __future__ import annotations
 
+from nmi_desk.store.dimensions import (
+    REFERRAL,
+    TOPIC,
+    TOPIC_GROUP,
+    VISIT_DIMENSIONS,
+    of,
+    topic_group_sql,
+)
+
 TABLE = "visit_daily"
+# The names of the migrations that (re)built the triggers from the registry, oldest first. A
+# database with all of them applied keeps every dimension of the registry in visit_daily;
+# nmi_desk.stats reads the rows instead when one is missing (a source never migrates).
+REBUILDS = ("statistics: visit_daily kept on PostgreSQL too; topic groups (by_topic_group)",)
+PENDING = "visit_daily_pending"
+_PREFIX = "visit_daily_"  # every trigger (and PostgreSQL function) of this module
+
+_TOPIC = of(TOPIC).code
+_GROUP = of(TOPIC_GROUP).code
+_REFERRAL = of(REFERRAL).code
 
 
-def create_table(dialect: str) -> str:
+def create_table(dialect: str, name: str = TABLE) -> str:
     # WITHOUT ROWID on SQLite: the rows live in their key order, one b-tree, no rowid index.
     return (
-        "CREATE TABLE visit_daily ("
+        f"CREATE TABLE {name} ("
         "local_date VARCHAR(10) NOT NULL, location_code VARCHAR(64) NOT NULL, "
         "dimension VARCHAR(32) NOT NULL, key VARCHAR(64) NOT NULL, n INTEGER NOT NULL, "
         "PRIMARY KEY (local_date, location_code, dimension, key))"
@@ -37,64 +64,72 @@ def create_table(dialect: str) -> str:
     )
 
 
-# dimension -> the SQL of its key on a visit row `{r}` (NULL counts as 'unknown', as in stats).
-VISIT_KEYS: dict[str, str] = {
-    "by_location": "{r}.location_code",
-    "by_hour": "printf('%02d', {r}.local_hour)",
-    "by_channel": "coalesce({r}.channel, 'unknown')",
-    "by_came_via": "coalesce({r}.came_via, 'unknown')",
-    "by_origin_country": "coalesce({r}.origin_country, 'unknown')",
-    "by_destination_country": "coalesce({r}.destination_country, 'unknown')",
-    "by_outcome": "coalesce({r}.outcome, 'unknown')",
-}
-# The visit columns whose change moves counts (UPDATE OF: never the sync bookkeeping).
-VISIT_COUNTED = (
-    "deleted",
-    "local_date",
-    "local_hour",
-    "location_code",
-    "channel",
-    "came_via",
-    "origin_country",
-    "destination_country",
-    "outcome",
-)
-# dimension -> its raw column in a GROUP BY (by_location groups by location_code alone).
-_COLUMN = {
-    name: "" if name == "by_location" else f"v.{column}, "
-    for name, column in (
-        ("by_location", "location_code"),
-        ("by_hour", "local_hour"),
-        ("by_channel", "channel"),
-        ("by_came_via", "came_via"),
-        ("by_origin_country", "origin_country"),
-        ("by_destination_country", "destination_country"),
-        ("by_outcome", "outcome"),
+def create_pending_table(dialect: str) -> str:
+    """Deltas of the open transaction (PostgreSQL); empty outside one, unused on SQLite.
+
+    UNLOGGED on PostgreSQL: its rows never outlive their transaction, so they need no WAL."""
+    pg = dialect == "postgresql"
+    text = ' COLLATE "C"' if pg else ""
+    return (
+        f"CREATE {'UNLOGGED ' if pg else ''}TABLE {PENDING} "
+        f"(id {'BIGSERIAL' if pg else 'INTEGER'} NOT NULL, "
+        f"local_date VARCHAR(10){text} NOT NULL, location_code VARCHAR(64){text} NOT NULL, "
+        f"dimension VARCHAR(32){text} NOT NULL, key VARCHAR(64){text} NOT NULL, "
+        "n INTEGER NOT NULL, PRIMARY KEY (id))"
     )
-}
+
+
+def central_table_settings() -> list[str]:
+    """PostgreSQL: visit_daily's keys compared byte by byte (codes and ISO days sort the same;
+    the server's language collation made every key comparison several times dearer), and room
+    in each page so a changed count is a HOT update that leaves the index alone. Run while the
+    table is empty (migration 111)."""
+    sizes = {"local_date": 10, "location_code": 64, "dimension": 32, "key": 64}
+    return [
+        f'ALTER TABLE {TABLE} ALTER COLUMN {col} TYPE VARCHAR({n}) COLLATE "C"'
+        for col, n in sizes.items()
+    ] + [f"ALTER TABLE {TABLE} SET (fillfactor = 80)"]
+
+
+# The visit columns whose change moves counts (never the sync bookkeeping).
+VISIT_COUNTED = ("deleted", "local_date", "location_code") + tuple(
+    d.column for d in VISIT_DIMENSIONS if d.column != "location_code"
+)
 REFERRAL_COUNTED = ("deleted", "organisation_code", "visit_id")
 
-_COLUMNS = "INSERT INTO visit_daily (local_date, location_code, dimension, key, n) "
+_COLUMNS = f"INSERT INTO {TABLE} (local_date, location_code, dimension, key, n) "
 _UPSERT = (
     " ON CONFLICT (local_date, location_code, dimension, key) DO UPDATE SET n = n + excluded.n"
 )
 
 
+def _group(alias: str, joined: str) -> str:
+    """The topic group of link alias.topic_code, with `topic` joined as `joined`."""
+    return topic_group_sql(f"{alias}.topic_code", f"{joined}.parent")
+
+
+# ---- SQLite: row triggers ----
+
+
 def _visit_rows(r: str, sign: str) -> str:
-    """The seven visit dimensions of visit row `r` (NEW/OLD), each counted `sign` once."""
+    """The visit dimensions of visit row `r` (NEW/OLD), each counted `sign` once."""
     values = ", ".join(
-        f"({r}.local_date, {r}.location_code, '{name}', {key.format(r=r)}, {sign})"
-        for name, key in VISIT_KEYS.items()
+        f"({r}.local_date, {r}.location_code, '{d.code}', {d.key_sql(r, 'sqlite')}, {sign})"
+        for d in VISIT_DIMENSIONS
     )
     return f"{_COLUMNS}VALUES {values}{_UPSERT};"
 
 
 def _visit_links(r: str, sign: str) -> str:
-    """The topics and live referrals of visit row `r`, moved to (or off) its day and location."""
+    """The topics, topic groups and live referrals of visit row `r`, on (or off) its day."""
     return (
-        f"{_COLUMNS}SELECT {r}.local_date, {r}.location_code, 'by_topic', t.topic_code, {sign} "
+        f"{_COLUMNS}SELECT {r}.local_date, {r}.location_code, '{_TOPIC}', t.topic_code, {sign} "
         f"FROM visit_topic t WHERE t.visit_id = {r}.id{_UPSERT}; "
-        f"{_COLUMNS}SELECT {r}.local_date, {r}.location_code, 'by_referral', "
+        f"{_COLUMNS}SELECT {r}.local_date, {r}.location_code, '{_GROUP}', g.g, {sign} "
+        f"FROM (SELECT DISTINCT {_group('t', 'tp')} AS g FROM visit_topic t "
+        f"LEFT JOIN topic tp ON tp.code = t.topic_code WHERE t.visit_id = {r}.id) g "
+        f"WHERE true{_UPSERT}; "
+        f"{_COLUMNS}SELECT {r}.local_date, {r}.location_code, '{_REFERRAL}', "
         f"x.organisation_code, {sign} FROM referral x "
         f"WHERE x.visit_id = {r}.id AND x.deleted = FALSE{_UPSERT};"
     )
@@ -108,16 +143,43 @@ def _via_visit(dimension: str, key: str, visit_id: str, sign: str, extra: str = 
     )
 
 
+def _group_delta(changes: str) -> str:
+    """Topic-group counts moved by changed topic links (SQLite; `_pg_topic_delta` is the
+    set-based form of the same rule).
+
+    `changes` yields (visit_id, topic_code, sign): +1 a link now there, -1 one gone. Per
+    visit and group, `cur` links of that group are there now and `cur - net` were before; the
+    group counts once while there is at least one.
+    """
+    return (
+        f"{_COLUMNS}SELECT v.local_date, v.location_code, '{_GROUP}', c.g, "
+        "(CASE WHEN c.cur > 0 THEN 1 ELSE 0 END) - (CASE WHEN c.cur - c.net > 0 THEN 1 ELSE 0 END) "
+        "FROM (SELECT ch.visit_id, ch.g, sum(ch.sign) AS net, "
+        "(SELECT count(*) FROM visit_topic t LEFT JOIN topic tq ON tq.code = t.topic_code "
+        f"WHERE t.visit_id = ch.visit_id AND {_group('t', 'tq')} = ch.g) AS cur "
+        f"FROM (SELECT x.visit_id, {_group('x', 'tp')} AS g, x.sign FROM ({changes}) x "
+        "LEFT JOIN topic tp ON tp.code = x.topic_code) ch GROUP BY ch.visit_id, ch.g) c "
+        "JOIN visit v ON v.id = c.visit_id WHERE v.deleted = FALSE "
+        f"AND (CASE WHEN c.cur > 0 THEN 1 ELSE 0 END) <> (CASE WHEN c.cur - c.net > 0 THEN 1 ELSE 0 END)"
+        f"{_UPSERT};"
+    )
+
+
 def _changed(columns: tuple[str, ...]) -> str:
     return "(" + " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns) + ")"
 
 
+def _link(r: str, sign: int) -> str:
+    return f"SELECT {r}.visit_id AS visit_id, {r}.topic_code AS topic_code, {sign} AS sign"
+
+
 def triggers() -> dict[str, str]:
-    """Trigger name -> CREATE TRIGGER statement."""
+    """SQLite: trigger name -> CREATE TRIGGER statement."""
     visit_cols = ", ".join(VISIT_COUNTED)
     visit_changed = _changed(VISIT_COUNTED)
     ref_cols = ", ".join(REFERRAL_COUNTED)
     ref_changed = _changed(REFERRAL_COUNTED)
+    topic = _TOPIC
     return {
         "visit_daily_visit_insert": (
             "CREATE TRIGGER visit_daily_visit_insert AFTER INSERT ON visit "
@@ -141,71 +203,314 @@ def triggers() -> dict[str, str]:
         ),
         "visit_daily_topic_insert": (
             "CREATE TRIGGER visit_daily_topic_insert AFTER INSERT ON visit_topic BEGIN "
-            f"{_via_visit('by_topic', 'NEW.topic_code', 'NEW.visit_id', '1')} END"
+            f"{_via_visit(topic, 'NEW.topic_code', 'NEW.visit_id', '1')} "
+            f"{_group_delta(_link('NEW', 1))} END"
         ),
         "visit_daily_topic_delete": (
             "CREATE TRIGGER visit_daily_topic_delete AFTER DELETE ON visit_topic BEGIN "
-            f"{_via_visit('by_topic', 'OLD.topic_code', 'OLD.visit_id', '-1')} END"
+            f"{_via_visit(topic, 'OLD.topic_code', 'OLD.visit_id', '-1')} "
+            f"{_group_delta(_link('OLD', -1))} END"
         ),
         "visit_daily_topic_update": (
             "CREATE TRIGGER visit_daily_topic_update AFTER UPDATE ON visit_topic BEGIN "
-            f"{_via_visit('by_topic', 'OLD.topic_code', 'OLD.visit_id', '-1')} "
-            f"{_via_visit('by_topic', 'NEW.topic_code', 'NEW.visit_id', '1')} END"
+            f"{_via_visit(topic, 'OLD.topic_code', 'OLD.visit_id', '-1')} "
+            f"{_via_visit(topic, 'NEW.topic_code', 'NEW.visit_id', '1')} "
+            f"{_group_delta(_link('OLD', -1) + ' UNION ALL ' + _link('NEW', 1))}"
+            " END"
         ),
         "visit_daily_referral_insert": (
             "CREATE TRIGGER visit_daily_referral_insert AFTER INSERT ON referral "
             "WHEN NEW.deleted = FALSE BEGIN "
-            f"{_via_visit('by_referral', 'NEW.organisation_code', 'NEW.visit_id', '1')} END"
+            f"{_via_visit(_REFERRAL, 'NEW.organisation_code', 'NEW.visit_id', '1')} END"
         ),
         "visit_daily_referral_delete": (
             "CREATE TRIGGER visit_daily_referral_delete AFTER DELETE ON referral "
             "WHEN OLD.deleted = FALSE BEGIN "
-            f"{_via_visit('by_referral', 'OLD.organisation_code', 'OLD.visit_id', '-1')} END"
+            f"{_via_visit(_REFERRAL, 'OLD.organisation_code', 'OLD.visit_id', '-1')} END"
         ),
         "visit_daily_referral_update": (
             f"CREATE TRIGGER visit_daily_referral_update AFTER UPDATE OF {ref_cols} ON referral "
             f"WHEN {ref_changed} BEGIN "
             + _via_visit(
-                "by_referral",
-                "OLD.organisation_code",
-                "OLD.visit_id",
-                "-1",
+                _REFERRAL, "OLD.organisation_code", "OLD.visit_id", "-1",
                 " AND OLD.deleted = FALSE",
-            )  # fmt: skip
+            )
             + " "
             + _via_visit(
-                "by_referral",
-                "NEW.organisation_code",
-                "NEW.visit_id",
-                "1",
+                _REFERRAL, "NEW.organisation_code", "NEW.visit_id", "1",
                 " AND NEW.deleted = FALSE",
-            )  # fmt: skip
+            )
             + " END"
         ),
+    }  # fmt: skip
+
+
+# ---- PostgreSQL: statement triggers with transition tables ----
+# A push batch is small next to the tables, so every lookup from the changed rows into visit,
+# visit_topic and referral goes through their indexes, one probe per changed row: LATERAL
+# subqueries with OFFSET 0 (never flattened into a join) and scalar subqueries. A hash join
+# would read the whole link table at every batch (measured: the first push of 100,000 visits
+# 5.7x slower than without the triggers; docs/performance.md).
+
+_PENDING_COLUMNS = f"INSERT INTO {PENDING} (local_date, location_code, dimension, key, n) "
+
+
+def _pg_group(code: str) -> str:
+    return topic_group_sql(code, f"(SELECT tp.parent FROM topic tp WHERE tp.code = {code})")
+
+
+def _pg_visit_of(alias: str) -> str:
+    """The live visit of `{alias}.visit_id`, looked up by its primary key."""
+    return (
+        "CROSS JOIN LATERAL (SELECT v.local_date, v.location_code FROM visit v "
+        f"WHERE v.id = {alias}.visit_id AND v.deleted = FALSE OFFSET 0) v"
+    )
+
+
+def _pg_visit_delta(links: bool) -> str:
+    """Counts of the visit rows in CTE `r` (their columns and `sign`): their dimensions and,
+    with `links`, their topics, topic groups and live referrals (a new visit has none yet:
+    links point at an existing visit)."""
+    values = ", ".join(f"('{d.code}', {d.key_sql('r', 'postgresql')})" for d in VISIT_DIMENSIONS)
+    parts = [
+        "SELECT r.local_date, r.location_code, d.dimension, d.key, r.sign AS n FROM r "
+        f"CROSS JOIN LATERAL (VALUES {values}) d(dimension, key)"
+    ]
+    if links:
+        topics = (
+            "CROSS JOIN LATERAL (SELECT t.topic_code FROM visit_topic t "
+            "WHERE t.visit_id = r.id OFFSET 0) t"
+        )
+        parts += [
+            f"SELECT r.local_date, r.location_code, '{_TOPIC}', t.topic_code, r.sign FROM r "
+            f"{topics}",
+            f"SELECT g.local_date, g.location_code, '{_GROUP}', g.g, g.sign FROM ("
+            "SELECT DISTINCT r.id, r.local_date, r.location_code, r.sign, "
+            f"{_pg_group('t.topic_code')} AS g FROM r {topics}) g",
+            f"SELECT r.local_date, r.location_code, '{_REFERRAL}', x.organisation_code, r.sign "
+            "FROM r CROSS JOIN LATERAL (SELECT x.organisation_code FROM referral x "
+            "WHERE x.visit_id = r.id AND x.deleted = FALSE OFFSET 0) x",
+        ]
+    return (
+        f"{_PENDING_COLUMNS}SELECT local_date, location_code, dimension, key, sum(n) FROM ("
+        + " UNION ALL ".join(parts)
+        + ") d GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0"
+    )
+
+
+def _rows_cte(table: str, sign: int, where: str = "TRUE") -> str:
+    cols = ", ".join(f"{table}.{c}" for c in ("id", *VISIT_COUNTED))
+    return f"SELECT {cols}, {sign} AS sign FROM {table} WHERE NOT {table}.deleted AND {where}"
+
+
+def _pg_moved(columns: tuple[str, ...], key: str = "id") -> str:
+    old = ", ".join(f"o.{c}" for c in columns)
+    new = ", ".join(f"n.{c}" for c in columns)
+    return (
+        f"SELECT o.{key} FROM old_rows o JOIN new_rows n ON n.{key} = o.{key} "
+        f"WHERE ({old}) IS DISTINCT FROM ({new})"
+    )
+
+
+def _pg_topic_delta(changes: str) -> str:
+    """Topic and topic-group counts moved by changed links (`changes`: visit_id, topic_code,
+    sign); per visit and group, the links there now are counted through the primary key (the
+    group rule of `_group_delta`)."""
+    on = "CASE WHEN cur.n > 0 THEN 1 ELSE 0 END"
+    before = "CASE WHEN cur.n - c.net > 0 THEN 1 ELSE 0 END"
+    return (
+        f"WITH ch AS ({changes}), "
+        f"c AS (SELECT ch.visit_id, {_pg_group('ch.topic_code')} AS g, sum(ch.sign) AS net "
+        "FROM ch GROUP BY 1, 2) "
+        f"{_PENDING_COLUMNS}SELECT v.local_date, v.location_code, d.dimension, d.key, sum(d.n) "
+        f"FROM (SELECT ch.visit_id, '{_TOPIC}' AS dimension, ch.topic_code AS key, ch.sign AS n "
+        f"FROM ch UNION ALL SELECT c.visit_id, '{_GROUP}', c.g, ({on}) - ({before}) FROM c "
+        "CROSS JOIN LATERAL (SELECT count(*) AS n FROM visit_topic t "
+        f"WHERE t.visit_id = c.visit_id AND {_pg_group('t.topic_code')} = c.g) cur) d "
+        f"{_pg_visit_of('d')} GROUP BY 1, 2, 3, 4 HAVING sum(d.n) <> 0"
+    )
+
+
+def _pg_referral_delta(changes: str) -> str:
+    return (
+        f"WITH ch AS ({changes}) {_PENDING_COLUMNS}SELECT v.local_date, v.location_code, "
+        f"'{_REFERRAL}', ch.organisation_code, sum(ch.sign) FROM ch {_pg_visit_of('ch')} "
+        "GROUP BY 1, 2, 4 HAVING sum(ch.sign) <> 0"
+    )
+
+
+def _pg_function(name: str, body: str, returns: str = "NULL") -> str:
+    return (
+        f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"PERFORM visit_daily_mark(); {body}; RETURN {returns}; END $$"
+    )
+
+
+def _pg_statement_trigger(name: str, event: str, table: str) -> str:
+    tables = {
+        "INSERT": "NEW TABLE AS new_rows",
+        "DELETE": "OLD TABLE AS old_rows",
+        "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+    }[event]
+    return (
+        f"CREATE TRIGGER {name} AFTER {event} ON {table} REFERENCING {tables} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
+    )
+
+
+def pg_statements() -> list[str]:
+    """PostgreSQL: the functions and triggers that keep visit_daily (in order)."""
+    out = [
+        # Once per transaction: a marker row whose deferred trigger applies the deltas. Its
+        # id is kept (transaction-local): the transaction's rows are the ids from there on,
+        # read through the primary key, never past the dead rows of earlier pushes.
+        "CREATE OR REPLACE FUNCTION visit_daily_mark() RETURNS void LANGUAGE plpgsql AS $$ "
+        "DECLARE first_id bigint; "
+        "BEGIN IF coalesce(current_setting('nmi_desk.daily_pending', true), '') = '' THEN "
+        f"INSERT INTO {PENDING} (local_date, location_code, dimension, key, n) "
+        "VALUES ('', '', '', '', 0) RETURNING id INTO first_id; "
+        "PERFORM set_config('nmi_desk.daily_pending', first_id::text, true); END IF; END $$",
+        "CREATE OR REPLACE FUNCTION visit_daily_apply() RETURNS trigger LANGUAGE plpgsql "
+        "SET enable_seqscan = off AS $$ "
+        "DECLARE first_id bigint := current_setting('nmi_desk.daily_pending')::bigint; "
+        f"BEGIN {_COLUMNS}SELECT local_date, location_code, dimension, key, sum(n) "
+        f"FROM {PENDING} WHERE id >= first_id AND dimension <> '' GROUP BY 1, 2, 3, 4 "
+        "HAVING sum(n) <> 0 ORDER BY 1, 2, 3, 4 "
+        "ON CONFLICT (local_date, location_code, dimension, key) "
+        f"DO UPDATE SET n = {TABLE}.n + excluded.n; "
+        f"DELETE FROM {PENDING} WHERE id >= first_id; "
+        "PERFORM set_config('nmi_desk.daily_pending', '', true); RETURN NULL; END $$",
+        f"CREATE CONSTRAINT TRIGGER visit_daily_apply AFTER INSERT ON {PENDING} "
+        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.dimension = '') "
+        "EXECUTE FUNCTION visit_daily_apply()",
+    ]
+    delta = _pg_visit_delta(links=True)
+    moved = _pg_moved(VISIT_COUNTED)
+    visit = {
+        "visit_daily_visit_insert": (
+            "INSERT",
+            f"WITH r AS ({_rows_cte('new_rows', 1)}) {_pg_visit_delta(links=False)}",
+        ),
+        "visit_daily_visit_update": (
+            "UPDATE",
+            f"WITH moved AS ({moved}), r AS ("
+            f"{_rows_cte('old_rows', -1, 'old_rows.id IN (SELECT id FROM moved)')} UNION ALL "
+            f"{_rows_cte('new_rows', 1, 'new_rows.id IN (SELECT id FROM moved)')}) {delta}",
+        ),
     }
+    for name, (event, body) in visit.items():
+        out += [_pg_function(name, body), _pg_statement_trigger(name, event, "visit")]
+    # A hard delete (rare: a tombstone is an update) is taken off row by row, before the
+    # cascade removes its links.
+    old = ", ".join(f"OLD.{c} AS {c}" for c in ("id", *VISIT_COUNTED))
+    out += [
+        _pg_function(
+            "visit_daily_visit_delete",
+            f"IF NOT OLD.deleted THEN WITH r AS (SELECT {old}, -1 AS sign) {delta}; END IF",
+            returns="OLD",
+        ),
+        "CREATE TRIGGER visit_daily_visit_delete BEFORE DELETE ON visit "
+        "FOR EACH ROW EXECUTE FUNCTION visit_daily_visit_delete()",
+    ]
+    link = "SELECT {t}.visit_id, {t}.topic_code, {s} AS sign FROM {t}"
+    topic = {
+        "visit_daily_topic_insert": ("INSERT", link.format(t="new_rows", s=1)),
+        "visit_daily_topic_delete": ("DELETE", link.format(t="old_rows", s=-1)),
+        "visit_daily_topic_update": (
+            "UPDATE",
+            link.format(t="old_rows", s=-1) + " UNION ALL " + link.format(t="new_rows", s=1),
+        ),
+    }
+    for name, (event, changes) in topic.items():
+        out += [
+            _pg_function(name, _pg_topic_delta(changes)),
+            _pg_statement_trigger(name, event, "visit_topic"),
+        ]
+    ref = "SELECT {t}.visit_id, {t}.organisation_code, {s} AS sign FROM {t} WHERE NOT {t}.deleted"
+    ref_moved = f"{{t}}.id IN ({_pg_moved(REFERRAL_COUNTED)})"
+    referral = {
+        "visit_daily_referral_insert": ("INSERT", ref.format(t="new_rows", s=1)),
+        "visit_daily_referral_delete": ("DELETE", ref.format(t="old_rows", s=-1)),
+        "visit_daily_referral_update": (
+            "UPDATE",
+            ref.format(t="old_rows", s=-1)
+            + " AND "
+            + ref_moved.format(t="old_rows")
+            + " UNION ALL "
+            + ref.format(t="new_rows", s=1)
+            + " AND "
+            + ref_moved.format(t="new_rows"),
+        ),
+    }
+    for name, (event, changes) in referral.items():
+        out += [
+            _pg_function(name, _pg_referral_delta(changes)),
+            _pg_statement_trigger(name, event, "referral"),
+        ]
+    return out
 
 
-def fill_sql(visit_from: int = 0, referral_from: int = 0) -> list[str]:
+# ---- filling from the rows ----
+
+
+def fill_sql(visit_from: int = 0, referral_from: int = 0, dialect: str = "sqlite") -> list[str]:
     """Statements that add the counts of visits with id >= visit_from (their topics) and of
     referrals with id >= referral_from, in bulk (GROUP BY), onto what the table holds."""
-    # Grouped by the raw column in the order of its (local_date, column, location_code)
-    # index (migrations 2 and 50), so SQLite reads it in order instead of sorting every visit;
-    # NULL and a literal 'unknown' may then come as two rows, which the upsert adds up.
+    upsert = _UPSERT if dialect == "sqlite" else _UPSERT.replace("n + ", f"{TABLE}.n + ")
+    live = f"v.deleted = FALSE AND v.id >= {int(visit_from)}"
     out = [
-        f"{_COLUMNS}SELECT v.local_date, v.location_code, '{name}', {key.format(r='v')}, "
-        f"count(*) FROM visit v WHERE v.deleted = FALSE AND v.id >= {int(visit_from)} "
-        f"GROUP BY v.local_date, {_COLUMN[name]}v.location_code{_UPSERT}"
-        for name, key in VISIT_KEYS.items()
+        f"{_COLUMNS}SELECT v.local_date, v.location_code, '{d.code}', {d.key_sql('v', dialect)}, "
+        f"count(*) FROM visit v WHERE {live} GROUP BY 1, 2, 4{upsert}"
+        for d in VISIT_DIMENSIONS
     ]
     out.append(
-        f"{_COLUMNS}SELECT v.local_date, v.location_code, 'by_topic', t.topic_code, count(*) "
+        f"{_COLUMNS}SELECT v.local_date, v.location_code, '{_TOPIC}', t.topic_code, count(*) "
         "FROM visit_topic t JOIN visit v ON v.id = t.visit_id "
-        f"WHERE v.deleted = FALSE AND t.visit_id >= {int(visit_from)} GROUP BY 1, 2, 4{_UPSERT}"
+        f"WHERE v.deleted = FALSE AND t.visit_id >= {int(visit_from)} GROUP BY 1, 2, 4{upsert}"
     )
     out.append(
-        f"{_COLUMNS}SELECT v.local_date, v.location_code, 'by_referral', x.organisation_code, "
+        f"{_COLUMNS}SELECT v.local_date, v.location_code, '{_GROUP}', g.g, count(*) "
+        f"FROM (SELECT DISTINCT t.visit_id, {_group('t', 'tp')} AS g FROM visit_topic t "
+        "LEFT JOIN topic tp ON tp.code = t.topic_code "
+        f"WHERE t.visit_id >= {int(visit_from)}) g JOIN visit v ON v.id = g.visit_id "
+        f"WHERE v.deleted = FALSE GROUP BY 1, 2, 4{upsert}"
+    )
+    out.append(
+        f"{_COLUMNS}SELECT v.local_date, v.location_code, '{_REFERRAL}', x.organisation_code, "
         "count(*) FROM referral x JOIN visit v ON v.id = x.visit_id "
         f"WHERE v.deleted = FALSE AND x.deleted = FALSE AND x.id >= {int(referral_from)} "
-        f"GROUP BY 1, 2, 4{_UPSERT}"
+        f"GROUP BY 1, 2, 4{upsert}"
     )
     return out
+
+
+def _trigger_names(conn) -> list[tuple[str, str]]:
+    """(trigger, table) of every visit_daily trigger in this database."""
+    if conn.dialect.name == "postgresql":
+        rows = conn.exec_driver_sql(
+            "SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "JOIN pg_namespace s ON s.oid = c.relnamespace "
+            "WHERE NOT t.tgisinternal AND s.nspname = current_schema() "
+            f"AND starts_with(t.tgname, '{_PREFIX}')"
+        )
+    else:
+        rows = conn.exec_driver_sql(
+            "SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger' "
+            f"AND substr(name, 1, {len(_PREFIX)}) = '{_PREFIX}'"
+        )
+    return [(r[0], r[1]) for r in rows]
+
+
+def rebuild(conn) -> None:
+    """Migration step: recreate every visit_daily trigger from the registry and refill the
+    counts from the rows (a new dimension, a changed key or topic grouping)."""
+    dialect = conn.dialect.name
+    for name, table in _trigger_names(conn):
+        on = f" ON {table}" if dialect == "postgresql" else ""
+        conn.exec_driver_sql(f"DROP TRIGGER {name}{on}")
+    conn.exec_driver_sql(f"DELETE FROM {TABLE}")
+    statements = pg_statements() if dialect == "postgresql" else list(triggers().values())
+    for sql in statements:
+        conn.exec_driver_sql(sql)
+    for sql in fill_sql(dialect=dialect):
+        conn.exec_driver_sql(sql)

@@ -22,7 +22,18 @@ from nmi_desk.store.errors import first_line
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", ""}
 
 
-def make_engine(url: str) -> Engine:
+def describe(url: str) -> str:
+    """A database for a message: host and name only (never a password, wherever it is)."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return "the database"
+    return f"the database {parsed.database or '(default)'} on {parsed.host or 'this machine'}"
+
+
+def make_engine(url: str, readonly: bool = False) -> Engine:
+    """An engine (no migration). `readonly`: every PostgreSQL transaction is read-only (a read
+    never writes; a SQLite file is opened read-only by stats.open_source instead)."""
     path = sqlite_path_from_url(url)
     if path is not None:
         if key_for(path) is not None:  # encrypted: SQLAlchemy must know sqlcipher3's exceptions
@@ -34,8 +45,8 @@ def make_engine(url: str) -> Engine:
         return create_engine("sqlite://", creator=partial(connect_sqlite, path))
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise UserError(f"not a database URL: {url!r}") from exc
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
+        raise UserError("not a database URL: check host, port and database name") from exc
     if parsed.get_backend_name() != "postgresql":
         raise UserError(
             f"unsupported database URL scheme {parsed.drivername!r}: "
@@ -48,7 +59,18 @@ def make_engine(url: str) -> Engine:
     if "sslmode" not in query and host not in LOCAL_HOSTS and not host.startswith("/"):
         query["sslmode"] = "require"  # the municipal network is not ours
     parsed = parsed.set(query=query)
-    return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    engine = create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    if readonly:
+        from sqlalchemy import event
+
+        # psycopg then begins every transaction READ ONLY: the server refuses any write.
+        # Per transaction rather than a startup option, so it also works through a
+        # transaction-mode pooler.
+        @event.listens_for(engine, "connect")
+        def _read_only(dbapi_connection, _record) -> None:
+            dbapi_connection.read_only = True
+
+    return engine
 
 
 def _backup_sqlite(path: Path, version: int) -> None:

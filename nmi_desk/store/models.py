@@ -1,6 +1,6 @@
 """Tables, shared by the counter laptop (SQLite) and the central database (PostgreSQL).
 
-Every record that syncs carries the sync columns of `SyncFields` (design.md, Sync): a UUID made
+Every record that syncs carries the sync columns of `SyncFields` (docs/sync.md): a UUID made
 on the device, a revision counter, updated-at, the device that wrote it and a tombstone.
 `synced_revision` is local bookkeeping: the revision the central side has committed.
 
@@ -197,7 +197,8 @@ class AuditEvent(SyncFields, table=True):
 class VisitDaily(SQLModel, table=True):
     """Visit counts per Amsterdam day, location, dimension and key (migration 52).
 
-    Kept by triggers on the laptop (nmi_desk.store.daily_counts); empty on PostgreSQL.
+    Kept by triggers on both databases (nmi_desk.store.daily_counts; PostgreSQL from
+    migration 111).
     """
 
     __tablename__ = "visit_daily"
@@ -209,26 +210,28 @@ class VisitDaily(SQLModel, table=True):
     n: int
 
 
-# ---- statistics indexes (migration 50, nmi_desk.stats): time first, then the dimension ----
-# Migrations 2, 50 and 51 create these on SQLite only (store/migrations.py, _sqlite_only).
+class VisitDailyPending(SQLModel, table=True):
+    """Deltas of visit_daily written by the open transaction (PostgreSQL, migration 111).
+
+    Applied to visit_daily and emptied at commit (store.daily_counts); no other transaction
+    ever sees a row. Unused on SQLite, where the triggers write visit_daily directly.
+    """
+
+    __tablename__ = "visit_daily_pending"
+    id: int | None = Field(default=None, primary_key=True)
+    local_date: str = Field(max_length=10)
+    location_code: str = Field(max_length=64)
+    dimension: str = Field(max_length=32)
+    key: str = Field(max_length=64)
+    n: int
+
+
+# ---- indexes for the day overview and statistics (migrations 51, 53; SQLite only) ----
+# The per-dimension covering indexes of migration 50 were dropped by migration 110.
 def _stats_indexes() -> None:
     from sqlalchemy import Index
 
-    visit = Visit.__table__.c
-    for col in (
-        "local_hour",
-        "channel",
-        "came_via",
-        "origin_country",
-        "destination_country",
-        "outcome",
-    ):
-        Index(
-            f"ix_visit_day_{col}", visit.local_date, visit[col], visit.location_code, visit.deleted
-        )
-    Index("ix_visit_id_day", visit.id, visit.local_date, visit.location_code, visit.deleted)
     referral = Referral.__table__.c
-    Index("ix_referral_org_visit", referral.organisation_code, referral.deleted, referral.visit_id)
     # Migration 51: the records still to sync (partial indexes).
     for model in (Visit, Referral, InfoSession):
         c = model.__table__.c

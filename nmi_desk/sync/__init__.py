@@ -1,6 +1,6 @@
 """Sync: push this laptop's records to the central database, pull what was published there.
 
-Semantics in design.md, Sync. The CLI (cli_sync.py) and the TUI call `run_sync` alike; it
+Semantics in docs/sync.md. The CLI (cli_sync.py) and the TUI call `run_sync` alike; it
 takes engines and plain values, never Textual. Modules:
   tables.py      which tables sync, as units (a visit with its topics and referrals)
   push.py        batched, idempotent upsert by UUID; conflict log; quarantine

@@ -1,7 +1,7 @@
 """What syncs, described once: the record tables, their link tables and how they form units.
 
 A unit is what travels in one central transaction: a visit with its topics and referrals, or an
-information session with its topics (design.md, Sync). Columns come from store/models.py, so a
+information session with its topics (docs/sync.md). Columns come from store/models.py, so a
 column added by a migration travels without touching this module.
 """
 

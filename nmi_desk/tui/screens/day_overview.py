@@ -20,20 +20,13 @@ from textual.widgets import Button, Checkbox, Header, Input, Static
 
 from nmi_desk.dates import format_date, parse_date
 from nmi_desk.end_of_day import Period
+from nmi_desk.store.dimensions import BY_CODE
+from nmi_desk.store.dimensions import CHARTS as CHART_DIMENSIONS
 from nmi_desk.tui.screens.base import NmiModal, NmiScreen, footer
 from nmi_desk.tui.widgets.bar_chart import BarChart
 
-# (dimension, catalog key of the chart title) in the order shown.
-CHARTS = (
-    ("by_topic", "day_overview.chart_topic"),
-    ("by_referral", "day_overview.chart_referral"),
-    ("by_hour", "day_overview.chart_hour"),
-    ("by_came_via", "day_overview.chart_came_via"),
-    ("by_origin_country", "day_overview.chart_origin"),
-    ("by_destination_country", "day_overview.chart_destination"),
-    ("by_outcome", "day_overview.chart_outcome"),
-    ("by_location", "day_overview.chart_location"),
-)
+# The charts, in the order shown: the registry's dimensions that have a chart position.
+CHARTS = tuple((d.code, d.title_key) for d in CHART_DIMENSIONS)
 
 
 class StatsLoaded(Message):
@@ -178,20 +171,9 @@ class DayOverviewScreen(NmiScreen[None]):
     # ---- rendering ----
 
     def _labels(self, dimension: str) -> dict[str, str]:
-        from nmi_desk.refdata import reference
+        from nmi_desk.refdata import labels_for
 
-        ref = reference()
-        lang = self.app.desk.settings.lang
-        kind = {
-            "by_topic": ref.topics,
-            "by_referral": ref.organisations,
-            "by_location": ref.locations,
-            "by_origin_country": ref.countries,
-            "by_destination_country": ref.countries,
-            "by_came_via": ref.lists.get("came_via", ()),
-            "by_outcome": ref.lists.get("outcome", ()),
-        }.get(dimension, ())
-        labels = {e.code: e.label(lang) for e in kind}
+        labels = labels_for(BY_CODE[dimension].labels, self.app.desk.settings.lang)
         labels["unknown"] = self.app.tr("day_overview.unknown")
         return labels
 

@@ -72,9 +72,11 @@ class HelpScreen(NmiModal[None]):
             out.append(
                 (tr("general.help_this_screen"), key_lines(screen_bindings(self.origin), tr))
             )
-        out.append(
-            (tr("help.everywhere"), key_lines(catalog_bindings(source_bindings(self.app)), tr))
-        )
+        app_keys = catalog_bindings(source_bindings(self.app))
+        if self.origin is not None and self.origin.is_modal:
+            # on a dialog Textual passes only the app's priority keys (F1, Ctrl+P, Ctrl+L, ...)
+            app_keys = [(key, b) for key, b in app_keys if b.priority]
+        out.append((tr("help.everywhere"), key_lines(app_keys, tr)))
         for title, module, name in SECTIONS:
             cls = getattr(import_module(module), name)
             if self.origin is not None and isinstance(self.origin, cls):

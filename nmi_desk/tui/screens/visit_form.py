@@ -189,7 +189,8 @@ class VisitFormScreen(DraftFormScreen):
     def _load(self, uuid: str) -> None:
         from nmi_desk.visits import load_visit
 
-        view = load_visit(self.app.desk.engine(), uuid)
+        desk = self.app.desk
+        view = load_visit(desk.engine(), uuid, desk.actor, desk.now())
         self.post_message(VisitLoaded(visit_payload(uuid, view.input)))
 
     def on_visit_loaded(self, message: VisitLoaded) -> None:
