@@ -20,8 +20,8 @@ from textual.widgets import Button, Checkbox, Header, Input, Static
 
 from nmi_desk.dates import format_date, parse_date
 from nmi_desk.end_of_day import Period
-from nmi_desk.store.dimensions import BY_CODE
-from nmi_desk.store.dimensions import CHARTS as CHART_DIMENSIONS
+from nmi_desk.stats import BY_CODE
+from nmi_desk.stats import CHARTS as CHART_DIMENSIONS
 from nmi_desk.tui.screens.base import NmiModal, NmiScreen, footer
 from nmi_desk.tui.widgets.bar_chart import BarChart
 
