@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from nmi_desk.cli_clients import app as clients_app
 from nmi_desk.cli_guidance import app as guidance_app
 from nmi_desk.cli_sync import register as register_sync
 from nmi_desk.errors import UserError
@@ -109,7 +110,8 @@ def demo(
     )
     took = time.perf_counter() - started
     typer.echo(
-        f"added {result.visits:,} synthetic visits and {result.referrals:,} referrals "
+        f"added {result.visits:,} synthetic visits, {result.referrals:,} referrals and "
+        f"{result.clients:,} clients "
         f"({result.first_day} .. {result.last_day}) to {desk.url} in {took:.1f} s"
     )
 
@@ -250,6 +252,7 @@ def doctor(ctx: typer.Context) -> None:
 
 
 app.add_typer(guidance_app, name="guidance")
+app.add_typer(clients_app, name="clients")
 
 topics_app = typer.Typer(
     add_completion=False,

@@ -5,6 +5,7 @@ Registered on the main Typer app by cli.py. Heavy imports stay inside the comman
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +13,7 @@ from typing import Annotated
 import typer
 
 from nmi_desk.errors import UserError
+from nmi_desk.sync.target import ENV_URL
 
 TargetOption = Annotated[
     str | None,
@@ -23,6 +25,15 @@ TargetOption = Annotated[
 ]
 
 
+def without_password_or_empty(url: str) -> str:
+    from nmi_desk.sync.target import without_password
+
+    try:
+        return without_password(url) if url else ""
+    except UserError:
+        return ""
+
+
 def _desk(ctx: typer.Context):
     from nmi_desk.cli import _desk as open_desk
 
@@ -31,10 +42,6 @@ def _desk(ctx: typer.Context):
 
 def _ask_target(option: str | None, desk) -> str | None:
     """With nothing configured and a person at the keyboard, ask for the URL."""
-    import os
-
-    from nmi_desk.sync.target import ENV_URL
-
     if option or os.environ.get(ENV_URL) or desk.settings.sync_target:
         return option
     if not sys.stdin.isatty():
@@ -51,11 +58,60 @@ def _with_password(target, password: str):
     return Target(url=url, shown=target.shown, saved=target.saved, source=target.source)
 
 
+def _show_status(desk) -> None:
+    from nmi_desk.sync.state import list_targets, pending_by_table
+
+    engine = desk.engine()
+    targets = list_targets(engine)
+    saved = desk.settings.sync_target
+    if not targets:
+        pending = sum(pending_by_table(engine).values())
+        where = f"saved target {saved}" if saved else "no target saved"
+        typer.echo(f"never synced ({where}); {pending:,} record(s) pending")
+        return
+    for t in targets:
+        mark = "*" if t.active else " "
+        what = ", ".join(f"{n:,} {table}" for table, n in t.pending.items() if n) or "nothing"
+        typer.echo(f"{mark} {t.url}  (central id {t.target_id[:8]})")
+        typer.echo(f"    pending: {what}")
+        typer.echo(f"    last success: {t.last_success or 'never'}")
+        if t.last_error:
+            typer.echo(f"    last error: {t.last_error}")
+    if saved and all(t.url != saved for t in targets):
+        typer.echo(f"  {saved}  (saved, never synced: everything will be pushed)")
+
+
+def _confirm_switch(desk, resolved, yes: bool) -> None:
+    """Another central database than the last one: say what will be pushed there, then ask."""
+    from nmi_desk.sync.state import switch_needed
+
+    switch = switch_needed(desk.engine(), resolved.saved, desk.settings.sync_target)
+    if switch is None or yes:
+        return
+    question = (
+        f"this laptop last synced with {switch.previous}; switching to {resolved.shown}"
+        f" pushes {switch.describe() or 'nothing'} there"
+    )
+    if not sys.stdin.isatty():
+        raise UserError(f"{question}: confirm with --yes")
+    if not typer.confirm(f"{question[0].upper()}{question[1:]}. Switch?", default=False):
+        raise UserError("sync target unchanged; nothing was sent")
+
+
 def sync(
     ctx: typer.Context,
     target: TargetOption = None,
     no_pull: Annotated[
         bool, typer.Option("--no-pull", help="Only push; skip reference data and guidance.")
+    ] = False,
+    status: Annotated[
+        bool,
+        typer.Option(
+            "--status", help="List the central targets, what is pending for each, last success."
+        ),
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Switch to a new --target without asking.")
     ] = False,
 ) -> None:
     """Push this laptop's records to the central database and pull published updates."""
@@ -65,7 +121,12 @@ def sync(
     from nmi_desk.sync import resolve_target, run_sync
 
     desk = _desk(ctx)
+    if status:
+        _show_status(desk)
+        return
     resolved = resolve_target(_ask_target(target, desk), desk.settings.sync_target)
+    _confirm_switch(desk, resolved, yes)
+    previous = without_password_or_empty(desk.settings.sync_target or os.environ.get(ENV_URL, ""))
     engine = desk.engine()
     console = Console(stderr=True)
     with Progress(
@@ -76,6 +137,7 @@ def sync(
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        disable=not console.is_terminal,  # else rich leaves an empty line before any message
     ) as bar:
         task = bar.add_task("push", total=None)
 
@@ -83,7 +145,14 @@ def sync(
             bar.update(task, completed=done, total=total)
 
         try:
-            report = run_sync(engine, resolved, desk.now, progress=progress, pull=not no_pull)
+            report = run_sync(
+                engine,
+                resolved,
+                desk.now,
+                progress=progress,
+                pull=not no_pull,
+                previous_url=previous,
+            )
         except UserError as exc:
             needs_password = "password" in str(exc) and not resolved.is_sqlite
             if not (needs_password and sys.stdin.isatty()):
@@ -92,7 +161,14 @@ def sync(
             secret = typer.prompt(f"Password for {resolved.shown}", hide_input=True)
             resolved = _with_password(resolved, secret)
             bar.start()
-            report = run_sync(engine, resolved, desk.now, progress=progress, pull=not no_pull)
+            report = run_sync(
+                engine,
+                resolved,
+                desk.now,
+                progress=progress,
+                pull=not no_pull,
+                previous_url=previous,
+            )
     if resolved.source == "option" and desk.settings.sync_target != resolved.saved:
         desk.settings.sync_target = resolved.saved  # never the password (target.py)
         desk.save_settings()

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from nmi_desk.clock import AMS, to_utc_naive
 from nmi_desk.errors import UserError
+from nmi_desk.names import search_key
 from nmi_desk.refdata import reference
 
 MAX_VISITS = 5_000_000
@@ -155,14 +156,20 @@ def _weighted(rng: random.Random, table: dict):
 
 
 def _name_pools(seed: int, size: int = 400) -> dict[str, list[str]]:
+    """First and last names drawn apart (no titles such as "Prof." or "الدكتور"): a pool of
+    `size` full names per locale; ar_AA names are in Arabic script."""
     from faker import Faker
 
     pools = {}
     for locale in sorted({o[2] for o in ORIGINS}):
         fake = Faker(locale)
         fake.seed_instance(seed)
-        pools[locale] = [fake.name() for _ in range(size)]
+        pools[locale] = [f"{fake.first_name()} {fake.last_name()}" for _ in range(size)]
     return pools
+
+
+# A named visit continues an earlier client of the same origin this often (returning clients).
+RETURNING = 0.4
 
 
 @dataclass
@@ -171,6 +178,7 @@ class DemoResult:
     referrals: int
     first_day: date
     last_day: date
+    clients: int = 0
 
 
 def generate(
@@ -181,6 +189,7 @@ def generate(
     device_id: str,
     now: datetime,
     location: str | None = None,
+    returning: float = RETURNING,
 ) -> DemoResult:
     if visits < 0 or visits > MAX_VISITS:
         raise UserError(f"--visits must be between 0 and {MAX_VISITS:,}")
@@ -228,6 +237,13 @@ def generate(
         spans.append((loc.code, start, max(closes.hour * 60 + closes.minute - start, 1)))
     rnd = rng.random
     new_id = id_rng.getrandbits
+    # Clients come from their own generators, so the visits' other fields stay as they were.
+    client_rng = random.Random(f"{seed}:clients")
+    client_ids = random.Random(f"{seed}:{device_id}:clients").getrandbits
+    crnd = client_rng.random
+    earlier_clients: dict[str, list[tuple]] = {}  # origin -> clients so far: (uuid, fields)
+    client_rows: list[tuple] = []
+    keys: dict[str, str | None] = {}
     n_loc, n_cons = len(spans), len(CONSULTANTS)
 
     raw = engine.raw_connection()
@@ -251,6 +267,7 @@ def generate(
             origin = pick_origin()
             chosen = dict.fromkeys(pick_topic() for _ in range(1 + int(rnd() * 3.2)))
             client = (None,) * 8
+            client_uuid = None
             came_via = outcome = None
             channel = "walk-in"
             if not count_only:
@@ -268,6 +285,20 @@ def generate(
                     CHILDREN[int(rnd() * len(CHILDREN))] if rnd() < 0.6 else None,
                     None,
                 )
+                if client[0] is not None:
+                    earlier = earlier_clients.setdefault(origin[0], [])
+                    if earlier and crnd() < returning:
+                        known = earlier[int(crnd() * len(earlier))]
+                        client_uuid, client = known[0], (*known[1:], None)
+                    else:
+                        client_uuid = _uuid4(client_ids(128))
+                        earlier.append((client_uuid, *client[:7]))
+                        name = client[0]
+                        if name not in keys:
+                            keys[name] = search_key(name)
+                        client_rows.append(
+                            (client_uuid, ts, device_id, *client[:7], keys[name])
+                        )
             visit_rows.append(
                 (
                     vid,
@@ -288,6 +319,7 @@ def generate(
                     None,
                     *client,
                     outcome,
+                    client_uuid,
                 )
             )
             topic_rows += [(vid, code) for code in chosen]
@@ -331,9 +363,16 @@ def generate(
             "INSERT INTO visit (id, uuid, revision, updated_at, device_id, deleted, synced_revision,"
             " started_at, local_date, local_hour, location_code, consultant, channel, count_only,"
             " came_via, referred_by, client_name, birth_year, origin_country, destination_country,"
-            " language, partner_coremigrating, children_coremigrating, notes, outcome)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " language, partner_coremigrating, children_coremigrating, notes, outcome,"
+            " client_uuid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             visit_rows,
+        )
+        cur.executemany(
+            "INSERT INTO client (uuid, revision, updated_at, device_id, deleted, synced_revision,"
+            " name, birth_year, origin_country, destination_country, language,"
+            " partner_coremigrating, children_coremigrating, search_key)"
+            " VALUES (?, 1, ?, ?, 0, 0, ?, ?, ?, ?, ?, ?, ?, ?)",
+            client_rows,
         )
         cur.executemany("INSERT INTO visit_topic (visit_id, topic_code) VALUES (?, ?)", topic_rows)
         cur.executemany(
@@ -353,4 +392,4 @@ def generate(
         cur.execute("PRAGMA cache_size = -2000")
     finally:
         raw.close()
-    return DemoResult(visits, len(referral_rows), first_day, last_day)
+    return DemoResult(visits, len(referral_rows), first_day, last_day, len(client_rows))

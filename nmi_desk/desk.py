@@ -36,6 +36,11 @@ class Desk:
     require_encryption: bool = field(default=False, repr=False)
     # The guidance articles' folder; None = the shipped library (tests use a fixture library).
     guidance_dir: Path | None = field(default=None, repr=False)
+    # config.toml as last read or written by this desk: (mtime_ns, size), see reload_settings
+    _config_stamp: tuple[int, int] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._config_stamp = self._stamp()
 
     @classmethod
     def open(
@@ -128,6 +133,40 @@ class Desk:
 
     def save_settings(self) -> None:
         save_settings(self.paths, self.settings)
+        self._config_stamp = self._stamp()
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            st = self.paths.config.stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size
+
+    def reload_settings(self) -> set[str]:
+        """Follow settings changed elsewhere (`nmi-desk sync --target` in another window, the
+        settings screen of a second instance): when config.toml changed since this desk last
+        read or wrote it, read it again. One stat when nothing changed, so a running app can
+        ask every few seconds. Returns the names of the settings that changed; a file caught
+        half-edited (not valid TOML) is left for the next check."""
+        from dataclasses import fields
+
+        from nmi_desk.errors import UserError
+
+        stamp = self._stamp()
+        if stamp == self._config_stamp:
+            return set()
+        try:
+            fresh = load_settings(self.paths)
+        except UserError:
+            return set()
+        self._config_stamp = stamp
+        changed = set()
+        for f in fields(Settings):
+            value = getattr(fresh, f.name)
+            if f.name != "device_id" and getattr(self.settings, f.name) != value:
+                setattr(self.settings, f.name, value)  # in place: screens hold this object
+                changed.add(f.name)
+        return changed
 
     def now(self) -> datetime:
         return self.clock()

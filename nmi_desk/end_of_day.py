@@ -18,7 +18,7 @@ from pathlib import Path
 
 from nmi_desk.errors import UserError
 from nmi_desk.stats import FORMATS, _Runner, compute_stats, open_source, write_export
-from nmi_desk.today import CLIENT_RECORD_TABLES
+from nmi_desk.sync.tables import CLIENT_RECORD_TABLES
 
 
 @dataclass(frozen=True)

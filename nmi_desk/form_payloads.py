@@ -34,6 +34,7 @@ def empty_payload(now: datetime) -> dict:
         "referrals": [],
         "notes": "",
         "outcome": "",
+        "client_uuid": None,
     }
 
 
@@ -68,6 +69,7 @@ def visit_payload(uuid: str, inp) -> dict:
         "referrals": [referral_payload(r) for r in inp.referrals],
         "notes": inp.notes or "",
         "outcome": inp.outcome or "",
+        "client_uuid": inp.client_uuid,
     }
 
 
@@ -128,6 +130,7 @@ def payload_to_input(payload: dict, location: str):
         referrals=referrals,
         notes=payload.get("notes") or None,
         outcome=payload.get("outcome") or None,
+        client_uuid=payload.get("client_uuid") or None,
     )
     return inp, errors
 

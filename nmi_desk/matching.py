@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from nmi_desk.folding import fold
 from nmi_desk.refdata import Entry
 
 # Words that carry no meaning in a picker query ("zorg in marokko", "move to turkey").
@@ -33,14 +34,6 @@ STOPWORDS = frozenset(
 # How much a hit in each part of an entry counts.
 _FIELD_WEIGHT = {"code": 1.0, "label": 1.0, "synonym": 0.92, "handles": 0.75}
 _WORD = re.compile(r"[0-9a-z]+")
-
-
-@lru_cache(maxsize=4096)
-def fold(text: str) -> str:
-    """Lower case ASCII: diacritics dropped, other scripts transliterated (anyascii)."""
-    from anyascii import anyascii
-
-    return anyascii(text).casefold()
 
 
 def words(text: str) -> list[str]:

@@ -41,6 +41,7 @@ class PurgeReport:
     fields: dict[str, int] = field(default_factory=dict)  # field -> how many values go
     days: list[str] = field(default_factory=list)  # the visit days concerned (YYYY-MM-DD)
     done: bool = False
+    clients: int = 0  # client records that lost their personal fields with their visits
 
 
 def cutoff(now: datetime, days: int) -> datetime:
@@ -99,6 +100,9 @@ def purge(engine, now: datetime, days: int, actor, dry_run: bool = False) -> Pur
         blank = ", ".join(f"{name} = NULL" for name in PURGED_REFERRAL_FIELDS)
         conn.exec_driver_sql(f"UPDATE referral SET {blank} WHERE visit_id IN purge_ids")  # noqa: S608
         conn.exec_driver_sql("DELETE FROM purge_ids")
+        from nmi_desk.clients import purge_clients
+
+        report.clients = purge_clients(conn, now)  # whose every visit is purged now
         # Local bookkeeping only: no revision bump, so nothing of this travels to the central side.
         audit.record_many(
             conn, actor, "purge", "visit", [r[1] for r in rows], now, detail=f"{days} days"

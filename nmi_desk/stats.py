@@ -27,7 +27,7 @@ from datetime import date
 
 from nmi_desk.errors import UserError
 from nmi_desk.store.daily_counts import REBUILDS
-from nmi_desk.store.dimensions import (
+from nmi_desk.store.dimensions import (  # BY_CODE, CHARTS: also for the Day overview screen
     BY_CODE,
     CODES,
     REFERRAL,
@@ -36,8 +36,12 @@ from nmi_desk.store.dimensions import (
     VISIT,
     topic_group_sql,
 )
+from nmi_desk.store.dimensions import (
+    CHARTS as CHARTS,
+)
 
 FORMATS = ("csv", "json", "xlsx")
+
 SMALL = 5  # with suppression, counts 1..SMALL-1 are shown as "<5"
 SMALL_LABEL = f"<{SMALL}"
 

@@ -17,6 +17,7 @@ from datetime import date, datetime
 
 from nmi_desk.clock import local
 from nmi_desk.errors import UserError
+from nmi_desk.sync.tables import CLIENT_RECORD_TABLES
 
 
 @dataclass(frozen=True)
@@ -29,11 +30,6 @@ class DayRow:
     referrals: tuple[str, ...]
     outcome: str | None
     revision: int
-
-
-# The records a consultant thinks of as "not yet synced" (Today's count and the sync line).
-# The audit trail syncs too, but is bookkeeping, not a record anyone registered.
-CLIENT_RECORD_TABLES = ("visit", "referral", "info_session")
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,9 @@ class VisitInput:
     notes: str | None = None
     topics: list[str] = field(default_factory=list)
     referrals: list[ReferralInput] = field(default_factory=list)
+    # The returning client this visit continues (nmi_desk.clients); a named visit without one
+    # registers a new client.
+    client_uuid: str | None = None
 
 
 PERSONAL_FIELDS = (
@@ -108,7 +111,9 @@ def validate_visit(inp: VisitInput, today: date, ref: Reference | None = None) -
             )
         if r.status not in statuses:
             errors.append(FieldError("referrals", "error.unknown_code", {"code": r.status}))
-    if inp.count_only and any(getattr(inp, f) not in (None, "") for f in PERSONAL_FIELDS):
+    if inp.count_only and any(
+        getattr(inp, f) not in (None, "") for f in (*PERSONAL_FIELDS, "client_uuid")
+    ):
         errors.append(FieldError("count_only", "error.count_only_personal"))
     return errors
 
@@ -201,6 +206,9 @@ def _insert_visit(session, inp: VisitInput, actor: Actor, now: datetime) -> str:
         location_code="",
     )
     _apply_fields(visit, inp, now)
+    from nmi_desk.clients import link_visit
+
+    link_visit(session, visit, inp.client_uuid, actor, now)
     session.add(visit)
     session.flush()
     for code in dict.fromkeys(inp.topics):
@@ -262,6 +270,10 @@ def update_visit(engine, uuid: str, inp: VisitInput, actor: Actor, now: datetime
         consultant = visit.consultant
         _apply_fields(visit, inp, now)
         visit.consultant = consultant  # the visit stays with who registered it
+        if inp.client_uuid and inp.client_uuid != visit.client_uuid:
+            from nmi_desk.clients import link_visit
+
+            link_visit(session, visit, inp.client_uuid, actor, now)
         _stamp(visit, actor, now, bump=True)
         session.exec(delete(VisitTopic).where(VisitTopic.visit_id == visit.id))
         for code in dict.fromkeys(inp.topics):

@@ -58,7 +58,12 @@ def test_each_domain_action_is_audited_with_who_what_when(desk, clock):
         (e.action, e.table_name, e.record_uuid, e.consultant, e.at.strftime("%H:%M"))
         for e in audit.events(engine)
     ]
+    with engine.connect() as conn:  # a named visit registers its client (nmi_desk.clients)
+        client = conn.execute(
+            text("SELECT client_uuid FROM visit WHERE uuid = :u"), {"u": uuid}
+        ).scalar_one()
     assert trail == [
+        ("create", "client", client, "TS", "09:30"),
         ("create", "visit", uuid, "TS", "09:30"),  # stored in UTC: 10:30 Amsterdam
         ("view", "visit", uuid, "TS", "09:35"),
         ("update", "visit", uuid, "TS", "09:35"),
@@ -70,7 +75,7 @@ def test_each_domain_action_is_audited_with_who_what_when(desk, clock):
     last = audit.events(engine)[-1]
     # Sync columns: the rows travel with the records to the central side.
     assert (last.revision, last.synced_revision, last.device_id) == (1, 0, desk.settings.device_id)
-    assert len({e.uuid for e in audit.events(engine)}) == 7
+    assert len({e.uuid for e in audit.events(engine)}) == 8
 
 
 def test_a_view_without_who_or_when_is_refused_and_shows_nothing(desk):
@@ -97,7 +102,8 @@ def test_audit_rows_are_append_only(desk):
     with engine.begin() as conn:
         conn.execute(text("UPDATE audit_event SET synced_revision = revision"))
         assert conn.execute(text("SELECT consultant, synced_revision FROM audit_event")).all() == [
-            ("TS", 1)
+            ("TS", 1),  # the client's creation
+            ("TS", 1),  # the visit's
         ]
 
 
@@ -109,7 +115,7 @@ def test_audit_rows_hold_no_personal_data(desk):
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT * FROM audit_event")).all()
     dump = repr(rows)
-    assert len(rows) == 3
+    assert len(rows) == 4  # client created, visit created, viewed, updated
     for secret in (NAME, "Xandriel", "7781", "1958", "Marokko"):
         assert secret not in dump
 

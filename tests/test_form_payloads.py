@@ -50,6 +50,7 @@ def test_a_visit_payload_maps_to_the_domain_and_back():
         ],
         "notes": "",
         "outcome": "referred",
+        "client_uuid": "5f0c3b1e-0000-4000-8000-000000000001",  # a returning client
     }
     inp, errors = payload_to_input(payload, "eindhoven-stadskantoor")
     assert errors == []

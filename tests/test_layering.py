@@ -28,10 +28,13 @@ def test_the_layer_contracts_hold(monkeypatch, capsys):
 
 UI_FREE = [
     "nmi_desk.cli",
+    "nmi_desk.cli_clients",
+    "nmi_desk.clients",
     "nmi_desk.config",
     "nmi_desk.desk",
     "nmi_desk.demo",
     "nmi_desk.doctor",
+    "nmi_desk.names",
     "nmi_desk.referrals",
     "nmi_desk.reference_db",
     "nmi_desk.refdata",
@@ -41,6 +44,7 @@ UI_FREE = [
     "nmi_desk.store.engine",
     "nmi_desk.store.migrations",
     "nmi_desk.store.models",
+    "nmi_desk.sync.clients_pull",
     "nmi_desk.validation",
     "nmi_desk.visits",
 ]

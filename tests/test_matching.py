@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from nmi_desk.matching import Matcher, fold, matcher_for
+from nmi_desk.folding import fold
+from nmi_desk.matching import Matcher, matcher_for
 from nmi_desk.refdata import Entry
 
 FIXTURES = Path(__file__).parent / "fixtures"

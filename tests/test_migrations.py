@@ -50,7 +50,8 @@ def test_v1_database_is_upgraded_in_place_without_loss(tmp_path):
             }
     finally:
         engine.dispose()
-    assert rows[0][1:] == (2, "Ayşe Yılmaz-Testpersoon", "Synthetische testnotitie")
+    # Revision 2 in the file; linking it to its client (migration 150) adds one, so it syncs.
+    assert rows[0][1:] == (3, "Ayşe Yılmaz-Testpersoon", "Synthetische testnotitie")
     assert len(rows) == 2
     assert topics == 3
     assert tuple(referral) == ("svb", "AOW naar Turkije")

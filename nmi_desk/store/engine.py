@@ -1,8 +1,9 @@
 """The engine factory: every SQLAlchemy engine of nmi-desk is made here.
 
 SQLite files go through store.connect.connect_sqlite (pragmas, permissions); PostgreSQL
-through psycopg 3 with TLS required for hosts other than the local machine. Opening also
-migrates the schema, taking a backup copy of a SQLite file before it is upgraded.
+through psycopg 3 with TLS that checks the certificate and the host name (verify-full) for every
+host that is not this machine (`pg_connect_params`). Opening also migrates the schema, taking a
+backup copy of a SQLite file before it is upgraded.
 """
 
 from __future__ import annotations
@@ -19,7 +20,69 @@ from nmi_desk.errors import UserError
 from nmi_desk.store.connect import connect_sqlite, key_for, sqlite_path_from_url
 from nmi_desk.store.errors import first_line
 
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", ""}
+# What TLS is for: a password or a record must never cross a network in plaintext, and the
+# server must prove it is the one named (a captive portal or a man in the middle cannot).
+WEAK_SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca")
+
+
+def is_local_host(host: str) -> bool:
+    """Loopback or a Unix socket: the only places plaintext is allowed."""
+    import ipaddress
+
+    host = host.strip().strip("[]")
+    if host.startswith(("/", "@")) or host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name: whatever it resolves to, it may be another machine
+
+
+def _hosts(params: dict) -> list[str]:
+    """Every host libpq may connect to with these parameters (its environment included)."""
+    import os
+
+    hosts = []
+    for key, env in (("host", "PGHOST"), ("hostaddr", "PGHOSTADDR")):
+        value = params.get(key)
+        if value is None:
+            value = os.environ.get(env, "")
+        hosts += [h for h in str(value).split(",") if h.strip()]
+    return hosts
+
+
+def pg_connect_params(url) -> dict:
+    """The keyword parameters psycopg gets for this URL, with the TLS rule applied.
+
+    A remote host (any of host=, hostaddr=, the URL's host, PGHOST; a service file counts as
+    remote, since its host is not known here) gets sslmode=verify-full, with the system CA
+    store unless the URL or PGSSLROOTCERT names a CA file. A URL asking for less than that
+    for a remote host is refused. Plaintext stays possible for loopback and Unix sockets only.
+    Prepared statements are off: the central side may sit behind a transaction-mode pooler.
+    """
+    import os
+
+    engine = create_engine(url)  # no connection: only the dialect's reading of the URL
+    params = dict(engine.dialect.create_connect_args(engine.url)[1])
+    engine.dispose()
+    service = params.get("service") or os.environ.get("PGSERVICE")
+    remote = bool(service and "host" not in params) or not all(
+        is_local_host(h) for h in _hosts(params)
+    )
+    if remote:
+        mode = str(params.get("sslmode") or os.environ.get("PGSSLMODE") or "")
+        if mode in WEAK_SSLMODES:
+            raise UserError(
+                f"sslmode={mode} is not allowed for a server on another machine: nmi-desk"
+                " needs TLS with the server's certificate and host name checked"
+                " (sslmode=verify-full); plaintext only on this machine"
+            )
+        params["sslmode"] = "verify-full"
+        if not params.get("sslrootcert") and not os.environ.get("PGSSLROOTCERT"):
+            params["sslrootcert"] = "system"  # the operating system's CA store (libpq >= 16)
+    params.setdefault("connect_timeout", 10)
+    params["prepare_threshold"] = None
+    return params
 
 
 def describe(url: str) -> str:
@@ -36,13 +99,18 @@ def make_engine(url: str, readonly: bool = False) -> Engine:
     never writes; a SQLite file is opened read-only by stats.open_source instead)."""
     path = sqlite_path_from_url(url)
     if path is not None:
+        from sqlalchemy.pool import QueuePool
+
+        # A file, so SQLAlchemy's pool for files: "sqlite://" alone would get the in-memory
+        # pool (one connection per thread), which closes other threads' connections, even
+        # mid-query, once more than five threads have used it (a sync's reader and marker
+        # threads, the TUI's workers).
+        extra = {"poolclass": QueuePool}
         if key_for(path) is not None:  # encrypted: SQLAlchemy must know sqlcipher3's exceptions
             import sqlcipher3
 
-            return create_engine(
-                "sqlite://", creator=partial(connect_sqlite, path), module=sqlcipher3
-            )
-        return create_engine("sqlite://", creator=partial(connect_sqlite, path))
+            extra["module"] = sqlcipher3
+        return create_engine("sqlite://", creator=partial(connect_sqlite, path), **extra)
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
@@ -54,12 +122,12 @@ def make_engine(url: str, readonly: bool = False) -> Engine:
         )
     if parsed.drivername != "postgresql+psycopg":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    query = dict(parsed.query)
-    host = parsed.host or ""
-    if "sslmode" not in query and host not in LOCAL_HOSTS and not host.startswith("/"):
-        query["sslmode"] = "require"  # the municipal network is not ours
-    parsed = parsed.set(query=query)
-    engine = create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    try:
+        params = pg_connect_params(parsed)
+    except ValueError as exc:  # e.g. a port that is not a number
+        raise UserError(f"not a database URL: {exc}") from None
+    # Everything goes through connect_args, so nothing the URL says can undo the TLS rule.
+    engine = create_engine("postgresql+psycopg://", pool_pre_ping=True, connect_args=params)
     if readonly:
         from sqlalchemy import event
 

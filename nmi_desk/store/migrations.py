@@ -187,6 +187,139 @@ def _central_daily_counts(conn: Connection) -> None:
     daily_counts.rebuild(conn)
 
 
+# ---- 150-159 returning clients (nmi_desk.clients) ----
+
+
+def _client_table(conn: Connection) -> None:
+    pg = conn.dialect.name == "postgresql"
+    ts = _ts(conn)
+    conn.exec_driver_sql(
+        "CREATE TABLE client ("
+        "uuid VARCHAR(36) NOT NULL, revision INTEGER NOT NULL, "
+        f"updated_at {ts} NOT NULL, device_id VARCHAR(64) NOT NULL, "
+        "deleted BOOLEAN NOT NULL, synced_revision INTEGER NOT NULL, "
+        f"id {'SERIAL' if pg else 'INTEGER'} NOT NULL, name VARCHAR(200), birth_year INTEGER, "
+        "origin_country VARCHAR(2), destination_country VARCHAR(2), language VARCHAR(16), "
+        "partner_coremigrating BOOLEAN, children_coremigrating INTEGER, "
+        f"search_key VARCHAR(400), merged_into VARCHAR(36), erased_at {ts}, purged_at {ts}, "
+        "PRIMARY KEY (id))"
+    )
+    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_client_uuid ON client (uuid)")
+    conn.exec_driver_sql("ALTER TABLE visit ADD COLUMN client_uuid VARCHAR(36)")
+    conn.exec_driver_sql(
+        "CREATE INDEX ix_visit_client ON visit (client_uuid, deleted, local_date)"
+    )
+    if pg:
+        # The same tables everywhere (tests/test_migrations.py); the central side keeps no log
+        # and gets its clients and links from the laptops' pushes.
+        conn.exec_driver_sql(
+            "CREATE TABLE client_change (seq SERIAL NOT NULL, client_id INTEGER NOT NULL, "
+            "PRIMARY KEY (seq))"
+        )
+        return
+    # Search keeps an in-memory index of the clients (nmi_desk.clients); this log tells it,
+    # per keystroke and from any process, which clients changed, so it patches them in.
+    conn.exec_driver_sql(
+        "CREATE TABLE client_change (seq INTEGER NOT NULL, client_id INTEGER NOT NULL, "
+        "PRIMARY KEY (seq))"
+    )
+    for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+        conn.exec_driver_sql(
+            f"CREATE TRIGGER client_change_{event.lower()} AFTER {event} ON client BEGIN "
+            f"INSERT INTO client_change (client_id) VALUES ({row}.id); END"
+        )
+    _link_existing_visits(conn)
+
+
+def _link_existing_visits(conn: Connection) -> None:
+    """One client per distinct (name, birth year) of the visits that have a name; nothing is
+    merged on a guess. The linked visits' revision goes up so the link reaches the central
+    side at the next sync."""
+    from nmi_desk.names import search_key
+    from nmi_desk.store.models import new_uuid
+
+    rows = conn.exec_driver_sql(
+        "SELECT id, client_name, birth_year, origin_country, destination_country, language, "
+        "partner_coremigrating, children_coremigrating, device_id FROM visit "
+        "WHERE client_name IS NOT NULL AND count_only = 0 AND deleted = 0 "
+        "ORDER BY started_at, id"
+    ).all()
+    if not rows:
+        return
+    clients: dict[tuple, dict] = {}
+    links: list[tuple[str, int]] = []
+    for row in rows:
+        key = (row[1], row[2])
+        client = clients.get(key)
+        if client is None:
+            client = clients[key] = {"uuid": new_uuid(), "name": row[1], "birth_year": row[2]}
+        # The latest visit's stable fields (rows are oldest first).
+        for i, name in enumerate(
+            ("origin_country", "destination_country", "language", "partner_coremigrating",
+             "children_coremigrating", "device_id"),
+            start=3,
+        ):  # fmt: skip
+            if row[i] is not None:
+                client[name] = row[i]
+        links.append((client["uuid"], row[0]))
+    stamp = datetime.now(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    conn.exec_driver_sql(
+        "INSERT INTO client (uuid, revision, updated_at, device_id, deleted, synced_revision, "
+        "name, birth_year, origin_country, destination_country, language, "
+        "partner_coremigrating, children_coremigrating, search_key) "
+        "VALUES (?, 1, ?, ?, 0, 0, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                c["uuid"], stamp, c.get("device_id", "migration"), c["name"], c["birth_year"],
+                c.get("origin_country"), c.get("destination_country"), c.get("language"),
+                c.get("partner_coremigrating"), c.get("children_coremigrating"),
+                search_key(c["name"]),
+            )
+            for c in clients.values()
+        ],
+    )  # fmt: skip
+    conn.exec_driver_sql(
+        "UPDATE visit SET client_uuid = ?, revision = revision + 1 WHERE id = ?", links
+    )
+
+# ---- 100-109 sync state per central target (nmi_desk.sync.state) ----
+
+
+def _sync_targets(conn: Connection) -> None:
+    import uuid
+
+    conn.exec_driver_sql(
+        "CREATE TABLE sync_target (target_id VARCHAR(64) NOT NULL, url VARCHAR NOT NULL, "
+        "first_seen VARCHAR(32), last_attempt VARCHAR(32), last_success VARCHAR(32), "
+        "last_error VARCHAR, last_pull VARCHAR(32), PRIMARY KEY (target_id))"
+    )
+    # What an inactive target holds: its synced_revision per local record. The active target's
+    # marks live in the records' own synced_revision column (cheap pending counts, indexes).
+    conn.exec_driver_sql(
+        "CREATE TABLE sync_mark (target_id VARCHAR(64) NOT NULL, table_name VARCHAR(64) NOT NULL, "
+        "record_id INTEGER NOT NULL, synced_revision INTEGER NOT NULL, "
+        "PRIMARY KEY (target_id, table_name, record_id))"
+    )
+    for table in ("sync_conflict", "sync_quarantine"):
+        conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN target_id VARCHAR(64)")
+    # Every database names itself once: a central target is known by this id, not its URL.
+    conn.execute(
+        text("INSERT INTO app_meta (key, value) VALUES ('database.id', :v)"),
+        {"v": str(uuid.uuid4())},
+    )
+    # A laptop that synced before: its marks belong to the target it synced with, which only
+    # config.toml names; the first sync after the upgrade claims them (sync.state.activate).
+    synced = conn.exec_driver_sql(
+        "SELECT 1 FROM app_meta WHERE key = 'sync.last_success' UNION ALL "
+        "SELECT 1 FROM visit WHERE synced_revision > 0 UNION ALL "
+        "SELECT 1 FROM info_session WHERE synced_revision > 0 LIMIT 1"
+    ).first()
+    if synced is not None:
+        conn.exec_driver_sql(
+            "INSERT INTO app_meta (key, value) VALUES ('sync.active_target', 'legacy')"
+        )
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _run_sql_file("0001_initial")),
     Migration(
@@ -251,6 +384,8 @@ MIGRATIONS: list[Migration] = [
         ),
     ),
     Migration(70, "audit trail (append-only, synced)", _audit_trail),
+    Migration(71, "retention: when a visit was synced and purged", _retention_columns),
+    Migration(100, "sync: state per central target, database id", _sync_targets),
     Migration(
         110,
         "statistics: drop the indexes visit_daily made unused",
@@ -263,7 +398,7 @@ MIGRATIONS: list[Migration] = [
         # daily_counts.REBUILDS and Migration(N, daily_counts.REBUILDS[-1], daily_counts.rebuild).
         _central_daily_counts,
     ),
-    Migration(71, "retention: when a visit was synced and purged", _retention_columns),
+    Migration(150, "returning clients: client records, visits linked by name", _client_table),
     Migration(
         170,
         "info sessions: the municipality where a session was held (CBS code)",

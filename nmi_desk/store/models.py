@@ -59,6 +59,40 @@ class Visit(SyncFields, table=True):
     # (set by a trigger on the laptop), and when the personal fields were purged locally.
     synced_at: datetime | None = Field(default=None, index=True, sa_type=UTC_TS)
     purged_at: datetime | None = Field(default=None, sa_type=UTC_TS)
+    # The client this visit belongs to (nmi_desk.clients); None for anonymous and count-only.
+    client_uuid: str | None = Field(default=None, max_length=36)  # ix_visit_client, below
+
+
+class Client(SyncFields, table=True):
+    """A returning client: the few stable fields the conversation needs (migration 150).
+
+    `search_key` is the folded, normalised name (nmi_desk.clients.search_key), written with the
+    name so search never folds 20,000 names per keystroke. An erased or merged-away client is a
+    tombstone (`deleted`) without personal fields; `merged_into` points at the survivor.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str | None = Field(default=None, max_length=200)
+    birth_year: int | None = None
+    origin_country: str | None = Field(default=None, max_length=2)
+    destination_country: str | None = Field(default=None, max_length=2)
+    language: str | None = Field(default=None, max_length=16)
+    partner_coremigrating: bool | None = None
+    children_coremigrating: int | None = None
+    search_key: str | None = Field(default=None, max_length=400)
+    merged_into: str | None = Field(default=None, max_length=36)
+    erased_at: datetime | None = Field(default=None, sa_type=UTC_TS)
+    # Retention (local only, like visit.purged_at): personal fields gone with the last visit's.
+    purged_at: datetime | None = Field(default=None, sa_type=UTC_TS)
+
+
+class ClientChange(SQLModel, table=True):
+    """Which client rows changed, in order (triggers on the laptop, migration 150): the client
+    search index patches these in instead of rebuilding. Local bookkeeping; never synced."""
+
+    __tablename__ = "client_change"
+    seq: int | None = Field(default=None, primary_key=True)
+    client_id: int
 
 
 class VisitTopic(SQLModel, table=True):
@@ -167,6 +201,7 @@ class SyncConflict(SQLModel, table=True):
     loser_device: str = Field(max_length=64)
     loser_payload: str  # JSON
     logged_at: datetime = Field(sa_type=UTC_TS)
+    target_id: str | None = Field(default=None, max_length=64)  # the central side it was with
 
 
 class SyncQuarantine(SQLModel, table=True):
@@ -179,6 +214,30 @@ class SyncQuarantine(SQLModel, table=True):
     revision: int
     reason: str
     logged_at: datetime = Field(sa_type=UTC_TS)
+    target_id: str | None = Field(default=None, max_length=64)  # the central side that refused
+
+
+class SyncTarget(SQLModel, table=True):
+    """A central database this laptop synced with, by its own id (app_meta database.id there)."""
+
+    __tablename__ = "sync_target"
+    target_id: str = Field(primary_key=True, max_length=64)
+    url: str  # without password
+    first_seen: str | None = Field(default=None, max_length=32)  # ISO UTC, like app_meta
+    last_attempt: str | None = Field(default=None, max_length=32)
+    last_success: str | None = Field(default=None, max_length=32)
+    last_error: str | None = None
+    last_pull: str | None = Field(default=None, max_length=32)
+
+
+class SyncMark(SQLModel, table=True):
+    """An inactive target's synced revision of one local record (sync.state)."""
+
+    __tablename__ = "sync_mark"
+    target_id: str = Field(primary_key=True, max_length=64)
+    table_name: str = Field(primary_key=True, max_length=64)
+    record_id: int = Field(primary_key=True)
+    synced_revision: int
 
 
 class AuditEvent(SyncFields, table=True):
@@ -257,3 +316,15 @@ def _stats_indexes() -> None:
 
 
 _stats_indexes()
+
+
+def _client_indexes() -> None:
+    """Migration 150: a client's visits, and their last day for the search index, from one
+    covering index (nmi_desk.clients)."""
+    from sqlalchemy import Index
+
+    visit = Visit.__table__.c
+    Index("ix_visit_client", visit.client_uuid, visit.deleted, visit.local_date)
+
+
+_client_indexes()

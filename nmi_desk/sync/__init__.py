@@ -7,7 +7,7 @@ takes engines and plain values, never Textual. Modules:
   pull.py        reference data and guidance published centrally
   publish.py     a reviewed guidance library put centrally
   target.py      target URL and credentials (never stored with the password)
-  state.py       last success / last error / pending count in the local app_meta
+  state.py       per central target: what was pushed (marks), last success / error, pending
   crashpoints.py named kill points for the crash tests
 """
 
@@ -20,7 +20,6 @@ from datetime import datetime
 
 from nmi_desk.errors import UserError
 from nmi_desk.store.errors import first_line as _one_line
-from nmi_desk.sync.state import SyncStatus, pending_count, read_status, record_outcome
 from nmi_desk.sync.target import Target, open_central, resolve_target
 
 __all__ = [
@@ -34,6 +33,16 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str):
+    # state.py needs SQLAlchemy; nmi_desk.today imports sync.tables on the start-up path, and
+    # importing the package must not pull SQLAlchemy in there.
+    if name in ("SyncStatus", "pending_count", "read_status"):
+        from nmi_desk.sync import state
+
+        return getattr(state, name)
+    raise AttributeError(name)
+
+
 @dataclass
 class SyncReport:
     pushed: dict[str, int] = field(default_factory=dict)
@@ -41,6 +50,7 @@ class SyncReport:
     quarantined: int = 0
     pulled: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    switched: bool = False  # this run made another central database the active target
 
     def summary(self) -> str:
         pushed = ", ".join(f"{n:,} {t}" for t, n in self.pushed.items() if n) or "nothing"
@@ -62,31 +72,52 @@ def run_sync(
     batch_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     pull: bool = True,
+    previous_url: str | None = None,
 ) -> SyncReport:
     """Push pending records, then pull published updates. Raises UserError with one line.
 
-    Whatever happens, the outcome (success time or error line) is written to app_meta, and no
-    record is lost: pending records stay pending until the central side committed them.
+    The central database's own id picks the per-target state (sync.state.activate): a target
+    this laptop never synced with gets everything. `previous_url` is the target the laptop was
+    set to before this run (default: this one); marks made before per-target state belong to
+    it. Asking before a switch is the caller's part (the CLI's prompt, the TUI's dialog).
+
+    Whatever happens, the outcome (success time or error line) is written to app_meta and the
+    target's row, and no record is lost: pending records stay pending until the central side
+    committed them.
     """
     from sqlalchemy.exc import DBAPIError
 
     from nmi_desk.sync.pull import pull as pull_updates
     from nmi_desk.sync.push import BATCH_SIZE, push
+    from nmi_desk.sync.state import activate, database_id, record_outcome
 
     if local.dialect.name != "sqlite":
         raise UserError("sync runs from the laptop's SQLite database")
     started = time.perf_counter()
     attempt = now().replace(tzinfo=None).isoformat(timespec="seconds")
     report = SyncReport()
+    target_id = None
     try:
+        target.check_not_local(local)
         central = open_central(target)
         try:
-            result = push(local, central, now(), batch_size or BATCH_SIZE, progress)
+            target_id = database_id(central)
+            report.switched = activate(
+                local,
+                target_id,
+                target.saved,
+                target.saved if previous_url is None else previous_url,
+                attempt,
+            )
+            result = push(local, central, now(), batch_size or BATCH_SIZE, progress, target_id)
             report.pushed = dict(result.pushed)
             report.conflicts = len(result.conflicts)
             report.quarantined = len(result.quarantined)
             if pull:
                 report.pulled = pull_updates(local, central)
+                from nmi_desk.sync.clients_pull import pull_clients
+
+                report.pulled.update(pull_clients(local, central, now()))
                 if any(report.pulled.get(t) for t in REFERENCE_TABLES):
                     from nmi_desk.reference_db import activate_from_database
 
@@ -94,15 +125,15 @@ def run_sync(
         finally:
             central.dispose()
     except UserError as exc:
-        record_outcome(local, attempt, str(exc))
+        record_outcome(local, attempt, str(exc), target_id)
         raise
     except DBAPIError as exc:
         message = (
-            f"sync with {target.shown} stopped: {_one_line(exc)}"
+            f"sync with {target.shown} stopped: {target.scrub(_one_line(exc))}"
             " (nothing lost: pending records stay pending; run sync again)"
         )
-        record_outcome(local, attempt, message)
+        record_outcome(local, attempt, message, target_id)
         raise UserError(message) from None
-    record_outcome(local, attempt, None)
+    record_outcome(local, attempt, None, target_id, pulled=pull)
     report.seconds = time.perf_counter() - started
     return report

@@ -56,9 +56,9 @@ def pull(local, central) -> dict[str, int]:
             t.table: dict(lconn.execute(text(f"SELECT {t.key}, revision FROM {t.table}")).all())
             for t in PULLED
         }
-    with central.connect() as cconn:
+    with central.begin() as cconn:  # one transaction: SET LOCAL is all a pooler may see
         if cconn.dialect.name == "postgresql":
-            cconn.exec_driver_sql("SET TIME ZONE 'UTC'")  # timestamps are naive UTC
+            cconn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")  # timestamps are naive UTC
         for t in PULLED:
             theirs = cconn.execute(text(f"SELECT {t.key}, revision FROM {t.table}")).all()
             newer = [k for k, rev in theirs if rev > mine[t.table].get(k, 0)]

@@ -19,15 +19,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import text
 from sqlalchemy.exc import DataError, IntegrityError
 
 from nmi_desk.store.errors import first_line as _reason
 from nmi_desk.sync.crashpoints import crash_point
 from nmi_desk.sync.tables import LinkKind, RecordKind, UnitKind, unit_kinds
 
-# Units per central transaction. 2,000 measured faster than 1,000 (18.9 s vs 22.5 s for a first
-# push of 100,000 visits) and than 5,000 (24 s): docs/performance.md, Sync.
+# Units per central transaction. With the read and the marks overlapping the central side,
+# 10,000 measured no faster than 2,000 (docs/performance.md, Sync), and a smaller transaction
+# holds its row locks for less time when many laptops push at once.
 BATCH_SIZE = 2000
 
 
@@ -35,7 +36,7 @@ class Refused(Exception):
     """The central side cannot take a unit as it is."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Unit:
     kind: UnitKind
     uuid: str  # the root record's uuid
@@ -47,9 +48,9 @@ class Unit:
     def records(self):
         """(table, uuid, revision) of every record this unit carries."""
         if self.root is not None:
-            yield self.kind.root.table, self.root[0], self.root[_rev_index(self.kind.root)]
+            yield self.kind.root.table, self.root[0], self.root[self.kind.root.rev_index]
         for child in self.kind.children:
-            at = _rev_index(child)
+            at = child.rev_index
             for row in self.children.get(child.table, ()):
                 yield child.table, row[0], row[at]
 
@@ -71,21 +72,24 @@ class PushResult:
     quarantined: list[tuple[str, str, int, str]] = field(default_factory=list)
 
 
-def _rev_index(kind: RecordKind) -> int:
-    return kind.columns.index("revision")
-
-
 # ---- local side (the laptop's SQLite, through the engine's raw DB-API connection) ----
 
 
 def pending_unit_ids(raw, kind: UnitKind) -> list[int]:
-    parts = [f"SELECT id FROM {kind.root.table} WHERE revision > synced_revision"]
-    parts += [
-        f"SELECT {c.parent_fk} FROM {c.table} WHERE revision > synced_revision"
-        for c in kind.children
-    ]
-    sql = " UNION ".join(parts) + " ORDER BY 1"
-    return [row[0] for row in raw.execute(sql)]
+    # One query per table, each on its partial "unsynced" index (migration 51); as one UNION
+    # SQLite merged them in id order through a full scan of the referrals (60 ms at 50,000).
+    ids = {
+        row[0]
+        for row in raw.execute(f"SELECT id FROM {kind.root.table} WHERE revision > synced_revision")
+    }
+    for c in kind.children:
+        ids.update(
+            row[0]
+            for row in raw.execute(
+                f"SELECT {c.parent_fk} FROM {c.table} WHERE revision > synced_revision"
+            )
+        )
+    return sorted(ids)
 
 
 def read_units(raw, kind: UnitKind, lo: int, hi: int) -> list[Unit]:
@@ -128,7 +132,9 @@ def _sqlite_ts(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's DATETIME text form
 
 
-def mark_synced(raw, units: list[Unit], conflicts: list[Conflict], now: datetime) -> None:
+def mark_synced(
+    raw, units: list[Unit], conflicts: list[Conflict], now: datetime, target_id: str | None = None
+) -> None:
     """After the central commit: the pushed revisions are synced, the conflicts logged here too.
 
     `synced_revision < ?` keeps this idempotent and never lowers a mark; a record edited while
@@ -154,7 +160,8 @@ def mark_synced(raw, units: list[Unit], conflicts: list[Conflict], now: datetime
         if seen is None:
             cur.execute(
                 "INSERT INTO sync_conflict (table_name, record_uuid, winner_revision,"
-                " loser_revision, loser_device, loser_payload, logged_at) VALUES (?,?,?,?,?,?,?)",
+                " loser_revision, loser_device, loser_payload, logged_at, target_id)"
+                " VALUES (?,?,?,?,?,?,?,?)",
                 (
                     c.table,
                     c.uuid,
@@ -163,24 +170,28 @@ def mark_synced(raw, units: list[Unit], conflicts: list[Conflict], now: datetime
                     c.loser_device,
                     c.loser_payload,
                     _sqlite_ts(now),
+                    target_id,
                 ),
             )
     raw.commit()
 
 
-def quarantine(raw, unit: Unit, reason: str, now: datetime) -> list[tuple[str, str, int, str]]:
+def quarantine(
+    raw, unit: Unit, reason: str, now: datetime, target_id: str | None = None
+) -> list[tuple[str, str, int, str]]:
     """Keep a refused unit's records pending, with the reason, one row per record version."""
     cur = raw.cursor()
     out = []
     for table, uuid, revision in unit.records():
         cur.execute(
-            "DELETE FROM sync_quarantine WHERE table_name = ? AND record_uuid = ? AND revision = ?",
-            (table, uuid, revision),
+            "DELETE FROM sync_quarantine WHERE table_name = ? AND record_uuid = ? AND revision = ?"
+            " AND target_id IS ?",
+            (table, uuid, revision, target_id),
         )
         cur.execute(
-            "INSERT INTO sync_quarantine (table_name, record_uuid, revision, reason, logged_at)"
-            " VALUES (?,?,?,?,?)",
-            (table, uuid, revision, reason, _sqlite_ts(now)),
+            "INSERT INTO sync_quarantine (table_name, record_uuid, revision, reason, logged_at,"
+            " target_id) VALUES (?,?,?,?,?,?)",
+            (table, uuid, revision, reason, _sqlite_ts(now), target_id),
         )
         out.append((table, uuid, revision, reason))
     raw.commit()
@@ -188,22 +199,33 @@ def quarantine(raw, unit: Unit, reason: str, now: datetime) -> list[tuple[str, s
 
 
 # ---- central side (PostgreSQL or a SQLite file, through SQLAlchemy) ----
+#
+# Per batch, one transaction; roots, then links, then children; in each table rows go in uuid
+# order, so two laptops pushing the same records lock them in the same order (_merge):
+#   1. roots: COPY into staging; new ones inserted in one statement; rows that were there are
+#      locked (FOR NO KEY UPDATE: a referral's foreign-key check on its visit is not blocked),
+#      conflicts decided, and upserted by version
+#   2. links of the written roots: old ones deleted, new ones COPYed and merged in one statement
+#   3. children (referrals) with their parent's central id: as the roots
+# Only temp tables dropped at commit and SET LOCAL: nothing outlives the transaction, so a
+# transaction-mode pooler (PgBouncer) can hand each transaction to another server connection.
+
+RETRIES = 8  # a deadlock or serialization failure: run the batch's transaction again
 
 
 def _is_pg(conn) -> bool:
     return conn.dialect.name == "postgresql"
 
 
-def _temp_table(conn, name: str, select: str) -> None:
+def _temp_table(conn, rec_table: str, columns: list[str]) -> str:
+    name = f"stage_{rec_table}"
+    select = f"SELECT {', '.join(columns)} FROM {rec_table} LIMIT 0"
     if _is_pg(conn):
         conn.exec_driver_sql(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {select}")
     else:
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
         conn.exec_driver_sql(f"CREATE TEMP TABLE {name} AS {select}")
-
-
-def _stage_columns(rec: RecordKind) -> list[str]:
-    return [*rec.columns, "base_revision"] + (["parent_uuid"] if rec.parent_fk else [])
+    return name
 
 
 def _load(conn, table: str, columns: list[str], rows: list[tuple]) -> None:
@@ -225,26 +247,57 @@ def _load(conn, table: str, columns: list[str], rows: list[tuple]) -> None:
         conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
 
 
-def _stage(conn, kind: UnitKind, units: list[Unit]) -> None:
-    root = kind.root
-    _temp_table(
-        conn,
-        f"stage_{root.table}",
-        f"SELECT {', '.join(root.columns)}, revision AS base_revision FROM {root.table} LIMIT 0",
-    )
-    _load(conn, f"stage_{root.table}", _stage_columns(root), [u.root for u in units if u.root])
-    for child in kind.children:
-        _temp_table(
-            conn,
-            f"stage_{child.table}",
-            f"SELECT {', '.join(child.columns)}, revision AS base_revision,"
-            f" uuid AS parent_uuid FROM {child.table} LIMIT 0",
+def _keyed(conn, table: str, key: str, values: list) -> tuple[str, tuple]:
+    """FROM clause: `table` rows whose `key` is one of `values`. On PostgreSQL a join with the
+    unnested array parameter (index probes; measured 8x faster than `key = ANY(array)` for a
+    batch of 2,000 uuids); on SQLite json_each."""
+    if _is_pg(conn):
+        cast = "varchar" if isinstance(values[0], str) else "int"
+        return (
+            f"unnest(%s::{cast}[]) AS k(key) JOIN {table} ON {table}.{key} = k.key",
+            (values,),
         )
-        rows = [r for u in units for r in u.children.get(child.table, ())]
-        _load(conn, f"stage_{child.table}", _stage_columns(child), rows)
-    if _is_pg(conn):  # fresh temp tables have no statistics: let the planner see the sizes
-        for rec in (root, *kind.children):
-            conn.exec_driver_sql(f"ANALYZE stage_{rec.table}")
+    return f"{table} WHERE {key} IN (SELECT value FROM json_each(?))", (json.dumps(values),)
+
+
+def _existing(conn, rec: RecordKind, uuids: list[str]) -> dict[str, tuple]:
+    """uuid -> (central id, sent columns...) of the rows the central side has already, locked."""
+    if not uuids:
+        return {}
+    source, params = _keyed(conn, rec.table, "uuid", uuids)
+    cols = ", ".join(f"{rec.table}.{c}" for c in ("id", *rec.columns))
+    sql = f"SELECT {cols} FROM {source} ORDER BY {rec.table}.uuid"
+    if _is_pg(conn):
+        sql += f" FOR NO KEY UPDATE OF {rec.table}"
+    return {row[1]: tuple(row) for row in conn.exec_driver_sql(sql, params)}
+
+
+def _ts(value):
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def _conflicts(rec: RecordKind, staged: dict[str, tuple], existing: dict[str, tuple]):
+    """Central rows that hold a version this device never saw: one side loses, and is logged.
+
+    `staged[uuid]` is (sent columns..., synced_revision, ...): what the laptop last synced.
+    """
+    i_rev, i_upd, i_dev = rec.version_indexes
+    base_at = len(rec.columns)
+    out = []
+    for uuid, row in existing.items():
+        central = row[1:]
+        mine_row = staged[uuid]
+        mine = (mine_row[i_rev], _ts(mine_row[i_upd]), mine_row[i_dev])
+        theirs = (central[i_rev], _ts(central[i_upd]), central[i_dev])
+        if theirs == mine or theirs[0] == mine_row[base_at]:
+            continue  # the same version again (a re-run), or a plain edit of what we synced
+        if mine > theirs:
+            winner, loser_row = mine[0], central
+        else:
+            winner, loser_row = theirs[0], mine_row[:base_at]
+        payload = json.dumps(dict(zip(rec.columns, loser_row, strict=True)), default=str)
+        out.append(Conflict(rec.table, uuid, winner, loser_row[i_rev], loser_row[i_dev], payload))
+    return out
 
 
 def _version(alias: str, pg: bool) -> str:
@@ -252,120 +305,108 @@ def _version(alias: str, pg: bool) -> str:
     return f"({alias}.revision, {alias}.updated_at, {alias}.device_id{collate})"
 
 
-def _conflicts(
-    conn, rec: RecordKind, staged: dict[str, tuple], existing: set[str]
-) -> list[Conflict]:
-    """Central rows that hold a version this device never saw: one side loses, and is logged.
+@dataclass
+class Merged:
+    written: dict[str, int]  # uuid -> central id of the rows written (new, or their version won)
+    existing: dict[str, tuple]  # uuid -> (central id, columns...) of rows that were there
+    conflicts: list[Conflict]
 
-    Locks the existing central rows (PostgreSQL) so two devices pushing the same record at once
-    decide one after the other.
+
+def _merge(conn, rec: RecordKind, rows: list[tuple], staged: dict[str, tuple]) -> Merged:
+    """COPY rows (sent columns [+ parent id]) into staging; insert the new ones in one
+    statement; then, only for rows the central side had already, lock them, decide conflicts
+    and upsert by version. A first push is the single INSERT ... ON CONFLICT DO NOTHING.
+
+    A row another laptop inserts at the same moment makes the insert wait for that commit and
+    then skip the row, so the second step compares it like any existing row: nothing is
+    overwritten unseen.
     """
-    cols = ", ".join(f"c.{c}" for c in rec.columns)
-    sql = (
-        f"SELECT s.base_revision, s.revision, s.updated_at, s.device_id, {cols}"
-        f" FROM stage_{rec.table} s JOIN {rec.table} c ON c.uuid = s.uuid"
-    )
-    if _is_pg(conn):
-        sql += " FOR UPDATE OF c"
-    out = []
-    i_rev = rec.columns.index("revision")
-    i_upd = rec.columns.index("updated_at")
-    i_dev = rec.columns.index("device_id")
-    for row in conn.exec_driver_sql(sql):
-        base, mine = row[0], tuple(row[1:4])
-        central = tuple(row[4:])
-        existing.add(central[0])
-        theirs = (central[i_rev], central[i_upd], central[i_dev])
-        if theirs == mine or theirs[0] == base:
-            continue  # the same version again (a re-run), or a plain edit of what we synced
-        uuid = central[0]
-        if mine > theirs:
-            winner, loser_row = mine[0], central
-        else:
-            winner, loser_row = theirs[0], staged[uuid][: len(rec.columns)]
-        payload = json.dumps(dict(zip(rec.columns, loser_row, strict=True)), default=str)
-        out.append(
-            Conflict(
-                rec.table,
-                uuid,
-                winner,
-                loser_row[i_rev],
-                loser_row[i_dev],
-                payload,
-            )
-        )
-    return out
-
-
-def _upsert(
-    conn, rec: RecordKind, root: RecordKind | None, staged_roots: frozenset | set = frozenset()
-) -> dict[str, int]:
-    """Merge the staged rows; returns uuid -> central id of the rows written (new or won)."""
     pg = _is_pg(conn)
-    cols = list(rec.columns)
-    updates = [f"{c} = excluded.{c}" for c in cols[1:]] + [
-        "synced_revision = excluded.synced_revision"
-    ]
-    if root is None:
-        select = f"SELECT {', '.join(cols)}, revision FROM stage_{rec.table} WHERE true"
-        target = f"{', '.join(cols)}, synced_revision"
-    else:
-        # Parents pushed in this batch are there now; only the others need looking up.
-        others = sorted(
-            {r[0] for r in conn.exec_driver_sql(f"SELECT parent_uuid FROM stage_{rec.table}")}
-            - set(staged_roots)
-        )
-        if others:
-            found = conn.execute(
-                text(f"SELECT uuid FROM {root.table} WHERE uuid IN :u").bindparams(
-                    bindparam("u", expanding=True)
-                ),
-                {"u": others},
-            ).scalars()
-            missing = set(others) - set(found)
-            if missing:
-                raise Refused(
-                    f"a {rec.table} of {root.table} {min(missing)}: that {root.table} is not"
-                    " on the central side"
-                )
-        select = (
-            f"SELECT {', '.join('s.' + c for c in cols)}, s.revision, p.id"
-            f" FROM stage_{rec.table} s JOIN {root.table} p ON p.uuid = s.parent_uuid WHERE true"
-        )
-        target = f"{', '.join(cols)}, synced_revision, {rec.parent_fk}"
-        updates.append(f"{rec.parent_fk} = excluded.{rec.parent_fk}")
-    written = conn.exec_driver_sql(
-        f"INSERT INTO {rec.table} ({target}) {select}"
-        f" ON CONFLICT (uuid) DO UPDATE SET {', '.join(updates)}"
-        f" WHERE {_version(rec.table, pg)} < {_version('excluded', pg)}"
-        " RETURNING uuid, id"
+    cols = list(rec.columns) + ([rec.parent_fk] if rec.parent_fk else [])
+    stage = _temp_table(conn, rec.table, cols)
+    _load(conn, stage, cols, rows)
+    names = ", ".join(cols)
+    insert = (
+        f"INSERT INTO {rec.table} ({names}, synced_revision) SELECT {names}, revision FROM {stage}"
     )
-    return dict(written.all())
+    written = dict(
+        conn.exec_driver_sql(
+            f"{insert} ORDER BY uuid ON CONFLICT (uuid) DO NOTHING RETURNING uuid, id"
+        ).all()
+    )
+    rest = sorted(r[0] for r in rows if r[0] not in written)
+    existing = _existing(conn, rec, rest)
+    conflicts = _conflicts(rec, staged, existing)
+    if rest:
+        updates = [f"{c} = excluded.{c}" for c in cols[1:]]
+        updates.append("synced_revision = excluded.synced_revision")
+        if pg:
+            among, params = "uuid IN (SELECT unnest(%s::varchar[]))", (rest,)
+        else:
+            among, params = "uuid IN (SELECT value FROM json_each(?))", (json.dumps(rest),)
+        written |= dict(
+            conn.exec_driver_sql(
+                f"{insert} WHERE {among} ORDER BY uuid"
+                f" ON CONFLICT (uuid) DO UPDATE SET {', '.join(updates)}"
+                f" WHERE {_version(rec.table, pg)} < {_version('excluded', pg)}"
+                " RETURNING uuid, id",
+                params,
+            ).all()
+        )
+    return Merged(written, existing, conflicts)
 
 
 def _replace_links(
-    conn, link: LinkKind, units: list[Unit], written: dict[str, int], existing: set[str]
+    conn, link: LinkKind, units: list[Unit], written: dict[str, int], existing: dict
 ) -> None:
     """Links follow the root's winning version: rewritten only for roots this batch wrote.
 
     A root the batch did not write either lost (the central links stay with the winner) or is
     the very version already there, committed together with its links.
     """
-    ids = [written[u.uuid] for u in units if u.uuid in existing and u.uuid in written]
-    if ids:  # only a root that was there before has old links (none on a first push)
-        conn.execute(
-            text(f"DELETE FROM {link.table} WHERE {link.fk} IN :ids").bindparams(
-                bindparam("ids", expanding=True)
-            ),
-            {"ids": ids},
-        )
-    rows = [
+    old = sorted(written[u.uuid] for u in units if u.uuid in existing and u.uuid in written)
+    if old:  # only a root that was there before has old links (none on a first push)
+        if _is_pg(conn):
+            conn.exec_driver_sql(
+                f"DELETE FROM {link.table} WHERE {link.fk} = ANY(%s::int[])", (old,)
+            )
+        else:
+            conn.exec_driver_sql(
+                f"DELETE FROM {link.table} WHERE {link.fk} IN (SELECT value FROM json_each(?))",
+                (json.dumps(old),),
+            )
+    rows = sorted(
         (written[u.uuid], value)
         for u in units
         if u.root is not None and u.uuid in written
         for value in u.links.get(link.table, ())
-    ]
-    _load(conn, link.table, [link.fk, link.value], rows)
+    )
+    if not rows:
+        return
+    cols = [link.fk, link.value]
+    stage = _temp_table(conn, link.table, cols)
+    _load(conn, stage, cols, rows)
+    conn.exec_driver_sql(
+        f"INSERT INTO {link.table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM {stage}"
+        f" ORDER BY {', '.join(cols)} ON CONFLICT DO NOTHING"
+    )
+
+
+def _parent_ids(conn, root: RecordKind, known: dict[str, int], wanted: set[str]) -> dict:
+    """Central ids of the parents the children need; Refused when one is not there."""
+    missing = sorted(wanted - known.keys())
+    if not missing:
+        return known
+    source, params = _keyed(conn, root.table, "uuid", missing)
+    found = dict(
+        conn.exec_driver_sql(
+            f"SELECT {root.table}.uuid, {root.table}.id FROM {source}", params
+        ).all()
+    )
+    absent = set(missing) - found.keys()
+    if absent:
+        raise Refused(f"a child of {root.table} {min(absent)}: that {root.table} is not central")
+    return {**known, **found}
 
 
 def _log_conflicts(conn, conflicts: list[Conflict], now: datetime) -> None:
@@ -398,66 +439,189 @@ def _log_conflicts(conn, conflicts: list[Conflict], now: datetime) -> None:
             )
 
 
-def push_central(central, kind: UnitKind, units: list[Unit], now: datetime) -> list[Conflict]:
-    """One central transaction for a batch of units; returns the conflicts it logged."""
+def _central_transaction(central, kind: UnitKind, units: list[Unit], now: datetime):
     with central.begin() as conn:
         if _is_pg(conn):
             conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")  # timestamps are naive UTC
-            # A batch joins a thousand staged rows to a table of millions: probe the uuid index
-            # instead of hashing the whole table once per batch (that grew as n squared).
-            conn.exec_driver_sql("SET LOCAL enable_hashjoin = off")
-            conn.exec_driver_sql("SET LOCAL enable_mergejoin = off")
-        _stage(conn, kind, units)
+        root = kind.root
+        n = len(root.columns)
+        roots = {u.uuid: u.root for u in units if u.root is not None}
+        merged = _merge(conn, root, [r[:n] for r in roots.values()], roots)
         crash_point("after-stage")
-        conflicts: list[Conflict] = []
-        existing: set[str] = set()  # uuids the central side already had
-        for rec in (kind.root, *kind.children):
-            staged = {
-                row[0]: row
-                for u in units
-                for row in (
-                    [u.root] if rec is kind.root and u.root else u.children.get(rec.table, ())
-                )
-            }
-            if staged:
-                conflicts += _conflicts(conn, rec, staged, existing)
-        written = _upsert(conn, kind.root, None)
+        conflicts = merged.conflicts
         for link in kind.links:
-            _replace_links(conn, link, units, written, existing)
-        roots = {u.uuid for u in units if u.root is not None}
-        for child in kind.children:
-            _upsert(conn, child, kind.root, roots)
+            _replace_links(conn, link, units, merged.written, merged.existing)
+        for c in kind.children:
+            rows = {row[0]: row for u in units for row in u.children.get(c.table, ())}
+            if not rows:
+                continue
+            known = {u: row[0] for u, row in merged.existing.items()} | merged.written
+            parents = _parent_ids(conn, root, known, {r[-1] for r in rows.values()})
+            m = len(c.columns)
+            conflicts += _merge(
+                conn, c, [(*r[:m], parents[r[-1]]) for r in rows.values()], rows
+            ).conflicts
         _log_conflicts(conn, conflicts, now)
         crash_point("before-central-commit")
+    return conflicts
+
+
+def _retryable(exc: Exception) -> bool:
+    code = getattr(getattr(exc, "orig", exc), "sqlstate", None)
+    return code in ("40001", "40P01")  # serialization failure, deadlock detected
+
+
+def push_central(central, kind: UnitKind, units: list[Unit], now: datetime) -> list[Conflict]:
+    """One central transaction for a batch of units; returns the conflicts it logged."""
+    import random
+    import time
+
+    from sqlalchemy.exc import DBAPIError
+
+    for attempt in range(RETRIES):
+        try:
+            conflicts = _central_transaction(central, kind, units, now)
+            break
+        except DBAPIError as exc:
+            if not _retryable(exc) or attempt == RETRIES - 1:
+                raise
+            time.sleep(random.uniform(0, 0.05 * 2**attempt))  # others finish first
     crash_point("after-central-commit")
     return conflicts
 
 
 def push_batch(
     central,
-    raw,
+    writer: _Writer,
     kind: UnitKind,
     units: list[Unit],
     now: datetime,
     result: PushResult,
+    target_id: str | None = None,
 ) -> None:
     """Push units; a refused unit is isolated by halving the batch and quarantined."""
     try:
         conflicts = push_central(central, kind, units, now)
     except (Refused, DataError, IntegrityError) as exc:
         if len(units) == 1:
-            result.quarantined += quarantine(raw, units[0], _reason(exc), now)
+            reason = _reason(exc)
+
+            def keep(raw, unit=units[0]):
+                result.quarantined.extend(quarantine(raw, unit, reason, now, target_id))
+
+            writer.submit(keep)
             return
         mid = len(units) // 2
-        push_batch(central, raw, kind, units[:mid], now, result)
-        push_batch(central, raw, kind, units[mid:], now, result)
+        push_batch(central, writer, kind, units[:mid], now, result, target_id)
+        push_batch(central, writer, kind, units[mid:], now, result, target_id)
         return
-    mark_synced(raw, units, conflicts, now)
-    crash_point("after-local-mark")
+
+    def mark(raw):
+        mark_synced(raw, units, conflicts, now, target_id)
+        crash_point("after-local-mark")
+
+    writer.submit(mark)
     result.conflicts += conflicts
     for unit in units:
         for table, _uuid, _rev in unit.records():
             result.pushed[table] += 1
+
+
+class _Writer:
+    """Writes to the laptop (synced marks, quarantine) in a thread of their own, in order, so
+    marking batch N overlaps batch N+1's central transaction. A mark still comes only after
+    its batch's central commit; a kill before it leaves the batch pending (pushed again,
+    idempotently)."""
+
+    def __init__(self, raw) -> None:
+        import queue
+        import threading
+
+        self._raw = raw
+        self._queue: queue.Queue = queue.Queue()
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="sync-mark", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (job := self._queue.get()) is not None:
+            if self.error is None:
+                try:
+                    job(self._raw)
+                except BaseException as exc:  # handed to the pushing thread by close()
+                    self.error = exc
+
+    def submit(self, job) -> None:
+        if self.error is not None:
+            raise self.error
+        self._queue.put(job)
+
+    def close(self) -> None:
+        """Wait for every submitted write; raise the first that failed."""
+        self._queue.put(None)
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+class _Reader:
+    """Reads batch N+1 from the laptop (its own connection, in a thread) while batch N is in
+    its central transaction: the two overlap instead of taking turns (docs/performance.md)."""
+
+    def __init__(self, local, batches: list[tuple[UnitKind, list[int]]]) -> None:
+        import queue
+        import threading
+
+        self._local, self._batches = local, batches
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sync-read", daemon=True)
+        self._thread.start()
+
+    def _put(self, item) -> bool:
+        import queue
+
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        try:
+            raw = self._local.raw_connection()  # its own: reads beside the marks being written
+        except Exception as exc:  # handed to the pushing thread, raised there
+            self._put(exc)
+            return
+        try:
+            for kind, chunk in self._batches:
+                raw.execute("BEGIN")  # one snapshot: a visit and its topics as they were
+                try:
+                    units = read_units(raw, kind, chunk[0], chunk[-1])
+                finally:
+                    raw.rollback()
+                if not self._put((kind, chunk, units)):
+                    return
+            self._put(None)
+        except Exception as exc:
+            self._put(exc)
+        finally:
+            raw.close()
+
+    def __iter__(self):
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if isinstance(item, Exception):
+                raise item
+            yield item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
 
 
 def push(
@@ -466,29 +630,40 @@ def push(
     now: datetime,
     batch_size: int = BATCH_SIZE,
     progress: Callable[[int, int], None] | None = None,
+    target_id: str | None = None,
 ) -> PushResult:
     result = PushResult()
     raw = local.raw_connection()
+    reader = writer = None
     try:
         plan = [(kind, pending_unit_ids(raw, kind)) for kind in unit_kinds()]
         total = sum(len(ids) for _, ids in plan)
+        batches = [
+            (kind, ids[start : start + batch_size])
+            for kind, ids in plan
+            for start in range(0, len(ids), batch_size)
+        ]
         done = 0
         if progress:
             progress(0, total)
-        for kind, ids in plan:
-            for start in range(0, len(ids), batch_size):
-                chunk = ids[start : start + batch_size]
-                raw.execute("BEGIN")  # one snapshot: a visit and its topics as they were
-                try:
-                    units = read_units(raw, kind, chunk[0], chunk[-1])
-                finally:
-                    raw.rollback()
-                crash_point("after-read")
-                if units:
-                    push_batch(central, raw, kind, units, now, result)
-                done += len(chunk)
-                if progress:
-                    progress(done, total)
+        reader = _Reader(local, batches)
+        writer = _Writer(raw)
+        for kind, chunk, units in reader:
+            crash_point("after-read")
+            if units:
+                push_batch(central, writer, kind, units, now, result, target_id)
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+        writer, closing = None, writer
+        closing.close()
     finally:
+        if reader is not None:
+            reader.close()
+        if writer is not None:  # an error on the way: still let the marks made so far land
+            try:
+                writer.close()
+            except Exception:
+                pass  # the error already on its way is the one to report
         raw.close()
     return result

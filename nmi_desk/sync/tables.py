@@ -8,7 +8,13 @@ column added by a migration travels without touching this module.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
+
+# The records a consultant thinks of as "not yet synced" (Today's count, the sync line, the
+# end-of-day close, `sync --status`). The audit trail syncs too, but is bookkeeping, not a
+# record anyone registered. Kept here, with what syncs; this module imports nothing heavy, so
+# the start-up path (nmi_desk.today) can use it.
+CLIENT_RECORD_TABLES = ("visit", "referral", "info_session")
 
 # Local bookkeeping that never travels: the integer key differs per database, synced_revision
 # means "what the central side committed" only on the laptop, and synced_at/purged_at are the
@@ -21,6 +27,15 @@ class RecordKind:
     table: str
     columns: tuple[str, ...]  # sent columns, uuid first
     parent_fk: str | None = None  # e.g. referral.visit_id -> the root's integer id
+
+    # Positions in a sent row, looked up once per kind (push touches every row).
+    @cached_property
+    def rev_index(self) -> int:
+        return self.columns.index("revision")
+
+    @cached_property
+    def version_indexes(self) -> tuple[int, int, int]:
+        return tuple(self.columns.index(c) for c in ("revision", "updated_at", "device_id"))
 
 
 @dataclass(frozen=True)

@@ -2,19 +2,24 @@
 
 Order: --target, then NMI_DESK_SYNC_URL, then the saved target (stored without password).
 A PostgreSQL password comes from the URL given for this run, libpq's own mechanisms (PGPASSWORD,
-~/.pgpass, a service file) or the OS keyring when the `keyring` package is installed; TLS is
-required for hosts other than this machine (store/engine.py).
+~/.pgpass, a service file) or the OS keyring when the `keyring` package is installed. A
+password anywhere in the URL (user:pw@, ?password=, ?sslpassword=) is used for this run only:
+`saved` and `shown` never carry it, and `scrub` takes it out of any message. TLS with the
+server's certificate and host name checked is required for hosts other than this machine
+(store/engine.pg_connect_params).
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from nmi_desk.errors import UserError
 
 ENV_URL = "NMI_DESK_SYNC_URL"
 KEYRING_SERVICE = "nmi-desk"
+SECRET_PARAMS = ("password", "sslpassword")  # libpq parameters that hold a secret
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,26 @@ class Target:
     def is_sqlite(self) -> bool:
         return self.url.startswith("sqlite:")
 
+    def scrub(self, message: str) -> str:
+        """A message with every secret of this URL replaced by ***."""
+        for secret in _secrets(self.url):
+            message = message.replace(secret, "***")
+        return message
+
+    def check_not_local(self, local) -> None:
+        """Syncing the laptop's database into itself would mark everything synced."""
+        from nmi_desk.store.connect import sqlite_path_from_url
+
+        path = sqlite_path_from_url(self.url)
+        if path is None:
+            return
+        with local.connect() as conn:
+            files = [row[2] for row in conn.exec_driver_sql("PRAGMA database_list") if row[2]]
+        if any(Path(f).resolve() == path.resolve() for f in files):
+            raise UserError(
+                f"the sync target {self.shown} is this laptop's own database: give the central one"
+            )
+
 
 def check_url(url: str) -> None:
     if url.startswith("sqlite:///"):
@@ -40,37 +65,69 @@ def check_url(url: str) -> None:
     )
 
 
-def _mask(url: str) -> str:
+def _parse(url: str):
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+        parsed.port  # noqa: B018  (a port that is not a number raises here, not later)
+    except Exception:  # ValueError, ArgumentError: show only the scheme, never a secret
+        raise UserError(
+            f"sync target {url.split('://', 1)[0]}://... is not a valid database URL"
+        ) from None
+    return parsed
+
+
+def _secrets(url: str) -> list[str]:
+    if url.startswith("sqlite:"):
+        return []
+    u = _parse(url)
+    found = [u.password] if u.password else []
+    for key, value in u.query.items():
+        if key.lower() in SECRET_PARAMS:
+            found += [value] if isinstance(value, str) else list(value)
+    return [s for s in found if s]
+
+
+def _strip(url: str, mask: bool) -> str:
+    """The URL without its secrets: user-info password masked (***) or dropped; query
+    secrets (?password=, ?sslpassword=) always dropped."""
     if url.startswith("sqlite:"):
         return url
-    try:
-        from sqlalchemy.engine import make_url
+    from sqlalchemy.engine import URL
 
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # an unparsable URL: show only its scheme, never a secret
-        return url.split("://", 1)[0] + "://..."
+    u = _parse(url)
+    query = {k: v for k, v in u.query.items() if k.lower() not in SECRET_PARAMS}
+    # URL.set(password=None) would keep it: None means "unchanged" there
+    password = u.password if mask else None
+    bare = URL.create(u.drivername, u.username, password, u.host, u.port, u.database, query)
+    return bare.render_as_string(hide_password=True)
+
+
+def _mask(url: str) -> str:
+    return _strip(url, mask=True)
 
 
 def without_password(url: str) -> str:
-    if url.startswith("sqlite:"):
-        return url
-    from sqlalchemy.engine import make_url
-
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
-    from sqlalchemy.engine import URL
+    return _strip(url, mask=False)
 
-    u = make_url(url)  # URL.set(password=None) would keep it: None means "unchanged" there
-    bare = URL.create(u.drivername, u.username, None, u.host, u.port, u.database, u.query)
-    return bare.render_as_string(hide_password=False)
+
+def _absolute_sqlite(url: str) -> str:
+    """A relative SQLite target means the same file from wherever sync runs next."""
+    from nmi_desk.store.connect import sqlite_path_from_url
+
+    path = sqlite_path_from_url(url)
+    if path is None or path.is_absolute():
+        return url
+    return f"sqlite:///{path.resolve()}"
 
 
 def _with_keyring_password(url: str) -> str:
     """Add a password from the OS keyring, if the keyring package exists and knows one."""
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    if parsed.password or not parsed.username:
+    parsed = _parse(url)
+    if _secrets(url) or not parsed.username:
         return url
     try:
         import keyring
@@ -95,10 +152,15 @@ def resolve_target(option: str | None, saved: str) -> Target:
         url, source = saved, "settings"
     else:
         raise UserError(f"no sync target: give --target URL or set {ENV_URL}")
+    if not isinstance(url, str):
+        raise UserError("sync_target in config.toml is not a URL: set it with sync --target")
     check_url(url)
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
-    if not url.startswith("sqlite:"):
+    if url.startswith("sqlite:"):
+        url = _absolute_sqlite(url)
+    else:
+        _parse(url)
         url = _with_keyring_password(url)
     return Target(url=url, shown=_mask(url), saved=without_password(url), source=source)
 
@@ -116,5 +178,5 @@ def open_central(target: Target):
     try:
         return open_engine(target.url)
     except UserError as exc:
-        reason = str(exc).removeprefix("cannot open database: ")
+        reason = target.scrub(str(exc).removeprefix("cannot open database: "))
         raise UserError(f"cannot reach sync target {target.shown}: {reason}") from None

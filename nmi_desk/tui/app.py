@@ -264,10 +264,28 @@ class NmiDeskApp(App):
 
     def action_sync_now(self) -> None:
         """F5: sync now, wherever the consultant is; the Today screen's status line runs it."""
+        self.follow_settings()  # a target saved by `nmi-desk sync --target` a moment ago
         for screen in self.screen_stack:
             for line in screen.query("SyncStatusLine"):
                 line.sync_now()
                 return
+
+    def follow_settings(self) -> None:
+        """Settings saved elsewhere (the CLI, another window) take effect without a restart.
+
+        Called on F5 and on the sync line's timer; costs one stat of config.toml when nothing
+        changed. The language follows at the next start (switching it rebuilds the screens,
+        which would close an open form).
+        """
+        changed = self.desk.reload_settings()
+        if not changed:
+            return
+        for screen in self.screen_stack:
+            if changed & {"location", "consultant"} and hasattr(screen, "settings_changed"):
+                screen.settings_changed()
+            if "sync_target" in changed:
+                for line in screen.query("SyncStatusLine"):
+                    line.target_changed()
 
     # ---- command palette: every key of the current screen is also a command ----
 

@@ -148,6 +148,63 @@ class SettingsSaved(Message):
     pass
 
 
+# ---- returning clients (nmi_desk.clients) ----
+
+
+@dataclass
+class ClientsFound(Message):
+    """This laptop's clients for `query` (a newer keystroke makes it stale)."""
+
+    query: str
+    hits: list  # list[nmi_desk.clients.ClientHit]
+
+
+@dataclass
+class CentralClientsFound(Message):
+    """The central database's clients for `query` that this laptop does not hold."""
+
+    query: str
+    hits: list
+
+
+@dataclass
+class CentralUnavailable(Message):
+    """No central search: no target set, or it cannot be reached (one line why)."""
+
+    reason: str
+
+
+@dataclass
+class ClientFetched(Message):
+    """A central client's record and history are on this laptop now."""
+
+    uuid: str
+
+
+@dataclass
+class ClientHistoryLoaded(Message):
+    history: object  # nmi_desk.clients.History
+
+
+@dataclass
+class ClientChanged(Message):
+    """A correction, merge or export finished; `note` is what to tell the consultant."""
+
+    note: str
+
+
+@dataclass
+class ClientErased(Message):
+    pass
+
+
+@dataclass
+class ClientPrefill(Message):
+    """The stable fields of a chosen client, for the walk-in form."""
+
+    payload: dict
+
+
 # ---- choice fields ----
 
 

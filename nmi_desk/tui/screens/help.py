@@ -32,6 +32,8 @@ SECTIONS = [
     ("help.info_session", "nmi_desk.tui.screens.info_session", "InfoSessionScreen"),
     ("help.guidance", "nmi_desk.tui.screens.guidance", "GuidanceScreen"),
     ("help.day_overview", "nmi_desk.tui.screens.day_overview", "DayOverviewScreen"),
+    ("clients.help_search", "nmi_desk.tui.screens.clients", "ClientSearchScreen"),
+    ("clients.help_history", "nmi_desk.tui.screens.clients", "ClientHistoryScreen"),
 ]
 
 

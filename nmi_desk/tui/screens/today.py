@@ -31,7 +31,9 @@ class TodayScreen(NmiScreen[None]):
     BINDINGS = [
         Binding("n", "new_visit", "key.new_visit"),
         Binding("t", "count_only", "key.count_only"),
-        Binding("o", "open_visit", "key.open"),
+        # Enter on a row opens it too: "o" leaves the footer room for "c" (find a client).
+        Binding("o", "open_visit", "key.open", show=False),
+        Binding("c", "find_client", "clients.key_find"),
         Binding("x", "delete_visit", "key.delete", show=False),  # in help and palette
         Binding("f", "follow_ups", "key.follow_ups"),
         Binding("i", "info_session", "key.info_session", show=False),  # footer fits 80 columns
@@ -96,6 +98,11 @@ class TodayScreen(NmiScreen[None]):
             location=loc.label(self.app.tr.lang) if loc else desk.settings.location,
             consultant=desk.settings.consultant,
         )
+
+    def settings_changed(self) -> None:
+        """Location or consultant saved elsewhere: this screen's header and list follow."""
+        self._set_sub_title()
+        self.refresh_today()
 
     @work(exclusive=True, group="relocalize")
     async def relocalize(self) -> None:
@@ -254,6 +261,11 @@ class TodayScreen(NmiScreen[None]):
         from nmi_desk.tui.screens.visit_form import VisitFormScreen
 
         self.app.push_screen(VisitFormScreen())
+
+    def action_find_client(self) -> None:
+        from nmi_desk.tui.screens.clients import ClientSearchScreen
+
+        self.app.push_screen(ClientSearchScreen())
 
     def action_count_only(self) -> None:
         from nmi_desk.tui.screens.count_only import CountOnlyScreen

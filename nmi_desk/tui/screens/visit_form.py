@@ -24,7 +24,7 @@ from textual.widgets.option_list import Option
 from nmi_desk.dates import format_date, parse_date
 from nmi_desk.form_payloads import empty_payload, payload_to_input, visit_payload
 from nmi_desk.refdata import reference
-from nmi_desk.tui.messages import ChoicesPreferred, VisitLoaded, VisitSaved
+from nmi_desk.tui.messages import ChoicesPreferred, ClientPrefill, VisitLoaded, VisitSaved
 from nmi_desk.tui.screens.base import footer
 from nmi_desk.tui.screens.draft_form import DraftFormScreen, field
 from nmi_desk.tui.widgets.choice_field import ChoiceField
@@ -69,15 +69,21 @@ class VisitFormScreen(DraftFormScreen):
         Binding("ctrl+r", "add_referral", "key.add_referral", priority=True),
         # Notes are below topics and referrals: one key there (the outcome is the next field).
         Binding("ctrl+o", "jump('notes')", "walkin.key_notes", priority=True),
+        # Not in the footer (it must fit 80 columns): the name field's placeholder says it.
+        Binding("ctrl+f", "find_client", "clients.key_find_in_form", priority=True, show=False),
         Binding("escape", "leave", "key.back"),
         # Not in the footer (80 columns are full): named in the referrals' heading and in help.
         Binding("ctrl+n", "letter", "letter.key", priority=True, show=False),
         Binding("delete", "remove_referral", "key.remove_referral", show=False),
     ]
 
-    def __init__(self, uuid: str | None = None, draft: dict | None = None) -> None:
+    def __init__(
+        self, uuid: str | None = None, draft: dict | None = None, client_uuid: str | None = None
+    ) -> None:
         super().__init__(draft)
         self.uuid = uuid or (draft or {}).get("uuid")
+        # The returning client this visit continues (nmi_desk.clients), if one was chosen.
+        self.client_uuid = client_uuid or (draft or {}).get("client_uuid")
         self.referrals: list[dict] = []
 
     @property
@@ -107,7 +113,8 @@ class VisitFormScreen(DraftFormScreen):
                 )
                 yield field(
                     tr("form.client_name"),
-                    Input(id="client_name", placeholder=tr("form.optional"), compact=True),
+                    Input(id="client_name", placeholder=tr("clients.name_placeholder"),
+                          compact=True),  # fmt: skip
                     "client_name",
                     "wide",
                 )
@@ -167,6 +174,8 @@ class VisitFormScreen(DraftFormScreen):
         )
         if self.uuid:
             self._load(self.uuid)
+        elif self.client_uuid and not self.draft:
+            self._prefill(self.client_uuid)
         else:
             self.start(empty_payload(self.app.desk.now()))
         self._load_preferred()
@@ -185,6 +194,46 @@ class VisitFormScreen(DraftFormScreen):
             for widget in self.query(f"#{name}").results(ChoiceField):
                 widget.set_preferred(codes)
 
+    # ---- a returning client: name, birth year and the stable fields filled in ----
+
+    @work(thread=True, exclusive=True, group="visit-prefill")
+    def _prefill(self, client_uuid: str) -> None:
+        from dataclasses import replace
+
+        from nmi_desk.clients import new_visit_input
+
+        desk = self.app.desk
+        inp = new_visit_input(desk.engine(), client_uuid, desk.settings.location)
+        fields = visit_payload(None, replace(inp, started_at=desk.now()))
+        keep = ("client_name", "birth_year", "origin_country", "destination_country",
+                "language", "partner", "children", "client_uuid")  # fmt: skip
+        self.post_message(ClientPrefill({k: fields[k] for k in keep}))
+
+    def on_client_prefill(self, message: ClientPrefill) -> None:
+        self.client_uuid = message.payload["client_uuid"]
+        if self.baseline is None:  # a new visit opened for this client
+            self.start({**empty_payload(self.app.desk.now()), **message.payload})
+            self.query_one("#form-title", Static).update(
+                self.app.tr("clients.form_title", name=message.payload["client_name"])
+            )
+            self.call_after_refresh(self.action_topics)  # the stable part is done: on to topics
+            return
+        self.fill({**self.read(), **message.payload})  # chosen with Ctrl+F in the form
+        self.changed()
+
+    def action_find_client(self) -> None:
+        from nmi_desk.tui.screens.clients import ClientSearchScreen
+
+        if self.uuid:  # an earlier visit keeps its client
+            return
+
+        def chosen(uuid: str | None) -> None:
+            if uuid:
+                self._prefill(uuid)
+
+        name = self.query_one("#client_name", Input).value
+        self.app.push_screen(ClientSearchScreen(pick=True, initial=name), chosen)
+
     @work(thread=True, exclusive=True, group="visit-load")
     def _load(self, uuid: str) -> None:
         from nmi_desk.visits import load_visit
@@ -199,6 +248,7 @@ class VisitFormScreen(DraftFormScreen):
     # ---- reading and writing the widgets ----
 
     def fill(self, payload: dict) -> None:
+        self.client_uuid = payload.get("client_uuid") or self.client_uuid
         for name in TEXT_FIELDS:
             self.query_one(f"#{name}", Input).value = payload.get(name, "")
         for name in CHOICE_FIELDS:
@@ -221,6 +271,7 @@ class VisitFormScreen(DraftFormScreen):
         payload["notes"] = self.query_one("#notes", TextArea).text
         payload["topics"] = list(self.query_one(TopicPicker).selected)
         payload["referrals"] = [dict(r) for r in self.referrals]
+        payload["client_uuid"] = self.client_uuid
         return payload
 
     def _show_referrals(self) -> None:

@@ -45,6 +45,13 @@ class SyncStatusLine(Horizontal):
             super().__init__()
             self.report, self.error = report, error
 
+    class SwitchAsked(Message):
+        """The target is another central database than the last one: ask before sending."""
+
+        def __init__(self, target, switch, interactive: bool) -> None:
+            super().__init__()
+            self.target, self.switch, self.interactive = target, switch, interactive
+
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
         self.running = False
@@ -52,6 +59,8 @@ class SyncStatusLine(Horizontal):
         self.error: str | None = None
         self._retry = RETRY_MIN
         self._next_at = time.monotonic() + FIRST_DELAY
+        self._confirmed: str | None = None  # a target the consultant agreed to switch to
+        self._waiting = False  # a switch waits for the consultant (F5)
 
     def compose(self) -> ComposeResult:
         yield Static(self.app.tr("sync.reading"), id="sync-text", markup=False)
@@ -68,21 +77,35 @@ class SyncStatusLine(Horizontal):
         return bool(self.app.desk.settings.sync_target or os.environ.get(ENV_URL))
 
     def _tick(self) -> None:
-        if self.running or not self.target_configured or time.monotonic() < self._next_at:
+        self.app.follow_settings()  # one stat of config.toml
+        if self.running or self._waiting or not self.target_configured:
             return
-        self.sync_now()
+        if time.monotonic() >= self._next_at:
+            self._start(interactive=False)
+
+    def target_changed(self) -> None:
+        """The saved target changed elsewhere: its figures now, a sync soon."""
+        self.error = None
+        self._waiting = False
+        self._retry = RETRY_MIN
+        self._next_at = time.monotonic() + FIRST_DELAY
+        self.read_status()
 
     def sync_now(self) -> None:
+        """F5."""
         if self.running:
             return
         if not self.target_configured:
             self.app.notify(self.app.tr("sync.no_target"), severity="warning")
             return
+        self._start(interactive=True)
+
+    def _start(self, interactive: bool) -> None:
         self.running = True
         self.add_class("running")
         self.query_one(ProgressBar).update(total=None, progress=0)
         self._render_text()
-        self.run_sync()
+        self.run_sync(interactive)
 
     @work(thread=True, exclusive=True, group="sync-status")
     def read_status(self) -> None:
@@ -96,13 +119,19 @@ class SyncStatusLine(Horizontal):
         self.post_message(self.StatusRead(status))
 
     @work(thread=True, exclusive=True, group="sync-run")
-    def run_sync(self) -> None:
+    def run_sync(self, interactive: bool = False) -> None:
         from nmi_desk.errors import UserError
         from nmi_desk.sync import resolve_target, run_sync
+        from nmi_desk.sync.state import switch_needed
 
         desk = self.app.desk
         try:
             target = resolve_target(None, desk.settings.sync_target)
+            if self._confirmed != target.saved:
+                switch = switch_needed(desk.engine(), target.saved, desk.settings.sync_target)
+                if switch is not None:
+                    self.post_message(self.SwitchAsked(target, switch, interactive))
+                    return
             report = run_sync(
                 desk.engine(),
                 target,
@@ -116,13 +145,45 @@ class SyncStatusLine(Horizontal):
         else:
             self.post_message(self.Finished(report=report))
 
+    def on_sync_status_line_switch_asked(self, message: SwitchAsked) -> None:
+        self.running = False
+        self.remove_class("running")
+        self._waiting = True
+        self._render_text()
+        if not message.interactive:
+            return  # the background timer never switches: the line says to press F5
+        from nmi_desk.tui.screens.confirm import ConfirmScreen
+
+        tr = self.app.tr
+        what = message.switch.describe(lambda t: tr(f"day_overview.table_{t}"))
+        question = tr(
+            "sync_target.confirm",
+            target=message.target.shown,
+            previous=message.switch.previous,
+            what=what or tr("sync_target.nothing"),
+        )
+
+        def answered(yes: bool | None) -> None:
+            self._waiting = False
+            if yes:
+                self._confirmed = message.target.saved
+                self._start(interactive=True)
+            else:
+                self._waiting = True
+                self._render_text()
+                self.app.notify(tr("sync_target.unchanged"), severity="warning")
+
+        self.app.push_screen(ConfirmScreen(question), answered)
+
     def on_sync_status_line_progressed(self, message: Progressed) -> None:
-        self.query_one(ProgressBar).update(total=max(message.total, 1), progress=message.done)
+        for bar in self.query(ProgressBar):  # none while being removed
+            bar.update(total=max(message.total, 1), progress=message.done)
 
     def on_sync_status_line_finished(self, message: Finished) -> None:
         self.running = False
         self.remove_class("running")
         self.error = message.error
+        self._waiting = False
         if message.error is None:
             self._retry = RETRY_MIN
             self._next_at = time.monotonic() + INTERVAL
@@ -154,7 +215,10 @@ class SyncStatusLine(Horizontal):
             parts.append(tr("sync.last", when=when))
         if self.running:
             parts.append(tr("sync.running"))
+        elif self._waiting:
+            parts.append(tr("sync_target.waiting"))
         elif self.error:
             parts.append(tr("sync.error", reason=self.error))
         text = tr("sync.label") + " " + " · ".join(parts)
-        self.query_one("#sync-text", Static).update(text)
+        for label in self.query("#sync-text").results(Static):  # none while being removed
+            label.update(text)

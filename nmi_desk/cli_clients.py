@@ -1,0 +1,185 @@
+"""`nmi-desk clients ...`: find a returning client, show their history, and the AVG rights
+(inzage export, verwijdering). A Typer sub-app registered in cli.py; the TUI calls the same
+domain functions (nmi_desk.clients)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from nmi_desk.errors import UserError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Find returning clients, show their history, export (inzage) or erase their data.",
+)
+
+UuidArg = Annotated[str, typer.Argument(help="The client's UUID (see `clients search`).")]
+
+
+def _desk(ctx: typer.Context):
+    from nmi_desk.cli import _desk as open_desk
+
+    return open_desk(ctx)
+
+
+def _translator(ctx: typer.Context):
+    from nmi_desk.i18n import Translator
+
+    lang = (ctx.find_root().obj or {}).get("lang") or "nl"
+    if lang not in ("nl", "en"):
+        raise UserError(f"--lang {lang!r}: choose nl or en")
+    return Translator(lang)
+
+
+def _found(call):
+    from nmi_desk.clients import ClientNotFound
+
+    try:
+        return call()
+    except ClientNotFound as exc:
+        raise UserError(str(exc)) from None
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="A name as heard, any spelling; a year narrows.")],
+    birth_year: Annotated[
+        int | None, typer.Option("--birth-year", min=1900, max=2100, help="Only this birth year.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=200, help="At most N results.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON list, best first.")] = False,
+) -> None:
+    """Search the clients on this laptop by name (diacritics, variants, typos allowed)."""
+    from nmi_desk.clients import search as run_search
+
+    desk = _desk(ctx)
+    hits = run_search(desk.engine(), query, birth_year, limit)
+    if as_json:
+        typer.echo(json.dumps([h.as_json() for h in hits], ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        typer.echo("no matching clients", err=True)
+        return
+    for h in hits:
+        last = f"{h.last_visit} {h.last_location}" if h.last_visit else "-"
+        year = h.birth_year or "----"
+        typer.echo(
+            f"{h.uuid}  {h.name}  {year}  last visit {last}  visits {h.visits}"
+            f"  open follow-ups {h.open_follow_ups}"
+        )
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    uuid: UuidArg,
+    as_json: Annotated[bool, typer.Option("--json", help="The history as JSON.")] = False,
+) -> None:
+    """A client's record and history: open follow-ups first, then every visit, newest first."""
+    from dataclasses import asdict
+
+    from nmi_desk.clients import history
+
+    desk = _desk(ctx)
+    hist = _found(lambda: history(desk.engine(), uuid, desk.actor, desk.now()))
+    if as_json:
+        out = {
+            "client": asdict(hist.client),
+            "open_follow_ups": [asdict(r) for r in hist.open_follow_ups],
+            "visits": [asdict(v) for v in hist.visits],
+        }
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    c = hist.client
+    typer.echo(f"{c.name or '(purged)'}  {c.birth_year or '----'}  {c.uuid}")
+    for r in hist.open_follow_ups:
+        typer.echo(f"  open follow-up {r.follow_up_on}  {r.organisation_code}")
+    for v in hist.visits:
+        refs = ", ".join(f"{r.organisation_code} ({r.status})" for r in v.referrals)
+        typer.echo(
+            f"  {v.day} {v.time}  {v.location_code}  {', '.join(v.topics) or '-'}"
+            + (f"  -> {refs}" if refs else "")
+        )
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    uuid: UuidArg,
+    output: Annotated[str, typer.Option("--output", help="File to write (.json: JSON).")],
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="md or json (default: from the file name).")
+    ] = None,
+) -> None:
+    """Inzage: everything held on one client, as a readable document or JSON (private file)."""
+    from nmi_desk.clients import inzage, inzage_text
+    from nmi_desk.outputs import check_output, write_output
+
+    fmt = fmt or ("json" if output.endswith(".json") else "md")
+    if fmt not in ("md", "json"):
+        raise UserError(f"--format {fmt!r}: choose md or json")
+    tr = _translator(ctx)
+    check_output(output)
+    desk = _desk(ctx)
+    data = _found(lambda: inzage(desk.engine(), uuid, desk.actor, desk.now()))
+    text = (
+        json.dumps(data, ensure_ascii=False, indent=2, default=str)
+        if fmt == "json"
+        else inzage_text(data, tr)
+    )
+    where = write_output(output, text, private=True)
+    typer.echo(f"wrote the inzage of client {uuid} to {where}", err=True)
+
+
+@app.command()
+def erase(
+    ctx: typer.Context,
+    uuid: UuidArg,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Verwijdering: erase a client's personal data here, centrally at the next sync and on
+    other laptops at their next pull. Counts by code stay."""
+    import sys
+
+    from nmi_desk.clients import erase_client, history
+
+    desk = _desk(ctx)
+    hist = _found(lambda: history(desk.engine(), uuid, desk.actor, desk.now()))
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UserError("refusing to erase without confirmation: add --yes")
+        typer.confirm(
+            f"Erase {hist.client.name} ({len(hist.visits)} visits)? This cannot be undone",
+            abort=True,
+        )
+    done = erase_client(desk.engine(), uuid, desk.actor, desk.now())
+    typer.echo(
+        f"erased client {uuid}: {done.visits} visits and {done.referrals} referrals blanked;"
+        " the central side and other laptops follow at their next sync",
+        err=True,
+    )
+
+
+@app.command()
+def merge(
+    ctx: typer.Context,
+    survivor: Annotated[str, typer.Argument(help="The record that stays.")],
+    merged: Annotated[str, typer.Argument(help="The record merged into it (becomes a tombstone).")],
+) -> None:
+    """Merge two records of one person: visits move to SURVIVOR (audited, synced)."""
+    from nmi_desk.clients import merge_clients
+    from nmi_desk.validation import ValidationError
+
+    desk = _desk(ctx)
+    try:
+        moved = _found(lambda: merge_clients(desk.engine(), survivor, merged, desk.actor, desk.now()))
+    except ValidationError:
+        raise UserError("give two different clients") from None
+    typer.echo(f"merged {merged} into {survivor}: {moved} visits moved", err=True)

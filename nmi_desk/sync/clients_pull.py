@@ -1,0 +1,237 @@
+"""Pull: clients this laptop holds (and any it asks for) with every visit of them.
+
+A client found in the central database (another location's) is fetched with its history when
+the consultant opens it; at every sync the laptop brings the newer central versions of the
+clients it holds: a visit added elsewhere, a correction, and the tombstones of a merge or an
+erasure. An erasure that arrives blanks the local copies too (also visits still pending here)
+and the file is compacted, so the name is gone from the raw bytes as well.
+
+Pulled rows are stored as synced (`synced_revision = revision`, `synced_at` now), so they are
+never pushed back and the retention clock (nmi_desk.retention) runs for them as for any other.
+A local row with changes of its own that are not pushed yet is left alone: push decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import bindparam, select, text
+
+from nmi_desk.sync.tables import unit_kinds
+
+CHUNK = 500
+
+
+def _tables():
+    from nmi_desk.store.models import SQLModel
+
+    return SQLModel.metadata.tables
+
+
+def _columns(name: str) -> tuple[str, ...]:
+    for unit in unit_kinds():
+        for rec in (unit.root, *unit.children):
+            if rec.table == name:
+                return rec.columns
+    raise KeyError(name)
+
+
+def _chunks(items: list[str]):
+    for i in range(0, len(items), CHUNK):
+        yield items[i : i + CHUNK]
+
+
+def _naive(row: dict) -> dict:
+    for k, v in row.items():
+        if getattr(v, "tzinfo", None) is not None:
+            row[k] = v.replace(tzinfo=None)
+    return row
+
+
+def _fetch(conn, table: str, column: str, values: list[str], extra=None) -> list[dict]:
+    tbl = _tables()[table]
+    cols = [tbl.c[c] for c in _columns(table)] + list(extra or ())
+    out = []
+    for chunk in _chunks(values):
+        query = select(*cols).where(tbl.c[column].in_(chunk))
+        out += [_naive(dict(r)) for r in conn.execute(query).mappings()]
+    return out
+
+
+def _revisions(conn, table: str, column: str, values: list[str]) -> dict[str, tuple[int, int]]:
+    """uuid -> (revision, synced_revision) of the local rows whose `column` is in values."""
+    out = {}
+    stmt = text(
+        f"SELECT uuid, revision, synced_revision FROM {table} WHERE {column} IN :v"  # noqa: S608
+    ).bindparams(bindparam("v", expanding=True))
+    for chunk in _chunks(values):
+        for uuid, rev, synced in conn.execute(stmt, {"v": chunk}):
+            out[uuid] = (rev, synced)
+    return out
+
+
+def pull_clients(
+    local, central, now: datetime, wanted: Iterable[str] = (), held_too: bool = True
+) -> dict[str, int]:
+    """Bring newer central versions of the clients held here (plus `wanted`; only those when
+    not `held_too`) and their visits. Returns rows changed per table."""
+    held = []
+    if held_too:
+        with local.connect() as lconn:
+            held = [
+                r[0] for r in lconn.exec_driver_sql("SELECT uuid FROM client WHERE deleted = 0")
+            ]
+    uuids = sorted(set(held) | set(wanted))
+    if not uuids:
+        return {}
+    clients: dict[str, dict] = {}
+    with central.connect() as cconn:
+        if cconn.dialect.name == "postgresql":
+            cconn.exec_driver_sql("SET TIME ZONE 'UTC'")
+        todo = uuids
+        for _ in range(5):  # follow merges: a survivor this laptop does not hold yet comes too
+            rows = _fetch(cconn, "client", "uuid", todo)
+            for row in rows:
+                clients[row["uuid"]] = row
+            todo = sorted(
+                {r["merged_into"] for r in rows if r["merged_into"]} - set(clients)
+            )
+            if not todo:
+                break
+        with local.connect() as lconn:
+            mine = _revisions(lconn, "client", "uuid", sorted(clients))
+        newer_clients = [
+            row for u, row in clients.items()
+            if row["revision"] > mine.get(u, (0, 0))[0] and _not_pending(mine.get(u))
+        ]  # fmt: skip
+        linked = sorted(clients)
+        visit_tbl = _tables()["visit"]
+        central_visits = {}
+        for chunk in _chunks(linked):
+            for uuid, rev in cconn.execute(
+                select(visit_tbl.c.uuid, visit_tbl.c.revision).where(
+                    visit_tbl.c.client_uuid.in_(chunk)
+                )
+            ):
+                central_visits[uuid] = rev
+        with local.connect() as lconn:
+            mine_v = _revisions(lconn, "visit", "uuid", sorted(central_visits))
+        newer = sorted(
+            u for u, rev in central_visits.items()
+            if rev > mine_v.get(u, (0, 0))[0] and _not_pending(mine_v.get(u))
+        )  # fmt: skip
+        visits = _fetch(cconn, "visit", "uuid", newer)
+        topics: dict[str, list[str]] = {}
+        referrals: list[dict] = []
+        if newer:
+            ref_tbl = _tables()["referral"]
+            topic_tbl = _tables()["visit_topic"]
+            for chunk in _chunks(newer):
+                for uuid, code in cconn.execute(
+                    select(visit_tbl.c.uuid, topic_tbl.c.topic_code)
+                    .join(visit_tbl, visit_tbl.c.id == topic_tbl.c.visit_id)
+                    .where(visit_tbl.c.uuid.in_(chunk))
+                ):
+                    topics.setdefault(uuid, []).append(code)
+                cols = [ref_tbl.c[c] for c in _columns("referral")]
+                query = (
+                    select(*cols, visit_tbl.c.uuid.label("visit_uuid"))
+                    .join(visit_tbl, visit_tbl.c.id == ref_tbl.c.visit_id)
+                    .where(visit_tbl.c.uuid.in_(chunk))
+                )
+                referrals += [_naive(dict(r)) for r in cconn.execute(query).mappings()]
+    return _apply(local, now, newer_clients, visits, topics, referrals)
+
+
+def _not_pending(local: tuple[int, int] | None) -> bool:
+    return local is None or local[0] == local[1]
+
+
+def _upsert(conn, table: str, rows: list[dict], now: datetime) -> None:
+    from sqlalchemy.dialects.sqlite import insert
+
+    if not rows:
+        return
+    tbl = _tables()[table]
+    stamp = now.replace(tzinfo=None)
+    for row in rows:
+        row["synced_revision"] = row["revision"]
+        if "synced_at" in tbl.c:
+            row["synced_at"] = stamp
+    stmt = insert(tbl)
+    names = [c for c in rows[0] if c != "uuid"]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["uuid"],
+        set_={c: stmt.excluded[c] for c in names},
+        where=tbl.c.revision < stmt.excluded.revision,
+    )
+    conn.execute(stmt, rows)
+
+
+def _apply(local, now, clients, visits, topics, referrals) -> dict[str, int]:
+    from nmi_desk.clients import REFERRAL_ERASED, VISIT_ERASED, compact
+
+    if not (clients or visits):
+        return {}
+    erased = [c["uuid"] for c in clients if c.get("erased_at") is not None]
+    merged = [(c["uuid"], c["merged_into"]) for c in clients if c.get("merged_into")]
+    with local.begin() as conn:
+        if erased:
+            conn.exec_driver_sql("PRAGMA secure_delete = ON")
+        _upsert(conn, "client", clients, now)
+        _upsert(conn, "visit", visits, now)
+        ids = {}
+        if visits:
+            ids = dict(
+                conn.execute(
+                    text("SELECT uuid, id FROM visit WHERE uuid IN :v").bindparams(
+                        bindparam("v", expanding=True)
+                    ),
+                    {"v": [v["uuid"] for v in visits]},
+                ).all()
+            )
+            conn.execute(
+                text("DELETE FROM visit_topic WHERE visit_id IN :ids").bindparams(
+                    bindparam("ids", expanding=True)
+                ),
+                {"ids": list(ids.values())},
+            )
+            rows = [
+                {"visit_id": ids[u], "topic_code": code}
+                for u, codes in topics.items()
+                for code in codes
+                if u in ids
+            ]
+            if rows:
+                conn.execute(_tables()["visit_topic"].insert(), rows)
+        for r in referrals:
+            r["visit_id"] = ids[r.pop("visit_uuid")]
+        _upsert(conn, "referral", referrals, now)
+        for gone, survivor in merged:  # local visits of a merged-away record follow it
+            conn.execute(
+                text("UPDATE visit SET client_uuid = :s WHERE client_uuid = :g"),
+                {"s": survivor, "g": gone},
+            )
+        for uuid in erased:  # also what this laptop holds but has not pushed yet
+            blank = ", ".join(f"{c} = NULL" for c in VISIT_ERASED)
+            conn.execute(text(f"UPDATE visit SET {blank} WHERE client_uuid = :u"), {"u": uuid})  # noqa: S608
+            blank = ", ".join(f"{c} = NULL" for c in REFERRAL_ERASED)
+            conn.execute(
+                text(
+                    f"UPDATE referral SET {blank} WHERE visit_id IN "  # noqa: S608
+                    "(SELECT id FROM visit WHERE client_uuid = :u)"
+                ),
+                {"u": uuid},
+            )
+            conn.execute(
+                text(
+                    "DELETE FROM sync_conflict WHERE record_uuid = :u OR record_uuid IN "
+                    "(SELECT uuid FROM visit WHERE client_uuid = :u)"
+                ),
+                {"u": uuid},
+            )
+            conn.execute(text("DELETE FROM draft WHERE payload LIKE :p"), {"p": f"%{uuid}%"})
+    if erased:
+        compact(local)
+    return {"client": len(clients), "visit": len(visits)}

@@ -1,0 +1,167 @@
+"""Returning clients across laptops: two data dirs and a real central PostgreSQL schema.
+
+A client registered on laptop A is found on laptop B through the central database, B adds a
+visit, A sees it after a sync; an erasure on A leaves no name of that client in the central
+tables or on B (rows and raw file bytes) after their next sync. A merge travels too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import text
+
+from nmi_desk import clients
+from nmi_desk.desk import Desk
+from nmi_desk.store.engine import open_engine
+from nmi_desk.sync import resolve_target, run_sync
+from nmi_desk.visits import ReferralInput, VisitInput, create_visit
+
+NAME = "Şükrü Öztürk-Testpersoon"
+OTHER = "Ayşe Yıldız-Testpersoon"
+
+
+def make_desk(root: Path, clock, device_id: str, location: str) -> Desk:
+    desk = Desk.open(root, clock=clock)
+    desk.settings.consultant = "TS" if device_id.endswith("a") else "MB"
+    desk.settings.location = location
+    desk.settings.device_id = device_id
+    desk.save_settings()
+    return desk
+
+
+def sync(desk: Desk, url: str):
+    return run_sync(desk.engine(), resolve_target(url, ""), desk.now)
+
+
+def visit(desk: Desk, name: str | None = None, client_uuid: str | None = None, **over) -> str:
+    inp = VisitInput(
+        location_code=desk.settings.location,
+        client_name=name,
+        birth_year=1958 if name else None,
+        origin_country="TR",
+        destination_country="TR",
+        language="tr",
+        topics=["aow"],
+        referrals=[ReferralInput("svb", reason="AOW naar Turkije")],
+        client_uuid=client_uuid,
+        **over,
+    )
+    if client_uuid and name is None:
+        inp = clients.new_visit_input(desk.engine(), client_uuid, desk.settings.location)
+        inp.topics, inp.referrals = ["zorg"], [ReferralInput("cak", reason="Zorg in Turkije")]
+    return create_visit(desk.engine(), inp, desk.actor, desk.now())
+
+
+def file_bytes(desk: Desk) -> bytes:
+    path = desk.database_path
+    data = path.read_bytes()
+    wal = path.with_name(path.name + "-wal")
+    return data + (wal.read_bytes() if wal.exists() else b"")
+
+
+def central(url: str, sql: str, **params) -> list:
+    engine = open_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(sql), params).all()
+    finally:
+        engine.dispose()
+
+
+def test_a_client_travels_between_laptops_and_an_erasure_reaches_everywhere(
+    tmp_path, clock, pg_url
+):
+    a = make_desk(tmp_path / "a", clock, "laptop-a", "eindhoven-stadskantoor")
+    b = make_desk(tmp_path / "b", clock, "laptop-b", "roermond")
+    try:
+        visit(a, NAME)
+        visit(a, OTHER)
+        sync(a, pg_url)
+
+        # B has never seen the client: locally nothing, centrally found by a typed variant.
+        assert clients.search(b.engine(), "sukru ozturk") == []
+        remote = clients.CentralClients(resolve_target(pg_url, ""))
+        try:
+            hits = remote.search("sukru ozturk", 1958)
+            assert [h.name for h in hits][:1] == [NAME]
+            assert hits[0].central and hits[0].visits == 1
+            remote.fetch(b.engine(), hits[0].uuid, b.now())
+        finally:
+            remote.close()
+        uuid = hits[0].uuid
+        assert [h.uuid for h in clients.search(b.engine(), "ozturk")] == [uuid]
+        on_b = clients.history(b.engine(), uuid, b.actor, b.now())
+        assert len(on_b.visits) == 1 and on_b.visits[0].referrals[0].organisation_code == "svb"
+
+        # B continues the story; A sees the new visit after both synced.
+        clock.advance(days=1)
+        new_visit = visit(b, client_uuid=uuid)
+        sync(b, pg_url)
+        sync(a, pg_url)
+        on_a = clients.history(a.engine(), uuid, a.actor, a.now())
+        assert [v.uuid for v in on_a.visits][0] == new_visit
+        assert [v.location_code for v in on_a.visits] == ["roermond", "eindhoven-stadskantoor"]
+        assert on_a.open_follow_ups[0].organisation_code in {"svb", "cak"}
+
+        # Verwijdering on A: the central side at A's sync, B at its next pull.
+        erased = clients.erase_client(a.engine(), uuid, a.actor, a.now())
+        assert erased.visits == 2 and erased.referrals == 2
+        sync(a, pg_url)
+        sync(b, pg_url)
+        clients.compact(b.engine())  # the next purge/VACUUM (pull already compacted)
+
+        for word in ("Öztürk", "Şükrü", "ozturk", "Zorg in Turkije"):
+            assert word.encode() not in file_bytes(a)
+        b_bytes = file_bytes(b)
+        for word in ("Öztürk", "Şükrü", "ozturk", "AOW naar Turkije", "Zorg in Turkije"):
+            assert word.encode() not in b_bytes, word
+        rows = central(
+            pg_url,
+            "SELECT count(*) FROM visit WHERE client_name LIKE :n OR notes LIKE :n",
+            n="%Öztürk%",
+        )
+        assert rows[0][0] == 0
+        assert central(pg_url, "SELECT count(*) FROM client WHERE name LIKE :n OR "
+                       "search_key LIKE :k", n="%Öztürk%", k="%ozturk%")[0][0] == 0  # fmt: skip
+        assert central(
+            pg_url, "SELECT count(*) FROM referral WHERE reason LIKE 'AOW naar%'"
+        )[0][0] == 1  # the other client's referral stays
+        # Statistics by code stay: both visits still count, with their topics and countries.
+        assert central(
+            pg_url,
+            "SELECT count(*) FROM visit WHERE client_uuid = :u AND deleted = false "
+            "AND origin_country = 'TR'",
+            u=uuid,
+        )[0][0] == 2
+        assert clients.search(b.engine(), "ozturk") == []
+        assert clients.search(a.engine(), "yildiz")[0].name == OTHER  # the other one stays
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_merge_on_one_laptop_is_followed_by_the_other(tmp_path, clock, pg_url):
+    a = make_desk(tmp_path / "a", clock, "laptop-a", "eindhoven-stadskantoor")
+    b = make_desk(tmp_path / "b", clock, "laptop-b", "roermond")
+    try:
+        first = visit(a, NAME)
+        visit(a, "Sukru Ozturk-Testpersoon")  # the same man, typed without diacritics
+        sync(a, pg_url)
+        remote = clients.CentralClients(resolve_target(pg_url, ""))
+        try:
+            for hit in remote.search("ozturk"):
+                remote.fetch(b.engine(), hit.uuid, b.now())
+        finally:
+            remote.close()
+        assert len(clients.search(b.engine(), "ozturk")) == 2
+        keep, gone = (h.uuid for h in clients.search(a.engine(), "Şükrü Öztürk"))
+        assert clients.merge_clients(a.engine(), keep, gone, a.actor, a.now()) == 1
+        sync(a, pg_url)
+        sync(b, pg_url)
+        hits = clients.search(b.engine(), "ozturk")
+        assert [h.uuid for h in hits] == [keep] and hits[0].visits == 2
+        assert first in {v.uuid for v in clients.history(b.engine(), keep, b.actor, b.now()).visits}
+    finally:
+        a.close()
+        b.close()
