@@ -116,10 +116,15 @@ def load_overview(source, period: Period, location: str | None, today: date) -> 
 
 
 def default_folder() -> Path:
-    """The user's documents folder (platformdirs), where the consultant finds the files."""
+    """The user's documents folder (platformdirs), where the consultant finds the files; if
+    that folder does not exist (a fresh account, a server), the home folder, else the
+    current one: the dialog never proposes a folder that is not there."""
     from platformdirs import user_documents_dir
 
-    return Path(user_documents_dir())
+    for candidate in (Path(user_documents_dir()), Path.home()):
+        if candidate.is_dir():
+            return candidate
+    return Path.cwd()
 
 
 def export_name(period: Period, location: str | None, fmt: str) -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from nmi_desk.clock import AMS
-from nmi_desk.validation import FieldError, parse_iso_date
+from nmi_desk.dates import parse_date, parse_time
+from nmi_desk.validation import FieldError
 
 
 def empty_payload(now: datetime) -> dict:
@@ -28,6 +29,7 @@ def empty_payload(now: datetime) -> dict:
         "partner": False,
         "children": "",
         "came_via": "",
+        "channel": "walk-in",
         "topics": [],
         "referrals": [],
         "notes": "",
@@ -62,6 +64,7 @@ def visit_payload(uuid: str, inp) -> dict:
         "partner": bool(inp.partner_coremigrating),
         "children": "" if inp.children_coremigrating is None else str(inp.children_coremigrating),
         "came_via": inp.came_via or "",
+        "channel": inp.channel or "walk-in",
         "topics": list(inp.topics),
         "referrals": [referral_payload(r) for r in inp.referrals],
         "notes": inp.notes or "",
@@ -87,20 +90,19 @@ def payload_to_input(payload: dict, location: str):
 
     errors: list[FieldError] = []
     started = None
-    try:
-        hh, mm = (payload.get("time") or "").strip().split(":")
-        day = parse_iso_date(payload["date"])
-        started = datetime(day.year, day.month, day.day, int(hh), int(mm), tzinfo=AMS)
-    except (ValueError, KeyError):
+    at = parse_time(payload.get("time") or "")  # 16:55, 1655 or 16.55
+    day = parse_date(payload.get("date") or "")
+    if at is None or day is None:
         errors.append(FieldError("time", "form.time_invalid"))
+    else:
+        started = datetime(day.year, day.month, day.day, at.hour, at.minute, tzinfo=AMS)
     referrals = []
     for r in payload.get("referrals", []):
         follow = None
         if r.get("follow_up_on"):
-            try:
-                follow = parse_iso_date(r["follow_up_on"])
-            except ValueError:
-                errors.append(FieldError("referrals", "form.date_invalid"))
+            follow = parse_date(r["follow_up_on"])
+            if follow is None:
+                errors.append(FieldError("referrals", "walkin.date_invalid"))
         referrals.append(
             ReferralInput(
                 organisation_code=r["organisation_code"],
@@ -123,6 +125,7 @@ def payload_to_input(payload: dict, location: str):
         partner_coremigrating=True if payload.get("partner") else None,
         children_coremigrating=_int(payload, "children", "children_coremigrating", errors),
         came_via=payload.get("came_via") or None,
+        channel=payload.get("channel") or "walk-in",
         topics=list(payload.get("topics", [])),
         referrals=referrals,
         notes=payload.get("notes") or None,
@@ -137,11 +140,9 @@ def session_input(payload: dict):
     from nmi_desk.sessions import InfoSessionInput
 
     errors = []
-    try:
-        held_on = parse_iso_date(payload["held_on"])
-    except (ValueError, KeyError):
-        errors.append(FieldError("held_on", "form.date_invalid"))
-        held_on = None
+    held_on = parse_date(payload.get("held_on") or "")  # DD-MM-YYYY, or YYYY-MM-DD
+    if held_on is None:
+        errors.append(FieldError("held_on", "walkin.date_invalid"))
     attendees = 0
     text = (payload.get("attendees") or "").strip()
     if text:
@@ -156,6 +157,7 @@ def session_input(payload: dict):
             held_on=held_on,
             attendees=attendees,
             location_code=payload.get("location_code") or None,
+            municipality_code=payload.get("municipality_code") or None,
             place=payload.get("place") or None,
             partner_code=payload.get("partner_code") or None,
             topics=list(payload.get("topics", [])),

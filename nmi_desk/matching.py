@@ -191,7 +191,7 @@ def _preference(prefer: Sequence[str] | Mapping[str, float]) -> dict[str, float]
 
 def matcher_for(kind: str, lang: str | None = None) -> Matcher:
     """The matcher over the reference list in use: 'topic', 'organisation', 'country',
-    'location', or a list name from data/lists.toml ('language', 'came_via', ...)."""
+    'location', 'municipality', or a list name from data/lists.toml ('language', 'came_via', ...)."""
     from nmi_desk.refdata import reference
 
     ref = reference()
@@ -200,6 +200,7 @@ def matcher_for(kind: str, lang: str | None = None) -> Matcher:
         "organisation": "organisations",
         "country": "countries",
         "location": "locations",
+        "municipality": "municipalities",
     }.get(kind)
     entries = getattr(ref, attr) if attr else ref.lists[kind]
     return _cached_matcher(kind, tuple(entries))

@@ -30,6 +30,19 @@ class Entry:
     def label(self, lang: str = "nl") -> str:
         return self.en if lang == "en" and self.en else self.nl
 
+    def short_label(self, lang: str = "nl") -> str:
+        """The name a busy table shows: `short` (or `short_en`) from the data file, else the
+        abbreviation in the label's brackets ("Sociale Verzekeringsbank (SVB)"), else the label."""
+        short = (self.extra.get("short_en") if lang == "en" else None) or self.extra.get("short")
+        if short:
+            return str(short)
+        label = self.label(lang)
+        if label.endswith(")") and "(" in label:
+            inner = label[label.rindex("(") + 1 : -1]
+            if inner and " " not in inner:
+                return inner
+        return label
+
 
 KINDS = {
     "topic": "topics.toml",
@@ -99,6 +112,9 @@ class Reference:
     locations: tuple[Entry, ...]
     countries: Sequence[Entry]
     lists: dict[str, tuple[Entry, ...]]
+    # CBS municipalities (data/municipalities.toml): where an information session was held.
+    # Shipped only, never published centrally: the list changes once a year, with a release.
+    municipalities: Sequence[Entry] = ()
 
     def by_code(self, kind: str) -> dict[str, Entry]:
         return {e.code: e for e in getattr(self, kind)}
@@ -114,6 +130,9 @@ class Reference:
 
     def country_codes(self) -> set[str]:
         return {c.code for c in self.countries}
+
+    def municipality_codes(self) -> set[str]:
+        return {m.code for m in self.municipalities}
 
     def list_codes(self, name: str) -> set[str]:
         return {e.code for e in self.lists[name]}
@@ -150,6 +169,7 @@ def load_reference(root: Path | None = None) -> Reference:
         locations=tuple(_read(root / "locations.toml", "location")),
         countries=_Deferred(root / "countries.toml", "country"),
         lists=lists,
+        municipalities=_Deferred(root / "municipalities.toml", "municipality"),
     )
 
 

@@ -18,6 +18,7 @@ class InfoSessionInput:
     attendees: int = 0
     location_code: str | None = None
     place: str | None = None
+    municipality_code: str | None = None  # CBS code from data/municipalities.toml
     partner_code: str | None = None
     topics: list[str] = field(default_factory=list)
     notes: str | None = None
@@ -30,6 +31,7 @@ def validate_info_session(inp: InfoSessionInput) -> list[FieldError]:
         for e in (
             check_code("location_code", inp.location_code, ref.location_codes()),
             check_code("partner_code", inp.partner_code, ref.organisation_codes()),
+            check_code("municipality_code", inp.municipality_code, ref.municipality_codes()),
         )
         if e
     ]
@@ -58,6 +60,7 @@ def create_info_session(engine, inp: InfoSessionInput, actor: Actor, now: dateti
             attendees=inp.attendees,
             location_code=inp.location_code or None,
             place=(inp.place or "").strip() or None,
+            municipality_code=inp.municipality_code or None,
             partner_code=inp.partner_code or None,
             consultant=actor.consultant,
             notes=(inp.notes or "").strip() or None,

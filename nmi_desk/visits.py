@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 
 from nmi_desk import audit
@@ -186,32 +186,59 @@ def create_visit(engine, inp: VisitInput, actor: Actor, now: datetime) -> str:
     """Store a new visit with its topics and referrals in one transaction; returns its UUID."""
     from sqlmodel import Session
 
-    from nmi_desk.store.models import Visit, VisitTopic
-
     _raise_if_invalid(inp, now)
     with Session(engine) as session:
-        visit = Visit(
-            updated_at=to_utc_naive(now),
-            device_id=actor.device_id,
-            consultant=actor.consultant,
-            started_at=to_utc_naive(now),
-            local_date="",
-            local_hour=0,
-            location_code="",
-        )
-        _apply_fields(visit, inp, now)
-        from nmi_desk.clients import link_visit
-
-        link_visit(session, visit, inp.client_uuid, actor, now)
-        session.add(visit)
-        session.flush()
-        for code in dict.fromkeys(inp.topics):
-            session.add(VisitTopic(visit_id=visit.id, topic_code=code))
-        for r in inp.referrals:
-            session.add(_new_referral(visit.id, r, actor, now))
-        audit.record(session, actor, "create", "visit", visit.uuid, now)
+        uuid = _insert_visit(session, inp, actor, now)
         session.commit()
-        return visit.uuid
+        return uuid
+
+
+def _insert_visit(session, inp: VisitInput, actor: Actor, now: datetime) -> str:
+    from nmi_desk.store.models import Visit, VisitTopic
+
+    visit = Visit(
+        updated_at=to_utc_naive(now),
+        device_id=actor.device_id,
+        consultant=actor.consultant,
+        started_at=to_utc_naive(now),
+        local_date="",
+        local_hour=0,
+        location_code="",
+    )
+    _apply_fields(visit, inp, now)
+    from nmi_desk.clients import link_visit
+
+    link_visit(session, visit, inp.client_uuid, actor, now)
+    session.add(visit)
+    session.flush()
+    for code in dict.fromkeys(inp.topics):
+        session.add(VisitTopic(visit_id=visit.id, topic_code=code))
+    for r in inp.referrals:
+        session.add(_new_referral(visit.id, r, actor, now))
+    audit.record(session, actor, "create", "visit", visit.uuid, now)
+    return visit.uuid
+
+
+MAX_PEOPLE = 99  # a count-only entry for more than this is an information session
+
+
+def create_count_only_visits(
+    engine, people: int, inp: VisitInput, actor: Actor, now: datetime
+) -> list[str]:
+    """`people` count-only visits at once (a family at the counter, a busy quarter of an
+    hour): each counts as one visit, with the same time and topics. One transaction."""
+    from sqlmodel import Session
+
+    inp = replace(inp, count_only=True)
+    errors = validate_visit(inp, now.astimezone(AMS).date())
+    if not 1 <= people <= MAX_PEOPLE:
+        errors.insert(0, FieldError("people", "walkin.people_range", {"max": MAX_PEOPLE}))
+    if errors:
+        raise ValidationError(errors)
+    with Session(engine) as session:
+        uuids = [_insert_visit(session, inp, actor, now) for _ in range(people)]
+        session.commit()
+        return uuids
 
 
 class NotFound(LookupError):
@@ -359,3 +386,51 @@ def load_visit(engine, uuid: str, actor: Actor, now: datetime) -> VisitView:
         audit.record(session, actor, "view", "visit", visit.uuid, now)
         session.commit()
         return view
+
+
+PREFERRED_FIELDS = ("origin_country", "destination_country", "language", "came_via")
+
+
+def preferred_choices(
+    engine,
+    location_code: str,
+    now: datetime,
+    most: int = 5,
+    recent: int = 3,
+    since_days: int = 365,
+) -> dict[str, list[str]]:
+    """Per choice field of the walk-in form, the codes to offer first at this location: the
+    `most` chosen in the last `since_days`, then the `recent` last used that are not among them.
+
+    Only codes are read (no names or other personal fields), counted in SQL."""
+    from sqlalchemy import func
+    from sqlmodel import Session, select
+
+    from nmi_desk.store.models import Visit
+
+    out: dict[str, list[str]] = {}
+    since = to_utc_naive(now - timedelta(days=since_days))
+    with Session(engine) as session:
+        for name in PREFERRED_FIELDS:
+            column = getattr(Visit, name)
+            mine = (
+                Visit.location_code == location_code,
+                Visit.deleted.is_(False),
+                column.is_not(None),
+            )
+            counted = session.exec(
+                select(column, func.count().label("n"))
+                .where(*mine, Visit.started_at >= since)
+                .group_by(column)
+                .order_by(func.count().desc(), column)
+                .limit(most)
+            ).all()
+            codes = [code for code, _ in counted]
+            last = session.exec(
+                select(column).where(*mine).order_by(Visit.started_at.desc()).limit(recent * 4)
+            ).all()
+            for code in last:
+                if code not in codes and len(codes) < most + recent:
+                    codes.append(code)
+            out[name] = codes
+    return out

@@ -264,3 +264,55 @@ def test_day_overview_snapshot(desk, snap_compare, size):
         await _settle(pilot)
 
     assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=open_overview)
+
+
+def test_default_folder_falls_back_to_one_that_exists(monkeypatch, tmp_path):
+    from nmi_desk import end_of_day
+
+    missing = tmp_path / "Documenten"  # never created
+    monkeypatch.setattr("platformdirs.user_documents_dir", lambda: str(missing))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert end_of_day.default_folder() == tmp_path
+    missing.mkdir()
+    assert end_of_day.default_folder() == missing
+
+
+async def test_close_day_dialog_starts_in_the_folder_field(desk):
+    from nmi_desk.tui.app import NmiDeskApp
+    from nmi_desk.tui.screens.day_overview import CloseDayScreen, DayOverviewScreen
+
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        app.push_screen(DayOverviewScreen())
+        await _settle(pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, CloseDayScreen)
+        assert app.focused is app.screen.query_one("#dov-folder")
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+def test_close_day_dialog_snapshot(desk, snap_compare, size, monkeypatch):
+    from pathlib import Path
+
+    from nmi_desk.tui.app import NmiDeskApp
+    from nmi_desk.tui.screens.day_overview import DayOverviewScreen
+
+    _fill(desk)
+    # the same path on screen everywhere
+    monkeypatch.setattr(
+        "nmi_desk.end_of_day.default_folder", lambda: Path("/home/consulent/Documenten")
+    )
+
+    async def open_dialog(pilot):
+        await _settle(pilot)
+        pilot.app.push_screen(DayOverviewScreen())
+        await _settle(pilot)
+        await pilot.press("e")
+        await _settle(pilot)
+        for widget in pilot.app.screen.query("Input"):
+            widget.cursor_blink = False
+        await pilot.pause(0.1)
+
+    assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=open_dialog)

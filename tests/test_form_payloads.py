@@ -35,6 +35,7 @@ def test_a_visit_payload_maps_to_the_domain_and_back():
         "partner": True,
         "children": "",
         "came_via": "",
+        "channel": "home-visit",
         "topics": ["aow"],
         "referrals": [
             {
@@ -56,6 +57,7 @@ def test_a_visit_payload_maps_to_the_domain_and_back():
     assert inp.started_at == datetime(2026, 3, 10, 9, 15, tzinfo=AMS)
     assert inp.birth_year == 1958 and inp.children_coremigrating is None
     assert inp.referrals[0].follow_up_on == date(2026, 3, 24)
+    assert inp.channel == "home-visit"
     assert visit_payload(None, inp) == payload
 
 
@@ -67,6 +69,14 @@ def test_what_cannot_be_parsed_is_a_field_error():
         ("time", "form.time_invalid"),
         ("birth_year", "form.not_a_number"),
     }
-    session, errors = session_input({"held_on": "10-03-2026", "attendees": "veel"})
+    session, errors = session_input({"held_on": "31-02-2026", "attendees": "veel"})
     assert session is None
     assert {e.field for e in errors} == {"held_on", "attendees"}
+
+
+def test_the_screen_date_and_a_typed_time_are_read_too():
+    inp, errors = payload_to_input({"date": "10-03-2026", "time": "1655", "referrals": []}, "x")
+    assert errors == [] and inp.started_at == datetime(2026, 3, 10, 16, 55, tzinfo=AMS)
+    session, errors = session_input({"held_on": "10-03-2026", "municipality_code": "GM0150"})
+    assert errors == [] and session.held_on == date(2026, 3, 10)
+    assert session.municipality_code == "GM0150"

@@ -86,9 +86,9 @@ async def test_a_saved_visit_shows_in_both_pending_counts_alike(desk):
     async with app.run_test(size=SIZE) as pilot:
         await wait_today(pilot, rows=0)
         await wait_until(pilot, lambda: "0 wachtend" in _line_text(app), "the sync line")
-        await pilot.press("t")  # a count-only visit: one record
-        await wait_until(pilot, lambda: app.focused and app.focused.id == "topic-filter")
-        await pilot.press(*"aow", "enter", "ctrl+s")
+        await pilot.press("t")  # a count-only visit for one person: one record
+        await wait_until(pilot, lambda: app.focused and app.focused.id == "people")
+        await pilot.press("ctrl+t", *"aow", "enter", "ctrl+s")
         await wait_today(pilot, rows=1)
         await wait_until(pilot, lambda: "1 wachtend" in _line_text(app), "the line follows")
         counts = str(app.screen.query_one("#count-unsynced", Static).render())

@@ -32,13 +32,13 @@ async def test_first_run_sets_passphrase_then_setup_then_today(isolated_home, cl
         await wait_screen(pilot, SetupScreen)
         await wait_until(pilot, lambda: app.focused is not None and app.focused.id == "initials")
         await _type(pilot, "ab")
-        await pilot.press("enter")  # to the location list
-        await pilot.press("enter", "down", "enter")  # open it, pick the first location
+        await pilot.press("enter")  # to the location
+        await _type(pilot, "eindh")  # typed at once, no list to open first
         await pilot.press("ctrl+s")  # save
         await wait_screen(pilot, TodayScreen)
         await wait_until(pilot, lambda: app.screen.loaded, "Today's first read")
         assert desk.settings.consultant == "AB"
-        assert desk.settings.location
+        assert desk.settings.location == "eindhoven-stadskantoor"
     assert desk.encryption_state() == "encrypted"
     header = (isolated_home / "nmi-desk.db").read_bytes()[:16]
     assert header != b"SQLite format 3\x00"

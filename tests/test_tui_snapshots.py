@@ -134,7 +134,7 @@ def test_referral_dialog(snap_compare, desk, size):
 def test_count_only_dialog(snap_compare, desk, size):
     async def run_before(pilot):
         await _open(pilot, "t", "CountOnlyScreen")
-        await pilot.press(*"aow", "enter", *"pens")
+        await pilot.press("2", "enter", *"1655", "ctrl+t", *"aow", "enter", *"pens")
         await pilot.pause(0.2)
 
     assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
@@ -153,6 +153,7 @@ def test_edit_form(snap_compare, desk, size):
 @pytest.mark.parametrize("size", SIZES)
 def test_follow_ups(snap_compare, desk, size):
     _fill(desk)
+    _long_referrals(desk)  # organisations with long names, shown by their short names
 
     async def run_before(pilot):
         await _open(pilot, "f", "FollowUpsScreen", lambda app: app.screen.items)
@@ -221,4 +222,62 @@ def test_settings(snap_compare, desk, size):
 
     desk.database_url = desk.url  # the database stays in tmp ...
     desk.paths = Paths(Path("/srv/nmi-desk"))  # ... while the path on screen is the same everywhere
+    assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
+
+
+def _long_referrals(desk) -> None:
+    create_visit(
+        desk.engine(),
+        VisitInput(
+            location_code="eindhoven-stadskantoor",
+            started_at=datetime(2026, 3, 10, 10, 45, tzinfo=AMS),
+            client_name="Maria do Céu Tavares-Fonseca",
+            origin_country="CV",
+            destination_country="PT",
+            language="kea",
+            topics=["aow", "zorg", "verblijf"],
+            referrals=[
+                ReferralInput("gemeente-wmo", reason="Huishoudelijke hulp stopt bij vertrek"),
+                ReferralInput("consulaat-sr", reason="Visum en legalisatie"),
+                ReferralInput("raad-voor-rechtsbijstand", reason="Bezwaar tegen terugvordering"),
+            ],
+            outcome="referred",
+        ),
+        desk.actor,
+        desk.now(),
+    )
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_today_with_long_organisation_names(snap_compare, desk, size):
+    _fill(desk)
+    _long_referrals(desk)
+    assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=_today)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_walk_in_form_with_three_referrals_notes_in_view(snap_compare, desk, size):
+    """At 80x24 the third referral and the notes are reachable: Ctrl+O brings the notes
+    into view with the referrals above them."""
+    _long_referrals(desk)
+
+    async def run_before(pilot):
+        await _open(
+            pilot, "o", "VisitFormScreen", lambda app: app.screen.baseline is not None
+        )
+        await pilot.press("ctrl+o", *"Spreekt Kriolu")
+        await pilot.pause(0.2)
+        steady_cursor(pilot.app)
+
+    assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_walk_in_form_choice_list_while_typing(snap_compare, desk, size):
+    async def run_before(pilot):
+        await _open(pilot, "n", "VisitFormScreen", lambda app: app.screen.baseline is not None)
+        await pilot.press(*"Ayşe Yılmaz", "tab", *"1958", "tab", *"marok")
+        await pilot.pause(0.2)
+        steady_cursor(pilot.app)
+
     assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)

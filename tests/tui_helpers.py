@@ -79,22 +79,77 @@ def steady_cursor(app) -> None:
 
 
 class Keys:
-    """Presses keys through the pilot and counts what is not text typed."""
+    """Presses keys through the pilot and counts what is not text typed.
+
+    The count is what the app needs, not what a script happens to press: `reach` presses Tab
+    only while the focus is not yet on the field (Enter that already moved on costs nothing),
+    `pick` presses Down only while the wanted entry is not highlighted, so a worse ranking,
+    a lost focus or a longer path through the form shows up as more keys.
+    """
 
     def __init__(self, pilot) -> None:
         self.pilot = pilot
         self.count = 0
         self.typed = 0
+        self.log: list[str] = []
 
     async def press(self, *keys: str) -> None:
         for key in keys:
             self.count += 1
+            self.log.append(key)
             await self.pilot.press(key)
 
     async def type(self, text: str) -> None:
         for char in text:
             self.typed += 1
             await self.pilot.press(char if char != " " else "space")
+
+    def _focused_in(self, selector: str) -> bool:
+        focused = self.pilot.app.focused
+        if focused is None:
+            return False
+        targets = list(self.pilot.app.screen.query(selector))
+        return any(t is focused or t in focused.ancestors for t in targets)
+
+    async def reach(self, selector: str, shortcut: str | None = None, limit: int = 30) -> None:
+        """Bring the focus to `selector`: nothing if it is there, else the screen's shortcut
+        key (if it has one), else Tab until it is there."""
+        await self.pilot.pause()
+        if self._focused_in(selector):
+            return
+        if shortcut:
+            await self.press(shortcut)
+            await wait_until(self.pilot, lambda: self._focused_in(selector), selector)
+            return
+        for _ in range(limit):
+            await self.press("tab")
+            await self.pilot.pause()
+            if self._focused_in(selector):
+                return
+        raise AssertionError(f"Tab never reached {selector}")
+
+    async def pick(self, highlighted, want: str, limit: int = 40) -> None:
+        """Down until `highlighted()` (the code under the cursor) is `want`."""
+        await self.pilot.pause()
+        for _ in range(limit):
+            if highlighted() == want:
+                return
+            await self.press("down")
+            await self.pilot.pause()
+        raise AssertionError(f"{want} never highlighted (at {highlighted()})")
+
+    async def fill(self, selector: str, text: str) -> None:
+        await self.reach(selector)
+        await self.type(text)
+
+    async def choose(self, selector: str, text: str, code: str) -> None:
+        """A choice field: type part of a name, move to `code` if it is not the best match."""
+        from nmi_desk.tui.widgets.choice_field import ChoiceField
+
+        await self.reach(selector)
+        await self.type(text)
+        field = self.pilot.app.screen.query_one(selector, ChoiceField)
+        await self.pick(lambda: field.highlighted_code, code)
 
 
 def table_rows(app) -> list[list[str]]:

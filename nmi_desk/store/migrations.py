@@ -417,6 +417,11 @@ MIGRATIONS: list[Migration] = [
         120, "retention: visits synced before 71 become due by their dates", _backfill_synced_at
     ),
     Migration(150, "returning clients: client records, visits linked by name", _client_table),
+    Migration(
+        170,
+        "info sessions: the municipality where a session was held (CBS code)",
+        _statements("ALTER TABLE info_session ADD COLUMN municipality_code VARCHAR(8)"),
+    ),
 ]
 
 LATEST = max(m.version for m in MIGRATIONS)

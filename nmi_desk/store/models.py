@@ -123,6 +123,7 @@ class InfoSession(SyncFields, table=True):
     held_on: date = Field(index=True)
     location_code: str | None = Field(default=None, max_length=64)
     place: str | None = Field(default=None, max_length=200)
+    municipality_code: str | None = Field(default=None, max_length=8)  # CBS "GM0150"
     partner_code: str | None = Field(default=None, max_length=64)  # organisation code
     consultant: str = Field(max_length=16)
     attendees: int = 0

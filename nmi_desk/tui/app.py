@@ -303,6 +303,16 @@ class NmiDeskApp(App):
 
     # ---- command palette: every key of the current screen is also a command ----
 
+    def action_command_palette(self) -> None:
+        """Textual's palette with its search prompt in the consultant's language (its 'No
+        matches found' line is fixed text inside Textual and stays English)."""
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(
+                CommandPalette(id="--command-palette", placeholder=self.tr("walkin.palette_search"))
+            )
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         from nmi_desk.tui.keys import LocalizedBindings, key_label, long_description, translate
 

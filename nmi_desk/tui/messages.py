@@ -67,7 +67,7 @@ class VisitSaved(Message):
 
 @dataclass
 class CountOnlySaved(Message):
-    pass
+    people: int = 1
 
 
 @dataclass
@@ -96,6 +96,7 @@ class LetterFailed(Message):
 @dataclass
 class TodayLoaded(Message):
     view: object  # nmi_desk.today.TodayView
+    read: int = 0  # which read this is: a slower, older read must not overwrite a newer one
 
 
 @dataclass
@@ -111,6 +112,7 @@ class VisitDeleted(Message):
 @dataclass
 class FollowUpsLoaded(Message):
     items: list  # list[nmi_desk.referrals.FollowUp]
+    read: int = 0  # as TodayLoaded.read
 
 
 @dataclass
@@ -231,3 +233,13 @@ class UnlockFailed(Message):
     Never shown as a wrong passphrase (no wrong try is counted either)."""
 
     reason: str
+
+
+# ---- choice fields ----
+
+
+@dataclass
+class ChoicesPreferred(Message):
+    """Per choice field, the codes to offer first (most chosen here, then last used)."""
+
+    preferred: dict  # field name -> list of codes

@@ -18,12 +18,12 @@ from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Header, Input, Static
 
+from nmi_desk.dates import format_date, parse_date
 from nmi_desk.end_of_day import Period
 from nmi_desk.stats import BY_CODE
 from nmi_desk.stats import CHARTS as CHART_DIMENSIONS
 from nmi_desk.tui.screens.base import NmiModal, NmiScreen, footer
 from nmi_desk.tui.widgets.bar_chart import BarChart
-from nmi_desk.validation import parse_iso_date
 
 # The charts, in the order shown: the registry's dimensions that have a chart position.
 CHARTS = tuple((d.code, d.title_key) for d in CHART_DIMENSIONS)
@@ -140,7 +140,11 @@ class DayOverviewScreen(NmiScreen[None]):
         info = stats["info_sessions"]
         parts = [
             tr("day_overview.visits", n=stats["visits"]),
-            tr("day_overview.sessions", n=info["sessions"], attendees=info["attendees"]),
+            tr(
+                "walkin.sessions_summary",
+                n=info["sessions"],
+                attendees=tr("walkin.attendees", n=info["attendees"]),
+            ),
         ]
         if overview is None:
             parts.append("…")
@@ -248,7 +252,7 @@ class DayOverviewScreen(NmiScreen[None]):
 
 
 class CustomPeriodScreen(NmiModal[Period | None]):
-    """Two ISO dates; enter confirms, escape cancels."""
+    """Two dates (DD-MM-YYYY, or YYYY-MM-DD); enter confirms, escape cancels."""
 
     CSS_PATH = "day_overview.tcss"
     BINDINGS = [Binding("escape", "cancel", "key.cancel")]
@@ -262,16 +266,9 @@ class CustomPeriodScreen(NmiModal[Period | None]):
         with Vertical(classes="dov-dialog"):
             yield Static(tr("day_overview.custom_title"))
             with Horizontal(classes="dov-dates"):
-                yield Input(
-                    self.current.first.isoformat(),
-                    id="dov-from",
-                    placeholder=tr("general.date_placeholder"),
-                )
-                yield Input(
-                    self.current.last.isoformat(),
-                    id="dov-to",
-                    placeholder=tr("general.date_placeholder"),
-                )
+                hint = tr("general.date_placeholder")
+                yield Input(format_date(self.current.first), id="dov-from", placeholder=hint)
+                yield Input(format_date(self.current.last), id="dov-to", placeholder=hint)
             yield Static("", id="dov-custom-error", classes="dov-error")
             yield Static(tr("day_overview.custom_hint"), classes="dov-hint")
 
@@ -282,11 +279,11 @@ class CustomPeriodScreen(NmiModal[Period | None]):
         values = []
         for box in ("#dov-from", "#dov-to"):
             raw = self.query_one(box, Input).value.strip()
-            try:
-                values.append(parse_iso_date(raw))
-            except ValueError:
-                error.update(tr("error.date_format", value=raw))
+            day = parse_date(raw)
+            if day is None:
+                error.update(tr("walkin.not_a_date", value=raw))
                 return
+            values.append(day)
         if values[1] < values[0]:
             error.update(tr("day_overview.custom_order"))
             return
@@ -327,16 +324,23 @@ class CloseDayScreen(NmiModal[None]):
                     last=self.period.last.strftime("%d-%m-%Y"),
                 )
             )
-            yield Static(tr("day_overview.close_folder"))
-            yield Input(str(default_folder()), id="dov-folder")
-            yield Checkbox(tr("day_overview.close_suppress"), id="dov-suppress")
+            # Compact widgets and a short checkbox label: nothing cut off at 80 columns.
+            yield Static(tr("day_overview.close_folder"), classes="dov-label")
+            yield Input(str(default_folder()), id="dov-folder", compact=True)
+            yield Checkbox(tr("walkin.close_suppress"), id="dov-suppress", compact=True)
+            yield Static(tr("walkin.close_suppress_hint"), classes="dov-hint")
             yield Static("", id="dov-close-result")
             with Horizontal(classes="dov-buttons"):
-                yield Button(tr("day_overview.close_go"), id="dov-go", variant="primary")
-                yield Button(tr("key.close"), id="dov-cancel")
+                yield Button(
+                    tr("day_overview.close_go"), id="dov-go", variant="primary", compact=True
+                )
+                yield Button(tr("key.close"), id="dov-cancel", compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#dov-go", Button).focus()
+        # The folder is what a consultant may want to change; Enter there closes the day.
+        folder = self.query_one("#dov-folder", Input)
+        folder.focus()
+        folder.cursor_position = len(folder.value)
 
     @on(Button.Pressed, "#dov-cancel")
     def action_cancel(self) -> None:

@@ -7,10 +7,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Header, Static
 
+from nmi_desk.dates import format_date, parse_date
 from nmi_desk.refdata import reference
 from nmi_desk.tui.messages import FollowUpClosed, FollowUpsLoaded
 from nmi_desk.tui.screens.base import NmiScreen, footer
-from nmi_desk.tui.widgets.columns import add_fitted_columns, cell
+from nmi_desk.tui.widgets.columns import add_fitted_columns, cell, content_widths, set_columns
+
+COLUMNS = ("col_due", "col_organisation", "col_reason", "col_client", "col_visit")
+CAPS = {"col_organisation": 26, "col_client": 22}
 
 
 class FollowUpsScreen(NmiScreen[None]):
@@ -25,6 +29,7 @@ class FollowUpsScreen(NmiScreen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.items: dict[str, object] = {}
+        self._reads = 0
 
     def compose(self) -> ComposeResult:
         tr = self.app.tr
@@ -53,38 +58,70 @@ class FollowUpsScreen(NmiScreen[None]):
     def on_screen_resume(self) -> None:
         self.reload()
 
-    @work(thread=True, exclusive=True, group="follow-ups")
     def reload(self) -> None:
+        # Numbered like Today's reads: an older read never overwrites a newer one.
+        self._reads += 1
+        self._read(self._reads)
+
+    @work(thread=True, exclusive=True, group="follow-ups")
+    def _read(self, read: int) -> None:
         from nmi_desk.referrals import open_follow_ups
 
         desk = self.app.desk
-        self.post_message(FollowUpsLoaded(open_follow_ups(desk.engine(), desk.today())))
+        self.post_message(FollowUpsLoaded(open_follow_ups(desk.engine(), desk.today()), read))
 
     def on_follow_up_closed(self, message: FollowUpClosed) -> None:
         self.app.notify(self.app.tr("follow_ups.closed"))
         self.reload()
 
     def on_follow_ups_loaded(self, message: FollowUpsLoaded) -> None:
+        if message.read != self._reads:
+            return
         tr = self.app.tr
         lang = tr.lang
         orgs = reference().by_code("organisations")
         table = self.query_one(DataTable)
-        table.clear()
+        keep = table.cursor_row
         self.items = {}
+        rows = []
         for f in message.items:
             self.items[f.uuid] = f
-            due = f.follow_up_on.strftime("%d-%m-%Y") if f.follow_up_on else "—"
-            if f.overdue:
-                due = f"[b $error]{due} {tr('follow_ups.overdue')}[/]"
             org = orgs.get(f.organisation_code)
+            values = (
+                format_date(f.follow_up_on) or "—",
+                org.short_label(lang) if org else f.organisation_code,
+                f.reason or "",
+                f.client_name or tr("app.anonymous"),
+                format_date(parse_date(f.visit_date)) or f.visit_date,
+            )
+            rows.append((values, f))
+        labels = {k: tr(f"follow_ups.{k}") for k in COLUMNS}
+        widths = content_widths(
+            labels,
+            [v for v, _ in rows],
+            CAPS,
+            flexible="col_reason",
+            minimum=12,
+            screen_width=self.app.size.width,
+            exact=("col_due", "col_visit"),
+        )
+        set_columns(table, labels, widths)
+        order = [widths[k] for k in COLUMNS]
+        late = f"bold {self.app.current_theme.error or 'red'}"
+        for values, f in rows:
+            # overdue: the date in the error colour; the title says how many
+            styles = [late if f.overdue else ""] + [""] * 4
             table.add_row(
-                due,
-                cell(org.label(lang) if org else f.organisation_code),
-                cell(f.reason or ""),
-                cell(f.client_name or tr("app.anonymous")),
-                cell(str(f.visit_date)),
+                *(cell(v, w, st) for v, w, st in zip(values, order, styles, strict=True)),
                 key=f.uuid,
             )
+        if rows:
+            table.move_cursor(row=min(keep, len(rows) - 1))
+        overdue = sum(1 for _, f in rows if f.overdue)
+        title = tr("follow_ups.title")
+        if overdue:
+            title += " · " + tr("walkin.overdue", n=overdue)
+        self.query_one("#follow-title", Static).update(title)
         empty = self.query_one("#follow-empty", Static)
         empty.update(tr("follow_ups.empty"))
         empty.display = not message.items

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Header, Input, Label, Select, Static, TextArea
+from textual.widgets import Header, Input, Label, Static, TextArea
 
+from nmi_desk.dates import format_date
 from nmi_desk.form_payloads import session_input
-from nmi_desk.refdata import reference
+from nmi_desk.matching import matcher_for
 from nmi_desk.tui.messages import SessionSaved
 from nmi_desk.tui.screens.base import footer
 from nmi_desk.tui.screens.draft_form import DraftFormScreen, field
+from nmi_desk.tui.widgets.choice_field import ChoiceField
 from nmi_desk.tui.widgets.error_label import ErrorLabel
 from nmi_desk.tui.widgets.topic_picker import TopicPicker
 
 DRAFT_FORM = "session"
+CHOICES = ("municipality_code", "partner_code")
 
 
 class InfoSessionScreen(DraftFormScreen):
-    AUTO_FOCUS = "#place"  # typing may start before the form is filled: never lose it
+    # typing may start before the form is filled: never lose it
+    AUTO_FOCUS = "#municipality_code-input"
     CSS_PATH = "info_session.tcss"
     BINDINGS = [
         Binding("ctrl+s", "save", "key.save", priority=True),
@@ -32,7 +37,6 @@ class InfoSessionScreen(DraftFormScreen):
     def compose(self) -> ComposeResult:
         tr = self.app.tr
         lang = tr.lang
-        ref = reference()
         yield Header()
         with VerticalScroll(id="session-form"):
             yield Static(tr("session.title"), id="session-title")
@@ -44,14 +48,12 @@ class InfoSessionScreen(DraftFormScreen):
                     "narrow",
                 )
                 yield field(
+                    # Anywhere in the Netherlands: a CBS municipality, typed (Deventer, Sneek)
                     tr("session.location"),
-                    Select(
-                        [(e.label(lang), e.code) for e in ref.locations],
-                        prompt="—",
-                        id="location_code",
-                        compact=True,
+                    ChoiceField(
+                        matcher_for("municipality"), lang, placeholder="—", id="municipality_code"
                     ),
-                    "location_code",
+                    "municipality_code",
                 )
                 yield field(
                     tr("session.place"),
@@ -61,11 +63,8 @@ class InfoSessionScreen(DraftFormScreen):
             with Horizontal(classes="row"):
                 yield field(
                     tr("session.partner"),
-                    Select(
-                        [(e.label(lang), e.code) for e in ref.organisations],
-                        prompt="—",
-                        id="partner_code",
-                        compact=True,
+                    ChoiceField(
+                        matcher_for("organisation"), lang, placeholder="—", id="partner_code"
                     ),
                     "partner_code",
                 )
@@ -86,8 +85,9 @@ class InfoSessionScreen(DraftFormScreen):
         desk = self.app.desk
         self.start(
             {
-                "held_on": desk.today().isoformat(),
+                "held_on": format_date(desk.today()),
                 "location_code": desk.settings.location,
+                "municipality_code": "",
                 "place": "",
                 "partner_code": "",
                 "attendees": "",
@@ -99,23 +99,24 @@ class InfoSessionScreen(DraftFormScreen):
     def fill(self, payload: dict) -> None:
         for name in ("held_on", "place", "attendees"):
             self.query_one(f"#{name}", Input).value = payload.get(name, "")
-        for name in ("location_code", "partner_code"):
-            select = self.query_one(f"#{name}", Select)
-            if payload.get(name):
-                select.value = payload[name]
-            else:
-                select.clear()
+        for name in CHOICES:
+            self.query_one(f"#{name}", ChoiceField).set_value(payload.get(name) or "")
         self.query_one(TopicPicker).set_selected(payload.get("topics", []))
         self.query_one("#notes", TextArea).text = payload.get("notes", "")
 
     def read(self) -> dict:
         out = {n: self.query_one(f"#{n}", Input).value for n in ("held_on", "place", "attendees")}
-        for name in ("location_code", "partner_code"):
-            value = self.query_one(f"#{name}", Select).value
-            out[name] = value if isinstance(value, str) else ""
+        for name in CHOICES:
+            out[name] = self.query_one(f"#{name}", ChoiceField).value
+        # counted under this desk's NMI location, wherever in the country it was held
+        out["location_code"] = (self.baseline or {}).get("location_code", "")
         out["topics"] = list(self.query_one(TopicPicker).selected)
         out["notes"] = self.query_one("#notes", TextArea).text
         return out
+
+    @on(ChoiceField.Changed)
+    def _choice_changed(self) -> None:
+        self.changed()
 
     def action_topics(self) -> None:
         self.query_one(TopicPicker).focus_filter()

@@ -13,14 +13,15 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Input, Label, OptionList, Select, Static
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from nmi_desk.dates import format_date, parse_date
 from nmi_desk.matching import matcher_for
 from nmi_desk.refdata import reference
 from nmi_desk.tui.screens.base import NmiModal
+from nmi_desk.tui.widgets.choice_field import ChoiceField
 from nmi_desk.tui.widgets.error_label import ErrorLabel
-from nmi_desk.validation import parse_iso_date
 
 
 class ReferralScreen(NmiModal[dict | None]):
@@ -44,7 +45,6 @@ class ReferralScreen(NmiModal[dict | None]):
     def compose(self) -> ComposeResult:
         tr = self.app.tr
         lang = tr.lang
-        statuses = [(e.label(lang), e.code) for e in reference().lists["referral_status"]]
         default_date = self.app.desk.today() + timedelta(days=_follow_up_days())
         with VerticalScroll(id="referral", classes="dialog"):
             yield Static(tr("referral.title"), classes="dialog-title")
@@ -60,8 +60,9 @@ class ReferralScreen(NmiModal[dict | None]):
             with Horizontal(classes="row"):
                 with Vertical(classes="field"):
                     yield Label(tr("referral.follow_up_on"), classes="field-label")
+                    initial = parse_date(self.initial.get("follow_up_on") or "")
                     yield Input(
-                        self.initial.get("follow_up_on") or default_date.isoformat(),
+                        format_date(initial or default_date),  # DD-MM-YYYY; ISO is read too
                         id="follow_up_on",
                         max_length=10,
                         compact=True,
@@ -69,16 +70,11 @@ class ReferralScreen(NmiModal[dict | None]):
                     yield ErrorLabel(id="err-follow_up_on")
                 with Vertical(classes="field"):
                     yield Label(tr("referral.status"), classes="field-label")
-                    yield Select(
-                        statuses,
-                        value=self.initial.get("status", "open"),
-                        allow_blank=False,
-                        id="status",
-                        compact=True,
-                    )
+                    yield ChoiceField(matcher_for("referral_status"), lang, id="status")
             yield Static(tr("referral.hint"), classes="hint")
 
     def on_mount(self) -> None:
+        self.query_one("#status", ChoiceField).set_value(self.initial.get("status") or "open")
         self._refill("")
         self._show_chosen()
         if self.organisation:
@@ -138,23 +134,26 @@ class ReferralScreen(NmiModal[dict | None]):
             self.query_one("#org-filter", Input).focus()
             ok = False
         text = self.query_one("#follow_up_on", Input).value.strip()
-        try:
-            if text:
-                parse_iso_date(text)
-            self.query_one("#err-follow_up_on", Label).update("")
-        except ValueError:
-            self.query_one("#err-follow_up_on", Label).update(tr("form.date_invalid"))
+        follow = parse_date(text)
+        if text and follow is None:
+            self.query_one("#err-follow_up_on", Label).update(tr("walkin.date_invalid"))
             ok = False
+        else:
+            self.query_one("#err-follow_up_on", Label).update("")
         if not ok:
             self.app.bell()
             return None
-        status = self.query_one("#status", Select).value
+        status_field = self.query_one("#status", ChoiceField)
+        if status_field.typing:
+            status_field.commit()
+        status = status_field.value
+        known = {e.code for e in reference().lists["referral_status"]}
         return {
             "organisation_code": self.organisation,
             "reason": self.query_one("#reason", Input).value.strip(),
             "note": self.query_one("#note", Input).value.strip(),
-            "follow_up_on": text,
-            "status": status if isinstance(status, str) else "open",
+            "follow_up_on": follow.isoformat() if follow else "",
+            "status": status if status in known else "open",
             "outcome_note": self.initial.get("outcome_note", ""),
             "uuid": self.initial.get("uuid"),
         }

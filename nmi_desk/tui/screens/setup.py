@@ -8,17 +8,25 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Button, Header, Input, Label, Select, Static
+from textual.widgets import Button, Header, Input, Label, Static
 
-from nmi_desk.refdata import reference
+from nmi_desk.matching import Matcher, matcher_for
+from nmi_desk.refdata import Entry, reference
 from nmi_desk.tui.messages import SettingsSaved
 from nmi_desk.tui.screens.base import NmiScreen, footer
+from nmi_desk.tui.widgets.choice_field import ChoiceField
 from nmi_desk.tui.widgets.error_label import ErrorLabel
 
 INITIALS = re.compile(r"^[^\W\d_]{1,5}$")
+# The app's languages, each named in itself (whoever reads it must recognise their own).
+LANGUAGES = (
+    Entry("nl", "Nederlands", "Nederlands", synonyms=("Dutch",)),
+    Entry("en", "English", "English", synonyms=("Engels",)),
+)
 
 
 class SetupScreen(NmiScreen[None]):
+    AUTO_FOCUS = "#initials"  # typing may start before the form is filled: never lose it
     CSS_PATH = "setup.tcss"
     AUTO_FOCUS = "#initials"  # not a query in on_mount: a quit mid-mount would crash on it
     BINDINGS = [
@@ -52,29 +60,24 @@ class SetupScreen(NmiScreen[None]):
             )
             yield ErrorLabel(id="initials-error")
             yield Label(tr("setup.location"))
-            yield Select(
-                [(loc.label(lang), loc.code) for loc in reference().locations],
-                prompt=tr("setup.location"),
-                value=settings.location or Select.NULL,
-                id="location",
-                compact=True,
+            yield ChoiceField(
+                matcher_for("location"), lang, placeholder=tr("walkin.type_to_choose"), id="location"
             )
             yield ErrorLabel(id="location-error")
             yield Label(tr("setup.language"))
-            yield Select(
-                [("Nederlands", "nl"), ("English", "en")],
-                value=settings.lang,
-                allow_blank=False,
-                id="lang",
-                compact=True,
-            )
+            yield ChoiceField(Matcher(LANGUAGES), lang, id="lang")
             yield Static(tr("setup.data_here", path=self.app.desk.paths.home), id="data-path")
             yield Button(tr("setup.save"), id="save", variant="primary", compact=True)
         yield footer()
 
-    @on(Input.Submitted, "#initials")
+    def on_mount(self) -> None:
+        settings = self.app.desk.settings
+        self.query_one("#location", ChoiceField).set_value(settings.location or "")
+        self.query_one("#lang", ChoiceField).set_value(settings.lang or "nl")
+
+    @on(Input.Submitted)
     def _next(self) -> None:
-        self.query_one("#location", Select).focus()
+        self.focus_next()
 
     @on(Button.Pressed, "#save")
     def _pressed(self) -> None:
@@ -83,14 +86,17 @@ class SetupScreen(NmiScreen[None]):
     def action_save(self) -> None:
         tr = self.app.tr
         initials = self.query_one("#initials", Input).value.strip().upper()
-        location = self.query_one("#location", Select).value
+        for field in self.query(ChoiceField).results(ChoiceField):
+            if field.typing:
+                field.commit()  # Ctrl+S straight after typing a location: take the match
+        location = self.query_one("#location", ChoiceField).value
         ok = True
         if not INITIALS.match(initials):
             self.query_one("#initials-error", Label).update(tr("setup.initials_invalid"))
             ok = False
         else:
             self.query_one("#initials-error", Label).update("")
-        if not isinstance(location, str):
+        if location not in reference().location_codes():
             self.query_one("#location-error", Label).update(tr("setup.location_required"))
             ok = False
         else:
@@ -99,7 +105,8 @@ class SetupScreen(NmiScreen[None]):
             settings = self.app.desk.settings
             settings.consultant = initials
             settings.location = location
-            lang = self.query_one("#lang", Select).value
+            lang = self.query_one("#lang", ChoiceField).value
+            lang = lang if lang in ("nl", "en") else settings.lang
             self._new_lang = lang if lang != settings.lang else None
             settings.lang = lang
             self._write()

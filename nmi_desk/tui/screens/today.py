@@ -20,7 +20,11 @@ from nmi_desk.tui.messages import (
     VisitDeleted,
 )
 from nmi_desk.tui.screens.base import NmiScreen, footer
-from nmi_desk.tui.widgets.columns import add_fitted_columns, cell
+from nmi_desk.tui.widgets.columns import add_fitted_columns, cell, content_widths, set_columns
+
+COLUMNS = ("col_time", "col_client", "col_topics", "col_referrals", "col_outcome")
+# Widest a column may grow with its content; topics take what is left.
+CAPS = {"col_time": 5, "col_client": 22, "col_referrals": 28, "col_outcome": 18}
 
 
 class TodayScreen(NmiScreen[None]):
@@ -45,6 +49,8 @@ class TodayScreen(NmiScreen[None]):
         self._recomposing = False
         self._fill_generation = 0
         self._rest: list = []
+        self._widths: dict[str, int] = {}
+        self._reads = 0
 
     def compose(self) -> ComposeResult:
         tr = self.app.tr
@@ -123,8 +129,16 @@ class TodayScreen(NmiScreen[None]):
     def on_database_ready(self, message: DatabaseReady) -> None:
         self.refresh_today()
 
-    @work(thread=True, exclusive=True, group="today")
     def refresh_today(self, prefetch=None) -> None:
+        """Read today again (after a save, a delete, a restored draft, a language change).
+
+        Reads are numbered: a read that started before a delete committed can finish after
+        the read that followed it, and must not put the deleted visit back on screen."""
+        self._reads += 1
+        self._read_today(self._reads, prefetch)
+
+    @work(thread=True, exclusive=True, group="today")
+    def _read_today(self, read: int, prefetch=None) -> None:
         """Read through the standard library: the ORM may still be importing."""
         from nmi_desk.errors import UserError
         from nmi_desk.today import read_today
@@ -136,7 +150,7 @@ class TodayScreen(NmiScreen[None]):
         except UserError as exc:  # e.g. not a database: one line, and the app stays up
             self.post_message(DatabaseFailed(str(exc)))
             return
-        self.post_message(TodayLoaded(view) if view is not None else TodayUnavailable())
+        self.post_message(TodayLoaded(view, read) if view is not None else TodayUnavailable())
 
     def show_database_problem(self, reason: str) -> None:
         """The database cannot be read: say so where the rows would be, not 'Loading…'."""
@@ -148,6 +162,8 @@ class TodayScreen(NmiScreen[None]):
         self.app.start_database()  # it creates and migrates; DatabaseReady reloads
 
     def on_today_loaded(self, message: TodayLoaded) -> None:
+        if message.read != self._reads:
+            return  # an older read, overtaken by a newer one
         if not self._recomposing:
             self._show(message.view)
 
@@ -157,6 +173,7 @@ class TodayScreen(NmiScreen[None]):
         tr = self.app.tr
         lang = tr.lang
         topics = reference().by_code("topics")
+        orgs = reference().by_code("organisations")
         outcomes = {e.code: e for e in reference().lists["outcome"]}
         self.query_one("#count-visits", Static).update(tr("today.visits", n=view.counts.visits))
         self.query_one("#count-due", Static).update(tr("today.due", n=view.counts.follow_ups_due))
@@ -165,7 +182,6 @@ class TodayScreen(NmiScreen[None]):
         )
         table = self.query_one(DataTable)
         keep = table.cursor_row
-        table.clear()
         cells = [
             (
                 (
@@ -173,13 +189,27 @@ class TodayScreen(NmiScreen[None]):
                     row.client_name
                     or (tr("app.count_only") if row.count_only else tr("app.anonymous")),
                     ", ".join(topics[c].label(lang) if c in topics else c for c in row.topics),
-                    ", ".join(c.upper() for c in row.referrals),
+                    ", ".join(
+                        orgs[c].short_label(lang) if c in orgs else c.upper()
+                        for c in row.referrals
+                    ),
                     outcomes[row.outcome].label(lang) if row.outcome in outcomes else "",
                 ),
                 row.uuid,
             )
             for row in view.rows
         ]
+        labels = {k: tr(f"today.{k}") for k in COLUMNS}
+        self._widths = content_widths(
+            labels,
+            [values for values, _ in cells],
+            CAPS,
+            flexible="col_topics",
+            minimum=16,
+            screen_width=self.app.size.width,
+            exact=("col_time",),
+        )
+        set_columns(table, labels, self._widths)
         # A screenful first, the rest after that paint: a busy day's hundreds of rows cost
         # the table a measuring pass that need not delay what the consultant sees.
         self._fill_generation += 1
@@ -210,8 +240,9 @@ class TodayScreen(NmiScreen[None]):
 
     def _add_rows(self, cells) -> None:
         table = self.query_one(DataTable)
+        widths = [self._widths[k] for k in COLUMNS]
         for values, key in cells:
-            table.add_row(*map(cell, values), key=key)
+            table.add_row(*(cell(v, w) for v, w in zip(values, widths, strict=True)), key=key)
 
     def _show_sync_line(self) -> None:
         # Mounted after the rows are on screen: its status read opens the engine (SQLAlchemy),

@@ -16,23 +16,48 @@ from textual.widgets import (
     Input,
     Label,
     OptionList,
-    Select,
     Static,
     TextArea,
 )
 from textual.widgets.option_list import Option
 
+from nmi_desk.dates import format_date, parse_date
 from nmi_desk.form_payloads import empty_payload, payload_to_input, visit_payload
 from nmi_desk.refdata import reference
-from nmi_desk.tui.messages import ClientPrefill, VisitLoaded, VisitSaved
+from nmi_desk.tui.messages import ChoicesPreferred, ClientPrefill, VisitLoaded, VisitSaved
 from nmi_desk.tui.screens.base import footer
 from nmi_desk.tui.screens.draft_form import DraftFormScreen, field
+from nmi_desk.tui.widgets.choice_field import ChoiceField
 from nmi_desk.tui.widgets.error_label import ErrorLabel
 from nmi_desk.tui.widgets.topic_picker import TopicPicker
 from nmi_desk.validation import FieldError, check_birth_year, check_children
 
 TEXT_FIELDS = ("time", "client_name", "birth_year", "children")
-SELECT_FIELDS = ("origin_country", "destination_country", "language", "came_via", "outcome")
+CHOICE_FIELDS = (
+    "origin_country",
+    "destination_country",
+    "language",
+    "came_via",
+    "channel",
+    "outcome",
+)
+# Where the focus goes for a field's error, in the form's order (the first one gets it).
+ERROR_TARGETS = {
+    "time": "time",
+    "client_name": "client_name",
+    "birth_year": "birth_year",
+    "origin_country": "origin_country",
+    "destination_country": "destination_country",
+    "language": "language",
+    "partner_coremigrating": "partner",
+    "children_coremigrating": "children",
+    "came_via": "came_via",
+    "channel": "channel",
+    "topics": "topic-filter",
+    "referrals": "referrals",
+    "notes": "notes",
+    "outcome": "outcome",
+}
 
 
 class VisitFormScreen(DraftFormScreen):
@@ -42,6 +67,8 @@ class VisitFormScreen(DraftFormScreen):
         Binding("ctrl+s", "save", "key.save", priority=True),
         Binding("ctrl+t", "topics", "key.topics", priority=True),
         Binding("ctrl+r", "add_referral", "key.add_referral", priority=True),
+        # Notes are below topics and referrals: one key there (the outcome is the next field).
+        Binding("ctrl+o", "jump('notes')", "walkin.key_notes", priority=True),
         # Not in the footer (it must fit 80 columns): the name field's placeholder says it.
         Binding("ctrl+f", "find_client", "clients.key_find_in_form", priority=True, show=False),
         Binding("escape", "leave", "key.back"),
@@ -64,16 +91,15 @@ class VisitFormScreen(DraftFormScreen):
         return f"visit:{self.uuid}" if self.uuid else "visit"
 
     def compose(self) -> ComposeResult:
+        from nmi_desk.matching import matcher_for
+
         tr = self.app.tr
         lang = self.app.tr.lang
-        ref = reference()
-        countries = sorted(((c.label(lang), c.code) for c in ref.countries), key=lambda x: x[0])
 
-        def select(name: str, options) -> Select:
-            return Select(options, prompt="—", id=name, compact=True)
-
-        def listed(name: str) -> list[tuple[str, str]]:
-            return [(e.label(lang), e.code) for e in ref.lists[name]]
+        def choice(name: str, kind: str, show_code: bool = False) -> ChoiceField:
+            return ChoiceField(
+                matcher_for(kind), lang, show_code=show_code, placeholder="—", id=name
+            )
 
         yield Header()
         with VerticalScroll(id="form"):
@@ -81,7 +107,7 @@ class VisitFormScreen(DraftFormScreen):
             with Horizontal(classes="row"):
                 yield field(
                     tr("form.time"),
-                    Input(id="time", max_length=5, compact=True),
+                    Input(id="time", max_length=5, restrict=r"[0-9:.]*", compact=True),
                     "time",
                     "narrow",
                 )
@@ -96,29 +122,34 @@ class VisitFormScreen(DraftFormScreen):
                     tr("form.birth_year"),
                     Input(id="birth_year", max_length=4, type="integer", compact=True),
                     "birth_year",
+                    "narrow",
                 )
             with Horizontal(classes="row"):
                 yield field(
-                    tr("form.origin_country"), select("origin_country", countries), "origin_country"
+                    tr("form.origin_country"),
+                    choice("origin_country", "country", True),
+                    "origin_country",
                 )
                 yield field(
                     tr("form.destination_country"),
-                    select("destination_country", countries),
+                    choice("destination_country", "country", True),
                     "destination_country",
                 )
-                yield field(tr("form.language"), select("language", listed("language")), "language")
+                yield field(tr("form.language"), choice("language", "language"), "language")
             with Horizontal(classes="row"):
                 yield field(
                     tr("form.household"),
                     Checkbox(tr("form.partner"), id="partner", compact=True),
-                    "partner",
+                    "partner_coremigrating",
                 )
                 yield field(
                     tr("form.children"),
                     Input(id="children", max_length=2, type="integer", compact=True),
                     "children_coremigrating",
+                    "narrow",
                 )
-                yield field(tr("form.came_via"), select("came_via", listed("came_via")), "came_via")
+                yield field(tr("form.came_via"), choice("came_via", "came_via"), "came_via")
+                yield field(tr("walkin.channel"), choice("channel", "channel"), "channel")
             yield Label(tr("form.topics"), classes="section")
             yield TopicPicker(id="topics")
             yield ErrorLabel(id="err-topics")
@@ -127,12 +158,12 @@ class VisitFormScreen(DraftFormScreen):
             yield ErrorLabel(id="err-referrals")
             with Horizontal(classes="row"):
                 yield field(
-                    tr("form.notes"),
+                    tr("walkin.notes"),
                     TextArea(id="notes", compact=True, soft_wrap=True),
                     "notes",
                     "wide",
                 )
-                yield field(tr("form.outcome"), select("outcome", listed("outcome")), "outcome")
+                yield field(tr("form.outcome"), choice("outcome", "outcome"), "outcome")
             yield ErrorLabel(id="err-form")
         yield footer()
 
@@ -147,6 +178,21 @@ class VisitFormScreen(DraftFormScreen):
             self._prefill(self.client_uuid)
         else:
             self.start(empty_payload(self.app.desk.now()))
+        self._load_preferred()
+
+    @work(thread=True, exclusive=True, group="visit-preferred")
+    def _load_preferred(self) -> None:
+        from nmi_desk.visits import preferred_choices
+
+        desk = self.app.desk
+        self.post_message(
+            ChoicesPreferred(preferred_choices(desk.engine(), desk.settings.location, desk.now()))
+        )
+
+    def on_choices_preferred(self, message: ChoicesPreferred) -> None:
+        for name, codes in message.preferred.items():
+            for widget in self.query(f"#{name}").results(ChoiceField):
+                widget.set_preferred(codes)
 
     # ---- a returning client: name, birth year and the stable fields filled in ----
 
@@ -205,13 +251,9 @@ class VisitFormScreen(DraftFormScreen):
         self.client_uuid = payload.get("client_uuid") or self.client_uuid
         for name in TEXT_FIELDS:
             self.query_one(f"#{name}", Input).value = payload.get(name, "")
-        for name in SELECT_FIELDS:
-            widget = self.query_one(f"#{name}", Select)
-            value = payload.get(name) or ""
-            if value:
-                widget.value = value
-            else:
-                widget.clear()
+        for name in CHOICE_FIELDS:
+            default = "walk-in" if name == "channel" else ""
+            self.query_one(f"#{name}", ChoiceField).set_value(payload.get(name) or default)
         self.query_one("#partner", Checkbox).value = bool(payload.get("partner"))
         self.query_one("#notes", TextArea).text = payload.get("notes", "")
         self.query_one(TopicPicker).set_selected(payload.get("topics", []))
@@ -223,9 +265,8 @@ class VisitFormScreen(DraftFormScreen):
         payload = {"uuid": self.uuid, "date": base.get("date")}
         for name in TEXT_FIELDS:
             payload[name] = self.query_one(f"#{name}", Input).value
-        for name in SELECT_FIELDS:
-            value = self.query_one(f"#{name}", Select).value
-            payload[name] = value if isinstance(value, str) else ""
+        for name in CHOICE_FIELDS:
+            payload[name] = self.query_one(f"#{name}", ChoiceField).value
         payload["partner"] = self.query_one("#partner", Checkbox).value
         payload["notes"] = self.query_one("#notes", TextArea).text
         payload["topics"] = list(self.query_one(TopicPicker).selected)
@@ -241,11 +282,12 @@ class VisitFormScreen(DraftFormScreen):
         lst.clear_options()
         for i, r in enumerate(self.referrals):
             org = orgs.get(r["organisation_code"])
-            parts = [org.label(tr.lang) if org else r["organisation_code"]]
+            parts = [org.short_label(tr.lang) if org else r["organisation_code"]]
             if r.get("reason"):
                 parts.append(r["reason"])
             if r.get("follow_up_on"):
-                parts.append(tr("form.follow_up_on", date=r["follow_up_on"]))
+                day = parse_date(r["follow_up_on"])
+                parts.append(tr("form.follow_up_on", date=format_date(day) if day else ""))
             status = statuses.get(r.get("status", "open"))
             parts.append(status.label(tr.lang) if status else r.get("status", ""))
             lst.add_option(Option(" · ".join(parts), id=str(i)))
@@ -253,6 +295,10 @@ class VisitFormScreen(DraftFormScreen):
             lst.add_option(Option(tr("form.no_referrals"), id="none", disabled=True))
 
     # ---- checks while typing ----
+
+    @on(ChoiceField.Changed)
+    def _choice_changed(self) -> None:
+        self.changed()
 
     @on(Input.Changed)
     def _input_changed(self, event: Input.Changed) -> None:
@@ -331,9 +377,9 @@ class VisitFormScreen(DraftFormScreen):
 
     def _auto_outcome(self) -> None:
         # A referral usually means the outcome "referred": one choice fewer at the counter.
-        outcome = self.query_one("#outcome", Select)
-        if not isinstance(outcome.value, str):
-            outcome.value = "referred"
+        outcome = self.query_one("#outcome", ChoiceField)
+        if not outcome.value:
+            outcome.set_value("referred", notify=True)
 
     def action_remove_referral(self) -> None:
         lst = self.query_one("#referrals", OptionList)
@@ -353,8 +399,42 @@ class VisitFormScreen(DraftFormScreen):
     def action_topics(self) -> None:
         self.query_one(TopicPicker).focus_filter()
 
+    def action_jump(self, name: str) -> None:
+        self.query_one(f"#{name}").focus()
+
+    def action_save(self) -> None:
+        for widget in self.query(ChoiceField).results(ChoiceField):
+            if widget.typing:
+                widget.commit()  # Ctrl+S straight after typing a country: take the match
+        super().action_save()
+
     def to_input(self, payload: dict):
-        return payload_to_input(payload, self.app.desk.settings.location)
+        """What cannot be read and what the domain would refuse, all at once."""
+        from nmi_desk.visits import validate_visit
+
+        inp, errors = payload_to_input(payload, self.app.desk.settings.location)
+        seen = {e.field for e in errors}
+        errors += [e for e in validate_visit(inp, self.app.desk.today()) if e.field not in seen]
+        return inp, errors
+
+    def show_errors(self, errors) -> None:
+        """Every error next to its field; the focus on the first of them in the form."""
+        tr = self.app.tr
+        order = list(ERROR_TARGETS)
+        errors = sorted(errors, key=lambda e: order.index(e.field) if e.field in order else 99)
+        for error in errors:
+            found = self.query(f"#err-{error.field}")
+            target = found.first() if found else self.query_one("#err-form", Label)
+            text = tr(error.key, **error.params)
+            if error.field in CHOICE_FIELDS and error.key == "error.unknown_code":
+                text = tr("walkin.not_in_list", text=error.params.get("code", ""))
+            target.update(text)
+        first = ERROR_TARGETS.get(errors[0].field) if errors else None
+        if first:
+            self.query_one(f"#{first}").focus()
+        elif errors:
+            self.query_one("#form", VerticalScroll).scroll_to_widget(self.query_one("#err-form"))
+        self.app.bell()
 
     def store(self, inp) -> VisitSaved:
         from nmi_desk.visits import create_visit, update_visit
