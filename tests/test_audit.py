@@ -213,7 +213,9 @@ async def test_a_tui_session_is_audited_with_the_consultant_device_and_desk_cloc
         for e in audit.events(desk.engine())
     ]
     device = desk.settings.device_id
-    assert trail[1:] == [
+    # Before the session: the visit's (and its client's) creation.
+    assert [t[:2] for t in trail if t[0] == "create"] == [("create", "client"), ("create", "visit")]
+    assert [t for t in trail if t[0] != "create"] == [
         ("view", "visit", uuid, "TS", device, "09:37"),
         ("update", "visit", uuid, "TS", device, "09:37"),
         ("export", "statistics", None, "TS", device, "09:37"),

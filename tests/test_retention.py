@@ -54,6 +54,13 @@ def _mark_synced(engine, uuids):
                 ),
                 {"u": uuid},
             )
+            conn.execute(  # the visit's client record travels in the same sync
+                text(
+                    "UPDATE client SET synced_revision = revision "
+                    "WHERE uuid = (SELECT client_uuid FROM visit WHERE uuid = :u)"
+                ),
+                {"u": uuid},
+            )
 
 
 def _row(engine, uuid):

@@ -119,9 +119,10 @@ def _absolute_sqlite(url: str) -> str:
     from nmi_desk.store.connect import sqlite_path_from_url
 
     path = sqlite_path_from_url(url)
-    if path is None or path.is_absolute():
+    if path is None:
         return url
-    return f"sqlite:///{path.resolve()}"
+    absolute = f"sqlite:///{Path(path).resolve()}"
+    return url if absolute == url else absolute
 
 
 def _with_keyring_password(url: str) -> str:
