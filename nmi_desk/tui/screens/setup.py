@@ -71,9 +71,12 @@ class SetupScreen(NmiScreen[None]):
         yield footer()
 
     def on_mount(self) -> None:
+        # A quit while this screen mounts tears it down under us: look the fields up without
+        # insisting (query_one would raise NoMatches and crash the app on its way out).
         settings = self.app.desk.settings
-        self.query_one("#location", ChoiceField).set_value(settings.location or "")
-        self.query_one("#lang", ChoiceField).set_value(settings.lang or "nl")
+        for name, value in (("location", settings.location or ""), ("lang", settings.lang or "nl")):
+            for field in self.query(f"#{name}").results(ChoiceField):
+                field.set_value(value)
 
     @on(Input.Submitted)
     def _next(self) -> None:
