@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Input, Markdown, OptionList, Static
-from tui_helpers import workers_done
+from tui_helpers import LIMIT, workers_done
 
 from nmi_desk.tui.app import NmiDeskApp
 from nmi_desk.tui.screens.guidance import GuidanceScreen
@@ -23,9 +23,10 @@ def fixture_library(desk):
     desk.guidance_dir = FIXTURE_LIBRARY
 
 
-async def settle(pilot, until, tries: int = 100) -> None:
-    """Let workers and messages run until `until()` holds (or fail after ~10 s)."""
-    for _ in range(tries):
+async def settle(pilot, until) -> None:
+    """Let workers and messages run until `until()` holds. The bound is generous: the first
+    article's Markdown takes seconds to mount on a loaded machine, and this is no timing test."""
+    for _ in range(LIMIT):
         await workers_done(pilot)
         await pilot.pause(0.05)
         if until():

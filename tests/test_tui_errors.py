@@ -60,9 +60,13 @@ async def test_a_failing_worker_is_one_line_and_the_app_stays_up(desk, monkeypat
     from nmi_desk.tui.screens.visit_form import VisitFormScreen
 
     _visit(desk)
-    namespace: dict = {}
-    exec(BROKEN_LOAD, namespace)  # patches nmi_desk.visits.load_visit for this test
-    monkeypatch.setattr("nmi_desk.visits.load_visit", namespace["load_visit"])
+    import nmi_desk.visits as visits
+
+    # The script assigns visits.load_visit itself (the pty tests need that): record the real
+    # function first so monkeypatch puts it back. Without this the broken loader outlived the
+    # test and every later edit form in the same process failed to load.
+    monkeypatch.setattr(visits, "load_visit", visits.load_visit)
+    exec(BROKEN_LOAD, {})
 
     app = NmiDeskApp(desk)
     shown: list[str] = []

@@ -107,11 +107,6 @@ def test_today_with_visits(snap_compare, desk, size):
     assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=_today)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="order-dependent: fails only inside the whole suite (the form never reports its "
-    "loaded baseline), passes alone and with the TUI files; cause not found yet, see the note",
-)
 @pytest.mark.parametrize("size", SIZES)
 def test_walk_in_form(snap_compare, desk, size):
     async def run_before(pilot):
@@ -145,11 +140,6 @@ def test_count_only_dialog(snap_compare, desk, size):
     assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="order-dependent: fails only inside the whole suite (the form never reports its "
-    "loaded baseline), passes alone and with the TUI files; cause not found yet, see the note",
-)
 @pytest.mark.parametrize("size", SIZES)
 def test_edit_form(snap_compare, desk, size):
     _fill(desk)
@@ -272,9 +262,7 @@ def test_walk_in_form_with_three_referrals_notes_in_view(snap_compare, desk, siz
     _long_referrals(desk)
 
     async def run_before(pilot):
-        await _open(
-            pilot, "o", "VisitFormScreen", lambda app: app.screen.baseline is not None
-        )
+        await _open(pilot, "o", "VisitFormScreen", lambda app: app.screen.baseline is not None)
         await pilot.press("ctrl+o", *"Spreekt Kriolu")
         await pilot.pause(0.2)
         steady_cursor(pilot.app)

@@ -15,7 +15,11 @@ async def wait_until(pilot, condition, what: str = "condition") -> None:
         await pilot.pause(STEP)
         if condition():
             return
-    raise AssertionError(f"gave up waiting for {what}")
+    # A worker's error leaves the app up and waiting (by design): name it, it is the cause.
+    errors = getattr(pilot.app, "unexpected_errors", None)
+    raise AssertionError(
+        f"gave up waiting for {what}" + (f"; app errors: {errors}" if errors else "")
+    )
 
 
 async def wait_screen(pilot, cls) -> None:
