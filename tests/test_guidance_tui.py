@@ -126,7 +126,7 @@ async def test_status_line_and_due_for_review_marking(desk, clock, fixture_libra
         screen.query_one("#query", Input).value = "kindgeld"
         await settle(pilot, lambda: shown(app) == "oud-testartikel")
         due = screen.query_one("#due", Static)
-        assert due.display and "2024-12-01" in str(due.render())
+        assert due.display and "01-12-2024" in str(due.render())
         assert not screen.query_one("#status", Static).display
         options = screen.query_one("#results", OptionList)
         assert str(options.get_option_at_index(0).prompt).startswith("! ")
@@ -163,8 +163,8 @@ async def test_an_expired_statement_is_marked_in_the_list_and_the_text(desk, fix
         warning = str(screen.query_one("#due", Static).render())
         assert warning == "1 uitspraak in dit artikel is verlopen (gemarkeerd in de tekst)."
         text = screen.query_one("#text", Markdown).source
-        assert "Verlopen op 2025-12-31" in text  # before the expired paragraph
-        assert "Geldig tot 2027-12-31." in text  # the other one still holds
+        assert "Verlopen op 31-12-2025" in text  # before the expired paragraph
+        assert "Geldig tot 31-12-2027." in text  # the other one still holds
         assert "<!--" not in text
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from nmi_desk.dates import format_date
 from nmi_desk.guidance.library import MARKER_RE, Article, Dated, parse_dated
 from nmi_desk.i18n import t
 from nmi_desk.refdata import Reference
@@ -31,7 +32,7 @@ def review_line(article: Article, today: date, lang: str = "nl") -> str:
     line = t(
         "guidance.reviewed",
         lang,
-        date=article.reviewed.isoformat() if article.reviewed else "?",
+        date=format_date(article.reviewed) if article.reviewed else "?",
         revision=article.revision,
     )
     if article.origin == "central":
@@ -43,16 +44,16 @@ def due_line(article: Article, today: date, lang: str = "nl") -> str:
     """The due-for-review warning, or '' while the article is recent enough."""
     if not article.due_for_review(today):
         return ""
-    return t("guidance.due", lang, date=article.reviewed.isoformat() if article.reviewed else "?")
+    return t("guidance.due", lang, date=format_date(article.reviewed) if article.reviewed else "?")
 
 
 def validity_lines(article: Article, today: date, lang: str = "nl") -> list[str]:
     """Warnings about dates: the article expired or not yet in force, expired statements."""
     lines = []
     if article.expired(today):
-        lines.append(t("guidance_dates.expired", lang, date=article.valid_until.isoformat()))
+        lines.append(t("guidance_dates.expired", lang, date=format_date(article.valid_until)))
     if article.valid_from is not None and article.valid_from > today:
-        lines.append(t("guidance_dates.pending", lang, date=article.valid_from.isoformat()))
+        lines.append(t("guidance_dates.pending", lang, date=format_date(article.valid_from)))
     n = len(article.expired_statements(today))
     if n:
         key = "statements_expired_one" if n == 1 else "statements_expired"
@@ -63,17 +64,17 @@ def validity_lines(article: Article, today: date, lang: str = "nl") -> list[str]
 def _marker_label(statement: Dated, today: date, lang: str) -> str:
     start, end = statement.valid_from, statement.valid_until
     if statement.expired(today):
-        return f"> **⚠ {t('guidance_dates.marker_expired', lang, date=end.isoformat())}**"
+        return f"> **⚠ {t('guidance_dates.marker_expired', lang, date=format_date(end))}**"
     if statement.pending(today):
-        return f"*{t('guidance_dates.marker_pending', lang, date=start.isoformat())}*"
+        return f"*{t('guidance_dates.marker_pending', lang, date=format_date(start))}*"
     if start and end:
         label = t(
-            "guidance_dates.marker_from_until", lang, start=start.isoformat(), end=end.isoformat()
+            "guidance_dates.marker_from_until", lang, start=format_date(start), end=format_date(end)
         )
     elif end:
-        label = t("guidance_dates.marker_until", lang, date=end.isoformat())
+        label = t("guidance_dates.marker_until", lang, date=format_date(end))
     else:
-        label = t("guidance_dates.marker_from", lang, date=start.isoformat())
+        label = t("guidance_dates.marker_from", lang, date=format_date(start))
     return f"*{label}*"
 
 
@@ -96,7 +97,7 @@ def sources_markdown(article: Article, lang: str = "nl") -> str:
     for s in article.sources:
         checked = ""
         if s.checked is not None:
-            checked = f" ({t('guidance_dates.checked', lang, date=s.checked.isoformat())})"
+            checked = f" ({t('guidance_dates.checked', lang, date=format_date(s.checked))})"
         lines.append(f"- [{s.name}]({s.url}){checked}  \n  {s.url}")
     return "\n".join(lines)
 
