@@ -18,6 +18,13 @@ def format_date(day: date | None) -> str:
     return day.strftime(SCREEN_DATE) if day else ""
 
 
+def screen_date(stored: str | None) -> str:
+    """A date kept as text (YYYY-MM-DD, as records and JSON hold it) the way the screen shows
+    it; text that is not a date is shown as it is."""
+    day = parse_date(stored or "")
+    return format_date(day) if day else (stored or "")
+
+
 def parse_date(text: str) -> date | None:
     """DD-MM-YYYY (also with / or .) or YYYY-MM-DD; None if it is not a date."""
     from nmi_desk.validation import parse_iso_date

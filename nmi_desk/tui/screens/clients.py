@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Checkbox, DataTable, Header, Input, Label, Select, Static
 
+from nmi_desk.dates import screen_date
 from nmi_desk.refdata import reference
 from nmi_desk.tui.messages import (
     CentralClientsFound,
@@ -28,11 +29,13 @@ LIMIT = 20
 CENTRAL_PAUSE = 0.3  # seconds of no typing before the central database is asked
 
 
-def _label(table: dict, code: str | None, lang: str) -> str:
+def _label(table: dict, code: str | None, lang: str, short: bool = False) -> str:
     if not code:
         return ""
     entry = table.get(code)
-    return entry.label(lang) if entry else code
+    if entry is None:
+        return code
+    return entry.short_label(lang) if short else entry.label(lang)
 
 
 class ClientSearchScreen(NmiScreen[str | None]):
@@ -72,8 +75,10 @@ class ClientSearchScreen(NmiScreen[str | None]):
         table = DataTable(id="client-table", cursor_type="row", zebra_stripes=True)
         add_fitted_columns(
             table,
-            {k: tr(f"clients.{k}") for k in ("col_name", "col_year", "col_last", "col_topics",
-                                             "col_open")},  # fmt: skip
+            {
+                k: tr(f"clients.{k}")
+                for k in ("col_name", "col_year", "col_last", "col_topics", "col_open")
+            },  # fmt: skip
             fixed={"col_name": 24, "col_year": 5, "col_last": 22, "col_open": 5},
             flexible="col_topics",
             minimum=10,
@@ -191,7 +196,7 @@ class ClientSearchScreen(NmiScreen[str | None]):
         for hit in [*self.local, *self.central]:
             last = ""
             if hit.last_visit:
-                last = f"{hit.last_visit} {_label(locations, hit.last_location, lang)}"
+                last = f"{screen_date(hit.last_visit)} {_label(locations, hit.last_location, lang, True)}"
             name = ("↓ " if hit.central else "") + hit.name  # fetched when opened
             table.add_row(
                 cell(name),
@@ -290,8 +295,10 @@ class ClientHistoryScreen(NmiScreen[None]):
         table = DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
         add_fitted_columns(
             table,
-            {k: tr(f"clients.{k}") for k in ("col_day", "col_location", "col_topics",
-                                             "col_referrals", "col_outcome")},  # fmt: skip
+            {
+                k: tr(f"clients.{k}")
+                for k in ("col_day", "col_location", "col_topics", "col_referrals", "col_outcome")
+            },  # fmt: skip
             fixed={"col_day": 16, "col_location": 12, "col_referrals": 10, "col_outcome": 12},
             flexible="col_topics",
             minimum=10,
@@ -339,8 +346,12 @@ class ClientHistoryScreen(NmiScreen[None]):
             household.append(tr("clients.with_children", n=c.children_coremigrating))
         parts = [
             " → ".join(
-                x for x in (_label(countries, c.origin_country, lang),
-                            _label(countries, c.destination_country, lang)) if x
+                x
+                for x in (
+                    _label(countries, c.origin_country, lang),
+                    _label(countries, c.destination_country, lang),
+                )
+                if x
             ),  # fmt: skip
             _label(languages, c.language, lang),
             ", ".join(household),
@@ -349,8 +360,11 @@ class ClientHistoryScreen(NmiScreen[None]):
         self.query_one("#history-card", Static).update(" · ".join(p for p in parts if p))
         today = self.app.desk.today().isoformat()
         open_lines = [
-            tr("clients.open_follow_up", date=r.follow_up_on or "",
-               organisation=_label(orgs, r.organisation_code, lang))  # fmt: skip
+            tr(
+                "clients.open_follow_up",
+                date=screen_date(r.follow_up_on),
+                organisation=_label(orgs, r.organisation_code, lang),
+            )  # fmt: skip
             + (f" ({tr('clients.overdue')})" if (r.follow_up_on or today) < today else "")
             for r in hist.open_follow_ups
         ]
@@ -361,7 +375,7 @@ class ClientHistoryScreen(NmiScreen[None]):
         table.clear()
         for v in hist.visits:
             table.add_row(
-                cell(f"{v.day} {v.time}"),
+                cell(f"{screen_date(v.day)} {v.time}"),
                 cell(_label(locations, v.location_code, lang)),
                 cell(", ".join(_label(topics, t, lang) for t in v.topics)),
                 cell(", ".join(r.organisation_code.upper() for r in v.referrals)),
