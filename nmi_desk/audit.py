@@ -14,7 +14,18 @@ from datetime import datetime
 
 from nmi_desk.clock import to_utc_naive
 
-ACTIONS = ("create", "update", "view", "delete", "close", "export", "purge", "letter", "merge", "erase")
+ACTIONS = (
+    "create",
+    "update",
+    "view",
+    "delete",
+    "close",
+    "export",
+    "purge",
+    "letter",
+    "merge",
+    "erase",
+)
 
 
 def _who_and_when(actor, now: datetime | None, action: str) -> datetime:

@@ -179,7 +179,9 @@ def merge(
 
     desk = _desk(ctx)
     try:
-        moved = _found(lambda: merge_clients(desk.engine(), survivor, merged, desk.actor, desk.now()))
+        moved = _found(
+            lambda: merge_clients(desk.engine(), survivor, merged, desk.actor, desk.now())
+        )
     except ValidationError:
         raise UserError("give two different clients") from None
     typer.echo(f"merged {merged} into {survivor}: {moved} visits moved", err=True)

@@ -311,11 +311,15 @@ def index_for(engine) -> ClientIndex:
             if cached is not None and cached[0] == newest:
                 return cached[1]
             if cached is not None:
-                changed = conn.exec_driver_sql(
-                    "SELECT DISTINCT client_id FROM client_change WHERE seq > ? "
-                    f"LIMIT {PATCH_AT_MOST + 1}",
-                    (cached[0],),
-                ).scalars().all()
+                changed = (
+                    conn.exec_driver_sql(
+                        "SELECT DISTINCT client_id FROM client_change WHERE seq > ? "
+                        f"LIMIT {PATCH_AT_MOST + 1}",
+                        (cached[0],),
+                    )
+                    .scalars()
+                    .all()
+                )
                 oldest = conn.exec_driver_sql("SELECT min(seq) FROM client_change").scalar()
                 if len(changed) <= PATCH_AT_MOST and (oldest or 0) <= cached[0] + 1:
                     ids = ", ".join(str(int(i)) for i in changed)
@@ -946,7 +950,11 @@ def inzage_text(data: dict, tr) -> str:
             lines.append(
                 f"- {tr('clients.referral')}: {label(orgs, r['organisation_code'])} · "
                 + label(statuses, r["status"])
-                + (f" · {tr('clients.follow_up_on', date=r['follow_up_on'])}" if r["follow_up_on"] else "")
+                + (
+                    f" · {tr('clients.follow_up_on', date=r['follow_up_on'])}"
+                    if r["follow_up_on"]
+                    else ""
+                )
                 + (f" · {extra}" if extra else "")
             )
     lines += ["", f"## {tr('clients.section_audit')}", ""]
@@ -972,8 +980,10 @@ def purge_clients(conn, now: datetime) -> int:
         "AND v.deleted = 0 AND v.purged_at IS NULL)"
     )
     return conn.execute(
-        text(f"UPDATE client SET {blank}, purged_at = :now WHERE id IN "  # noqa: S608
-             f"(SELECT c.id FROM client c WHERE {due})"),  # fmt: skip
+        text(
+            f"UPDATE client SET {blank}, purged_at = :now WHERE id IN "  # noqa: S608
+            f"(SELECT c.id FROM client c WHERE {due})"
+        ),  # fmt: skip
         {"now": stamp},
     ).rowcount
 

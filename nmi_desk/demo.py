@@ -299,9 +299,7 @@ def generate(
                         name = client[0]
                         if name not in keys:
                             keys[name] = search_key(name)
-                        client_rows.append(
-                            (client_uuid, ts, device_id, *client[:7], keys[name])
-                        )
+                        client_rows.append((client_uuid, ts, device_id, *client[:7], keys[name]))
             visit_rows.append(
                 (
                     vid,

@@ -135,6 +135,21 @@ def test_the_dutch_and_english_catalogs_have_the_same_keys():
     assert sorted(english - dutch) == []
 
 
+def test_a_count_before_a_word_has_a_singular_form():
+    """ "1 bezoeken" was on the client's history: a text where the count is followed by a word
+    ("{n} bezoeken") needs `.one` and `.other` forms; "Bezoeken: {n}" needs none."""
+    import re
+
+    needs_plural = re.compile(r"\{n\} [^\W\d]")
+    for lang in ("nl", "en"):
+        single = [
+            key
+            for key, text in catalog(lang).items()
+            if needs_plural.search(text) and not key.endswith((".one", ".other"))
+        ]
+        assert single == [], f"{lang}: {single}"
+
+
 async def test_on_a_dialog_the_help_lists_only_the_app_keys_that_work_there(desk):
     app = NmiDeskApp(desk)
     async with app.run_test(size=(100, 30)) as pilot:

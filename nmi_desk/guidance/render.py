@@ -56,8 +56,7 @@ def validity_lines(article: Article, today: date, lang: str = "nl") -> list[str]
         lines.append(t("guidance_dates.pending", lang, date=format_date(article.valid_from)))
     n = len(article.expired_statements(today))
     if n:
-        key = "statements_expired_one" if n == 1 else "statements_expired"
-        lines.append(t(f"guidance_dates.{key}", lang, n=n))
+        lines.append(t("guidance_dates.statements_expired", lang, n=n))
     return lines
 
 

@@ -201,7 +201,6 @@ def _backfill_synced_at(conn: Connection) -> None:
     )
 
 
-
 # ---- 150-159 returning clients (nmi_desk.clients) ----
 
 
@@ -221,9 +220,7 @@ def _client_table(conn: Connection) -> None:
     )
     conn.exec_driver_sql("CREATE UNIQUE INDEX ix_client_uuid ON client (uuid)")
     conn.exec_driver_sql("ALTER TABLE visit ADD COLUMN client_uuid VARCHAR(36)")
-    conn.exec_driver_sql(
-        "CREATE INDEX ix_visit_client ON visit (client_uuid, deleted, local_date)"
-    )
+    conn.exec_driver_sql("CREATE INDEX ix_visit_client ON visit (client_uuid, deleted, local_date)")
     if pg:
         # The same tables everywhere (tests/test_migrations.py); the central side keeps no log
         # and gets its clients and links from the laptops' pushes.
@@ -296,6 +293,7 @@ def _link_existing_visits(conn: Connection) -> None:
     conn.exec_driver_sql(
         "UPDATE visit SET client_uuid = ?, revision = revision + 1 WHERE id = ?", links
     )
+
 
 # ---- 100-109 sync state per central target (nmi_desk.sync.state) ----
 

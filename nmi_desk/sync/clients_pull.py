@@ -94,9 +94,7 @@ def pull_clients(
             rows = _fetch(cconn, "client", "uuid", todo)
             for row in rows:
                 clients[row["uuid"]] = row
-            todo = sorted(
-                {r["merged_into"] for r in rows if r["merged_into"]} - set(clients)
-            )
+            todo = sorted({r["merged_into"] for r in rows if r["merged_into"]} - set(clients))
             if not todo:
                 break
         with local.connect() as lconn:

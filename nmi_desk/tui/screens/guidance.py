@@ -168,7 +168,7 @@ class GuidanceScreen(NmiScreen[None]):
         info = self.query_one("#info", Static)
         if message.hits:
             n = len(message.hits)
-            info.update(tr("guidance.result_one") if n == 1 else tr("guidance.results", n=n))
+            info.update(tr("guidance.results", n=n))
             results.highlighted = 0
         else:
             info.update(tr("guidance.no_results"))

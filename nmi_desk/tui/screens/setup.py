@@ -61,7 +61,10 @@ class SetupScreen(NmiScreen[None]):
             yield ErrorLabel(id="initials-error")
             yield Label(tr("setup.location"))
             yield ChoiceField(
-                matcher_for("location"), lang, placeholder=tr("walkin.type_to_choose"), id="location"
+                matcher_for("location"),
+                lang,
+                placeholder=tr("walkin.type_to_choose"),
+                id="location",
             )
             yield ErrorLabel(id="location-error")
             yield Label(tr("setup.language"))

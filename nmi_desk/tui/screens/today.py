@@ -190,8 +190,7 @@ class TodayScreen(NmiScreen[None]):
                     or (tr("app.count_only") if row.count_only else tr("app.anonymous")),
                     ", ".join(topics[c].label(lang) if c in topics else c for c in row.topics),
                     ", ".join(
-                        orgs[c].short_label(lang) if c in orgs else c.upper()
-                        for c in row.referrals
+                        orgs[c].short_label(lang) if c in orgs else c.upper() for c in row.referrals
                     ),
                     outcomes[row.outcome].label(lang) if row.outcome in outcomes else "",
                 ),

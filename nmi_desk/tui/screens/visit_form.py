@@ -113,8 +113,9 @@ class VisitFormScreen(DraftFormScreen):
                 )
                 yield field(
                     tr("form.client_name"),
-                    Input(id="client_name", placeholder=tr("clients.name_placeholder"),
-                          compact=True),  # fmt: skip
+                    Input(
+                        id="client_name", placeholder=tr("clients.name_placeholder"), compact=True
+                    ),  # fmt: skip
                     "client_name",
                     "wide",
                 )
