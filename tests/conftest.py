@@ -29,6 +29,28 @@ class FixedClock:
 
 
 @pytest.fixture(autouse=True)
+def no_patch_outlives_its_test(monkeypatch):
+    """A function of nmi_desk replaced by a test and not put back breaks every later test in
+    that process (a broken `load_visit` once did, and looked like a flaky form snapshot): fail
+    the test that left it. monkeypatch's own changes are undone first (undo is idempotent)."""
+    yield
+    monkeypatch.undo()
+    import sys
+    from pathlib import Path
+
+    tests = str(Path(__file__).parent)
+    leaked = []
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("nmi_desk") or module is None:
+            continue
+        for attr, value in list(vars(module).items()):
+            where = getattr(getattr(value, "__code__", None), "co_filename", "")
+            if where.startswith(tests) or where == "<string>":  # a test's or an exec'd script's
+                leaked.append(f"{name}.{attr} ({where})")
+    assert not leaked, f"left patched after the test: {leaked}"
+
+
+@pytest.fixture(autouse=True)
 def isolated_home(tmp_path, monkeypatch):
     home = tmp_path / "nmi-home"
     monkeypatch.setenv("NMI_DESK_HOME", str(home))
