@@ -31,7 +31,24 @@ async def settle(pilot, until) -> None:
         await pilot.pause(0.05)
         if until():
             return
-    raise AssertionError("the guidance screen did not settle")
+    raise AssertionError(f"the guidance screen did not settle: {_state(pilot.app)}")
+
+
+def _state(app) -> str:
+    """What the screen had got to, for the failure message."""
+    screen = app.screen
+    if not isinstance(screen, GuidanceScreen):
+        return f"screen {type(screen).__name__}"
+    options = screen.query_one("#results", OptionList)
+    workers = [(w.name, w.state.name) for w in app.workers]
+    return (
+        f"library {'open' if screen.guidance else 'not open'}, "
+        f"info {str(screen.query_one('#info', Static).render())!r}, "
+        f"{options.option_count} results (highlighted {options.highlighted}), "
+        f"shown {screen.current_slug!r}, "
+        f"text blocks {len(screen.query_one('#text', Markdown).children)}, "
+        f"workers {workers}, errors {getattr(app, 'unexpected_errors', None)}"
+    )
 
 
 def results(app) -> list[str]:
