@@ -142,3 +142,25 @@ def test_the_english_text_is_the_string_and_the_dutch_one_is_rendered():
     assert errors.user_text(exc, "nl") == "/tmp/x is een map: geef een bestandsnaam"
     assert errors.user_text(exc, "en") == str(exc)
     assert errors.user_text(errors.UserError("plain words"), "nl") == "plain words"
+
+
+def test_a_stored_sync_error_comes_back_in_the_ui_language(desk):
+    """The sync line after a restart reads the last error from the database: the catalog text
+    is stored beside the English line, so the Dutch UI can still say it in Dutch."""
+    from nmi_desk.i18n import Text
+    from nmi_desk.sync.state import read_status, record_outcome
+
+    engine = desk.engine()
+    error = Text(
+        "errors.sync.unreachable", target="sqlite:///central.db", reason=Text("errors.os.disk_full")
+    )
+    record_outcome(engine, "2026-03-10T09:00:00", error)
+    stored = read_status(engine).last_error
+    assert stored == "cannot reach sync target sqlite:///central.db: No space left on device"
+    assert errors.user_text(stored, "nl") == (
+        "synchronisatiedoel sqlite:///central.db is niet bereikbaar: de schijf is vol"
+    )
+    record_outcome(engine, "2026-03-10T09:05:00", "an older version's plain line")
+    assert errors.user_text(read_status(engine).last_error, "nl") == "an older version's plain line"
+    record_outcome(engine, "2026-03-10T09:10:00", None)
+    assert read_status(engine).last_error is None
