@@ -1038,4 +1038,4 @@ def _central_call(call):
     except DBAPIError as exc:
         orig = getattr(exc, "orig", None) or exc
         line = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
-        raise UserError(f"central database: {line}") from None
+        raise UserError.of("errors.clients.central", reason=line) from None

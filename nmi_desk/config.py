@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from nmi_desk.errors import UserError
+from nmi_desk.i18n import Text
 from nmi_desk.paths import data_dir, ensure_private_dir, path_problem
 
 CONFIG_NAME = "config.toml"
@@ -73,11 +74,13 @@ def load_settings(paths: Paths) -> Settings:
     except FileNotFoundError:
         return Settings()
     except OSError as exc:
-        raise UserError(f"cannot read the settings: {path_problem(paths.config, exc)}") from exc
+        raise UserError.of(
+            "errors.config.cannot_read", reason=path_problem(paths.config, exc)
+        ) from exc
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{paths.config} is not valid TOML: {exc}") from exc
+        raise UserError.of("errors.config.not_toml", path=paths.config, reason=str(exc)) from exc
     return Settings(**check_settings(data, paths.config))
 
 
@@ -87,6 +90,19 @@ _TYPE_NAMES = {
     "bool": ("true or false", bool),
     "float": ("a number", (int, float)),
 }
+
+
+def _type_label(declared: str) -> Text:
+    """What a setting of this declared type must be, for the message."""
+    if declared == "str":
+        return Text("errors.config.type_text")
+    if declared == "int":
+        return Text("errors.config.type_int")
+    if declared == "bool":
+        return Text("errors.config.type_bool")
+    return Text("errors.config.type_float")
+
+
 MAX_RETENTION_DAYS = 36_500  # a hundred years: anything longer is a typo
 _LIMITS = {"lock_minutes": (0, 24 * 60), "retention_days": (0, MAX_RETENTION_DAYS)}
 
@@ -97,18 +113,37 @@ def check_settings(data: dict, where: Path) -> dict:
     known = {f.name: f.type for f in fields(Settings)}
     for key, value in data.items():
         if key not in known:
-            raise UserError(f"{where}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
+            raise UserError.of(
+                "errors.config.unknown", where=where, key=key, known=", ".join(sorted(known))
+            )
         declared = str(known[key])
         if declared in _TYPE_NAMES:  # other declared types are checked where they are used
             label, wanted = _TYPE_NAMES[declared]
             if not isinstance(value, wanted) or (isinstance(value, bool) and declared != "bool"):
-                raise UserError(f"{where}: {key} must be {label}, not {value!r}"[:300])
+                label = _type_label(declared)
+                room = max(0, 300 - len(f"{where}: {key} must be {label}, not "))
+                raise UserError.of(
+                    "errors.config.wrong_type",
+                    where=where,
+                    key=key,
+                    label=label,
+                    value=repr(value)[:room],
+                )
         if key in _LIMITS:
             low, high = _LIMITS[key]
             if not low <= value <= high:
-                raise UserError(f"{where}: {key} must be between {low} and {high}, not {value}")
+                raise UserError.of(
+                    "errors.config.out_of_range",
+                    where=where,
+                    key=key,
+                    low=low,
+                    high=high,
+                    value=value,
+                )
         if key == "lang" and value not in LANGS:
-            raise UserError(f"{where}: lang must be one of {', '.join(LANGS)}, not {value!r}")
+            raise UserError.of(
+                "errors.config.lang", where=where, known=", ".join(LANGS), value=value
+            )
     return data
 
 
@@ -128,4 +163,6 @@ def save_settings(paths: Paths, settings: Settings) -> None:
             os.chmod(paths.config, 0o600)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise UserError(f"cannot save the settings: {path_problem(paths.config, exc)}") from exc
+        raise UserError.of(
+            "errors.config.cannot_save", reason=path_problem(paths.config, exc)
+        ) from exc

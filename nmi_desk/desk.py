@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from nmi_desk.clock import Clock, local_today, system_clock
 from nmi_desk.config import Paths, Settings, load_settings, resolve_paths, save_settings
+from nmi_desk.i18n import Text
 
 if TYPE_CHECKING:
     from nmi_desk.visits import Actor
@@ -115,12 +116,7 @@ class Desk:
             from nmi_desk.security import expects_encryption
 
             if expects_encryption(path):
-                raise DatabaseProblem(
-                    f"the database {path} is not encrypted, but this laptop's database was: "
-                    "the file was replaced; restore the encrypted one from the backup, "
-                    "or run nmi-desk doctor",
-                    "damaged",
-                )
+                raise DatabaseProblem(Text("errors.db.replaced", path=path), "damaged")
         return state
 
     @property
@@ -153,7 +149,7 @@ class Desk:
         if path is None:
             from nmi_desk.errors import UserError
 
-            raise UserError("only a local SQLite database is encrypted by nmi-desk")
+            raise UserError.of("errors.security.local_only")
         with self._lock:
             if self._engine is not None:  # no pooled connection may hold the old file open
                 self._engine.dispose()

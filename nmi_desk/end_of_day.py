@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from nmi_desk.errors import UserError
+from nmi_desk.errors import UserError, os_reason
 from nmi_desk.stats import FORMATS, _Runner, compute_stats, open_source, write_export
 from nmi_desk.sync.tables import CLIENT_RECORD_TABLES
 
@@ -43,7 +43,7 @@ class Period:
     @classmethod
     def custom(cls, first: date, last: date) -> Period:
         if last < first:
-            raise UserError(f"{last} is before {first}")
+            raise UserError.of("errors.day.last_before_first", first=first, last=last)
         return cls("custom", first, last)
 
     def shift(self, steps: int) -> Period:
@@ -178,7 +178,9 @@ def close_day(
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UserError(f"cannot create folder {folder}: {exc.strerror or exc}") from exc
+        raise UserError.of(
+            "errors.day.cannot_create_folder", folder=folder, reason=os_reason(exc)
+        ) from exc
     with open_source(desk.url) as source:
         overview = load_overview(source, period, location, desk.today())
     figures = hide(overview.stats) if suppress else overview.stats

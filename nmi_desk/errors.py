@@ -1,8 +1,78 @@
-"""Errors that are the user's to fix: the CLI prints them as one line, never a traceback."""
+"""Errors that are the user's to fix: the CLI prints them as one line, never a traceback.
+
+A message the consultant can meet in the TUI is a catalog text (nmi_desk.i18n.Text, keys
+under `errors.` in nmi_desk/locale/*.toml): `raise UserError.of("errors.output_folder",
+output=p)`. `str(exc)` is the English text, which the CLI prints (office and scripts);
+`user_text(exc, lang)` is the same message in the UI's language, for the TUI. The one-line
+explanations below (`one_line`, `storage_problem`, and store.file_state's
+`explain_database_error`) return such texts too, so they render the same way.
+"""
+
+from __future__ import annotations
+
+import errno
+
+from nmi_desk.i18n import Text
 
 
 class UserError(Exception):
     """A mistake in input or environment, explained in one line for the consultant."""
+
+    @classmethod
+    def of(cls, key: str, /, **params) -> UserError:
+        """The error with catalog text `key` (English in str(), any language in render)."""
+        return cls(Text(key, **params))
+
+    @property
+    def text(self) -> str:
+        """The message: a Text when it came from the catalog, else the plain string."""
+        first = self.args[0] if self.args else ""
+        return first if isinstance(first, Text) else str(self)
+
+    def render(self, lang: str) -> str:
+        text = self.text
+        return text.render(lang) if isinstance(text, Text) else text
+
+
+def user_text(what: BaseException | str | None, lang: str) -> str:
+    """A UserError, a one-line explanation (a Text) or any other error as one line in `lang`
+    ("nl" or "en"). Plain strings (an English message not in the catalog) are shown as they are."""
+    if what is None:
+        return ""
+    if isinstance(what, BaseException) and not isinstance(what, UserError):
+        what = one_line(what)
+    render = getattr(what, "render", None)
+    return render(lang) if callable(render) else str(what)
+
+
+# errno -> catalog key, used only when the system's own words are the ones in the English
+# catalog (so the CLI prints exactly what the system said)
+_OS_REASONS = {
+    errno.EACCES: "errors.os.permission",
+    errno.EPERM: "errors.os.not_permitted",
+    errno.ENOSPC: "errors.os.disk_full",
+    errno.EROFS: "errors.os.read_only",
+    errno.ENOENT: "errors.os.not_found",
+    errno.EISDIR: "errors.os.is_folder",
+    errno.ENOTDIR: "errors.os.not_folder",
+    errno.ENAMETOOLONG: "errors.os.name_too_long",
+    errno.EIO: "errors.os.io",
+    errno.EEXIST: "errors.os.exists",
+}
+
+
+def os_reason(exc: BaseException) -> str:
+    """Why an OSError happened, as the system says it (exc.strerror) in English; a Text the
+    TUI can say in Dutch for the common cases."""
+    strerror = getattr(exc, "strerror", None)
+    if not strerror:
+        return str(exc)
+    key = _OS_REASONS.get(getattr(exc, "errno", None))
+    if key is not None:
+        text = Text(key)
+        if text == strerror:
+            return text
+    return strerror
 
 
 def one_line(exc: BaseException) -> str:
@@ -10,6 +80,7 @@ def one_line(exc: BaseException) -> str:
 
     Database and file errors are named by kind (nmi_desk.store.file_state); anything else by
     its type and first line only, so no SQL parameters or local values (client data) follow.
+    The line is a Text: English as a string, any language with user_text.
     """
     from nmi_desk.store.file_state import explain_database_error
 
@@ -17,17 +88,17 @@ def one_line(exc: BaseException) -> str:
     if explained:
         return explained
     if isinstance(exc, OSError):
-        where = f"{exc.filename}: " if exc.filename else ""
-        if len(where) > 80:
-            where = f"{str(exc.filename)[:60]}...: "
-        return f"{where}{exc.strerror or type(exc).__name__}"
+        reason = os_reason(exc) if exc.strerror else type(exc).__name__
+        if not exc.filename:
+            return reason
+        where = str(exc.filename)
+        if len(f"{exc.filename}: ") > 80:
+            where = f"{where[:60]}..."
+        return Text("errors.os_error_at", where=where, reason=reason)
     orig = getattr(exc, "orig", None) or exc
     lines = str(orig).strip().splitlines()
     first = lines[0][:160] if lines else ""
-    return (
-        f"unexpected error ({type(orig).__name__}{': ' + first if first else ''}); "
-        "nothing more was done: run nmi-desk doctor"
-    )
+    return Text("errors.unexpected", kind=f"{type(orig).__name__}{': ' + first if first else ''}")
 
 
 def storage_problem(exc: BaseException) -> str | None:
@@ -35,7 +106,7 @@ def storage_problem(exc: BaseException) -> str | None:
     on (full disk, damaged or read-only file, a UserError from opening it); None for anything
     else, which is left to the app's handler for unexpected errors."""
     if isinstance(exc, UserError):
-        return str(exc)
+        return exc.text
     from nmi_desk.store.file_state import explain_database_error
 
     explained = explain_database_error(exc)

@@ -48,7 +48,7 @@ def _lookup(key: str, lang: str) -> str | None:
     return catalog(lang).get(key) or catalog(DEFAULT_LANG).get(key)
 
 
-def t(key: str, lang: str = DEFAULT_LANG, **params) -> str:
+def t(key: str, /, lang: str = DEFAULT_LANG, **params) -> str:
     n = params.get("n")
     text = None
     if isinstance(n, int) and not isinstance(n, bool):
@@ -70,12 +70,101 @@ class Translator:
     def __init__(self, lang: str = DEFAULT_LANG):
         self.lang = lang if lang in ("nl", "en") else DEFAULT_LANG
 
-    def __call__(self, key: str, **params) -> str:
+    def __call__(self, key: str, /, **params) -> str:
         return t(key, self.lang, **params)
 
     def number(self, value: int) -> str:
         return number(value, self.lang)
 
+    def explain(self, what) -> str:
+        """An error (a UserError or any other) or a one-line explanation (a Text from
+        nmi_desk.errors or store.file_state) in this language: nmi_desk.errors.user_text."""
+        from nmi_desk.errors import user_text
+
+        return user_text(what, self.lang)
+
     def optional(self, key: str) -> str:
         """The text of `key`, or "" when no catalog has it (unlike a call, which shows the key)."""
         return catalog(self.lang).get(key) or catalog(DEFAULT_LANG).get(key) or ""
+
+
+class Text(str):
+    """A catalog text that is also its English rendering.
+
+    `Text("errors.output_folder", output=p)` is a `str` holding the English text, so code and
+    tests that print or compare it (the CLI, logs, the sync record) see plain English; it keeps
+    its key and parameters so the TUI can render the same message in the consultant's language
+    with `.render(lang)`. A parameter that is itself a Text (a reason inside a message) is
+    rendered in the same language; any other value (a path, a command, a driver's own words)
+    is shown as it is. Placeholders may use `!r` (`{code!r}`), as in an f-string.
+    """
+
+    key: str
+    params: dict
+
+    def __new__(cls, key: str, /, **params) -> Text:
+        self = super().__new__(cls, _render(key, "en", params))
+        self.key = key
+        self.params = params
+        return self
+
+    def render(self, lang: str) -> str:
+        return _render(self.key, lang, self.params)
+
+    def map_params(self, change) -> Text:
+        """The same text with `change` applied to every plain string parameter, in nested
+        texts too (e.g. masking a password a driver's message repeated)."""
+        params = {
+            name: value.map_params(change)
+            if isinstance(value, Text)
+            else change(value)
+            if isinstance(value, str)
+            else value
+            for name, value in self.params.items()
+        }
+        return Text(self.key, **params)
+
+    def __reduce__(self):
+        return (_text, (self.key, self.params))
+
+    def to_json(self) -> str:
+        """Key and parameters, to be stored (values other than numbers become strings)."""
+        import json
+
+        return json.dumps(_plain(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, stored: str) -> Text | None:
+        """The text `to_json` stored; None when it cannot be read."""
+        import json
+
+        try:
+            return _from_plain(json.loads(stored))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+
+
+def _plain(value):
+    if isinstance(value, Text):
+        return {"key": value.key, "params": {k: _plain(v) for k, v in value.params.items()}}
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return str(value)
+
+
+def _from_plain(value):
+    if isinstance(value, dict):
+        return Text(value["key"], **{k: _from_plain(v) for k, v in value["params"].items()})
+    return value
+
+
+def _text(key: str, params: dict) -> Text:
+    return Text(key, **params)
+
+
+def _render(key: str, lang: str, params: dict) -> str:
+    shown = {
+        name: value.render(lang) if callable(getattr(value, "render", None)) else value
+        for name, value in params.items()
+    }
+    return t(key, lang, **shown)

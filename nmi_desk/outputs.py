@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from nmi_desk.errors import UserError
+from nmi_desk.errors import UserError, os_reason
 
 STDOUT = "-"
 
@@ -25,26 +25,28 @@ def check_output(output: str) -> Path | None:
     if output == STDOUT:
         return None
     if not output or "\x00" in output:
-        raise UserError("give a file name for the output")
+        raise UserError.of("errors.output.no_name")
     path = Path(output).expanduser()
     try:
         info = path.lstat()
     except FileNotFoundError:
         info = None
     except OSError as exc:
-        raise UserError(f"cannot write {output}: {exc.strerror or exc}") from exc
+        raise UserError.of(
+            "errors.output.cannot_write", output=output, reason=os_reason(exc)
+        ) from exc
     if info is not None:
         if stat.S_ISLNK(info.st_mode):
-            raise UserError(f"{output} is a link: give the real file name")
+            raise UserError.of("errors.output.link", output=output)
         if stat.S_ISDIR(info.st_mode):
-            raise UserError(f"{output} is a folder: give a file name")
+            raise UserError.of("errors.output.folder", output=output)
         if not stat.S_ISREG(info.st_mode):
-            raise UserError(f"{output} is not a regular file (a device or pipe): give a file name")
+            raise UserError.of("errors.output.not_regular", output=output)
     parent = path.parent
     if not parent.is_dir():
-        raise UserError(f"cannot write {output}: folder {parent} does not exist")
+        raise UserError.of("errors.output.no_folder", output=output, folder=parent)
     if len(path.name.encode("utf-8", "surrogateescape")) > 255:
-        raise UserError(f"cannot write {output[:60]}...: the file name is too long")
+        raise UserError.of("errors.output.name_too_long", output=output[:60])
     return path
 
 
@@ -73,7 +75,9 @@ def write_output(output: str, payload: str | bytes, *, private: bool = False) ->
         os.replace(tmp, path)
         tmp = None
     except OSError as exc:
-        raise UserError(f"cannot write {output}: {exc.strerror or exc}") from exc
+        raise UserError.of(
+            "errors.output.cannot_write", output=output, reason=os_reason(exc)
+        ) from exc
     finally:
         if tmp is not None:
             try:

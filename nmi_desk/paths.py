@@ -30,20 +30,25 @@ def shown(path: Path | str, limit: int = 80) -> str:
 
 
 def path_problem(path: Path, exc: OSError) -> str:
-    """One line for an OSError about `path` (the data dir or a file in it)."""
+    """One line for an OSError about `path` (the data dir or a file in it), as a catalog
+    text (English as a string; nmi_desk.errors.user_text says it in the UI's language)."""
     import errno
 
+    from nmi_desk.errors import os_reason
+    from nmi_desk.i18n import Text
+
+    where = shown(path)
     if exc.errno == errno.ENAMETOOLONG:
-        return f"the path {shown(path)} is too long for the file system: choose a shorter one"
+        return Text("errors.paths.too_long", path=where)
     if exc.errno == errno.ENOTDIR:
-        return f"{shown(path)}: a part of this path is a file, not a folder"
+        return Text("errors.paths.part_is_file", path=where)
     if exc.errno in (errno.EACCES, errno.EPERM):
-        return f"{shown(path)}: no permission (check the owner and mode of the folder)"
+        return Text("errors.paths.no_permission", path=where)
     if exc.errno == errno.EROFS:
-        return f"{shown(path)}: the disk is read-only"
+        return Text("errors.paths.read_only", path=where)
     if exc.errno == errno.ENOSPC:
-        return f"{shown(path)}: the disk is full"
-    return f"{shown(path)}: {exc.strerror or exc}"
+        return Text("errors.paths.disk_full", path=where)
+    return Text("errors.paths.other", path=where, reason=os_reason(exc))
 
 
 def ensure_private_dir(path: Path) -> Path:
@@ -56,9 +61,9 @@ def ensure_private_dir(path: Path) -> Path:
         if sys.platform != "win32" and (path.stat().st_mode & 0o777) != 0o700:
             os.chmod(path, 0o700)
     except FileExistsError:
-        raise UserError(f"the data dir {shown(path)} is a file, not a folder") from None
+        raise UserError.of("errors.paths.data_dir_is_file", path=shown(path)) from None
     except OSError as exc:
-        raise UserError(f"cannot use the data dir: {path_problem(path, exc)}") from None
+        raise UserError.of("errors.paths.data_dir", reason=path_problem(path, exc)) from None
     return path
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nmi_desk.errors import UserError
+from nmi_desk.i18n import Text
 from nmi_desk.store.file_state import (  # noqa: F401 - re-exported
     PLAIN_HEADER,
     DatabaseLocked,
@@ -83,15 +84,15 @@ def read_salt(path: Path) -> bytes:
     with open(path, "rb") as handle:
         salt = handle.read(SALT_BYTES)
     if len(salt) != SALT_BYTES:
-        raise UserError(f"{path} is too short to be an encrypted database")
+        raise UserError.of("errors.security.too_short", path=path)
     return salt
 
 
 def check_new_passphrase(passphrase: str, repeat: str | None = None) -> None:
     if len(passphrase) < MIN_PASSPHRASE:
-        raise UserError(f"the passphrase must be at least {MIN_PASSPHRASE} characters")
+        raise UserError.of("errors.security.passphrase_short", min=MIN_PASSPHRASE)
     if repeat is not None and repeat != passphrase:
-        raise UserError("the two passphrases differ")
+        raise UserError.of("errors.security.passphrases_differ")
 
 
 # ---- wrong attempts slow down, across processes ----
@@ -188,9 +189,9 @@ def _refused_key_problem(path: Path, passphrase: str, file_salt: bytes) -> str |
         return None
     right = hmac.compare_digest(_check_value(derive_key(passphrase, salt)), check)
     if right and salt != file_salt:
-        return "its first bytes (the salt) have changed"
+        return Text("errors.security.salt_changed")
     if right:
-        return "its first page cannot be decrypted with the right passphrase"
+        return Text("errors.security.first_page")
     return None
 
 
@@ -220,7 +221,7 @@ def unlock(
 
     path = Path(path).absolute()
     if check_usable(path) != "encrypted":
-        raise UserError(f"the database {path} is not encrypted: no passphrase is needed")
+        raise UserError.of("errors.security.not_encrypted", path=path)
     wait = wait_before_unlock(path, now)
     if wait:
         sleep(wait)
@@ -230,12 +231,11 @@ def unlock(
         damage = _refused_key_problem(path, passphrase, salt)
         if damage is not None:
             raise DatabaseProblem(
-                f"the database {path} is damaged ({damage}); the passphrase is right: "
-                "restore it from the backup, or run nmi-desk doctor",
+                Text("errors.security.damaged_right_passphrase", path=path, reason=damage),
                 "damaged",
             )
         _count_failure(path, now)
-        raise WrongPassphrase("wrong passphrase: the database stays locked")
+        raise WrongPassphrase.of("errors.security.wrong_passphrase")
     remember_passphrase_check(path, key)
     remember_key(path, key)
     return key
@@ -301,12 +301,12 @@ def _export(path: Path, source_key: DatabaseKey | None, target_key: DatabaseKey)
         check.close()
     if ok != "ok" or copied != counts:
         _remove_quietly(tmp)
-        raise UserError(f"re-encrypting {path} failed a check ({ok}); the old file is untouched")
+        raise UserError.of("errors.security.reencrypt_check", path=path, check=ok)
     for companion in ("-wal", "-shm", "-journal"):
         wal = Path(f"{path}{companion}")
         if wal.exists() and wal.stat().st_size and companion == "-wal":
             _remove_quietly(tmp)
-            raise UserError(f"{wal} still holds data: close other nmi-desk windows and retry")
+            raise UserError.of("errors.security.wal_busy", wal=wal)
         _remove_quietly(wal)
     os.replace(tmp, path)
     for companion in ("-wal", "-shm"):
@@ -347,9 +347,7 @@ def set_passphrase(
     check_new_passphrase(new_passphrase)
     state = check_usable(path)
     if state == "encrypted" and old_key is None:
-        raise DatabaseLocked(
-            "the database is encrypted: unlock it with the current passphrase first"
-        )
+        raise DatabaseLocked.of("errors.security.unlock_first")
     target = derive_key(new_passphrase, new_salt())
     if state == "missing":
         private_file(path)

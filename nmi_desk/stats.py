@@ -171,7 +171,7 @@ def compute_stats(
     referral rows instead of summing visit_daily (the same figures, slower).
     """
     if last < first:
-        raise UserError(f"--to {last} is before --from {first}")
+        raise UserError.of("errors.stats.to_before_from", first=first, last=last)
     run = _Runner(source)
     dialect = "postgresql" if run.dialect == "postgresql" else "sqlite"
     params = {"f": first.isoformat(), "t": last.isoformat(), "loc": location or ""}
@@ -253,10 +253,7 @@ def _read_pragmas(conn) -> None:
 
 
 def _not_ours(where: str) -> UserError:
-    return UserError(
-        f"{where} is not an nmi-desk database (no {', '.join(OUR_TABLES)} tables): "
-        "nothing was read or changed"
-    )
+    return UserError.of("errors.stats.not_ours", where=where, tables=", ".join(OUR_TABLES))
 
 
 @contextmanager
@@ -288,7 +285,7 @@ def open_source(url: str) -> Iterator[object]:
                     )[0][0]
             except DBAPIError as exc:
                 reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-                raise UserError(f"cannot open database: {reason}") from exc
+                raise UserError.of("errors.db.cannot_open", reason=reason) from exc
             if have < len(OUR_TABLES):
                 raise _not_ours(describe(url))
             yield engine
@@ -296,7 +293,7 @@ def open_source(url: str) -> Iterator[object]:
             engine.dispose()
         return
     if not path.is_file():
-        raise UserError(f"no database at {path}")
+        raise UserError.of("errors.db.none_at", path=path)
     conn = connect_sqlite(path, readonly=True)
     try:
         _read_pragmas(conn)
@@ -414,7 +411,7 @@ RENDERERS = {"json": render_json, "csv": render_csv, "xlsx": render_xlsx}
 
 def check_format(fmt: str) -> str:
     if fmt not in FORMATS:
-        raise UserError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+        raise UserError.of("errors.stats.unknown_format", format=fmt, known=", ".join(FORMATS))
     return fmt
 
 

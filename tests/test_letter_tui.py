@@ -238,3 +238,41 @@ def test_letter_dialog_snapshot(snap_compare, desk, monkeypatch, size):
         steady_cursor(pilot.app)
 
     assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        (
+            "nl",
+            "Geen brief: lp is niet geïnstalleerd, dus afdrukken kan niet; kies Opslaan of Openen",
+        ),
+        ("en", "No letter: cannot print the letter: lp is not installed"),
+    ],
+)
+async def test_no_lp_is_said_wholly_in_the_ui_language(desk, tmp_path, monkeypatch, lang, expected):
+    """A laptop without `lp`: the failure line is one language, the UI's (the error is raised
+    in English for the CLI and rendered from the catalog for the TUI)."""
+    empty = tmp_path / "no-commands"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))  # no lp anywhere
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    desk.settings.lang = lang
+    _seed(desk)
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_today(pilot, rows=1)
+        await pilot.press("o")
+        await wait_screen(pilot, VisitFormScreen)
+        await wait_until(pilot, lambda: app.screen.baseline is not None, "visit loaded")
+        dialog = await _letter_dialog(pilot)
+        await pilot.press("enter")  # Print has the focus
+        error = dialog.query_one("#err-letter")
+        await wait_until(pilot, lambda: "lp" in str(error.render()), "error line")
+        shown = str(error.render())
+        assert shown == expected
+        if lang == "nl":
+            for word in ("cannot", "print", "letter", "installed"):
+                assert word not in shown
+        assert isinstance(app.screen, LetterScreen)
+        await workers_done(pilot)

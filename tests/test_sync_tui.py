@@ -71,7 +71,8 @@ async def test_an_unreachable_target_shows_one_line_keeps_records_and_backs_off(
         await pilot.press("n")  # the consultant starts a visit while sync fails in the back
         await wait_until(pilot, lambda: "fout:" in _line_text(app), "error shown")
         text_now = _line_text(app)
-        assert "cannot reach sync target" in text_now and f"{pending} wachtend" in text_now
+        assert "is niet bereikbaar" in text_now and f"{pending} wachtend" in text_now
+        assert "cannot reach" not in text_now  # the Dutch UI says the error in Dutch too
         assert "\n" not in text_now
         first_retry = line._retry
         line._next_at = 0  # the next background attempt is due now

@@ -95,10 +95,10 @@ async def test_a_file_that_is_not_a_database_is_one_line_not_a_crash(desk):
 
         for _ in range(200):
             await pilot.pause(0.05)
-            if any("is damaged (impossible page size" in text for text in told()):
+            if any("is beschadigd (onmogelijke paginagrootte" in text for text in told()):
                 break
-        [message] = [text for text in told() if "is damaged (impossible page size" in text]
+        [message] = [text for text in told() if "is beschadigd (onmogelijke paginagrootte" in text]
         assert "\n" not in message and app.is_running
         # Where the rows would be, Today says what happened instead of "Loading…".
         shown = str(app.screen.query_one("#today-empty").render())
-        assert shown.startswith("Vandaag kan niet getoond worden: the database")
+        assert shown.startswith("Vandaag kan niet getoond worden: de database")

@@ -103,9 +103,9 @@ def test_damaged_database_shows_what_happened_instead_of_loading(tmp_path):
     try:
         _unlock(app)
         app.wait_text("Vandaag kan niet getoond worden")
-        app.wait_text("restore")
+        app.wait_text("back-up terug")  # the Dutch UI says it in Dutch (errors.db.damaged)
         shown = " ".join(app.text.split())  # the line wraps where the path makes it
-        assert "damaged" in shown
+        assert "is beschadigd" in shown and "is damaged" not in shown
         app.send(b"\x11")
         app.wait_for(lambda: app.proc.poll() is not None, "the app to quit")
         assert app.proc.returncode == 0

@@ -127,7 +127,7 @@ def open_guidance_index(
     try:
         return _open_index(index_path, guidance_dir, ref, overrides)
     except database_errors() as exc:
-        raise UserError(f"guidance index {index_path}: {exc}") from exc
+        raise UserError.of("errors.guidance.index", path=index_path, reason=str(exc)) from exc
 
 
 def _open_index(index_path, guidance_dir, ref, overrides) -> Guidance:
@@ -165,7 +165,7 @@ def central_rows(db_path: Path) -> list[Override] | None:
     except database_errors() as exc:
         if "no such table" in str(exc):
             return []  # never migrated: nothing was pulled yet
-        raise UserError(f"guidance: cannot read published articles: {exc}") from exc
+        raise UserError.of("errors.guidance.published", reason=str(exc)) from exc
     finally:
         conn.close()
 

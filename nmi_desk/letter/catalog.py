@@ -77,8 +77,8 @@ def resolve_language(code: str | None) -> LetterLanguage:
         return LetterLanguage(code, code, False)
     if code in known_language_codes():
         return LetterLanguage(code, FALLBACK, True)
-    raise UserError(
-        f"unknown language {code!r}: one of {', '.join(supported_languages())} (ISO 639-1 codes)"
+    raise UserError.of(
+        "errors.letter.unknown_language", code=code, known=", ".join(supported_languages())
     )
 
 

@@ -17,7 +17,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from nmi_desk.errors import UserError
+from nmi_desk.errors import UserError, os_reason
+from nmi_desk.i18n import Text
 
 PREFIX = "nmi-letter-"
 
@@ -64,7 +65,7 @@ class TempLetters:
                 self._dir = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))  # 0700
             folder = self._dir
         if self._forbidden and folder.resolve().is_relative_to(self._forbidden):
-            raise UserError("the temporary folder is inside the data folder: set TMPDIR elsewhere")
+            raise UserError.of("errors.letter.temp_in_data")
         path = folder / name
         fd = os.open(
             path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600
@@ -90,16 +91,28 @@ class TempLetters:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def _failed(what: str, reason: str) -> UserError:
+    if what == "print":
+        return UserError.of("errors.letter.print_failed", reason=reason)
+    return UserError.of("errors.letter.open_failed", reason=reason)
+
+
 def _run(command: list[str], what: str) -> None:
+    """Run the viewer or the printer; `what` is "print" or "open" (for the message)."""
+    tool = command[0]
     try:
         done = subprocess.run(command, capture_output=True, timeout=60, check=False)
     except FileNotFoundError as exc:
-        raise UserError(f"cannot {what}: {command[0]} is not installed") from exc
+        if what == "print":
+            raise UserError.of("errors.letter.print_missing", command=tool) from exc
+        raise UserError.of("errors.letter.open_missing", command=tool) from exc
     except subprocess.TimeoutExpired as exc:
-        raise UserError(f"cannot {what}: {command[0]} did not answer within 60 seconds") from exc
+        raise _failed(what, Text("errors.letter.no_answer", command=tool)) from exc
     if done.returncode != 0:
         reason = (done.stderr or b"").decode("utf-8", "replace").strip().splitlines()
-        raise UserError(f"cannot {what}: {reason[-1] if reason else f'exit {done.returncode}'}")
+        raise _failed(
+            what, reason[-1] if reason else Text("errors.letter.exit", code=done.returncode)
+        )
 
 
 def open_in_viewer(path: Path) -> None:
@@ -108,9 +121,9 @@ def open_in_viewer(path: Path) -> None:
         try:
             os.startfile(path)  # type: ignore[attr-defined]
         except OSError as exc:
-            raise UserError(f"cannot open the letter: {exc.strerror or exc}") from exc
+            raise _failed("open", os_reason(exc)) from exc
         return
-    _run(["open" if sys.platform == "darwin" else "xdg-open", str(path)], "open the letter")
+    _run(["open" if sys.platform == "darwin" else "xdg-open", str(path)], "open")
 
 
 def print_file(path: Path) -> None:
@@ -120,6 +133,6 @@ def print_file(path: Path) -> None:
         try:
             os.startfile(path, "print")  # type: ignore[attr-defined]
         except OSError as exc:
-            raise UserError(f"cannot print the letter: {exc.strerror or exc}") from exc
+            raise _failed("print", os_reason(exc)) from exc
         return
-    _run(["lp", "--", str(path)], "print the letter")
+    _run(["lp", "--", str(path)], "print")

@@ -37,9 +37,9 @@ def write_letter_file(engine, uuid: str, output: str, lang: str | None, actor, n
     try:
         letter = letter_for_visit(engine, uuid, actor.consultant, lang, actor, now)
     except NotFound:
-        raise UserError(f"no visit {uuid}") from None
+        raise UserError.of("errors.letter.no_visit", uuid=uuid) from None
     except NoReferrals:
-        raise UserError(f"visit {uuid} has no referrals: a letter needs at least one") from None
+        raise UserError.of("errors.letter.no_referrals", uuid=uuid) from None
     where = write_output(output, render_pdf(letter), private=True)
     record_letter(engine, actor, uuid, "saved", now)
     return where

@@ -18,7 +18,8 @@ import sys
 from functools import cache
 from pathlib import Path
 
-from nmi_desk.errors import UserError
+from nmi_desk.errors import UserError, os_reason
+from nmi_desk.i18n import Text
 from nmi_desk.paths import ensure_private_dir
 
 BUSY_TIMEOUT_MS = 5000
@@ -62,15 +63,9 @@ def _driver(path: Path, key, readonly: bool = False):
 
     state = check_usable(path, write=not readonly)
     if key is None and state == "encrypted":
-        raise DatabaseLocked(
-            f"cannot open database {path}: it is encrypted; the passphrase is needed"
-        )
+        raise DatabaseLocked.of("errors.db.locked", path=path)
     if key is not None and state == "plain":
-        raise UserError(
-            f"the database {path} is not encrypted although a passphrase was given: "
-            "if this laptop was encrypted, the file was replaced; restore it from the backup, "
-            "or run nmi-desk change-passphrase to encrypt it"
-        )
+        raise UserError.of("errors.db.not_encrypted", path=path)
     if key is None:
         return sqlite3
     import sqlcipher3
@@ -111,7 +106,9 @@ def probe_key(path: Path, key) -> bool:
     except _KeyRefused:
         return False
     except (sqlcipher3.Error, OSError) as exc:
-        line = explain_database_error(exc, path) or f"cannot read the database {path}: {exc}"
+        line = explain_database_error(exc, path) or Text(
+            "errors.db.cannot_read", path=path, reason=str(exc)
+        )
         raise DatabaseProblem(line, "unreadable") from exc
     conn.close()
     return True
@@ -127,7 +124,7 @@ def connect_sqlite(path: Path, *, readonly: bool = False, key=None) -> sqlite3.C
         driver = _driver(path, key, readonly)
         if readonly:
             if not path.exists():
-                raise UserError(f"no database at {path}")
+                raise UserError.of("errors.db.none_at", path=path)
             conn = driver.connect(
                 f"{path.as_uri()}?mode=ro",
                 uri=True,
@@ -150,16 +147,14 @@ def connect_sqlite(path: Path, *, readonly: bool = False, key=None) -> sqlite3.C
             conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no commit
             private_file(path)
     except _KeyRefused as exc:  # the key opened this file before: page 1 is what changed
-        raise DatabaseProblem(
-            f"the database {path} is damaged (its first page cannot be decrypted with the "
-            "passphrase that opened it): restore it from the backup, or run nmi-desk doctor",
-            "damaged",
-        ) from exc
+        raise DatabaseProblem(Text("errors.db.damaged_key", path=path), "damaged") from exc
     except (sqlite3.DatabaseError, *_cipher_errors(key)) as exc:
-        line = explain_database_error(exc, path) or f"cannot open database {path}: {exc}"
+        line = explain_database_error(exc, path) or Text(
+            "errors.db.cannot_open_at", path=path, reason=str(exc)
+        )
         raise UserError(line) from exc
     except OSError as exc:
-        raise UserError(f"cannot open database {path}: {exc.strerror or exc}") from exc
+        raise UserError.of("errors.db.cannot_open_at", path=path, reason=os_reason(exc)) from exc
     return conn
 
 
@@ -187,7 +182,7 @@ def sqlite_path_from_url(url: str) -> Path | None:
         return None
     rest = url[len(prefix) :].split("?", 1)[0]
     if not rest or rest.startswith(":memory:"):
-        raise UserError("an in-memory SQLite database cannot hold nmi-desk data; give a file path")
+        raise UserError.of("errors.db.in_memory")
     if "\x00" in rest:
-        raise UserError("a database file name cannot hold a NUL character")
+        raise UserError.of("errors.db.nul_name")
     return Path(rest).absolute()

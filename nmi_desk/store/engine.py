@@ -72,11 +72,7 @@ def pg_connect_params(url) -> dict:
     if remote:
         mode = str(params.get("sslmode") or os.environ.get("PGSSLMODE") or "")
         if mode in WEAK_SSLMODES:
-            raise UserError(
-                f"sslmode={mode} is not allowed for a server on another machine: nmi-desk"
-                " needs TLS with the server's certificate and host name checked"
-                " (sslmode=verify-full); plaintext only on this machine"
-            )
+            raise UserError.of("errors.db.weak_sslmode", mode=mode)
         params["sslmode"] = "verify-full"
         if not params.get("sslrootcert") and not os.environ.get("PGSSLROOTCERT"):
             params["sslrootcert"] = "system"  # the operating system's CA store (libpq >= 16)
@@ -115,18 +111,15 @@ def make_engine(url: str, readonly: bool = False) -> Engine:
         parsed = make_url(url)
         parsed.port  # noqa: B018 - a bad port (an IPv6 address without brackets) fails here
     except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
-        raise UserError("not a database URL: check host, port and database name") from exc
+        raise UserError.of("errors.db.not_url") from exc
     if parsed.get_backend_name() != "postgresql":
-        raise UserError(
-            f"unsupported database URL scheme {parsed.drivername!r}: "
-            "use postgresql+psycopg://... or sqlite:///path.db"
-        )
+        raise UserError.of("errors.db.unsupported_scheme", scheme=parsed.drivername)
     if parsed.drivername != "postgresql+psycopg":
         parsed = parsed.set(drivername="postgresql+psycopg")
     try:
         params = pg_connect_params(parsed)
     except ValueError as exc:  # e.g. a port that is not a number
-        raise UserError(f"not a database URL: {exc}") from None
+        raise UserError.of("errors.db.not_url_because", reason=str(exc)) from None
     # Everything goes through connect_args, so nothing the URL says can undo the TLS rule.
     engine = create_engine("postgresql+psycopg://", pool_pre_ping=True, connect_args=params)
     if readonly:
@@ -214,5 +207,5 @@ def open_engine(url: str) -> Engine:
         explained = explain_database_error(exc, path)
         if explained:
             raise UserError(explained) from exc
-        raise UserError(f"cannot open database: {first_line(exc)}") from exc
+        raise UserError.of("errors.db.cannot_open", reason=first_line(exc)) from exc
     return engine

@@ -24,12 +24,12 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from nmi_desk.errors import UserError
+from nmi_desk.errors import UserError, os_reason
+from nmi_desk.i18n import Text
 
 PLAIN_HEADER = b"SQLite format 3\x00"
 CIPHER_PAGE = 4096  # SQLCipher 4's page size; an encrypted file is a whole number of pages
 STATES = ("missing", "empty", "plain", "encrypted", "damaged", "unreadable")
-ADVICE = "restore it from the backup, or run nmi-desk doctor"
 
 
 class DatabaseLocked(UserError):
@@ -83,42 +83,35 @@ class FileState:
     def problem(self, path: Path) -> DatabaseProblem | None:
         """The one line to stop with, or None when the file can be used (or created)."""
         if self.state == "empty":
-            return DatabaseProblem(
-                f"the database {path} is empty (0 bytes), so the records are not in it: "
-                f"{ADVICE}; nothing was changed",
-                "empty",
-            )
+            return DatabaseProblem(Text("errors.db.empty", path=path), "empty")
         if self.state == "damaged":
             return DatabaseProblem(
-                f"the database {path} is damaged ({self.reason}): {ADVICE}; nothing was changed",
-                "damaged",
+                Text("errors.db.damaged_unchanged", path=path, reason=self.reason), "damaged"
             )
         if self.state == "unreadable":
             return DatabaseProblem(
-                f"the database {path} cannot be used: {self.reason}; "
-                "fix the permissions or free the disk, then run nmi-desk doctor",
-                "unreadable",
+                Text("errors.db.unusable", path=path, reason=self.reason), "unreadable"
             )
         return None
 
 
 def _plain_damage(head: bytes, size: int) -> str:
     if len(head) < 100:
-        return f"{size} bytes, shorter than an SQLite header"
+        return Text("errors.db.shorter_than_header", size=size)
     raw = int.from_bytes(head[16:18], "big")
     page = 65536 if raw == 1 else raw
     if page < 512 or page & (page - 1):
-        return "impossible page size in the header"
+        return Text("errors.db.impossible_page_size")
     if size % page:
-        return f"cut off in the middle of a page ({size} bytes)"
+        return Text("errors.db.cut_off", size=size)
     return ""
 
 
 def _cipher_damage(size: int) -> str:
     if size < CIPHER_PAGE:
-        return f"{size} bytes, shorter than one encrypted page"
+        return Text("errors.db.shorter_than_page", size=size)
     if size % CIPHER_PAGE:
-        return f"cut off in the middle of a page ({size} bytes)"
+        return Text("errors.db.cut_off", size=size)
     return ""
 
 
@@ -128,11 +121,11 @@ def _folder_problem(folder: Path) -> str:
         return ""
     try:
         if os.statvfs(folder).f_flag & os.ST_RDONLY:
-            return f"the folder {folder} is on a read-only disk"
+            return Text("errors.db.folder_read_only", folder=folder)
     except OSError as exc:
-        return f"the folder {folder} cannot be read ({exc.strerror or exc})"
+        return Text("errors.db.folder_unreadable", folder=folder, reason=os_reason(exc))
     if not os.access(folder, os.W_OK | os.X_OK):
-        return f"the folder {folder} cannot be written (permissions)"
+        return Text("errors.db.folder_not_writable", folder=folder)
     return ""
 
 
@@ -145,13 +138,13 @@ def inspect(path: Path, *, write: bool = True) -> FileState:
     except FileNotFoundError:
         return FileState("missing")
     except IsADirectoryError:
-        return FileState("unreadable", f"{path} is a folder, not a file")
+        return FileState("unreadable", Text("errors.db.is_folder", path=path))
     except PermissionError:
-        return FileState("unreadable", "the file cannot be read (permissions)")
+        return FileState("unreadable", Text("errors.db.file_not_readable"))
     except OSError as exc:
-        return FileState("unreadable", f"the file cannot be read ({exc.strerror or exc})")
+        return FileState("unreadable", Text("errors.db.file_unreadable", reason=os_reason(exc)))
     if size == 0:
-        return FileState("empty", "0 bytes")
+        return FileState("empty", Text("errors.db.zero_bytes"))
     if head.startswith(PLAIN_HEADER):
         state, damage = "plain", _plain_damage(head, size)
     else:
@@ -161,7 +154,7 @@ def inspect(path: Path, *, write: bool = True) -> FileState:
     if not write:
         return FileState(state)
     if not os.access(path, os.R_OK | os.W_OK):
-        return FileState("unreadable", "the file cannot be written (permissions)")
+        return FileState("unreadable", Text("errors.db.file_not_writable"))
     folder = _folder_problem(path.parent)
     if folder:
         return FileState("unreadable", folder)
@@ -213,25 +206,24 @@ def error_kind(exc: BaseException) -> str | None:
 
 
 def explain_database_error(exc: BaseException, path: Path | None = None) -> str | None:
-    """One line for a database error a user can act on, or None when it is not one of those."""
+    """One line for a database error a user can act on, or None when it is not one of those.
+    A Text: English as a string, the UI's language with errors.user_text."""
     kind = error_kind(exc)
-    where = f"the database {path}" if path is not None else "the database"
+    where = (
+        Text("errors.db.the_database_at", path=path)
+        if path is not None
+        else Text("errors.db.the_database")
+    )
     if kind == "full":
-        return f"the disk is full: {where} was not changed; free some space and try again"
+        return Text("errors.db.disk_full", where=where)
     if kind == "damaged":
-        return f"{where} is damaged ({_first_line(exc)}): {ADVICE}"
+        return Text("errors.db.damaged", where=where, reason=_first_line(exc))
     if kind in ("readonly", "unreadable"):
-        return (
-            f"{where} cannot be written ({_first_line(exc)}): "
-            "check the permissions of the file and its folder, then run nmi-desk doctor"
-        )
+        return Text("errors.db.not_writable", where=where, reason=_first_line(exc))
     if kind == "io":
-        return (
-            f"{where} could not be written (disk I/O error: the disk may be full or failing): "
-            "free space or check the disk, then run nmi-desk doctor"
-        )
+        return Text("errors.db.io", where=where)
     if kind == "busy":
-        return f"{where} is busy in another nmi-desk window: try again in a moment"
+        return Text("errors.db.busy", where=where)
     return None
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from nmi_desk.errors import UserError
+from nmi_desk.i18n import Text
 from nmi_desk.store.errors import first_line as _one_line
 from nmi_desk.sync.target import Target, open_central, resolve_target
 
@@ -92,7 +93,7 @@ def run_sync(
     from nmi_desk.sync.state import activate, database_id, record_outcome
 
     if local.dialect.name != "sqlite":
-        raise UserError("sync runs from the laptop's SQLite database")
+        raise UserError.of("errors.sync.local_sqlite_only")
     started = time.perf_counter()
     attempt = now().replace(tzinfo=None).isoformat(timespec="seconds")
     report = SyncReport()
@@ -125,12 +126,11 @@ def run_sync(
         finally:
             central.dispose()
     except UserError as exc:
-        record_outcome(local, attempt, str(exc), target_id)
+        record_outcome(local, attempt, exc.text, target_id)
         raise
     except DBAPIError as exc:
-        message = (
-            f"sync with {target.shown} stopped: {target.scrub(_one_line(exc))}"
-            " (nothing lost: pending records stay pending; run sync again)"
+        message = Text(
+            "errors.sync.stopped", target=target.shown, reason=target.scrub(_one_line(exc))
         )
         record_outcome(local, attempt, message, target_id)
         raise UserError(message) from None

@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from nmi_desk.errors import UserError
+from nmi_desk.i18n import Text
 from nmi_desk.sync.tables import CLIENT_RECORD_TABLES, record_tables
 
 LAST_ATTEMPT = "sync.last_attempt"
 LAST_SUCCESS = "sync.last_success"
 LAST_ERROR = "sync.last_error"
+LAST_ERROR_TEXT = "sync.last_error_text"  # the same error as a catalog text, for the TUI
 LAST_PULL = "sync.last_pull"
 ACTIVE = "sync.active_target"  # target_id whose marks are in synced_revision
 DATABASE_ID = "database.id"
@@ -165,9 +167,7 @@ def activate(local, target_id: str, url: str, previous_url: str, now: str) -> bo
     if local.dialect.name == "sqlite":
         with local.connect() as conn:
             if get_meta(conn, DATABASE_ID) == target_id:
-                raise UserError(
-                    "the sync target is this laptop's own database: give the central database"
-                )
+                raise UserError.of("errors.sync.target_is_this_laptop")
     with local.begin() as conn:
         current = get_meta(conn, ACTIVE)
         if current == target_id:
@@ -204,11 +204,13 @@ def record_outcome(
     engine, attempt: str, error: str | None, target_id: str | None = None, pulled: bool = False
 ) -> None:
     """After a run: the attempt time, and either the success time or the one-line error."""
+    plain = None if error is None else str(error)
     with engine.begin() as conn:
         set_meta(conn, LAST_ATTEMPT, attempt)
         if error is None:
             set_meta(conn, LAST_SUCCESS, attempt)
-        set_meta(conn, LAST_ERROR, error)
+        set_meta(conn, LAST_ERROR, plain)
+        set_meta(conn, LAST_ERROR_TEXT, error.to_json() if isinstance(error, Text) else None)
         if target_id is not None:
             conn.execute(
                 text(
@@ -217,7 +219,7 @@ def record_outcome(
                     " last_pull = CASE WHEN :p THEN :a ELSE last_pull END"
                     " WHERE target_id = :t"
                 ),
-                {"a": attempt, "e": error, "t": target_id, "p": pulled},
+                {"a": attempt, "e": plain, "t": target_id, "p": pulled},
             )
 
 
@@ -293,6 +295,7 @@ def read_status(engine) -> SyncStatus:
                 {"a": LAST_SUCCESS, "b": LAST_ERROR, "c": ACTIVE},
             ).all()
         )
+        said = get_meta(conn, LAST_ERROR_TEXT)
         active = meta.get(ACTIVE)
         where = "target_id IS NULL OR target_id = :t"
         quarantined = conn.execute(
@@ -304,10 +307,19 @@ def read_status(engine) -> SyncStatus:
     return SyncStatus(
         pending=pending_count(engine),
         last_success=meta.get(LAST_SUCCESS),
-        last_error=meta.get(LAST_ERROR),
+        last_error=_last_error(meta.get(LAST_ERROR), said),
         quarantined=quarantined,
         conflicts=conflicts,
     )
+
+
+def _last_error(plain: str | None, said: str | None) -> str | None:
+    """The stored error, as the catalog text when one was stored with it (and still says the
+    same: a run that wrote only the plain line leaves an older text behind)."""
+    if plain is None or said is None:
+        return plain
+    text = Text.from_json(said)
+    return text if text is not None and text == plain else plain
 
 
 @dataclass(frozen=True)

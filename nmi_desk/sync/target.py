@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nmi_desk.errors import UserError
+from nmi_desk.i18n import Text
 
 ENV_URL = "NMI_DESK_SYNC_URL"
 KEYRING_SERVICE = "nmi-desk"
@@ -49,9 +50,7 @@ class Target:
         with local.connect() as conn:
             files = [row[2] for row in conn.exec_driver_sql("PRAGMA database_list") if row[2]]
         if any(Path(f).resolve() == path.resolve() for f in files):
-            raise UserError(
-                f"the sync target {self.shown} is this laptop's own database: give the central one"
-            )
+            raise UserError.of("errors.sync.target_is_local", target=self.shown)
 
 
 def check_url(url: str) -> None:
@@ -59,10 +58,7 @@ def check_url(url: str) -> None:
         return
     if url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
         return
-    raise UserError(
-        f"sync target {_mask(url)!r} is not supported: use postgresql+psycopg://user@host/db"
-        " or sqlite:///path.db"
-    )
+    raise UserError.of("errors.sync.unsupported", target=_mask(url))
 
 
 def _parse(url: str):
@@ -72,9 +68,7 @@ def _parse(url: str):
         parsed = make_url(url)
         parsed.port  # noqa: B018  (a port that is not a number raises here, not later)
     except Exception:  # ValueError, ArgumentError: show only the scheme, never a secret
-        raise UserError(
-            f"sync target {url.split('://', 1)[0]}://... is not a valid database URL"
-        ) from None
+        raise UserError.of("errors.sync.invalid_url", scheme=url.split("://", 1)[0]) from None
     return parsed
 
 
@@ -152,9 +146,9 @@ def resolve_target(option: str | None, saved: str) -> Target:
     elif saved:
         url, source = saved, "settings"
     else:
-        raise UserError(f"no sync target: give --target URL or set {ENV_URL}")
+        raise UserError.of("errors.sync.no_target", env=ENV_URL)
     if not isinstance(url, str):
-        raise UserError("sync_target in config.toml is not a URL: set it with sync --target")
+        raise UserError.of("errors.sync.target_not_url")
     check_url(url)
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
@@ -175,9 +169,12 @@ def open_central(target: Target):
 
         path = sqlite_path_from_url(target.url)
         if path is not None and not path.parent.is_dir():
-            raise UserError(f"cannot sync to {target.shown}: folder {path.parent} does not exist")
+            raise UserError.of("errors.sync.no_folder", target=target.shown, folder=path.parent)
     try:
         return open_engine(target.url)
     except UserError as exc:
-        reason = target.scrub(str(exc).removeprefix("cannot open database: "))
-        raise UserError(f"cannot reach sync target {target.shown}: {reason}") from None
+        said = exc.text
+        if isinstance(said, Text) and said.key == "errors.db.cannot_open":
+            said = said.params["reason"]  # the driver's words: "cannot open" is said below
+        reason = said.map_params(target.scrub) if isinstance(said, Text) else target.scrub(said)
+        raise UserError.of("errors.sync.unreachable", target=target.shown, reason=reason) from None

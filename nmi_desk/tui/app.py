@@ -143,11 +143,12 @@ class NmiDeskApp(App):
             screen.post_message(DatabaseReady())
 
     def on_database_failed(self, message: DatabaseFailed) -> None:
-        self.notify(self.tr("error.database", reason=message.reason), severity="error", timeout=30)
+        reason = self.tr.explain(message.reason)
+        self.notify(self.tr("error.database", reason=reason), severity="error", timeout=30)
         for screen in self.screen_stack:  # Today shows it instead of "Loading…"
             show = getattr(screen, "show_database_problem", None)
             if show is not None:
-                show(message.reason)
+                show(reason)
 
     def on_draft_found(self, message: DraftFound) -> None:
         from nmi_desk.tui.screens.drafts import offer_draft

@@ -148,6 +148,13 @@ class SettingsSaved(Message):
     pass
 
 
+@dataclass
+class SettingsFailed(Message):
+    """config.toml could not be written (a UserError, said in the UI's language)."""
+
+    reason: str
+
+
 # ---- returning clients (nmi_desk.clients) ----
 
 

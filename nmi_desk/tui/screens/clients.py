@@ -131,7 +131,7 @@ class ClientSearchScreen(NmiScreen[str | None]):
             remote = self._central()
             hits = remote.search(query, None, LIMIT, skip={h.uuid for h in self.local})
         except UserError as exc:
-            self.post_message(CentralUnavailable(str(exc)))
+            self.post_message(CentralUnavailable(self.app.tr.explain(exc)))
             return
         if not get_current_worker().is_cancelled:
             self.post_message(CentralClientsFound(query, hits))
@@ -147,7 +147,7 @@ class ClientSearchScreen(NmiScreen[str | None]):
 
             saved = self.app.desk.settings.sync_target
             if not (saved or os.environ.get(ENV_URL)):
-                raise UserError(self.app.tr("clients.no_target"))
+                raise UserError.of("clients.no_target")
             target = resolve_target(None, saved)
             self._remote = CentralClients(target)
         return self._remote
@@ -244,7 +244,7 @@ class ClientSearchScreen(NmiScreen[str | None]):
         try:
             self._central().fetch(desk.engine(), uuid, desk.now())
         except UserError as exc:
-            self.post_message(CentralUnavailable(str(exc)))
+            self.post_message(CentralUnavailable(self.app.tr.explain(exc)))
             return
         self.post_message(ClientFetched(uuid))
 

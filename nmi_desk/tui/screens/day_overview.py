@@ -113,7 +113,7 @@ class DayOverviewScreen(NmiScreen[None]):
                 self.post_message(StatsLoaded(period, location, stats))
                 counts = attention(source, desk.today())
         except UserError as exc:
-            self.post_message(OverviewFailed(str(exc)))
+            self.post_message(OverviewFailed(self.app.tr.explain(exc)))
             return
         self.post_message(OverviewLoaded(Overview(period, location, stats, *counts)))
 
@@ -364,7 +364,7 @@ class CloseDayScreen(NmiModal[None]):
         try:
             report = close_day(self.app.desk, self.period, self.location, folder, suppress=suppress)
         except UserError as exc:
-            self.post_message(CloseDone(error=str(exc)))
+            self.post_message(CloseDone(error=self.app.tr.explain(exc)))
             return
         self.post_message(CloseDone(report))
 

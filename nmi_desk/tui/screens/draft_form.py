@@ -150,7 +150,10 @@ class DraftFormScreen(NmiScreen[None]):
         if not self._draft_failing:  # said once per spell of failures
             self._draft_failing = True
             self.app.notify(
-                self.app.tr("reliability.draft_failed", reason=message.reason.rstrip(".")),
+                self.app.tr(
+                    "reliability.draft_failed",
+                    reason=self.app.tr.explain(message.reason).rstrip("."),
+                ),
                 severity="error",
                 timeout=15,
             )
@@ -220,7 +223,8 @@ class DraftFormScreen(NmiScreen[None]):
         """One line on the form; Ctrl+S again retries; the draft keeps being tried meanwhile."""
         self._saving = False
         label = self.query_one("#err-form", Label)
-        label.update(self.app.tr("reliability.save_failed", reason=message.reason.rstrip(".")))
+        reason = self.app.tr.explain(message.reason).rstrip(".")
+        label.update(self.app.tr("reliability.save_failed", reason=reason))
         label.scroll_visible()
         self.app.bell()
         self._retry_draft()

@@ -107,7 +107,7 @@ class GuidanceScreen(NmiScreen[None]):
         try:
             guidance = open_guidance(self.app.desk)
         except UserError as exc:
-            self.post_message(GuidanceFailed(str(exc)))
+            self.post_message(GuidanceFailed(self.app.tr.explain(exc)))
         else:
             self.post_message(GuidanceOpened(guidance))
 

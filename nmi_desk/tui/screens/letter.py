@@ -113,7 +113,7 @@ class LetterScreen(ModalScreen[None]):
 
     @work(thread=True, exclusive=True, group="letter")
     def _make(self, how: str, lang: str | None, path: str) -> None:
-        from nmi_desk.errors import UserError
+        from nmi_desk.errors import UserError, os_reason
         from nmi_desk.letter import build_letter, render_pdf
         from nmi_desk.letter.deliver import open_in_viewer, print_file
         from nmi_desk.letter.service import file_name, record_letter
@@ -125,7 +125,7 @@ class LetterScreen(ModalScreen[None]):
             if how == "save":
                 check_output(path or "")
                 if path == "-":
-                    raise UserError("give a file name for the letter")
+                    raise UserError.of("errors.letter.no_file_name")
             day = None if self.visit_input.started_at else desk.today()
             letter = build_letter(self.visit_input, desk.settings.consultant or "?", lang, day)
             data = render_pdf(letter)
@@ -146,8 +146,8 @@ class LetterScreen(ModalScreen[None]):
             record_letter(desk.engine(), desk.actor, self.visit_uuid, done, desk.now())
             self.post_message(LetterDone(how))
         except (UserError, OSError) as exc:
-            reason = str(exc) if isinstance(exc, UserError) else (exc.strerror or str(exc))
-            self.post_message(LetterFailed(reason))
+            reason = exc if isinstance(exc, UserError) else os_reason(exc)
+            self.post_message(LetterFailed(self.app.tr.explain(reason)))
 
     def on_letter_failed(self, message: LetterFailed) -> None:
         message.stop()

@@ -12,7 +12,7 @@ from textual.widgets import Button, Header, Input, Label, Static
 
 from nmi_desk.matching import Matcher, matcher_for
 from nmi_desk.refdata import Entry, reference
-from nmi_desk.tui.messages import SettingsSaved
+from nmi_desk.tui.messages import SettingsFailed, SettingsSaved
 from nmi_desk.tui.screens.base import NmiScreen, footer
 from nmi_desk.tui.widgets.choice_field import ChoiceField
 from nmi_desk.tui.widgets.error_label import ErrorLabel
@@ -119,8 +119,19 @@ class SetupScreen(NmiScreen[None]):
 
     @work(thread=True, exclusive=True, group="settings")
     def _write(self) -> None:
-        self.app.desk.save_settings()
+        from nmi_desk.errors import UserError
+
+        try:
+            self.app.desk.save_settings()
+        except UserError as exc:  # a read-only or full disk: one line, the screen stays
+            self.post_message(SettingsFailed(self.app.tr.explain(exc)))
+            return
         self.post_message(SettingsSaved())
+
+    def on_settings_failed(self, message: SettingsFailed) -> None:
+        text = self.app.tr("setup.save_failed", reason=message.reason)
+        self.query_one("#location-error", Label).update(text)
+        self.app.notify(text, severity="error")
 
     def on_settings_saved(self, message: SettingsSaved) -> None:
         if self.settings_mode and self._new_lang:

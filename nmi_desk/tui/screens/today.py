@@ -148,7 +148,7 @@ class TodayScreen(NmiScreen[None]):
             if view is None:
                 view = read_today(self.app.desk)
         except UserError as exc:  # e.g. not a database: one line, and the app stays up
-            self.post_message(DatabaseFailed(str(exc)))
+            self.post_message(DatabaseFailed(exc.text))
             return
         self.post_message(TodayLoaded(view, read) if view is not None else TodayUnavailable())
 

@@ -76,7 +76,7 @@ class UnlockScreen(NmiScreen[bool]):
         except WrongPassphrase:
             self.post_message(PassphraseWrong())
         except UserError as exc:  # the file, its folder or the disk: not the passphrase
-            self.post_message(UnlockFailed(str(exc)))
+            self.post_message(UnlockFailed(self.app.tr.explain(exc)))
         else:
             self.post_message(Unlocked())
 
@@ -139,7 +139,7 @@ class SetPassphraseScreen(NmiScreen[bool]):
         try:
             self.app.desk.set_passphrase(passphrase)
         except UserError as exc:
-            self.post_message(PassphraseRefused(str(exc)))
+            self.post_message(PassphraseRefused(self.app.tr.explain(exc)))
         else:
             self.post_message(PassphraseSet())
 

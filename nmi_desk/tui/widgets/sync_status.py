@@ -139,7 +139,7 @@ class SyncStatusLine(Horizontal):
                 progress=lambda done, total: self.post_message(self.Progressed(done, total)),
             )
         except UserError as exc:
-            self.post_message(self.Finished(error=str(exc)))
+            self.post_message(self.Finished(error=exc.text))
         except Exception as exc:  # never let a background attempt take the counter app down
             self.post_message(self.Finished(error=f"{type(exc).__name__}: {exc}"))
         else:
@@ -218,7 +218,7 @@ class SyncStatusLine(Horizontal):
         elif self._waiting:
             parts.append(tr("sync_target.waiting"))
         elif self.error:
-            parts.append(tr("sync.error", reason=self.error))
+            parts.append(tr("sync.error", reason=tr.explain(self.error)))
         text = tr("sync.label") + " " + " · ".join(parts)
         for label in self.query("#sync-text").results(Static):  # none while being removed
             label.update(text)
