@@ -65,6 +65,13 @@ class Desk:
                 from nmi_desk.reference_db import activate_from_database, load_reference_into
                 from nmi_desk.store.engine import open_engine
 
+                path = self.database_path
+                if path is not None and path.parent == self.paths.home:
+                    from nmi_desk.paths import ensure_private_dir
+
+                    # The desk's own folder is private even if it was already there; the
+                    # store only creates folders privately, it tightens none it did not make.
+                    ensure_private_dir(self.paths.home)
                 engine = open_engine(self.url)
                 load_reference_into(engine)
                 activate_from_database(engine)  # centrally published topics etc. in use

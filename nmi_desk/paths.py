@@ -51,13 +51,20 @@ def path_problem(path: Path, exc: OSError) -> str:
     return Text("errors.paths.other", path=where, reason=os_reason(exc))
 
 
-def ensure_private_dir(path: Path) -> Path:
+def ensure_private_dir(path: Path, tighten_existing: bool = True) -> Path:
     """Create the dir readable by the owner only (POSIX; on Windows the profile ACL applies).
-    A folder that cannot be made or is not ours is one line (UserError), not a traceback."""
+    A folder that cannot be made or is not ours is one line (UserError), not a traceback.
+
+    `tighten_existing=False` leaves a folder that is already there as it is: a database the
+    office names (a central SQLite file in a shared folder, or in /tmp) must not make that
+    folder private for everyone else."""
     from nmi_desk.errors import UserError
 
     try:
+        existed = path.is_dir()
         path.mkdir(parents=True, exist_ok=True)
+        if existed and not tighten_existing:
+            return path
         if sys.platform != "win32" and (path.stat().st_mode & 0o777) != 0o700:
             os.chmod(path, 0o700)
     except FileExistsError:

@@ -245,6 +245,23 @@ def test_data_dir_database_and_wal_are_owner_only(desk):
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")
+def test_a_database_the_office_names_leaves_its_folder_as_it_was(desk, tmp_path):
+    """A central SQLite file in a shared folder (or in /tmp): the sync once made that folder
+    owner-only for everyone. (The desk's own folder is made private: the test above.)"""
+    from nmi_desk.sync import run_sync
+    from nmi_desk.sync.target import resolve_target
+
+    create_visit(desk.engine(), _walk_in(), desk.actor, desk.now())
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o755)
+    target = resolve_target(f"sqlite:///{shared / 'central.db'}", "")
+    run_sync(desk.engine(), target, desk.now, pull=False)
+    assert (shared / "central.db").exists()
+    assert stat.S_IMODE(os.stat(shared).st_mode) == 0o755
+
+
 def test_wal_foreign_keys_and_busy_timeout_are_on(desk):
     conn = connect_sqlite(desk.paths.database)
     try:

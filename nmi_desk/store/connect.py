@@ -132,7 +132,9 @@ def connect_sqlite(path: Path, *, readonly: bool = False, key=None) -> sqlite3.C
                 check_same_thread=False,
             )
         else:
-            ensure_private_dir(path.parent)
+            # The desk's own data dir is made private when the settings are read
+            # (config.py); any other folder is created private but never tightened here.
+            ensure_private_dir(path.parent, tighten_existing=False)
             private_file(path)
             conn = driver.connect(
                 str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
