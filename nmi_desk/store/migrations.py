@@ -187,6 +187,13 @@ def _central_daily_counts(conn: Connection) -> None:
     daily_counts.rebuild(conn)
 
 
+def _deferred_counts(conn: Connection) -> None:
+    conn.exec_driver_sql(daily_counts.create_deferred_table(conn.dialect.name))
+    if conn.dialect.name == "postgresql":
+        for sql in daily_counts.apply_function():
+            conn.exec_driver_sql(sql)
+
+
 # ---- 120-129 reliability ----
 
 
@@ -199,7 +206,6 @@ def _backfill_synced_at(conn: Connection) -> None:
         "UPDATE visit SET synced_at = strftime('%Y-%m-%d %H:%M:%S', updated_at) "
         "WHERE synced_at IS NULL AND synced_revision > 0 AND synced_revision = revision"
     )
-
 
 
 # ---- 150-159 returning clients (nmi_desk.clients) ----
@@ -221,9 +227,7 @@ def _client_table(conn: Connection) -> None:
     )
     conn.exec_driver_sql("CREATE UNIQUE INDEX ix_client_uuid ON client (uuid)")
     conn.exec_driver_sql("ALTER TABLE visit ADD COLUMN client_uuid VARCHAR(36)")
-    conn.exec_driver_sql(
-        "CREATE INDEX ix_visit_client ON visit (client_uuid, deleted, local_date)"
-    )
+    conn.exec_driver_sql("CREATE INDEX ix_visit_client ON visit (client_uuid, deleted, local_date)")
     if pg:
         # The same tables everywhere (tests/test_migrations.py); the central side keeps no log
         # and gets its clients and links from the laptops' pushes.
@@ -296,6 +300,7 @@ def _link_existing_visits(conn: Connection) -> None:
     conn.exec_driver_sql(
         "UPDATE visit SET client_uuid = ?, revision = revision + 1 WHERE id = ?", links
     )
+
 
 # ---- 100-109 sync state per central target (nmi_desk.sync.state) ----
 
@@ -413,6 +418,7 @@ MIGRATIONS: list[Migration] = [
         # daily_counts.REBUILDS and Migration(N, daily_counts.REBUILDS[-1], daily_counts.rebuild).
         _central_daily_counts,
     ),
+    Migration(112, daily_counts.DEFERRED_SINCE, _deferred_counts),
     Migration(
         120, "retention: visits synced before 71 become due by their dates", _backfill_synced_at
     ),
