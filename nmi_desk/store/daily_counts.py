@@ -52,7 +52,10 @@ from nmi_desk.store.dimensions import (
 TABLE = "visit_daily"
 DEFERRED = "visit_daily_deferred"
 # The migration that made it (nmi_desk.stats sums it on a database that has it).
-DEFERRED_SINCE = "statistics: a big push's count deltas folded into visit_daily once (PostgreSQL)"
+DEFERRED_SINCE = (
+    "statistics: a big push's count deltas folded into visit_daily once, "
+    "no (dimension, key) index centrally (PostgreSQL)"
+)
 # Transaction-local switch of a big push (SET LOCAL: a transaction-mode pooler keeps it right).
 DEFER = "SET LOCAL nmi_desk.daily_defer = 'on'"
 _FOLD_LOCK = 7_426_111  # advisory lock: one fold at a time (the migrations use 7_426_001)
@@ -130,6 +133,14 @@ def fold_sql() -> list[str]:
         f"{_COLUMNS}SELECT {cols}, sum(n) FROM moved GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0 "
         f"ORDER BY 1, 2, 3, 4 ON CONFLICT ({cols}) DO UPDATE SET n = {TABLE}.n + excluded.n",
     ]
+
+
+def drop_central_key_index() -> str:
+    """PostgreSQL reads visit_daily by a scan and a hash (a long period) or its primary key (a
+    short one), never by the (dimension, key, ..., n) index SQLite needs (migration 53):
+    there it only doubled the index writes of every new count and, holding `n`, made every
+    changed count a non-HOT update (docs/performance.md, Sync)."""
+    return "DROP INDEX IF EXISTS ix_visit_daily_key"
 
 
 def central_table_settings() -> list[str]:

@@ -192,6 +192,7 @@ def _deferred_counts(conn: Connection) -> None:
     if conn.dialect.name == "postgresql":
         for sql in daily_counts.apply_function():
             conn.exec_driver_sql(sql)
+        conn.exec_driver_sql(daily_counts.drop_central_key_index())
 
 
 # ---- 120-129 reliability ----

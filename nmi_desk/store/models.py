@@ -321,6 +321,7 @@ def _stats_indexes() -> None:
             postgresql_where=c.revision > c.synced_revision,
         )
     daily = VisitDaily.__table__.c
+    # SQLite's long-period read; dropped on PostgreSQL by migration 112 (no read used it there).
     Index(
         "ix_visit_daily_key", daily.dimension, daily.key, daily.local_date, daily.location_code,
         daily.n,
