@@ -449,6 +449,10 @@ def _central_transaction(
     with central.begin() as conn:
         if _is_pg(conn):
             conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")  # timestamps are naive UTC
+            # A batch's statements (and the count triggers they fire) take milliseconds; the
+            # planner's guesses for staging and transition tables put them over the JIT
+            # threshold, and compiling them (~50 ms each, never reused) cost more than running.
+            conn.exec_driver_sql("SET LOCAL jit = off")
             if defer:
                 conn.exec_driver_sql(daily_counts.DEFER)
         root = kind.root
