@@ -677,9 +677,10 @@ def push(
         done = 0
         if progress:
             progress(0, total)
-        # One batch keeps its counts in its own transaction (the everyday push: no extra
-        # round trip); more batches fold them once at the end.
-        defer = central.dialect.name == "postgresql" and len(batches) > 1
+        # Only visit units move per-day counts. One batch of them keeps its counts in its own
+        # transaction (the everyday push: no extra round trip); more fold them once at the end.
+        counted = sum(1 for kind, _ in batches if kind.root.table == "visit")
+        defer = central.dialect.name == "postgresql" and counted > 1
         reader = _Reader(local, batches)
         writer = _Writer(raw)
         for kind, chunk, units in reader:
