@@ -216,6 +216,12 @@ def main() -> None:
             print(f"ratio to the floor: {first / floor_s:.1f}x (batch {args.batch:,})")
             for label, seconds in timers.seconds.items():
                 print(f"  {label}: {seconds:.2f} s")
+            # The floor pulls nothing: the same comparison without the clients' pull.
+            pushing = first - timers.seconds.get("pull of held clients", 0.0)
+            print(
+                f"first push without the pull of held clients: {pushing:.2f} s,"
+                f" {pushing / floor_s:.1f}x the floor"
+            )
             timers.seconds.clear()
 
             incremental = []
