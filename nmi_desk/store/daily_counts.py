@@ -119,6 +119,9 @@ def counts_source(deferred: bool) -> str:
     return f"(SELECT {cols} FROM {TABLE} UNION ALL SELECT {cols} FROM {DEFERRED}) counts"
 
 
+ANY_DEFERRED = f"SELECT EXISTS (SELECT 1 FROM {DEFERRED})"
+
+
 def fold_sql() -> list[str]:
     """PostgreSQL: move every deferred delta into visit_daily, in one transaction.
 

@@ -508,12 +508,15 @@ def push_central(
     return conflicts
 
 
-def fold_counts(central) -> None:
+def fold_counts(central, leftovers: bool = False) -> None:
     """Deferred per-day counts into visit_daily, in one central transaction (any laptop's:
-    a push killed before its fold left them there, still counted by the readers)."""
+    a push killed before its fold left them there, still counted by the readers).
+    `leftovers`: a push that deferred nothing itself looks first, and folds only if any."""
 
     def fold():
         with central.begin() as conn:
+            if leftovers and not conn.exec_driver_sql(daily_counts.ANY_DEFERRED).scalar():
+                return
             for sql in daily_counts.fold_sql():
                 conn.exec_driver_sql(sql)
 
@@ -692,7 +695,8 @@ def push(
                 progress(done, total)
         if defer:
             crash_point("before-fold")
-            fold_counts(central)
+        if central.dialect.name == "postgresql":
+            fold_counts(central, leftovers=not defer)
         writer, closing = None, writer
         closing.close()
     finally:
