@@ -25,14 +25,14 @@ commit, in one statement in key order. So a push locks the hot summary rows (tod
 location) only while it commits and always in the same order: no deadlock between laptops,
 and no transaction waits on another's summary rows while it still has work to do.
 
-A big push (more than one central transaction) sets `DEFER` in each of its transactions: the
+A big push (more than one batch of visits) sets `DEFER` in each of its transactions: the
 commit then appends that transaction's deltas to `visit_daily_deferred` (a plain logged table,
 no index, committed with the rows they count) instead of upserting them into visit_daily, and
 the push ends with `fold`, which moves every deferred delta into visit_daily in one transaction.
 A first push of a year of visits thus writes each summary row once, not once per batch (a batch
 spread over a year touches ~20,000 of them). The counts are visit_daily plus the deferred
 deltas at every moment (nmi_desk.stats sums both on PostgreSQL), so a push killed before its
-fold loses nothing; the next fold, by any laptop, moves them.
+fold loses nothing; the next push to that database, by any laptop, folds them.
 
 `rebuild` is the migration step for a new or changed dimension: it drops every visit_daily
 trigger, creates them from the registry and refills the counts from the rows.

@@ -210,9 +210,9 @@ def quarantine(
 #   3. children (referrals) with their parent's central id: as the roots
 # Only temp tables dropped at commit and SET LOCAL: nothing outlives the transaction, so a
 # transaction-mode pooler (PgBouncer) can hand each transaction to another server connection.
-# A push of more than one batch defers the per-day counts of its transactions and folds them
-# into visit_daily once at the end (store.daily_counts: DEFER, fold_sql); each batch's deltas
-# are still committed with its rows.
+# A push of more than one batch of visits defers the per-day counts of its transactions and
+# folds them into visit_daily once at the end (store.daily_counts: DEFER, fold_sql); each
+# batch's deltas are still committed with its rows.
 
 RETRIES = 8  # a deadlock or serialization failure: run the batch's transaction again
 
@@ -681,7 +681,8 @@ def push(
         if progress:
             progress(0, total)
         # Only visit units move per-day counts. One batch of them keeps its counts in its own
-        # transaction (the everyday push: no extra round trip); more fold them once at the end.
+        # transaction (the everyday push: then only a look for a killed push's leftovers);
+        # more batches defer them and fold them once at the end.
         counted = sum(1 for kind, _ in batches if kind.root.table == "visit")
         defer = central.dialect.name == "postgresql" and counted > 1
         reader = _Reader(local, batches)
