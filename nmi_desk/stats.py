@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from datetime import date
 
 from nmi_desk.errors import UserError
-from nmi_desk.store.daily_counts import REBUILDS
+from nmi_desk.store.daily_counts import DEFERRED_SINCE, REBUILDS, counts_source
 from nmi_desk.store.dimensions import (  # BY_CODE, CHARTS: also for the Day overview screen
     BY_CODE,
     CODES,
@@ -61,7 +61,7 @@ _VISIT_FILTER = (
 # rows (a year: ~60 ms instead of ~230 ms). PostgreSQL plans (and hashes) for itself.
 LONG_PERIOD_DAYS = 45
 _DAILY_SQL = (
-    "SELECT dimension, key, sum(n) FROM visit_daily{hint} "
+    "SELECT dimension, key, sum(n) FROM {source} "
     "WHERE local_date BETWEEN :f AND :t AND (:loc = '' OR location_code = :loc) "
     "GROUP BY dimension, key HAVING sum(n) <> 0"
 )
@@ -152,13 +152,26 @@ def _sorted_map(rows) -> dict[str, int]:
 
 def daily_counts_ready(run: _Runner, conn) -> bool:
     """Does this database keep every dimension of the registry in visit_daily?"""
-    marks = ", ".join(f":m{i}" for i in range(len(REBUILDS)))
-    found = run.rows(
-        conn,
-        f"SELECT count(*) FROM schema_migrations WHERE name IN ({marks})",  # noqa: S608
-        {f"m{i}": name for i, name in enumerate(REBUILDS)},
-    )[0][0]
-    return int(found) == len(REBUILDS)
+    return _daily_source(run, conn) is not None
+
+
+def _daily_source(run: _Runner, conn) -> str | None:
+    """FROM clause of the per-day counts, or None where they do not cover the registry. On
+    PostgreSQL with migration 112 the deferred deltas of a big push count too (visit_daily
+    plus them are the counts at every moment; store.daily_counts)."""
+    names = (*REBUILDS, DEFERRED_SINCE)
+    marks = ", ".join(f":m{i}" for i in range(len(names)))
+    found = {
+        r[0]
+        for r in run.rows(
+            conn,
+            f"SELECT name FROM schema_migrations WHERE name IN ({marks})",  # noqa: S608
+            {f"m{i}": name for i, name in enumerate(names)},
+        )
+    }
+    if not set(REBUILDS) <= found:
+        return None
+    return counts_source(run.dialect == "postgresql" and DEFERRED_SINCE in found)
 
 
 def compute_stats(
@@ -186,10 +199,13 @@ def compute_stats(
         out["location"] = location
     figures: dict[str, dict[str, int]] = {}
     with run.connection() as conn:
-        if not from_rows and daily_counts_ready(run, conn):
+        source = None if from_rows else _daily_source(run, conn)
+        if source is not None:
             grouped: dict[str, list[tuple]] = {name: [] for name in DIMENSIONS}
             long = dialect == "sqlite" and (last - first).days >= LONG_PERIOD_DAYS
-            sql = _DAILY_SQL.format(hint=" INDEXED BY ix_visit_daily_key" if long else "")
+            sql = _DAILY_SQL.format(
+                source=source + (" INDEXED BY ix_visit_daily_key" if long else "")
+            )
             for name, key, n in run.rows(conn, sql, params):
                 if name in grouped:  # a dimension the registry no longer has is left out
                     grouped[name].append((key, n))
@@ -229,9 +245,10 @@ def breakdown(source, first: date, last: date, by: str) -> dict[str, dict[str, d
             out.setdefault(str(group), {d: {} for d in DIMENSIONS})[name][key] = int(n)
 
     with run.connection() as conn:
-        if daily_counts_ready(run, conn):
+        source = _daily_source(run, conn)
+        if source is not None:
             sql = (
-                f"SELECT {daily_group}, dimension, key, sum(n) FROM visit_daily "
+                f"SELECT {daily_group}, dimension, key, sum(n) FROM {source} "
                 "WHERE local_date BETWEEN :f AND :t GROUP BY 1, 2, 3 HAVING sum(n) <> 0"
             )
             for group, name, key, n in run.rows(conn, sql, params):

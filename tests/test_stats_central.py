@@ -36,7 +36,9 @@ def _summary(engine) -> Counter:
             )
         ).all()
         pending = conn.execute(text("SELECT count(*) FROM visit_daily_pending")).scalar_one()
+        deferred = conn.execute(text("SELECT count(*) FROM visit_daily_deferred")).scalar_one()
     assert pending == 0  # applied at commit, nothing left behind
+    assert deferred == 0  # a push of several batches folded its counts before it ended
     return Counter({tuple(r[:4]): r[4] for r in rows})
 
 

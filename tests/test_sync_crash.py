@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -25,10 +26,12 @@ from test_sync import (
 
 from nmi_desk.demo import generate
 from nmi_desk.desk import Desk
+from nmi_desk.stats import compute_stats
 from nmi_desk.store.engine import open_engine
 from nmi_desk.sync.crashpoints import CRASH_ENV
 from nmi_desk.sync.publish import publish_guidance, read_library
 from nmi_desk.visits import delete_visit
+from tests.stats_oracle import per_day, read_rows
 
 pytestmark = pytest.mark.slow
 
@@ -58,8 +61,22 @@ POINTS = [
     "before-central-commit@2",
     "after-central-commit@2",  # central committed, the laptop not yet told
     "after-local-mark@1",
+    "before-fold",  # every batch committed, their per-day counts not yet in visit_daily
     "during-pull",
 ]
+
+
+def assert_central_counts_exact(url: str) -> None:
+    """The statistics a central export gives equal the rows' (visit_daily plus any deferred
+    deltas of a push killed before its fold)."""
+    engine = open_engine(url)
+    try:
+        first, last = date(2000, 1, 1), date(2100, 1, 1)
+        assert compute_stats(engine, first, last) == compute_stats(
+            engine, first, last, from_rows=True
+        )
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.parametrize("point", POINTS)
@@ -81,6 +98,7 @@ def test_kill_9_then_rerun_leaves_every_record_once_at_its_latest_revision(
 
     code, output = finish(run_sync(desk.paths.home, pg_url, crash=point))
     assert code == -signal.SIGKILL, output  # it really died at that point
+    assert_central_counts_exact(pg_url)  # what was committed is counted, once
 
     # The consultant carries on: edits of records on either side of the crash, and a delete.
     clock.advance(minutes=3)
@@ -106,6 +124,16 @@ def test_kill_9_then_rerun_leaves_every_record_once_at_its_latest_revision(
         pulled = c.exec_driver_sql("SELECT slug FROM guidance_article").scalars().all()
     assert sorted(pulled) == sorted(published)
     desk.close()
+    central = open_engine(pg_url)
+    try:  # the re-run folded every deferred count, the killed run's too
+        with central.connect() as c:
+            assert c.exec_driver_sql("SELECT count(*) FROM visit_daily_deferred").scalar() == 0
+            rows = c.exec_driver_sql(
+                "SELECT local_date, location_code, dimension, key, n FROM visit_daily WHERE n <> 0"
+            ).all()
+        assert {tuple(r[:4]): r[4] for r in rows} == per_day(read_rows(central))
+    finally:
+        central.dispose()
 
 
 def test_kill_9_between_central_commit_and_local_mark_on_a_sqlite_target(tmp_path, clock):

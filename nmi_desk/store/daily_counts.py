@@ -25,6 +25,15 @@ commit, in one statement in key order. So a push locks the hot summary rows (tod
 location) only while it commits and always in the same order: no deadlock between laptops,
 and no transaction waits on another's summary rows while it still has work to do.
 
+A big push (more than one batch of visits) sets `DEFER` in each of its transactions: the
+commit then appends that transaction's deltas to `visit_daily_deferred` (a plain logged table,
+no index, committed with the rows they count) instead of upserting them into visit_daily, and
+the push ends with `fold`, which moves every deferred delta into visit_daily in one transaction.
+A first push of a year of visits thus writes each summary row once, not once per batch (a batch
+spread over a year touches ~20,000 of them). The counts are visit_daily plus the deferred
+deltas at every moment (nmi_desk.stats sums both on PostgreSQL), so a push killed before its
+fold loses nothing; the next push to that database, by any laptop, folds them.
+
 `rebuild` is the migration step for a new or changed dimension: it drops every visit_daily
 trigger, creates them from the registry and refills the counts from the rows.
 """
@@ -41,6 +50,15 @@ from nmi_desk.store.dimensions import (
 )
 
 TABLE = "visit_daily"
+DEFERRED = "visit_daily_deferred"
+# The migration that made it (nmi_desk.stats sums it on a database that has it).
+DEFERRED_SINCE = (
+    "statistics: a big push's count deltas folded into visit_daily once, "
+    "no (dimension, key) index centrally (PostgreSQL)"
+)
+# Transaction-local switch of a big push (SET LOCAL: a transaction-mode pooler keeps it right).
+DEFER = "SET LOCAL nmi_desk.daily_defer = 'on'"
+_FOLD_LOCK = 7_426_111  # advisory lock: one fold at a time (the migrations use 7_426_001)
 # The names of the migrations that (re)built the triggers from the registry, oldest first. A
 # database with all of them applied keeps every dimension of the registry in visit_daily;
 # nmi_desk.stats reads the rows instead when one is missing (a source never migrates).
@@ -77,6 +95,55 @@ def create_pending_table(dialect: str) -> str:
         f"dimension VARCHAR(32){text} NOT NULL, key VARCHAR(64){text} NOT NULL, "
         "n INTEGER NOT NULL, PRIMARY KEY (id))"
     )
+
+
+def create_deferred_table(dialect: str) -> str:
+    """Deltas of committed push transactions not yet folded into visit_daily (PostgreSQL;
+    empty on SQLite). Logged: they are counts of committed rows. No index: rows are appended,
+    then all read and deleted by `fold`."""
+    text = ' COLLATE "C"' if dialect == "postgresql" else ""
+    return (
+        f"CREATE TABLE {DEFERRED} ("
+        f"local_date VARCHAR(10){text} NOT NULL, location_code VARCHAR(64){text} NOT NULL, "
+        f"dimension VARCHAR(32){text} NOT NULL, key VARCHAR(64){text} NOT NULL, "
+        "n INTEGER NOT NULL)"
+    )
+
+
+def counts_source(deferred: bool) -> str:
+    """FROM clause of the counts for readers: visit_daily, plus the deferred deltas where the
+    database has them (rows with the same key are summed by the reader's GROUP BY)."""
+    if not deferred:
+        return TABLE
+    cols = "local_date, location_code, dimension, key, n"
+    return f"(SELECT {cols} FROM {TABLE} UNION ALL SELECT {cols} FROM {DEFERRED}) counts"
+
+
+ANY_DEFERRED = f"SELECT EXISTS (SELECT 1 FROM {DEFERRED})"
+
+
+def fold_sql() -> list[str]:
+    """PostgreSQL: move every deferred delta into visit_daily, in one transaction.
+
+    The advisory lock makes folds take turns, and each statement after it sees what the
+    previous fold deleted, so every delta is moved once. visit_daily rows are locked in key
+    order, like the commit of a small push: the two never deadlock.
+    """
+    cols = "local_date, location_code, dimension, key"
+    return [
+        f"SELECT pg_advisory_xact_lock({_FOLD_LOCK})",
+        f"WITH moved AS (DELETE FROM {DEFERRED} RETURNING {cols}, n) "
+        f"{_COLUMNS}SELECT {cols}, sum(n) FROM moved GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0 "
+        f"ORDER BY 1, 2, 3, 4 ON CONFLICT ({cols}) DO UPDATE SET n = {TABLE}.n + excluded.n",
+    ]
+
+
+def drop_central_key_index() -> str:
+    """PostgreSQL reads visit_daily by a scan and a hash (a long period) or its primary key (a
+    short one), never by the (dimension, key, ..., n) index SQLite needs (migration 53):
+    there it only doubled the index writes of every new count and, holding `n`, made every
+    changed count a non-HOT update (docs/performance.md, Sync)."""
+    return "DROP INDEX IF EXISTS ix_visit_daily_key"
 
 
 def central_table_settings() -> list[str]:
@@ -358,6 +425,26 @@ def _pg_statement_trigger(name: str, event: str, table: str) -> str:
     )
 
 
+def apply_function() -> list[str]:
+    """PostgreSQL: what the commit does with the transaction's deltas. Into visit_daily, in
+    key order; in a big push's transaction (DEFER) appended to visit_daily_deferred as they
+    are (each trigger statement already summed its own), for `fold` to sum once."""
+    cols = "local_date, location_code, dimension, key"
+    mine = f"FROM {PENDING} WHERE id >= first_id AND dimension <> ''"
+    return [
+        "CREATE OR REPLACE FUNCTION visit_daily_apply() RETURNS trigger LANGUAGE plpgsql "
+        "SET enable_seqscan = off AS $$ "
+        "DECLARE first_id bigint := current_setting('nmi_desk.daily_pending')::bigint; "
+        "BEGIN IF current_setting('nmi_desk.daily_defer', true) = 'on' THEN "
+        f"INSERT INTO {DEFERRED} ({cols}, n) SELECT {cols}, n {mine}; "
+        f"ELSE {_COLUMNS}SELECT {cols}, sum(n) {mine} GROUP BY 1, 2, 3, 4 "
+        "HAVING sum(n) <> 0 ORDER BY 1, 2, 3, 4 "
+        f"ON CONFLICT ({cols}) DO UPDATE SET n = {TABLE}.n + excluded.n; END IF; "
+        f"DELETE FROM {PENDING} WHERE id >= first_id; "
+        "PERFORM set_config('nmi_desk.daily_pending', '', true); RETURN NULL; END $$",
+    ]
+
+
 def pg_statements() -> list[str]:
     """PostgreSQL: the functions and triggers that keep visit_daily (in order)."""
     out = [
@@ -370,16 +457,7 @@ def pg_statements() -> list[str]:
         f"INSERT INTO {PENDING} (local_date, location_code, dimension, key, n) "
         "VALUES ('', '', '', '', 0) RETURNING id INTO first_id; "
         "PERFORM set_config('nmi_desk.daily_pending', first_id::text, true); END IF; END $$",
-        "CREATE OR REPLACE FUNCTION visit_daily_apply() RETURNS trigger LANGUAGE plpgsql "
-        "SET enable_seqscan = off AS $$ "
-        "DECLARE first_id bigint := current_setting('nmi_desk.daily_pending')::bigint; "
-        f"BEGIN {_COLUMNS}SELECT local_date, location_code, dimension, key, sum(n) "
-        f"FROM {PENDING} WHERE id >= first_id AND dimension <> '' GROUP BY 1, 2, 3, 4 "
-        "HAVING sum(n) <> 0 ORDER BY 1, 2, 3, 4 "
-        "ON CONFLICT (local_date, location_code, dimension, key) "
-        f"DO UPDATE SET n = {TABLE}.n + excluded.n; "
-        f"DELETE FROM {PENDING} WHERE id >= first_id; "
-        "PERFORM set_config('nmi_desk.daily_pending', '', true); RETURN NULL; END $$",
+        *apply_function(),
         f"CREATE CONSTRAINT TRIGGER visit_daily_apply AFTER INSERT ON {PENDING} "
         "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.dimension = '') "
         "EXECUTE FUNCTION visit_daily_apply()",
@@ -509,6 +587,11 @@ def rebuild(conn) -> None:
         on = f" ON {table}" if dialect == "postgresql" else ""
         conn.exec_driver_sql(f"DROP TRIGGER {name}{on}")
     conn.exec_driver_sql(f"DELETE FROM {TABLE}")
+    if dialect == "postgresql":  # deferred deltas are counts of rows the fill counts again
+        conn.exec_driver_sql(
+            f"DO $$ BEGIN IF to_regclass('{DEFERRED}') IS NOT NULL THEN "
+            f"DELETE FROM {DEFERRED}; END IF; END $$"
+        )
     statements = pg_statements() if dialect == "postgresql" else list(triggers().values())
     for sql in statements:
         conn.exec_driver_sql(sql)

@@ -187,6 +187,14 @@ def _central_daily_counts(conn: Connection) -> None:
     daily_counts.rebuild(conn)
 
 
+def _deferred_counts(conn: Connection) -> None:
+    conn.exec_driver_sql(daily_counts.create_deferred_table(conn.dialect.name))
+    if conn.dialect.name == "postgresql":
+        for sql in daily_counts.apply_function():
+            conn.exec_driver_sql(sql)
+        conn.exec_driver_sql(daily_counts.drop_central_key_index())
+
+
 # ---- 120-129 reliability ----
 
 
@@ -411,6 +419,7 @@ MIGRATIONS: list[Migration] = [
         # daily_counts.REBUILDS and Migration(N, daily_counts.REBUILDS[-1], daily_counts.rebuild).
         _central_daily_counts,
     ),
+    Migration(112, daily_counts.DEFERRED_SINCE, _deferred_counts),
     Migration(
         120, "retention: visits synced before 71 become due by their dates", _backfill_synced_at
     ),

@@ -285,6 +285,26 @@ class VisitDailyPending(SQLModel, table=True):
     n: int
 
 
+def _deferred_table() -> None:
+    """visit_daily_deferred (migration 112): deltas of a big push's committed transactions not
+    yet folded into visit_daily (PostgreSQL; store.daily_counts). No key: appended, then read
+    and emptied as a whole, so a plain table rather than a model."""
+    from sqlalchemy import Column, Integer, String, Table
+
+    Table(
+        "visit_daily_deferred",
+        SQLModel.metadata,
+        Column("local_date", String(10), nullable=False),
+        Column("location_code", String(64), nullable=False),
+        Column("dimension", String(32), nullable=False),
+        Column("key", String(64), nullable=False),
+        Column("n", Integer, nullable=False),
+    )
+
+
+_deferred_table()
+
+
 # ---- indexes for the day overview and statistics (migrations 51, 53; SQLite only) ----
 # The per-dimension covering indexes of migration 50 were dropped by migration 110.
 def _stats_indexes() -> None:
@@ -301,6 +321,7 @@ def _stats_indexes() -> None:
             postgresql_where=c.revision > c.synced_revision,
         )
     daily = VisitDaily.__table__.c
+    # SQLite's long-period read; dropped on PostgreSQL by migration 112 (no read used it there).
     Index(
         "ix_visit_daily_key", daily.dimension, daily.key, daily.local_date, daily.location_code,
         daily.n,

@@ -19,6 +19,7 @@ POINTS = (
     "before-central-commit",  # upserts done, central transaction not committed
     "after-central-commit",  # central committed, local rows not yet marked synced
     "after-local-mark",  # a batch marked synced locally, later batches still pending
+    "before-fold",  # every batch committed, its per-day counts not yet folded (big push)
     "during-pull",  # pulled rows written locally, local transaction not committed
 )
 

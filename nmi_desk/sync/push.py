@@ -22,6 +22,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.exc import DataError, IntegrityError
 
+from nmi_desk.store import daily_counts
 from nmi_desk.store.errors import first_line as _reason
 from nmi_desk.sync.crashpoints import crash_point
 from nmi_desk.sync.tables import LinkKind, RecordKind, UnitKind, unit_kinds
@@ -209,6 +210,9 @@ def quarantine(
 #   3. children (referrals) with their parent's central id: as the roots
 # Only temp tables dropped at commit and SET LOCAL: nothing outlives the transaction, so a
 # transaction-mode pooler (PgBouncer) can hand each transaction to another server connection.
+# A push of more than one batch of visits defers the per-day counts of its transactions and
+# folds them into visit_daily once at the end (store.daily_counts: DEFER, fold_sql); each
+# batch's deltas are still committed with its rows.
 
 RETRIES = 8  # a deadlock or serialization failure: run the batch's transaction again
 
@@ -439,10 +443,18 @@ def _log_conflicts(conn, conflicts: list[Conflict], now: datetime) -> None:
             )
 
 
-def _central_transaction(central, kind: UnitKind, units: list[Unit], now: datetime):
+def _central_transaction(
+    central, kind: UnitKind, units: list[Unit], now: datetime, defer: bool = False
+):
     with central.begin() as conn:
         if _is_pg(conn):
             conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")  # timestamps are naive UTC
+            # A batch's statements (and the count triggers they fire) take milliseconds; the
+            # planner's guesses for staging and transition tables put them over the JIT
+            # threshold, and compiling them (~50 ms each, never reused) cost more than running.
+            conn.exec_driver_sql("SET LOCAL jit = off")
+            if defer:
+                conn.exec_driver_sql(daily_counts.DEFER)
         root = kind.root
         n = len(root.columns)
         roots = {u.uuid: u.root for u in units if u.root is not None}
@@ -471,8 +483,8 @@ def _retryable(exc: Exception) -> bool:
     return code in ("40001", "40P01")  # serialization failure, deadlock detected
 
 
-def push_central(central, kind: UnitKind, units: list[Unit], now: datetime) -> list[Conflict]:
-    """One central transaction for a batch of units; returns the conflicts it logged."""
+def _retrying(transaction: Callable[[], object]):
+    """Run a central transaction again after a deadlock or serialization failure."""
     import random
     import time
 
@@ -480,14 +492,35 @@ def push_central(central, kind: UnitKind, units: list[Unit], now: datetime) -> l
 
     for attempt in range(RETRIES):
         try:
-            conflicts = _central_transaction(central, kind, units, now)
-            break
+            return transaction()
         except DBAPIError as exc:
             if not _retryable(exc) or attempt == RETRIES - 1:
                 raise
             time.sleep(random.uniform(0, 0.05 * 2**attempt))  # others finish first
+
+
+def push_central(
+    central, kind: UnitKind, units: list[Unit], now: datetime, defer: bool = False
+) -> list[Conflict]:
+    """One central transaction for a batch of units; returns the conflicts it logged."""
+    conflicts = _retrying(lambda: _central_transaction(central, kind, units, now, defer))
     crash_point("after-central-commit")
     return conflicts
+
+
+def fold_counts(central, leftovers: bool = False) -> None:
+    """Deferred per-day counts into visit_daily, in one central transaction (any laptop's:
+    a push killed before its fold left them there, still counted by the readers).
+    `leftovers`: a push that deferred nothing itself looks first, and folds only if any."""
+
+    def fold():
+        with central.begin() as conn:
+            if leftovers and not conn.exec_driver_sql(daily_counts.ANY_DEFERRED).scalar():
+                return
+            for sql in daily_counts.fold_sql():
+                conn.exec_driver_sql(sql)
+
+    _retrying(fold)
 
 
 def push_batch(
@@ -498,10 +531,11 @@ def push_batch(
     now: datetime,
     result: PushResult,
     target_id: str | None = None,
+    defer: bool = False,
 ) -> None:
     """Push units; a refused unit is isolated by halving the batch and quarantined."""
     try:
-        conflicts = push_central(central, kind, units, now)
+        conflicts = push_central(central, kind, units, now, defer)
     except (Refused, DataError, IntegrityError) as exc:
         if len(units) == 1:
             reason = _reason(exc)
@@ -512,8 +546,8 @@ def push_batch(
             writer.submit(keep)
             return
         mid = len(units) // 2
-        push_batch(central, writer, kind, units[:mid], now, result, target_id)
-        push_batch(central, writer, kind, units[mid:], now, result, target_id)
+        push_batch(central, writer, kind, units[:mid], now, result, target_id, defer)
+        push_batch(central, writer, kind, units[mid:], now, result, target_id, defer)
         return
 
     def mark(raw):
@@ -646,15 +680,24 @@ def push(
         done = 0
         if progress:
             progress(0, total)
+        # Only visit units move per-day counts. One batch of them keeps its counts in its own
+        # transaction (the everyday push: then only a look for a killed push's leftovers);
+        # more batches defer them and fold them once at the end.
+        counted = sum(1 for kind, _ in batches if kind.root.table == "visit")
+        defer = central.dialect.name == "postgresql" and counted > 1
         reader = _Reader(local, batches)
         writer = _Writer(raw)
         for kind, chunk, units in reader:
             crash_point("after-read")
             if units:
-                push_batch(central, writer, kind, units, now, result, target_id)
+                push_batch(central, writer, kind, units, now, result, target_id, defer)
             done += len(chunk)
             if progress:
                 progress(done, total)
+        if defer:
+            crash_point("before-fold")
+        if central.dialect.name == "postgresql":
+            fold_counts(central, leftovers=not defer)
         writer, closing = None, writer
         closing.close()
     finally:
