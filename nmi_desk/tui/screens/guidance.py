@@ -200,11 +200,10 @@ class GuidanceScreen(NmiScreen[None]):
         status = self.query_one("#status", Static)
         due = self.query_one("#due", Static)
         reviewed = self.query_one("#reviewed", Static)
-        text = self.query_one("#text", Markdown)
         if article is None:
             for widget in (title, status, due, reviewed):
                 widget.display = False
-            text.update("" if self.guidance is None else self.app.tr("guidance.pick"))
+            self._render_text("" if self.guidance is None else self.app.tr("guidance.pick"))
             return
         lang = self.app.desk.settings.lang
         today = self.app.desk.today()
@@ -219,8 +218,16 @@ class GuidanceScreen(NmiScreen[None]):
         due.display = bool(warnings)
         reviewed.update(review_line(article, today, lang))
         reviewed.display = True
-        text.update(reading_markdown(article, self.guidance.ref, today, lang))
+        self._render_text(reading_markdown(article, self.guidance.ref, today, lang))
         self.query_one("#article", VerticalScroll).scroll_home(animate=False)
+
+    @work(group="guidance-render")
+    async def _render_text(self, markdown: str) -> None:
+        """The article's Markdown, awaited in a worker: Textual parses it in the loop's
+        executor and mounts its blocks; a failure there was lost silently (the pane stayed
+        empty), here it is reported like any worker's. Not exclusive: a cancelled update
+        could leave half its blocks mounted; Markdown's own lock keeps updates in order."""
+        await self.query_one("#text", Markdown).update(markdown)
 
     # Actions -----------------------------------------------------------------------------
 
