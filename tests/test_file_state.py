@@ -45,6 +45,54 @@ def test_missing_is_the_only_first_start(tmp_path):
     assert check_usable(tmp_path / "nmi-desk.db") == "missing"
 
 
+def test_a_new_database_is_never_seen_empty(tmp_path, monkeypatch):
+    """Another reader (the guidance screen during a first start, a second nmi-desk) looking
+    while the store creates the file sees it missing or whole, never 0 bytes (which means
+    damage): the first time the store touches the final file it is already whole."""
+    import nmi_desk.store.connect as connect
+
+    seen = []
+    real = connect.private_file
+
+    def watching(path):
+        seen.append(file_state(path))
+        real(path)
+
+    monkeypatch.setattr(connect, "private_file", watching)
+    connect.connect_sqlite(tmp_path / "nmi-desk.db").close()
+    assert seen and "empty" not in seen and "missing" not in seen, seen
+    assert file_state(tmp_path / "nmi-desk.db") == "plain"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nmi-desk.db"]  # no leftovers
+
+
+def test_a_schema_entry_that_is_not_text_is_damage_not_a_crash(tmp_path, capsys):
+    """A damaged schema entry makes SQLite quote bytes that are not UTF-8 in its message,
+    and Python's driver raises UnicodeDecodeError instead of a DatabaseError: doctor crashed
+    on it (the fault matrix's random bytes landed there once)."""
+    import sqlite3
+
+    from nmi_desk.errors import UserError
+    from nmi_desk.store.connect import connect_sqlite
+
+    db = tmp_path / "nmi-desk.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE tbl_QQQQQQ(a)")
+    conn.commit()
+    conn.close()
+    data = db.read_bytes().replace(b"tbl_QQQQQQ(a)", b"tbl_QQQQQQ(\xb4\xb4")
+    db.write_bytes(data.replace(b"tbl_QQQQQQ", b"tbl_\xb4\xb4QQQQ"))
+    with pytest.raises(UserError, match="is damaged"):
+        connect_sqlite(db)
+    done = subprocess.run(
+        [sys.executable, "-m", "nmi_desk", "--data-dir", str(tmp_path), "doctor"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "FAIL  integrity: the database" in done.stdout and "is damaged" in done.stdout
+
+
 def test_an_empty_file_is_not_a_fresh_install(desk, plain_db):
     plain_db.write_bytes(b"")
     assert file_state(plain_db) == "empty"

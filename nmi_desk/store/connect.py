@@ -56,6 +56,36 @@ def private_file(path: Path) -> None:
                 os.chmod(companion, 0o600)
 
 
+def _create_whole(path: Path, driver, key) -> None:
+    """Create a new database file so that no reader ever sees it empty: made beside the
+    target, its first page written (WAL mode), then linked into place. A 0-byte file means
+    damage here (nmi_desk.store.file_state), and the guidance screen opened during a first
+    start once read the half-made file as that. If another process made the file first,
+    its file wins."""
+    import uuid
+
+    tmp = path.with_name(f".{path.name}.new-{uuid.uuid4().hex[:12]}")
+    os.close(os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+    try:
+        conn = driver.connect(str(tmp), check_same_thread=False)
+        try:
+            if key is not None:
+                _apply_key(conn, key)
+            conn.execute("PRAGMA journal_mode = WAL")  # writes page 1
+        finally:
+            conn.close()
+        try:
+            os.link(tmp, path)  # never replaces: a file that appeared meanwhile is kept
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            if not path.exists():
+                os.replace(tmp, path)
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+
+
 def _driver(path: Path, key, readonly: bool = False):
     """The DB-API module for this file: stdlib sqlite3 for plain files, sqlcipher3 with a key.
     An empty, damaged or unreadable file stops here, before anything is created or written."""
@@ -135,6 +165,8 @@ def connect_sqlite(path: Path, *, readonly: bool = False, key=None) -> sqlite3.C
             # The desk's own data dir is made private when the settings are read
             # (config.py); any other folder is created private but never tightened here.
             ensure_private_dir(path.parent, tighten_existing=False)
+            if not path.exists():
+                _create_whole(path, driver, key)
             private_file(path)
             conn = driver.connect(
                 str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
@@ -150,7 +182,7 @@ def connect_sqlite(path: Path, *, readonly: bool = False, key=None) -> sqlite3.C
             private_file(path)
     except _KeyRefused as exc:  # the key opened this file before: page 1 is what changed
         raise DatabaseProblem(Text("errors.db.damaged_key", path=path), "damaged") from exc
-    except (sqlite3.DatabaseError, *_cipher_errors(key)) as exc:
+    except (sqlite3.DatabaseError, UnicodeDecodeError, *_cipher_errors(key)) as exc:
         line = explain_database_error(exc, path) or Text(
             "errors.db.cannot_open_at", path=path, reason=str(exc)
         )

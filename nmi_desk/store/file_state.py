@@ -196,6 +196,10 @@ def error_kind(exc: BaseException) -> str | None:
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
+        if isinstance(exc, UnicodeDecodeError):
+            # The driver could not decode SQLite's own message: it quoted bytes of the file
+            # (a schema entry) that are not text, which only a damaged file holds.
+            return "damaged"
         name = getattr(exc, "sqlite_errorname", "") or ""
         text = str(exc).lower()
         for code, words, kind in _KINDS:
@@ -229,5 +233,7 @@ def explain_database_error(exc: BaseException, path: Path | None = None) -> str 
 
 def _first_line(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None) or exc
+    if isinstance(orig, UnicodeDecodeError):
+        return "SQLite's message quoted bytes that are not text"
     text = str(orig).strip().splitlines()
     return text[0] if text else type(orig).__name__
