@@ -76,6 +76,14 @@ def _letters_in(folder) -> list:
     return [p for p in folder.rglob("*") if p.is_file() and p.suffix == ".pdf"]
 
 
+async def _open_visit(pilot) -> None:
+    """From Today with the seeded visit: open it and wait until the form holds it."""
+    await wait_today(pilot, rows=1)
+    await pilot.press("o")
+    await wait_screen(pilot, VisitFormScreen)
+    await wait_until(pilot, lambda: pilot.app.screen.baseline is not None, "visit loaded")
+
+
 async def _letter_dialog(pilot) -> LetterScreen:
     await pilot.press("ctrl+n")
     await wait_screen(pilot, LetterScreen)
@@ -87,10 +95,7 @@ async def test_print_open_and_save_from_a_visit_leave_nothing_behind(desk, syste
     uuid = _seed(desk)
     app = NmiDeskApp(desk)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_today(pilot, rows=1)
-        await pilot.press("o")
-        await wait_screen(pilot, VisitFormScreen)
-        await wait_until(pilot, lambda: app.screen.baseline is not None, "visit loaded")
+        await _open_visit(pilot)
 
         dialog = await _letter_dialog(pilot)
         assert dialog.query_one("#letter-lang").value == "tr"  # the visit's language
@@ -134,10 +139,7 @@ async def test_a_bad_save_path_is_one_line_and_keeps_the_dialog(desk, system, tm
     _seed(desk)
     app = NmiDeskApp(desk)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_today(pilot, rows=1)
-        await pilot.press("o")
-        await wait_screen(pilot, VisitFormScreen)
-        await wait_until(pilot, lambda: app.screen.baseline is not None, "visit loaded")
+        await _open_visit(pilot)
         dialog = await _letter_dialog(pilot)
         path_input = dialog.query_one("#letter-path", Input)
         path_input.value = str(tmp_path / "no-such-folder" / "brief.pdf")
@@ -228,10 +230,7 @@ def test_letter_dialog_snapshot(snap_compare, desk, monkeypatch, size):
     )
 
     async def run_before(pilot):
-        await wait_today(pilot, rows=1)
-        await pilot.press("o")
-        await wait_screen(pilot, VisitFormScreen)
-        await wait_until(pilot, lambda: pilot.app.screen.baseline is not None, "visit loaded")
+        await _open_visit(pilot)
         await pilot.press("ctrl+n")
         await wait_screen(pilot, LetterScreen)
         await pilot.pause(0.2)
@@ -261,10 +260,7 @@ async def test_no_lp_is_said_wholly_in_the_ui_language(desk, tmp_path, monkeypat
     _seed(desk)
     app = NmiDeskApp(desk)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_today(pilot, rows=1)
-        await pilot.press("o")
-        await wait_screen(pilot, VisitFormScreen)
-        await wait_until(pilot, lambda: app.screen.baseline is not None, "visit loaded")
+        await _open_visit(pilot)
         dialog = await _letter_dialog(pilot)
         await pilot.press("enter")  # Print has the focus
         error = dialog.query_one("#err-letter")
