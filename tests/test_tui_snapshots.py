@@ -111,7 +111,14 @@ def test_today_with_visits(snap_compare, desk, size):
 def test_walk_in_form(snap_compare, desk, size):
     async def run_before(pilot):
         await _open(pilot, "n", "VisitFormScreen", lambda app: app.screen.baseline is not None)
-        await pilot.press(*"Ayşe Yılmaz", "enter", *"1850", "ctrl+t", *"aow", "enter")
+        await pilot.press(*"Ayşe Yılmaz", "enter", *"1850")
+        # The birth-year error (three lines at 80x24) must be laid out before Ctrl+T scrolls
+        # the topics into view: otherwise the form's scroll offset depends on which came first.
+        error = pilot.app.screen.query_one("#err-birth_year")
+        await wait_until(pilot, lambda: error.display and error.size.height > 0, "error shown")
+        await pilot.pause(0.1)
+        await pilot.press("ctrl+t", *"aow", "enter")
+        await workers_done(pilot)
         await pilot.pause(0.2)
 
     assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
