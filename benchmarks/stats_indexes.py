@@ -22,22 +22,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from nmi_desk.store.migrations import STATISTICS_INDEXES_2, STATISTICS_INDEXES_50, UNUSED_INDEXES
+
+# The ten dropped indexes exactly as migrations 2 and 50 created them.
 OLD_INDEXES = [
-    *(
-        f"CREATE INDEX ix_visit_day_{c} ON visit (local_date, {c}, location_code, deleted)"
-        for c in (
-            "local_hour",
-            "channel",
-            "came_via",
-            "origin_country",
-            "destination_country",
-            "outcome",
-        )
-    ),
-    "CREATE INDEX ix_visit_id_day ON visit (id, local_date, location_code, deleted)",
-    "CREATE INDEX ix_referral_org_visit ON referral (organisation_code, deleted, visit_id)",
-    "CREATE INDEX ix_visit_topic_code ON visit_topic (topic_code, visit_id)",
-    "CREATE INDEX ix_referral_visit_org ON referral (visit_id, organisation_code)",
+    sql
+    for sql in (*STATISTICS_INDEXES_2, *STATISTICS_INDEXES_50)
+    if sql.split()[2] in UNUSED_INDEXES
 ]
 
 
