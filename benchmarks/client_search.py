@@ -24,8 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nmi_desk import clients  # noqa: E402
+from nmi_desk.core.folding import fold  # noqa: E402
 from nmi_desk.demo import generate  # noqa: E402
-from nmi_desk.folding import fold  # noqa: E402
 from nmi_desk.store.engine import open_engine  # noqa: E402
 
 

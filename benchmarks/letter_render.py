@@ -14,7 +14,7 @@ import statistics
 import time
 from datetime import date, datetime
 
-from nmi_desk.clock import AMS
+from nmi_desk.core.clock import AMS
 from nmi_desk.letter import build_letter, render_pdf
 from nmi_desk.visits import ReferralInput, VisitInput
 

@@ -189,8 +189,8 @@ BARE_READY = (b"Hello",)
 
 def _today_markers(home: Path) -> tuple[int, tuple[bytes, ...]]:
     """Today is ready when the terminal has the day's count and the newest visit's time."""
+    from nmi_desk.core.i18n import Translator
     from nmi_desk.desk import Desk
-    from nmi_desk.i18n import Translator
     from nmi_desk.today import read_today
 
     desk = Desk.open(home)

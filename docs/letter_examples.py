@@ -13,7 +13,7 @@ import subprocess
 from datetime import date, datetime
 from pathlib import Path
 
-from nmi_desk.clock import AMS
+from nmi_desk.core.clock import AMS
 from nmi_desk.letter import build_letter, render_pdf
 from nmi_desk.visits import ReferralInput, VisitInput
 

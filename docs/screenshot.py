@@ -10,8 +10,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from nmi_desk.clock import AMS
-from nmi_desk.config import Paths, Settings
+from nmi_desk.core.clock import AMS
+from nmi_desk.core.config import Paths, Settings
 from nmi_desk.demo import generate
 from nmi_desk.desk import Desk
 from nmi_desk.tui.app import NmiDeskApp

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from nmi_desk.clock import to_utc_naive
+from nmi_desk.core.clock import to_utc_naive
 
 ACTIONS = (
     "create",

@@ -17,7 +17,7 @@ import typer
 from nmi_desk.cli_clients import app as clients_app
 from nmi_desk.cli_guidance import app as guidance_app
 from nmi_desk.cli_sync import register as register_sync
-from nmi_desk.errors import UserError, one_line
+from nmi_desk.core.errors import UserError, one_line
 
 app = typer.Typer(
     add_completion=False,
@@ -74,7 +74,7 @@ def _passphrase(prompt: str, confirm: bool = False) -> str:
 def parse_date(value: str | None, option: str, default: date) -> date:
     if value is None:
         return default
-    from nmi_desk.validation import parse_iso_date
+    from nmi_desk.core.validation import parse_iso_date
 
     try:
         return parse_iso_date(value)
@@ -158,7 +158,7 @@ def export(
     ] = False,
 ) -> None:
     """Export visit statistics for a period (no personal data)."""
-    from nmi_desk.outputs import check_output
+    from nmi_desk.core.outputs import check_output
     from nmi_desk.stats import check_format, compute_stats, open_source, write_export
     from nmi_desk.stats import suppress_small as hide
 
@@ -213,7 +213,7 @@ def report(
 ) -> None:
     """The office report: a workbook with a sheet per statistic by location and by month, and
     charts of visits per month and the top topics (no personal data)."""
-    from nmi_desk.outputs import check_output, write_output
+    from nmi_desk.core.outputs import check_output, write_output
     from nmi_desk.report import build_report
     from nmi_desk.stats import open_source
 
@@ -252,7 +252,7 @@ def _check_location(location: str | None) -> None:
 @app.command()
 def doctor(ctx: typer.Context) -> None:
     """Check the database files, integrity and configuration (changes nothing)."""
-    from nmi_desk.config import Settings, load_settings, resolve_paths
+    from nmi_desk.core.config import Settings, load_settings, resolve_paths
     from nmi_desk.desk import Desk
     from nmi_desk.doctor import run_checks
 
@@ -342,7 +342,7 @@ def purge(
     ] = None,
 ) -> None:
     """Purge personal fields of visits synced more than N days ago (statistics stay)."""
-    from nmi_desk.config import MAX_RETENTION_DAYS
+    from nmi_desk.core.config import MAX_RETENTION_DAYS
     from nmi_desk.retention import purge as run_purge
 
     if days is not None and not 0 <= days <= MAX_RETENTION_DAYS:

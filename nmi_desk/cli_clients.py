@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from nmi_desk.errors import UserError
+from nmi_desk.core.errors import UserError
 
 app = typer.Typer(
     add_completion=False,
@@ -29,7 +29,7 @@ def _desk(ctx: typer.Context):
 
 
 def _translator(ctx: typer.Context):
-    from nmi_desk.i18n import Translator
+    from nmi_desk.core.i18n import Translator
 
     lang = (ctx.find_root().obj or {}).get("lang") or "nl"
     if lang not in ("nl", "en"):
@@ -120,7 +120,7 @@ def export(
 ) -> None:
     """Inzage: everything held on one client, as a readable document or JSON (private file)."""
     from nmi_desk.clients import inzage, inzage_text
-    from nmi_desk.outputs import check_output, write_output
+    from nmi_desk.core.outputs import check_output, write_output
 
     fmt = fmt or ("json" if output.endswith(".json") else "md")
     if fmt not in ("md", "json"):
@@ -175,7 +175,7 @@ def merge(
 ) -> None:
     """Merge two records of one person: visits move to SURVIVOR (audited, synced)."""
     from nmi_desk.clients import merge_clients
-    from nmi_desk.validation import ValidationError
+    from nmi_desk.core.validation import ValidationError
 
     desk = _desk(ctx)
     try:

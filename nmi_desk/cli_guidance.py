@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from nmi_desk.errors import UserError
+from nmi_desk.core.errors import UserError
 
 app = typer.Typer(
     add_completion=False,

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from nmi_desk.errors import UserError
+from nmi_desk.core.errors import UserError
 from nmi_desk.sync.target import ENV_URL
 
 TargetOption = Annotated[

@@ -2,7 +2,7 @@
 
 Called by the CLI (cli_clients.py) and the TUI alike; plain Python and SQL, no Textual.
 
-- `search`: by name in any spelling (nmi_desk.names: folding, variants, Arabic script) and
+- `search`: by name in any spelling (nmi_desk.core.names: folding, variants, Arabic script) and
   typos (rapidfuzz), narrowed by birth year; best first. An in-memory index of the clients'
   stored search keys is rebuilt only when a client row changed (a counter kept by triggers,
   migration 150), so a keystroke costs a few dictionary look-ups, not 20,000 comparisons.
@@ -22,9 +22,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from nmi_desk import audit
-from nmi_desk.clock import local, to_utc_naive
-from nmi_desk.names import PARTICLES, name_words, search_key, skeletons
-from nmi_desk.validation import FieldError, ValidationError, check_birth_year, check_children
+from nmi_desk.core.clock import local, to_utc_naive
+from nmi_desk.core.names import PARTICLES, name_words, search_key, skeletons
+from nmi_desk.core.validation import FieldError, ValidationError, check_birth_year, check_children
 
 DEFAULT_LIMIT = 10
 STABLE_FIELDS = (
@@ -671,8 +671,8 @@ def _fields_of(client) -> tuple:
 
 
 def validate_client(inp: ClientInput, today, ref=None) -> list[FieldError]:
+    from nmi_desk.core.validation import check_code
     from nmi_desk.refdata import reference
-    from nmi_desk.validation import check_code
 
     ref = ref or reference()
     checks = [
@@ -692,7 +692,7 @@ def correct_client(engine, uuid: str, inp: ClientInput, actor, now: datetime) ->
     """Correctie: the client record as given; its revision goes up and it syncs."""
     from sqlmodel import Session
 
-    from nmi_desk.clock import AMS
+    from nmi_desk.core.clock import AMS
 
     errors = validate_client(inp, now.astimezone(AMS).date())
     if errors:
@@ -1031,7 +1031,7 @@ class CentralClients:
 def _central_call(call):
     from sqlalchemy.exc import DBAPIError
 
-    from nmi_desk.errors import UserError
+    from nmi_desk.core.errors import UserError
 
     try:
         return call()

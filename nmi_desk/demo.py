@@ -11,9 +11,9 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from nmi_desk.clock import AMS, to_utc_naive
-from nmi_desk.errors import UserError
-from nmi_desk.names import search_key
+from nmi_desk.core.clock import AMS, to_utc_naive
+from nmi_desk.core.errors import UserError
+from nmi_desk.core.names import search_key
 from nmi_desk.refdata import reference
 
 MAX_VISITS = 5_000_000

@@ -15,9 +15,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nmi_desk.clock import Clock, local_today, system_clock
-from nmi_desk.config import Paths, Settings, load_settings, resolve_paths, save_settings
-from nmi_desk.i18n import Text
+from nmi_desk.core.clock import Clock, local_today, system_clock
+from nmi_desk.core.config import Paths, Settings, load_settings, resolve_paths, save_settings
+from nmi_desk.core.i18n import Text
 
 if TYPE_CHECKING:
     from nmi_desk.visits import Actor
@@ -67,7 +67,7 @@ class Desk:
 
                 path = self.database_path
                 if path is not None and path.parent == self.paths.home:
-                    from nmi_desk.paths import ensure_private_dir
+                    from nmi_desk.core.paths import ensure_private_dir
 
                     # The desk's own folder is private even if it was already there; the
                     # store only creates folders privately, it tightens none it did not make.
@@ -154,7 +154,7 @@ class Desk:
 
         path = self.database_path
         if path is None:
-            from nmi_desk.errors import UserError
+            from nmi_desk.core.errors import UserError
 
             raise UserError.of("errors.security.local_only")
         with self._lock:
@@ -182,7 +182,7 @@ class Desk:
         half-edited (not valid TOML) is left for the next check."""
         from dataclasses import fields
 
-        from nmi_desk.errors import UserError
+        from nmi_desk.core.errors import UserError
 
         stamp = self._stamp()
         if stamp == self._config_stamp:

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from nmi_desk.core.errors import UserError
 from nmi_desk.desk import Desk
-from nmi_desk.errors import UserError
 
 WAL_MAGIC = (0x377F0682, 0x377F0683)
 
@@ -282,7 +282,7 @@ def database_checks(desk: Desk) -> list[Check]:
     """Schema, records and data protection through the engine (which migrates if needed)."""
     from sqlalchemy import text
 
-    from nmi_desk.errors import one_line
+    from nmi_desk.core.errors import one_line
     from nmi_desk.store.migrations import LATEST, current_version
 
     checks: list[Check] = []

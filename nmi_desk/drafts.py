@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from nmi_desk.clock import local, to_utc_naive
+from nmi_desk.core.clock import local, to_utc_naive
 
 
 @dataclass(frozen=True)

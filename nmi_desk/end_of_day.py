@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from nmi_desk.errors import UserError, os_reason
+from nmi_desk.core.errors import UserError, os_reason
 from nmi_desk.stats import FORMATS, _Runner, compute_stats, open_source, write_export
 from nmi_desk.sync.tables import CLIENT_RECORD_TABLES
 

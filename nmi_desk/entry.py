@@ -34,7 +34,7 @@ def main() -> None:
 
         cli_main()
         return
-    from nmi_desk.errors import UserError
+    from nmi_desk.core.errors import UserError
 
     try:
         lang = options.get("--lang")

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from nmi_desk.clock import AMS
-from nmi_desk.dates import parse_date, parse_time
-from nmi_desk.validation import FieldError
+from nmi_desk.core.clock import AMS
+from nmi_desk.core.dates import parse_date, parse_time
+from nmi_desk.core.validation import FieldError
 
 
 def empty_payload(now: datetime) -> dict:

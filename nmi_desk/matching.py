@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from nmi_desk.folding import fold
+from nmi_desk.core.folding import fold
 from nmi_desk.refdata import Entry
 
 # Words that carry no meaning in a picker query ("zorg in marokko", "move to turkey").

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from nmi_desk.paths import shipped_data_dir
+from nmi_desk.core.paths import shipped_data_dir
 
 
 @dataclass(frozen=True)

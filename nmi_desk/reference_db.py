@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
-from nmi_desk.paths import shipped_data_dir
+from nmi_desk.core.paths import shipped_data_dir
 from nmi_desk.refdata import KINDS, Reference, load_reference
 
 HASH_KEY = "refdata_hash"

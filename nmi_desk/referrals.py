@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from nmi_desk.clock import to_utc_naive
+from nmi_desk.core.clock import to_utc_naive
 from nmi_desk.visits import Actor, NotFound
 
 CLOSED = ("done", "cancelled")

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from nmi_desk.clock import to_utc_naive
+from nmi_desk.core.clock import to_utc_naive
 from nmi_desk.visits import PERSONAL_FIELDS
 
 # Kept: statistics dimensions (stats.VISIT_COLUMNS).

@@ -23,8 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nmi_desk.errors import UserError
-from nmi_desk.i18n import Text
+from nmi_desk.core.errors import UserError
+from nmi_desk.core.i18n import Text
 from nmi_desk.store.file_state import (  # noqa: F401 - re-exported
     PLAIN_HEADER,
     DatabaseLocked,

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 
-from nmi_desk.errors import UserError
+from nmi_desk.core.errors import UserError
 from nmi_desk.store.daily_counts import DEFERRED_SINCE, REBUILDS, counts_source
 from nmi_desk.store.dimensions import (  # BY_CODE, CHARTS: also for the Day overview screen
     BY_CODE,
@@ -433,7 +433,7 @@ def check_format(fmt: str) -> str:
 
 
 def write_export(stats: dict, fmt: str, output: str) -> str:
-    """Write to a file (atomically, see nmi_desk.outputs) or '-' for stdout; returns where."""
-    from nmi_desk.outputs import write_output
+    """Write to a file (atomically, see nmi_desk.core.outputs) or '-' for stdout; returns where."""
+    from nmi_desk.core.outputs import write_output
 
     return write_output(output, RENDERERS[check_format(fmt)](stats))

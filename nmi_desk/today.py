@@ -15,8 +15,8 @@ import threading
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from nmi_desk.clock import local
-from nmi_desk.errors import UserError
+from nmi_desk.core.clock import local
+from nmi_desk.core.errors import UserError
 from nmi_desk.sync.tables import CLIENT_RECORD_TABLES
 
 

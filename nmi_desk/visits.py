@@ -6,15 +6,15 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 
 from nmi_desk import audit
-from nmi_desk.clock import AMS, local, to_utc_naive
-from nmi_desk.refdata import Reference, reference
-from nmi_desk.validation import (
+from nmi_desk.core.clock import AMS, local, to_utc_naive
+from nmi_desk.core.validation import (
     FieldError,
     ValidationError,
     check_birth_year,
     check_children,
     check_code,
 )
+from nmi_desk.refdata import Reference, reference
 
 FOLLOW_UP_DAYS = 14
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from nmi_desk.clock import AMS
+from nmi_desk.core.clock import AMS
 
 PG_ENV = "NMI_DESK_TEST_PG_URL"
 

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import text
 
-from nmi_desk.clock import AMS
+from nmi_desk.core.clock import AMS
 from nmi_desk.store.dimensions import (
     DIMENSIONS,
     REFERRAL,

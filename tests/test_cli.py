@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from nmi_desk.clock import AMS
+from nmi_desk.core.clock import AMS
 
 
 def run(*args: str, home: Path, check: bool = False) -> subprocess.CompletedProcess:

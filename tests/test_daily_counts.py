@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 import pytest
 
-from nmi_desk.clock import AMS
+from nmi_desk.core.clock import AMS
 from nmi_desk.stats import compute_stats, open_source
 from nmi_desk.visits import (
     ReferralInput,

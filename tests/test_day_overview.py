@@ -9,7 +9,7 @@ import pytest
 from textual.widgets import Static
 from tui_helpers import workers_done
 
-from nmi_desk.clock import AMS
+from nmi_desk.core.clock import AMS
 from nmi_desk.end_of_day import Period, close_day
 from nmi_desk.visits import ReferralInput, VisitInput, create_visit
 
@@ -233,7 +233,7 @@ def test_close_day_syncs_to_a_configured_target(desk, tmp_path):
 
 
 def test_close_day_into_an_impossible_folder_is_one_clear_error(desk, tmp_path):
-    from nmi_desk.errors import UserError
+    from nmi_desk.core.errors import UserError
 
     blocker = tmp_path / "file"
     blocker.write_text("x")

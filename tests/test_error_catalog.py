@@ -1,6 +1,6 @@
 """Every message a UserError (or a one-line explanation) can carry is in both catalogs, with the
 same placeholders, and the code gives exactly those. The keys are found by reading the source:
-every `Text("key", ...)` (nmi_desk.i18n.Text) and every `SomeError.of("key", ...)` call, so a
+every `Text("key", ...)` (nmi_desk.core.i18n.Text) and every `SomeError.of("key", ...)` call, so a
 new message cannot be forgotten in a list. CLI-only modules may still raise plain English."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from nmi_desk import errors
-from nmi_desk.i18n import catalog
+from nmi_desk.core import errors
+from nmi_desk.core.i18n import catalog
 
 PACKAGE = Path(__file__).resolve().parent.parent / "nmi_desk"
 # Modules only the command line reaches: their UserErrors may stay plain English strings.
@@ -24,7 +24,7 @@ MACHINERY = {"i18n.py", "errors.py"}  # they pass keys along; their own keys are
 def _imports_catalog_text(tree: ast.Module) -> bool:
     return any(
         isinstance(node, ast.ImportFrom)
-        and node.module == "nmi_desk.i18n"
+        and node.module == "nmi_desk.core.i18n"
         and any(alias.name == "Text" for alias in node.names)
         for node in ast.walk(tree)
     )
@@ -147,7 +147,7 @@ def test_the_english_text_is_the_string_and_the_dutch_one_is_rendered():
 def test_a_stored_sync_error_comes_back_in_the_ui_language(desk):
     """The sync line after a restart reads the last error from the database: the catalog text
     is stored beside the English line, so the Dutch UI can still say it in Dutch."""
-    from nmi_desk.i18n import Text
+    from nmi_desk.core.i18n import Text
     from nmi_desk.sync.state import read_status, record_outcome
 
     engine = desk.engine()

@@ -258,7 +258,7 @@ def test_command_against_file_state(command, state, homes, tmp_path):
         if state in STOPS:
             after = _snapshot(case) if before else {}
             if command in PASSPHRASE_FREE and state == "wrong-passphrase":
-                from nmi_desk.config import GUIDANCE_INDEX_NAME
+                from nmi_desk.core.config import GUIDANCE_INDEX_NAME
 
                 after.pop(GUIDANCE_INDEX_NAME, None)  # the guidance cache, no personal data
             assert after == before, (

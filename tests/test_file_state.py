@@ -71,7 +71,7 @@ def test_a_schema_entry_that_is_not_text_is_damage_not_a_crash(tmp_path, capsys)
     on it (the fault matrix's random bytes landed there once)."""
     import sqlite3
 
-    from nmi_desk.errors import UserError
+    from nmi_desk.core.errors import UserError
     from nmi_desk.store.connect import connect_sqlite
 
     db = tmp_path / "nmi-desk.db"

@@ -30,11 +30,11 @@ UI_FREE = [
     "nmi_desk.cli",
     "nmi_desk.cli_clients",
     "nmi_desk.clients",
-    "nmi_desk.config",
+    "nmi_desk.core.config",
     "nmi_desk.desk",
     "nmi_desk.demo",
     "nmi_desk.doctor",
-    "nmi_desk.names",
+    "nmi_desk.core.names",
     "nmi_desk.referrals",
     "nmi_desk.reference_db",
     "nmi_desk.refdata",
@@ -45,7 +45,7 @@ UI_FREE = [
     "nmi_desk.store.migrations",
     "nmi_desk.store.models",
     "nmi_desk.sync.clients_pull",
-    "nmi_desk.validation",
+    "nmi_desk.core.validation",
     "nmi_desk.visits",
 ]
 

@@ -16,8 +16,8 @@ from datetime import date, datetime
 import pytest
 from pypdf import PdfReader
 
-from nmi_desk.clock import AMS
-from nmi_desk.errors import UserError
+from nmi_desk.core.clock import AMS
+from nmi_desk.core.errors import UserError
 from nmi_desk.letter import (
     build_letter,
     check_organisations,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from nmi_desk.folding import fold
+from nmi_desk.core.folding import fold
 from nmi_desk.matching import Matcher, matcher_for
 from nmi_desk.refdata import Entry
 

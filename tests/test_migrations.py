@@ -125,7 +125,7 @@ def test_postgresql_gets_the_same_schema(pg_url):
 
 
 def test_a_file_that_is_not_a_database_is_one_clear_error(tmp_path):
-    from nmi_desk.errors import UserError
+    from nmi_desk.core.errors import UserError
 
     bad = tmp_path / "nmi-desk.db"
     bad.write_bytes(b"this is not sqlite" * 100)

@@ -7,8 +7,8 @@ import stat
 
 import pytest
 
-from nmi_desk.errors import UserError
-from nmi_desk.outputs import write_output
+from nmi_desk.core.errors import UserError
+from nmi_desk.core.outputs import write_output
 
 
 def test_writes_the_file_and_leaves_no_temporary(tmp_path):

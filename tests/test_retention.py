@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import text
 
 from nmi_desk import audit, retention
+from nmi_desk.core.validation import ValidationError
 from nmi_desk.desk import Desk
 from nmi_desk.stats import compute_stats
-from nmi_desk.validation import ValidationError
 from nmi_desk.visits import ReferralInput, VisitInput, create_visit, load_visit, update_visit
 
 NAME = "Quirinus Ballemans-Testpersoon"

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import text
 
 from nmi_desk import security
+from nmi_desk.core.errors import UserError
 from nmi_desk.desk import Desk
 from nmi_desk.drafts import save_draft
-from nmi_desk.errors import UserError
 from nmi_desk.store.connect import connect_sqlite
 from nmi_desk.visits import ReferralInput, VisitInput, create_visit
 

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from nmi_desk.clock import AMS
+from nmi_desk.core.clock import AMS
 from nmi_desk.stats import (
     DIMENSIONS,
     compute_stats,

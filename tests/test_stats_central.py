@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from nmi_desk.cli import main
-from nmi_desk.clock import AMS
+from nmi_desk.core.clock import AMS
 from nmi_desk.stats import compute_stats, open_source
 from nmi_desk.store.engine import open_engine
 from nmi_desk.sync import resolve_target, run_sync

@@ -117,7 +117,7 @@ def test_a_new_dimension_is_one_entry_and_one_migration(url, tmp_path):
 
 
 def test_the_registry_is_consistent():
-    from nmi_desk.i18n import catalog
+    from nmi_desk.core.i18n import catalog
 
     assert len(set(CODES)) == len(CODES)
     for lang in ("nl", "en"):

@@ -13,7 +13,7 @@ import threading
 import pytest
 from sqlalchemy import text
 
-from nmi_desk.errors import UserError
+from nmi_desk.core.errors import UserError
 from nmi_desk.store import engine as store_engine
 from nmi_desk.store.engine import pg_connect_params
 from nmi_desk.sync import resolve_target, run_sync

@@ -11,8 +11,8 @@ import textwrap
 import pytest
 from tui_helpers import wait_screen, wait_today, wait_until
 
+from nmi_desk.core.errorlog import LOG_NAME
 from nmi_desk.desk import Desk
-from nmi_desk.errorlog import LOG_NAME
 from nmi_desk.visits import VisitInput, create_visit
 
 # Longer than Today's client column: the full name is never on screen by design, so finding

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from tui_helpers import steady_cursor, wait_screen, wait_today, wait_until, workers_done
 
-from nmi_desk.clock import AMS
-from nmi_desk.config import Paths, Settings
+from nmi_desk.core.clock import AMS
+from nmi_desk.core.config import Paths, Settings
 from nmi_desk.desk import Desk
 from nmi_desk.tui.app import NmiDeskApp
 from nmi_desk.visits import ReferralInput, VisitInput, create_visit

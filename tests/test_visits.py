@@ -11,13 +11,13 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import Session, select
 
-from nmi_desk.clock import AMS
+from nmi_desk.core.clock import AMS
+from nmi_desk.core.validation import ValidationError
 from nmi_desk.referrals import close_referral, open_follow_ups
 from nmi_desk.sessions import InfoSessionInput, create_info_session
 from nmi_desk.store.connect import connect_sqlite
 from nmi_desk.store.models import InfoSession, Referral, Visit, VisitTopic
 from nmi_desk.today import day_counts, day_rows
-from nmi_desk.validation import ValidationError
 from nmi_desk.visits import (
     ReferralInput,
     VisitInput,

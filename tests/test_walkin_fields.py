@@ -9,14 +9,14 @@ from datetime import date, datetime, time
 import pytest
 from sqlmodel import Session, select
 
-from nmi_desk.clock import AMS
-from nmi_desk.dates import format_date, parse_date, parse_time
-from nmi_desk.i18n import t
+from nmi_desk.core.clock import AMS
+from nmi_desk.core.dates import format_date, parse_date, parse_time
+from nmi_desk.core.i18n import t
+from nmi_desk.core.validation import ValidationError
 from nmi_desk.matching import matcher_for
 from nmi_desk.refdata import reference
 from nmi_desk.store.models import Visit, VisitTopic
 from nmi_desk.tui.widgets.columns import content_widths, fit
-from nmi_desk.validation import ValidationError
 from nmi_desk.visits import VisitInput, create_count_only_visits, create_visit, preferred_choices
 
 LOC = "eindhoven-stadskantoor"

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from textual.widgets import OptionList
 from tui_helpers import Keys, wait_screen, wait_today, wait_until
 
-from nmi_desk.clock import AMS
+from nmi_desk.core.clock import AMS
 from nmi_desk.store.models import Visit
 from nmi_desk.tui.app import NmiDeskApp
 from nmi_desk.tui.screens.today import TodayScreen

@@ -84,7 +84,7 @@ def test_installed_wheel_runs_demo_and_export_outside_the_source_tree(wheel, tmp
         [
             sys.executable,
             "-c",
-            "import nmi_desk.paths as p; print(p.__file__); print(p.shipped_data_dir())",
+            "import nmi_desk.core.paths as p; print(p.__file__); print(p.shipped_data_dir())",
         ],
         cwd=tmp_path,
         env=env,

@@ -37,7 +37,7 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from nmi_desk.paths import shipped_data_dir
+from nmi_desk.core.paths import shipped_data_dir
 from nmi_desk.refdata import Reference
 
 FENCE = "+++"

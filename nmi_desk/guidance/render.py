@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from nmi_desk.dates import format_date
+from nmi_desk.core.dates import format_date
+from nmi_desk.core.i18n import t
 from nmi_desk.guidance.library import MARKER_RE, Article, Dated, parse_dated
-from nmi_desk.i18n import t
 from nmi_desk.refdata import Reference
 
 

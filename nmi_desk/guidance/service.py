@@ -23,10 +23,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nmi_desk.errors import UserError
+from nmi_desk.core.errors import UserError
+from nmi_desk.core.paths import shipped_data_dir
 from nmi_desk.guidance.index import GuidanceIndex, Hit, ensure_index, reference_digest
 from nmi_desk.guidance.library import Article, Library, Override, load_library
-from nmi_desk.paths import shipped_data_dir
 from nmi_desk.refdata import Reference, reference
 
 CENTRAL = "guidance_central"  # the central rows as last read from the desk's database
@@ -178,7 +178,7 @@ def open_guidance_at(
 ) -> Guidance:
     """Guidance with the central rows of the SQLite database at `db_path`; the index file
     defaults to the one beside it."""
-    from nmi_desk.config import GUIDANCE_INDEX_NAME
+    from nmi_desk.core.config import GUIDANCE_INDEX_NAME
 
     index_path = index_path or Path(db_path).with_name(GUIDANCE_INDEX_NAME)
     return open_guidance_index(index_path, guidance_dir, ref, central_rows(Path(db_path)))

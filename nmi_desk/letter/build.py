@@ -39,7 +39,7 @@ class Letter:
 
 def build_letter(inp, consultant: str, lang: str | None = None, day: date | None = None) -> Letter:
     """The letter for a visit (a visits.VisitInput); `lang` overrides the visit's language."""
-    from nmi_desk.clock import AMS
+    from nmi_desk.core.clock import AMS
     from nmi_desk.refdata import reference, shipped_reference
 
     ref = reference()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from nmi_desk.errors import UserError
+from nmi_desk.core.errors import UserError
 
 CATALOG_DIR = Path(__file__).resolve().parent.parent / "locale" / "letter"
 RTL = frozenset({"ar", "fa", "he", "ur"})  # written right to left

@@ -17,8 +17,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from nmi_desk.errors import UserError, os_reason
-from nmi_desk.i18n import Text
+from nmi_desk.core.errors import UserError, os_reason
+from nmi_desk.core.i18n import Text
 
 PREFIX = "nmi-letter-"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from nmi_desk.errors import UserError
+from nmi_desk.core.errors import UserError
 
 HOW = ("saved", "printed", "opened")
 
@@ -25,10 +25,10 @@ def file_name(day) -> str:
 
 def write_letter_file(engine, uuid: str, output: str, lang: str | None, actor, now) -> str:
     """`nmi-desk letter`: the stored visit's letter in `output`; returns where it went."""
+    from nmi_desk.core.outputs import check_output, write_output
     from nmi_desk.letter.build import NoReferrals, letter_for_visit
     from nmi_desk.letter.catalog import resolve_language
     from nmi_desk.letter.render import render_pdf
-    from nmi_desk.outputs import check_output, write_output
     from nmi_desk.visits import NotFound
 
     if lang is not None:

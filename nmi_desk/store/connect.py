@@ -18,9 +18,9 @@ import sys
 from functools import cache
 from pathlib import Path
 
-from nmi_desk.errors import UserError, os_reason
-from nmi_desk.i18n import Text
-from nmi_desk.paths import ensure_private_dir
+from nmi_desk.core.errors import UserError, os_reason
+from nmi_desk.core.i18n import Text
+from nmi_desk.core.paths import ensure_private_dir
 
 BUSY_TIMEOUT_MS = 5000
 

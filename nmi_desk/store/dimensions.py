@@ -113,7 +113,7 @@ def shipped_topic_parents() -> dict[str, str]:
     """Sub-topic code -> parent code, from the shipped data/topics.toml."""
     import tomllib
 
-    from nmi_desk.paths import shipped_data_dir
+    from nmi_desk.core.paths import shipped_data_dir
 
     with (shipped_data_dir() / "topics.toml").open("rb") as handle:
         rows = tomllib.load(handle).get("topic", [])

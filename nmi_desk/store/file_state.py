@@ -24,8 +24,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from nmi_desk.errors import UserError, os_reason
-from nmi_desk.i18n import Text
+from nmi_desk.core.errors import UserError, os_reason
+from nmi_desk.core.i18n import Text
 
 PLAIN_HEADER = b"SQLite format 3\x00"
 CIPHER_PAGE = 4096  # SQLCipher 4's page size; an encrypted file is a whole number of pages

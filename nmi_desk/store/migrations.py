@@ -271,7 +271,7 @@ def _link_existing_visits(conn: Connection) -> None:
     """One client per distinct (name, birth year) of the visits that have a name; nothing is
     merged on a guess. The linked visits' revision goes up so the link reaches the central
     side at the next sync."""
-    from nmi_desk.names import search_key
+    from nmi_desk.core.names import search_key
     from nmi_desk.store.models import new_uuid
 
     rows = conn.exec_driver_sql(

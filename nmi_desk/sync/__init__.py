@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from nmi_desk.errors import UserError
-from nmi_desk.i18n import Text
+from nmi_desk.core.errors import UserError
+from nmi_desk.core.i18n import Text
 from nmi_desk.store.errors import first_line as _one_line
 from nmi_desk.sync.target import Target, open_central, resolve_target
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from nmi_desk.errors import UserError
+from nmi_desk.core.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class PublishResult:
 def read_library(directory: Path, today: date | None = None) -> list[Article]:
     """The articles of a library folder, after the same validation as `nmi-desk guidance
     check`: a library with any problem is not published (a reviewed library only)."""
-    from nmi_desk.clock import local_today, system_clock
+    from nmi_desk.core.clock import local_today, system_clock
     from nmi_desk.guidance.library import check_directory, parse_article
     from nmi_desk.refdata import reference
 

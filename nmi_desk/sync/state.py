@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
-from nmi_desk.errors import UserError
-from nmi_desk.i18n import Text
+from nmi_desk.core.errors import UserError
+from nmi_desk.core.i18n import Text
 from nmi_desk.sync.tables import CLIENT_RECORD_TABLES, record_tables
 
 LAST_ATTEMPT = "sync.last_attempt"

@@ -15,8 +15,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from nmi_desk.errors import UserError
-from nmi_desk.i18n import Text
+from nmi_desk.core.errors import UserError
+from nmi_desk.core.i18n import Text
 
 ENV_URL = "NMI_DESK_SYNC_URL"
 KEYRING_SERVICE = "nmi-desk"

@@ -18,8 +18,8 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from nmi_desk.core.i18n import Translator
 from nmi_desk.desk import Desk
-from nmi_desk.i18n import Translator
 from nmi_desk.today import TodayPrefetch
 from nmi_desk.tui.keys import localize_bindings
 from nmi_desk.tui.messages import DatabaseFailed, DatabaseReady, DraftFound
@@ -113,8 +113,8 @@ class NmiDeskApp(App):
 
     @work(thread=True, exclusive=True, group="open-database")
     def open_database(self) -> None:
+        from nmi_desk.core.errors import storage_problem
         from nmi_desk.drafts import latest_draft
-        from nmi_desk.errors import storage_problem
 
         try:
             engine = self.desk.engine()
@@ -172,7 +172,7 @@ class NmiDeskApp(App):
         one). A worker's error is a failed piece of work: the consultant reads one line, the log
         says where, the app stays up. Anything else is a crash: the app exits non-zero with
         one line. Textual's own report, a traceback with every frame's local variables, is
-        never printed: those locals can hold a client's name (nmi_desk.errorlog)."""
+        never printed: those locals can hold a client's name (nmi_desk.core.errorlog)."""
         from textual.worker import WorkerFailed, active_worker
 
         if isinstance(error, WorkerFailed) and self.is_running:
@@ -186,7 +186,7 @@ class NmiDeskApp(App):
         super()._handle_exception(error)  # exit code 1, kept for tests; calls _fatal_error
 
     def _report_worker_error(self, error: BaseException, worker: str) -> None:
-        from nmi_desk.errorlog import kind, where
+        from nmi_desk.core.errorlog import kind, where
 
         log = self._log_unexpected(error, f"worker {worker}")
         self.unexpected_errors.append(f"{kind(error)} at {where(error)}")
@@ -200,7 +200,7 @@ class NmiDeskApp(App):
     def _fatal_error(self) -> None:
         from rich.text import Text
 
-        from nmi_desk.errorlog import kind, where
+        from nmi_desk.core.errorlog import kind, where
 
         error = self._crash
         log = self._log_unexpected(error, "the app")
@@ -210,7 +210,7 @@ class NmiDeskApp(App):
         )
 
     def _log_unexpected(self, error: BaseException, context: str):
-        from nmi_desk.errorlog import log_unexpected
+        from nmi_desk.core.errorlog import log_unexpected
 
         try:
             return log_unexpected(self.desk.paths.logs, error, context)

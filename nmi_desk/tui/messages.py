@@ -48,7 +48,7 @@ class DraftFound(Message):
 class SaveRefused(Message):
     """The domain refused a form's save: field errors to show next to the fields."""
 
-    errors: list  # list[nmi_desk.validation.FieldError]
+    errors: list  # list[nmi_desk.core.validation.FieldError]
 
 
 @dataclass
@@ -212,7 +212,7 @@ class ClientPrefill(Message):
     payload: dict
 
 
-# ---- the disk or the database failed under a form (nmi_desk.errors.storage_problem) ----
+# ---- the disk or the database failed under a form (nmi_desk.core.errors.storage_problem) ----
 
 
 @dataclass

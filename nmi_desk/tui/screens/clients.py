@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Checkbox, DataTable, Header, Input, Label, Select, Static
 
-from nmi_desk.dates import screen_date
+from nmi_desk.core.dates import screen_date
 from nmi_desk.refdata import reference
 from nmi_desk.tui.messages import (
     CentralClientsFound,
@@ -122,7 +122,7 @@ class ClientSearchScreen(NmiScreen[str | None]):
 
         from textual.worker import get_current_worker
 
-        from nmi_desk.errors import UserError
+        from nmi_desk.core.errors import UserError
 
         time.sleep(CENTRAL_PAUSE)  # still typing: a newer keystroke cancels this worker
         if get_current_worker().is_cancelled or not query.strip():
@@ -142,7 +142,7 @@ class ClientSearchScreen(NmiScreen[str | None]):
             import os
 
             from nmi_desk.clients import CentralClients
-            from nmi_desk.errors import UserError
+            from nmi_desk.core.errors import UserError
             from nmi_desk.sync.target import ENV_URL, resolve_target
 
             saved = self.app.desk.settings.sync_target
@@ -238,7 +238,7 @@ class ClientSearchScreen(NmiScreen[str | None]):
 
     @work(thread=True, exclusive=True, group="client-fetch")
     def fetch(self, uuid: str) -> None:
-        from nmi_desk.errors import UserError
+        from nmi_desk.core.errors import UserError
 
         desk = self.app.desk
         try:
@@ -418,7 +418,7 @@ class ClientHistoryScreen(NmiScreen[None]):
     @work(thread=True, exclusive=True, group="client-write")
     def _correct(self, inp) -> None:
         from nmi_desk.clients import correct_client
-        from nmi_desk.validation import ValidationError
+        from nmi_desk.core.validation import ValidationError
 
         desk = self.app.desk
         try:
@@ -445,7 +445,7 @@ class ClientHistoryScreen(NmiScreen[None]):
         import json
 
         from nmi_desk.clients import inzage, inzage_text
-        from nmi_desk.outputs import write_output
+        from nmi_desk.core.outputs import write_output
 
         desk = self.app.desk
         data = inzage(desk.engine(), self.uuid, desk.actor, desk.now())

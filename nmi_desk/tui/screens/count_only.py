@@ -9,12 +9,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Static
 
-from nmi_desk.clock import AMS
+from nmi_desk.core.clock import AMS
+from nmi_desk.core.validation import FieldError
 from nmi_desk.tui.messages import CountOnlySaved, SaveRefused
 from nmi_desk.tui.screens.base import NmiModal
 from nmi_desk.tui.widgets.error_label import ErrorLabel
 from nmi_desk.tui.widgets.topic_picker import TopicPicker
-from nmi_desk.validation import FieldError
 
 
 class CountOnlyScreen(NmiModal[None]):
@@ -63,7 +63,7 @@ class CountOnlyScreen(NmiModal[None]):
         self.query_one(TopicPicker).focus_filter()
 
     def action_save(self) -> None:
-        from nmi_desk.dates import parse_time
+        from nmi_desk.core.dates import parse_time
 
         errors = []
         people_text = self.query_one("#people", Input).value.strip() or "1"
@@ -85,7 +85,7 @@ class CountOnlyScreen(NmiModal[None]):
 
     @work(thread=True, exclusive=True, group="count-save")
     def _save(self, people: int, started, topics: list[str]) -> None:
-        from nmi_desk.validation import ValidationError
+        from nmi_desk.core.validation import ValidationError
         from nmi_desk.visits import VisitInput, create_count_only_visits
 
         desk = self.app.desk

@@ -18,7 +18,7 @@ from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Header, Input, Static
 
-from nmi_desk.dates import format_date, parse_date
+from nmi_desk.core.dates import format_date, parse_date
 from nmi_desk.end_of_day import Period
 from nmi_desk.stats import BY_CODE
 from nmi_desk.stats import CHARTS as CHART_DIMENSIONS
@@ -100,8 +100,8 @@ class DayOverviewScreen(NmiScreen[None]):
 
     @work(thread=True, exclusive=True, group="day-overview")
     def reload(self) -> None:
+        from nmi_desk.core.errors import UserError
         from nmi_desk.end_of_day import Overview, attention
-        from nmi_desk.errors import UserError
         from nmi_desk.stats import compute_stats, open_source
 
         desk = self.app.desk
@@ -358,8 +358,8 @@ class CloseDayScreen(NmiModal[None]):
 
     @work(thread=True, exclusive=True, group="close-day")
     def run_close(self, folder: Path, suppress: bool) -> None:
+        from nmi_desk.core.errors import UserError
         from nmi_desk.end_of_day import close_day
-        from nmi_desk.errors import UserError
 
         try:
             report = close_day(self.app.desk, self.period, self.location, folder, suppress=suppress)

@@ -195,7 +195,7 @@ class DraftFormScreen(NmiScreen[None]):
 
     @work(thread=True, exclusive=True, group=SAVE_GROUP)
     def _save_worker(self, inp) -> None:
-        from nmi_desk.validation import ValidationError
+        from nmi_desk.core.validation import ValidationError
 
         try:
             done = self.store(inp)
@@ -272,6 +272,6 @@ class DraftFormScreen(NmiScreen[None]):
 def storage_failure(exc: BaseException) -> str | None:
     """For a form's worker: the one line for a failed disk or database file, else None (the
     error is unexpected and goes on to the app's handler)."""
-    from nmi_desk.errors import storage_problem
+    from nmi_desk.core.errors import storage_problem
 
     return storage_problem(exc)

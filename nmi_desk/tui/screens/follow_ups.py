@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Header, Static
 
-from nmi_desk.dates import format_date, parse_date
+from nmi_desk.core.dates import format_date, parse_date
 from nmi_desk.refdata import reference
 from nmi_desk.tui.messages import FollowUpClosed, FollowUpsLoaded
 from nmi_desk.tui.screens.base import NmiScreen, footer

@@ -101,7 +101,7 @@ class GuidanceScreen(NmiScreen[None]):
 
     @work(thread=True, exclusive=True, group="guidance-open")
     def open_library(self) -> None:
-        from nmi_desk.errors import UserError
+        from nmi_desk.core.errors import UserError
         from nmi_desk.guidance.service import open_guidance
 
         try:

@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Header, Input, Label, Static, TextArea
 
-from nmi_desk.dates import format_date
+from nmi_desk.core.dates import format_date
 from nmi_desk.form_payloads import session_input
 from nmi_desk.matching import matcher_for
 from nmi_desk.tui.messages import SessionSaved

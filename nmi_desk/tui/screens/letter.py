@@ -113,11 +113,11 @@ class LetterScreen(ModalScreen[None]):
 
     @work(thread=True, exclusive=True, group="letter")
     def _make(self, how: str, lang: str | None, path: str) -> None:
-        from nmi_desk.errors import UserError, os_reason
+        from nmi_desk.core.errors import UserError, os_reason
+        from nmi_desk.core.outputs import check_output, write_output
         from nmi_desk.letter import build_letter, render_pdf
         from nmi_desk.letter.deliver import open_in_viewer, print_file
         from nmi_desk.letter.service import file_name, record_letter
-        from nmi_desk.outputs import check_output, write_output
 
         desk = self.app.desk
         letters = self.app.letters

@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from nmi_desk.dates import format_date, parse_date
+from nmi_desk.core.dates import format_date, parse_date
 from nmi_desk.matching import matcher_for
 from nmi_desk.refdata import reference
 from nmi_desk.tui.screens.base import NmiModal

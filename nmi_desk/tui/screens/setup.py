@@ -119,7 +119,7 @@ class SetupScreen(NmiScreen[None]):
 
     @work(thread=True, exclusive=True, group="settings")
     def _write(self) -> None:
-        from nmi_desk.errors import UserError
+        from nmi_desk.core.errors import UserError
 
         try:
             self.app.desk.save_settings()

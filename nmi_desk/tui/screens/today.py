@@ -140,7 +140,7 @@ class TodayScreen(NmiScreen[None]):
     @work(thread=True, exclusive=True, group="today")
     def _read_today(self, read: int, prefetch=None) -> None:
         """Read through the standard library: the ORM may still be importing."""
-        from nmi_desk.errors import UserError
+        from nmi_desk.core.errors import UserError
         from nmi_desk.today import read_today
 
         try:

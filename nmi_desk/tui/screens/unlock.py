@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Button, Input, Label, Static
 
-from nmi_desk.errors import UserError
+from nmi_desk.core.errors import UserError
 from nmi_desk.tui.messages import (
     PassphraseRefused,
     PassphraseSet,

@@ -21,7 +21,8 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from nmi_desk.dates import format_date, parse_date
+from nmi_desk.core.dates import format_date, parse_date
+from nmi_desk.core.validation import FieldError, check_birth_year, check_children
 from nmi_desk.form_payloads import empty_payload, payload_to_input, visit_payload
 from nmi_desk.refdata import reference
 from nmi_desk.tui.messages import ChoicesPreferred, ClientPrefill, VisitLoaded, VisitSaved
@@ -30,7 +31,6 @@ from nmi_desk.tui.screens.draft_form import DraftFormScreen, field
 from nmi_desk.tui.widgets.choice_field import ChoiceField
 from nmi_desk.tui.widgets.error_label import ErrorLabel
 from nmi_desk.tui.widgets.topic_picker import TopicPicker
-from nmi_desk.validation import FieldError, check_birth_year, check_children
 
 TEXT_FIELDS = ("time", "client_name", "birth_year", "children")
 CHOICE_FIELDS = (

@@ -109,7 +109,7 @@ class SyncStatusLine(Horizontal):
 
     @work(thread=True, exclusive=True, group="sync-status")
     def read_status(self) -> None:
-        from nmi_desk.errors import UserError
+        from nmi_desk.core.errors import UserError
         from nmi_desk.sync import read_status
 
         try:
@@ -120,7 +120,7 @@ class SyncStatusLine(Horizontal):
 
     @work(thread=True, exclusive=True, group="sync-run")
     def run_sync(self, interactive: bool = False) -> None:
-        from nmi_desk.errors import UserError
+        from nmi_desk.core.errors import UserError
         from nmi_desk.sync import resolve_target, run_sync
         from nmi_desk.sync.state import switch_needed
 
@@ -201,7 +201,7 @@ class SyncStatusLine(Horizontal):
     def _render_text(self) -> None:
         from datetime import datetime
 
-        from nmi_desk.clock import local
+        from nmi_desk.core.clock import local
 
         tr = self.app.tr
         parts = []

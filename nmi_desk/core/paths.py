@@ -31,11 +31,11 @@ def shown(path: Path | str, limit: int = 80) -> str:
 
 def path_problem(path: Path, exc: OSError) -> str:
     """One line for an OSError about `path` (the data dir or a file in it), as a catalog
-    text (English as a string; nmi_desk.errors.user_text says it in the UI's language)."""
+    text (English as a string; nmi_desk.core.errors.user_text says it in the UI's language)."""
     import errno
 
-    from nmi_desk.errors import os_reason
-    from nmi_desk.i18n import Text
+    from nmi_desk.core.errors import os_reason
+    from nmi_desk.core.i18n import Text
 
     where = shown(path)
     if exc.errno == errno.ENAMETOOLONG:
@@ -58,7 +58,7 @@ def ensure_private_dir(path: Path, tighten_existing: bool = True) -> Path:
     `tighten_existing=False` leaves a folder that is already there as it is: a database the
     office names (a central SQLite file in a shared folder, or in /tmp) must not make that
     folder private for everyone else."""
-    from nmi_desk.errors import UserError
+    from nmi_desk.core.errors import UserError
 
     try:
         existed = path.is_dir()
@@ -76,7 +76,7 @@ def ensure_private_dir(path: Path, tighten_existing: bool = True) -> Path:
 
 def shipped_data_dir() -> Path:
     """The reference data and guidance: nmi_desk/data in a wheel, data/ in a source checkout."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # nmi_desk/
     for candidate in (here / "data", here.parent / "data"):
         if (candidate / "topics.toml").is_file():
             return candidate

@@ -14,7 +14,7 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
-LOCALE_DIR = Path(__file__).with_name("locale")
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DEFAULT_LANG = "nl"
 
 
@@ -78,8 +78,8 @@ class Translator:
 
     def explain(self, what) -> str:
         """An error (a UserError or any other) or a one-line explanation (a Text from
-        nmi_desk.errors or store.file_state) in this language: nmi_desk.errors.user_text."""
-        from nmi_desk.errors import user_text
+        nmi_desk.core.errors or store.file_state) in this language: nmi_desk.core.errors.user_text."""
+        from nmi_desk.core.errors import user_text
 
         return user_text(what, self.lang)
 

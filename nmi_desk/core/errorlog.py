@@ -14,7 +14,7 @@ import os
 import traceback
 from pathlib import Path
 
-from nmi_desk.paths import ensure_private_dir
+from nmi_desk.core.paths import ensure_private_dir
 
 LOG_NAME = "nmi-desk.log"
 logger = logging.getLogger("nmi_desk")

@@ -12,9 +12,9 @@ import uuid
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from nmi_desk.errors import UserError
-from nmi_desk.i18n import Text
-from nmi_desk.paths import data_dir, ensure_private_dir, path_problem
+from nmi_desk.core.errors import UserError
+from nmi_desk.core.i18n import Text
+from nmi_desk.core.paths import data_dir, ensure_private_dir, path_problem
 
 CONFIG_NAME = "config.toml"
 DB_NAME = "nmi-desk.db"

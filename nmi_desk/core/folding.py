@@ -2,7 +2,7 @@
 
 Lower case ASCII: diacritics dropped ("Öztürk" -> "ozturk", "Çakır" -> "cakir") and other
 scripts transliterated by anyascii (Arabic "محمد" -> "mhmd"). The pickers (nmi_desk.matching)
-and the client name search (nmi_desk.names) both use it. A base module like clock and paths:
+and the client name search (nmi_desk.core.names) both use it. A base module like clock and paths:
 no database, no domain, so the store's migrations may use it too.
 """
 

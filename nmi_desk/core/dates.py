@@ -27,7 +27,7 @@ def screen_date(stored: str | None) -> str:
 
 def parse_date(text: str) -> date | None:
     """DD-MM-YYYY (also with / or .) or YYYY-MM-DD; None if it is not a date."""
-    from nmi_desk.validation import parse_iso_date
+    from nmi_desk.core.validation import parse_iso_date
 
     text = (text or "").strip()
     try:

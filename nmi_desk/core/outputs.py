@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from nmi_desk.errors import UserError, os_reason
+from nmi_desk.core.errors import UserError, os_reason
 
 STDOUT = "-"
 

@@ -1,6 +1,6 @@
 """Errors that are the user's to fix: the CLI prints them as one line, never a traceback.
 
-A message the consultant can meet in the TUI is a catalog text (nmi_desk.i18n.Text, keys
+A message the consultant can meet in the TUI is a catalog text (nmi_desk.core.i18n.Text, keys
 under `errors.` in nmi_desk/locale/*.toml): `raise UserError.of("errors.output_folder",
 output=p)`. `str(exc)` is the English text, which the CLI prints (office and scripts);
 `user_text(exc, lang)` is the same message in the UI's language, for the TUI. The one-line
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import errno
 
-from nmi_desk.i18n import Text
+from nmi_desk.core.i18n import Text
 
 
 class UserError(Exception):

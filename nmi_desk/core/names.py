@@ -3,7 +3,7 @@
 A consultant types a name the way they heard it: without diacritics ("ozturk" for Öztürk),
 in another common spelling (Mohamed, Mohammed, Muhammad; Dutch "oe" for "u": Soeleiman),
 or from a name written in Arabic script, whose transliteration (anyascii, through
-nmi_desk.folding.fold: one fold for the whole app) carries no short vowels ("mhmd").
+nmi_desk.core.folding.fold: one fold for the whole app) carries no short vowels ("mhmd").
 
 - `name_words`: the folded words, doubled letters collapsed and "oe" read as "u";
 - `skeletons`: the consonants of a word (vowels, w/y inside a word and a final h dropped),
@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from nmi_desk.folding import fold
+from nmi_desk.core.folding import fold
 
 _WORD = re.compile(r"[a-z0-9]+")
 _DOUBLE = re.compile(r"(.)\1+")
