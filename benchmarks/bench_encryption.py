@@ -34,9 +34,9 @@ def cli(home: Path, *args: str, env_extra: dict | None = None) -> float:
 
 def startup_read(home: Path, encrypted: bool, repeat: int) -> tuple[float, float]:
     """ms: key derivation (scrypt) once, then connect + today's rows + counts (mean)."""
-    from nmi_desk.security import unlock
+    from nmi_desk.domain.security import unlock
+    from nmi_desk.domain.stats.today import day_counts, day_rows
     from nmi_desk.store.connect import connect_sqlite, forget_key
-    from nmi_desk.today import day_counts, day_rows
 
     path = home / "nmi-desk.db"
     kdf = 0.0

@@ -2,7 +2,7 @@
 
 Builds a database of --visits demo visits with about --clients clients (returning visits
 linked to them), then types --names client names letter by letter, as a consultant does
-(some without diacritics, some with a typo), calling nmi_desk.clients.search (index look-up
+(some without diacritics, some with a typo), calling nmi_desk.domain.clients.search (index look-up
 plus the result details: visits, last visit, open follow-ups) for every prefix of at least
 two letters. Reports p50/p95/max per keystroke (wall time: on a shared machine scheduling
 noise is in it, so the load average is printed too) and the one-off index build.
@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nmi_desk import clients  # noqa: E402
 from nmi_desk.core.folding import fold  # noqa: E402
-from nmi_desk.demo import generate  # noqa: E402
+from nmi_desk.domain import clients  # noqa: E402
+from nmi_desk.domain.demo import generate  # noqa: E402
 from nmi_desk.store.engine import open_engine  # noqa: E402
 
 
@@ -82,7 +82,7 @@ def main() -> None:
         )
         # A visit saved for a returning client changes that client: the next keystroke patches
         # the index instead of building it again.
-        from nmi_desk.visits import Actor, create_visit
+        from nmi_desk.domain.visits import Actor, create_visit
 
         hit = clients.search(engine, names[0])[0]
         inp = clients.new_visit_input(engine, hit.uuid, "roermond")

@@ -42,8 +42,8 @@ def generated_library(size: int, seed: int = 7, dense: bool = False):
     """
     from dataclasses import replace
 
+    from nmi_desk.domain.reference.files import reference
     from nmi_desk.guidance.library import Library, load_library
-    from nmi_desk.refdata import reference
 
     shipped = load_library()
     base = list(shipped.articles.values())
@@ -85,8 +85,8 @@ def typing_queries() -> list[list[str]]:
 
 
 def measure(library, queries, rounds: int) -> dict:
+    from nmi_desk.domain.reference.files import reference
     from nmi_desk.guidance.index import GuidanceIndex, ensure_index
-    from nmi_desk.refdata import reference
     from nmi_desk.store.connect import connect_sqlite
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -15,8 +15,8 @@ import time
 from datetime import date, datetime
 
 from nmi_desk.core.clock import AMS
+from nmi_desk.domain.visits import ReferralInput, VisitInput
 from nmi_desk.letter import build_letter, render_pdf
-from nmi_desk.visits import ReferralInput, VisitInput
 
 VISIT = VisitInput(
     location_code="amersfoort",

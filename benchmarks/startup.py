@@ -109,7 +109,7 @@ def encrypted_copy(home: Path) -> Path:
 
 
 def prepare(home: Path, visits: int) -> None:
-    from nmi_desk.desk import Desk
+    from nmi_desk.domain.desk import Desk
 
     desk = Desk.open(home)
     if not desk.settings.is_set_up:
@@ -190,8 +190,8 @@ BARE_READY = (b"Hello",)
 def _today_markers(home: Path) -> tuple[int, tuple[bytes, ...]]:
     """Today is ready when the terminal has the day's count and the newest visit's time."""
     from nmi_desk.core.i18n import Translator
-    from nmi_desk.desk import Desk
-    from nmi_desk.today import read_today
+    from nmi_desk.domain.desk import Desk
+    from nmi_desk.domain.stats.today import read_today
 
     desk = Desk.open(home)
     view = read_today(desk)

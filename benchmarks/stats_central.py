@@ -121,8 +121,8 @@ def main() -> None:
     import psycopg
     from sqlalchemy.engine import make_url
 
-    from nmi_desk.refdata import reference
-    from nmi_desk.stats import breakdown, compute_stats, open_source
+    from nmi_desk.domain.reference.files import reference
+    from nmi_desk.domain.stats.compute import breakdown, compute_stats, open_source
     from nmi_desk.store import daily_counts
     from nmi_desk.store.engine import open_engine
 
@@ -201,11 +201,11 @@ def push_cost(visits: int, base, conninfo: str) -> list[tuple[str, float]]:
     """A first push of `visits` demo visits, with and without the visit_daily triggers."""
     import psycopg
 
-    from nmi_desk.demo import generate
-    from nmi_desk.desk import Desk
+    from nmi_desk.domain.demo import generate
+    from nmi_desk.domain.desk import Desk
+    from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit
     from nmi_desk.store.engine import open_engine
     from nmi_desk.sync import resolve_target, run_sync
-    from nmi_desk.visits import ReferralInput, VisitInput, create_visit
 
     home = tempfile.mkdtemp(prefix="nmi-central-push-")
     now = datetime.now().astimezone()

@@ -46,9 +46,9 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="reuse/keep the data dir here")
     args = parser.parse_args()
 
-    from nmi_desk.desk import Desk
-    from nmi_desk.end_of_day import Period, load_overview
-    from nmi_desk.stats import compute_stats, open_source
+    from nmi_desk.domain.desk import Desk
+    from nmi_desk.domain.stats.compute import compute_stats, open_source
+    from nmi_desk.domain.stats.end_of_day import Period, load_overview
 
     home = args.keep or Path(tempfile.mkdtemp(prefix="nmi-stats-bench-"))
     now = datetime.now(UTC)
@@ -56,7 +56,7 @@ def main() -> None:
     desk.settings.consultant, desk.settings.location = "BM", "amsterdam"
     desk.save_settings()
     if not desk.paths.database.exists():
-        from nmi_desk.demo import generate
+        from nmi_desk.domain.demo import generate
 
         start = time.perf_counter()
         generate(desk.engine(), args.visits, 365, 1, desk.settings.device_id, now)

@@ -63,18 +63,18 @@ def main() -> None:
 
     from sqlalchemy import event
 
-    from nmi_desk.desk import Desk
-    from nmi_desk.end_of_day import attention
-    from nmi_desk.referrals import open_follow_ups
-    from nmi_desk.retention import purge, state
-    from nmi_desk.stats import compute_stats
+    from nmi_desk.domain.desk import Desk
+    from nmi_desk.domain.referrals import open_follow_ups
+    from nmi_desk.domain.retention import purge, state
+    from nmi_desk.domain.stats.compute import compute_stats
+    from nmi_desk.domain.stats.end_of_day import attention
+    from nmi_desk.domain.stats.today import day_counts, day_rows
+    from nmi_desk.domain.visits import load_visit
     from nmi_desk.store.connect import connect_sqlite
     from nmi_desk.store.migrations import UNUSED_INDEXES
     from nmi_desk.sync.push import pending_unit_ids, read_units
     from nmi_desk.sync.state import pending_count
     from nmi_desk.sync.tables import unit_kinds
-    from nmi_desk.today import day_counts, day_rows
-    from nmi_desk.visits import load_visit
 
     home = args.keep or Path(tempfile.mkdtemp(prefix="nmi-index-bench-"))
     now = datetime.now(UTC)
@@ -82,7 +82,7 @@ def main() -> None:
     desk.settings.consultant, desk.settings.location = "BM", "amsterdam"
     desk.save_settings()
     if not desk.paths.database.exists():
-        from nmi_desk.demo import generate
+        from nmi_desk.domain.demo import generate
 
         generate(desk.engine(), args.visits, 365, 1, desk.settings.device_id, now)
     engine = desk.engine()

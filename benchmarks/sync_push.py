@@ -172,11 +172,11 @@ def main() -> None:
     import psycopg
     from sqlalchemy.engine import make_url
 
-    from nmi_desk.demo import generate
-    from nmi_desk.desk import Desk
+    from nmi_desk.domain.demo import generate
+    from nmi_desk.domain.desk import Desk
+    from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit
     from nmi_desk.sync import clients_pull, resolve_target, run_sync
     from nmi_desk.sync import push as push_module
-    from nmi_desk.visits import ReferralInput, VisitInput, create_visit
 
     base = make_url(os.environ.get("NMI_DESK_BENCH_PG_URL", DEFAULT_PG))
     conninfo = base.set(drivername="postgresql").render_as_string(hide_password=False)

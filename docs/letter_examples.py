@@ -14,8 +14,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from nmi_desk.core.clock import AMS
+from nmi_desk.domain.visits import ReferralInput, VisitInput
 from nmi_desk.letter import build_letter, render_pdf
-from nmi_desk.visits import ReferralInput, VisitInput
 
 OUT = Path(__file__).resolve().parent / "letter"
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from nmi_desk.core.clock import AMS
 from nmi_desk.core.config import Paths, Settings
-from nmi_desk.demo import generate
-from nmi_desk.desk import Desk
+from nmi_desk.domain.demo import generate
+from nmi_desk.domain.desk import Desk
 from nmi_desk.tui.app import NmiDeskApp
 
 OUT = Path(__file__).with_name("screenshot.svg")

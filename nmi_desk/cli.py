@@ -36,7 +36,7 @@ DataDir = Annotated[
 
 
 def _desk(ctx: typer.Context, unlock: bool = True):
-    from nmi_desk.desk import Desk
+    from nmi_desk.domain.desk import Desk
 
     desk = Desk.open(ctx.obj.get("data_dir") if ctx.obj else None)
     desk.check_database()  # empty, damaged, unreadable: one line, nothing created or written
@@ -47,7 +47,7 @@ def _desk(ctx: typer.Context, unlock: bool = True):
 
 def _unlock(desk, prompt: str) -> None:
     """The same growing wait after wrong passphrases as the unlock screen, across processes."""
-    from nmi_desk.security import wait_before_unlock
+    from nmi_desk.domain.security import wait_before_unlock
 
     passphrase = _passphrase(prompt)
     wait = wait_before_unlock(desk.database_path)
@@ -58,7 +58,7 @@ def _unlock(desk, prompt: str) -> None:
 
 def _passphrase(prompt: str, confirm: bool = False) -> str:
     """NMI_DESK_PASSPHRASE for scripts, else a hidden prompt; never an argument (shell history)."""
-    from nmi_desk.security import passphrase_from_env
+    from nmi_desk.domain.security import passphrase_from_env
 
     given = passphrase_from_env()
     if given:
@@ -114,7 +114,7 @@ def demo(
     """Fill the local database with synthetic visits (fake people only)."""
     import time
 
-    from nmi_desk.demo import generate
+    from nmi_desk.domain.demo import generate
 
     desk = _desk(ctx)
     started = time.perf_counter()
@@ -159,8 +159,8 @@ def export(
 ) -> None:
     """Export visit statistics for a period (no personal data)."""
     from nmi_desk.core.outputs import check_output
-    from nmi_desk.stats import check_format, compute_stats, open_source, write_export
-    from nmi_desk.stats import suppress_small as hide
+    from nmi_desk.domain.stats.compute import check_format, compute_stats, open_source, write_export
+    from nmi_desk.domain.stats.compute import suppress_small as hide
 
     check_format(fmt)
     desk = _desk(ctx)
@@ -179,7 +179,7 @@ def export(
         stats = hide(stats)
     where = write_export(stats, fmt, output)
     if source is None:  # the audit trail: who exported what of this desk's data
-        from nmi_desk.audit import record_desk_export
+        from nmi_desk.domain.audit import record_desk_export
 
         record_desk_export(desk, first, last, fmt)
     if where != "stdout":
@@ -214,8 +214,8 @@ def report(
     """The office report: a workbook with a sheet per statistic by location and by month, and
     charts of visits per month and the top topics (no personal data)."""
     from nmi_desk.core.outputs import check_output, write_output
-    from nmi_desk.report import build_report
-    from nmi_desk.stats import open_source
+    from nmi_desk.domain.stats.compute import open_source
+    from nmi_desk.domain.stats.report import build_report
 
     desk = _desk(ctx, unlock=source is None)
     today = desk.today()
@@ -234,7 +234,7 @@ def report(
         workbook, stats = build_report(db, first, last, lang, suppress=suppress_small)
     where = write_output(output, workbook)
     if source is None and desk.database_path is not None:
-        from nmi_desk.audit import record_export_local
+        from nmi_desk.domain.audit import record_export_local
 
         record_export_local(desk.database_path, desk.actor, desk.now(), first, last, "report")
     if where != "stdout":
@@ -242,7 +242,7 @@ def report(
 
 
 def _check_location(location: str | None) -> None:
-    from nmi_desk.refdata import reference
+    from nmi_desk.domain.reference.files import reference
 
     codes = reference().location_codes()
     if location is not None and location not in codes:
@@ -253,8 +253,8 @@ def _check_location(location: str | None) -> None:
 def doctor(ctx: typer.Context) -> None:
     """Check the database files, integrity and configuration (changes nothing)."""
     from nmi_desk.core.config import Settings, load_settings, resolve_paths
-    from nmi_desk.desk import Desk
-    from nmi_desk.doctor import run_checks
+    from nmi_desk.domain.desk import Desk
+    from nmi_desk.domain.doctor import run_checks
 
     paths = resolve_paths(ctx.obj.get("data_dir") if ctx.obj else None)
     config_error = None
@@ -265,7 +265,7 @@ def doctor(ctx: typer.Context) -> None:
     desk = Desk(paths=paths, settings=settings)
 
     def passphrase() -> str | None:
-        from nmi_desk.security import passphrase_from_env
+        from nmi_desk.domain.security import passphrase_from_env
 
         if passphrase_from_env() or sys.stdin.isatty():
             return _passphrase("Passphrase")
@@ -302,7 +302,7 @@ def topics_search(
     """Search the topics with the TUI's matcher (word forms, synonyms, typos)."""
     import json
 
-    from nmi_desk.matching import matcher_for
+    from nmi_desk.domain.matching import matcher_for
 
     if lang not in ("nl", "en"):
         raise UserError(f"unknown language {lang!r}: choose nl or en")
@@ -343,13 +343,13 @@ def purge(
 ) -> None:
     """Purge personal fields of visits synced more than N days ago (statistics stay)."""
     from nmi_desk.core.config import MAX_RETENTION_DAYS
-    from nmi_desk.retention import purge as run_purge
+    from nmi_desk.domain.retention import purge as run_purge
 
     if days is not None and not 0 <= days <= MAX_RETENTION_DAYS:
         raise UserError(f"--days {days}: give 0 to {MAX_RETENTION_DAYS}")
     desk = _desk(ctx)
     period = desk.settings.retention_days if days is None else days
-    from nmi_desk.retention import purge_copies
+    from nmi_desk.domain.retention import purge_copies
 
     report = run_purge(desk.engine(), desk.now(), period, desk.actor, dry_run=dry_run)
     if desk.database_path is not None:
@@ -415,7 +415,7 @@ def _purge_old_notes(desk, dry_run: bool) -> None:
         typer.echo(f"would remove {len(notes)} old client notes (Markdown) from {notes[0].parent}")
         return
     removed = remove_stray_notes(desk.paths.home)
-    from nmi_desk.audit import record_now
+    from nmi_desk.domain.audit import record_now
 
     record_now(
         desk.engine(), desk.actor, "purge", "note", None, desk.now(), detail=f"{removed} notes"
@@ -426,7 +426,7 @@ def _purge_old_notes(desk, dry_run: bool) -> None:
 @app.command("change-passphrase")
 def change_passphrase(ctx: typer.Context) -> None:
     """Set the passphrase (encrypting a plain database) or change it (re-keys the database)."""
-    from nmi_desk.security import check_new_passphrase
+    from nmi_desk.domain.security import check_new_passphrase
 
     desk = _desk(ctx, unlock=False)
     if desk.database_path is None:

@@ -1,6 +1,6 @@
 """`nmi-desk clients ...`: find a returning client, show their history, and the AVG rights
 (inzage export, verwijdering). A Typer sub-app registered in cli.py; the TUI calls the same
-domain functions (nmi_desk.clients)."""
+domain functions (nmi_desk.domain.clients)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def _translator(ctx: typer.Context):
 
 
 def _found(call):
-    from nmi_desk.clients import ClientNotFound
+    from nmi_desk.domain.clients import ClientNotFound
 
     try:
         return call()
@@ -57,7 +57,7 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="A JSON list, best first.")] = False,
 ) -> None:
     """Search the clients on this laptop by name (diacritics, variants, typos allowed)."""
-    from nmi_desk.clients import search as run_search
+    from nmi_desk.domain.clients import search as run_search
 
     desk = _desk(ctx)
     hits = run_search(desk.engine(), query, birth_year, limit)
@@ -85,7 +85,7 @@ def show(
     """A client's record and history: open follow-ups first, then every visit, newest first."""
     from dataclasses import asdict
 
-    from nmi_desk.clients import history
+    from nmi_desk.domain.clients import history
 
     desk = _desk(ctx)
     hist = _found(lambda: history(desk.engine(), uuid, desk.actor, desk.now()))
@@ -119,8 +119,8 @@ def export(
     ] = None,
 ) -> None:
     """Inzage: everything held on one client, as a readable document or JSON (private file)."""
-    from nmi_desk.clients import inzage, inzage_text
     from nmi_desk.core.outputs import check_output, write_output
+    from nmi_desk.domain.clients import inzage, inzage_text
 
     fmt = fmt or ("json" if output.endswith(".json") else "md")
     if fmt not in ("md", "json"):
@@ -148,7 +148,7 @@ def erase(
     other laptops at their next pull. Counts by code stay."""
     import sys
 
-    from nmi_desk.clients import erase_client, history
+    from nmi_desk.domain.clients import erase_client, history
 
     desk = _desk(ctx)
     hist = _found(lambda: history(desk.engine(), uuid, desk.actor, desk.now()))
@@ -174,8 +174,8 @@ def merge(
     merged: Annotated[str, typer.Argument(help="The record merged into it (becomes a tombstone).")],
 ) -> None:
     """Merge two records of one person: visits move to SURVIVOR (audited, synced)."""
-    from nmi_desk.clients import merge_clients
     from nmi_desk.core.validation import ValidationError
+    from nmi_desk.domain.clients import merge_clients
 
     desk = _desk(ctx)
     try:

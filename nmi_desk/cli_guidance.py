@@ -120,8 +120,8 @@ def check(
     ] = None,
 ) -> None:
     """Validate articles: front matter, known codes, https sources, dates, unique slugs."""
+    from nmi_desk.domain.reference.files import reference
     from nmi_desk.guidance.library import check_directory, shipped_guidance_dir
-    from nmi_desk.refdata import reference
 
     folder = directory or shipped_guidance_dir()
     if not folder.is_dir():
@@ -151,7 +151,7 @@ def check(
 
 
 def _organisation_problems() -> list[str]:
+    from nmi_desk.domain.reference.files import shipped_reference
     from nmi_desk.letter.contacts import check_organisations
-    from nmi_desk.refdata import shipped_reference
 
     return check_organisations(shipped_reference().organisations, date.today())

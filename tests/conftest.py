@@ -64,7 +64,7 @@ def isolated_home(tmp_path, monkeypatch):
 def shipped_reference_data():
     """A desk that opened its database makes its reference rows the ones in use
     (process-wide); each test starts and ends with the shipped files."""
-    from nmi_desk.refdata import set_active
+    from nmi_desk.domain.reference.files import set_active
 
     set_active(None)
     yield
@@ -80,7 +80,7 @@ def clock():
 @pytest.fixture
 def desk(isolated_home, clock):
     """A set-up desk on a tmp database: consultant TS at the Eindhoven Stadskantoor."""
-    from nmi_desk.desk import Desk
+    from nmi_desk.domain.desk import Desk
 
     d = Desk.open(isolated_home, clock=clock)
     d.settings.consultant = "TS"

@@ -52,8 +52,8 @@ def _wait(procs: list[subprocess.Popen], what: str) -> None:
 
 def _edit(home: Path, uuid: str, notes: str, times: int) -> tuple[str, int]:
     """What the visit form does, `times` over; returns the device id and the new revision."""
-    from nmi_desk.desk import Desk
-    from nmi_desk.visits import load_visit, update_visit
+    from nmi_desk.domain.desk import Desk
+    from nmi_desk.domain.visits import load_visit, update_visit
 
     desk = Desk.open(home)
     desk.settings.consultant = desk.settings.consultant or "ML"
@@ -89,7 +89,7 @@ def prepare(root: Path, laptops: int, visits: int) -> Fleet:
     ]
     _wait(demos, "demo")
 
-    from nmi_desk.desk import Desk
+    from nmi_desk.domain.desk import Desk
 
     desk = Desk.open(homes[0])
     with desk.engine().connect() as c:
@@ -111,7 +111,7 @@ def sync_all(fleet: Fleet, url: str) -> float:
 
 def held(fleet: Fleet) -> dict[str, set]:
     """The union of what the laptops hold, per table (the pair shares its records)."""
-    from nmi_desk.desk import Desk
+    from nmi_desk.domain.desk import Desk
 
     out: dict[str, set] = {t: set() for t in (*TABLES, "visit_topic")}
     for home in fleet.homes:

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from nmi_desk import audit
-from nmi_desk.referrals import close_referral, open_follow_ups
-from nmi_desk.sessions import InfoSessionInput, create_info_session
-from nmi_desk.visits import (
+from nmi_desk.domain import audit
+from nmi_desk.domain.referrals import close_referral, open_follow_ups
+from nmi_desk.domain.sessions import InfoSessionInput, create_info_session
+from nmi_desk.domain.visits import (
     ReferralInput,
     VisitInput,
     create_visit,
@@ -58,7 +58,7 @@ def test_each_domain_action_is_audited_with_who_what_when(desk, clock):
         (e.action, e.table_name, e.record_uuid, e.consultant, e.at.strftime("%H:%M"))
         for e in audit.events(engine)
     ]
-    with engine.connect() as conn:  # a named visit registers its client (nmi_desk.clients)
+    with engine.connect() as conn:  # a named visit registers its client (nmi_desk.domain.clients)
         client = conn.execute(
             text("SELECT client_uuid FROM visit WHERE uuid = :u"), {"u": uuid}
         ).scalar_one()
@@ -79,7 +79,7 @@ def test_each_domain_action_is_audited_with_who_what_when(desk, clock):
 
 
 def test_a_view_without_who_or_when_is_refused_and_shows_nothing(desk):
-    from nmi_desk.visits import Actor
+    from nmi_desk.domain.visits import Actor
 
     engine = desk.engine()
     uuid = create_visit(engine, _visit(), desk.actor, desk.now())
@@ -122,8 +122,8 @@ def test_audit_rows_hold_no_personal_data(desk):
 
 @pytest.mark.pg
 def test_audit_trail_is_append_only_on_postgresql(pg_url):
+    from nmi_desk.domain.visits import Actor
     from nmi_desk.store.engine import open_engine
-    from nmi_desk.visits import Actor
 
     engine = open_engine(pg_url)
     try:

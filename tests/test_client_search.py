@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from nmi_desk import clients
-from nmi_desk.demo import generate
-from nmi_desk.visits import ReferralInput, VisitInput, create_visit
+from nmi_desk.domain import clients
+from nmi_desk.domain.demo import generate
+from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit
 
 QUERIES = Path(__file__).parent / "fixtures" / "client_queries.toml"
 

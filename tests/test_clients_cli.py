@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from nmi_desk import audit, clients
 from nmi_desk.cli import main
-from nmi_desk.visits import ReferralInput, VisitInput, create_visit, delete_visit
+from nmi_desk.domain import audit, clients
+from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit, delete_visit
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
@@ -192,7 +192,7 @@ def test_migration_links_named_visits_one_client_per_name_and_birth_year(tmp_pat
 def test_retention_purges_a_client_with_its_last_visit(desk, clock):
     from datetime import UTC, datetime, timedelta
 
-    from nmi_desk.retention import purge
+    from nmi_desk.domain.retention import purge
 
     walk_in(desk, clock, "Samira Testpersoon", 1966, ["aow"], [])
     keep = walk_in(desk, clock, "Nora Testpersoon", 1970, ["aow"], [])

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from nmi_desk import clients
-from nmi_desk.desk import Desk
+from nmi_desk.domain import clients
+from nmi_desk.domain.desk import Desk
+from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit
 from nmi_desk.store.engine import open_engine
 from nmi_desk.sync import resolve_target, run_sync
-from nmi_desk.visits import ReferralInput, VisitInput, create_visit
 
 NAME = "Şükrü Öztürk-Testpersoon"
 OTHER = "Ayşe Yıldız-Testpersoon"

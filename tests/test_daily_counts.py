@@ -11,8 +11,8 @@ from datetime import date, datetime
 import pytest
 
 from nmi_desk.core.clock import AMS
-from nmi_desk.stats import compute_stats, open_source
-from nmi_desk.visits import (
+from nmi_desk.domain.stats.compute import compute_stats, open_source
+from nmi_desk.domain.visits import (
     ReferralInput,
     VisitInput,
     create_visit,
@@ -97,7 +97,7 @@ def test_every_edit_keeps_the_counts_equal_to_the_rows(desk):
         ]
         == 1
     )  # only visit c's
-    from nmi_desk.referrals import close_referral
+    from nmi_desk.domain.referrals import close_referral
 
     close_referral(engine, kept[0].uuid, "done", "geregeld", desk.actor, desk.now())
     _assert_in_step(desk)
@@ -142,7 +142,7 @@ def test_every_edit_keeps_the_counts_equal_to_the_rows(desk):
 
 
 def test_demo_bulk_load_fills_the_counts_and_keeps_the_triggers(desk, monkeypatch):
-    from nmi_desk import demo
+    from nmi_desk.domain import demo
 
     monkeypatch.setattr(demo, "BULK_REBUILD", 100)  # take the drop-and-rebuild path
     desk.engine()  # creates and migrates the database
@@ -180,7 +180,7 @@ def test_demo_bulk_load_fills_the_counts_and_keeps_the_triggers(desk, monkeypatc
 
 
 def test_a_failed_bulk_load_leaves_counts_and_triggers_as_they_were(desk, monkeypatch):
-    from nmi_desk import demo
+    from nmi_desk.domain import demo
     from nmi_desk.store import daily_counts
 
     monkeypatch.setattr(demo, "BULK_REBUILD", 100)
@@ -208,7 +208,7 @@ def test_migration_fills_the_counts_of_an_existing_database(tmp_path):
 
     db = tmp_path / "nmi-desk.db"
     engine = open_engine(f"sqlite:///{db}")
-    from nmi_desk.visits import Actor
+    from nmi_desk.domain.visits import Actor
 
     actor = Actor("BM", "dev-1")
     now = datetime(2026, 3, 10, 12, 0, tzinfo=AMS)

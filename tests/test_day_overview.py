@@ -10,8 +10,8 @@ from textual.widgets import Static
 from tui_helpers import workers_done
 
 from nmi_desk.core.clock import AMS
-from nmi_desk.end_of_day import Period, close_day
-from nmi_desk.visits import ReferralInput, VisitInput, create_visit
+from nmi_desk.domain.stats.end_of_day import Period, close_day
+from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit
 
 
 def _fill(desk) -> None:
@@ -125,7 +125,7 @@ async def test_figures_show_before_the_attention_counts_arrive(desk, monkeypatch
     import asyncio
     import threading
 
-    from nmi_desk import end_of_day
+    from nmi_desk.domain.stats import end_of_day
     from nmi_desk.tui.app import NmiDeskApp
     from nmi_desk.tui.screens.day_overview import DayOverviewScreen
 
@@ -267,7 +267,7 @@ def test_day_overview_snapshot(desk, snap_compare, size):
 
 
 def test_default_folder_falls_back_to_one_that_exists(monkeypatch, tmp_path):
-    from nmi_desk import end_of_day
+    from nmi_desk.domain.stats import end_of_day
 
     missing = tmp_path / "Documenten"  # never created
     monkeypatch.setattr("platformdirs.user_documents_dir", lambda: str(missing))
@@ -302,7 +302,7 @@ def test_close_day_dialog_snapshot(desk, snap_compare, size, monkeypatch):
     _fill(desk)
     # the same path on screen everywhere
     monkeypatch.setattr(
-        "nmi_desk.end_of_day.default_folder", lambda: Path("/home/consulent/Documenten")
+        "nmi_desk.domain.stats.end_of_day.default_folder", lambda: Path("/home/consulent/Documenten")
     )
 
     async def open_dialog(pilot):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
-from nmi_desk.demo import generate
-from nmi_desk.reference_db import load_reference_into
+from nmi_desk.domain.demo import generate
+from nmi_desk.domain.reference.db import load_reference_into
 from nmi_desk.store.engine import open_engine
 
 

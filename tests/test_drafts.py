@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nmi_desk.drafts import discard_draft, latest_draft, load_draft, save_draft
+from nmi_desk.domain.drafts import discard_draft, latest_draft, load_draft, save_draft
 
 
 def test_a_draft_is_saved_replaced_and_discarded(desk, clock):

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from nmi_desk import security
-from nmi_desk.desk import Desk
+from nmi_desk.domain import security
+from nmi_desk.domain.desk import Desk
 from nmi_desk.store.file_state import (
     DatabaseProblem,
     WrongPassphrase,
@@ -182,7 +182,7 @@ def test_wrong_passphrase_is_the_same_class_everywhere():
 def test_the_store_does_not_import_the_key_derivation_module():
     code = (
         "import sys, nmi_desk.store.connect, nmi_desk.store.file_state, nmi_desk.store.engine;"
-        "print('nmi_desk.security' in sys.modules)"
+        "print('nmi_desk.domain.security' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
@@ -275,7 +275,7 @@ def test_read_only_folder_with_the_right_passphrase_is_not_a_wrong_passphrase(en
 
 
 def _wal_check(desk):
-    from nmi_desk.doctor import run_checks
+    from nmi_desk.domain.doctor import run_checks
 
     checks = {c.name: c for c in run_checks(desk)}
     return checks["write-ahead log"]

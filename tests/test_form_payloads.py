@@ -8,7 +8,7 @@ import pytest
 
 from nmi_desk.core.clock import AMS
 from nmi_desk.core.validation import parse_iso_date
-from nmi_desk.form_payloads import payload_to_input, session_input, visit_payload
+from nmi_desk.domain.form_payloads import payload_to_input, session_input, visit_payload
 
 
 @pytest.mark.parametrize("text", ["2026-03-10", " 2026-03-10 "])

@@ -323,7 +323,7 @@ PASSPHRASE = "een lange synthetische wachtzin"
 
 
 def test_guidance_needs_no_passphrase_and_still_finds_central_articles(desk):
-    from nmi_desk.desk import Desk
+    from nmi_desk.domain.desk import Desk
 
     desk.engine()
     desk.set_passphrase(PASSPHRASE)

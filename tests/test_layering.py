@@ -29,24 +29,24 @@ def test_the_layer_contracts_hold(monkeypatch, capsys):
 UI_FREE = [
     "nmi_desk.cli",
     "nmi_desk.cli_clients",
-    "nmi_desk.clients",
+    "nmi_desk.domain.clients",
     "nmi_desk.core.config",
-    "nmi_desk.desk",
-    "nmi_desk.demo",
-    "nmi_desk.doctor",
+    "nmi_desk.domain.desk",
+    "nmi_desk.domain.demo",
+    "nmi_desk.domain.doctor",
     "nmi_desk.core.names",
-    "nmi_desk.referrals",
-    "nmi_desk.reference_db",
-    "nmi_desk.refdata",
-    "nmi_desk.sessions",
-    "nmi_desk.stats",
+    "nmi_desk.domain.referrals",
+    "nmi_desk.domain.reference.db",
+    "nmi_desk.domain.reference.files",
+    "nmi_desk.domain.sessions",
+    "nmi_desk.domain.stats.compute",
     "nmi_desk.store.connect",
     "nmi_desk.store.engine",
     "nmi_desk.store.migrations",
     "nmi_desk.store.models",
     "nmi_desk.sync.clients_pull",
     "nmi_desk.core.validation",
-    "nmi_desk.visits",
+    "nmi_desk.domain.visits",
 ]
 
 
@@ -62,7 +62,7 @@ def test_domain_and_store_modules_do_not_import_textual(module):
     assert "textual" not in loaded
 
 
-@pytest.mark.parametrize("module", ["nmi_desk.visits", "nmi_desk.store.connect", "nmi_desk.desk"])
+@pytest.mark.parametrize("module", ["nmi_desk.domain.visits", "nmi_desk.store.connect", "nmi_desk.domain.desk"])
 def test_the_start_up_read_path_stays_off_sqlalchemy(module):
     loaded = _modules_after_import(module)
     assert "sqlalchemy" not in loaded

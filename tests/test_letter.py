@@ -18,6 +18,8 @@ from pypdf import PdfReader
 
 from nmi_desk.core.clock import AMS
 from nmi_desk.core.errors import UserError
+from nmi_desk.domain.reference.files import Entry, shipped_reference
+from nmi_desk.domain.visits import ReferralInput, VisitInput
 from nmi_desk.letter import (
     build_letter,
     check_organisations,
@@ -26,8 +28,6 @@ from nmi_desk.letter import (
     supported_languages,
 )
 from nmi_desk.letter.catalog import KEYS, phrases
-from nmi_desk.refdata import Entry, shipped_reference
-from nmi_desk.visits import ReferralInput, VisitInput
 
 THREE = [
     ReferralInput(
@@ -189,6 +189,6 @@ def test_the_check_refuses_an_organisation_without_details():
     ],
 )
 def test_the_new_organisations_are_found_by_their_synonyms(query, code):
-    from nmi_desk.matching import matcher_for
+    from nmi_desk.domain.matching import matcher_for
 
     assert matcher_for("organisation").search(query)[0].entry.code == code

@@ -11,8 +11,8 @@ import sys
 import pytest
 from pypdf import PdfReader
 
-from nmi_desk.audit import events
-from nmi_desk.visits import ReferralInput, VisitInput, create_visit
+from nmi_desk.domain.audit import events
+from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit
 
 
 def run(*args, home):

@@ -17,13 +17,13 @@ from pypdf import PdfReader
 from textual.widgets import Button, Input
 from tui_helpers import wait_screen, wait_today, wait_until, workers_done
 
-from nmi_desk.audit import events
+from nmi_desk.domain.audit import events
+from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit
 from nmi_desk.tui.app import NmiDeskApp
 from nmi_desk.tui.screens.letter import LetterScreen
 from nmi_desk.tui.screens.referral import ReferralScreen
 from nmi_desk.tui.screens.today import TodayScreen
 from nmi_desk.tui.screens.visit_form import VisitFormScreen
-from nmi_desk.visits import ReferralInput, VisitInput, create_visit
 
 SIZE = (100, 30)
 FAKE = """#!/bin/sh

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from nmi_desk.core.folding import fold
-from nmi_desk.matching import Matcher, matcher_for
-from nmi_desk.refdata import Entry
+from nmi_desk.domain.matching import Matcher, matcher_for
+from nmi_desk.domain.reference.files import Entry
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SETS = [("topic", "topic_queries.toml", 80), ("organisation", "organisation_queries.toml", 40),

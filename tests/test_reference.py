@@ -6,8 +6,8 @@ import re
 
 from sqlmodel import Session, select
 
-from nmi_desk.refdata import reference
-from nmi_desk.reference_db import load_reference_into
+from nmi_desk.domain.reference.db import load_reference_into
+from nmi_desk.domain.reference.files import reference
 from nmi_desk.store.models import Country, Location, Organisation, Topic
 
 REQUIRED_TOPICS = {
@@ -133,7 +133,7 @@ def test_a_centrally_published_newer_row_is_not_overwritten(desk):
 
 
 def test_centrally_published_rows_are_used_in_shipped_order(desk):
-    from nmi_desk.reference_db import activate_from_database
+    from nmi_desk.domain.reference.db import activate_from_database
 
     engine = desk.engine()
     with Session(engine) as s:
@@ -165,7 +165,7 @@ def test_centrally_published_rows_are_used_in_shipped_order(desk):
 
 def test_countries_and_organisations_are_read_on_first_use_once(monkeypatch):
     """Today's first frame needs topics, locations and lists; the 250 countries wait."""
-    import nmi_desk.refdata as refdata
+    import nmi_desk.domain.reference.files as refdata
 
     read: list[str] = []
     real = refdata._read

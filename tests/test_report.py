@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from nmi_desk.cli import main
-from nmi_desk.stats import DIMENSIONS
+from nmi_desk.domain.stats.compute import DIMENSIONS
 from nmi_desk.sync import resolve_target, run_sync
 
 
@@ -43,7 +43,7 @@ def _blocks(ws) -> dict[str, dict]:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def source(request, desk):
-    from nmi_desk.demo import generate
+    from nmi_desk.domain.demo import generate
 
     generate(desk.engine(), 2500, 90, 5, desk.settings.device_id, desk.now())
     if request.param == "sqlite":

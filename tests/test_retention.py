@@ -10,11 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from nmi_desk import audit, retention
 from nmi_desk.core.validation import ValidationError
-from nmi_desk.desk import Desk
-from nmi_desk.stats import compute_stats
-from nmi_desk.visits import ReferralInput, VisitInput, create_visit, load_visit, update_visit
+from nmi_desk.domain import audit, retention
+from nmi_desk.domain.desk import Desk
+from nmi_desk.domain.stats.compute import compute_stats
+from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit, load_visit, update_visit
 
 NAME = "Quirinus Ballemans-Testpersoon"
 NOTE = "Synthetische notitie: schulden bij 4 instanties"
@@ -185,7 +185,7 @@ def test_after_purge_no_copy_in_the_data_folder_holds_a_purged_name_or_note(
     import json as _json
     import shutil
 
-    from nmi_desk.drafts import save_draft
+    from nmi_desk.domain.drafts import save_draft
 
     engine = desk.engine()
     names = ["Oswinda Pruimboom-Testpersoon", "Lodewijk Zwartkop-Testpersoon"]

@@ -11,12 +11,12 @@ import sys
 import pytest
 from sqlalchemy import text
 
-from nmi_desk import security
 from nmi_desk.core.errors import UserError
-from nmi_desk.desk import Desk
-from nmi_desk.drafts import save_draft
+from nmi_desk.domain import security
+from nmi_desk.domain.desk import Desk
+from nmi_desk.domain.drafts import save_draft
+from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit
 from nmi_desk.store.connect import connect_sqlite
-from nmi_desk.visits import ReferralInput, VisitInput, create_visit
 
 PASS = "lange zin voor de balie 42"
 NAMES = ["Wobbeltje Quastmeijer-Testpersoon", "Yıldırım Zümrütoğlu-Testpersoon"]

@@ -4,11 +4,11 @@ detail (snapshot) until the passphrase is given again."""
 
 from __future__ import annotations
 
-from nmi_desk.desk import Desk
+from nmi_desk.domain.desk import Desk
+from nmi_desk.domain.visits import VisitInput, create_visit
 from nmi_desk.tui.app import NmiDeskApp
 from nmi_desk.tui.screens.today import TodayScreen
 from nmi_desk.tui.screens.unlock import UnlockScreen
-from nmi_desk.visits import VisitInput, create_visit
 from tests.tui_helpers import steady_cursor, wait_screen, wait_today, wait_until
 
 PASS = "lange zin voor de balie 42"

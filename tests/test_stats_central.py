@@ -14,10 +14,8 @@ from sqlalchemy import text
 
 from nmi_desk.cli import main
 from nmi_desk.core.clock import AMS
-from nmi_desk.stats import compute_stats, open_source
-from nmi_desk.store.engine import open_engine
-from nmi_desk.sync import resolve_target, run_sync
-from nmi_desk.visits import (
+from nmi_desk.domain.stats.compute import compute_stats, open_source
+from nmi_desk.domain.visits import (
     ReferralInput,
     VisitInput,
     create_visit,
@@ -25,6 +23,8 @@ from nmi_desk.visits import (
     load_visit,
     update_visit,
 )
+from nmi_desk.store.engine import open_engine
+from nmi_desk.sync import resolve_target, run_sync
 from tests.stats_oracle import figures, per_day, read_rows
 
 
@@ -118,7 +118,7 @@ def test_central_counts_follow_every_edit(desk, pg_url):
 def test_export_source_of_a_pushed_central_equals_the_rows_and_the_laptop(desk, pg_url):
     """A laptop pushes through the real sync; the central export (from its per-day counts)
     equals the same export computed from the central rows, and the laptop's own."""
-    from nmi_desk.demo import generate
+    from nmi_desk.domain.demo import generate
 
     generate(desk.engine(), 3000, 60, 11, desk.settings.device_id, desk.now())
     target = resolve_target(pg_url, "")
@@ -236,8 +236,8 @@ def test_laptops_pushing_at_once_keep_the_central_counts_exact(tmp_path, clock, 
     the rows afterwards."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from nmi_desk.demo import generate
-    from nmi_desk.desk import Desk
+    from nmi_desk.domain.demo import generate
+    from nmi_desk.domain.desk import Desk
 
     open_engine(pg_url).dispose()
     desks = []

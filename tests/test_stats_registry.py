@@ -38,8 +38,8 @@ SCRIPT = textwrap.dedent(
         migrations.Migration(119, daily_counts.REBUILDS[-1], daily_counts.rebuild))
     migrations.LATEST = 119
 
-    from nmi_desk.report import build_report
-    from nmi_desk.stats import compute_stats, open_source, render_csv
+    from nmi_desk.domain.stats.report import build_report
+    from nmi_desk.domain.stats.compute import compute_stats, open_source, render_csv
     from nmi_desk.store.engine import open_engine
 
     url = sys.argv[1]
@@ -60,7 +60,7 @@ SCRIPT = textwrap.dedent(
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url(request, desk):
-    from nmi_desk.demo import generate
+    from nmi_desk.domain.demo import generate
 
     generate(desk.engine(), 1500, 60, 3, desk.settings.device_id, desk.now())
     if request.param == "sqlite":

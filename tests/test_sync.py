@@ -13,13 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from nmi_desk.demo import generate
-from nmi_desk.desk import Desk
-from nmi_desk.store.connect import connect_sqlite
-from nmi_desk.store.engine import open_engine
-from nmi_desk.sync import read_status, resolve_target, run_sync
-from nmi_desk.sync.publish import publish_guidance, read_library
-from nmi_desk.visits import (
+from nmi_desk.domain.demo import generate
+from nmi_desk.domain.desk import Desk
+from nmi_desk.domain.visits import (
     ReferralInput,
     VisitInput,
     create_visit,
@@ -27,6 +23,10 @@ from nmi_desk.visits import (
     load_visit,
     update_visit,
 )
+from nmi_desk.store.connect import connect_sqlite
+from nmi_desk.store.engine import open_engine
+from nmi_desk.sync import read_status, resolve_target, run_sync
+from nmi_desk.sync.publish import publish_guidance, read_library
 
 GUIDANCE = Path(__file__).resolve().parents[1] / "data" / "guidance"
 
@@ -350,7 +350,7 @@ def test_pull_brings_an_updated_guidance_article_and_a_new_topic(desk, tmp_path,
     assert sync(desk, central_url).pulled == {}  # the cursor moved: nothing fetched twice
     # The pulled topic is in use at once: the visit form's validation accepts it, and it
     # still is after a restart (the desk reads its reference rows when it opens).
-    from nmi_desk.refdata import reference, set_active
+    from nmi_desk.domain.reference.files import reference, set_active
 
     assert "emigratie-huisdieren" in reference().topic_codes()
     set_active(None)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from nmi_desk.desk import Desk
+from nmi_desk.domain.desk import Desk
 
 
 def run(home: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:

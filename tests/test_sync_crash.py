@@ -24,13 +24,13 @@ from test_sync import (
     snapshot,
 )
 
-from nmi_desk.demo import generate
-from nmi_desk.desk import Desk
-from nmi_desk.stats import compute_stats
+from nmi_desk.domain.demo import generate
+from nmi_desk.domain.desk import Desk
+from nmi_desk.domain.stats.compute import compute_stats
+from nmi_desk.domain.visits import delete_visit
 from nmi_desk.store.engine import open_engine
 from nmi_desk.sync.crashpoints import CRASH_ENV
 from nmi_desk.sync.publish import publish_guidance, read_library
-from nmi_desk.visits import delete_visit
 from tests.stats_oracle import per_day, read_rows
 
 pytestmark = pytest.mark.slow

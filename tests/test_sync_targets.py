@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from test_sync_cli import run
 
-from nmi_desk.desk import Desk
+from nmi_desk.domain.desk import Desk
 from nmi_desk.store.engine import open_engine
 
 pytestmark = pytest.mark.pg

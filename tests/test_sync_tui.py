@@ -7,12 +7,12 @@ from sqlalchemy import text
 from textual.widgets import Static
 from tui_helpers import wait_today, wait_until
 
+from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit
 from nmi_desk.store.engine import open_engine
 from nmi_desk.sync import read_status
 from nmi_desk.tui.app import NmiDeskApp
 from nmi_desk.tui.screens.today import TodayScreen
 from nmi_desk.tui.widgets.sync_status import SyncStatusLine
-from nmi_desk.visits import ReferralInput, VisitInput, create_visit
 
 SIZE = (100, 30)
 

@@ -13,7 +13,7 @@ from test_sync_targets import central_counts, second_pg_url  # noqa: F401  (fixt
 from test_sync_tui import _line_text, _seed
 from tui_helpers import wait_screen, wait_today, wait_until
 
-from nmi_desk.desk import Desk
+from nmi_desk.domain.desk import Desk
 from nmi_desk.sync import resolve_target, run_sync
 from nmi_desk.tui.app import NmiDeskApp
 from nmi_desk.tui.screens.confirm import ConfirmScreen

@@ -11,7 +11,8 @@ from sqlmodel import Session, select
 from textual.widgets import DataTable, Input
 from tui_helpers import Keys, settle, wait_screen, wait_today, wait_until
 
-from nmi_desk import clients
+from nmi_desk.domain import clients
+from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit
 from nmi_desk.store.models import Client, Referral, Visit, VisitTopic
 from nmi_desk.tui.app import NmiDeskApp
 from nmi_desk.tui.screens.clients import ClientHistoryScreen, ClientSearchScreen
@@ -19,7 +20,6 @@ from nmi_desk.tui.screens.confirm import ConfirmScreen
 from nmi_desk.tui.screens.referral import ReferralScreen
 from nmi_desk.tui.screens.visit_form import VisitFormScreen
 from nmi_desk.tui.widgets.choice_field import ChoiceField
-from nmi_desk.visits import ReferralInput, VisitInput, create_visit
 
 SIZE = (100, 30)
 NAME = "Şükrü Öztürk"

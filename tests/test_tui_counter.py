@@ -10,7 +10,8 @@ from sqlmodel import Session, select
 from textual.widgets import DataTable, Input, Label
 from tui_helpers import Keys, settle, table_rows, wait_screen, wait_today, wait_until
 
-from nmi_desk.drafts import load_draft
+from nmi_desk.domain.drafts import load_draft
+from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit
 from nmi_desk.store.models import InfoSession, InfoSessionTopic, Referral, Visit, VisitTopic
 from nmi_desk.tui.app import NmiDeskApp
 from nmi_desk.tui.screens.confirm import ConfirmScreen, OutcomeNoteScreen
@@ -20,7 +21,6 @@ from nmi_desk.tui.screens.info_session import InfoSessionScreen
 from nmi_desk.tui.screens.referral import ReferralScreen
 from nmi_desk.tui.screens.today import TodayScreen
 from nmi_desk.tui.screens.visit_form import VisitFormScreen
-from nmi_desk.visits import ReferralInput, VisitInput, create_visit
 
 SIZE = (100, 30)
 
@@ -215,7 +215,7 @@ async def test_delete_asks_first_and_leaves_a_tombstone(desk):
 
 
 async def test_a_read_overtaken_by_a_delete_never_shows_the_deleted_visit(desk):
-    from nmi_desk.today import read_today
+    from nmi_desk.domain.stats.today import read_today
     from nmi_desk.tui.messages import TodayLoaded
 
     _seed(desk)
@@ -356,7 +356,7 @@ async def test_escape_asks_before_discarding_and_drafts_are_kept_meanwhile(desk)
 
 
 async def test_a_draft_left_behind_is_offered_and_restored_on_the_next_start(desk):
-    from nmi_desk.drafts import save_draft
+    from nmi_desk.domain.drafts import save_draft
 
     payload = {"client_name": "Hatice Doğan", "topics": ["aow"], "referrals": [], "time": "10:05"}
     payload["date"] = "2026-03-10"

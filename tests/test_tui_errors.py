@@ -12,8 +12,8 @@ import pytest
 from tui_helpers import wait_screen, wait_today, wait_until
 
 from nmi_desk.core.errorlog import LOG_NAME
-from nmi_desk.desk import Desk
-from nmi_desk.visits import VisitInput, create_visit
+from nmi_desk.domain.desk import Desk
+from nmi_desk.domain.visits import VisitInput, create_visit
 
 # Longer than Today's client column: the full name is never on screen by design, so finding
 # it in what the terminal received means a traceback (or a message) leaked it.
@@ -21,7 +21,7 @@ NAME = "Jan-Willem Testpersoon-Synthetisch"
 FRAGMENT = "Synthetisch"
 
 BROKEN_LOAD = """
-import nmi_desk.visits as visits
+import nmi_desk.domain.visits as visits
 
 real_load_visit = visits.load_visit
 
@@ -60,7 +60,7 @@ async def test_a_failing_worker_is_one_line_and_the_app_stays_up(desk, monkeypat
     from nmi_desk.tui.screens.visit_form import VisitFormScreen
 
     _visit(desk)
-    import nmi_desk.visits as visits
+    import nmi_desk.domain.visits as visits
 
     # The script assigns visits.load_visit itself (the pty tests need that): record the real
     # function first so monkeypatch puts it back. Without this the broken loader outlived the

@@ -4,7 +4,7 @@ first read met an encrypted database without tables yet)."""
 
 from __future__ import annotations
 
-from nmi_desk.desk import Desk
+from nmi_desk.domain.desk import Desk
 from nmi_desk.tui.app import NmiDeskApp
 from nmi_desk.tui.screens.setup import SetupScreen
 from nmi_desk.tui.screens.today import TodayScreen

@@ -10,11 +10,11 @@ from textual.screen import ModalScreen, Screen
 from tui_helpers import wait_screen, wait_today, wait_until
 
 from nmi_desk.core.i18n import catalog
+from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit
 from nmi_desk.tui.app import NmiDeskApp
 from nmi_desk.tui.keys import LocalizedBindings, key_label, long_description
 from nmi_desk.tui.screens.help import HelpScreen
 from nmi_desk.tui.screens.today import TodayScreen
-from nmi_desk.visits import ReferralInput, VisitInput, create_visit
 
 # Every screen the counter app has, and the keys that open it from Today.
 ROUTES = [

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from nmi_desk.desk import Desk
+from nmi_desk.domain.desk import Desk
 from nmi_desk.store.connect import connect_sqlite
 
 pytestmark = [

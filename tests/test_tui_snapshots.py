@@ -14,9 +14,9 @@ from tui_helpers import steady_cursor, wait_screen, wait_today, wait_until, work
 
 from nmi_desk.core.clock import AMS
 from nmi_desk.core.config import Paths, Settings
-from nmi_desk.desk import Desk
+from nmi_desk.domain.desk import Desk
+from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit
 from nmi_desk.tui.app import NmiDeskApp
-from nmi_desk.visits import ReferralInput, VisitInput, create_visit
 
 SIZES = [pytest.param((100, 30), id="100x30"), pytest.param((80, 24), id="80x24")]
 
@@ -210,7 +210,7 @@ def test_delete_confirmation(snap_compare, desk, size):
 
 @pytest.mark.parametrize("size", SIZES)
 def test_draft_offer(snap_compare, desk, size):
-    from nmi_desk.drafts import save_draft
+    from nmi_desk.domain.drafts import save_draft
 
     save_draft(desk.engine(), "visit", {"client_name": "Hatice Doğan"}, desk.now())
 

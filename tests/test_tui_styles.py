@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from tui_helpers import settle, wait_screen, wait_today
 
+from nmi_desk.domain.visits import VisitInput, create_visit
 from nmi_desk.tui.app import NmiDeskApp
 from nmi_desk.tui.screens.confirm import ConfirmScreen
 from nmi_desk.tui.screens.count_only import CountOnlyScreen
 from nmi_desk.tui.screens.today import TodayScreen
-from nmi_desk.visits import VisitInput, create_visit
 
 
 async def _count_only_layout(pilot) -> dict:

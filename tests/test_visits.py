@@ -13,12 +13,10 @@ from sqlmodel import Session, select
 
 from nmi_desk.core.clock import AMS
 from nmi_desk.core.validation import ValidationError
-from nmi_desk.referrals import close_referral, open_follow_ups
-from nmi_desk.sessions import InfoSessionInput, create_info_session
-from nmi_desk.store.connect import connect_sqlite
-from nmi_desk.store.models import InfoSession, Referral, Visit, VisitTopic
-from nmi_desk.today import day_counts, day_rows
-from nmi_desk.visits import (
+from nmi_desk.domain.referrals import close_referral, open_follow_ups
+from nmi_desk.domain.sessions import InfoSessionInput, create_info_session
+from nmi_desk.domain.stats.today import day_counts, day_rows
+from nmi_desk.domain.visits import (
     ReferralInput,
     VisitInput,
     create_visit,
@@ -26,6 +24,8 @@ from nmi_desk.visits import (
     load_visit,
     update_visit,
 )
+from nmi_desk.store.connect import connect_sqlite
+from nmi_desk.store.models import InfoSession, Referral, Visit, VisitTopic
 
 NAMES = ["Şükrü Gümüşdağ", "İsmail Işık", "فاطمة الزهراء", "Zoë Ångström-Niño", 'O\'Brien "Test"']
 

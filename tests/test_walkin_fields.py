@@ -13,11 +13,16 @@ from nmi_desk.core.clock import AMS
 from nmi_desk.core.dates import format_date, parse_date, parse_time
 from nmi_desk.core.i18n import t
 from nmi_desk.core.validation import ValidationError
-from nmi_desk.matching import matcher_for
-from nmi_desk.refdata import reference
+from nmi_desk.domain.matching import matcher_for
+from nmi_desk.domain.reference.files import reference
+from nmi_desk.domain.visits import (
+    VisitInput,
+    create_count_only_visits,
+    create_visit,
+    preferred_choices,
+)
 from nmi_desk.store.models import Visit, VisitTopic
 from nmi_desk.tui.widgets.columns import content_widths, fit
-from nmi_desk.visits import VisitInput, create_count_only_visits, create_visit, preferred_choices
 
 LOC = "eindhoven-stadskantoor"
 

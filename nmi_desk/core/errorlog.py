@@ -22,7 +22,7 @@ _handlers: dict[Path, logging.Handler] = {}
 
 
 def _short(filename: str) -> str:
-    """A frame's file without the machine's own folders: 'nmi_desk/visits.py'."""
+    """A frame's file without the machine's own folders: 'nmi_desk/domain/visits.py'."""
     parts = Path(filename).parts
     for anchor in ("nmi_desk", "site-packages"):
         if anchor in parts:

@@ -34,9 +34,9 @@ from operator import itemgetter
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from nmi_desk.domain.reference.files import Reference
 from nmi_desk.guidance.library import Article, Library
 from nmi_desk.guidance.text import STOPWORDS, fold, fts_string, query_tokens, tokens
-from nmi_desk.refdata import Reference
 
 INDEX_FORMAT = "8"  # bump when the layout or what goes into a column changes
 HASH_KEY = "guidance_index_hash"

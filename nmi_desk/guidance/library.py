@@ -38,7 +38,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from nmi_desk.core.paths import shipped_data_dir
-from nmi_desk.refdata import Reference
+from nmi_desk.domain.reference.files import Reference
 
 FENCE = "+++"
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

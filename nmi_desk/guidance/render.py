@@ -10,8 +10,8 @@ from datetime import date
 
 from nmi_desk.core.dates import format_date
 from nmi_desk.core.i18n import t
+from nmi_desk.domain.reference.files import Reference
 from nmi_desk.guidance.library import MARKER_RE, Article, Dated, parse_dated
-from nmi_desk.refdata import Reference
 
 
 def facts_line(article: Article, ref: Reference, lang: str = "nl") -> str:

@@ -25,9 +25,9 @@ from pathlib import Path
 
 from nmi_desk.core.errors import UserError
 from nmi_desk.core.paths import shipped_data_dir
+from nmi_desk.domain.reference.files import Reference, reference
 from nmi_desk.guidance.index import GuidanceIndex, Hit, ensure_index, reference_digest
 from nmi_desk.guidance.library import Article, Library, Override, load_library
-from nmi_desk.refdata import Reference, reference
 
 CENTRAL = "guidance_central"  # the central rows as last read from the desk's database
 

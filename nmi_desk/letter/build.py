@@ -40,7 +40,7 @@ class Letter:
 def build_letter(inp, consultant: str, lang: str | None = None, day: date | None = None) -> Letter:
     """The letter for a visit (a visits.VisitInput); `lang` overrides the visit's language."""
     from nmi_desk.core.clock import AMS
-    from nmi_desk.refdata import reference, shipped_reference
+    from nmi_desk.domain.reference.files import reference, shipped_reference
 
     ref = reference()
     orgs = ref.by_code("organisations")
@@ -82,7 +82,7 @@ class NoReferrals(ValueError):
 
 def letter_for_visit(engine, uuid: str, consultant: str, lang: str | None, actor=None, now=None):
     """The letter for a stored visit (the CLI's way in); NotFound for an unknown UUID."""
-    from nmi_desk.visits import load_visit
+    from nmi_desk.domain.visits import load_visit
 
     view = load_visit(engine, uuid, actor, now)
     letter = build_letter(view.input, view.consultant or consultant, lang)

@@ -63,7 +63,7 @@ class LetterLanguage:
 
 
 def known_language_codes() -> set[str]:
-    from nmi_desk.refdata import reference
+    from nmi_desk.domain.reference.files import reference
 
     return reference().list_codes("language") - {"other"}
 
@@ -84,7 +84,7 @@ def resolve_language(code: str | None) -> LetterLanguage:
 
 def language_name(code: str, lang: str) -> str:
     """A language's name in Dutch or English (for the fallback line)."""
-    from nmi_desk.refdata import reference
+    from nmi_desk.domain.reference.files import reference
 
     for entry in reference().lists.get("language", ()):
         if entry.code == code:

@@ -27,7 +27,7 @@ def _text(value) -> str | None:
 
 def contact_for(code: str) -> Contact | None:
     """The shipped contact details of an organisation (the central side publishes no contacts)."""
-    from nmi_desk.refdata import shipped_reference
+    from nmi_desk.domain.reference.files import shipped_reference
 
     entry = shipped_reference().by_code("organisations").get(code)
     if entry is None:

@@ -11,7 +11,7 @@ HOW = ("saved", "printed", "opened")
 
 
 def record_letter(engine, actor, visit_uuid: str | None, how: str, now: datetime) -> None:
-    from nmi_desk import audit
+    from nmi_desk.domain import audit
 
     if how not in HOW:
         raise ValueError(f"how must be one of {HOW}")
@@ -26,10 +26,10 @@ def file_name(day) -> str:
 def write_letter_file(engine, uuid: str, output: str, lang: str | None, actor, now) -> str:
     """`nmi-desk letter`: the stored visit's letter in `output`; returns where it went."""
     from nmi_desk.core.outputs import check_output, write_output
+    from nmi_desk.domain.visits import NotFound
     from nmi_desk.letter.build import NoReferrals, letter_for_visit
     from nmi_desk.letter.catalog import resolve_language
     from nmi_desk.letter.render import render_pdf
-    from nmi_desk.visits import NotFound
 
     if lang is not None:
         resolve_language(lang)  # an unknown code fails before anything is read

@@ -4,7 +4,7 @@ The SQLAlchemy engine factory (store.engine) uses `connect_sqlite` as its creato
 start-up fast path reads today's rows through it too, so pragmas, file permissions and
 encryption are applied the same way on every connection.
 
-Encryption (nmi_desk.security): a plain file opens through the standard library's sqlite3,
+Encryption (nmi_desk.domain.security): a plain file opens through the standard library's sqlite3,
 exactly as before. An encrypted file opens through sqlcipher3 with the key remembered for it
 (`remember_key`, done by security.unlock) or given as `key=`; without one it raises
 DatabaseLocked. Temp tables and sort spills stay in memory, so no plain temp file is written.

@@ -31,7 +31,7 @@ no index, committed with the rows they count) instead of upserting them into vis
 the push ends with `fold`, which moves every deferred delta into visit_daily in one transaction.
 A first push of a year of visits thus writes each summary row once, not once per batch (a batch
 spread over a year touches ~20,000 of them). The counts are visit_daily plus the deferred
-deltas at every moment (nmi_desk.stats sums both on PostgreSQL), so a push killed before its
+deltas at every moment (nmi_desk.domain.stats.compute sums both on PostgreSQL), so a push killed before its
 fold loses nothing; the next push to that database, by any laptop, folds them.
 
 `rebuild` is the migration step for a new or changed dimension: it drops every visit_daily
@@ -51,7 +51,7 @@ from nmi_desk.store.dimensions import (
 
 TABLE = "visit_daily"
 DEFERRED = "visit_daily_deferred"
-# The migration that made it (nmi_desk.stats sums it on a database that has it).
+# The migration that made it (nmi_desk.domain.stats.compute sums it on a database that has it).
 DEFERRED_SINCE = (
     "statistics: a big push's count deltas folded into visit_daily once, "
     "no (dimension, key) index centrally (PostgreSQL)"
@@ -61,7 +61,7 @@ DEFER = "SET LOCAL nmi_desk.daily_defer = 'on'"
 _FOLD_LOCK = 7_426_111  # advisory lock: one fold at a time (the migrations use 7_426_001)
 # The names of the migrations that (re)built the triggers from the registry, oldest first. A
 # database with all of them applied keeps every dimension of the registry in visit_daily;
-# nmi_desk.stats reads the rows instead when one is missing (a source never migrates).
+# nmi_desk.domain.stats.compute reads the rows instead when one is missing (a source never migrates).
 REBUILDS = ("statistics: visit_daily kept on PostgreSQL too; topic groups (by_topic_group)",)
 PENDING = "visit_daily_pending"
 _PREFIX = "visit_daily_"  # every trigger (and PostgreSQL function) of this module

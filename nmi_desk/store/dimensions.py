@@ -1,7 +1,7 @@
 """The one registry of statistics dimensions: what each export key counts and how.
 
 Everything else is derived from `DIMENSIONS`: the queries over the raw rows and over the
-per-day counts (nmi_desk.stats), the `visit_daily` triggers and fill on SQLite and PostgreSQL
+per-day counts (nmi_desk.domain.stats.compute), the `visit_daily` triggers and fill on SQLite and PostgreSQL
 (store.daily_counts), the export formats, the report's sheets, the Day overview's charts and
 the independent counts of the tests.
 

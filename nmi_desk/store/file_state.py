@@ -12,7 +12,7 @@ what is wrong and what to do, before anything is written (nmi_desk.store.connect
 before it opens a file). Pages damaged further inside the file show only when they are read:
 `explain_database_error` turns the driver's error into the same kind of line.
 
-Kept apart from nmi_desk.security (key derivation, hashlib) because every start asks it
+Kept apart from nmi_desk.domain.security (key derivation, hashlib) because every start asks it
 before anything is shown, and nothing else of security is needed then.
 """
 

@@ -69,7 +69,7 @@ def _sqlite_only(step: Callable[[Connection], None]) -> Callable[[Connection], N
     return apply
 
 
-# ---- 70-79 data protection (nmi_desk.audit, nmi_desk.retention) ----
+# ---- 70-79 data protection (nmi_desk.domain.audit, nmi_desk.domain.retention) ----
 
 _AUDIT_CONTENT = (
     "uuid",
@@ -134,7 +134,7 @@ def _retention_columns(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX ix_visit_synced_at ON visit (synced_at)")
     if conn.dialect.name == "sqlite":
         # The laptop notes when the central side committed a visit's latest revision, whatever
-        # code marks it synced: the retention clock (nmi_desk.retention) starts there.
+        # code marks it synced: the retention clock (nmi_desk.domain.retention) starts there.
         conn.exec_driver_sql(
             "CREATE TRIGGER visit_synced_at AFTER UPDATE OF synced_revision ON visit "
             "WHEN NEW.synced_revision = NEW.revision "
@@ -180,7 +180,7 @@ STATISTICS_INDEXES_50 = (
 )
 
 
-# ---- 110-119 statistics (nmi_desk.stats, store.dimensions, store.daily_counts) ----
+# ---- 110-119 statistics (nmi_desk.domain.stats.compute, store.dimensions, store.daily_counts) ----
 
 # Indexes of migrations 2 and 50 that no read path uses since visit_daily (EXPLAIN QUERY PLAN
 # over every read: docs/statistics.md); only the old fill read them. -32 % of the file at
@@ -225,7 +225,7 @@ def _backfill_synced_at(conn: Connection) -> None:
     )
 
 
-# ---- 150-159 returning clients (nmi_desk.clients) ----
+# ---- 150-159 returning clients (nmi_desk.domain.clients) ----
 
 
 def _client_table(conn: Connection) -> None:
@@ -253,7 +253,7 @@ def _client_table(conn: Connection) -> None:
             "PRIMARY KEY (seq))"
         )
         return
-    # Search keeps an in-memory index of the clients (nmi_desk.clients); this log tells it,
+    # Search keeps an in-memory index of the clients (nmi_desk.domain.clients); this log tells it,
     # per keystroke and from any process, which clients changed, so it patches them in.
     conn.exec_driver_sql(
         "CREATE TABLE client_change (seq INTEGER NOT NULL, client_id INTEGER NOT NULL, "

@@ -55,18 +55,18 @@ class Visit(SyncFields, table=True):
     children_coremigrating: int | None = None
     outcome: str | None = Field(default=None, max_length=32)
     notes: str | None = None
-    # Retention (nmi_desk.retention): when the central side committed the latest revision
+    # Retention (nmi_desk.domain.retention): when the central side committed the latest revision
     # (set by a trigger on the laptop), and when the personal fields were purged locally.
     synced_at: datetime | None = Field(default=None, index=True, sa_type=UTC_TS)
     purged_at: datetime | None = Field(default=None, sa_type=UTC_TS)
-    # The client this visit belongs to (nmi_desk.clients); None for anonymous and count-only.
+    # The client this visit belongs to (nmi_desk.domain.clients); None for anonymous and count-only.
     client_uuid: str | None = Field(default=None, max_length=36)  # ix_visit_client, below
 
 
 class Client(SyncFields, table=True):
     """A returning client: the few stable fields the conversation needs (migration 150).
 
-    `search_key` is the folded, normalised name (nmi_desk.clients.search_key), written with the
+    `search_key` is the folded, normalised name (nmi_desk.domain.clients.search_key), written with the
     name so search never folds 20,000 names per keystroke. An erased or merged-away client is a
     tombstone (`deleted`) without personal fields; `merged_into` points at the survivor.
     """
@@ -241,7 +241,7 @@ class SyncMark(SQLModel, table=True):
 
 
 class AuditEvent(SyncFields, table=True):
-    """Who did what to which record, when (nmi_desk.audit). Append-only; never personal data."""
+    """Who did what to which record, when (nmi_desk.domain.audit). Append-only; never personal data."""
 
     __tablename__ = "audit_event"
     id: int | None = Field(default=None, primary_key=True)
@@ -341,7 +341,7 @@ _stats_indexes()
 
 def _client_indexes() -> None:
     """Migration 150: a client's visits, and their last day for the search index, from one
-    covering index (nmi_desk.clients)."""
+    covering index (nmi_desk.domain.clients)."""
     from sqlalchemy import Index
 
     visit = Visit.__table__.c

@@ -35,7 +35,7 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    # state.py needs SQLAlchemy; nmi_desk.today imports sync.tables on the start-up path, and
+    # state.py needs SQLAlchemy; nmi_desk.domain.stats.today imports sync.tables on the start-up path, and
     # importing the package must not pull SQLAlchemy in there.
     if name in ("SyncStatus", "pending_count", "read_status"):
         from nmi_desk.sync import state
@@ -120,7 +120,7 @@ def run_sync(
 
                 report.pulled.update(pull_clients(local, central, now()))
                 if any(report.pulled.get(t) for t in REFERENCE_TABLES):
-                    from nmi_desk.reference_db import activate_from_database
+                    from nmi_desk.domain.reference.db import activate_from_database
 
                     activate_from_database(local)  # a new topic can be tagged at once
         finally:

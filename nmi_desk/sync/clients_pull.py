@@ -7,7 +7,7 @@ erasure. An erasure that arrives blanks the local copies too (also visits still 
 and the file is compacted, so the name is gone from the raw bytes as well.
 
 Pulled rows are stored as synced (`synced_revision = revision`, `synced_at` now), so they are
-never pushed back and the retention clock (nmi_desk.retention) runs for them as for any other.
+never pushed back and the retention clock (nmi_desk.domain.retention) runs for them as for any other.
 A local row with changes of its own that are not pushed yet is left alone: push decides.
 """
 
@@ -168,7 +168,7 @@ def _upsert(conn, table: str, rows: list[dict], now: datetime) -> None:
 
 
 def _apply(local, now, clients, visits, topics, referrals) -> dict[str, int]:
-    from nmi_desk.clients import REFERRAL_ERASED, VISIT_ERASED, compact
+    from nmi_desk.domain.clients import REFERRAL_ERASED, VISIT_ERASED, compact
 
     if not (clients or visits):
         return {}

@@ -33,8 +33,8 @@ def read_library(directory: Path, today: date | None = None) -> list[Article]:
     """The articles of a library folder, after the same validation as `nmi-desk guidance
     check`: a library with any problem is not published (a reviewed library only)."""
     from nmi_desk.core.clock import local_today, system_clock
+    from nmi_desk.domain.reference.files import reference
     from nmi_desk.guidance.library import check_directory, parse_article
-    from nmi_desk.refdata import reference
 
     if not directory.is_dir():
         raise UserError(f"no guidance folder at {directory}")

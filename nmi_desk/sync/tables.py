@@ -13,12 +13,12 @@ from functools import cache, cached_property
 # The records a consultant thinks of as "not yet synced" (Today's count, the sync line, the
 # end-of-day close, `sync --status`). The audit trail syncs too, but is bookkeeping, not a
 # record anyone registered. Kept here, with what syncs; this module imports nothing heavy, so
-# the start-up path (nmi_desk.today) can use it.
+# the start-up path (nmi_desk.domain.stats.today) can use it.
 CLIENT_RECORD_TABLES = ("visit", "referral", "info_session")
 
 # Local bookkeeping that never travels: the integer key differs per database, synced_revision
 # means "what the central side committed" only on the laptop, and synced_at/purged_at are the
-# laptop's retention clock (nmi_desk.retention): purging there must not reach the central copy.
+# laptop's retention clock (nmi_desk.domain.retention): purging there must not reach the central copy.
 LOCAL_ONLY = ("id", "synced_revision", "synced_at", "purged_at")
 
 

@@ -19,8 +19,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from nmi_desk.core.i18n import Translator
-from nmi_desk.desk import Desk
-from nmi_desk.today import TodayPrefetch
+from nmi_desk.domain.desk import Desk
+from nmi_desk.domain.stats.today import TodayPrefetch
 from nmi_desk.tui.keys import localize_bindings
 from nmi_desk.tui.messages import DatabaseFailed, DatabaseReady, DraftFound
 
@@ -114,7 +114,7 @@ class NmiDeskApp(App):
     @work(thread=True, exclusive=True, group="open-database")
     def open_database(self) -> None:
         from nmi_desk.core.errors import storage_problem
-        from nmi_desk.drafts import latest_draft
+        from nmi_desk.domain.drafts import latest_draft
 
         try:
             engine = self.desk.engine()

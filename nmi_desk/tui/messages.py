@@ -38,7 +38,7 @@ class DatabaseFailed(Message):
 class DraftFound(Message):
     """An unsaved form from an earlier run (crash, kill) is waiting in the database."""
 
-    draft: object  # nmi_desk.drafts.Draft
+    draft: object  # nmi_desk.domain.drafts.Draft
 
 
 # ---- forms ----
@@ -95,7 +95,7 @@ class LetterFailed(Message):
 
 @dataclass
 class TodayLoaded(Message):
-    view: object  # nmi_desk.today.TodayView
+    view: object  # nmi_desk.domain.stats.today.TodayView
     read: int = 0  # which read this is: a slower, older read must not overwrite a newer one
 
 
@@ -111,7 +111,7 @@ class VisitDeleted(Message):
 
 @dataclass
 class FollowUpsLoaded(Message):
-    items: list  # list[nmi_desk.referrals.FollowUp]
+    items: list  # list[nmi_desk.domain.referrals.FollowUp]
     read: int = 0  # as TodayLoaded.read
 
 
@@ -155,7 +155,7 @@ class SettingsFailed(Message):
     reason: str
 
 
-# ---- returning clients (nmi_desk.clients) ----
+# ---- returning clients (nmi_desk.domain.clients) ----
 
 
 @dataclass
@@ -163,7 +163,7 @@ class ClientsFound(Message):
     """This laptop's clients for `query` (a newer keystroke makes it stale)."""
 
     query: str
-    hits: list  # list[nmi_desk.clients.ClientHit]
+    hits: list  # list[nmi_desk.domain.clients.ClientHit]
 
 
 @dataclass
@@ -190,7 +190,7 @@ class ClientFetched(Message):
 
 @dataclass
 class ClientHistoryLoaded(Message):
-    history: object  # nmi_desk.clients.History
+    history: object  # nmi_desk.domain.clients.History
 
 
 @dataclass

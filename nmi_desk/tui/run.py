@@ -8,8 +8,8 @@ def run_tui(data_dir=None, lang: str | None = None, *, require_encryption: bool 
 
     `require_encryption`: the real counter app encrypts its database; benchmarks/startup.py
     also measures this path on a plain one."""
-    from nmi_desk.desk import Desk
-    from nmi_desk.today import TodayPrefetch, can_prefetch
+    from nmi_desk.domain.desk import Desk
+    from nmi_desk.domain.stats.today import TodayPrefetch, can_prefetch
 
     desk = Desk.open(data_dir)
     desk.check_database()  # empty, damaged, unreadable: one line before any screen, no write

@@ -1,5 +1,5 @@
 """Returning clients: find one as you type, their history, and the rights (inzage, correctie,
-verwijdering) and merge. The screens call nmi_desk.clients in thread workers; results come back
+verwijdering) and merge. The screens call nmi_desk.domain.clients in thread workers; results come back
 as messages (tui/messages.py)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Checkbox, DataTable, Header, Input, Label, Select, Static
 
 from nmi_desk.core.dates import screen_date
-from nmi_desk.refdata import reference
+from nmi_desk.domain.reference.files import reference
 from nmi_desk.tui.messages import (
     CentralClientsFound,
     CentralUnavailable,
@@ -111,7 +111,7 @@ class ClientSearchScreen(NmiScreen[str | None]):
 
     @work(thread=True, exclusive=True, group="client-search")
     def search_local(self, query: str) -> None:
-        from nmi_desk.clients import search
+        from nmi_desk.domain.clients import search
 
         hits = search(self.app.desk.engine(), query, None, LIMIT) if query.strip() else []
         self.post_message(ClientsFound(query, hits))
@@ -141,8 +141,8 @@ class ClientSearchScreen(NmiScreen[str | None]):
         if self._remote is None:
             import os
 
-            from nmi_desk.clients import CentralClients
             from nmi_desk.core.errors import UserError
+            from nmi_desk.domain.clients import CentralClients
             from nmi_desk.sync.target import ENV_URL, resolve_target
 
             saved = self.app.desk.settings.sync_target
@@ -316,7 +316,7 @@ class ClientHistoryScreen(NmiScreen[None]):
 
     @work(thread=True, exclusive=True, group="client-history")
     def reload(self) -> None:
-        from nmi_desk.clients import ClientNotFound, history
+        from nmi_desk.domain.clients import ClientNotFound, history
 
         desk = self.app.desk
         try:
@@ -417,8 +417,8 @@ class ClientHistoryScreen(NmiScreen[None]):
 
     @work(thread=True, exclusive=True, group="client-write")
     def _correct(self, inp) -> None:
-        from nmi_desk.clients import correct_client
         from nmi_desk.core.validation import ValidationError
+        from nmi_desk.domain.clients import correct_client
 
         desk = self.app.desk
         try:
@@ -444,8 +444,8 @@ class ClientHistoryScreen(NmiScreen[None]):
     def _export(self) -> None:
         import json
 
-        from nmi_desk.clients import inzage, inzage_text
         from nmi_desk.core.outputs import write_output
+        from nmi_desk.domain.clients import inzage, inzage_text
 
         desk = self.app.desk
         data = inzage(desk.engine(), self.uuid, desk.actor, desk.now())
@@ -475,7 +475,7 @@ class ClientHistoryScreen(NmiScreen[None]):
 
     @work(thread=True, exclusive=True, group="client-write")
     def _erase(self) -> None:
-        from nmi_desk.clients import erase_client
+        from nmi_desk.domain.clients import erase_client
 
         desk = self.app.desk
         erase_client(desk.engine(), self.uuid, desk.actor, desk.now())
@@ -500,7 +500,7 @@ class ClientHistoryScreen(NmiScreen[None]):
 
     @work(thread=True, exclusive=True, group="client-write")
     def _merge(self, other: str) -> None:
-        from nmi_desk.clients import merge_clients
+        from nmi_desk.domain.clients import merge_clients
 
         desk = self.app.desk
         moved = merge_clients(desk.engine(), self.uuid, other, desk.actor, desk.now())
@@ -552,7 +552,7 @@ class ClientEditScreen(NmiModal[object]):
             yield Static(tr("clients.correct_hint"), classes="hint")
 
     def action_save(self) -> None:
-        from nmi_desk.clients import ClientInput
+        from nmi_desk.domain.clients import ClientInput
 
         def number(widget_id: str) -> int | None:
             text = self.query_one(widget_id, Input).value.strip()

@@ -3,7 +3,7 @@ outcome, as bar charts; open follow-ups, unsynced and quarantined records; the e
 
 Keys: d/w/m day, week, month; c a custom period; left/right the previous/next period; l the
 next location (all locations first); e close the day; escape back. The figures are read in a
-worker (nmi_desk.end_of_day.load_overview) and arrive as a message: the screen never freezes.
+worker (nmi_desk.domain.stats.end_of_day.load_overview) and arrive as a message: the screen never freezes.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from textual.message import Message
 from textual.widgets import Button, Checkbox, Header, Input, Static
 
 from nmi_desk.core.dates import format_date, parse_date
-from nmi_desk.end_of_day import Period
-from nmi_desk.stats import BY_CODE
-from nmi_desk.stats import CHARTS as CHART_DIMENSIONS
+from nmi_desk.domain.stats.compute import BY_CODE
+from nmi_desk.domain.stats.compute import CHARTS as CHART_DIMENSIONS
+from nmi_desk.domain.stats.end_of_day import Period
 from nmi_desk.tui.screens.base import NmiModal, NmiScreen, footer
 from nmi_desk.tui.widgets.bar_chart import BarChart
 
@@ -101,8 +101,8 @@ class DayOverviewScreen(NmiScreen[None]):
     @work(thread=True, exclusive=True, group="day-overview")
     def reload(self) -> None:
         from nmi_desk.core.errors import UserError
-        from nmi_desk.end_of_day import Overview, attention
-        from nmi_desk.stats import compute_stats, open_source
+        from nmi_desk.domain.stats.compute import compute_stats, open_source
+        from nmi_desk.domain.stats.end_of_day import Overview, attention
 
         desk = self.app.desk
         period, location = self.period, self.location
@@ -171,7 +171,7 @@ class DayOverviewScreen(NmiScreen[None]):
     # ---- rendering ----
 
     def _labels(self, dimension: str) -> dict[str, str]:
-        from nmi_desk.refdata import labels_for
+        from nmi_desk.domain.reference.files import labels_for
 
         labels = labels_for(BY_CODE[dimension].labels, self.app.desk.settings.lang)
         labels["unknown"] = self.app.tr("day_overview.unknown")
@@ -187,7 +187,7 @@ class DayOverviewScreen(NmiScreen[None]):
         )
 
     def _show_period(self) -> None:
-        from nmi_desk.refdata import reference
+        from nmi_desk.domain.reference.files import reference
 
         tr = self.app.tr
         p = self.period
@@ -231,7 +231,7 @@ class DayOverviewScreen(NmiScreen[None]):
         self._change(period=self.period.shift(steps))
 
     def action_next_location(self) -> None:
-        from nmi_desk.refdata import reference
+        from nmi_desk.domain.reference.files import reference
 
         cycle: list[str | None] = [None, *(loc.code for loc in reference().locations)]
         index = cycle.index(self.location) if self.location in cycle else 0
@@ -312,7 +312,7 @@ class CloseDayScreen(NmiModal[None]):
         self.location = location
 
     def compose(self) -> ComposeResult:
-        from nmi_desk.end_of_day import default_folder
+        from nmi_desk.domain.stats.end_of_day import default_folder
 
         tr = self.app.tr
         with Vertical(classes="dov-dialog"):
@@ -359,7 +359,7 @@ class CloseDayScreen(NmiModal[None]):
     @work(thread=True, exclusive=True, group="close-day")
     def run_close(self, folder: Path, suppress: bool) -> None:
         from nmi_desk.core.errors import UserError
-        from nmi_desk.end_of_day import close_day
+        from nmi_desk.domain.stats.end_of_day import close_day
 
         try:
             report = close_day(self.app.desk, self.period, self.location, folder, suppress=suppress)

@@ -9,7 +9,7 @@ again), a failed draft write is said once and retried every DRAFT_RETRY seconds.
 says what its form holds:
 
 - `form_key`: the draft's key ("visit", "visit:<uuid>", "session");
-- `read()` / `fill(payload)`: the widgets as a payload (nmi_desk.form_payloads) and back;
+- `read()` / `fill(payload)`: the widgets as a payload (nmi_desk.domain.form_payloads) and back;
 - `to_input(payload)`: (domain input, field errors) from a payload;
 - `store(input)`: the domain call, run in a worker thread; returns the message to post
   (e.g. VisitSaved), handled by the subclass's `on_...` method.
@@ -126,7 +126,7 @@ class DraftFormScreen(NmiScreen[None]):
 
     @work(thread=True, exclusive=True, group="draft")
     def _draft_worker(self, form: str, payload: dict, keep: bool) -> None:
-        from nmi_desk.drafts import discard_draft, save_draft
+        from nmi_desk.domain.drafts import discard_draft, save_draft
 
         with self._draft_lock:
             if self._draft_closed:
@@ -171,7 +171,7 @@ class DraftFormScreen(NmiScreen[None]):
 
     def _close_draft(self) -> None:
         """Drop this form's draft for good (runs in a worker thread)."""
-        from nmi_desk.drafts import discard_draft
+        from nmi_desk.domain.drafts import discard_draft
 
         with self._draft_lock:
             self._draft_closed = True

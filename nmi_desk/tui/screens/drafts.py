@@ -35,7 +35,7 @@ def _restore(app, draft) -> None:
 
 def _discard(app, form: str) -> None:
     def discard() -> None:
-        from nmi_desk.drafts import discard_draft
+        from nmi_desk.domain.drafts import discard_draft
 
         discard_draft(app.desk.engine(), form)
 

@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Header, Static
 
 from nmi_desk.core.dates import format_date, parse_date
-from nmi_desk.refdata import reference
+from nmi_desk.domain.reference.files import reference
 from nmi_desk.tui.messages import FollowUpClosed, FollowUpsLoaded
 from nmi_desk.tui.screens.base import NmiScreen, footer
 from nmi_desk.tui.widgets.columns import add_fitted_columns, cell, content_widths, set_columns
@@ -65,7 +65,7 @@ class FollowUpsScreen(NmiScreen[None]):
 
     @work(thread=True, exclusive=True, group="follow-ups")
     def _read(self, read: int) -> None:
-        from nmi_desk.referrals import open_follow_ups
+        from nmi_desk.domain.referrals import open_follow_ups
 
         desk = self.app.desk
         self.post_message(FollowUpsLoaded(open_follow_ups(desk.engine(), desk.today()), read))
@@ -150,7 +150,7 @@ class FollowUpsScreen(NmiScreen[None]):
 
     @work(thread=True, exclusive=True, group="follow-close")
     def _close(self, uuid: str, status: str, note: str) -> None:
-        from nmi_desk.referrals import close_referral
+        from nmi_desk.domain.referrals import close_referral
 
         desk = self.app.desk
         close_referral(desk.engine(), uuid, status, note, desk.actor, desk.now())

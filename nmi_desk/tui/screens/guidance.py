@@ -83,7 +83,7 @@ class GuidanceScreen(NmiScreen[None]):
         self.title = tr("app.title")
         self.sub_title = tr("guidance.title")
         if self.topic:
-            from nmi_desk.refdata import reference
+            from nmi_desk.domain.reference.files import reference
 
             entry = reference().by_code("topics").get(self.topic)
             label = entry.label(self.app.desk.settings.lang) if entry else self.topic

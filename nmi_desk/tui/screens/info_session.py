@@ -9,8 +9,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Header, Input, Label, Static, TextArea
 
 from nmi_desk.core.dates import format_date
-from nmi_desk.form_payloads import session_input
-from nmi_desk.matching import matcher_for
+from nmi_desk.domain.form_payloads import session_input
+from nmi_desk.domain.matching import matcher_for
 from nmi_desk.tui.messages import SessionSaved
 from nmi_desk.tui.screens.base import footer
 from nmi_desk.tui.screens.draft_form import DraftFormScreen, field
@@ -125,7 +125,7 @@ class InfoSessionScreen(DraftFormScreen):
         return session_input(payload)
 
     def store(self, inp) -> SessionSaved:
-        from nmi_desk.sessions import create_info_session
+        from nmi_desk.domain.sessions import create_info_session
 
         desk = self.app.desk
         create_info_session(desk.engine(), inp, desk.actor, desk.now())

@@ -24,8 +24,8 @@ from nmi_desk.tui.widgets.error_label import ErrorLabel
 
 def language_options(lang: str) -> list[tuple[str, str]]:
     """The reviewed languages in their own names, then the visit form's others (fallback)."""
+    from nmi_desk.domain.reference.files import reference
     from nmi_desk.letter.catalog import phrases, supported_languages
-    from nmi_desk.refdata import reference
 
     options = [(phrases(code)["language"], code) for code in supported_languages()]
     known = {code for _, code in options}
@@ -48,7 +48,7 @@ class LetterScreen(ModalScreen[None]):
         self._busy = False
 
     def compose(self) -> ComposeResult:
-        from nmi_desk.end_of_day import default_folder
+        from nmi_desk.domain.stats.end_of_day import default_folder
         from nmi_desk.letter.catalog import resolve_language
         from nmi_desk.letter.service import file_name
 

@@ -17,8 +17,8 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from nmi_desk.core.dates import format_date, parse_date
-from nmi_desk.matching import matcher_for
-from nmi_desk.refdata import reference
+from nmi_desk.domain.matching import matcher_for
+from nmi_desk.domain.reference.files import reference
 from nmi_desk.tui.screens.base import NmiModal
 from nmi_desk.tui.widgets.choice_field import ChoiceField
 from nmi_desk.tui.widgets.error_label import ErrorLabel
@@ -180,6 +180,6 @@ class ReferralScreen(NmiModal[dict | None]):
 
 
 def _follow_up_days() -> int:
-    from nmi_desk.visits import FOLLOW_UP_DAYS
+    from nmi_desk.domain.visits import FOLLOW_UP_DAYS
 
     return FOLLOW_UP_DAYS

@@ -10,8 +10,8 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Button, Header, Input, Label, Static
 
-from nmi_desk.matching import Matcher, matcher_for
-from nmi_desk.refdata import Entry, reference
+from nmi_desk.domain.matching import Matcher, matcher_for
+from nmi_desk.domain.reference.files import Entry, reference
 from nmi_desk.tui.messages import SettingsFailed, SettingsSaved
 from nmi_desk.tui.screens.base import NmiScreen, footer
 from nmi_desk.tui.widgets.choice_field import ChoiceField

@@ -1,6 +1,6 @@
 """Today: the visits of today at this location, newest first, with the day's counts on top.
 
-The rows are read through the standard library (nmi_desk.today), so this screen is
+The rows are read through the standard library (nmi_desk.domain.stats.today), so this screen is
 on screen with data before SQLAlchemy is even imported; the engine opens after that.
 """
 
@@ -89,7 +89,7 @@ class TodayScreen(NmiScreen[None]):
         self.refresh_today(prefetch)
 
     def _set_sub_title(self) -> None:
-        from nmi_desk.refdata import reference
+        from nmi_desk.domain.reference.files import reference
 
         desk = self.app.desk
         loc = reference().by_code("locations").get(desk.settings.location)
@@ -141,7 +141,7 @@ class TodayScreen(NmiScreen[None]):
     def _read_today(self, read: int, prefetch=None) -> None:
         """Read through the standard library: the ORM may still be importing."""
         from nmi_desk.core.errors import UserError
-        from nmi_desk.today import read_today
+        from nmi_desk.domain.stats.today import read_today
 
         try:
             view = prefetch.take() if prefetch is not None else None
@@ -168,7 +168,7 @@ class TodayScreen(NmiScreen[None]):
             self._show(message.view)
 
     def _show(self, view) -> None:
-        from nmi_desk.refdata import reference
+        from nmi_desk.domain.reference.files import reference
 
         tr = self.app.tr
         lang = tr.lang
@@ -305,7 +305,7 @@ class TodayScreen(NmiScreen[None]):
 
     @work(thread=True, exclusive=True, group="delete")
     def _delete(self, uuid: str) -> None:
-        from nmi_desk.visits import delete_visit
+        from nmi_desk.domain.visits import delete_visit
 
         desk = self.app.desk
         delete_visit(desk.engine(), uuid, desk.actor, desk.now())

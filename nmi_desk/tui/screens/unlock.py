@@ -59,7 +59,7 @@ class UnlockScreen(NmiScreen[bool]):
 
     def _checking_text(self) -> str:
         """'Checking…', and how long it waits first after earlier wrong tries (any process)."""
-        from nmi_desk.security import wait_before_unlock
+        from nmi_desk.domain.security import wait_before_unlock
 
         path = self.app.desk.database_path
         wait = wait_before_unlock(path) if path is not None else 0
@@ -69,7 +69,7 @@ class UnlockScreen(NmiScreen[bool]):
 
     @work(thread=True, exclusive=True, group="unlock")
     def _check(self, passphrase: str) -> None:
-        from nmi_desk.security import WrongPassphrase
+        from nmi_desk.domain.security import WrongPassphrase
 
         try:
             self.app.desk.unlock(passphrase)
@@ -121,7 +121,7 @@ class SetPassphraseScreen(NmiScreen[bool]):
     @on(Input.Submitted, "#repeat-passphrase")
     @on(Button.Pressed, "#set-button")
     def _submit(self) -> None:
-        from nmi_desk.security import MIN_PASSPHRASE
+        from nmi_desk.domain.security import MIN_PASSPHRASE
 
         new = self.query_one("#new-passphrase", Input).value
         repeat = self.query_one("#repeat-passphrase", Input).value

@@ -1,6 +1,6 @@
 """The walk-in form: register a new visit or edit an earlier one.
 
-The form's content is a payload (nmi_desk.form_payloads), which is also what a draft holds;
+The form's content is a payload (nmi_desk.domain.form_payloads), which is also what a draft holds;
 drafts, saving and leaving are the DraftFormScreen's.
 """
 
@@ -23,8 +23,8 @@ from textual.widgets.option_list import Option
 
 from nmi_desk.core.dates import format_date, parse_date
 from nmi_desk.core.validation import FieldError, check_birth_year, check_children
-from nmi_desk.form_payloads import empty_payload, payload_to_input, visit_payload
-from nmi_desk.refdata import reference
+from nmi_desk.domain.form_payloads import empty_payload, payload_to_input, visit_payload
+from nmi_desk.domain.reference.files import reference
 from nmi_desk.tui.messages import ChoicesPreferred, ClientPrefill, VisitLoaded, VisitSaved
 from nmi_desk.tui.screens.base import footer
 from nmi_desk.tui.screens.draft_form import DraftFormScreen, field
@@ -82,7 +82,7 @@ class VisitFormScreen(DraftFormScreen):
     ) -> None:
         super().__init__(draft)
         self.uuid = uuid or (draft or {}).get("uuid")
-        # The returning client this visit continues (nmi_desk.clients), if one was chosen.
+        # The returning client this visit continues (nmi_desk.domain.clients), if one was chosen.
         self.client_uuid = client_uuid or (draft or {}).get("client_uuid")
         self.referrals: list[dict] = []
 
@@ -91,7 +91,7 @@ class VisitFormScreen(DraftFormScreen):
         return f"visit:{self.uuid}" if self.uuid else "visit"
 
     def compose(self) -> ComposeResult:
-        from nmi_desk.matching import matcher_for
+        from nmi_desk.domain.matching import matcher_for
 
         tr = self.app.tr
         lang = self.app.tr.lang
@@ -183,7 +183,7 @@ class VisitFormScreen(DraftFormScreen):
 
     @work(thread=True, exclusive=True, group="visit-preferred")
     def _load_preferred(self) -> None:
-        from nmi_desk.visits import preferred_choices
+        from nmi_desk.domain.visits import preferred_choices
 
         desk = self.app.desk
         self.post_message(
@@ -201,7 +201,7 @@ class VisitFormScreen(DraftFormScreen):
     def _prefill(self, client_uuid: str) -> None:
         from dataclasses import replace
 
-        from nmi_desk.clients import new_visit_input
+        from nmi_desk.domain.clients import new_visit_input
 
         desk = self.app.desk
         inp = new_visit_input(desk.engine(), client_uuid, desk.settings.location)
@@ -237,7 +237,7 @@ class VisitFormScreen(DraftFormScreen):
 
     @work(thread=True, exclusive=True, group="visit-load")
     def _load(self, uuid: str) -> None:
-        from nmi_desk.visits import load_visit
+        from nmi_desk.domain.visits import load_visit
 
         desk = self.app.desk
         view = load_visit(desk.engine(), uuid, desk.actor, desk.now())
@@ -411,7 +411,7 @@ class VisitFormScreen(DraftFormScreen):
 
     def to_input(self, payload: dict):
         """What cannot be read and what the domain would refuse, all at once."""
-        from nmi_desk.visits import validate_visit
+        from nmi_desk.domain.visits import validate_visit
 
         inp, errors = payload_to_input(payload, self.app.desk.settings.location)
         seen = {e.field for e in errors}
@@ -438,7 +438,7 @@ class VisitFormScreen(DraftFormScreen):
         self.app.bell()
 
     def store(self, inp) -> VisitSaved:
-        from nmi_desk.visits import create_visit, update_visit
+        from nmi_desk.domain.visits import create_visit, update_visit
 
         desk = self.app.desk
         if self.uuid:

@@ -2,7 +2,7 @@
 organisation, place.
 
 It replaces a drop-down, which swallowed keys typed while it was closed. Here every key lands
-in the field's input; a list of matches (nmi_desk.matching, over Dutch and English names, codes
+in the field's input; a list of matches (nmi_desk.domain.matching, over Dutch and English names, codes
 and alternatives) opens under it while it has the focus. Enter or Tab takes the highlighted
 match (the best one unless the consultant moved with the arrows); Up and Down move through the
 list, which with nothing typed shows the preferred entries (most chosen here, last used) and
@@ -23,8 +23,8 @@ from textual.message import Message
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
-from nmi_desk.matching import Matcher
-from nmi_desk.refdata import Entry
+from nmi_desk.domain.matching import Matcher
+from nmi_desk.domain.reference.files import Entry
 
 LIST_LIMIT = 40  # matches shown while typing; with nothing typed every entry is listed
 

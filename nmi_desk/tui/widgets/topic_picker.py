@@ -10,8 +10,8 @@ from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from nmi_desk.matching import matcher_for
-from nmi_desk.refdata import reference
+from nmi_desk.domain.matching import matcher_for
+from nmi_desk.domain.reference.files import reference
 from nmi_desk.tui.keys import LocalizedBindings
 
 

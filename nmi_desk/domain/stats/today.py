@@ -1,7 +1,7 @@
 """Today's list at this location, read through the standard library, and a prefetch of it.
 
 The counter app's first screen needs only today's rows and counts. `read_today` reads them
-with sqlite3: neither the ORM nor the rest of the domain (nmi_desk.visits) is on the start
+with sqlite3: neither the ORM nor the rest of the domain (nmi_desk.domain.visits) is on the start
 path. `TodayPrefetch` runs that read in a thread started
 before the UI framework is imported, so the query overlaps the imports instead of following
 them (docs/performance.md, Start-up). The first Today screen takes the result once; every

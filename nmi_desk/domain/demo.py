@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from nmi_desk.core.clock import AMS, to_utc_naive
 from nmi_desk.core.errors import UserError
 from nmi_desk.core.names import search_key
-from nmi_desk.refdata import reference
+from nmi_desk.domain.reference.files import reference
 
 MAX_VISITS = 5_000_000
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from nmi_desk.stats import DIMENSIONS, SMALL, breakdown, compute_stats
+from nmi_desk.domain.stats.compute import DIMENSIONS, SMALL, breakdown, compute_stats
 from nmi_desk.store.dimensions import BY_CODE
 
 TOP_TOPICS = 10
@@ -28,7 +28,7 @@ def build_report(
     from openpyxl.styles import Font
 
     from nmi_desk.core.i18n import Translator
-    from nmi_desk.refdata import labels_for
+    from nmi_desk.domain.reference.files import labels_for
 
     tr = Translator(lang)
     stats = compute_stats(source, first, last)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from nmi_desk.core.clock import to_utc_naive
-from nmi_desk.visits import Actor, NotFound
+from nmi_desk.domain.visits import Actor, NotFound
 
 CLOSED = ("done", "cancelled")
 
@@ -78,7 +78,7 @@ def close_referral(
         row.revision += 1
         row.updated_at = to_utc_naive(now)
         row.device_id = actor.device_id
-        from nmi_desk import audit
+        from nmi_desk.domain import audit
 
         audit.record(session, actor, "close", "referral", row.uuid, now, detail=status)
         session.commit()

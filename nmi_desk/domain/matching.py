@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from nmi_desk.core.folding import fold
-from nmi_desk.refdata import Entry
+from nmi_desk.domain.reference.files import Entry
 
 # Words that carry no meaning in a picker query ("zorg in marokko", "move to turkey").
 STOPWORDS = frozenset(
@@ -192,7 +192,7 @@ def _preference(prefer: Sequence[str] | Mapping[str, float]) -> dict[str, float]
 def matcher_for(kind: str, lang: str | None = None) -> Matcher:
     """The matcher over the reference list in use: 'topic', 'organisation', 'country',
     'location', 'municipality', or a list name from data/lists.toml ('language', 'came_via', ...)."""
-    from nmi_desk.refdata import reference
+    from nmi_desk.domain.reference.files import reference
 
     ref = reference()
     attr = {

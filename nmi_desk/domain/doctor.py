@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nmi_desk.core.errors import UserError
-from nmi_desk.desk import Desk
+from nmi_desk.domain.desk import Desk
 
 WAL_MAGIC = (0x377F0682, 0x377F0683)
 
@@ -96,7 +96,7 @@ def _skipped(what: str, why: str) -> Check:
 
 
 def config_checks(desk: Desk, config_error: str | None) -> list[Check]:
-    from nmi_desk.refdata import reference
+    from nmi_desk.domain.reference.files import reference
 
     if config_error:
         return [Check("config", False, config_error)]
@@ -188,7 +188,7 @@ def stray_note_checks(desk: Desk) -> list[Check]:
 
 
 def _expects_encryption(path: Path) -> bool:
-    from nmi_desk.security import expects_encryption
+    from nmi_desk.domain.security import expects_encryption
 
     return expects_encryption(path)
 
@@ -323,8 +323,8 @@ def database_checks(desk: Desk) -> list[Check]:
 
 
 def data_protection_checks(desk: Desk, engine, path: Path) -> list[Check]:
-    """Encryption at rest, retention (nmi_desk.security, nmi_desk.retention)."""
-    from nmi_desk import retention
+    """Encryption at rest, retention (nmi_desk.domain.security, nmi_desk.domain.retention)."""
+    from nmi_desk.domain import retention
 
     out: list[Check] = []
     state = desk.encryption_state()

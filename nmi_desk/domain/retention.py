@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from nmi_desk.core.clock import to_utc_naive
-from nmi_desk.visits import PERSONAL_FIELDS
+from nmi_desk.domain.visits import PERSONAL_FIELDS
 
 # Kept: statistics dimensions (stats.VISIT_COLUMNS).
 KEPT_FOR_STATISTICS = ("origin_country", "destination_country")
@@ -117,7 +117,7 @@ def purge(engine, now: datetime, days: int, actor, dry_run: bool = False) -> Pur
 def _purge_visits(conn, rows, report: PurgeReport, params, now, days, actor, dry_run) -> None:
     from sqlalchemy import text
 
-    from nmi_desk import audit
+    from nmi_desk.domain import audit
 
     conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS purge_ids (id INTEGER PRIMARY KEY)")
     conn.exec_driver_sql("DELETE FROM purge_ids")
@@ -145,7 +145,7 @@ def _purge_visits(conn, rows, report: PurgeReport, params, now, days, actor, dry
     blank = ", ".join(f"{name} = NULL" for name in PURGED_REFERRAL_FIELDS)
     conn.exec_driver_sql(f"UPDATE referral SET {blank} WHERE visit_id IN purge_ids")  # noqa: S608
     conn.exec_driver_sql("DELETE FROM purge_ids")
-    from nmi_desk.clients import purge_clients
+    from nmi_desk.domain.clients import purge_clients
 
     report.clients = purge_clients(conn, now)  # whose every visit is purged now
     # Local bookkeeping only: no revision bump, so nothing of this travels to the central side.

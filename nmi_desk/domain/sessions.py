@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from nmi_desk import audit
 from nmi_desk.core.clock import to_utc_naive
 from nmi_desk.core.validation import MAX_ATTENDEES, FieldError, ValidationError, check_code
-from nmi_desk.refdata import reference
-from nmi_desk.visits import Actor
+from nmi_desk.domain import audit
+from nmi_desk.domain.reference.files import reference
+from nmi_desk.domain.visits import Actor
 
 
 @dataclass

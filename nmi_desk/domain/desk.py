@@ -20,7 +20,7 @@ from nmi_desk.core.config import Paths, Settings, load_settings, resolve_paths, 
 from nmi_desk.core.i18n import Text
 
 if TYPE_CHECKING:
-    from nmi_desk.visits import Actor
+    from nmi_desk.domain.visits import Actor
 
 
 @dataclass
@@ -62,7 +62,7 @@ class Desk:
         """The migrated engine with reference data loaded; opened once, thread-safe."""
         with self._lock:
             if self._engine is None:
-                from nmi_desk.reference_db import activate_from_database, load_reference_into
+                from nmi_desk.domain.reference.db import activate_from_database, load_reference_into
                 from nmi_desk.store.engine import open_engine
 
                 path = self.database_path
@@ -88,7 +88,7 @@ class Desk:
 
             forget_key(path)  # the key lives only while this desk is open
 
-    # ---- encryption at rest (nmi_desk.security) ----
+    # ---- encryption at rest (nmi_desk.domain.security) ----
 
     @property
     def database_path(self):
@@ -116,11 +116,11 @@ class Desk:
             return "remote"
         state = check_usable(path)
         if state == "missing":
-            from nmi_desk.security import forget_passphrase_check
+            from nmi_desk.domain.security import forget_passphrase_check
 
             forget_passphrase_check(path)  # a first start: what was known of an old file goes
         elif state == "plain":
-            from nmi_desk.security import expects_encryption
+            from nmi_desk.domain.security import expects_encryption
 
             if expects_encryption(path):
                 raise DatabaseProblem(Text("errors.db.replaced", path=path), "damaged")
@@ -143,13 +143,13 @@ class Desk:
 
     def unlock(self, passphrase: str) -> None:
         """Raises security.WrongPassphrase (after a growing delay on repeated mistakes)."""
-        from nmi_desk.security import unlock
+        from nmi_desk.domain.security import unlock
 
         unlock(self.database_path, passphrase, sleep=self.sleep, now=self.wall)
 
     def set_passphrase(self, new_passphrase: str) -> None:
         """Encrypt this desk's database (converting a plain one) or re-key it; unlock first."""
-        from nmi_desk.security import set_passphrase
+        from nmi_desk.domain.security import set_passphrase
         from nmi_desk.store.connect import key_for
 
         path = self.database_path
@@ -208,6 +208,6 @@ class Desk:
 
     @property
     def actor(self) -> Actor:
-        from nmi_desk.visits import Actor  # the domain, not needed to show Today
+        from nmi_desk.domain.visits import Actor  # the domain, not needed to show Today
 
         return Actor(consultant=self.settings.consultant or "?", device_id=self.settings.device_id)

@@ -21,10 +21,10 @@ from bisect import bisect_left
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from nmi_desk import audit
 from nmi_desk.core.clock import local, to_utc_naive
 from nmi_desk.core.names import PARTICLES, name_words, search_key, skeletons
 from nmi_desk.core.validation import FieldError, ValidationError, check_birth_year, check_children
+from nmi_desk.domain import audit
 
 DEFAULT_LIMIT = 10
 STABLE_FIELDS = (
@@ -610,7 +610,7 @@ def new_visit_input(engine, uuid: str, location_code: str):
     """A new visit for this client: name, birth year and the stable fields filled in."""
     from sqlmodel import Session
 
-    from nmi_desk.visits import VisitInput
+    from nmi_desk.domain.visits import VisitInput
 
     with Session(engine) as session:
         client = _get(session, uuid)
@@ -672,7 +672,7 @@ def _fields_of(client) -> tuple:
 
 def validate_client(inp: ClientInput, today, ref=None) -> list[FieldError]:
     from nmi_desk.core.validation import check_code
-    from nmi_desk.refdata import reference
+    from nmi_desk.domain.reference.files import reference
 
     ref = ref or reference()
     checks = [
@@ -897,7 +897,7 @@ def inzage(engine, uuid: str, actor, now: datetime) -> dict:
 
 def inzage_text(data: dict, tr) -> str:
     """The inzage as a readable document (Markdown) in the consultant's language."""
-    from nmi_desk.refdata import reference
+    from nmi_desk.domain.reference.files import reference
 
     ref = reference()
     lang = tr.lang
@@ -967,7 +967,7 @@ def inzage_text(data: dict, tr) -> str:
 
 
 def purge_clients(conn, now: datetime) -> int:
-    """Clients whose every visit lost its personal fields (nmi_desk.retention) lose theirs too;
+    """Clients whose every visit lost its personal fields (nmi_desk.domain.retention) lose theirs too;
     local only, like the visits' purge. Runs inside retention.purge's transaction."""
     from sqlalchemy import text
 

@@ -86,7 +86,7 @@ def _int(payload: dict, name: str, field: str, errors: list) -> int | None:
 
 def payload_to_input(payload: dict, location: str):
     """(VisitInput, errors): errors for what cannot even be parsed (time, numbers)."""
-    from nmi_desk.visits import ReferralInput, VisitInput
+    from nmi_desk.domain.visits import ReferralInput, VisitInput
 
     errors: list[FieldError] = []
     started = None
@@ -137,7 +137,7 @@ def payload_to_input(payload: dict, location: str):
 
 def session_input(payload: dict):
     """(InfoSessionInput | None, errors) from the form's payload."""
-    from nmi_desk.sessions import InfoSessionInput
+    from nmi_desk.domain.sessions import InfoSessionInput
 
     errors = []
     held_on = parse_date(payload.get("held_on") or "")  # DD-MM-YYYY, or YYYY-MM-DD

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 
 from nmi_desk.core.paths import shipped_data_dir
-from nmi_desk.refdata import KINDS, Reference, load_reference
+from nmi_desk.domain.reference.files import KINDS, Reference, load_reference
 
 HASH_KEY = "refdata_hash"
 
@@ -124,7 +124,7 @@ def reference_from_database(engine):
 
     from sqlmodel import Session, select
 
-    from nmi_desk.refdata import Entry, shipped_reference
+    from nmi_desk.domain.reference.files import Entry, shipped_reference
     from nmi_desk.store.models import Country, Location, Organisation, Topic
 
     shipped = shipped_reference()
@@ -166,6 +166,6 @@ def reference_from_database(engine):
 
 def activate_from_database(engine) -> None:
     """Make validation, the topic picker and the lists use what the database holds."""
-    from nmi_desk.refdata import set_active
+    from nmi_desk.domain.reference.files import set_active
 
     set_active(reference_from_database(engine))

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from nmi_desk.core.errors import UserError, os_reason
-from nmi_desk.stats import FORMATS, _Runner, compute_stats, open_source, write_export
+from nmi_desk.domain.stats.compute import FORMATS, _Runner, compute_stats, open_source, write_export
 from nmi_desk.sync.tables import CLIENT_RECORD_TABLES
 
 
@@ -169,8 +169,8 @@ def close_day(
     sync_runner: Callable[[object], tuple[str, str]] | None = None,
 ) -> CloseReport:
     """Write the period's statistics to `folder` in each format, sync, report what is left."""
-    from nmi_desk.stats import check_format
-    from nmi_desk.stats import suppress_small as hide
+    from nmi_desk.domain.stats.compute import check_format
+    from nmi_desk.domain.stats.compute import suppress_small as hide
 
     for fmt in formats:
         check_format(fmt)
@@ -185,7 +185,7 @@ def close_day(
         overview = load_overview(source, period, location, desk.today())
     figures = hide(overview.stats) if suppress else overview.stats
     report = CloseReport(overview=overview)
-    from nmi_desk.audit import record_desk_export
+    from nmi_desk.domain.audit import record_desk_export
 
     for fmt in formats:
         report.written.append(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 
-from nmi_desk import audit
 from nmi_desk.core.clock import AMS, local, to_utc_naive
 from nmi_desk.core.validation import (
     FieldError,
@@ -14,7 +13,8 @@ from nmi_desk.core.validation import (
     check_children,
     check_code,
 )
-from nmi_desk.refdata import Reference, reference
+from nmi_desk.domain import audit
+from nmi_desk.domain.reference.files import Reference, reference
 
 FOLLOW_UP_DAYS = 14
 
@@ -57,7 +57,7 @@ class VisitInput:
     notes: str | None = None
     topics: list[str] = field(default_factory=list)
     referrals: list[ReferralInput] = field(default_factory=list)
-    # The returning client this visit continues (nmi_desk.clients); a named visit without one
+    # The returning client this visit continues (nmi_desk.domain.clients); a named visit without one
     # registers a new client.
     client_uuid: str | None = None
 
@@ -206,7 +206,7 @@ def _insert_visit(session, inp: VisitInput, actor: Actor, now: datetime) -> str:
         location_code="",
     )
     _apply_fields(visit, inp, now)
-    from nmi_desk.clients import link_visit
+    from nmi_desk.domain.clients import link_visit
 
     link_visit(session, visit, inp.client_uuid, actor, now)
     session.add(visit)
@@ -271,7 +271,7 @@ def update_visit(engine, uuid: str, inp: VisitInput, actor: Actor, now: datetime
         _apply_fields(visit, inp, now)
         visit.consultant = consultant  # the visit stays with who registered it
         if inp.client_uuid and inp.client_uuid != visit.client_uuid:
-            from nmi_desk.clients import link_visit
+            from nmi_desk.domain.clients import link_visit
 
             link_visit(session, visit, inp.client_uuid, actor, now)
         _stamp(visit, actor, now, bump=True)
