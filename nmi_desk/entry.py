@@ -30,7 +30,7 @@ def tui_options(argv: list[str]) -> dict[str, str] | None:
 def main() -> None:
     options = tui_options(sys.argv[1:])
     if options is None:
-        from nmi_desk.cli import main as cli_main
+        from nmi_desk.cli.app import main as cli_main
 
         cli_main()
         return

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from nmi_desk.cli import main
+from nmi_desk.cli.app import main
 from nmi_desk.domain import audit, clients
 from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit, delete_visit
 

@@ -306,7 +306,7 @@ def test_due_for_review_is_twelve_months_after_the_review_date():
         "nmi_desk.guidance.index",
         "nmi_desk.guidance.service",
         "nmi_desk.guidance.render",
-        "nmi_desk.cli_guidance",
+        "nmi_desk.cli.guidance",
     ],
 )
 def test_guidance_domain_imports_neither_textual_nor_the_orm(module):

@@ -27,8 +27,8 @@ def test_the_layer_contracts_hold(monkeypatch, capsys):
 
 
 UI_FREE = [
-    "nmi_desk.cli",
-    "nmi_desk.cli_clients",
+    "nmi_desk.cli.app",
+    "nmi_desk.cli.clients",
     "nmi_desk.domain.clients",
     "nmi_desk.core.config",
     "nmi_desk.domain.desk",

@@ -9,7 +9,7 @@ import json
 import pytest
 from openpyxl import load_workbook
 
-from nmi_desk.cli import main
+from nmi_desk.cli.app import main
 from nmi_desk.domain.stats.compute import DIMENSIONS
 from nmi_desk.sync import resolve_target, run_sync
 

@@ -12,7 +12,7 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import text
 
-from nmi_desk.cli import main
+from nmi_desk.cli.app import main
 from nmi_desk.core.clock import AMS
 from nmi_desk.domain.stats.compute import compute_stats, open_source
 from nmi_desk.domain.visits import (

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from nmi_desk.cli._common import open_desk
 from nmi_desk.core.errors import UserError
 
 app = typer.Typer(
@@ -20,12 +21,6 @@ app = typer.Typer(
 )
 
 UuidArg = Annotated[str, typer.Argument(help="The client's UUID (see `clients search`).")]
-
-
-def _desk(ctx: typer.Context):
-    from nmi_desk.cli import _desk as open_desk
-
-    return open_desk(ctx)
 
 
 def _translator(ctx: typer.Context):
@@ -59,7 +54,7 @@ def search(
     """Search the clients on this laptop by name (diacritics, variants, typos allowed)."""
     from nmi_desk.domain.clients import search as run_search
 
-    desk = _desk(ctx)
+    desk = open_desk(ctx)
     hits = run_search(desk.engine(), query, birth_year, limit)
     if as_json:
         typer.echo(json.dumps([h.as_json() for h in hits], ensure_ascii=False, indent=2))
@@ -87,7 +82,7 @@ def show(
 
     from nmi_desk.domain.clients import history
 
-    desk = _desk(ctx)
+    desk = open_desk(ctx)
     hist = _found(lambda: history(desk.engine(), uuid, desk.actor, desk.now()))
     if as_json:
         out = {
@@ -127,7 +122,7 @@ def export(
         raise UserError(f"--format {fmt!r}: choose md or json")
     tr = _translator(ctx)
     check_output(output)
-    desk = _desk(ctx)
+    desk = open_desk(ctx)
     data = _found(lambda: inzage(desk.engine(), uuid, desk.actor, desk.now()))
     text = (
         json.dumps(data, ensure_ascii=False, indent=2, default=str)
@@ -150,7 +145,7 @@ def erase(
 
     from nmi_desk.domain.clients import erase_client, history
 
-    desk = _desk(ctx)
+    desk = open_desk(ctx)
     hist = _found(lambda: history(desk.engine(), uuid, desk.actor, desk.now()))
     if not yes:
         if not sys.stdin.isatty():
@@ -177,7 +172,7 @@ def merge(
     from nmi_desk.core.validation import ValidationError
     from nmi_desk.domain.clients import merge_clients
 
-    desk = _desk(ctx)
+    desk = open_desk(ctx)
     try:
         moved = _found(
             lambda: merge_clients(desk.engine(), survivor, merged, desk.actor, desk.now())
@@ -185,3 +180,7 @@ def merge(
     except ValidationError:
         raise UserError("give two different clients") from None
     typer.echo(f"merged {merged} into {survivor}: {moved} visits moved", err=True)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="clients")

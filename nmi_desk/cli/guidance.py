@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from nmi_desk.cli._common import open_desk
 from nmi_desk.core.errors import UserError
 
 app = typer.Typer(
@@ -30,10 +31,9 @@ def _lang(ctx: typer.Context, desk) -> str:
 
 
 def _guidance(ctx: typer.Context):
-    from nmi_desk.cli import _desk
     from nmi_desk.guidance.service import open_guidance
 
-    desk = _desk(ctx, unlock=False)  # guidance holds no personal data: no passphrase needed
+    desk = open_desk(ctx, unlock=False)  # guidance holds no personal data: no passphrase needed
     return desk, open_guidance(desk)
 
 
@@ -155,3 +155,7 @@ def _organisation_problems() -> list[str]:
     from nmi_desk.letter.contacts import check_organisations
 
     return check_organisations(shipped_reference().organisations, date.today())
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="guidance")

@@ -1,6 +1,6 @@
 """`nmi-desk sync` and `nmi-desk publish-guidance`: the command-line face of nmi_desk.sync.
 
-Registered on the main Typer app by cli.py. Heavy imports stay inside the commands.
+Registered on the main Typer app by nmi_desk/cli/app.py. Heavy imports stay inside the commands.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from nmi_desk.cli._common import open_desk
 from nmi_desk.core.errors import UserError
 from nmi_desk.sync.target import ENV_URL
 
@@ -32,12 +33,6 @@ def without_password_or_empty(url: str) -> str:
         return without_password(url) if url else ""
     except UserError:
         return ""
-
-
-def _desk(ctx: typer.Context):
-    from nmi_desk.cli import _desk as open_desk
-
-    return open_desk(ctx)
 
 
 def _ask_target(option: str | None, desk) -> str | None:
@@ -135,7 +130,7 @@ def sync(
 
     from nmi_desk.sync import run_sync
 
-    desk = _desk(ctx)
+    desk = open_desk(ctx)
     if status:
         _show_status(desk)
         return
@@ -206,7 +201,7 @@ def publish_guidance(
     from nmi_desk.sync.publish import read_library
     from nmi_desk.sync.target import open_central
 
-    desk = _desk(ctx)
+    desk = open_desk(ctx)
     articles = read_library(directory)
     resolved = _resolve(target, desk.settings.sync_target)
     central = open_central(resolved)
@@ -227,6 +222,6 @@ def publish_guidance(
     )
 
 
-def register(app: typer.Typer) -> None:
-    app.command("sync")(sync)
-    app.command("publish-guidance")(publish_guidance)
+def register(root: typer.Typer) -> None:
+    root.command("sync")(sync)
+    root.command("publish-guidance")(publish_guidance)
