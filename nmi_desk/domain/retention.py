@@ -145,7 +145,7 @@ def _purge_visits(conn, rows, report: PurgeReport, params, now, days, actor, dry
     blank = ", ".join(f"{name} = NULL" for name in PURGED_REFERRAL_FIELDS)
     conn.exec_driver_sql(f"UPDATE referral SET {blank} WHERE visit_id IN purge_ids")  # noqa: S608
     conn.exec_driver_sql("DELETE FROM purge_ids")
-    from nmi_desk.domain.clients import purge_clients
+    from nmi_desk.domain.clients.rights import purge_clients
 
     report.clients = purge_clients(conn, now)  # whose every visit is purged now
     # Local bookkeeping only: no revision bump, so nothing of this travels to the central side.

@@ -206,7 +206,7 @@ def _insert_visit(session, inp: VisitInput, actor: Actor, now: datetime) -> str:
         location_code="",
     )
     _apply_fields(visit, inp, now)
-    from nmi_desk.domain.clients import link_visit
+    from nmi_desk.domain.clients.writes import link_visit
 
     link_visit(session, visit, inp.client_uuid, actor, now)
     session.add(visit)
@@ -271,7 +271,7 @@ def update_visit(engine, uuid: str, inp: VisitInput, actor: Actor, now: datetime
         _apply_fields(visit, inp, now)
         visit.consultant = consultant  # the visit stays with who registered it
         if inp.client_uuid and inp.client_uuid != visit.client_uuid:
-            from nmi_desk.domain.clients import link_visit
+            from nmi_desk.domain.clients.writes import link_visit
 
             link_visit(session, visit, inp.client_uuid, actor, now)
         _stamp(visit, actor, now, bump=True)

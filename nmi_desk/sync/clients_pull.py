@@ -168,7 +168,7 @@ def _upsert(conn, table: str, rows: list[dict], now: datetime) -> None:
 
 
 def _apply(local, now, clients, visits, topics, referrals) -> dict[str, int]:
-    from nmi_desk.domain.clients import REFERRAL_ERASED, VISIT_ERASED, compact
+    from nmi_desk.domain.clients.rights import REFERRAL_ERASED, VISIT_ERASED, compact
 
     if not (clients or visits):
         return {}

@@ -1,0 +1,59 @@
+"""The central database seen from the counter: search there, fetch a client onto this laptop."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+from nmi_desk.domain.clients.base import DEFAULT_LIMIT, ClientHit
+from nmi_desk.domain.clients.index import search_central
+
+
+class CentralClients:
+    """The central database, for finding a client seen at another location and fetching
+    their record and history onto this laptop. Opened on first use and kept; every call may
+    raise UserError (unreachable, no target) with one line."""
+
+    def __init__(self, target) -> None:
+        self.target = target
+        self._engine = None
+        self._lock = threading.Lock()
+
+    def engine(self):
+        with self._lock:
+            if self._engine is None:
+                from nmi_desk.sync.target import open_central
+
+                self._engine = open_central(self.target)
+            return self._engine
+
+    def search(self, query: str, birth_year: int | None = None, limit: int = DEFAULT_LIMIT,
+               skip=frozenset()) -> list[ClientHit]:  # fmt: skip
+        return _central_call(lambda: search_central(self.engine(), query, birth_year, limit, skip))
+
+    def fetch(self, local, uuid: str, now: datetime) -> dict[str, int]:
+        """The client's record and every visit of them, stored here as synced."""
+        from nmi_desk.sync.clients_pull import pull_clients
+
+        return _central_call(
+            lambda: pull_clients(local, self.engine(), now, wanted=[uuid], held_too=False)
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None
+
+
+def _central_call(call):
+    from sqlalchemy.exc import DBAPIError
+
+    from nmi_desk.core.errors import UserError
+
+    try:
+        return call()
+    except DBAPIError as exc:
+        orig = getattr(exc, "orig", None) or exc
+        line = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+        raise UserError.of("errors.clients.central", reason=line) from None

@@ -1,0 +1,133 @@
+"""Inzage (the AVG's right of access): everything held on one client and who viewed or
+changed it, as data and as a Markdown document."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+
+from nmi_desk.core.clock import to_utc_naive
+from nmi_desk.domain import audit
+from nmi_desk.domain.clients.base import get_client
+from nmi_desk.domain.clients.history import build_history
+
+
+def inzage(engine, uuid: str, actor, now: datetime) -> dict:
+    """Everything held on one client: the record, every visit and referral, and who viewed or
+    changed any of them when. The export itself is audited."""
+    from sqlmodel import Session, select
+
+    from nmi_desk.store.models import AuditEvent, Referral, Visit
+
+    with Session(engine) as session:
+        client = get_client(session, uuid)
+        hist = build_history(session, client)
+        visit_uuids = [v.uuid for v in hist.visits]
+        ref_uuids = [r.uuid for v in hist.visits for r in v.referrals]
+        # Tombstoned visits of the client are held too (as tombstones): say so.
+        deleted = session.exec(
+            select(Visit.uuid).where(Visit.client_uuid == client.uuid, Visit.deleted.is_(True))
+        ).all()
+        deleted_refs = session.exec(
+            select(Referral.uuid)
+            .join(Visit, Visit.id == Referral.visit_id)
+            .where(Visit.client_uuid == client.uuid, Referral.deleted.is_(True))
+        ).all()
+        events = session.exec(
+            select(AuditEvent)
+            .where(
+                AuditEvent.record_uuid.in_(
+                    [client.uuid, *visit_uuids, *ref_uuids, *deleted, *deleted_refs]
+                )
+            )
+            .order_by(AuditEvent.at, AuditEvent.id)
+        ).all()
+        trail = [
+            {
+                "at": e.at.isoformat(sep=" ", timespec="seconds"),
+                "consultant": e.consultant,
+                "action": e.action,
+                "record": e.table_name,
+                "record_uuid": e.record_uuid,
+                "device": e.device_id,
+            }
+            for e in events
+        ]
+        audit.record(session, actor, "export", "client", client.uuid, now, "inzage")
+        session.commit()
+    return {
+        "client": asdict(hist.client),
+        "visits": [asdict(v) for v in hist.visits],
+        "deleted_visits": list(deleted),
+        "deleted_referrals": list(deleted_refs),
+        "audit": trail,
+        "made_at": to_utc_naive(now).isoformat(sep=" ", timespec="seconds") + " UTC",
+    }
+
+
+def inzage_text(data: dict, tr) -> str:
+    """The inzage as a readable document (Markdown) in the consultant's language."""
+    from nmi_desk.domain.reference.files import reference
+
+    ref = reference()
+    lang = tr.lang
+    topics, orgs = ref.by_code("topics"), ref.by_code("organisations")
+    locations, countries = ref.by_code("locations"), ref.by_code("countries")
+    languages = {e.code: e for e in ref.lists["language"]}
+    outcomes = {e.code: e for e in ref.lists["outcome"]}
+    statuses = {e.code: e for e in ref.lists["referral_status"]}
+
+    def label(table, code):
+        if not code:
+            return "—"
+        entry = table.get(code)
+        return entry.label(lang) if entry else code
+
+    c = data["client"]
+    yes, no = tr("clients.yes"), tr("clients.no")
+    lines = [
+        f"# {tr('clients.inzage_title')}",
+        "",
+        tr("clients.inzage_intro", made=data["made_at"]),
+        "",
+        f"## {tr('clients.section_client')}",
+        "",
+        f"- {tr('clients.name')}: {c['name'] or '—'}",
+        f"- {tr('clients.birth_year')}: {c['birth_year'] or '—'}",
+        f"- {tr('clients.origin_country')}: {label(countries, c['origin_country'])}",
+        f"- {tr('clients.destination_country')}: {label(countries, c['destination_country'])}",
+        f"- {tr('clients.language')}: {label(languages, c['language'])}",
+        f"- {tr('clients.partner')}: {yes if c['partner_coremigrating'] else no}",
+        f"- {tr('clients.children')}: {c['children_coremigrating'] or 0}",
+        f"- {tr('clients.record_id')}: {c['uuid']} (rev. {c['revision']})",
+        "",
+        f"## {tr('clients.section_visits', n=len(data['visits']))}",
+    ]
+    for v in data["visits"]:
+        lines += [
+            "",
+            f"### {v['day']} {v['time']} · {label(locations, v['location_code'])}",
+            "",
+            f"- {tr('clients.consultant')}: {v['consultant']}",
+            f"- {tr('clients.topics')}: "
+            + (", ".join(label(topics, t) for t in v["topics"]) or "—"),
+            f"- {tr('clients.outcome')}: {label(outcomes, v['outcome'])}",
+        ]
+        if v["notes"]:
+            lines.append(f"- {tr('clients.notes')}: {v['notes']}")
+        for r in v["referrals"]:
+            extra = " · ".join(x for x in (r["reason"], r["note"], r["outcome_note"]) if x)
+            lines.append(
+                f"- {tr('clients.referral')}: {label(orgs, r['organisation_code'])} · "
+                + label(statuses, r["status"])
+                + (
+                    f" · {tr('clients.follow_up_on', date=r['follow_up_on'])}"
+                    if r["follow_up_on"]
+                    else ""
+                )
+                + (f" · {extra}" if extra else "")
+            )
+    lines += ["", f"## {tr('clients.section_audit')}", ""]
+    for e in data["audit"]:
+        lines.append(f"- {e['at']} UTC · {e['consultant']} · {e['action']} · {e['record']}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,123 @@
+"""Verwijdering (the AVG's right to erasure) and retention: personal fields blanked here, the
+erasure carried to the central database and other laptops by sync."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from nmi_desk.core.clock import to_utc_naive
+from nmi_desk.domain import audit
+from nmi_desk.domain.clients.base import PERSONAL_CLIENT_FIELDS, STABLE_FIELDS, get_client
+from nmi_desk.domain.clients.writes import blank_client, stamp
+
+VISIT_ERASED = ("client_name", "birth_year", "language", "partner_coremigrating",
+                "children_coremigrating", "notes")  # fmt: skip
+REFERRAL_ERASED = ("reason", "note", "outcome_note")
+
+
+@dataclass
+class Erasure:
+    visits: int
+    referrals: int
+
+
+def erase_client(engine, uuid: str, actor, now: datetime) -> Erasure:
+    """Verwijdering: the client's personal fields go, here now, centrally at the next sync
+    (the blanked records carry a higher revision), on other laptops at their next pull.
+    Counts by code stay (day, location, topics, organisations, countries, outcome)."""
+    from sqlmodel import Session, select
+
+    from nmi_desk.store.models import Referral, Visit
+
+    with Session(engine) as session:
+        if _sqlite(engine):  # freed cells are zeroed, not left readable in the file
+            session.connection().exec_driver_sql("PRAGMA secure_delete = ON")
+        client = get_client(session, uuid)
+        visits = session.exec(select(Visit).where(Visit.client_uuid == client.uuid)).all()
+        n_ref = 0
+        for v in visits:
+            for name in VISIT_ERASED:
+                setattr(v, name, None)
+            stamp(v, actor, now)
+            for r in session.exec(select(Referral).where(Referral.visit_id == v.id)).all():
+                for name in REFERRAL_ERASED:
+                    setattr(r, name, None)
+                stamp(r, actor, now)
+                n_ref += 1
+        # Records merged into this one earlier are tombstones already; they hold no fields.
+        blank_client(client)
+        for name in STABLE_FIELDS:
+            setattr(client, name, None)
+        client.deleted = True
+        client.erased_at = to_utc_naive(now)
+        stamp(client, actor, now)
+        _scrub_local(session, client.uuid, [v.uuid for v in visits])
+        audit.record(session, actor, "erase", "client", client.uuid, now,
+                     f"{len(visits)} visits, {n_ref} referrals")  # fmt: skip
+        session.commit()
+    compact(engine)
+    return Erasure(len(visits), n_ref)
+
+
+def _sqlite(engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def _scrub_local(session, client_uuid: str, visit_uuids: list[str]) -> None:
+    """Copies of the personal fields elsewhere on this laptop: drafts naming the client's
+    visits, and the losing versions kept by sync conflicts."""
+    from sqlmodel import delete
+
+    from nmi_desk.store.models import Draft, SyncConflict
+
+    uuids = [client_uuid, *visit_uuids]
+    session.exec(delete(SyncConflict).where(SyncConflict.record_uuid.in_(uuids)))
+    session.exec(delete(Draft).where(Draft.form.in_([f"visit:{u}" for u in visit_uuids])))
+    for draft in session.exec(_drafts_mentioning(client_uuid)).all():
+        session.delete(draft)
+
+
+def _drafts_mentioning(client_uuid: str):
+    from sqlmodel import select
+
+    from nmi_desk.store.models import Draft
+
+    return select(Draft).where(Draft.payload.contains(client_uuid))
+
+
+def compact(engine) -> None:
+    """Freed pages out of the file: VACUUM rewrites it, the WAL is truncated (SQLite only)."""
+    if not _sqlite(engine):
+        return
+    raw = engine.raw_connection()
+    try:
+        driver = raw.driver_connection
+        if driver.in_transaction:
+            driver.commit()
+        driver.execute("VACUUM")
+        driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        raw.close()
+
+
+def purge_clients(conn, now: datetime) -> int:
+    """Clients whose every visit lost its personal fields (nmi_desk.domain.retention) lose theirs too;
+    local only, like the visits' purge. Runs inside retention.purge's transaction."""
+    from sqlalchemy import text
+
+    stamp = to_utc_naive(now).strftime("%Y-%m-%d %H:%M:%S")
+    blank = ", ".join(f"{name} = NULL" for name in PERSONAL_CLIENT_FIELDS)
+    due = (
+        "c.purged_at IS NULL AND c.deleted = 0 AND c.revision = c.synced_revision "
+        "AND EXISTS (SELECT 1 FROM visit v WHERE v.client_uuid = c.uuid) "
+        "AND NOT EXISTS (SELECT 1 FROM visit v WHERE v.client_uuid = c.uuid "
+        "AND v.deleted = 0 AND v.purged_at IS NULL)"
+    )
+    return conn.execute(
+        text(
+            f"UPDATE client SET {blank}, purged_at = :now WHERE id IN "  # noqa: S608
+            f"(SELECT c.id FROM client c WHERE {due})"
+        ),  # fmt: skip
+        {"now": stamp},
+    ).rowcount
