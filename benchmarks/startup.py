@@ -189,7 +189,7 @@ BARE_READY = (b"Hello",)
 
 def _today_markers(home: Path) -> tuple[int, tuple[bytes, ...]]:
     """Today is ready when the terminal has the day's count and the newest visit's time."""
-    from nmi_desk.core.i18n import Translator
+    from nmi_desk.core.translator import Translator
     from nmi_desk.domain.desk import Desk
     from nmi_desk.domain.stats.today import read_today
 

@@ -24,7 +24,7 @@ UuidArg = Annotated[str, typer.Argument(help="The client's UUID (see `clients se
 
 
 def _translator(ctx: typer.Context):
-    from nmi_desk.core.i18n import Translator
+    from nmi_desk.core.translator import Translator
 
     lang = (ctx.find_root().obj or {}).get("lang") or "nl"
     if lang not in ("nl", "en"):

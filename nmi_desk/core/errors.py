@@ -78,11 +78,11 @@ def os_reason(exc: BaseException) -> str:
 def one_line(exc: BaseException) -> str:
     """An unexpected error as one line for the consultant: what failed and what to try.
 
-    Database and file errors are named by kind (nmi_desk.store.file_state); anything else by
+    Database and file errors are named by kind (nmi_desk.core.db_errors); anything else by
     its type and first line only, so no SQL parameters or local values (client data) follow.
     The line is a Text: English as a string, any language with user_text.
     """
-    from nmi_desk.store.file_state import explain_database_error
+    from nmi_desk.core.db_errors import explain_database_error
 
     explained = explain_database_error(exc)
     if explained:
@@ -107,7 +107,7 @@ def storage_problem(exc: BaseException) -> str | None:
     else, which is left to the app's handler for unexpected errors."""
     if isinstance(exc, UserError):
         return exc.text
-    from nmi_desk.store.file_state import explain_database_error
+    from nmi_desk.core.db_errors import explain_database_error
 
     explained = explain_database_error(exc)
     if explained:

@@ -64,30 +64,6 @@ def t(key: str, /, lang: str = DEFAULT_LANG, **params) -> str:
     return text
 
 
-class Translator:
-    """Bound to one language; the TUI keeps one on the app."""
-
-    def __init__(self, lang: str = DEFAULT_LANG):
-        self.lang = lang if lang in ("nl", "en") else DEFAULT_LANG
-
-    def __call__(self, key: str, /, **params) -> str:
-        return t(key, self.lang, **params)
-
-    def number(self, value: int) -> str:
-        return number(value, self.lang)
-
-    def explain(self, what) -> str:
-        """An error (a UserError or any other) or a one-line explanation (a Text from
-        nmi_desk.core.errors or store.file_state) in this language: nmi_desk.core.errors.user_text."""
-        from nmi_desk.core.errors import user_text
-
-        return user_text(what, self.lang)
-
-    def optional(self, key: str) -> str:
-        """The text of `key`, or "" when no catalog has it (unlike a call, which shows the key)."""
-        return catalog(self.lang).get(key) or catalog(DEFAULT_LANG).get(key) or ""
-
-
 class Text(str):
     """A catalog text that is also its English rendering.
 

@@ -245,8 +245,8 @@ def wal_checks(path: Path, state: str) -> list[Check]:
 
 def page_checks(path: Path) -> list[Check]:
     """Integrity of every page, on one connection that writes nothing (no migration)."""
+    from nmi_desk.core.db_errors import explain_database_error
     from nmi_desk.store.connect import connect_sqlite, database_errors, key_for
-    from nmi_desk.store.file_state import explain_database_error
 
     out: list[Check] = []
     try:

@@ -114,7 +114,7 @@ def _apply_key(conn, key) -> None:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except Exception as exc:  # the driver's DatabaseError
         conn.close()
-        from nmi_desk.store.file_state import error_kind
+        from nmi_desk.core.db_errors import error_kind
 
         if error_kind(exc) == "damaged":  # "file is not a database": the key does not fit
             raise _KeyRefused() from exc
@@ -128,7 +128,8 @@ def probe_key(path: Path, key) -> bool:
     DatabaseProblem (it says nothing about the passphrase)."""
     import sqlcipher3
 
-    from nmi_desk.store.file_state import DatabaseProblem, explain_database_error
+    from nmi_desk.core.db_errors import explain_database_error
+    from nmi_desk.store.file_state import DatabaseProblem
 
     try:
         conn = sqlcipher3.connect(str(path))
@@ -145,7 +146,8 @@ def probe_key(path: Path, key) -> bool:
 
 
 def connect_sqlite(path: Path, *, readonly: bool = False, key=None) -> sqlite3.Connection:
-    from nmi_desk.store.file_state import DatabaseProblem, explain_database_error
+    from nmi_desk.core.db_errors import explain_database_error
+    from nmi_desk.store.file_state import DatabaseProblem
 
     path = Path(path).absolute()  # a relative --data-dir or sqlite:///rel.db is ordinary use
     if key is None:

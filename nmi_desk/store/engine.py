@@ -15,10 +15,10 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
+from nmi_desk.core.db_errors import explain_database_error
 from nmi_desk.core.errors import UserError
 from nmi_desk.store.connect import connect_sqlite, database_errors, key_for, sqlite_path_from_url
 from nmi_desk.store.errors import first_line
-from nmi_desk.store.file_state import explain_database_error
 
 # What TLS is for: a password or a record must never cross a network in plaintext, and the
 # server must prove it is the one named (a captive portal or a man in the middle cannot).

@@ -18,7 +18,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from nmi_desk.core.i18n import Translator
+from nmi_desk.core.translator import Translator
 from nmi_desk.domain.desk import Desk
 from nmi_desk.domain.stats.today import TodayPrefetch
 from nmi_desk.tui.keys import localize_bindings
@@ -276,6 +276,19 @@ class NmiDeskApp(App):
         from nmi_desk.tui.screens.guidance import GuidanceScreen
 
         self.push_screen(GuidanceScreen(topic=topic, query=query))
+
+    # ---- opening the screens that open each other (the form, the client search) ----
+    # Screens ask the app, so no screen module imports another that imports it back.
+
+    def open_visit_form(self, **kwargs) -> None:
+        from nmi_desk.tui.screens.visit_form import VisitFormScreen
+
+        self.push_screen(VisitFormScreen(**kwargs))
+
+    def open_client_search(self, callback=None, **kwargs) -> None:
+        from nmi_desk.tui.screens.clients import ClientSearchScreen
+
+        self.push_screen(ClientSearchScreen(**kwargs), callback)
 
     def action_sync_now(self) -> None:
         """F5: sync now, wherever the consultant is; the Today screen's status line runs it."""

@@ -27,7 +27,7 @@ def build_report(
     from openpyxl.chart import BarChart, Reference
     from openpyxl.styles import Font
 
-    from nmi_desk.core.i18n import Translator
+    from nmi_desk.core.translator import Translator
     from nmi_desk.domain.reference.files import labels_for
 
     tr = Translator(lang)

@@ -102,8 +102,8 @@ def read_today(desk) -> TodayView | None:
     """Today's rows (newest first) and counts; None when there is no readable database yet
     (first run, or a schema the fast path cannot read: the engine migrates it, then Today
     reads again)."""
+    from nmi_desk.core.db_errors import explain_database_error
     from nmi_desk.store.connect import connect_sqlite, database_errors, sqlite_path_from_url
-    from nmi_desk.store.file_state import explain_database_error
 
     path = sqlite_path_from_url(desk.url)
     if path is None or not path.exists():

@@ -389,17 +389,13 @@ class ClientHistoryScreen(NmiScreen[None]):
     # ---- actions ----
 
     def action_new_visit(self) -> None:
-        from nmi_desk.tui.screens.visit_form import VisitFormScreen
-
-        self.app.push_screen(VisitFormScreen(client_uuid=self.uuid))
+        self.app.open_visit_form(client_uuid=self.uuid)
 
     def action_open_visit(self) -> None:
-        from nmi_desk.tui.screens.visit_form import VisitFormScreen
-
         table = self.query_one(DataTable)
         if table.row_count:
             uuid = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
-            self.app.push_screen(VisitFormScreen(uuid=uuid))
+            self.app.open_visit_form(uuid=uuid)
 
     @on(DataTable.RowSelected, "#history-table")
     def _selected(self) -> None:

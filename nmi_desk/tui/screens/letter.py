@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
+from nmi_desk.domain.form_payloads import payload_to_input
 from nmi_desk.tui.keys import localize_bindings
 from nmi_desk.tui.messages import LetterDone, LetterFailed
 from nmi_desk.tui.widgets.error_label import ErrorLabel
@@ -176,8 +177,6 @@ def letter_referrals(referrals: list[dict]) -> list[dict]:
 
 def open_letter(screen, payload: dict, uuid: str | None) -> None:
     """From a form's payload: the letter dialog, or a one-line reason why not."""
-    from nmi_desk.tui.screens.visit_form import payload_to_input
-
     app = screen.app
     if not letter_referrals(payload.get("referrals", [])):
         app.notify(app.tr("letter.no_referrals"), severity="warning")

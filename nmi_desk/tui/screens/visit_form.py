@@ -223,8 +223,6 @@ class VisitFormScreen(DraftFormScreen):
         self.changed()
 
     def action_find_client(self) -> None:
-        from nmi_desk.tui.screens.clients import ClientSearchScreen
-
         if self.uuid:  # an earlier visit keeps its client
             return
 
@@ -233,7 +231,7 @@ class VisitFormScreen(DraftFormScreen):
                 self._prefill(uuid)
 
         name = self.query_one("#client_name", Input).value
-        self.app.push_screen(ClientSearchScreen(pick=True, initial=name), chosen)
+        self.app.open_client_search(chosen, pick=True, initial=name)
 
     @work(thread=True, exclusive=True, group="visit-load")
     def _load(self, uuid: str) -> None:
