@@ -132,3 +132,111 @@ def test_a_file_that_is_not_a_database_is_one_clear_error(tmp_path):
     with pytest.raises(UserError, match="is damaged .1800 bytes, shorter than one encrypted page"):
         open_engine(f"sqlite:///{bad}")
     assert bad.read_bytes() == b"this is not sqlite" * 100
+
+
+# ---- one sequence: the same steps in the same order on every laptop ----
+
+RELEASED_SCHEMAS = sorted((Path(__file__).parent / "fixtures" / "released_schemas").glob("v*.sql"))
+
+
+def sequence_problems(declared: tuple[int, ...], released: tuple[int, ...]) -> list[str]:
+    """What is wrong with a list of step numbers: out of order, a released step changed, or a
+    new step numbered below a released one (it would run at another point on an upgraded
+    laptop than on a new one)."""
+    problems = []
+    if any(b <= a for a, b in zip(declared, declared[1:], strict=False)):
+        problems.append(f"not strictly increasing: {declared}")
+    if declared[: len(released)] != released:
+        problems.append("the released steps are not the first steps, unchanged")
+    newer = [v for v in declared if v not in released]
+    if released and any(v <= max(released) for v in newer):
+        problems.append(f"new steps must be above {max(released)}: {newer}")
+    return problems
+
+
+def test_the_steps_are_one_increasing_sequence_above_the_released_ones():
+    from nmi_desk.store.migrations import DECLARED, RELEASED_VERSIONS
+
+    assert sequence_problems(DECLARED, RELEASED_VERSIONS) == []
+    assert LATEST == DECLARED[-1]
+
+
+def test_a_step_numbered_into_a_gap_or_appended_out_of_order_is_caught():
+    released = (1, 2, 50, 170)
+    assert sequence_problems((1, 2, 50, 170, 171), released) == []
+    assert sequence_problems((1, 2, 50, 72, 170), released)  # into a gap
+    assert sequence_problems((1, 2, 50, 170, 72), released)  # appended, lower
+    assert sequence_problems((1, 2, 51, 170), released)  # a released step renumbered
+
+
+def test_the_applied_steps_are_compared_with_the_declared_ones():
+    from nmi_desk.store.migrations import DECLARED, check_applied
+
+    assert check_applied(set(DECLARED)).ok
+    gap = check_applied(set(DECLARED) - {DECLARED[3]})
+    assert gap.missing == (DECLARED[3],) and not gap.ok
+    newer = check_applied({*DECLARED, LATEST + 1})
+    assert newer.unknown == (LATEST + 1,) and not newer.ok
+
+
+def test_a_database_made_by_a_newer_version_is_refused_in_one_line(tmp_path):
+    from nmi_desk.core.errors import UserError
+
+    db = tmp_path / "nmi-desk.db"
+    open_engine(f"sqlite:///{db}").dispose()
+    conn = sqlite3.connect(db)
+    conn.execute(
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'future', 'x')",
+        (LATEST + 1,),
+    )
+    conn.commit()
+    conn.close()
+    with pytest.raises(UserError, match=f"newer nmi-desk .*step {LATEST + 1}"):
+        open_engine(f"sqlite:///{db}")
+
+
+def _schema(path: Path) -> dict[str, object]:
+    """Tables (column name, type, not null, default, primary key; in any order, since an added
+    column lands last), indexes and triggers by name with their SQL."""
+    conn = sqlite3.connect(path)
+    try:
+        out: dict[str, object] = {}
+        for kind, name, sql in conn.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+        ):
+            if kind == "table":
+                cols = conn.execute(f'PRAGMA table_info("{name}")').fetchall()
+                out[f"table {name}"] = sorted((c[1], c[2], c[3], c[4], c[5]) for c in cols)
+            else:
+                out[f"{kind} {name}"] = " ".join((sql or "").split())
+        return out
+    finally:
+        conn.close()
+
+
+def test_every_released_schema_is_kept_as_a_fixture():
+    assert len(RELEASED_SCHEMAS) >= 10
+    from nmi_desk.store.migrations import RELEASED_VERSIONS
+
+    newest = max(int(p.name[1:].split("-")[0]) for p in RELEASED_SCHEMAS)
+    assert newest == max(RELEASED_VERSIONS)
+
+
+@pytest.mark.parametrize("fixture", RELEASED_SCHEMAS, ids=lambda p: p.stem)
+def test_a_database_of_every_released_version_migrates_to_the_schema_of_a_new_one(
+    tmp_path, fixture
+):
+    new = tmp_path / "new.db"
+    open_engine(f"sqlite:///{new}").dispose()
+    old = tmp_path / "old.db"
+    conn = sqlite3.connect(old)
+    conn.executescript(fixture.read_text(encoding="utf-8"))
+    conn.close()
+    engine = open_engine(f"sqlite:///{old}")
+    try:
+        assert current_version(engine) == LATEST
+    finally:
+        engine.dispose()
+    mine, theirs = _schema(old), _schema(new)
+    assert sorted(mine) == sorted(theirs)
+    assert {k: v for k, v in mine.items() if theirs[k] != v} == {}

@@ -283,13 +283,28 @@ def database_checks(desk: Desk) -> list[Check]:
     from sqlalchemy import text
 
     from nmi_desk.core.errors import one_line
-    from nmi_desk.store.migrations import LATEST, current_version
+    from nmi_desk.store.migrations import LATEST, applied_versions, check_applied
 
     checks: list[Check] = []
     try:
         engine = desk.engine()
-        version = current_version(engine)
-        checks.append(Check("schema version", version == LATEST, f"{version} (latest {LATEST})"))
+        with engine.connect() as conn:
+            applied = applied_versions(conn)
+        steps = check_applied(applied)
+        if steps.ok:
+            detail = f"{LATEST} (all {len(applied)} steps applied)"
+        else:
+            detail = ", ".join(
+                part
+                for part in (
+                    f"steps missing: {', '.join(map(str, steps.missing))}" if steps.missing else "",
+                    f"steps unknown here: {', '.join(map(str, steps.unknown))}"
+                    if steps.unknown
+                    else "",
+                )
+                if part
+            )
+        checks.append(Check("schema version", steps.ok, detail))
         with engine.connect() as conn:
             if conn.dialect.name == "sqlite":
                 fk = conn.execute(text("PRAGMA foreign_key_check")).all()

@@ -190,7 +190,7 @@ def _pairs(new: dict[str, int], old: dict[str, int]):
 
 def open_engine(url: str) -> Engine:
     """An engine on a database migrated to the latest schema."""
-    from nmi_desk.store.migrations import migrate
+    from nmi_desk.store.migrations import NewerSchema, migrate
 
     engine = make_engine(url)
     path = sqlite_path_from_url(url)
@@ -202,6 +202,11 @@ def open_engine(url: str) -> Engine:
     except UserError:
         engine.dispose()
         raise
+    except NewerSchema as exc:
+        engine.dispose()
+        raise UserError.of(
+            "errors.db.newer_schema", path=path or "(central)", step=exc.step
+        ) from None
     except (DBAPIError, *database_errors()) as exc:
         engine.dispose()
         explained = explain_database_error(exc, path)

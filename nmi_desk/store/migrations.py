@@ -8,8 +8,12 @@ Version 1 is the frozen DDL of the first release (store/sql/0001_initial.<dialec
 steps are plain DDL that both databases accept. tests/test_migrations.py checks that the
 migrated schema matches store/models.py, so models and migrations cannot drift apart.
 
-Version numbers are kept apart per capability (see docs/decisions.md) so parallel work never
-collides; gaps are fine, every missing step is applied in order.
+One sequence: steps are applied in list order, which is also increasing version order, and
+a new step is numbered above every released one (RELEASED_VERSIONS, frozen; a test checks
+both). So a new laptop and an upgraded one apply the same steps in the same order. The
+numbers up to 170 kept the gaps of an earlier numbering per capability; from 171 on they are
+consecutive. `check_applied` compares a database's applied steps with the declared ones:
+`doctor` reports a missing step or one this version does not know.
 """
 
 from __future__ import annotations
@@ -426,6 +430,37 @@ MIGRATIONS: list[Migration] = [
 ]
 
 LATEST = max(m.version for m in MIGRATIONS)
+DECLARED = tuple(m.version for m in MIGRATIONS)
+
+# Every step a released nmi-desk has applied somewhere. Never edit or renumber these; a new
+# step goes at the end of MIGRATIONS with the next number above LATEST, and is added here
+# when it is released.
+RELEASED_VERSIONS = (1, 2, 50, 51, 52, 53, 70, 71, 100, 110, 111, 112, 120, 150, 170)
+
+
+@dataclass(frozen=True)
+class AppliedCheck:
+    missing: tuple[int, ...]  # declared, not applied: the database skipped a step
+    unknown: tuple[int, ...]  # applied, not declared: made by a newer (or other) nmi-desk
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and not self.unknown
+
+
+def check_applied(applied: set[int]) -> AppliedCheck:
+    return AppliedCheck(
+        missing=tuple(v for v in DECLARED if v not in applied),
+        unknown=tuple(sorted(v for v in applied if v not in DECLARED)),
+    )
+
+
+class NewerSchema(Exception):
+    """The database holds steps this version does not declare: it was made by a newer one."""
+
+    def __init__(self, step: int) -> None:
+        super().__init__(f"unknown migration step {step}")
+        self.step = step
 
 
 def _ensure_table(conn: Connection) -> None:
@@ -457,6 +492,10 @@ def migrate(engine: Engine, before: Callable[[int], None] | None = None) -> tupl
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK_KEY})
         done = applied_versions(conn)
     start = max(done, default=0)
+    unknown = check_applied(done).unknown
+    if unknown:
+        # Applying our steps around a newer version's would make a schema neither knows.
+        raise NewerSchema(unknown[0])
     todo = [m for m in MIGRATIONS if m.version not in done]
     if todo and done and before is not None:
         before(start)
