@@ -36,24 +36,24 @@ def startup_read(home: Path, encrypted: bool, repeat: int) -> tuple[float, float
     """ms: key derivation (scrypt) once, then connect + today's rows + counts (mean)."""
     from nmi_desk.domain.security import unlock
     from nmi_desk.domain.stats.today import day_counts, day_rows
-    from nmi_desk.store.connect import connect_sqlite, forget_key
+    from nmi_desk.store.connect import connect_sqlite
 
     path = home / "nmi-desk.db"
     kdf = 0.0
+    key = None
     if encrypted:
         t = time.perf_counter()
-        unlock(path, PASS)
+        key = unlock(path, PASS)
         kdf = (time.perf_counter() - t) * 1000
     day = date.today()
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
-        conn = connect_sqlite(path)
+        conn = connect_sqlite(path, key=key)
         day_rows(conn, "eindhoven-stadskantoor", day)
         day_counts(conn, "eindhoven-stadskantoor", day)
         conn.close()
         times.append((time.perf_counter() - t) * 1000)
-    forget_key(path)
     return kdf, statistics.mean(times)
 
 

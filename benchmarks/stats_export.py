@@ -75,7 +75,7 @@ def main() -> None:
     cli = timed(lambda: subprocess.run(cmd, env=env, check=True, capture_output=True))
     cli_help = timed(lambda: subprocess.run(startup, env=env, check=True, capture_output=True))
 
-    with open_source(desk.url) as src:
+    with open_source(desk.url, desk.key) as src:
         stdlib = timed(lambda: compute_stats(src, first, last))
         from_rows = timed(lambda: compute_stats(src, first, last, from_rows=True), repeat=3)
         day = Period.around("day", last - timedelta(days=2))

@@ -58,7 +58,7 @@ def export(
     if output == "-" and fmt == "xlsx" and sys.stdout.isatty():
         raise UserError("refusing to write a spreadsheet to a terminal: give --output FILE")
     check_output(output)  # refuse a bad target before the statistics are read
-    with open_source(source or desk.url) as db:
+    with open_source(source or desk.url, None if source else desk.key) as db:
         stats = compute_stats(db, first, last, location)
     if suppress_small:
         stats = hide(stats)
@@ -114,13 +114,15 @@ def report(
     lang = (ctx.obj or {}).get("lang") or desk.settings.lang
     if lang not in ("nl", "en"):
         raise UserError(f"--lang {lang!r}: choose nl or en")
-    with open_source(source or desk.url) as db:
+    with open_source(source or desk.url, None if source else desk.key) as db:
         workbook, stats = build_report(db, first, last, lang, suppress=suppress_small)
     where = write_output(output, workbook)
     if source is None and desk.database_path is not None:
         from nmi_desk.domain.audit import record_export_local
 
-        record_export_local(desk.database_path, desk.actor, desk.now(), first, last, "report")
+        record_export_local(
+            desk.database_path, desk.actor, desk.now(), first, last, "report", key=desk.key
+        )
     if where != "stdout":
         typer.echo(f"wrote {stats['visits']} visits ({first} .. {last}) to {where}", err=True)
 

@@ -126,7 +126,7 @@ def record_export(engine, actor, now, first, last, fmt: str) -> None:
     record_now(engine, actor, "export", "statistics", None, now, detail=f"{first}..{last} {fmt}")
 
 
-def record_export_local(path, actor, now, first, last, fmt: str) -> None:
+def record_export_local(path, actor, now, first, last, fmt: str, key=None) -> None:
     """record_export on the laptop's SQLite file through the standard library: the export
     command stays free of the ORM's start-up cost (docs/performance.md, Statistics)."""
     import uuid as uuid_mod
@@ -134,7 +134,7 @@ def record_export_local(path, actor, now, first, last, fmt: str) -> None:
     from nmi_desk.store.connect import connect_sqlite
 
     stamp = _who_and_when(actor, now, "export").isoformat(sep=" ")
-    conn = connect_sqlite(path)
+    conn = connect_sqlite(path, key=key)
     try:
         ready = conn.execute(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'audit_event'"
@@ -159,7 +159,7 @@ def record_export_local(path, actor, now, first, last, fmt: str) -> None:
     if not ready:  # an older schema without the trail: migrate, then write
         from nmi_desk.store.engine import open_engine
 
-        engine = open_engine(f"sqlite:///{path}")
+        engine = open_engine(f"sqlite:///{path}", key=key)
         try:
             record_export(engine, actor, now, first, last, fmt)
         finally:
@@ -171,6 +171,6 @@ def record_desk_export(desk, first, last, fmt: str) -> None:
     time: the CLI's `export` and the end-of-day close both call this."""
     path = desk.database_path
     if path is not None:
-        record_export_local(path, desk.actor, desk.now(), first, last, fmt)
+        record_export_local(path, desk.actor, desk.now(), first, last, fmt, key=desk.key)
     else:
         record_export(desk.engine(), desk.actor, desk.now(), first, last, fmt)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from nmi_desk.core.clock import Clock, local_today, system_clock
 from nmi_desk.core.config import Paths, Settings, load_settings, resolve_paths, save_settings
 from nmi_desk.core.i18n import Text
+from nmi_desk.store.keyring import Keyring
 
 if TYPE_CHECKING:
     from nmi_desk.domain.visits import Actor
@@ -31,6 +32,8 @@ class Desk:
     database_url: str | None = None  # default: the SQLite file in the data dir
     _engine: object = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    # The unlocked database's key: only this desk's connections use it, gone at close().
+    keyring: Keyring = field(default_factory=Keyring, repr=False)
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)  # unlock back-off
     wall: Callable[[], float] = field(default=time.time, repr=False)  # when wrong tries were
     # The real counter app (run_tui) encrypts: a plain or new database gets a passphrase first.
@@ -72,7 +75,7 @@ class Desk:
                     # The desk's own folder is private even if it was already there; the
                     # store only creates folders privately, it tightens none it did not make.
                     ensure_private_dir(self.paths.home)
-                engine = open_engine(self.url)
+                engine = open_engine(self.url, key=self.keyring.key_for(path))
                 load_reference_into(engine)
                 activate_from_database(engine)  # centrally published topics etc. in use
                 self._engine = engine
@@ -84,9 +87,7 @@ class Desk:
                 self._engine.dispose()
                 self._engine = None
         if (path := self.database_path) is not None:
-            from nmi_desk.store.connect import forget_key
-
-            forget_key(path)  # the key lives only while this desk is open
+            self.keyring.forget(path)  # the key lives only while this desk is open
 
     # ---- encryption at rest (nmi_desk.domain.security) ----
 
@@ -129,10 +130,17 @@ class Desk:
     @property
     def locked(self) -> bool:
         """Encrypted and not unlocked by this process: nothing can be read yet."""
-        from nmi_desk.store.connect import key_for
-
         path = self.database_path
-        return path is not None and self.encryption_state() == "encrypted" and key_for(path) is None
+        return (
+            path is not None
+            and self.encryption_state() == "encrypted"
+            and self.keyring.key_for(path) is None
+        )
+
+    @property
+    def key(self):
+        """The key of this desk's database when it is encrypted and unlocked, else None."""
+        return self.keyring.key_for(self.database_path)
 
     def passphrase_first(self) -> bool:
         """Whether the TUI must ask for a passphrase before anything can be shown: to unlock
@@ -145,12 +153,12 @@ class Desk:
         """Raises security.WrongPassphrase (after a growing delay on repeated mistakes)."""
         from nmi_desk.domain.security import unlock
 
-        unlock(self.database_path, passphrase, sleep=self.sleep, now=self.wall)
+        key = unlock(self.database_path, passphrase, sleep=self.sleep, now=self.wall)
+        self.keyring.remember(self.database_path, key)
 
     def set_passphrase(self, new_passphrase: str) -> None:
         """Encrypt this desk's database (converting a plain one) or re-key it; unlock first."""
         from nmi_desk.domain.security import set_passphrase
-        from nmi_desk.store.connect import key_for
 
         path = self.database_path
         if path is None:
@@ -161,7 +169,8 @@ class Desk:
             if self._engine is not None:  # no pooled connection may hold the old file open
                 self._engine.dispose()
                 self._engine = None
-            set_passphrase(path, new_passphrase, old_key=key_for(path))
+            key = set_passphrase(path, new_passphrase, old_key=self.keyring.key_for(path))
+            self.keyring.remember(path, key)
 
     def save_settings(self) -> None:
         save_settings(self.paths, self.settings)

@@ -84,7 +84,7 @@ def run_checks(
                 Check("passphrase", False, str(exc)),
                 _skipped("integrity, records, retention", "the database could not be opened"),
             ]
-    pages = page_checks(path)
+    pages = page_checks(path, desk.key)
     checks += pages
     if any(c.failed for c in pages):
         return checks + [_skipped("records, retention", "the database is damaged")]
@@ -243,19 +243,19 @@ def wal_checks(path: Path, state: str) -> list[Check]:
     return [Check("write-ahead log", True, f"{wal.stat().st_size} bytes")]
 
 
-def page_checks(path: Path) -> list[Check]:
+def page_checks(path: Path, key=None) -> list[Check]:
     """Integrity of every page, on one connection that writes nothing (no migration)."""
     from nmi_desk.core.db_errors import explain_database_error
-    from nmi_desk.store.connect import connect_sqlite, database_errors, key_for
+    from nmi_desk.store.connect import connect_sqlite, database_errors
 
     out: list[Check] = []
     try:
-        conn = connect_sqlite(path)
+        conn = connect_sqlite(path, key=key)
     except UserError as exc:
         return [Check("integrity", False, str(exc))]
     try:
         rows: list[str] = []
-        if key_for(path) is not None:  # SQLCipher checks every page's HMAC
+        if key is not None:  # SQLCipher checks every page's HMAC
             rows += [r[0] for r in conn.execute("PRAGMA cipher_integrity_check")]
         rows += [r[0] for r in conn.execute("PRAGMA integrity_check(20)")]
         problems = [r for r in rows if r != "ok"]

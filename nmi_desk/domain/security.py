@@ -215,9 +215,9 @@ def unlock(
     passphrase cannot be judged on it, and no wrong try is counted). A refused key raises
     WrongPassphrase, unless the stored check value shows the passphrase is right (then the
     file is damaged). Before checking, the growing wait after earlier wrong tries (in any
-    process) is slept. On success the key is remembered for every connection to this file.
+    process) is slept. On success the key is returned: the desk keeps it in its Keyring.
     """
-    from nmi_desk.store.connect import probe_key, remember_key
+    from nmi_desk.store.connect import probe_key
 
     path = Path(path).absolute()
     if check_usable(path) != "encrypted":
@@ -237,7 +237,6 @@ def unlock(
         _count_failure(path, now)
         raise WrongPassphrase.of("errors.security.wrong_passphrase")
     remember_passphrase_check(path, key)
-    remember_key(path, key)
     return key
 
 
@@ -341,7 +340,7 @@ def set_passphrase(
     A plain database is converted without loss (every table copied, counted, checked) and
     swapped in atomically; plain migration backups beside it are then removed.
     """
-    from nmi_desk.store.connect import forget_key, private_file, remember_key
+    from nmi_desk.store.connect import private_file
 
     path = Path(path)
     check_new_passphrase(new_passphrase)
@@ -369,8 +368,6 @@ def set_passphrase(
             raise
     for leftover in _backups(path):
         _remove_quietly(leftover)
-    forget_key(path)
-    remember_key(path, target)
     remember_passphrase_check(path, target)
     return target
 

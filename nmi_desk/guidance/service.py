@@ -148,16 +148,17 @@ def _open_index(index_path, guidance_dir, ref, overrides) -> Guidance:
     return Guidance(conn=conn, library=library, index=index, ref=ref, rebuilt=rebuilt)
 
 
-def central_rows(db_path: Path) -> list[Override] | None:
+def central_rows(db_path: Path, key=None) -> list[Override] | None:
     """The articles published centrally, from the desk's SQLite database; [] when there is no
-    database or no table yet, None when it is encrypted and not unlocked by this process."""
+    database or no table yet, None when it is encrypted and `key` (the desk's, once unlocked)
+    is None."""
     from nmi_desk.store.connect import connect_sqlite, database_errors
     from nmi_desk.store.file_state import DatabaseLocked
 
     if not db_path.exists():
         return []
     try:
-        conn = connect_sqlite(db_path, readonly=True)
+        conn = connect_sqlite(db_path, readonly=True, key=key)
     except DatabaseLocked:
         return None
     try:
@@ -194,5 +195,5 @@ def open_guidance(desk) -> Guidance:
     path = sqlite_path_from_url(desk.url)
     with _open_lock:
         # A PostgreSQL desk database: only the shipped library and the last central copy.
-        overrides = central_rows(path) if path is not None else None
+        overrides = central_rows(path, desk.key) if path is not None else None
         return open_guidance_index(desk.paths.guidance_index, desk.guidance_dir, None, overrides)

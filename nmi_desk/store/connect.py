@@ -5,8 +5,8 @@ start-up fast path reads today's rows through it too, so pragmas, file permissio
 encryption are applied the same way on every connection.
 
 Encryption (nmi_desk.domain.security): a plain file opens through the standard library's sqlite3,
-exactly as before. An encrypted file opens through sqlcipher3 with the key remembered for it
-(`remember_key`, done by security.unlock) or given as `key=`; without one it raises
+exactly as before. An encrypted file opens through sqlcipher3 with the key given as `key=`
+(the desk's Keyring, store/keyring.py, holds it once unlocked); without one it raises
 DatabaseLocked. Temp tables and sort spills stay in memory, so no plain temp file is written.
 """
 
@@ -23,26 +23,6 @@ from nmi_desk.core.i18n import Text
 from nmi_desk.core.paths import ensure_private_dir
 
 BUSY_TIMEOUT_MS = 5000
-
-
-_keys: dict[str, object] = {}
-
-
-def _name(path: Path) -> str:
-    return str(Path(path).resolve())
-
-
-def remember_key(path: Path, key) -> None:
-    """Every later connection to this file (engine pool, fast path, backups) uses this key."""
-    _keys[_name(path)] = key
-
-
-def forget_key(path: Path) -> None:
-    _keys.pop(_name(path), None)
-
-
-def key_for(path: Path):
-    return _keys.get(_name(path))
 
 
 def private_file(path: Path) -> None:
@@ -150,8 +130,6 @@ def connect_sqlite(path: Path, *, readonly: bool = False, key=None) -> sqlite3.C
     from nmi_desk.store.file_state import DatabaseProblem
 
     path = Path(path).absolute()  # a relative --data-dir or sqlite:///rel.db is ordinary use
-    if key is None:
-        key = key_for(path)
     try:
         driver = _driver(path, key, readonly)
         if readonly:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from nmi_desk.core.db_errors import explain_database_error
 from nmi_desk.core.errors import UserError
-from nmi_desk.store.connect import connect_sqlite, database_errors, key_for, sqlite_path_from_url
+from nmi_desk.store.connect import connect_sqlite, database_errors, sqlite_path_from_url
 from nmi_desk.store.errors import first_line
 
 # What TLS is for: a password or a record must never cross a network in plaintext, and the
@@ -90,9 +90,10 @@ def describe(url: str) -> str:
     return f"the database {parsed.database or '(default)'} on {parsed.host or 'this machine'}"
 
 
-def make_engine(url: str, readonly: bool = False) -> Engine:
+def make_engine(url: str, readonly: bool = False, key=None) -> Engine:
     """An engine (no migration). `readonly`: every PostgreSQL transaction is read-only (a read
-    never writes; a SQLite file is opened read-only by stats.open_source instead)."""
+    never writes; a SQLite file is opened read-only by stats.open_source instead). `key`: an
+    encrypted SQLite file's key (the desk's Keyring)."""
     path = sqlite_path_from_url(url)
     if path is not None:
         from sqlalchemy.pool import QueuePool
@@ -102,11 +103,11 @@ def make_engine(url: str, readonly: bool = False) -> Engine:
         # mid-query, once more than five threads have used it (a sync's reader and marker
         # threads, the TUI's workers).
         extra = {"poolclass": QueuePool}
-        if key_for(path) is not None:  # encrypted: SQLAlchemy must know sqlcipher3's exceptions
+        if key is not None:  # encrypted: SQLAlchemy must know sqlcipher3's exceptions
             import sqlcipher3
 
             extra["module"] = sqlcipher3
-        return create_engine("sqlite://", creator=partial(connect_sqlite, path), **extra)
+        return create_engine("sqlite://", creator=partial(connect_sqlite, path, key=key), **extra)
     try:
         parsed = make_url(url)
         parsed.port  # noqa: B018 - a bad port (an IPv6 address without brackets) fails here
@@ -139,12 +140,10 @@ def _backup_name(path: Path, version: int) -> Path:
     return path.with_name(f"{path.name}.v{version}.bak")
 
 
-def _backup_sqlite(path: Path, version: int) -> None:
+def _backup_sqlite(path: Path, key, version: int) -> None:
     target = _backup_name(path, version)
-    src = connect_sqlite(path)
-    dst = connect_sqlite(
-        target, key=key_for(path)
-    )  # an encrypted database's backup stays encrypted
+    src = connect_sqlite(path, key=key)
+    dst = connect_sqlite(target, key=key)  # an encrypted database's backup stays encrypted
     try:
         src.backup(dst)
     finally:
@@ -164,14 +163,14 @@ def _counts(conn) -> dict[str, int]:
     }
 
 
-def _drop_verified_backup(path: Path, version: int) -> None:
+def _drop_verified_backup(path: Path, key, version: int) -> None:
     """The migration's backup copy goes once the migrated file checks out: it would keep every
     personal field past retention (and, of a plain file, unencrypted). Kept when in doubt."""
     backup = _backup_name(path, version)
     if not backup.exists():
         return
-    db = connect_sqlite(path)
-    old = connect_sqlite(backup, key=key_for(path))
+    db = connect_sqlite(path, key=key)
+    old = connect_sqlite(backup, key=key)
     try:
         ok = db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
         same = ok and all(n >= old_n for n, old_n in _pairs(_counts(db), _counts(old)))
@@ -188,17 +187,17 @@ def _pairs(new: dict[str, int], old: dict[str, int]):
     return [(new.get(t, 0), n) for t, n in old.items()]
 
 
-def open_engine(url: str) -> Engine:
-    """An engine on a database migrated to the latest schema."""
+def open_engine(url: str, key=None) -> Engine:
+    """An engine on a database migrated to the latest schema (`key`: see make_engine)."""
     from nmi_desk.store.migrations import NewerSchema, migrate
 
-    engine = make_engine(url)
+    engine = make_engine(url, key=key)
     path = sqlite_path_from_url(url)
-    before = partial(_backup_sqlite, path) if path is not None else None
+    before = partial(_backup_sqlite, path, key) if path is not None else None
     try:
         start, end = migrate(engine, before=before)
         if path is not None and start:  # also when a step below the newest ran (a gap)
-            _drop_verified_backup(path, start)
+            _drop_verified_backup(path, key, start)
     except UserError:
         engine.dispose()
         raise

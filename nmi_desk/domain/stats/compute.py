@@ -274,7 +274,7 @@ def _not_ours(where: str) -> UserError:
 
 
 @contextmanager
-def open_source(url: str) -> Iterator[object]:
+def open_source(url: str, key=None) -> Iterator[object]:
     """A read-only source for compute_stats on an nmi-desk database URL.
 
     A SQLite file is read through the standard library with `mode=ro`; PostgreSQL through an
@@ -311,7 +311,7 @@ def open_source(url: str) -> Iterator[object]:
         return
     if not path.is_file():
         raise UserError.of("errors.db.none_at", path=path)
-    conn = connect_sqlite(path, readonly=True)
+    conn = connect_sqlite(path, readonly=True, key=key)  # key: the desk's, when encrypted
     try:
         _read_pragmas(conn)
         marks = ", ".join("?" * len(OUR_TABLES))

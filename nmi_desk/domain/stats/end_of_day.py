@@ -181,7 +181,7 @@ def close_day(
         raise UserError.of(
             "errors.day.cannot_create_folder", folder=folder, reason=os_reason(exc)
         ) from exc
-    with open_source(desk.url) as source:
+    with open_source(desk.url, desk.key) as source:
         overview = load_overview(source, period, location, desk.today())
     figures = hide(overview.stats) if suppress else overview.stats
     report = CloseReport(overview=overview)
@@ -196,6 +196,6 @@ def close_day(
         report.sync, report.sync_message = (sync_runner or _sync)(desk)
     else:
         report.sync = "skipped"
-    with open_source(desk.url) as source:
+    with open_source(desk.url, desk.key) as source:
         _, _, report.unsynced_after, report.quarantined_after = attention(source, desk.today())
     return report

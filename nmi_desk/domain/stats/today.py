@@ -108,7 +108,7 @@ def read_today(desk) -> TodayView | None:
     path = sqlite_path_from_url(desk.url)
     if path is None or not path.exists():
         return None
-    conn = connect_sqlite(path)
+    conn = connect_sqlite(path, key=desk.key)
     try:
         day = desk.today()
         location = desk.settings.location

@@ -107,7 +107,7 @@ class DayOverviewScreen(NmiScreen[None]):
         desk = self.app.desk
         period, location = self.period, self.location
         try:
-            with open_source(desk.url) as source:
+            with open_source(desk.url, desk.key) as source:
                 # The figures first (a few ms from visit_daily), then the attention counts.
                 stats = compute_stats(source, period.first, period.last, location)
                 self.post_message(StatsLoaded(period, location, stats))
