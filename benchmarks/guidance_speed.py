@@ -42,13 +42,13 @@ def generated_library(size: int, seed: int = 7, dense: bool = False):
     """
     from dataclasses import replace
 
-    from nmi_desk.domain.reference.files import reference
+    from nmi_desk.domain.reference.files import shipped_reference
     from nmi_desk.guidance.library import Library, load_library
 
     shipped = load_library()
     base = list(shipped.articles.values())
     rng = random.Random(seed)
-    ref = reference()
+    ref = shipped_reference()
     topics = sorted(ref.topic_codes())
     orgs = sorted(ref.organisation_codes())
     countries = sorted(ref.country_codes())
@@ -85,7 +85,7 @@ def typing_queries() -> list[list[str]]:
 
 
 def measure(library, queries, rounds: int) -> dict:
-    from nmi_desk.domain.reference.files import reference
+    from nmi_desk.domain.reference.files import shipped_reference
     from nmi_desk.guidance.index import GuidanceIndex, ensure_index
     from nmi_desk.store.connect import connect_sqlite
 
@@ -94,9 +94,9 @@ def measure(library, queries, rounds: int) -> dict:
         conn = connect_sqlite(db)
         conn.isolation_level = None
         started = time.perf_counter()
-        ensure_index(conn, library, reference())
+        ensure_index(conn, library, shipped_reference())
         build = time.perf_counter() - started
-        index = GuidanceIndex(conn, library, reference())
+        index = GuidanceIndex(conn, library, shipped_reference())
         for typed in queries[:10]:  # warm the page cache and the code paths
             index.search(typed[-1], 10)
         timed = {"typing": ([], []), "cold": ([], [])}

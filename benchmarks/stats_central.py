@@ -121,7 +121,7 @@ def main() -> None:
     import psycopg
     from sqlalchemy.engine import make_url
 
-    from nmi_desk.domain.reference.files import reference
+    from nmi_desk.domain.reference.files import shipped_reference
     from nmi_desk.domain.stats.compute import breakdown, compute_stats, open_source
     from nmi_desk.store import daily_counts
     from nmi_desk.store.engine import open_engine
@@ -138,7 +138,7 @@ def main() -> None:
                 conn.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         for lo in range(1, args.visits + 1, CHUNK):
             with engine.begin() as conn:
-                load(conn, lo, min(lo + CHUNK - 1, args.visits), reference())
+                load(conn, lo, min(lo + CHUNK - 1, args.visits), shipped_reference())
         loaded = time.perf_counter() - start
         with engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")
@@ -237,14 +237,10 @@ def push_cost(visits: int, base, conninfo: str) -> list[tuple[str, float]]:
                 run_sync(desk.engine(), target, desk.now)
                 times[triggers].append(time.perf_counter() - start)
                 for _ in range(NEW):  # the everyday case: a few new visits since the last sync
-                    create_visit(
-                        desk.engine(),
-                        VisitInput(
+                    create_visit(desk.context(), VisitInput(
                             location_code="amsterdam", started_at=now, topics=["aow", "zorg"],
                             referrals=[ReferralInput("svb")],
-                        ),
-                        desk.actor, desk.now(),
-                    )  # fmt: skip
+                        ))  # fmt: skip
                 start = time.perf_counter()
                 run_sync(desk.engine(), target, desk.now)
                 small[triggers].append(time.perf_counter() - start)

@@ -22,6 +22,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from nmi_desk.domain.context import Context
 from nmi_desk.store.migrations import STATISTICS_INDEXES_2, STATISTICS_INDEXES_50, UNUSED_INDEXES
 
 # The ten dropped indexes exactly as migrations 2 and 50 created them.
@@ -110,19 +111,19 @@ def main() -> None:
     runs = {
         "Today: rows": lambda: day_rows(raw, "amsterdam", today),
         "Today: counts": lambda: day_counts(raw, "amsterdam", today),
-        "follow-ups": lambda: open_follow_ups(engine, today),
+        "follow-ups": lambda: open_follow_ups(Context.of(engine, None, today)),
         "Day overview: attention line": lambda: attention(raw, today),
         "statistics: one day, one location": lambda: compute_stats(raw, today, today, "amsterdam"),
         "statistics: a year": lambda: compute_stats(raw, year, today),
         "retention: state": lambda: state(engine, now, 30),
-        "retention: purge --dry-run": lambda: purge(engine, now, 30, desk.actor, dry_run=True),
+        "retention: purge --dry-run": lambda: purge(Context.of(engine, desk.actor, now), 30, dry_run=True),
         "sync: pending count": lambda: pending_count(engine),
         "sync: pending ids and records": lambda: [
             read_units(raw, kind, ids[0], ids[min(len(ids), 500) - 1])
             for kind in unit_kinds()
             if (ids := pending_unit_ids(raw, kind))
         ],
-        "open a visit": lambda: load_visit(engine, some_uuid, desk.actor, now),
+        "open a visit": lambda: load_visit(Context.of(engine, desk.actor, now), some_uuid),
     }
 
     def survey() -> tuple[dict[str, set[str]], dict[str, float]]:

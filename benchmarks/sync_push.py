@@ -27,6 +27,8 @@ import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
 
+from nmi_desk.domain.context import Context
+
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
@@ -229,16 +231,11 @@ def main() -> None:
             incremental = []
             for _ in range(args.runs):
                 for i in range(args.new):
-                    create_visit(
-                        engine,
-                        VisitInput(
+                    create_visit(Context.of(engine, desk.actor, now()), VisitInput(
                             location_code="eindhoven-stadskantoor",
                             topics=["aow", "zorg"] if i % 2 else ["remigratiewet"],
                             referrals=[ReferralInput("svb", reason="Benchmark")],
-                        ),
-                        desk.actor,
-                        now(),
-                    )
+                        ))
                 report = run_sync(engine, target, now, batch_size=args.batch)
                 assert report.pushed.get("visit") == args.new, report.summary()
                 incremental.append(report.seconds)

@@ -57,18 +57,10 @@ def isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.delenv("NMI_DESK_SYNC_URL", raising=False)
+    # The command line on a laptop nobody set up (a script): who records the export or purge.
+    # test_audit checks a desk without one refuses to write.
+    monkeypatch.setenv("NMI_DESK_CONSULTANT", "TS")
     return home
-
-
-@pytest.fixture(autouse=True)
-def shipped_reference_data():
-    """A desk that opened its database makes its reference rows the ones in use
-    (process-wide); each test starts and ends with the shipped files."""
-    from nmi_desk.domain.reference.files import set_active
-
-    set_active(None)
-    yield
-    set_active(None)
 
 
 @pytest.fixture

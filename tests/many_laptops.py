@@ -59,9 +59,9 @@ def _edit(home: Path, uuid: str, notes: str, times: int) -> tuple[str, int]:
     desk.settings.consultant = desk.settings.consultant or "ML"
     try:
         for i in range(times):
-            inp = load_visit(desk.engine(), uuid, desk.actor, desk.now()).input
+            inp = load_visit(desk.context(), uuid).input
             inp.notes = f"{notes} {i}"
-            revision = update_visit(desk.engine(), uuid, inp, desk.actor, desk.now())
+            revision = update_visit(desk.context(), uuid, inp)
         return desk.settings.device_id, revision
     finally:
         desk.close()

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from nmi_desk.domain import audit
+from nmi_desk.domain.context import Context
 from nmi_desk.domain.referrals import close_referral, open_follow_ups
 from nmi_desk.domain.sessions import InfoSessionInput, create_info_session
 from nmi_desk.domain.visits import (
@@ -41,18 +42,16 @@ def _visit(**over) -> VisitInput:
 
 def test_each_domain_action_is_audited_with_who_what_when(desk, clock):
     engine = desk.engine()
-    uuid = create_visit(engine, _visit(), desk.actor, desk.now())
+    uuid = create_visit(Context.of(engine, desk.actor, desk.now()), _visit())
     clock.advance(minutes=5)
-    load_visit(engine, uuid, desk.actor, desk.now())
-    update_visit(engine, uuid, _visit(outcome="referred"), desk.actor, desk.now())
-    referral = open_follow_ups(engine, date(2026, 3, 10))[0]
+    load_visit(Context.of(engine, desk.actor, desk.now()), uuid)
+    update_visit(Context.of(engine, desk.actor, desk.now()), uuid, _visit(outcome="referred"))
+    referral = open_follow_ups(Context.of(engine, None, date(2026, 3, 10)))[0]
     close_referral(engine, referral.uuid, "done", "Aanvraag ingediend", desk.actor, desk.now())
-    session_uuid = create_info_session(
-        engine, InfoSessionInput(held_on=date(2026, 3, 12), attendees=30), desk.actor, desk.now()
-    )
+    session_uuid = create_info_session(Context.of(engine, desk.actor, desk.now()), InfoSessionInput(held_on=date(2026, 3, 12), attendees=30))
     audit.record_export(engine, desk.actor, desk.now(), date(2026, 3, 1), date(2026, 3, 31), "json")
     clock.advance(minutes=5)
-    delete_visit(engine, uuid, desk.actor, desk.now())
+    delete_visit(Context.of(engine, desk.actor, desk.now()), uuid)
 
     trail = [
         (e.action, e.table_name, e.record_uuid, e.consultant, e.at.strftime("%H:%M"))
@@ -78,20 +77,38 @@ def test_each_domain_action_is_audited_with_who_what_when(desk, clock):
     assert len({e.uuid for e in audit.events(engine)}) == 8
 
 
-def test_a_view_without_who_or_when_is_refused_and_shows_nothing(desk):
-    from nmi_desk.domain.visits import Actor
+def test_a_view_without_who_is_refused_and_shows_nothing(desk):
+    from nmi_desk.core.errors import UserError
+    from nmi_desk.domain.context import Actor
 
     engine = desk.engine()
-    uuid = create_visit(engine, _visit(), desk.actor, desk.now())
-    for actor, now in ((None, desk.now()), (Actor("", "dev-1"), desk.now()), (desk.actor, None)):
-        with pytest.raises(ValueError, match="required"):
-            load_visit(engine, uuid, actor, now)
+    uuid = create_visit(Context.of(engine, desk.actor, desk.now()), _visit())
+    with pytest.raises(UserError, match="no consultant"):
+        load_visit(Context.of(engine, None, desk.now()), uuid)
+    with pytest.raises(ValueError, match="required"):
+        load_visit(Context.of(engine, Actor("", "dev-1"), desk.now()), uuid)
     assert [e.action for e in audit.events(engine, uuid)] == ["create"]
+
+
+def test_a_desk_without_a_consultant_cannot_write_but_can_read(desk, monkeypatch):
+    """Never "?" in the audit trail: a desk whose consultant is not set refuses to write."""
+    from nmi_desk.core.errors import UserError
+    from nmi_desk.domain.clients import search
+
+    uuid = create_visit(desk.context(), _visit())
+    desk.settings.consultant = ""
+    monkeypatch.delenv("NMI_DESK_CONSULTANT")
+    with pytest.raises(UserError, match="no consultant is set"):
+        desk.actor  # noqa: B018
+    with pytest.raises(UserError, match="no consultant is set"):
+        create_visit(desk.context(), _visit())
+    assert search(desk.context(), "Testpersoon") is not None  # reading needs no actor
+    assert [e.action for e in audit.events(desk.engine(), uuid)] == ["create"]
 
 
 def test_audit_rows_are_append_only(desk):
     engine = desk.engine()
-    create_visit(engine, _visit(), desk.actor, desk.now())
+    create_visit(Context.of(engine, desk.actor, desk.now()), _visit())
     with pytest.raises((IntegrityError, OperationalError), match="append-only"):
         with engine.begin() as conn:
             conn.execute(text("UPDATE audit_event SET consultant = 'XX'"))
@@ -109,9 +126,9 @@ def test_audit_rows_are_append_only(desk):
 
 def test_audit_rows_hold_no_personal_data(desk):
     engine = desk.engine()
-    uuid = create_visit(engine, _visit(), desk.actor, desk.now())
-    load_visit(engine, uuid, desk.actor, desk.now())
-    update_visit(engine, uuid, _visit(notes=NOTE + " aangevuld"), desk.actor, desk.now())
+    uuid = create_visit(Context.of(engine, desk.actor, desk.now()), _visit())
+    load_visit(Context.of(engine, desk.actor, desk.now()), uuid)
+    update_visit(Context.of(engine, desk.actor, desk.now()), uuid, _visit(notes=NOTE + " aangevuld"))
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT * FROM audit_event")).all()
     dump = repr(rows)
@@ -122,7 +139,7 @@ def test_audit_rows_hold_no_personal_data(desk):
 
 @pytest.mark.pg
 def test_audit_trail_is_append_only_on_postgresql(pg_url):
-    from nmi_desk.domain.visits import Actor
+    from nmi_desk.domain.context import Actor
     from nmi_desk.store.engine import open_engine
 
     engine = open_engine(pg_url)
@@ -146,7 +163,7 @@ def test_cli_export_is_audited_without_personal_data(desk, isolated_home):
     import subprocess
     import sys
 
-    create_visit(desk.engine(), _visit(), desk.actor, desk.now())
+    create_visit(desk.context(), _visit())
     desk.close()
     proc = subprocess.run(
         [
@@ -189,7 +206,7 @@ async def test_a_tui_session_is_audited_with_the_consultant_device_and_desk_cloc
     from nmi_desk.tui.screens.today import TodayScreen
     from nmi_desk.tui.screens.visit_form import VisitFormScreen
 
-    uuid = create_visit(desk.engine(), _visit(), desk.actor, desk.now())
+    uuid = create_visit(desk.context(), _visit())
     clock.advance(minutes=7)  # 10:37 in Amsterdam, 09:37 UTC
     app = NmiDeskApp(desk)
     async with app.run_test(size=(100, 30)) as pilot:

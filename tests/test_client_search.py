@@ -25,7 +25,7 @@ def register(desk, name: str, year: int, **over) -> str:
     inp = VisitInput(
         location_code=desk.settings.location, client_name=name, birth_year=year, **over
     )
-    visit = create_visit(desk.engine(), inp, desk.actor, desk.now())
+    visit = create_visit(desk.context(), inp)
     with desk.engine().connect() as conn:
         return conn.exec_driver_sql(
             f"SELECT client_uuid FROM visit WHERE uuid = '{visit}'"
@@ -46,7 +46,7 @@ def test_query_set_finds_the_intended_client(desk, known):
     assert len(queries) >= 60
     first, misses = 0, []
     for case in queries:
-        hits = clients.search(desk.engine(), case["q"], case.get("birth_year"), limit=3)
+        hits = clients.search(desk.context(), case["q"], case.get("birth_year"), limit=3)
         ranked = [h.uuid for h in hits]
         want = uuids[case["expect"]]
         if ranked[:1] == [want]:
@@ -61,39 +61,34 @@ def test_results_show_last_visit_and_open_follow_ups_best_first(desk, clock):
     uuid = register(desk, "Şükrü Öztürk", 1961, topics=["aow"],
                     referrals=[ReferralInput("svb")])  # fmt: skip
     clock.advance(days=3)
-    inp = clients.new_visit_input(desk.engine(), uuid, "roermond")
+    inp = clients.new_visit_input(desk.context(), uuid, "roermond")
     inp.topics = ["zorg", "verhuizing"]
-    create_visit(desk.engine(), inp, desk.actor, desk.now())
+    create_visit(desk.context(), inp)
     register(desk, "Şükrü Özkan", 1970)
-    hits = clients.search(desk.engine(), "sukru ozt")
+    hits = clients.search(desk.context(), "sukru ozt")
     assert [h.name for h in hits] == ["Şükrü Öztürk"]  # Özkan is not an "ozt..." name
     hit = hits[0]
     assert hit.visits == 2 and hit.open_follow_ups == 1
     assert hit.last_visit == desk.today().isoformat() and hit.last_location == "roermond"
     assert hit.last_topics == ("verhuizing", "zorg")
-    both = clients.search(desk.engine(), "sukru")
+    both = clients.search(desk.context(), "sukru")
     assert {h.name for h in both} == {"Şükrü Öztürk", "Şükrü Özkan"}
-    assert [h.name for h in clients.search(desk.engine(), "sukru", birth_year=1970)] == [
+    assert [h.name for h in clients.search(desk.context(), "sukru", birth_year=1970)] == [
         "Şükrü Özkan"
     ]
 
 
 def test_a_correction_is_found_at_the_next_keystroke(desk):
     uuid = register(desk, "Jan de Vries", 1950)
-    assert clients.search(desk.engine(), "vries")
-    revision = clients.correct_client(
-        desk.engine(), uuid, clients.ClientInput(name="Jan de Fries", birth_year=1951),
-        desk.actor, desk.now(),
-    )  # fmt: skip
+    assert clients.search(desk.context(), "vries")
+    revision = clients.correct_client(desk.context(), uuid, clients.ClientInput(name="Jan de Fries", birth_year=1951))  # fmt: skip
     assert revision == 2
-    assert [h.birth_year for h in clients.search(desk.engine(), "jan fries")] == [1951]
-    assert clients.search(desk.engine(), "jan vries 1951")[0].name == "Jan de Fries"  # typo
+    assert [h.birth_year for h in clients.search(desk.context(), "jan fries")] == [1951]
+    assert clients.search(desk.context(), "jan vries 1951")[0].name == "Jan de Fries"  # typo
 
 
 def test_count_only_and_anonymous_visits_make_no_client(desk):
-    create_visit(desk.engine(), VisitInput(location_code="roermond", count_only=True),
-                 desk.actor, desk.now())  # fmt: skip
-    create_visit(desk.engine(), VisitInput(location_code="roermond", topics=["aow"]),
-                 desk.actor, desk.now())  # fmt: skip
+    create_visit(desk.context(), VisitInput(location_code="roermond", count_only=True))  # fmt: skip
+    create_visit(desk.context(), VisitInput(location_code="roermond", topics=["aow"]))  # fmt: skip
     with desk.engine().connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM client").scalar_one() == 0

@@ -10,6 +10,7 @@ import pytest
 
 from nmi_desk.cli.app import main
 from nmi_desk.domain import audit, clients
+from nmi_desk.domain.context import Context
 from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit, delete_visit
 
 
@@ -25,13 +26,8 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 
 def walk_in(desk, clock, name, year, topics, referrals, days_ago=0, **over) -> str:
     clock.advance(days=-days_ago)
-    uuid = create_visit(
-        desk.engine(),
-        VisitInput(location_code="roermond", client_name=name, birth_year=year, topics=topics,
-                   referrals=referrals, **over),  # fmt: skip
-        desk.actor,
-        desk.now(),
-    )
+    uuid = create_visit(desk.context(), VisitInput(location_code="roermond", client_name=name, birth_year=year, topics=topics,
+                   referrals=referrals, **over))
     clock.advance(days=days_ago)
     return uuid
 
@@ -42,14 +38,13 @@ def two_clients(desk, clock):
     a1 = walk_in(desk, clock, "Fatima El Amrani", 1958, ["aow"],
                  [ReferralInput("svb", reason="Synthetische reden één")], days_ago=40,
                  notes="Synthetische notitie Fatima")  # fmt: skip
-    fatima = clients.search(desk.engine(), "fatima amrani")[0].uuid
-    inp = clients.new_visit_input(desk.engine(), fatima, "roermond")
+    fatima = clients.search(desk.context(), "fatima amrani")[0].uuid
+    inp = clients.new_visit_input(desk.context(), fatima, "roermond")
     inp.topics, inp.referrals = ["zorg"], [ReferralInput("cak", reason="Synthetische reden twee")]
     clock.advance(days=-10)
-    a2 = create_visit(desk.engine(), inp, desk.actor, desk.now())
-    gone = create_visit(desk.engine(), clients.new_visit_input(desk.engine(), fatima, "roermond"),
-                        desk.actor, desk.now())  # fmt: skip
-    delete_visit(desk.engine(), gone, desk.actor, desk.now())
+    a2 = create_visit(desk.context(), inp)
+    gone = create_visit(desk.context(), clients.new_visit_input(desk.context(), fatima, "roermond"))  # fmt: skip
+    delete_visit(desk.context(), gone)
     clock.advance(days=10)
     walk_in(desk, clock, "Khadija Bennani", 1960, ["verhuizing"],
             [ReferralInput("ind", reason="Reden van Khadija")], notes="Notitie van Khadija")  # fmt: skip
@@ -184,7 +179,7 @@ def test_migration_links_named_visits_one_client_per_name_and_birth_year(tmp_pat
             (None, None, 1),
         ]
         # Both spellings are found by a search; the consultant may merge them.
-        assert len(clients.search(engine, "ayse yilmaz 1970")) == 2
+        assert len(clients.search(Context.of(engine, None), "ayse yilmaz 1970")) == 2
     finally:
         engine.dispose()
 
@@ -200,9 +195,9 @@ def test_retention_purges_a_client_with_its_last_visit(desk, clock):
     with engine.begin() as conn:  # both synced; Nora came back since (unsynced visit)
         conn.exec_driver_sql("UPDATE visit SET synced_revision = revision")
         conn.exec_driver_sql("UPDATE client SET synced_revision = revision")
-    nora = clients.search(engine, "nora")[0].uuid
-    create_visit(engine, clients.new_visit_input(engine, nora, "roermond"), desk.actor, desk.now())
-    report = purge(engine, datetime.now(UTC) + timedelta(days=31), 30, desk.actor)
+    nora = clients.search(Context.of(engine, None), "nora")[0].uuid
+    create_visit(Context.of(engine, desk.actor, desk.now()), clients.new_visit_input(Context.of(engine, None), nora, "roermond"))
+    report = purge(Context.of(engine, desk.actor, datetime.now(UTC) + timedelta(days=31)), 30)
     assert report.visits == 2 and report.clients == 1
     with engine.connect() as conn:
         rows = conn.exec_driver_sql(
@@ -211,6 +206,6 @@ def test_retention_purges_a_client_with_its_last_visit(desk, clock):
     # Samira's only visit is purged: so is she (the origin country stays, a statistics code).
     # Nora came back since: her record stays whole.
     assert [tuple(r) for r in rows] == [(None, None, None, 1), ("Nora Testpersoon", 1970, None, 0)]
-    assert clients.search(engine, "samira") == []
-    assert [h.name for h in clients.search(engine, "nora")] == ["Nora Testpersoon"]
+    assert clients.search(Context.of(engine, None), "samira") == []
+    assert [h.name for h in clients.search(Context.of(engine, None), "nora")] == ["Nora Testpersoon"]
     assert keep

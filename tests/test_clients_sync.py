@@ -48,9 +48,9 @@ def visit(desk: Desk, name: str | None = None, client_uuid: str | None = None, *
         **over,
     )
     if client_uuid and name is None:
-        inp = clients.new_visit_input(desk.engine(), client_uuid, desk.settings.location)
+        inp = clients.new_visit_input(desk.context(), client_uuid, desk.settings.location)
         inp.topics, inp.referrals = ["zorg"], [ReferralInput("cak", reason="Zorg in Turkije")]
-    return create_visit(desk.engine(), inp, desk.actor, desk.now())
+    return create_visit(desk.context(), inp)
 
 
 def file_bytes(desk: Desk) -> bytes:
@@ -80,7 +80,7 @@ def test_a_client_travels_between_laptops_and_an_erasure_reaches_everywhere(
         sync(a, pg_url)
 
         # B has never seen the client: locally nothing, centrally found by a typed variant.
-        assert clients.search(b.engine(), "sukru ozturk") == []
+        assert clients.search(b.context(), "sukru ozturk") == []
         remote = clients.CentralClients(resolve_target(pg_url, ""))
         try:
             hits = remote.search("sukru ozturk", 1958)
@@ -90,8 +90,8 @@ def test_a_client_travels_between_laptops_and_an_erasure_reaches_everywhere(
         finally:
             remote.close()
         uuid = hits[0].uuid
-        assert [h.uuid for h in clients.search(b.engine(), "ozturk")] == [uuid]
-        on_b = clients.history(b.engine(), uuid, b.actor, b.now())
+        assert [h.uuid for h in clients.search(b.context(), "ozturk")] == [uuid]
+        on_b = clients.history(b.context(), uuid)
         assert len(on_b.visits) == 1 and on_b.visits[0].referrals[0].organisation_code == "svb"
 
         # B continues the story; A sees the new visit after both synced.
@@ -99,13 +99,13 @@ def test_a_client_travels_between_laptops_and_an_erasure_reaches_everywhere(
         new_visit = visit(b, client_uuid=uuid)
         sync(b, pg_url)
         sync(a, pg_url)
-        on_a = clients.history(a.engine(), uuid, a.actor, a.now())
+        on_a = clients.history(a.context(), uuid)
         assert [v.uuid for v in on_a.visits][0] == new_visit
         assert [v.location_code for v in on_a.visits] == ["roermond", "eindhoven-stadskantoor"]
         assert on_a.open_follow_ups[0].organisation_code in {"svb", "cak"}
 
         # Verwijdering on A: the central side at A's sync, B at its next pull.
-        erased = clients.erase_client(a.engine(), uuid, a.actor, a.now())
+        erased = clients.erase_client(a.context(), uuid)
         assert erased.visits == 2 and erased.referrals == 2
         sync(a, pg_url)
         sync(b, pg_url)
@@ -134,8 +134,8 @@ def test_a_client_travels_between_laptops_and_an_erasure_reaches_everywhere(
             "AND origin_country = 'TR'",
             u=uuid,
         )[0][0] == 2
-        assert clients.search(b.engine(), "ozturk") == []
-        assert clients.search(a.engine(), "yildiz")[0].name == OTHER  # the other one stays
+        assert clients.search(b.context(), "ozturk") == []
+        assert clients.search(a.context(), "yildiz")[0].name == OTHER  # the other one stays
     finally:
         a.close()
         b.close()
@@ -154,14 +154,14 @@ def test_a_merge_on_one_laptop_is_followed_by_the_other(tmp_path, clock, pg_url)
                 remote.fetch(b.engine(), hit.uuid, b.now())
         finally:
             remote.close()
-        assert len(clients.search(b.engine(), "ozturk")) == 2
-        keep, gone = (h.uuid for h in clients.search(a.engine(), "Şükrü Öztürk"))
-        assert clients.merge_clients(a.engine(), keep, gone, a.actor, a.now()) == 1
+        assert len(clients.search(b.context(), "ozturk")) == 2
+        keep, gone = (h.uuid for h in clients.search(a.context(), "Şükrü Öztürk"))
+        assert clients.merge_clients(a.context(), keep, gone) == 1
         sync(a, pg_url)
         sync(b, pg_url)
-        hits = clients.search(b.engine(), "ozturk")
+        hits = clients.search(b.context(), "ozturk")
         assert [h.uuid for h in hits] == [keep] and hits[0].visits == 2
-        assert first in {v.uuid for v in clients.history(b.engine(), keep, b.actor, b.now()).visits}
+        assert first in {v.uuid for v in clients.history(b.context(), keep).visits}
     finally:
         a.close()
         b.close()

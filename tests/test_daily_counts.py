@@ -11,6 +11,7 @@ from datetime import date, datetime
 import pytest
 
 from nmi_desk.core.clock import AMS
+from nmi_desk.domain.context import Context
 from nmi_desk.domain.stats.compute import compute_stats, open_source
 from nmi_desk.domain.visits import (
     ReferralInput,
@@ -59,15 +60,15 @@ def _input(**kw) -> VisitInput:
 
 
 def _edit(desk, uuid: str, **kw) -> None:
-    view = load_visit(desk.engine(), uuid, desk.actor, desk.now())
-    update_visit(desk.engine(), uuid, replace(view.input, **kw), desk.actor, desk.now())
+    view = load_visit(desk.context(), uuid)
+    update_visit(desk.context(), uuid, replace(view.input, **kw))
 
 
 def test_every_edit_keeps_the_counts_equal_to_the_rows(desk):
     engine = desk.engine()
-    a = create_visit(engine, _input(), desk.actor, desk.now())
-    b = create_visit(engine, _input(topics=["aow"], referrals=[]), desk.actor, desk.now())
-    c = create_visit(engine, _input(origin_country=None, outcome=None), desk.actor, desk.now())
+    a = create_visit(Context.of(engine, desk.actor, desk.now()), _input())
+    b = create_visit(Context.of(engine, desk.actor, desk.now()), _input(topics=["aow"], referrals=[]))
+    c = create_visit(Context.of(engine, desk.actor, desk.now()), _input(origin_country=None, outcome=None))
     _assert_in_step(desk)
     summary = _summary(desk.paths.database)
     assert summary[("2026-03-10", "eindhoven-stadskantoor", "by_topic", "aow")] == 3
@@ -83,13 +84,13 @@ def test_every_edit_keeps_the_counts_equal_to_the_rows(desk):
     _assert_in_step(desk)
 
     # a referral dropped from the form (tombstoned), another closed
-    view = load_visit(engine, a, desk.actor, desk.now())
+    view = load_visit(Context.of(engine, desk.actor, desk.now()), a)
     kept = [
         ReferralInput(r.organisation_code, uuid=u)
         for r, u in zip(view.input.referrals, view.referral_uuids, strict=True)
         if r.organisation_code == "svb"
     ]
-    update_visit(engine, a, replace(view.input, referrals=kept), desk.actor, desk.now())
+    update_visit(Context.of(engine, desk.actor, desk.now()), a, replace(view.input, referrals=kept))
     _assert_in_step(desk)
     assert (
         _summary(desk.paths.database)[
@@ -102,7 +103,7 @@ def test_every_edit_keeps_the_counts_equal_to_the_rows(desk):
     close_referral(engine, kept[0].uuid, "done", "geregeld", desk.actor, desk.now())
     _assert_in_step(desk)
 
-    delete_visit(engine, c, desk.actor, desk.now())  # tombstone: visit, topics, referrals off
+    delete_visit(Context.of(engine, desk.actor, desk.now()), c)  # tombstone: visit, topics, referrals off
     _assert_in_step(desk)
     assert ("2026-03-10", "eindhoven-stadskantoor", "by_referral", "cak") not in _summary(
         desk.paths.database
@@ -175,7 +176,7 @@ def test_demo_bulk_load_fills_the_counts_and_keeps_the_triggers(desk, monkeypatc
     )
     conn.close()
     # the triggers work again after the load
-    create_visit(desk.engine(), _input(), desk.actor, desk.now())
+    create_visit(desk.context(), _input())
     _assert_in_step(desk)
 
 
@@ -184,7 +185,7 @@ def test_a_failed_bulk_load_leaves_counts_and_triggers_as_they_were(desk, monkey
     from nmi_desk.store import daily_counts
 
     monkeypatch.setattr(demo, "BULK_REBUILD", 100)
-    create_visit(desk.engine(), _input(), desk.actor, desk.now())
+    create_visit(desk.context(), _input())
     before = _summary(desk.paths.database)
 
     def broken(**kw):
@@ -208,12 +209,12 @@ def test_migration_fills_the_counts_of_an_existing_database(tmp_path):
 
     db = tmp_path / "nmi-desk.db"
     engine = open_engine(f"sqlite:///{db}")
-    from nmi_desk.domain.visits import Actor
+    from nmi_desk.domain.context import Actor
 
     actor = Actor("BM", "dev-1")
     now = datetime(2026, 3, 10, 12, 0, tzinfo=AMS)
-    create_visit(engine, _input(), actor, now)
-    create_visit(engine, _input(location_code="roermond", topics=["wmo"]), actor, now)
+    create_visit(Context.of(engine, actor, now), _input())
+    create_visit(Context.of(engine, actor, now), _input(location_code="roermond", topics=["wmo"]))
     with engine.begin() as conn:
         for name in daily_counts.triggers():
             conn.exec_driver_sql(f"DROP TRIGGER {name}")

@@ -24,9 +24,7 @@ def _fill(desk) -> None:
     ]
     for hhmm, topics, origin, org in visits:
         h, m = map(int, hhmm.split(":"))
-        create_visit(
-            desk.engine(),
-            VisitInput(
+        create_visit(desk.context(), VisitInput(
                 location_code="eindhoven-stadskantoor",
                 started_at=datetime(2026, 3, 10, h, m, tzinfo=AMS),
                 origin_country=origin,
@@ -35,21 +33,13 @@ def _fill(desk) -> None:
                 outcome="informed",
                 topics=topics,
                 referrals=[ReferralInput(org)] if org else [],
-            ),
-            desk.actor,
-            desk.now(),
-        )
+            ))
     # Another day and another location: not in today's figures.
-    create_visit(
-        desk.engine(),
-        VisitInput(
+    create_visit(desk.context(), VisitInput(
             location_code="roermond",
             started_at=datetime(2026, 3, 9, 11, 0, tzinfo=AMS),
             topics=["wmo"],
-        ),
-        desk.actor,
-        desk.now(),
-    )
+        ))
 
 
 async def _settle(pilot) -> None:

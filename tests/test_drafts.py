@@ -2,30 +2,31 @@
 
 from __future__ import annotations
 
+from nmi_desk.domain.context import Context
 from nmi_desk.domain.drafts import discard_draft, latest_draft, load_draft, save_draft
 
 
 def test_a_draft_is_saved_replaced_and_discarded(desk, clock):
     engine = desk.engine()
-    assert load_draft(engine, "visit") is None
-    save_draft(engine, "visit", {"client_name": "Ayşe Yılmaz"}, desk.now())
+    assert load_draft(Context.of(engine, None), "visit") is None
+    save_draft(Context.of(engine, None, desk.now()), "visit", {"client_name": "Ayşe Yılmaz"})
     clock.advance(seconds=5)
-    save_draft(engine, "visit", {"client_name": "Ayşe Yılmaz-Işık", "topics": ["aow"]}, desk.now())
-    draft = load_draft(engine, "visit")
+    save_draft(Context.of(engine, None, desk.now()), "visit", {"client_name": "Ayşe Yılmaz-Işık", "topics": ["aow"]})
+    draft = load_draft(Context.of(engine, None), "visit")
     assert draft.payload == {"client_name": "Ayşe Yılmaz-Işık", "topics": ["aow"]}
     assert draft.updated_at.strftime("%H:%M:%S") == "10:30:05"
-    discard_draft(engine, "visit")
-    assert load_draft(engine, "visit") is None
-    assert latest_draft(engine) is None
+    discard_draft(Context.of(engine, None), "visit")
+    assert load_draft(Context.of(engine, None), "visit") is None
+    assert latest_draft(Context.of(engine, None)) is None
 
 
 def test_latest_draft_is_the_one_written_last_and_survives_a_new_engine(desk, clock):
     engine = desk.engine()
-    save_draft(engine, "visit:abc", {"client_name": "فاطمة"}, desk.now())
+    save_draft(Context.of(engine, None, desk.now()), "visit:abc", {"client_name": "فاطمة"})
     clock.advance(minutes=1)
-    save_draft(engine, "session", {"place": "Buurthuis"}, desk.now())
+    save_draft(Context.of(engine, None, desk.now()), "session", {"place": "Buurthuis"})
     desk.close()  # as after a restart: a fresh engine on the same file
-    latest = latest_draft(desk.engine())
+    latest = latest_draft(desk.context())
     assert latest.form == "session"
     assert latest.payload == {"place": "Buurthuis"}
-    assert load_draft(desk.engine(), "visit:abc").payload == {"client_name": "فاطمة"}
+    assert load_draft(desk.context(), "visit:abc").payload == {"client_name": "فاطمة"}

@@ -106,6 +106,88 @@ def test_no_module_is_over_800_lines():
     assert long == {}
 
 
+# Process-wide by nature, each with its reason; anything else a module keeps between calls
+# belongs to an object (the Desk, its Context, its Keyring), not to the module.
+PROCESS_WIDE = {
+    # POSIX locks belong to the process: the kept descriptors that must not drop SQLite's
+    "nmi_desk/store/file_state.py": {"_handles"},
+    # the fault-injection counters of the kill -9 tests count passes in this process
+    "nmi_desk/sync/crashpoints.py": {"_hits"},
+}
+_MUTATORS = {
+    "append", "extend", "insert", "pop", "popitem", "clear", "update", "setdefault", "add",
+    "discard", "remove",
+}  # fmt: skip
+
+
+def _module_state_writes(source: str) -> list[str]:
+    """Writes from inside functions to a module-level name: `global x`, `x[k] = v`,
+    `del x[k]`, `x.append(...)` and the like on a name the module assigns."""
+    import ast
+
+    tree = ast.parse(source)
+    module_names = set()
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        module_names |= {t.id for t in targets if isinstance(t, ast.Name)}
+    found = []
+    for fn in ast.walk(tree):
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        local = {a.arg for a in [*fn.args.args, *fn.args.kwonlyargs, *fn.args.posonlyargs]}
+        for n in ast.walk(fn):
+            if isinstance(n, (ast.Assign, ast.AnnAssign)):
+                for t in n.targets if isinstance(n, ast.Assign) else [n.target]:
+                    if isinstance(t, ast.Name):
+                        local.add(t.id)
+        shared = module_names - local
+        for n in ast.walk(fn):
+            if isinstance(n, ast.Global):
+                found += [f"global {name}" for name in n.names]
+            elif (
+                isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Attribute)
+                and n.func.attr in _MUTATORS
+                and isinstance(n.func.value, ast.Name)
+                and n.func.value.id in shared
+            ):
+                found.append(n.func.value.id)
+            elif isinstance(n, (ast.Assign, ast.AugAssign, ast.Delete)):
+                targets = n.targets if isinstance(n, (ast.Assign, ast.Delete)) else [n.target]
+                found += [
+                    t.value.id
+                    for t in targets
+                    if isinstance(t, ast.Subscript)
+                    and isinstance(t.value, ast.Name)
+                    and t.value.id in shared
+                ]
+    return found
+
+
+def test_no_module_keeps_mutable_state_of_its_own():
+    writes = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        names = set(_module_state_writes(path.read_text(encoding="utf-8")))
+        names -= PROCESS_WIDE.get(rel, set())
+        if names:
+            writes[rel] = sorted(names)
+    assert writes == {}
+
+
+def test_the_module_state_finder_finds_state():
+    source = (
+        "_cache = {}\n_seen = []\n_active = None\n"
+        "def put(k, v):\n    _cache[k] = v\n"
+        "def see(x):\n    _seen.append(x)\n"
+        "def use(r):\n    global _active\n    _active = r\n"
+        "def fine(_cache):\n    _cache[1] = 2\n"
+    )
+    assert sorted(_module_state_writes(source)) == ["_cache", "_seen", "global _active"]
+
+
 UI_FREE = [
     "nmi_desk.cli.app",
     "nmi_desk.cli.clients",

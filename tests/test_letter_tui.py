@@ -51,9 +51,7 @@ def system(tmp_path, monkeypatch):
 
 
 def _seed(desk) -> str:
-    return create_visit(
-        desk.engine(),
-        VisitInput(
+    return create_visit(desk.context(), VisitInput(
             location_code="eindhoven-stadskantoor",
             client_name="Emre Testpersoon",
             language="tr",
@@ -62,10 +60,7 @@ def _seed(desk) -> str:
                 ReferralInput("ind", reason="Verblijfsvergunning inleveren"),
                 ReferralInput("juridisch-loket", reason="Bezwaar tegen besluit"),
             ],
-        ),
-        desk.actor,
-        desk.now(),
-    )
+        ))
 
 
 def _text(path) -> str:
@@ -218,16 +213,11 @@ def test_letter_dialog_snapshot(snap_compare, desk, monkeypatch, size):
     from tui_helpers import steady_cursor
 
     monkeypatch.setenv("XDG_DOCUMENTS_DIR", "/tmp")  # exists everywhere this test runs
-    create_visit(
-        desk.engine(),
-        VisitInput(
+    create_visit(desk.context(), VisitInput(
             location_code="eindhoven-stadskantoor",
             language="pap",  # no reviewed catalog: the dialog says Dutch + English
             referrals=[ReferralInput("svb", reason="AOW")],
-        ),
-        desk.actor,
-        desk.now(),
-    )
+        ))
 
     async def run_before(pilot):
         await _open_visit(pilot)

@@ -7,7 +7,7 @@ import re
 from sqlmodel import Session, select
 
 from nmi_desk.domain.reference.db import load_reference_into
-from nmi_desk.domain.reference.files import reference
+from nmi_desk.domain.reference.files import shipped_reference
 from nmi_desk.store.models import Country, Location, Organisation, Topic
 
 REQUIRED_TOPICS = {
@@ -55,7 +55,7 @@ SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 def test_required_codes_are_there_with_dutch_and_english_labels():
-    ref = reference()
+    ref = shipped_reference()
     assert REQUIRED_TOPICS <= ref.topic_codes()
     assert REQUIRED_ORGS <= ref.organisation_codes()
     assert REQUIRED_LOCATIONS <= ref.location_codes()
@@ -66,7 +66,7 @@ def test_required_codes_are_there_with_dutch_and_english_labels():
 
 
 def test_sub_topics_point_at_existing_parents_and_synonyms_cover_abbreviations():
-    ref = reference()
+    ref = shipped_reference()
     codes = ref.topic_codes()
     for t in ref.topics:
         assert t.parent is None or t.parent in codes
@@ -78,7 +78,7 @@ def test_sub_topics_point_at_existing_parents_and_synonyms_cover_abbreviations()
 
 
 def test_countries_are_iso_alpha2_with_dutch_names():
-    ref = reference()
+    ref = shipped_reference()
     by = ref.by_code("countries")
     assert all(re.fullmatch(r"[A-Z]{2}", c) for c in by)
     assert len(by) > 240
@@ -90,7 +90,7 @@ def test_countries_are_iso_alpha2_with_dutch_names():
 
 
 def test_codes_are_unique_in_every_list():
-    ref = reference()
+    ref = shipped_reference()
     for kind in ("topics", "organisations", "locations", "countries"):
         codes = [e.code for e in getattr(ref, kind)]
         assert len(codes) == len(set(codes)), kind
@@ -110,7 +110,7 @@ def test_loading_twice_changes_nothing(desk):
     assert load_reference_into(engine) == 0  # unchanged files: skipped by hash
     assert load_reference_into(engine, force=True) == 0  # and even when forced: no row changes
     assert snapshot() == before
-    assert len(before[0]) == len(reference().topics)
+    assert len(before[0]) == len(shipped_reference().topics)
 
 
 def test_a_centrally_published_newer_row_is_not_overwritten(desk):
@@ -129,12 +129,10 @@ def test_a_centrally_published_newer_row_is_not_overwritten(desk):
         s.commit()
     assert load_reference_into(engine, force=True) == 1
     with Session(engine) as s:
-        assert s.get(Topic, "zorg").label_nl == reference().by_code("topics")["zorg"].nl
+        assert s.get(Topic, "zorg").label_nl == shipped_reference().by_code("topics")["zorg"].nl
 
 
 def test_centrally_published_rows_are_used_in_shipped_order(desk):
-    from nmi_desk.domain.reference.db import activate_from_database
-
     engine = desk.engine()
     with Session(engine) as s:
         s.add(
@@ -151,8 +149,8 @@ def test_centrally_published_rows_are_used_in_shipped_order(desk):
         row.label_nl, row.revision = "WMO (centraal herzien)", 3
         s.add(Organisation(code="nieuwe-org", label_nl="Nieuwe organisatie", handles="iets"))
         s.commit()
-    activate_from_database(engine)
-    ref = reference()
+    desk.refresh_reference()
+    ref = desk.reference
     codes = [t.code for t in ref.topics]
     assert codes.index("pensioen-nieuw") == codes.index("buitenlands-pensioen") + 1
     new = ref.by_code("topics")["pensioen-nieuw"]
@@ -160,7 +158,7 @@ def test_centrally_published_rows_are_used_in_shipped_order(desk):
     assert ref.by_code("topics")["wmo"].nl == "WMO (centraal herzien)"
     assert ref.by_code("topics")["zorg"].nl == "Zorg in het buitenland"  # shipped stays
     assert "nieuwe-org" in ref.organisation_codes()
-    assert len(ref.countries) == len(reference().countries)
+    assert len(ref.countries) == len(shipped_reference().countries)
 
 
 def test_countries_and_organisations_are_read_on_first_use_once(monkeypatch):
@@ -180,5 +178,5 @@ def test_countries_and_organisations_are_read_on_first_use_once(monkeypatch):
     codes = ref.country_codes()
     assert "NL" in codes and "TR" in codes and len(ref.countries) == len(codes)
     assert ref.by_code("organisations")["svb"].nl
-    assert list(ref.countries) == list(reference().countries)
+    assert list(ref.countries) == list(shipped_reference().countries)
     assert read.count("countries.toml") == 1 and read.count("organisations.toml") == 1

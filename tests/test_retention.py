@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from nmi_desk.core.validation import ValidationError
 from nmi_desk.domain import audit, retention
+from nmi_desk.domain.context import Context
 from nmi_desk.domain.desk import Desk
 from nmi_desk.domain.stats.compute import compute_stats
 from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit, load_visit, update_visit
@@ -78,14 +79,9 @@ def _row(engine, uuid):
 @pytest.fixture
 def synced_and_pending(desk, clock):
     engine = desk.engine()
-    old = create_visit(engine, _visit(), desk.actor, desk.now())
-    pending = create_visit(engine, _visit(name="Pending Testpersoon"), desk.actor, desk.now())
-    count_only = create_visit(
-        engine,
-        VisitInput(location_code="eindhoven-stadskantoor", count_only=True, topics=["aow"]),
-        desk.actor,
-        desk.now(),
-    )
+    old = create_visit(Context.of(engine, desk.actor, desk.now()), _visit())
+    pending = create_visit(Context.of(engine, desk.actor, desk.now()), _visit(name="Pending Testpersoon"))
+    count_only = create_visit(Context.of(engine, desk.actor, desk.now()), VisitInput(location_code="eindhoven-stadskantoor", count_only=True, topics=["aow"]))
     _mark_synced(engine, [old, count_only])  # synced "now" (the trigger stamps synced_at)
     # The consultant's clock moves on past the retention period.
     clock.moment = datetime.now(UTC) + timedelta(days=31)
@@ -97,7 +93,7 @@ def test_purge_removes_personal_fields_of_synced_visits_and_keeps_statistics(
 ):
     engine, old, pending = synced_and_pending
     before = compute_stats(engine, date(2026, 3, 1), date(2026, 3, 31))
-    report = retention.purge(engine, desk.now(), 30, desk.actor)
+    report = retention.purge(Context.of(engine, desk.actor, desk.now()), 30)
     assert (report.visits, report.done) == (1, True)  # the count-only visit had nothing to purge
     assert report.fields["client_name"] == 1 and report.fields["referral.reason"] == 1
     purged = _row(engine, old)
@@ -109,20 +105,20 @@ def test_purge_removes_personal_fields_of_synced_visits_and_keeps_statistics(
     assert [e.action for e in audit.events(engine, old)][-1] == "purge"
     # A purged visit cannot be saved again: that would blank the central copy.
     with pytest.raises(ValidationError):
-        update_visit(engine, old, _visit(name=None), desk.actor, desk.now())
-    assert load_visit(engine, old, desk.actor, desk.now()).input.client_name is None
+        update_visit(Context.of(engine, desk.actor, desk.now()), old, _visit(name=None))
+    assert load_visit(Context.of(engine, desk.actor, desk.now()), old).input.client_name is None
 
 
 def test_recently_synced_or_edited_after_sync_is_kept(desk, clock):
     engine = desk.engine()
-    recent = create_visit(engine, _visit(), desk.actor, desk.now())
-    edited = create_visit(engine, _visit(name="Edited Testpersoon"), desk.actor, desk.now())
+    recent = create_visit(Context.of(engine, desk.actor, desk.now()), _visit())
+    edited = create_visit(Context.of(engine, desk.actor, desk.now()), _visit(name="Edited Testpersoon"))
     _mark_synced(engine, [recent, edited])
-    update_visit(engine, edited, _visit(name="Edited Testpersoon"), desk.actor, desk.now())
+    update_visit(Context.of(engine, desk.actor, desk.now()), edited, _visit(name="Edited Testpersoon"))
     clock.moment = datetime.now(UTC) + timedelta(days=29)
-    assert retention.purge(engine, desk.now(), 30, desk.actor).visits == 0
+    assert retention.purge(Context.of(engine, desk.actor, desk.now()), 30).visits == 0
     clock.moment = datetime.now(UTC) + timedelta(days=31)
-    report = retention.purge(engine, desk.now(), 30, desk.actor)
+    report = retention.purge(Context.of(engine, desk.actor, desk.now()), 30)
     assert report.visits == 1  # the edit after sync is not on the central side yet
     assert _row(engine, edited)[0] == "Edited Testpersoon"
     state = retention.state(engine, desk.now(), 30)
@@ -132,7 +128,7 @@ def test_recently_synced_or_edited_after_sync_is_kept(desk, clock):
 
 def test_dry_run_changes_nothing(desk, synced_and_pending):
     engine, old, _ = synced_and_pending
-    report = retention.purge(engine, desk.now(), 30, desk.actor, dry_run=True)
+    report = retention.purge(Context.of(engine, desk.actor, desk.now()), 30, dry_run=True)
     assert (report.visits, report.done) == (1, False)
     assert report.days == ["2026-03-10"]
     assert _row(engine, old)[0] == NAME
@@ -191,7 +187,7 @@ def test_after_purge_no_copy_in_the_data_folder_holds_a_purged_name_or_note(
     names = ["Oswinda Pruimboom-Testpersoon", "Lodewijk Zwartkop-Testpersoon"]
     notes = ["Notitie-XYZZY schuld bij energie", "Notitie-PLUGH belt dinsdag"]
     uuids = [
-        create_visit(engine, _visit(name=n, notes=t), desk.actor, desk.now())
+        create_visit(Context.of(engine, desk.actor, desk.now()), _visit(name=n, notes=t))
         for n, t in zip(names, notes, strict=True)
     ]
     _mark_synced(engine, uuids)
@@ -223,9 +219,7 @@ def test_after_purge_no_copy_in_the_data_folder_holds_a_purged_name_or_note(
             ),
             {"u": uuids[1], "r": f"refused: {names[1]}"},
         )
-    save_draft(
-        engine, f"visit:{uuids[0]}", {"client_name": names[0], "notes": notes[0]}, desk.now()
-    )
+    save_draft(Context.of(engine, None, desk.now()), f"visit:{uuids[0]}", {"client_name": names[0], "notes": notes[0]})
     desk.close()
     db = desk.database_path
     # Whole older copies beside the database, as an upgrade and a failed re-key leave them.

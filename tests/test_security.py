@@ -24,19 +24,14 @@ NOTES = ["Synthetische notitie kwetsbaar-9931", "Synthetische verwijsreden schul
 
 
 def _register(desk, name, note):
-    return create_visit(
-        desk.engine(),
-        VisitInput(
+    return create_visit(desk.context(), VisitInput(
             location_code="eindhoven-stadskantoor",
             client_name=name,
             birth_year=1960,
             notes=note,
             topics=["aow"],
             referrals=[ReferralInput("svb", reason=note, note=name)],
-        ),
-        desk.actor,
-        desk.now(),
-    )
+        ))
 
 
 def _all_bytes(home) -> dict[str, bytes]:
@@ -55,7 +50,7 @@ def test_no_name_or_note_readable_in_any_file(desk):
     desk.set_passphrase(PASS)
     for name, note in zip(NAMES, NOTES, strict=True):
         _register(desk, name, note)
-    save_draft(desk.engine(), "visit", {"client_name": NAMES[0], "notes": NOTES[0]}, desk.now())
+    save_draft(desk.context(), "visit", {"client_name": NAMES[0], "notes": NOTES[0]})
     files = _all_bytes(desk.paths.home)  # read while the engine is open: the WAL is there too
     assert "nmi-desk.db" in files and "nmi-desk.db-wal" in files
     assert len(files["nmi-desk.db-wal"]) > 0

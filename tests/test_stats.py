@@ -64,7 +64,7 @@ def test_every_dimension_matches_an_independent_count(demo_desk, first, last, lo
 
 def _visit(desk, moment: datetime, **kw) -> str:
     inp = VisitInput(location_code="eindhoven-stadskantoor", started_at=moment, **kw)
-    return create_visit(desk.engine(), inp, desk.actor, desk.now())
+    return create_visit(desk.context(), inp)
 
 
 # Last Sundays of March and October 2026: 29 March (02:00 -> 03:00), 25 October (03:00 -> 02:00).
@@ -116,7 +116,7 @@ def test_deleted_visits_and_referrals_do_not_count(desk):
     keep = _visit(desk, moment, topics=["aow"], referrals=[ReferralInput("svb")])
     gone = _visit(desk, moment, topics=["zorg"], referrals=[ReferralInput("cak")])
     assert keep != gone
-    delete_visit(desk.engine(), gone, desk.actor, desk.now())
+    delete_visit(desk.context(), gone)
     with open_source(desk.url) as source:
         stats = compute_stats(source, date(2026, 3, 10), date(2026, 3, 10))
     assert stats["visits"] == 1
@@ -127,18 +127,8 @@ def test_deleted_visits_and_referrals_do_not_count(desk):
 def test_info_sessions_are_counted_apart(desk):
     from nmi_desk.domain.sessions import InfoSessionInput, create_info_session
 
-    create_info_session(
-        desk.engine(),
-        InfoSessionInput(date(2026, 3, 10), 40, "eindhoven-stadskantoor", topics=["aow", "zorg"]),
-        desk.actor,
-        desk.now(),
-    )
-    create_info_session(
-        desk.engine(),
-        InfoSessionInput(date(2026, 3, 11), 12, topics=["aow"]),
-        desk.actor,
-        desk.now(),
-    )
+    create_info_session(desk.context(), InfoSessionInput(date(2026, 3, 10), 40, "eindhoven-stadskantoor", topics=["aow", "zorg"]))
+    create_info_session(desk.context(), InfoSessionInput(date(2026, 3, 11), 12, topics=["aow"]))
     with open_source(desk.url) as source:
         stats = compute_stats(source, date(2026, 3, 10), date(2026, 3, 11))
         one = compute_stats(source, date(2026, 3, 10), date(2026, 3, 10), "eindhoven-stadskantoor")

@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from nmi_desk.cli.app import main
 from nmi_desk.core.clock import AMS
+from nmi_desk.domain.context import Context
 from nmi_desk.domain.stats.compute import compute_stats, open_source
 from nmi_desk.domain.visits import (
     ReferralInput,
@@ -68,16 +69,16 @@ def test_central_counts_follow_every_edit(desk, pg_url):
     engine = open_engine(pg_url)
     actor, now = desk.actor, desk.now()
     try:
-        a = create_visit(engine, _input(), actor, now)
-        b = create_visit(engine, _input(topics=["aow"], referrals=[]), actor, now)
-        c = create_visit(engine, _input(origin_country=None, outcome=None), actor, now)
+        a = create_visit(Context.of(engine, actor, now), _input())
+        b = create_visit(Context.of(engine, actor, now), _input(topics=["aow"], referrals=[]))
+        c = create_visit(Context.of(engine, actor, now), _input(origin_country=None, outcome=None))
         _in_step(engine)
         groups = _summary(engine)
         assert groups[("2026-03-10", "eindhoven-stadskantoor", "by_topic_group", "pensioen")] == 3
 
         def edit(uuid, **kw):
-            view = load_visit(engine, uuid, actor, now)
-            update_visit(engine, uuid, replace(view.input, **kw), actor, now)
+            view = load_visit(Context.of(engine, actor, now), uuid)
+            update_visit(Context.of(engine, actor, now), uuid, replace(view.input, **kw))
 
         edit(a, topics=["wonen", "anw"])  # still one pension topic: the group stays
         _in_step(engine)
@@ -85,7 +86,7 @@ def test_central_counts_follow_every_edit(desk, pg_url):
         _in_step(engine)
         edit(c, outcome="referred", came_via=None, channel="phone", topics=["zorg"])
         _in_step(engine)
-        delete_visit(engine, c, actor, now)  # tombstone
+        delete_visit(Context.of(engine, actor, now), c)  # tombstone
         _in_step(engine)
         with engine.begin() as conn:  # raw SQL, several statements in one transaction
             conn.execute(text("UPDATE visit SET deleted = FALSE WHERE uuid = :u"), {"u": c})
@@ -127,17 +128,11 @@ def test_export_source_of_a_pushed_central_equals_the_rows_and_the_laptop(desk, 
     with desk.engine().connect() as conn:
         view_uuid = conn.execute(text("SELECT uuid FROM visit ORDER BY id LIMIT 1")).scalar_one()
     # Edits after the first push: a changed visit (topics, location) and a tombstone.
-    view = load_visit(desk.engine(), view_uuid, desk.actor, desk.now())
-    update_visit(
-        desk.engine(),
-        view_uuid,
-        replace(view.input, topics=["aow", "wia"], location_code="roermond"),
-        desk.actor,
-        desk.now(),
-    )
+    view = load_visit(desk.context(), view_uuid)
+    update_visit(desk.context(), view_uuid, replace(view.input, topics=["aow", "wia"], location_code="roermond"))
     with desk.engine().connect() as conn:
         gone = conn.execute(text("SELECT uuid FROM visit ORDER BY id DESC LIMIT 1")).scalar_one()
-    delete_visit(desk.engine(), gone, desk.actor, desk.now())
+    delete_visit(desk.context(), gone)
     run_sync(desk.engine(), target, desk.now)
     central = open_engine(pg_url)
     try:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from nmi_desk.domain.context import Context
 from nmi_desk.domain.demo import generate
 from nmi_desk.domain.desk import Desk
 from nmi_desk.domain.visits import (
@@ -25,7 +26,7 @@ from nmi_desk.domain.visits import (
 )
 from nmi_desk.store.connect import connect_sqlite
 from nmi_desk.store.engine import open_engine
-from nmi_desk.sync import read_status, resolve_target, run_sync
+from nmi_desk.sync import read_status, resolve_target
 from nmi_desk.sync.publish import publish_guidance, read_library
 
 GUIDANCE = Path(__file__).resolve().parents[1] / "data" / "guidance"
@@ -49,7 +50,7 @@ def make_desk(root: Path, clock, device_id: str) -> Desk:
 
 
 def sync(desk: Desk, url: str, **kw):
-    return run_sync(desk.engine(), resolve_target(url, ""), desk.now, **kw)
+    return desk.sync(resolve_target(url, ""), **kw)
 
 
 def walk_in(**over) -> VisitInput:
@@ -67,11 +68,11 @@ def walk_in(**over) -> VisitInput:
 
 def edit(desk: Desk, uuid: str, notes: str, topics: list[str] | None = None) -> int:
     """What the visit form does: load, change the notes (and topics), save."""
-    inp = load_visit(desk.engine(), uuid, desk.actor, desk.now()).input
+    inp = load_visit(desk.context(), uuid).input
     inp.notes = notes
     if topics is not None:
         inp.topics = topics
-    return update_visit(desk.engine(), uuid, inp, desk.actor, desk.now())
+    return update_visit(desk.context(), uuid, inp)
 
 
 def snapshot(engine) -> dict:
@@ -146,18 +147,12 @@ def test_first_push_brings_every_visit_with_topics_and_referrals_once(desk, cent
 
 def test_edit_and_delete_after_sync_reach_the_central_side(desk, clock, central_url):
     engine = desk.engine()
-    kept = create_visit(engine, walk_in(), desk.actor, desk.now())
-    dropped = create_visit(engine, walk_in(topics=["verblijf"]), desk.actor, desk.now())
+    kept = create_visit(Context.of(engine, desk.actor, desk.now()), walk_in())
+    dropped = create_visit(Context.of(engine, desk.actor, desk.now()), walk_in(topics=["verblijf"]))
     sync(desk, central_url)
     clock.advance(minutes=5)
-    update_visit(
-        engine,
-        kept,
-        walk_in(notes="Tweede gesprek", topics=["aow", "pensioen"], referrals=[]),
-        desk.actor,
-        desk.now(),
-    )
-    delete_visit(engine, dropped, desk.actor, desk.now())
+    update_visit(Context.of(engine, desk.actor, desk.now()), kept, walk_in(notes="Tweede gesprek", topics=["aow", "pensioen"], referrals=[]))
+    delete_visit(Context.of(engine, desk.actor, desk.now()), dropped)
     with engine.connect() as c:
         pending = c.execute(
             text(
@@ -195,7 +190,7 @@ def test_two_device_conflict_higher_revision_wins_and_the_loser_is_logged(
     tmp_path, clock, central_url
 ):
     a = make_desk(tmp_path / "a", clock, "device-a")
-    uuid = create_visit(a.engine(), walk_in(), a.actor, a.now())
+    uuid = create_visit(a.context(), walk_in())
     sync(a, central_url)
     b = _copy_laptop(a, tmp_path / "b", clock, "device-b")
 
@@ -231,7 +226,7 @@ def test_equal_revisions_later_update_wins_whoever_pushes_last(
     tmp_path, clock, central_url, winner_pushes_last
 ):
     a = make_desk(tmp_path / "a", clock, "device-a")
-    uuid = create_visit(a.engine(), walk_in(), a.actor, a.now())
+    uuid = create_visit(a.context(), walk_in())
     sync(a, central_url)
     b = _copy_laptop(a, tmp_path / "b", clock, "device-b")
     clock.advance(minutes=1)
@@ -256,7 +251,7 @@ def test_equal_revisions_later_update_wins_whoever_pushes_last(
 
 def test_same_time_same_revision_the_greater_device_id_wins(tmp_path, clock, central_url):
     a = make_desk(tmp_path / "a", clock, "device-a")
-    uuid = create_visit(a.engine(), walk_in(), a.actor, a.now())
+    uuid = create_visit(a.context(), walk_in())
     sync(a, central_url)
     b = _copy_laptop(a, tmp_path / "b", clock, "device-b")
     clock.advance(minutes=1)
@@ -350,18 +345,15 @@ def test_pull_brings_an_updated_guidance_article_and_a_new_topic(desk, tmp_path,
     assert sync(desk, central_url).pulled == {}  # the cursor moved: nothing fetched twice
     # The pulled topic is in use at once: the visit form's validation accepts it, and it
     # still is after a restart (the desk reads its reference rows when it opens).
-    from nmi_desk.domain.reference.files import reference, set_active
+    from nmi_desk.domain.desk import Desk
+    from nmi_desk.domain.reference.files import shipped_reference
 
-    assert "emigratie-huisdieren" in reference().topic_codes()
-    set_active(None)
+    assert "emigratie-huisdieren" in desk.reference.topic_codes()
+    assert "emigratie-huisdieren" not in shipped_reference().topic_codes()
     desk.close()
-    assert "emigratie-huisdieren" not in reference().topic_codes()
-    uuid = create_visit(
-        desk.engine(),
-        VisitInput(location_code="eindhoven-stadskantoor", topics=["emigratie-huisdieren"]),
-        desk.actor,
-        desk.now(),
-    )
-    assert load_visit(desk.engine(), uuid, desk.actor, desk.now()).input.topics == [
+    desk = Desk(paths=desk.paths, settings=desk.settings, clock=desk.clock)  # a restart
+    assert "emigratie-huisdieren" not in desk.reference.topic_codes()  # not open yet
+    uuid = create_visit(desk.context(), VisitInput(location_code="eindhoven-stadskantoor", topics=["emigratie-huisdieren"]))
+    assert load_visit(desk.context(), uuid).input.topics == [
         "emigratie-huisdieren"
     ]

@@ -104,7 +104,7 @@ def test_kill_9_then_rerun_leaves_every_record_once_at_its_latest_revision(
     clock.advance(minutes=3)
     for uuid in (uuids[0], uuids[1500], uuids[-1]):
         edit(desk, uuid, "Na de onderbreking")
-    delete_visit(desk.engine(), uuids[10], desk.actor, desk.now())
+    delete_visit(desk.context(), uuids[10])
     desk.close()
 
     code, output = finish(run_sync(desk.paths.home, pg_url))

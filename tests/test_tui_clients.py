@@ -28,9 +28,7 @@ NAME = "Şükrü Öztürk"
 def earlier_visit(desk, clock) -> str:
     """Şükrü came three weeks ago to Eindhoven: Turkish, leaving for Turkey with his wife."""
     clock.advance(days=-21)
-    create_visit(
-        desk.engine(),
-        VisitInput(
+    create_visit(desk.context(), VisitInput(
             location_code="eindhoven-stadskantoor",
             client_name=NAME,
             birth_year=1961,
@@ -41,12 +39,9 @@ def earlier_visit(desk, clock) -> str:
             children_coremigrating=2,
             topics=["aow"],
             referrals=[ReferralInput("svb", reason="AOW naar Turkije")],
-        ),
-        desk.actor,
-        desk.now(),
-    )
+        ))
     clock.advance(days=21)
-    return clients.search(desk.engine(), "ozturk")[0].uuid
+    return clients.search(desk.context(), "ozturk")[0].uuid
 
 
 def visits(desk) -> list:
@@ -212,4 +207,4 @@ async def test_rights_from_the_history_export_correct_erase(desk, clock):
         assert client.deleted and client.name is None and client.erased_at is not None
         assert client.revision == 3  # created, corrected, erased: each travels
         assert all(v.client_name is None for v in s.exec(select(Visit)))
-    assert clients.search(desk.engine(), "ozturk") == []
+    assert clients.search(desk.context(), "ozturk") == []

@@ -51,7 +51,7 @@ def _seed(desk, **over) -> str:
         referrals=[ReferralInput("svb", reason="AOW buitenland")],
     )
     values.update(over)
-    return create_visit(desk.engine(), VisitInput(**values), desk.actor, desk.now())
+    return create_visit(desk.context(), VisitInput(**values))
 
 
 async def _topic(pilot, keys: Keys, text: str, code: str) -> None:
@@ -122,7 +122,7 @@ async def test_walk_in_by_keyboard_is_stored_and_shown_in_today(desk):
     assert referral.organisation_code == "svb"
     assert referral.reason == "AOW en remigratie-uitkering bespreken"
     assert referral.follow_up_on == date(2026, 3, 24)  # default: 14 days on
-    assert load_draft(desk.engine(), "visit") is None  # saved: no draft left behind
+    assert load_draft(desk.context(), "visit") is None  # saved: no draft left behind
 
 
 async def test_walk_in_with_countries_and_language_takes_at_most_15_keys(desk):
@@ -337,7 +337,7 @@ async def test_escape_asks_before_discarding_and_drafts_are_kept_meanwhile(desk)
         await pilot.press(*"Nog Niet Opgeslagen")
 
         def drafted() -> str | None:
-            draft = load_draft(desk.engine(), "visit")
+            draft = load_draft(desk.context(), "visit")
             return draft.payload["client_name"] if draft else None
 
         # saved as it is typed: a first draft may hold the first letters only
@@ -351,7 +351,7 @@ async def test_escape_asks_before_discarding_and_drafts_are_kept_meanwhile(desk)
         await pilot.press("j")
         await wait_screen(pilot, TodayScreen)
         await settle(pilot)
-    assert load_draft(desk.engine(), "visit") is None
+    assert load_draft(desk.context(), "visit") is None
     assert _visits(desk) == []
 
 
@@ -360,7 +360,7 @@ async def test_a_draft_left_behind_is_offered_and_restored_on_the_next_start(des
 
     payload = {"client_name": "Hatice Doğan", "topics": ["aow"], "referrals": [], "time": "10:05"}
     payload["date"] = "2026-03-10"
-    save_draft(desk.engine(), "visit", payload, desk.now())
+    save_draft(desk.context(), "visit", payload)
     app = NmiDeskApp(desk)
     async with app.run_test(size=SIZE) as pilot:
         await wait_screen(pilot, ConfirmScreen)
@@ -377,7 +377,7 @@ async def test_a_draft_left_behind_is_offered_and_restored_on_the_next_start(des
         await wait_today(pilot, rows=1)
     [visit] = _visits(desk)
     assert visit.client_name == "Hatice Doğan" and visit.started_at.strftime("%H:%M") == "09:05"
-    assert load_draft(desk.engine(), "visit") is None
+    assert load_draft(desk.context(), "visit") is None
 
 
 async def test_english_through_the_setting(desk):

@@ -36,17 +36,12 @@ ROUTES = [
 
 
 def _seed(desk) -> None:
-    create_visit(
-        desk.engine(),
-        VisitInput(
+    create_visit(desk.context(), VisitInput(
             location_code=desk.settings.location,
             client_name="Mehmet Testpersoon",
             topics=["aow"],
             referrals=[ReferralInput("svb", reason="AOW buitenland")],
-        ),
-        desk.actor,
-        desk.now(),
-    )
+        ))
 
 
 def textual_own_bindings():

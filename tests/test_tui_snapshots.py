@@ -14,6 +14,7 @@ from tui_helpers import steady_cursor, wait_screen, wait_today, wait_until, work
 
 from nmi_desk.core.clock import AMS
 from nmi_desk.core.config import Paths, Settings
+from nmi_desk.domain.context import Context
 from nmi_desk.domain.desk import Desk
 from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit
 from nmi_desk.tui.app import NmiDeskApp
@@ -46,16 +47,11 @@ def _fill(desk) -> None:
     ]
     for v in visits:
         hour, minute = v.pop("hour"), v.pop("minute")
-        create_visit(
-            engine,
-            VisitInput(
+        create_visit(Context.of(engine, desk.actor, desk.now()), VisitInput(
                 location_code="eindhoven-stadskantoor",
                 started_at=datetime(2026, 3, 10, hour, minute, tzinfo=AMS),
                 **v,
-            ),
-            desk.actor,
-            desk.now(),
-        )
+            ))
 
 
 async def _today(pilot) -> None:
@@ -212,7 +208,7 @@ def test_delete_confirmation(snap_compare, desk, size):
 def test_draft_offer(snap_compare, desk, size):
     from nmi_desk.domain.drafts import save_draft
 
-    save_draft(desk.engine(), "visit", {"client_name": "Hatice Doğan"}, desk.now())
+    save_draft(desk.context(), "visit", {"client_name": "Hatice Doğan"})
 
     async def run_before(pilot):
         await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "ConfirmScreen")
@@ -233,9 +229,7 @@ def test_settings(snap_compare, desk, size):
 
 
 def _long_referrals(desk) -> None:
-    create_visit(
-        desk.engine(),
-        VisitInput(
+    create_visit(desk.context(), VisitInput(
             location_code="eindhoven-stadskantoor",
             started_at=datetime(2026, 3, 10, 10, 45, tzinfo=AMS),
             client_name="Maria do Céu Tavares-Fonseca",
@@ -249,10 +243,7 @@ def _long_referrals(desk) -> None:
                 ReferralInput("raad-voor-rechtsbijstand", reason="Bezwaar tegen terugvordering"),
             ],
             outcome="referred",
-        ),
-        desk.actor,
-        desk.now(),
-    )
+        ))
 
 
 @pytest.mark.parametrize("size", SIZES)

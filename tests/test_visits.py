@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from nmi_desk.core.clock import AMS
 from nmi_desk.core.validation import ValidationError
+from nmi_desk.domain.context import Context
 from nmi_desk.domain.referrals import close_referral, open_follow_ups
 from nmi_desk.domain.sessions import InfoSessionInput, create_info_session
 from nmi_desk.domain.stats.today import day_counts, day_rows
@@ -52,7 +53,7 @@ def _walk_in(**over) -> VisitInput:
 
 def test_a_new_visit_carries_sync_columns_topics_and_referral(desk):
     engine = desk.engine()
-    uuid = create_visit(engine, _walk_in(), desk.actor, desk.now())
+    uuid = create_visit(Context.of(engine, desk.actor, desk.now()), _walk_in())
     with Session(engine) as s:
         visit = s.exec(select(Visit).where(Visit.uuid == uuid)).one()
         topics = s.exec(select(VisitTopic.topic_code).where(VisitTopic.visit_id == visit.id)).all()
@@ -72,18 +73,18 @@ def test_a_new_visit_carries_sync_columns_topics_and_referral(desk):
 
 def test_edit_raises_revision_and_delete_is_a_tombstone(desk, clock):
     engine = desk.engine()
-    uuid = create_visit(engine, _walk_in(), desk.actor, desk.now())
-    view = load_visit(engine, uuid, desk.actor, desk.now())
+    uuid = create_visit(Context.of(engine, desk.actor, desk.now()), _walk_in())
+    view = load_visit(Context.of(engine, desk.actor, desk.now()), uuid)
     view.input.topics = ["aow", "belastingen"]
     view.input.notes = "Aangepast"
     clock.advance(minutes=5)
-    assert update_visit(engine, uuid, view.input, desk.actor, desk.now()) == 2
-    again = load_visit(engine, uuid, desk.actor, desk.now())
+    assert update_visit(Context.of(engine, desk.actor, desk.now()), uuid, view.input) == 2
+    again = load_visit(Context.of(engine, desk.actor, desk.now()), uuid)
     assert again.input.topics == ["aow", "belastingen"]
     assert again.input.notes == "Aangepast"
     assert again.input.referrals[0].uuid == view.input.referrals[0].uuid  # same referral kept
     clock.advance(minutes=5)
-    assert delete_visit(engine, uuid, desk.actor, desk.now()) == 3
+    assert delete_visit(Context.of(engine, desk.actor, desk.now()), uuid) == 3
     with Session(engine) as s:
         row = s.exec(select(Visit).where(Visit.uuid == uuid)).one()
         referral = s.exec(select(Referral).where(Referral.visit_id == row.id)).one()
@@ -98,10 +99,10 @@ def test_edit_raises_revision_and_delete_is_a_tombstone(desk, clock):
 
 def test_dropping_a_referral_in_an_edit_tombstones_it(desk):
     engine = desk.engine()
-    uuid = create_visit(engine, _walk_in(), desk.actor, desk.now())
-    view = load_visit(engine, uuid, desk.actor, desk.now())
+    uuid = create_visit(Context.of(engine, desk.actor, desk.now()), _walk_in())
+    view = load_visit(Context.of(engine, desk.actor, desk.now()), uuid)
     view.input.referrals = [ReferralInput("uwv", reason="WW")]
-    update_visit(engine, uuid, view.input, desk.actor, desk.now())
+    update_visit(Context.of(engine, desk.actor, desk.now()), uuid, view.input)
     with Session(engine) as s:
         rows = s.exec(select(Referral).order_by(Referral.id)).all()
     assert [(r.organisation_code, r.deleted, r.revision) for r in rows] == [
@@ -124,7 +125,7 @@ def test_dropping_a_referral_in_an_edit_tombstones_it(desk):
 )
 def test_invalid_input_is_refused_with_a_field_and_message_key(desk, over, field, key):
     with pytest.raises(ValidationError) as info:
-        create_visit(desk.engine(), _walk_in(**over), desk.actor, desk.now())
+        create_visit(desk.context(), _walk_in(**over))
     assert (info.value.errors[0].field, info.value.errors[0].key) == (field, key)
     with Session(desk.engine()) as s:
         assert s.exec(select(Visit)).all() == []  # nothing half-written
@@ -133,7 +134,7 @@ def test_invalid_input_is_refused_with_a_field_and_message_key(desk, over, field
 def test_count_only_visit_stores_nothing_personal(desk):
     engine = desk.engine()
     inp = VisitInput(location_code="eindhoven-stadskantoor", count_only=True, topics=["aow"])
-    uuid = create_visit(engine, inp, desk.actor, desk.now())
+    uuid = create_visit(Context.of(engine, desk.actor, desk.now()), inp)
     with Session(engine) as s:
         v = s.exec(select(Visit).where(Visit.uuid == uuid)).one()
     assert v.count_only
@@ -141,14 +142,14 @@ def test_count_only_visit_stores_nothing_personal(desk):
         getattr(v, f) is None for f in ("client_name", "birth_year", "notes", "origin_country")
     )
     with pytest.raises(ValidationError):
-        create_visit(engine, _walk_in(count_only=True), desk.actor, desk.now())
+        create_visit(Context.of(engine, desk.actor, desk.now()), _walk_in(count_only=True))
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_names_in_any_script_round_trip(desk, name):
     engine = desk.engine()
-    uuid = create_visit(engine, _walk_in(client_name=f"  {name}\x00 "), desk.actor, desk.now())
-    assert load_visit(engine, uuid, desk.actor, desk.now()).input.client_name == name
+    uuid = create_visit(Context.of(engine, desk.actor, desk.now()), _walk_in(client_name=f"  {name}\x00 "))
+    assert load_visit(Context.of(engine, desk.actor, desk.now()), uuid).input.client_name == name
     conn = connect_sqlite(desk.paths.database)
     try:
         assert day_rows(conn, "eindhoven-stadskantoor", date(2026, 3, 10))[0].client_name == name
@@ -160,14 +161,9 @@ def test_today_list_and_counts_come_from_amsterdam_days(desk, clock):
     engine = desk.engine()
     late = datetime(2026, 3, 9, 23, 59, tzinfo=AMS)  # yesterday, 22:59 UTC
     early = datetime(2026, 3, 10, 0, 1, tzinfo=AMS)  # today, 23:01 UTC the day before
-    create_visit(engine, _walk_in(started_at=late, referrals=[]), desk.actor, desk.now())
-    create_visit(engine, _walk_in(started_at=early), desk.actor, desk.now())
-    create_visit(
-        engine,
-        VisitInput(location_code="eindhoven-stadskantoor", count_only=True, topics=["wmo"]),
-        desk.actor,
-        desk.now(),
-    )
+    create_visit(Context.of(engine, desk.actor, desk.now()), _walk_in(started_at=late, referrals=[]))
+    create_visit(Context.of(engine, desk.actor, desk.now()), _walk_in(started_at=early))
+    create_visit(Context.of(engine, desk.actor, desk.now()), VisitInput(location_code="eindhoven-stadskantoor", count_only=True, topics=["wmo"]))
     conn = connect_sqlite(desk.paths.database)
     try:
         rows = day_rows(conn, "eindhoven-stadskantoor", date(2026, 3, 10))
@@ -184,56 +180,36 @@ def test_today_list_and_counts_come_from_amsterdam_days(desk, clock):
 
 def test_follow_ups_overdue_first_and_closing_one(desk, clock):
     engine = desk.engine()
-    create_visit(
-        engine,
-        _walk_in(referrals=[ReferralInput("ind", follow_up_on=date(2026, 3, 20))]),
-        desk.actor,
-        desk.now(),
-    )
-    create_visit(
-        engine,
-        _walk_in(referrals=[ReferralInput("cak", follow_up_on=date(2026, 3, 1))]),
-        desk.actor,
-        desk.now(),
-    )
-    items = open_follow_ups(engine, date(2026, 3, 10))
+    create_visit(Context.of(engine, desk.actor, desk.now()), _walk_in(referrals=[ReferralInput("ind", follow_up_on=date(2026, 3, 20))]))
+    create_visit(Context.of(engine, desk.actor, desk.now()), _walk_in(referrals=[ReferralInput("cak", follow_up_on=date(2026, 3, 1))]))
+    items = open_follow_ups(Context.of(engine, None, date(2026, 3, 10)))
     assert [(f.organisation_code, f.overdue) for f in items] == [("cak", True), ("ind", False)]
     assert (
         close_referral(engine, items[0].uuid, "done", "Aanvraag ingediend", desk.actor, desk.now())
         == 2
     )
-    assert [f.organisation_code for f in open_follow_ups(engine, date(2026, 3, 10))] == ["ind"]
+    assert [f.organisation_code for f in open_follow_ups(Context.of(engine, None, date(2026, 3, 10)))] == ["ind"]
 
 
 def test_info_session_is_stored_with_its_topics(desk):
     engine = desk.engine()
-    uuid = create_info_session(
-        engine,
-        InfoSessionInput(
+    uuid = create_info_session(Context.of(engine, desk.actor, desk.now()), InfoSessionInput(
             held_on=date(2026, 3, 12),
             attendees=42,
             location_code="rotterdam",
             partner_code="sociaal-attache-tr",
             topics=["aow", "buitenlands-pensioen"],
-        ),
-        desk.actor,
-        desk.now(),
-    )
+        ))
     with Session(engine) as s:
         row = s.exec(select(InfoSession).where(InfoSession.uuid == uuid)).one()
     assert (row.attendees, row.partner_code, row.revision) == (42, "sociaal-attache-tr", 1)
     with pytest.raises(ValidationError):
-        create_info_session(
-            engine,
-            InfoSessionInput(held_on=date(2026, 3, 12), attendees=-1),
-            desk.actor,
-            desk.now(),
-        )
+        create_info_session(Context.of(engine, desk.actor, desk.now()), InfoSessionInput(held_on=date(2026, 3, 12), attendees=-1))
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")
 def test_data_dir_database_and_wal_are_owner_only(desk):
-    create_visit(desk.engine(), _walk_in(), desk.actor, desk.now())
+    create_visit(desk.context(), _walk_in())
     home = desk.paths.home
     assert stat.S_IMODE(os.stat(home).st_mode) == 0o700
     for path in (
@@ -252,7 +228,7 @@ def test_a_database_the_office_names_leaves_its_folder_as_it_was(desk, tmp_path)
     from nmi_desk.sync import run_sync
     from nmi_desk.sync.target import resolve_target
 
-    create_visit(desk.engine(), _walk_in(), desk.actor, desk.now())
+    create_visit(desk.context(), _walk_in())
     shared = tmp_path / "shared"
     shared.mkdir()
     os.chmod(shared, 0o755)

@@ -14,7 +14,7 @@ from nmi_desk.core.dates import format_date, parse_date, parse_time
 from nmi_desk.core.i18n import t
 from nmi_desk.core.validation import ValidationError
 from nmi_desk.domain.matching import matcher_for
-from nmi_desk.domain.reference.files import reference
+from nmi_desk.domain.reference.files import shipped_reference
 from nmi_desk.domain.visits import (
     VisitInput,
     create_count_only_visits,
@@ -28,7 +28,7 @@ LOC = "eindhoven-stadskantoor"
 
 
 def test_municipalities_are_the_cbs_list_with_unique_codes():
-    municipalities = list(reference().municipalities)
+    municipalities = list(shipped_reference().municipalities)
     codes = [m.code for m in municipalities]
     assert len(codes) == 342 and len(set(codes)) == 342
     assert all(c.startswith("GM") and len(c) == 6 for c in codes)
@@ -87,7 +87,7 @@ def test_plurals_and_numbers_in_both_languages():
 
 
 def test_organisations_have_short_names_for_tables():
-    orgs = reference().by_code("organisations")
+    orgs = shipped_reference().by_code("organisations")
     assert orgs["svb"].short_label("nl") == "SVB"
     assert orgs["gemeente-wmo"].short_label("nl") == "Gemeente (WMO)"
     assert orgs["gemeente-wmo"].short_label("en") == "Municipality (WMO)"
@@ -117,7 +117,7 @@ def _visit(desk, hour, **fields):
         started_at=datetime(2026, 3, 9, hour, 0, tzinfo=AMS),
         **fields,
     )
-    return create_visit(desk.engine(), inp, desk.actor, desk.now())
+    return create_visit(desk.context(), inp)
 
 
 def test_countries_and_languages_most_chosen_here_come_first_then_the_last_used(desk):
@@ -127,7 +127,7 @@ def test_countries_and_languages_most_chosen_here_come_first_then_the_last_used(
     _visit(desk, 13, origin_country="TR", language="tr")
     _visit(desk, 14, origin_country="SR", language="srn")  # the last one
     _visit(desk, 15, origin_country="CV", location_code="rotterdam")  # elsewhere
-    preferred = preferred_choices(desk.engine(), LOC, desk.now(), most=2, recent=1)
+    preferred = preferred_choices(desk.context(), LOC, most=2, recent=1)
     assert preferred["origin_country"] == ["MA", "TR", "SR"]
     assert preferred["language"] == ["ary", "tr", "srn"]
     assert preferred["destination_country"] == []
@@ -137,7 +137,7 @@ def test_a_count_only_visit_for_two_people_counts_as_two_visits(desk):
     inp = VisitInput(
         location_code=LOC, started_at=datetime(2026, 3, 10, 16, 55, tzinfo=AMS), topics=["aow"]
     )
-    uuids = create_count_only_visits(desk.engine(), 2, inp, desk.actor, desk.now())
+    uuids = create_count_only_visits(desk.context(), 2, inp)
     assert len(set(uuids)) == 2
     with Session(desk.engine()) as s:
         visits = s.exec(select(Visit)).all()
@@ -149,12 +149,10 @@ def test_a_count_only_visit_for_two_people_counts_as_two_visits(desk):
 def test_a_count_only_visit_refuses_zero_people_and_personal_data(desk):
     inp = VisitInput(location_code=LOC)
     with pytest.raises(ValidationError) as err:
-        create_count_only_visits(desk.engine(), 0, inp, desk.actor, desk.now())
+        create_count_only_visits(desk.context(), 0, inp)
     assert [e.field for e in err.value.errors] == ["people"]
     with pytest.raises(ValidationError) as err:
-        create_count_only_visits(
-            desk.engine(), 2, VisitInput(location_code=LOC, client_name="X"), desk.actor, desk.now()
-        )
+        create_count_only_visits(desk.context(), 2, VisitInput(location_code=LOC, client_name="X"))
     assert [e.field for e in err.value.errors] == ["count_only"]
 
 
@@ -166,7 +164,7 @@ def test_a_summary_line_uses_singular_and_plural_per_count():
 
 
 def test_no_list_offers_a_code_twice():
-    ref = reference()
+    ref = shipped_reference()
     for name, entries in {**ref.lists, "municipality": ref.municipalities}.items():
         codes = [e.code for e in entries]
         assert len(codes) == len(set(codes)), name

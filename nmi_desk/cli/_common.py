@@ -68,9 +68,9 @@ def parse_date(value: str | None, option: str, default: date) -> date:
 
 
 def check_location(location: str | None) -> None:
-    from nmi_desk.domain.reference.files import reference
+    from nmi_desk.domain.reference.files import shipped_reference
 
-    codes = reference().location_codes()
+    codes = shipped_reference().location_codes()
     if location is not None and location not in codes:
         raise UserError(f"unknown location code {location!r}: one of {', '.join(sorted(codes))}")
 

@@ -92,7 +92,7 @@ def purge(
     period = desk.settings.retention_days if days is None else days
     from nmi_desk.domain.retention import purge_copies
 
-    report = run_purge(desk.engine(), desk.now(), period, desk.actor, dry_run=dry_run)
+    report = run_purge(desk.context(), period, dry_run=dry_run)
     if desk.database_path is not None:
         report.files = purge_copies(desk.database_path, dry_run=dry_run)
     _purge_old_notes(desk, dry_run)

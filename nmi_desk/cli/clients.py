@@ -55,7 +55,7 @@ def search(
     from nmi_desk.domain.clients import search as run_search
 
     desk = open_desk(ctx)
-    hits = run_search(desk.engine(), query, birth_year, limit)
+    hits = run_search(desk.context(), query, birth_year, limit)
     if as_json:
         typer.echo(json.dumps([h.as_json() for h in hits], ensure_ascii=False, indent=2))
         return
@@ -83,7 +83,7 @@ def show(
     from nmi_desk.domain.clients import history
 
     desk = open_desk(ctx)
-    hist = _found(lambda: history(desk.engine(), uuid, desk.actor, desk.now()))
+    hist = _found(lambda: history(desk.context(), uuid))
     if as_json:
         out = {
             "client": asdict(hist.client),
@@ -123,11 +123,11 @@ def export(
     tr = _translator(ctx)
     check_output(output)
     desk = open_desk(ctx)
-    data = _found(lambda: inzage(desk.engine(), uuid, desk.actor, desk.now()))
+    data = _found(lambda: inzage(desk.context(), uuid))
     text = (
         json.dumps(data, ensure_ascii=False, indent=2, default=str)
         if fmt == "json"
-        else inzage_text(data, tr)
+        else inzage_text(data, tr, desk.reference)
     )
     where = write_output(output, text, private=True)
     typer.echo(f"wrote the inzage of client {uuid} to {where}", err=True)
@@ -146,7 +146,7 @@ def erase(
     from nmi_desk.domain.clients import erase_client, history
 
     desk = open_desk(ctx)
-    hist = _found(lambda: history(desk.engine(), uuid, desk.actor, desk.now()))
+    hist = _found(lambda: history(desk.context(), uuid))
     if not yes:
         if not sys.stdin.isatty():
             raise UserError("refusing to erase without confirmation: add --yes")
@@ -154,7 +154,7 @@ def erase(
             f"Erase {hist.client.name} ({len(hist.visits)} visits)? This cannot be undone",
             abort=True,
         )
-    done = erase_client(desk.engine(), uuid, desk.actor, desk.now())
+    done = erase_client(desk.context(), uuid)
     typer.echo(
         f"erased client {uuid}: {done.visits} visits and {done.referrals} referrals blanked;"
         " the central side and other laptops follow at their next sync",
@@ -175,7 +175,7 @@ def merge(
     desk = open_desk(ctx)
     try:
         moved = _found(
-            lambda: merge_clients(desk.engine(), survivor, merged, desk.actor, desk.now())
+            lambda: merge_clients(desk.context(), survivor, merged)
         )
     except ValidationError:
         raise UserError("give two different clients") from None

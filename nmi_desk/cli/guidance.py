@@ -120,13 +120,13 @@ def check(
     ] = None,
 ) -> None:
     """Validate articles: front matter, known codes, https sources, dates, unique slugs."""
-    from nmi_desk.domain.reference.files import reference
+    from nmi_desk.domain.reference.files import shipped_reference
     from nmi_desk.guidance.library import check_directory, shipped_guidance_dir
 
     folder = directory or shipped_guidance_dir()
     if not folder.is_dir():
         raise UserError(f"no folder {folder}")
-    reports = check_directory(folder, reference(), date.today())
+    reports = check_directory(folder, shipped_reference(), date.today())
     if not reports:
         raise UserError(f"no articles (*.md) in {folder}")
     bad = [r for r in reports if r.problems]

@@ -30,7 +30,7 @@ def letter(
     if output == "-" and sys.stdout.isatty():
         raise UserError("refusing to write a PDF to a terminal: give --output FILE")
     desk = open_desk(ctx)
-    where = write_letter_file(desk.engine(), visit, output, lang, desk.actor, desk.now())
+    where = write_letter_file(desk.context(), visit, output, lang)
     if where != "stdout":
         typer.echo(f"wrote the letter to {where}", err=True)
 

@@ -128,7 +128,6 @@ def sync(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from nmi_desk.sync import run_sync
 
     desk = open_desk(ctx)
     if status:
@@ -137,7 +136,7 @@ def sync(
     resolved = _resolve(_ask_target(target, desk), desk.settings.sync_target)
     _confirm_switch(desk, resolved, yes)
     previous = without_password_or_empty(desk.settings.sync_target or os.environ.get(ENV_URL, ""))
-    engine = desk.engine()
+    desk.engine()  # opened (and migrated) before the progress bar starts
     console = Console(stderr=True)
     with Progress(
         TextColumn("sync"),
@@ -155,10 +154,8 @@ def sync(
             bar.update(task, completed=done, total=total)
 
         try:
-            report = run_sync(
-                engine,
+            report = desk.sync(
                 resolved,
-                desk.now,
                 progress=progress,
                 pull=not no_pull,
                 previous_url=previous,
@@ -171,10 +168,8 @@ def sync(
             secret = typer.prompt(f"Password for {resolved.shown}", hide_input=True)
             resolved = _with_password(resolved, secret)
             bar.start()
-            report = run_sync(
-                engine,
+            report = desk.sync(
                 resolved,
-                desk.now,
                 progress=progress,
                 pull=not no_pull,
                 previous_url=previous,

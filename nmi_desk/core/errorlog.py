@@ -18,7 +18,6 @@ from nmi_desk.core.paths import ensure_private_dir
 
 LOG_NAME = "nmi-desk.log"
 logger = logging.getLogger("nmi_desk")
-_handlers: dict[Path, logging.Handler] = {}
 
 
 def _short(filename: str) -> str:
@@ -61,14 +60,18 @@ def describe(error: BaseException) -> list[str]:
 
 
 def _handler(log_dir: Path) -> logging.Handler:
+    """One handler per log file, kept where logging keeps handlers: on a logger of its own
+    (logging's registry), which nothing else writes through and which passes nothing up."""
     path = log_dir / LOG_NAME
-    handler = _handlers.get(path)
-    if handler is None:
-        ensure_private_dir(log_dir)
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
-        handler = logging.FileHandler(path, encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-        _handlers[path] = handler
+    keeper = logging.getLogger(f"nmi_desk.errorlog.{path}")
+    keeper.propagate = False
+    if keeper.handlers:
+        return keeper.handlers[0]
+    ensure_private_dir(log_dir)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    keeper.addHandler(handler)
     return handler
 
 

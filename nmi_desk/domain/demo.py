@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from nmi_desk.core.clock import AMS, to_utc_naive
 from nmi_desk.core.errors import UserError
 from nmi_desk.core.names import search_key
-from nmi_desk.domain.reference.files import reference
+from nmi_desk.domain.reference.files import shipped_reference
 
 MAX_VISITS = 5_000_000
 
@@ -195,7 +195,7 @@ def generate(
         raise UserError(f"--visits must be between 0 and {MAX_VISITS:,}")
     if days < 1 or days > 3660:
         raise UserError("--days must be between 1 and 3660")
-    ref = reference()
+    ref = shipped_reference()
     locations = [loc for loc in ref.locations if location in (None, loc.code)]
     if not locations:
         raise UserError(f"unknown location code {location!r}")

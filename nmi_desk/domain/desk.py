@@ -13,15 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from nmi_desk.core.clock import Clock, local_today, system_clock
 from nmi_desk.core.config import Paths, Settings, load_settings, resolve_paths, save_settings
 from nmi_desk.core.i18n import Text
+from nmi_desk.domain.context import Actor, Context, EngineCache
+from nmi_desk.domain.reference.files import Reference, shipped_reference
 from nmi_desk.store.keyring import Keyring
 
-if TYPE_CHECKING:
-    from nmi_desk.domain.visits import Actor
+
+CONSULTANT_ENV = "NMI_DESK_CONSULTANT"  # initials for scripts (export, purge) on a fresh laptop
 
 
 @dataclass
@@ -34,6 +35,10 @@ class Desk:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     # The unlocked database's key: only this desk's connections use it, gone at close().
     keyring: Keyring = field(default_factory=Keyring, repr=False)
+    # The reference data in use: the shipped files until the database is open, then merged
+    # with what was published centrally (refresh_reference after a sync brings more).
+    _reference: Reference | None = field(default=None, init=False, repr=False)
+    _client_indexes: EngineCache = field(default_factory=EngineCache, init=False, repr=False)
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)  # unlock back-off
     wall: Callable[[], float] = field(default=time.time, repr=False)  # when wrong tries were
     # The real counter app (run_tui) encrypts: a plain or new database gets a passphrase first.
@@ -65,7 +70,10 @@ class Desk:
         """The migrated engine with reference data loaded; opened once, thread-safe."""
         with self._lock:
             if self._engine is None:
-                from nmi_desk.domain.reference.db import activate_from_database, load_reference_into
+                from nmi_desk.domain.reference.db import (
+                    load_reference_into,
+                    reference_from_database,
+                )
                 from nmi_desk.store.engine import open_engine
 
                 path = self.database_path
@@ -77,7 +85,8 @@ class Desk:
                     ensure_private_dir(self.paths.home)
                 engine = open_engine(self.url, key=self.keyring.key_for(path))
                 load_reference_into(engine)
-                activate_from_database(engine)  # centrally published topics etc. in use
+                # centrally published topics etc. in use from now on
+                self._reference = reference_from_database(engine)
                 self._engine = engine
             return self._engine
 
@@ -216,7 +225,55 @@ class Desk:
         return local_today(self.clock)
 
     @property
-    def actor(self) -> Actor:
-        from nmi_desk.domain.visits import Actor  # the domain, not needed to show Today
+    def reference(self) -> Reference:
+        return self._reference or shipped_reference()
 
-        return Actor(consultant=self.settings.consultant or "?", device_id=self.settings.device_id)
+    def sync(self, target, **options):
+        """Sync this desk's database with `target` (nmi_desk.sync.run_sync: the CLI and the
+        TUI both come here); pulled reference rows are in use at once."""
+        from nmi_desk.sync import run_sync
+
+        report = run_sync(self.engine(), target, self.now, **options)
+        if report.reference_changed:
+            self.refresh_reference()
+        return report
+
+    def refresh_reference(self) -> None:
+        """Read the reference again from the database (a sync pulled published rows)."""
+        from nmi_desk.domain.reference.db import reference_from_database
+
+        self._reference = reference_from_database(self.engine())
+
+    @property
+    def consultant(self) -> str:
+        """The initials of who works at this desk: the settings' (set at the first start), or
+        NMI_DESK_CONSULTANT for a script on a laptop nobody set up; "" when neither."""
+        import os
+
+        return (self.settings.consultant or os.environ.get(CONSULTANT_ENV, "")).strip()
+
+    @property
+    def actor(self) -> Actor:
+        """Who writes. A desk without a consultant (initials) cannot write: that is an error,
+        never a placeholder the audit trail would accept."""
+        if not self.consultant:
+            from nmi_desk.core.errors import UserError
+
+            raise UserError.of("errors.desk.no_consultant")
+        return Actor(consultant=self.consultant, device_id=self.settings.device_id)
+
+    def context(self) -> Context:
+        """The context for one piece of domain work: the open engine, the actor (None when no
+        consultant is set: writing then fails with one line), the clock, the reference in use,
+        the keyring and the client index cache."""
+        engine = self.engine()
+        consultant = self.consultant
+        actor = Actor(consultant, self.settings.device_id) if consultant else None
+        return Context(
+            engine=engine,
+            actor_or_none=actor,
+            clock=self.clock,
+            reference=self.reference,
+            keyring=self.keyring,
+            client_indexes=self._client_indexes,
+        )

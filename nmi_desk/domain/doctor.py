@@ -96,7 +96,6 @@ def _skipped(what: str, why: str) -> Check:
 
 
 def config_checks(desk: Desk, config_error: str | None) -> list[Check]:
-    from nmi_desk.domain.reference.files import reference
 
     if config_error:
         return [Check("config", False, config_error)]
@@ -116,7 +115,7 @@ def config_checks(desk: Desk, config_error: str | None) -> list[Check]:
             warning=not desk.settings.is_set_up,
         ),
     ]
-    if desk.settings.location and desk.settings.location not in reference().location_codes():
+    if desk.settings.location and desk.settings.location not in desk.reference.location_codes():
         checks.append(Check("location code", False, f"unknown location {desk.settings.location!r}"))
     return checks
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from nmi_desk.core.clock import local, to_utc_naive
+from nmi_desk.domain.context import Context
 
 
 @dataclass(frozen=True)
@@ -21,8 +22,9 @@ class DraftView:
     updated_at: datetime  # aware, Europe/Amsterdam
 
 
-def save_draft(engine, form: str, payload: dict, now: datetime) -> None:
+def save_draft(ctx: Context, form: str, payload: dict) -> None:
     """Insert or replace the draft of one form (committed before returning)."""
+    engine, now = ctx.engine, ctx.now()
     from sqlmodel import Session, select
 
     from nmi_desk.store.models import Draft
@@ -49,7 +51,8 @@ def _view(row) -> DraftView | None:
     return DraftView(row.form, payload, local(row.updated_at))
 
 
-def load_draft(engine, form: str) -> DraftView | None:
+def load_draft(ctx: Context, form: str) -> DraftView | None:
+    engine = ctx.engine
     from sqlmodel import Session, select
 
     from nmi_desk.store.models import Draft
@@ -59,8 +62,9 @@ def load_draft(engine, form: str) -> DraftView | None:
         return _view(row) if row else None
 
 
-def latest_draft(engine) -> DraftView | None:
+def latest_draft(ctx: Context) -> DraftView | None:
     """The most recently written draft of any form, the one a restart offers to restore."""
+    engine = ctx.engine
     from sqlmodel import Session, select
 
     from nmi_desk.store.models import Draft
@@ -74,7 +78,8 @@ def latest_draft(engine) -> DraftView | None:
     return None
 
 
-def discard_draft(engine, form: str) -> None:
+def discard_draft(ctx: Context, form: str) -> None:
+    engine = ctx.engine
     from sqlmodel import Session, delete
 
     from nmi_desk.store.models import Draft

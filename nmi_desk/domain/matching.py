@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from nmi_desk.core.folding import fold
-from nmi_desk.domain.reference.files import Entry
+from nmi_desk.domain.reference.files import Entry, Reference
 
 # Words that carry no meaning in a picker query ("zorg in marokko", "move to turkey").
 STOPWORDS = frozenset(
@@ -189,12 +189,13 @@ def _preference(prefer: Sequence[str] | Mapping[str, float]) -> dict[str, float]
     return {code: float(n - i) for i, code in enumerate(prefer)}
 
 
-def matcher_for(kind: str, lang: str | None = None) -> Matcher:
-    """The matcher over the reference list in use: 'topic', 'organisation', 'country',
-    'location', 'municipality', or a list name from data/lists.toml ('language', 'came_via', ...)."""
-    from nmi_desk.domain.reference.files import reference
+def matcher_for(kind: str, ref: Reference | None = None) -> Matcher:
+    """The matcher over a reference list: 'topic', 'organisation', 'country', 'location',
+    'municipality', or a list name from data/lists.toml ('language', 'came_via', ...). `ref`:
+    the reference in use (the desk's); default the shipped files."""
+    from nmi_desk.domain.reference.files import shipped_reference
 
-    ref = reference()
+    ref = ref or shipped_reference()
     attr = {
         "topic": "topics",
         "organisation": "organisations",

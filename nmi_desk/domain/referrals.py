@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from nmi_desk.core.clock import to_utc_naive
-from nmi_desk.domain.visits import Actor, NotFound
+from nmi_desk.domain.context import Actor, Context
+from nmi_desk.domain.visits import NotFound
 
 CLOSED = ("done", "cancelled")
 
@@ -24,8 +25,9 @@ class FollowUp:
     overdue: bool
 
 
-def open_follow_ups(engine, today: date) -> list[FollowUp]:
+def open_follow_ups(ctx: Context) -> list[FollowUp]:
     """Open referrals across all days, overdue first, then by follow-up date."""
+    engine, today = ctx.engine, ctx.today()
     from sqlmodel import Session, select
 
     from nmi_desk.store.models import Referral, Visit

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from nmi_desk.core.clock import to_utc_naive
+from nmi_desk.domain.context import Context
 from nmi_desk.domain.visits import PERSONAL_FIELDS
 
 # Kept: statistics dimensions (stats.VISIT_COLUMNS).
@@ -70,8 +71,9 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def purge(engine, now: datetime, days: int, actor, dry_run: bool = False) -> PurgeReport:
+def purge(ctx: Context, days: int, dry_run: bool = False) -> PurgeReport:
     """Purge (or, dry run, only report) the personal fields of visits due; audited per visit."""
+    engine, now, actor = ctx.engine, ctx.now(), ctx.actor
     from sqlalchemy import text
 
     if days < 0:

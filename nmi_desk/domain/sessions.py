@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from nmi_desk.core.clock import to_utc_naive
 from nmi_desk.core.validation import MAX_ATTENDEES, FieldError, ValidationError, check_code
 from nmi_desk.domain import audit
-from nmi_desk.domain.reference.files import reference
-from nmi_desk.domain.visits import Actor
+from nmi_desk.domain.context import Context
+from nmi_desk.domain.reference.files import Reference
 
 
 @dataclass
@@ -24,8 +24,7 @@ class InfoSessionInput:
     notes: str | None = None
 
 
-def validate_info_session(inp: InfoSessionInput) -> list[FieldError]:
-    ref = reference()
+def validate_info_session(inp: InfoSessionInput, ref: Reference) -> list[FieldError]:
     errors = [
         e
         for e in (
@@ -46,12 +45,13 @@ def validate_info_session(inp: InfoSessionInput) -> list[FieldError]:
     return errors
 
 
-def create_info_session(engine, inp: InfoSessionInput, actor: Actor, now: datetime) -> str:
+def create_info_session(ctx: Context, inp: InfoSessionInput) -> str:
+    engine, actor, now = ctx.engine, ctx.actor, ctx.now()
     from sqlmodel import Session
 
     from nmi_desk.store.models import InfoSession, InfoSessionTopic
 
-    errors = validate_info_session(inp)
+    errors = validate_info_session(inp, ctx.reference)
     if errors:
         raise ValidationError(errors)
     with Session(engine) as session:

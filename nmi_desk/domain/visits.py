@@ -14,17 +14,10 @@ from nmi_desk.core.validation import (
     check_code,
 )
 from nmi_desk.domain import audit
-from nmi_desk.domain.reference.files import Reference, reference
+from nmi_desk.domain.context import Actor, Context
+from nmi_desk.domain.reference.files import Reference, shipped_reference
 
 FOLLOW_UP_DAYS = 14
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who writes: the consultant's initials and this laptop's device id."""
-
-    consultant: str
-    device_id: str
 
 
 @dataclass
@@ -82,7 +75,7 @@ def _clean_text(value: str | None) -> str | None:
 
 
 def validate_visit(inp: VisitInput, today: date, ref: Reference | None = None) -> list[FieldError]:
-    ref = ref or reference()
+    ref = ref or shipped_reference()
     checks = [
         check_code("location_code", inp.location_code or None, ref.location_codes()),
         check_code("channel", inp.channel, ref.list_codes("channel")),
@@ -176,17 +169,18 @@ def _apply_referral(row, r: ReferralInput, now: datetime) -> None:
     row.outcome_note = _clean_text(r.outcome_note)
 
 
-def _raise_if_invalid(inp: VisitInput, now: datetime) -> None:
-    errors = validate_visit(inp, now.astimezone(AMS).date())
+def _raise_if_invalid(inp: VisitInput, now: datetime, ref: Reference) -> None:
+    errors = validate_visit(inp, now.astimezone(AMS).date(), ref)
     if errors:
         raise ValidationError(errors)
 
 
-def create_visit(engine, inp: VisitInput, actor: Actor, now: datetime) -> str:
+def create_visit(ctx: Context, inp: VisitInput) -> str:
     """Store a new visit with its topics and referrals in one transaction; returns its UUID."""
+    engine, actor, now = ctx.engine, ctx.actor, ctx.now()
     from sqlmodel import Session
 
-    _raise_if_invalid(inp, now)
+    _raise_if_invalid(inp, now, ctx.reference)
     with Session(engine) as session:
         uuid = _insert_visit(session, inp, actor, now)
         session.commit()
@@ -222,15 +216,14 @@ def _insert_visit(session, inp: VisitInput, actor: Actor, now: datetime) -> str:
 MAX_PEOPLE = 99  # a count-only entry for more than this is an information session
 
 
-def create_count_only_visits(
-    engine, people: int, inp: VisitInput, actor: Actor, now: datetime
-) -> list[str]:
+def create_count_only_visits(ctx: Context, people: int, inp: VisitInput) -> list[str]:
     """`people` count-only visits at once (a family at the counter, a busy quarter of an
     hour): each counts as one visit, with the same time and topics. One transaction."""
+    engine, actor, now = ctx.engine, ctx.actor, ctx.now()
     from sqlmodel import Session
 
     inp = replace(inp, count_only=True)
-    errors = validate_visit(inp, now.astimezone(AMS).date())
+    errors = validate_visit(inp, now.astimezone(AMS).date(), ctx.reference)
     if not 1 <= people <= MAX_PEOPLE:
         errors.insert(0, FieldError("people", "walkin.people_range", {"max": MAX_PEOPLE}))
     if errors:
@@ -256,13 +249,14 @@ def _get_visit(session, uuid: str):
     return visit
 
 
-def update_visit(engine, uuid: str, inp: VisitInput, actor: Actor, now: datetime) -> int:
+def update_visit(ctx: Context, uuid: str, inp: VisitInput) -> int:
     """Replace a visit's fields, topics and referrals; its revision goes up. Returns the revision."""
+    engine, actor, now = ctx.engine, ctx.actor, ctx.now()
     from sqlmodel import Session, delete, select
 
     from nmi_desk.store.models import Referral, VisitTopic
 
-    _raise_if_invalid(inp, now)
+    _raise_if_invalid(inp, now, ctx.reference)
     with Session(engine) as session:
         visit = _get_visit(session, uuid)
         if visit.purged_at is not None:  # saving would overwrite the central copy with blanks
@@ -315,8 +309,9 @@ def update_visit(engine, uuid: str, inp: VisitInput, actor: Actor, now: datetime
         return visit.revision
 
 
-def delete_visit(engine, uuid: str, actor: Actor, now: datetime) -> int:
+def delete_visit(ctx: Context, uuid: str) -> int:
     """Tombstone a visit and its referrals (they sync as deleted). Returns the new revision."""
+    engine, actor, now = ctx.engine, ctx.actor, ctx.now()
     from sqlmodel import Session, select
 
     from nmi_desk.store.models import Referral
@@ -343,10 +338,11 @@ class VisitView:
     referral_uuids: list[str]
 
 
-def load_visit(engine, uuid: str, actor: Actor, now: datetime) -> VisitView:
+def load_visit(ctx: Context, uuid: str) -> VisitView:
     """A stored visit as the form edits it (times aware, Europe/Amsterdam).
 
     Viewing personal data is audited: who (`actor`) and when (the desk's `now`)."""
+    engine, actor, now = ctx.engine, ctx.actor, ctx.now()
     from sqlmodel import Session, select
 
     from nmi_desk.store.models import Referral, VisitTopic
@@ -392,17 +388,13 @@ PREFERRED_FIELDS = ("origin_country", "destination_country", "language", "came_v
 
 
 def preferred_choices(
-    engine,
-    location_code: str,
-    now: datetime,
-    most: int = 5,
-    recent: int = 3,
-    since_days: int = 365,
+    ctx: Context, location_code: str, most: int = 5, recent: int = 3, since_days: int = 365
 ) -> dict[str, list[str]]:
     """Per choice field of the walk-in form, the codes to offer first at this location: the
     `most` chosen in the last `since_days`, then the `recent` last used that are not among them.
 
     Only codes are read (no names or other personal fields), counted in SQL."""
+    engine, now = ctx.engine, ctx.now()
     from sqlalchemy import func
     from sqlmodel import Session, select
 

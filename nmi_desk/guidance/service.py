@@ -25,7 +25,7 @@ from pathlib import Path
 
 from nmi_desk.core.errors import UserError
 from nmi_desk.core.paths import shipped_data_dir
-from nmi_desk.domain.reference.files import Reference, reference
+from nmi_desk.domain.reference.files import Reference, shipped_reference
 from nmi_desk.guidance.index import GuidanceIndex, Hit, ensure_index, reference_digest
 from nmi_desk.guidance.library import Article, Library, Override, load_library
 
@@ -116,7 +116,7 @@ def open_guidance_index(
     read now (locked), and then the rows stored with the index last time are used."""
     from nmi_desk.store.connect import database_errors
 
-    ref = ref or reference()
+    ref = ref or shipped_reference()
     try:
         return _open_index(index_path, guidance_dir, ref, overrides)
     except (UserError, *database_errors()):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from nmi_desk.domain.context import Context
 from nmi_desk.letter.catalog import LetterLanguage, resolve_language
 from nmi_desk.letter.contacts import Contact, contact_for
 
@@ -37,12 +38,15 @@ class Letter:
     referrals: tuple[LetterReferral, ...]
 
 
-def build_letter(inp, consultant: str, lang: str | None = None, day: date | None = None) -> Letter:
-    """The letter for a visit (a visits.VisitInput); `lang` overrides the visit's language."""
+def build_letter(
+    inp, consultant: str, lang: str | None = None, day: date | None = None, ref=None
+) -> Letter:
+    """The letter for a visit (a visits.VisitInput); `lang` overrides the visit's language;
+    `ref` the reference in use (default: the shipped files)."""
     from nmi_desk.core.clock import AMS
-    from nmi_desk.domain.reference.files import reference, shipped_reference
+    from nmi_desk.domain.reference.files import shipped_reference
 
-    ref = reference()
+    ref = ref or shipped_reference()
     orgs = ref.by_code("organisations")
     shipped = shipped_reference().by_code("organisations")
     locations = ref.by_code("locations")
@@ -80,12 +84,14 @@ class NoReferrals(ValueError):
     """A letter needs at least one referral that is not cancelled."""
 
 
-def letter_for_visit(engine, uuid: str, consultant: str, lang: str | None, actor=None, now=None):
+def letter_for_visit(ctx: Context, uuid: str, lang: str | None):
     """The letter for a stored visit (the CLI's way in); NotFound for an unknown UUID."""
     from nmi_desk.domain.visits import load_visit
 
-    view = load_visit(engine, uuid, actor, now)
-    letter = build_letter(view.input, view.consultant or consultant, lang)
+    view = load_visit(ctx, uuid)
+    letter = build_letter(
+        view.input, view.consultant or ctx.actor.consultant, lang, ref=ctx.reference
+    )
     if not letter.referrals:
         raise NoReferrals(uuid)
     return letter

@@ -63,9 +63,9 @@ class LetterLanguage:
 
 
 def known_language_codes() -> set[str]:
-    from nmi_desk.domain.reference.files import reference
+    from nmi_desk.domain.reference.files import shipped_reference
 
-    return reference().list_codes("language") - {"other"}
+    return shipped_reference().list_codes("language") - {"other"}
 
 
 def resolve_language(code: str | None) -> LetterLanguage:
@@ -84,9 +84,9 @@ def resolve_language(code: str | None) -> LetterLanguage:
 
 def language_name(code: str, lang: str) -> str:
     """A language's name in Dutch or English (for the fallback line)."""
-    from nmi_desk.domain.reference.files import reference
+    from nmi_desk.domain.reference.files import shipped_reference
 
-    for entry in reference().lists.get("language", ()):
+    for entry in shipped_reference().lists.get("language", ()):
         if entry.code == code:
             return entry.label(lang)
     own = phrases(code).get("language")

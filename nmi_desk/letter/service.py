@@ -3,14 +3,14 @@ open it; each audited as the action "letter" with how it left (never its content
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from nmi_desk.core.errors import UserError
+from nmi_desk.domain.context import Context
 
 HOW = ("saved", "printed", "opened")
 
 
-def record_letter(engine, actor, visit_uuid: str | None, how: str, now: datetime) -> None:
+def record_letter(ctx: Context, visit_uuid: str | None, how: str) -> None:
+    engine, actor, now = ctx.engine, ctx.actor, ctx.now()
     from nmi_desk.domain import audit
 
     if how not in HOW:
@@ -23,7 +23,7 @@ def file_name(day) -> str:
     return f"verwijzing-{day.isoformat()}.pdf"
 
 
-def write_letter_file(engine, uuid: str, output: str, lang: str | None, actor, now) -> str:
+def write_letter_file(ctx: Context, uuid: str, output: str, lang: str | None) -> str:
     """`nmi-desk letter`: the stored visit's letter in `output`; returns where it went."""
     from nmi_desk.core.outputs import check_output, write_output
     from nmi_desk.domain.visits import NotFound
@@ -35,11 +35,11 @@ def write_letter_file(engine, uuid: str, output: str, lang: str | None, actor, n
         resolve_language(lang)  # an unknown code fails before anything is read
     check_output(output)
     try:
-        letter = letter_for_visit(engine, uuid, actor.consultant, lang, actor, now)
+        letter = letter_for_visit(ctx, uuid, lang)
     except NotFound:
         raise UserError.of("errors.letter.no_visit", uuid=uuid) from None
     except NoReferrals:
         raise UserError.of("errors.letter.no_referrals", uuid=uuid) from None
     where = write_output(output, render_pdf(letter), private=True)
-    record_letter(engine, actor, uuid, "saved", now)
+    record_letter(ctx, uuid, "saved")
     return where

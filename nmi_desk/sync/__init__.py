@@ -53,6 +53,12 @@ class SyncReport:
     seconds: float = 0.0
     switched: bool = False  # this run made another central database the active target
 
+    @property
+    def reference_changed(self) -> bool:
+        """Reference rows came in: the desk reloads its reference (desk.refresh_reference),
+        so a newly published topic can be tagged at once."""
+        return any(self.pulled.get(t) for t in REFERENCE_TABLES)
+
     def summary(self) -> str:
         pushed = ", ".join(f"{n:,} {t}" for t, n in self.pushed.items() if n) or "nothing"
         pulled = ", ".join(f"{n:,} {t}" for t, n in self.pulled.items() if n) or "nothing new"
@@ -119,10 +125,6 @@ def run_sync(
                 from nmi_desk.sync.clients_pull import pull_clients
 
                 report.pulled.update(pull_clients(local, central, now()))
-                if any(report.pulled.get(t) for t in REFERENCE_TABLES):
-                    from nmi_desk.domain.reference.db import activate_from_database
-
-                    activate_from_database(local)  # a new topic can be tagged at once
         finally:
             central.dispose()
     except UserError as exc:

@@ -33,12 +33,12 @@ def read_library(directory: Path, today: date | None = None) -> list[Article]:
     """The articles of a library folder, after the same validation as `nmi-desk guidance
     check`: a library with any problem is not published (a reviewed library only)."""
     from nmi_desk.core.clock import local_today, system_clock
-    from nmi_desk.domain.reference.files import reference
+    from nmi_desk.domain.reference.files import shipped_reference
     from nmi_desk.guidance.library import check_directory, parse_article
 
     if not directory.is_dir():
         raise UserError(f"no guidance folder at {directory}")
-    reports = check_directory(directory, reference(), today or local_today(system_clock))
+    reports = check_directory(directory, shipped_reference(), today or local_today(system_clock))
     if not reports:
         raise UserError(f"no guidance articles (*.md) in {directory}")
     bad = [r for r in reports if r.problems]

@@ -19,6 +19,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from nmi_desk.core.translator import Translator
+from nmi_desk.domain.context import Context
 from nmi_desk.domain.desk import Desk
 from nmi_desk.domain.stats.today import TodayPrefetch
 from nmi_desk.tui.keys import localize_bindings
@@ -128,7 +129,7 @@ class NmiDeskApp(App):
         if not self.is_running:
             return  # quit while the database was opening
         try:
-            draft = latest_draft(engine)
+            draft = latest_draft(Context.of(engine, None))
         except Exception as exc:
             reason = storage_problem(exc)
             if reason is None:

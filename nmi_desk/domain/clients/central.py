@@ -7,6 +7,7 @@ from datetime import datetime
 
 from nmi_desk.domain.clients.base import DEFAULT_LIMIT, ClientHit
 from nmi_desk.domain.clients.index import search_central
+from nmi_desk.domain.context import EngineCache
 
 
 class CentralClients:
@@ -18,6 +19,7 @@ class CentralClients:
         self.target = target
         self._engine = None
         self._lock = threading.Lock()
+        self._indexes = EngineCache()  # the central index, rebuilt at most once a minute
 
     def engine(self):
         with self._lock:
@@ -29,7 +31,7 @@ class CentralClients:
 
     def search(self, query: str, birth_year: int | None = None, limit: int = DEFAULT_LIMIT,
                skip=frozenset()) -> list[ClientHit]:  # fmt: skip
-        return _central_call(lambda: search_central(self.engine(), query, birth_year, limit, skip))
+        return _central_call(lambda: search_central(self.engine(), self._indexes, query, birth_year, limit, skip))
 
     def fetch(self, local, uuid: str, now: datetime) -> dict[str, int]:
         """The client's record and every visit of them, stored here as synced."""

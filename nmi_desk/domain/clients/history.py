@@ -4,11 +4,11 @@ stable fields filled in."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from nmi_desk.core.clock import local
 from nmi_desk.domain import audit
 from nmi_desk.domain.clients.base import STABLE_FIELDS, get_client
+from nmi_desk.domain.context import Context
 
 
 @dataclass
@@ -137,8 +137,9 @@ def build_history(session, client) -> History:
     return History(_record(client), out, open_)
 
 
-def history(engine, uuid: str, actor, now: datetime) -> History:
+def history(ctx: Context, uuid: str) -> History:
     """Everything of one client for the consultant's screen; the view is audited."""
+    engine, actor, now = ctx.engine, ctx.actor, ctx.now()
     from sqlmodel import Session
 
     with Session(engine) as session:
@@ -149,8 +150,9 @@ def history(engine, uuid: str, actor, now: datetime) -> History:
         return result
 
 
-def new_visit_input(engine, uuid: str, location_code: str):
+def new_visit_input(ctx: Context, uuid: str, location_code: str):
     """A new visit for this client: name, birth year and the stable fields filled in."""
+    engine = ctx.engine
     from sqlmodel import Session
 
     from nmi_desk.domain.visits import VisitInput

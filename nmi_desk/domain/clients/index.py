@@ -6,12 +6,12 @@ search over the central database."""
 from __future__ import annotations
 
 import threading
-import weakref
 from bisect import bisect_left
 from dataclasses import dataclass
 
 from nmi_desk.core.names import PARTICLES, name_words, skeletons
 from nmi_desk.domain.clients.base import DEFAULT_LIMIT, ClientHit
+from nmi_desk.domain.context import Context, EngineCache
 
 
 @dataclass
@@ -194,10 +194,6 @@ class ClientIndex:
         return [(self.rows[pos], round(score, 1)) for pos, score in best]  # type: ignore[misc]
 
 
-# Per engine object, dropped with it: an id() could be reused by the next engine (another
-# laptop's file in the same process) and hand it this one's clients.
-_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_cache_lock = threading.Lock()
 PATCH_AT_MOST = 2000  # more changed clients than this (a sync, the demo): build afresh
 
 
@@ -240,13 +236,13 @@ def build_index(conn) -> ClientIndex:
     return ClientIndex([r for r, _ in kept], [k for _, k in kept])
 
 
-def index_for(engine) -> ClientIndex:
-    """This laptop's index: built once, then patched with the clients changed since (from
-    any process: the change log is in the database)."""
+def index_for(engine, cache: EngineCache) -> ClientIndex:
+    """This laptop's index: built once per engine (kept in `cache`, the desk's), then patched
+    with the clients changed since (from any process: the change log is in the database)."""
     with engine.connect() as conn:
-        with _cache_lock:
+        with cache.lock:
             newest = _last_change(conn)
-            cached = _cache.get(engine)
+            cached = cache.peek(engine)
             if cached is not None and cached[0] == newest:
                 return cached[1]
             if cached is not None:
@@ -264,10 +260,10 @@ def index_for(engine) -> ClientIndex:
                     ids = ", ".join(str(int(i)) for i in changed)
                     rows, keys = _rows(conn, f"id IN ({ids})") if ids else ([], [])
                     cached[1].update(list(zip(rows, keys, strict=True)))
-                    _cache[engine] = (newest, cached[1])
+                    cache.store(engine, (newest, cached[1]))
                     return cached[1]
             index = build_index(conn)
-            _cache[engine] = (newest, index)
+            cache.store(engine, (newest, index))
             if conn.dialect.name == "sqlite":  # the log only needs what a patch may ask for
                 conn.exec_driver_sql(
                     "DELETE FROM client_change WHERE seq < ?", (newest - 10 * PATCH_AT_MOST,)
@@ -345,10 +341,11 @@ def _hits(conn, found, central: bool) -> list[ClientHit]:
 
 
 def search(
-    engine, query: str, birth_year: int | None = None, limit: int = DEFAULT_LIMIT
+    ctx: Context, query: str, birth_year: int | None = None, limit: int = DEFAULT_LIMIT
 ) -> list[ClientHit]:
     """Clients on this laptop matching what was typed, best first (no audit: names only)."""
-    index = index_for(engine)
+    engine = ctx.engine
+    index = index_for(engine, ctx.client_indexes)
     found = index.search(query, birth_year, limit)
     with engine.connect() as conn:
         return _hits(conn, found, central=False)
@@ -356,26 +353,22 @@ def search(
 
 # The central index is rebuilt at most once a minute: a search there runs in the background.
 CENTRAL_INDEX_SECONDS = 60.0
-# Per central engine (its URL no longer tells targets apart: the connection parameters are
-# built by store.engine and passed beside an empty URL).
-_central_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def search_central(
-    central, query: str, birth_year: int | None = None, limit: int = DEFAULT_LIMIT,
-    skip: frozenset[str] | set[str] = frozenset(),
+    central, cache: EngineCache, query: str, birth_year: int | None = None,
+    limit: int = DEFAULT_LIMIT, skip: frozenset[str] | set[str] = frozenset(),
 ) -> list[ClientHit]:  # fmt: skip
     """The same search over the central database's clients (other locations' clients);
-    `skip`: uuids already found locally."""
+    `cache`: the caller's (CentralClients keeps one per central engine); `skip`: uuids
+    already found locally."""
     import time
 
     with central.connect() as conn:
-        with _cache_lock:
-            cached = _central_cache.get(central)
+        cached = cache.get(central)
         if cached is None or time.monotonic() - cached[0] > CENTRAL_INDEX_SECONDS:
             cached = (time.monotonic(), build_index(conn))
-            with _cache_lock:
-                _central_cache[central] = cached
+            cache.put(central, cached)
         found = [
             (row, score)
             for row, score in cached[1].search(query, birth_year, limit + len(skip))

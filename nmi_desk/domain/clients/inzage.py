@@ -4,17 +4,19 @@ changed it, as data and as a Markdown document."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
 
 from nmi_desk.core.clock import to_utc_naive
 from nmi_desk.domain import audit
 from nmi_desk.domain.clients.base import get_client
 from nmi_desk.domain.clients.history import build_history
+from nmi_desk.domain.context import Context
+from nmi_desk.domain.reference.files import Reference
 
 
-def inzage(engine, uuid: str, actor, now: datetime) -> dict:
+def inzage(ctx: Context, uuid: str) -> dict:
     """Everything held on one client: the record, every visit and referral, and who viewed or
     changed any of them when. The export itself is audited."""
+    engine, actor, now = ctx.engine, ctx.actor, ctx.now()
     from sqlmodel import Session, select
 
     from nmi_desk.store.models import AuditEvent, Referral, Visit
@@ -65,11 +67,10 @@ def inzage(engine, uuid: str, actor, now: datetime) -> dict:
     }
 
 
-def inzage_text(data: dict, tr) -> str:
-    """The inzage as a readable document (Markdown) in the consultant's language."""
-    from nmi_desk.domain.reference.files import reference
+def inzage_text(data: dict, tr, ref: Reference) -> str:
+    """The inzage as a readable document (Markdown) in the consultant's language, with the
+    names of `ref` (the desk's reference in use)."""
 
-    ref = reference()
     lang = tr.lang
     topics, orgs = ref.by_code("topics"), ref.by_code("organisations")
     locations, countries = ref.by_code("locations"), ref.by_code("countries")

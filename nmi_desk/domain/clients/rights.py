@@ -10,6 +10,7 @@ from nmi_desk.core.clock import to_utc_naive
 from nmi_desk.domain import audit
 from nmi_desk.domain.clients.base import PERSONAL_CLIENT_FIELDS, STABLE_FIELDS, get_client
 from nmi_desk.domain.clients.writes import blank_client, stamp
+from nmi_desk.domain.context import Context
 
 VISIT_ERASED = ("client_name", "birth_year", "language", "partner_coremigrating",
                 "children_coremigrating", "notes")  # fmt: skip
@@ -22,10 +23,11 @@ class Erasure:
     referrals: int
 
 
-def erase_client(engine, uuid: str, actor, now: datetime) -> Erasure:
+def erase_client(ctx: Context, uuid: str) -> Erasure:
     """Verwijdering: the client's personal fields go, here now, centrally at the next sync
     (the blanked records carry a higher revision), on other laptops at their next pull.
     Counts by code stay (day, location, topics, organisations, countries, outcome)."""
+    engine, actor, now = ctx.engine, ctx.actor, ctx.now()
     from sqlmodel import Session, select
 
     from nmi_desk.store.models import Referral, Visit

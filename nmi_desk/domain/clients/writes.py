@@ -15,6 +15,7 @@ from nmi_desk.domain.clients.base import (
     ClientInput,
     get_client,
 )
+from nmi_desk.domain.context import Context
 
 
 def stamp(record, actor, now: datetime) -> None:
@@ -63,9 +64,9 @@ def _fields_of(client) -> tuple:
 
 def validate_client(inp: ClientInput, today, ref=None) -> list[FieldError]:
     from nmi_desk.core.validation import check_code
-    from nmi_desk.domain.reference.files import reference
+    from nmi_desk.domain.reference.files import shipped_reference
 
-    ref = ref or reference()
+    ref = ref or shipped_reference()
     checks = [
         check_code("origin_country", inp.origin_country, ref.country_codes()),
         check_code("destination_country", inp.destination_country, ref.country_codes()),
@@ -79,13 +80,14 @@ def validate_client(inp: ClientInput, today, ref=None) -> list[FieldError]:
     return errors
 
 
-def correct_client(engine, uuid: str, inp: ClientInput, actor, now: datetime) -> int:
+def correct_client(ctx: Context, uuid: str, inp: ClientInput) -> int:
     """Correctie: the client record as given; its revision goes up and it syncs."""
+    engine, actor, now = ctx.engine, ctx.actor, ctx.now()
     from sqlmodel import Session
 
     from nmi_desk.core.clock import AMS
 
-    errors = validate_client(inp, now.astimezone(AMS).date())
+    errors = validate_client(inp, now.astimezone(AMS).date(), ctx.reference)
     if errors:
         raise ValidationError(errors)
     with Session(engine) as session:
@@ -103,9 +105,10 @@ def correct_client(engine, uuid: str, inp: ClientInput, actor, now: datetime) ->
         return client.revision
 
 
-def merge_clients(engine, survivor: str, merged: str, actor, now: datetime) -> int:
+def merge_clients(ctx: Context, survivor: str, merged: str) -> int:
     """Two records of one person (the consultant decided): `merged`'s visits move to `survivor`,
     `merged` becomes a tombstone pointing at it. Returns how many visits moved."""
+    engine, actor, now = ctx.engine, ctx.actor, ctx.now()
     from sqlmodel import Session, select
 
     from nmi_desk.store.models import Visit

@@ -164,8 +164,4 @@ def reference_from_database(engine):
     )
 
 
-def activate_from_database(engine) -> None:
-    """Make validation, the topic picker and the lists use what the database holds."""
-    from nmi_desk.domain.reference.files import set_active
 
-    set_active(reference_from_database(engine))

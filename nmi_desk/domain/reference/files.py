@@ -179,21 +179,6 @@ def shipped_reference() -> Reference:
     return load_reference()
 
 
-_active: Reference | None = None
-
-
-def reference() -> Reference:
-    """The reference data in use: the shipped files, merged with what was published centrally
-    once a database is open (reference_db.activate_from_database)."""
-    return _active or shipped_reference()
-
-
-def labels_for(source: str, lang: str) -> dict[str, str]:
-    """Code -> label for a statistics dimension's label source, in the reference in use."""
-    return {e.code: e.label(lang) for e in reference().entries(source)}
-
-
-def set_active(ref: Reference | None) -> None:
-    """Use `ref` from now on (None: back to the shipped files)."""
-    global _active
-    _active = ref
+def labels_for(ref: Reference, source: str, lang: str) -> dict[str, str]:
+    """Code -> label for a statistics dimension's label source."""
+    return {e.code: e.label(lang) for e in ref.entries(source)}

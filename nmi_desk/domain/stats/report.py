@@ -20,16 +20,18 @@ TOP_TOPICS = 10
 
 
 def build_report(
-    source, first: date, last: date, lang: str = "nl", *, suppress: bool = False
+    source, first: date, last: date, lang: str = "nl", *, suppress: bool = False, labels=None
 ) -> tuple[bytes, dict]:
-    """The workbook's bytes and the period's figures (compute_stats) it was built from."""
+    """The workbook's bytes and the period's figures (compute_stats) it was built from;
+    `labels`: the reference data whose names it shows (default: the shipped files)."""
     from openpyxl import Workbook
     from openpyxl.chart import BarChart, Reference
     from openpyxl.styles import Font
 
     from nmi_desk.core.translator import Translator
-    from nmi_desk.domain.reference.files import labels_for
+    from nmi_desk.domain.reference.files import labels_for, shipped_reference
 
+    ref = labels or shipped_reference()
     tr = Translator(lang)
     stats = compute_stats(source, first, last)
     groups = {by: breakdown(source, first, last, by) for by in ("location", "month")}
@@ -55,7 +57,7 @@ def build_report(
     # Tables the charts draw from, side by side under the totals.
     months = [(m, sum(f["by_location"].values())) for m, f in groups["month"].items()]
     top = sorted(stats["by_topic"].items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_TOPICS]
-    topic_labels = labels_for("topics", lang)
+    topic_labels = labels_for(ref, "topics", lang)
     start = summary.max_row + 2
     summary.cell(start, 1, tr("stats_report.month")).font = bold
     summary.cell(start, 2, tr("stats_report.visits")).font = bold
@@ -89,7 +91,7 @@ def build_report(
     for name in DIMENSIONS:
         dim = BY_CODE[name]
         ws = book.create_sheet(name)
-        labels = labels_for(dim.labels, lang)
+        labels = labels_for(ref, dim.labels, lang)
         labels["unknown"] = tr("day_overview.unknown")
         ws.append([tr(dim.title_key)])
         ws["A1"].font = Font(bold=True, size=13)

@@ -11,7 +11,6 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Checkbox, DataTable, Header, Input, Label, Select, Static
 
 from nmi_desk.core.dates import screen_date
-from nmi_desk.domain.reference.files import reference
 from nmi_desk.tui.messages import (
     CentralClientsFound,
     CentralUnavailable,
@@ -113,7 +112,7 @@ class ClientSearchScreen(NmiScreen[str | None]):
     def search_local(self, query: str) -> None:
         from nmi_desk.domain.clients import search
 
-        hits = search(self.app.desk.engine(), query, None, LIMIT) if query.strip() else []
+        hits = search(self.app.desk.context(), query, None, LIMIT) if query.strip() else []
         self.post_message(ClientsFound(query, hits))
 
     @work(thread=True, exclusive=True, group="client-central")
@@ -189,7 +188,7 @@ class ClientSearchScreen(NmiScreen[str | None]):
     def _show(self) -> None:
         tr = self.app.tr
         lang = tr.lang
-        ref = reference()
+        ref = self.app.desk.reference
         topics, locations = ref.by_code("topics"), ref.by_code("locations")
         table = self.query_one(DataTable)
         table.clear()
@@ -320,7 +319,7 @@ class ClientHistoryScreen(NmiScreen[None]):
 
         desk = self.app.desk
         try:
-            hist = history(desk.engine(), self.uuid, desk.actor, desk.now())
+            hist = history(desk.context(), self.uuid)
         except ClientNotFound:
             self.post_message(ClientErased())
             return
@@ -329,7 +328,7 @@ class ClientHistoryScreen(NmiScreen[None]):
     def on_client_history_loaded(self, message: ClientHistoryLoaded) -> None:
         tr = self.app.tr
         lang = tr.lang
-        ref = reference()
+        ref = self.app.desk.reference
         countries, topics = ref.by_code("countries"), ref.by_code("topics")
         locations, orgs = ref.by_code("locations"), ref.by_code("organisations")
         languages = {e.code: e for e in ref.lists["language"]}
@@ -418,7 +417,7 @@ class ClientHistoryScreen(NmiScreen[None]):
 
         desk = self.app.desk
         try:
-            revision = correct_client(desk.engine(), self.uuid, inp, desk.actor, desk.now())
+            revision = correct_client(desk.context(), self.uuid, inp)
         except ValidationError as exc:
             self.post_message(SaveRefused(exc.errors))
             return
@@ -444,11 +443,11 @@ class ClientHistoryScreen(NmiScreen[None]):
         from nmi_desk.domain.clients import inzage, inzage_text
 
         desk = self.app.desk
-        data = inzage(desk.engine(), self.uuid, desk.actor, desk.now())
+        data = inzage(desk.context(), self.uuid)
         folder = desk.paths.home / "inzage"
         folder.mkdir(mode=0o700, exist_ok=True)
         stem = folder / f"inzage-{desk.today().isoformat()}-{self.uuid[:8]}"
-        write_output(f"{stem}.md", inzage_text(data, self.app.tr), private=True)
+        write_output(f"{stem}.md", inzage_text(data, self.app.tr, self.app.desk.reference), private=True)
         write_output(f"{stem}.json", json.dumps(data, ensure_ascii=False, indent=2, default=str),
                      private=True)  # fmt: skip
         self.post_message(ClientChanged(self.app.tr("clients.exported", path=f"{stem}.md")))
@@ -474,7 +473,7 @@ class ClientHistoryScreen(NmiScreen[None]):
         from nmi_desk.domain.clients import erase_client
 
         desk = self.app.desk
-        erase_client(desk.engine(), self.uuid, desk.actor, desk.now())
+        erase_client(desk.context(), self.uuid)
         self.post_message(ClientErased())
 
     def action_merge(self) -> None:
@@ -499,7 +498,7 @@ class ClientHistoryScreen(NmiScreen[None]):
         from nmi_desk.domain.clients import merge_clients
 
         desk = self.app.desk
-        moved = merge_clients(desk.engine(), self.uuid, other, desk.actor, desk.now())
+        moved = merge_clients(desk.context(), self.uuid, other)
         self.post_message(ClientChanged(self.app.tr("clients.merged", n=moved)))
 
     def action_back(self) -> None:
@@ -522,7 +521,7 @@ class ClientEditScreen(NmiModal[object]):
     def compose(self) -> ComposeResult:
         tr = self.app.tr
         lang = tr.lang
-        ref = reference()
+        ref = self.app.desk.reference
         countries = sorted(((c.label(lang), c.code) for c in ref.countries), key=lambda x: x[0])
         languages = [(e.label(lang), e.code) for e in ref.lists["language"]]
         r = self.record

@@ -91,7 +91,7 @@ class CountOnlyScreen(NmiModal[None]):
         desk = self.app.desk
         inp = VisitInput(location_code=desk.settings.location, started_at=started, topics=topics)
         try:
-            create_count_only_visits(desk.engine(), people, inp, desk.actor, desk.now())
+            create_count_only_visits(desk.context(), people, inp)
         except ValidationError as exc:
             self.post_message(SaveRefused(exc.errors))
             return

@@ -173,7 +173,9 @@ class DayOverviewScreen(NmiScreen[None]):
     def _labels(self, dimension: str) -> dict[str, str]:
         from nmi_desk.domain.reference.files import labels_for
 
-        labels = labels_for(BY_CODE[dimension].labels, self.app.desk.settings.lang)
+        labels = labels_for(
+            self.app.desk.reference, BY_CODE[dimension].labels, self.app.desk.settings.lang
+        )
         labels["unknown"] = self.app.tr("day_overview.unknown")
         return labels
 
@@ -187,8 +189,6 @@ class DayOverviewScreen(NmiScreen[None]):
         )
 
     def _show_period(self) -> None:
-        from nmi_desk.domain.reference.files import reference
-
         tr = self.app.tr
         p = self.period
         when = (
@@ -197,7 +197,7 @@ class DayOverviewScreen(NmiScreen[None]):
             else f"{p.first:%d-%m-%Y} – {p.last:%d-%m-%Y}"
         )
         if self.location:
-            loc = reference().by_code("locations").get(self.location)
+            loc = self.app.desk.reference.by_code("locations").get(self.location)
             where = loc.label(self.app.desk.settings.lang) if loc else self.location
         else:
             where = tr("day_overview.all_locations")
@@ -231,9 +231,7 @@ class DayOverviewScreen(NmiScreen[None]):
         self._change(period=self.period.shift(steps))
 
     def action_next_location(self) -> None:
-        from nmi_desk.domain.reference.files import reference
-
-        cycle: list[str | None] = [None, *(loc.code for loc in reference().locations)]
+        cycle: list[str | None] = [None, *(loc.code for loc in self.app.desk.reference.locations)]
         index = cycle.index(self.location) if self.location in cycle else 0
         self._change(location=cycle[(index + 1) % len(cycle)])
 

@@ -132,11 +132,11 @@ class DraftFormScreen(NmiScreen[None]):
             if self._draft_closed:
                 return
             try:
-                engine = self.app.desk.engine()
+                ctx = self.app.desk.context()
                 if keep:
-                    save_draft(engine, form, payload, self.app.desk.now())
+                    save_draft(ctx, form, payload)
                 else:
-                    discard_draft(engine, form)
+                    discard_draft(ctx, form)
             except Exception as exc:
                 reason = storage_failure(exc)
                 if reason is None:
@@ -175,7 +175,7 @@ class DraftFormScreen(NmiScreen[None]):
 
         with self._draft_lock:
             self._draft_closed = True
-            discard_draft(self.app.desk.engine(), self.form_key)
+            discard_draft(self.app.desk.context(), self.form_key)
 
     # ---- saving ----
 

@@ -37,6 +37,6 @@ def _discard(app, form: str) -> None:
     def discard() -> None:
         from nmi_desk.domain.drafts import discard_draft
 
-        discard_draft(app.desk.engine(), form)
+        discard_draft(app.desk.context(), form)
 
     app.run_worker(discard, thread=True, group="drafts")

@@ -8,7 +8,6 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Header, Static
 
 from nmi_desk.core.dates import format_date, parse_date
-from nmi_desk.domain.reference.files import reference
 from nmi_desk.tui.messages import FollowUpClosed, FollowUpsLoaded
 from nmi_desk.tui.screens.base import NmiScreen, footer
 from nmi_desk.tui.widgets.columns import add_fitted_columns, cell, content_widths, set_columns
@@ -68,7 +67,7 @@ class FollowUpsScreen(NmiScreen[None]):
         from nmi_desk.domain.referrals import open_follow_ups
 
         desk = self.app.desk
-        self.post_message(FollowUpsLoaded(open_follow_ups(desk.engine(), desk.today()), read))
+        self.post_message(FollowUpsLoaded(open_follow_ups(desk.context()), read))
 
     def on_follow_up_closed(self, message: FollowUpClosed) -> None:
         self.app.notify(self.app.tr("follow_ups.closed"))
@@ -79,7 +78,7 @@ class FollowUpsScreen(NmiScreen[None]):
             return
         tr = self.app.tr
         lang = tr.lang
-        orgs = reference().by_code("organisations")
+        orgs = self.app.desk.reference.by_code("organisations")
         table = self.query_one(DataTable)
         keep = table.cursor_row
         self.items = {}

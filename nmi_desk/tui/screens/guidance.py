@@ -83,9 +83,7 @@ class GuidanceScreen(NmiScreen[None]):
         self.title = tr("app.title")
         self.sub_title = tr("guidance.title")
         if self.topic:
-            from nmi_desk.domain.reference.files import reference
-
-            entry = reference().by_code("topics").get(self.topic)
+            entry = self.app.desk.reference.by_code("topics").get(self.topic)
             label = entry.label(self.app.desk.settings.lang) if entry else self.topic
             self.sub_title = f"{tr('guidance.title')} · {tr('guidance.topic', topic=label)}"
         for widget_id in ("#title", "#status", "#due", "#reviewed"):

@@ -51,7 +51,7 @@ class InfoSessionScreen(DraftFormScreen):
                     # Anywhere in the Netherlands: a CBS municipality, typed (Deventer, Sneek)
                     tr("session.location"),
                     ChoiceField(
-                        matcher_for("municipality"), lang, placeholder="—", id="municipality_code"
+                        matcher_for("municipality", self.app.desk.reference), lang, placeholder="—", id="municipality_code"
                     ),
                     "municipality_code",
                 )
@@ -64,7 +64,7 @@ class InfoSessionScreen(DraftFormScreen):
                 yield field(
                     tr("session.partner"),
                     ChoiceField(
-                        matcher_for("organisation"), lang, placeholder="—", id="partner_code"
+                        matcher_for("organisation", self.app.desk.reference), lang, placeholder="—", id="partner_code"
                     ),
                     "partner_code",
                 )
@@ -128,7 +128,7 @@ class InfoSessionScreen(DraftFormScreen):
         from nmi_desk.domain.sessions import create_info_session
 
         desk = self.app.desk
-        create_info_session(desk.engine(), inp, desk.actor, desk.now())
+        create_info_session(desk.context(), inp)
         return SessionSaved()
 
     def on_session_saved(self, message: SessionSaved) -> None:

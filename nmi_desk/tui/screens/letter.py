@@ -18,19 +18,19 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from nmi_desk.domain.form_payloads import payload_to_input
+from nmi_desk.domain.reference.files import Reference
 from nmi_desk.tui.keys import localize_bindings
 from nmi_desk.tui.messages import LetterDone, LetterFailed
 from nmi_desk.tui.widgets.error_label import ErrorLabel
 
 
-def language_options(lang: str) -> list[tuple[str, str]]:
+def language_options(lang: str, ref: Reference) -> list[tuple[str, str]]:
     """The reviewed languages in their own names, then the visit form's others (fallback)."""
-    from nmi_desk.domain.reference.files import reference
     from nmi_desk.letter.catalog import phrases, supported_languages
 
     options = [(phrases(code)["language"], code) for code in supported_languages()]
     known = {code for _, code in options}
-    for entry in reference().lists.get("language", ()):
+    for entry in ref.lists.get("language", ()):
         if entry.code not in known and entry.code != "other":
             options.append((f"{entry.label(lang)} (→ English)", entry.code))
     return options
@@ -61,7 +61,7 @@ class LetterScreen(ModalScreen[None]):
             yield Static(tr("letter.title"), classes="question")
             yield Label(tr("letter.language"), classes="field-label")
             yield Select(
-                language_options(tr.lang), value=initial, allow_blank=False, id="letter-lang"
+                language_options(tr.lang, self.app.desk.reference), value=initial, allow_blank=False, id="letter-lang"
             )
             yield Static("", id="letter-fallback", classes="hint")
             yield Label(tr("letter.save_to"), classes="field-label")
@@ -128,11 +128,13 @@ class LetterScreen(ModalScreen[None]):
                 if path == "-":
                     raise UserError.of("errors.letter.no_file_name")
             day = None if self.visit_input.started_at else desk.today()
-            letter = build_letter(self.visit_input, desk.settings.consultant or "?", lang, day)
+            letter = build_letter(
+                self.visit_input, desk.actor.consultant, lang, day, ref=desk.reference
+            )
             data = render_pdf(letter)
             if how == "save":
                 where = write_output(path, data, private=True)
-                record_letter(desk.engine(), desk.actor, self.visit_uuid, "saved", desk.now())
+                record_letter(desk.context(), self.visit_uuid, "saved")
                 self.post_message(LetterDone("saved", where))
                 return
             temp = letters.write(data, file_name(letter.day))
@@ -144,7 +146,7 @@ class LetterScreen(ModalScreen[None]):
             else:
                 open_in_viewer(temp)  # stays until the app closes: the viewer reads it
             done = "printed" if how == "print" else "opened"
-            record_letter(desk.engine(), desk.actor, self.visit_uuid, done, desk.now())
+            record_letter(desk.context(), self.visit_uuid, done)
             self.post_message(LetterDone(how))
         except (UserError, OSError) as exc:
             reason = exc if isinstance(exc, UserError) else os_reason(exc)

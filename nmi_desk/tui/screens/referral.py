@@ -18,7 +18,6 @@ from textual.widgets.option_list import Option
 
 from nmi_desk.core.dates import format_date, parse_date
 from nmi_desk.domain.matching import matcher_for
-from nmi_desk.domain.reference.files import reference
 from nmi_desk.tui.screens.base import NmiModal
 from nmi_desk.tui.widgets.choice_field import ChoiceField
 from nmi_desk.tui.widgets.error_label import ErrorLabel
@@ -70,7 +69,7 @@ class ReferralScreen(NmiModal[dict | None]):
                     yield ErrorLabel(id="err-follow_up_on")
                 with Vertical(classes="field"):
                     yield Label(tr("referral.status"), classes="field-label")
-                    yield ChoiceField(matcher_for("referral_status"), lang, id="status")
+                    yield ChoiceField(matcher_for("referral_status", self.app.desk.reference), lang, id="status")
             yield Static(tr("referral.hint"), classes="hint")
 
     def on_mount(self) -> None:
@@ -85,13 +84,13 @@ class ReferralScreen(NmiModal[dict | None]):
     def _refill(self, query: str) -> None:
         lang = self.app.tr.lang
         options = self.query_one("#org-options", OptionList)
-        entries = [m.entry for m in matcher_for("organisation").search(query)]
+        entries = [m.entry for m in matcher_for("organisation", self.app.desk.reference).search(query)]
         options.set_options(Option(f"{e.label(lang)}", id=e.code) for e in entries)
         if entries:
             options.highlighted = 0
 
     def _show_chosen(self) -> None:
-        org = reference().by_code("organisations").get(self.organisation or "")
+        org = self.app.desk.reference.by_code("organisations").get(self.organisation or "")
         text = self.app.tr("referral.chosen", name=org.label(self.app.tr.lang)) if org else ""
         self.query_one("#org-chosen", Static).update(text)
 
@@ -147,7 +146,7 @@ class ReferralScreen(NmiModal[dict | None]):
         if status_field.typing:
             status_field.commit()
         status = status_field.value
-        known = {e.code for e in reference().lists["referral_status"]}
+        known = {e.code for e in self.app.desk.reference.lists["referral_status"]}
         return {
             "organisation_code": self.organisation,
             "reason": self.query_one("#reason", Input).value.strip(),

@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Button, Header, Input, Label, Static
 
 from nmi_desk.domain.matching import Matcher, matcher_for
-from nmi_desk.domain.reference.files import Entry, reference
+from nmi_desk.domain.reference.files import Entry
 from nmi_desk.tui.messages import SettingsFailed, SettingsSaved
 from nmi_desk.tui.screens.base import NmiScreen, footer
 from nmi_desk.tui.widgets.choice_field import ChoiceField
@@ -61,7 +61,7 @@ class SetupScreen(NmiScreen[None]):
             yield ErrorLabel(id="initials-error")
             yield Label(tr("setup.location"))
             yield ChoiceField(
-                matcher_for("location"),
+                matcher_for("location", self.app.desk.reference),
                 lang,
                 placeholder=tr("walkin.type_to_choose"),
                 id="location",
@@ -102,7 +102,7 @@ class SetupScreen(NmiScreen[None]):
             ok = False
         else:
             self.query_one("#initials-error", Label).update("")
-        if location not in reference().location_codes():
+        if location not in self.app.desk.reference.location_codes():
             self.query_one("#location-error", Label).update(tr("setup.location_required"))
             ok = False
         else:

@@ -89,10 +89,8 @@ class TodayScreen(NmiScreen[None]):
         self.refresh_today(prefetch)
 
     def _set_sub_title(self) -> None:
-        from nmi_desk.domain.reference.files import reference
-
         desk = self.app.desk
-        loc = reference().by_code("locations").get(desk.settings.location)
+        loc = self.app.desk.reference.by_code("locations").get(desk.settings.location)
         self.sub_title = self.app.tr(
             "today.header",
             location=loc.label(self.app.tr.lang) if loc else desk.settings.location,
@@ -168,13 +166,11 @@ class TodayScreen(NmiScreen[None]):
             self._show(message.view)
 
     def _show(self, view) -> None:
-        from nmi_desk.domain.reference.files import reference
-
         tr = self.app.tr
         lang = tr.lang
-        topics = reference().by_code("topics")
-        orgs = reference().by_code("organisations")
-        outcomes = {e.code: e for e in reference().lists["outcome"]}
+        topics = self.app.desk.reference.by_code("topics")
+        orgs = self.app.desk.reference.by_code("organisations")
+        outcomes = {e.code: e for e in self.app.desk.reference.lists["outcome"]}
         self.query_one("#count-visits", Static).update(tr("today.visits", n=view.counts.visits))
         self.query_one("#count-due", Static).update(tr("today.due", n=view.counts.follow_ups_due))
         self.query_one("#count-unsynced", Static).update(
@@ -308,7 +304,7 @@ class TodayScreen(NmiScreen[None]):
         from nmi_desk.domain.visits import delete_visit
 
         desk = self.app.desk
-        delete_visit(desk.engine(), uuid, desk.actor, desk.now())
+        delete_visit(desk.context(), uuid)
         self.post_message(VisitDeleted())
 
     def on_visit_deleted(self, message: VisitDeleted) -> None:

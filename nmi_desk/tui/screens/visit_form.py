@@ -24,7 +24,6 @@ from textual.widgets.option_list import Option
 from nmi_desk.core.dates import format_date, parse_date
 from nmi_desk.core.validation import FieldError, check_birth_year, check_children
 from nmi_desk.domain.form_payloads import empty_payload, payload_to_input, visit_payload
-from nmi_desk.domain.reference.files import reference
 from nmi_desk.tui.messages import ChoicesPreferred, ClientPrefill, VisitLoaded, VisitSaved
 from nmi_desk.tui.screens.base import footer
 from nmi_desk.tui.screens.draft_form import DraftFormScreen, field
@@ -98,7 +97,7 @@ class VisitFormScreen(DraftFormScreen):
 
         def choice(name: str, kind: str, show_code: bool = False) -> ChoiceField:
             return ChoiceField(
-                matcher_for(kind), lang, show_code=show_code, placeholder="—", id=name
+                matcher_for(kind, self.app.desk.reference), lang, show_code=show_code, placeholder="—", id=name
             )
 
         yield Header()
@@ -187,7 +186,7 @@ class VisitFormScreen(DraftFormScreen):
 
         desk = self.app.desk
         self.post_message(
-            ChoicesPreferred(preferred_choices(desk.engine(), desk.settings.location, desk.now()))
+            ChoicesPreferred(preferred_choices(desk.context(), desk.settings.location))
         )
 
     def on_choices_preferred(self, message: ChoicesPreferred) -> None:
@@ -204,7 +203,7 @@ class VisitFormScreen(DraftFormScreen):
         from nmi_desk.domain.clients import new_visit_input
 
         desk = self.app.desk
-        inp = new_visit_input(desk.engine(), client_uuid, desk.settings.location)
+        inp = new_visit_input(desk.context(), client_uuid, desk.settings.location)
         fields = visit_payload(None, replace(inp, started_at=desk.now()))
         keep = ("client_name", "birth_year", "origin_country", "destination_country",
                 "language", "partner", "children", "client_uuid")  # fmt: skip
@@ -238,7 +237,7 @@ class VisitFormScreen(DraftFormScreen):
         from nmi_desk.domain.visits import load_visit
 
         desk = self.app.desk
-        view = load_visit(desk.engine(), uuid, desk.actor, desk.now())
+        view = load_visit(desk.context(), uuid)
         self.post_message(VisitLoaded(visit_payload(uuid, view.input)))
 
     def on_visit_loaded(self, message: VisitLoaded) -> None:
@@ -275,8 +274,8 @@ class VisitFormScreen(DraftFormScreen):
 
     def _show_referrals(self) -> None:
         tr = self.app.tr
-        orgs = reference().by_code("organisations")
-        statuses = {e.code: e for e in reference().lists["referral_status"]}
+        orgs = self.app.desk.reference.by_code("organisations")
+        statuses = {e.code: e for e in self.app.desk.reference.lists["referral_status"]}
         lst = self.query_one("#referrals", OptionList)
         lst.clear_options()
         for i, r in enumerate(self.referrals):
@@ -413,7 +412,7 @@ class VisitFormScreen(DraftFormScreen):
 
         inp, errors = payload_to_input(payload, self.app.desk.settings.location)
         seen = {e.field for e in errors}
-        errors += [e for e in validate_visit(inp, self.app.desk.today()) if e.field not in seen]
+        errors += [e for e in validate_visit(inp, self.app.desk.today(), self.app.desk.reference) if e.field not in seen]
         return inp, errors
 
     def show_errors(self, errors) -> None:
@@ -440,8 +439,8 @@ class VisitFormScreen(DraftFormScreen):
 
         desk = self.app.desk
         if self.uuid:
-            return VisitSaved(update_visit(desk.engine(), self.uuid, inp, desk.actor, desk.now()))
-        create_visit(desk.engine(), inp, desk.actor, desk.now())
+            return VisitSaved(update_visit(desk.context(), self.uuid, inp))
+        create_visit(desk.context(), inp)
         return VisitSaved(None)
 
     def on_visit_saved(self, message: VisitSaved) -> None:

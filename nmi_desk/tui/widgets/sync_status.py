@@ -121,7 +121,7 @@ class SyncStatusLine(Horizontal):
     @work(thread=True, exclusive=True, group="sync-run")
     def run_sync(self, interactive: bool = False) -> None:
         from nmi_desk.core.errors import UserError
-        from nmi_desk.sync import resolve_target, run_sync
+        from nmi_desk.sync import resolve_target
         from nmi_desk.sync.state import switch_needed
 
         desk = self.app.desk
@@ -132,10 +132,8 @@ class SyncStatusLine(Horizontal):
                 if switch is not None:
                     self.post_message(self.SwitchAsked(target, switch, interactive))
                     return
-            report = run_sync(
-                desk.engine(),
+            report = desk.sync(
                 target,
-                desk.now,
                 progress=lambda done, total: self.post_message(self.Progressed(done, total)),
             )
         except UserError as exc:

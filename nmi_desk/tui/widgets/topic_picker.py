@@ -11,7 +11,6 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from nmi_desk.domain.matching import matcher_for
-from nmi_desk.domain.reference.files import reference
 from nmi_desk.tui.keys import LocalizedBindings
 
 
@@ -52,7 +51,7 @@ class TopicPicker(LocalizedBindings, Vertical, can_focus=False):
         self._refill()
 
     def _label(self, code: str) -> str:
-        entry = reference().by_code("topics").get(code)
+        entry = self.app.desk.reference.by_code("topics").get(code)
         return entry.label(self.app.desk.settings.lang) if entry else code
 
     def _refill(self) -> None:
@@ -60,7 +59,7 @@ class TopicPicker(LocalizedBindings, Vertical, can_focus=False):
         options = self.query_one("#topic-options", OptionList)
         keep = options.highlighted_option.id if options.highlighted_option else None
         lang = self.app.tr.lang
-        entries = [m.entry for m in matcher_for("topic").search(query)]
+        entries = [m.entry for m in matcher_for("topic", self.app.desk.reference).search(query)]
         options.set_options(
             Option(
                 ("✓ " if e.code in self.selected else "  ")
