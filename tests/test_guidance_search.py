@@ -330,7 +330,7 @@ def test_guidance_needs_no_passphrase_and_still_finds_central_articles(desk):
     # A correction published centrally, pulled into the (encrypted) database by sync.
     from nmi_desk.store.connect import connect_sqlite
 
-    conn = connect_sqlite(desk.paths.database)
+    conn = connect_sqlite(desk.paths.database, key=desk.key)
     with conn:
         conn.execute(
             "INSERT INTO guidance_article (slug, revision, content, updated_at) VALUES (?, ?, ?, ?)",

@@ -13,7 +13,7 @@ from nmi_desk.store.connect import connect_sqlite, database_errors
 
 def test_a_missing_table_on_an_encrypted_connection_is_a_database_error(desk):
     desk.set_passphrase("een lange wachtzin voor de test")
-    conn = connect_sqlite(desk.paths.database)
+    conn = connect_sqlite(desk.paths.database, key=desk.key)
     try:
         with pytest.raises(database_errors()) as info:
             conn.execute("SELECT * FROM no_such_table")

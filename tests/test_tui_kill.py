@@ -41,8 +41,21 @@ def _unlock(app) -> None:
     app.send(PASSPHRASE + "\r")
 
 
+def _key(home):
+    """The database's key, as the app derives it from the passphrase (once per test)."""
+    from nmi_desk.domain.security import derive_key, read_salt
+
+    path = home / "nmi-desk.db"
+    if _KEYS.get(path) is None:
+        _KEYS[path] = derive_key(PASSPHRASE, read_salt(path))
+    return _KEYS[path]
+
+
+_KEYS: dict = {}
+
+
 def _query(home, sql: str, *params):
-    conn = connect_sqlite(home / "nmi-desk.db", readonly=True)
+    conn = connect_sqlite(home / "nmi-desk.db", readonly=True, key=_key(home))
     try:
         return conn.execute(sql, params).fetchall()
     finally:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from datetime import date, time
 
+from nmi_desk.core.validation import parse_iso_date
+
 SCREEN_DATE = "%d-%m-%Y"
 _DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 _TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{1,2})|(\d{2}))?$")
@@ -27,7 +29,6 @@ def screen_date(stored: str | None) -> str:
 
 def parse_date(text: str) -> date | None:
     """DD-MM-YYYY (also with / or .) or YYYY-MM-DD; None if it is not a date."""
-    from nmi_desk.core.validation import parse_iso_date
 
     text = (text or "").strip()
     try:

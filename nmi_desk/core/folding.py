@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from anyascii import anyascii
+
 
 @lru_cache(maxsize=4096)
 def fold(text: str) -> str:
-    from anyascii import anyascii
 
     return anyascii(text).casefold()

@@ -10,9 +10,12 @@ personal data: codes, UUIDs, initials and a short non-personal detail (e.g. an e
 
 from __future__ import annotations
 
+import uuid as uuid_mod
 from datetime import datetime
 
 from nmi_desk.core.clock import to_utc_naive
+from nmi_desk.store.connect import connect_sqlite
+from nmi_desk.store.models import AuditEvent, new_uuid
 
 ACTIONS = (
     "create",
@@ -49,7 +52,6 @@ def record(
     detail: str | None = None,
 ) -> None:
     """Add one audit row to the caller's session; it commits with the caller's change."""
-    from nmi_desk.store.models import AuditEvent
 
     stamp = _who_and_when(actor, now, action)
     session.add(
@@ -87,8 +89,6 @@ def events(engine, record_uuid: str | None = None) -> list:
     """The trail, oldest first (optionally of one record)."""
     from sqlmodel import Session, select
 
-    from nmi_desk.store.models import AuditEvent
-
     with Session(engine) as session:
         query = select(AuditEvent).order_by(AuditEvent.id)
         if record_uuid is not None:
@@ -99,8 +99,6 @@ def events(engine, record_uuid: str | None = None) -> list:
 def record_many(conn, actor, action: str, table: str, uuids: list[str], now, detail=None) -> None:
     """One row per record in one statement, on a Core connection inside the caller's transaction."""
     from sqlalchemy import insert
-
-    from nmi_desk.store.models import AuditEvent, new_uuid
 
     stamp = _who_and_when(actor, now, action)
     base = {
@@ -129,9 +127,6 @@ def record_export(engine, actor, now, first, last, fmt: str) -> None:
 def record_export_local(path, actor, now, first, last, fmt: str, key=None) -> None:
     """record_export on the laptop's SQLite file through the standard library: the export
     command stays free of the ORM's start-up cost (docs/performance.md, Statistics)."""
-    import uuid as uuid_mod
-
-    from nmi_desk.store.connect import connect_sqlite
 
     stamp = _who_and_when(actor, now, "export").isoformat(sep=" ")
     conn = connect_sqlite(path, key=key)

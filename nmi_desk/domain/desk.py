@@ -21,7 +21,6 @@ from nmi_desk.domain.context import Actor, Context, EngineCache
 from nmi_desk.domain.reference.files import Reference, shipped_reference
 from nmi_desk.store.keyring import Keyring
 
-
 CONSULTANT_ENV = "NMI_DESK_CONSULTANT"  # initials for scripts (export, purge) on a fresh laptop
 
 

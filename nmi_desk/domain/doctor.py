@@ -14,8 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nmi_desk.core.errors import UserError
+from nmi_desk.core.db_errors import explain_database_error
+from nmi_desk.core.errors import UserError, one_line
+from nmi_desk.domain import retention
 from nmi_desk.domain.desk import Desk
+from nmi_desk.domain.security import expects_encryption
+from nmi_desk.letter.legacy import stray_notes
+from nmi_desk.store.connect import connect_sqlite, database_errors
+from nmi_desk.store.file_state import inspect
+from nmi_desk.store.migrations import LATEST, applied_versions, check_applied
 
 WAL_MAGIC = (0x377F0682, 0x377F0683)
 
@@ -58,7 +65,6 @@ def run_checks(
         return checks + database_checks(desk)
     files = file_checks(desk, path)
     checks += files
-    from nmi_desk.store.file_state import inspect
 
     state = inspect(path).state
     if state == "missing":
@@ -122,7 +128,6 @@ def config_checks(desk: Desk, config_error: str | None) -> list[Check]:
 
 def file_checks(desk: Desk, path: Path) -> list[Check]:
     """What the files say without opening the database: state, WAL, permissions, copies."""
-    from nmi_desk.store.file_state import inspect
 
     found = inspect(path)
     problem = found.problem(path)
@@ -170,7 +175,6 @@ def file_checks(desk: Desk, path: Path) -> list[Check]:
 
 def stray_note_checks(desk: Desk) -> list[Check]:
     """Markdown client notes older versions left in the data folder (unencrypted)."""
-    from nmi_desk.letter.legacy import stray_notes
 
     notes = stray_notes(desk.paths.home)
     if not notes:
@@ -187,7 +191,6 @@ def stray_note_checks(desk: Desk) -> list[Check]:
 
 
 def _expects_encryption(path: Path) -> bool:
-    from nmi_desk.domain.security import expects_encryption
 
     return expects_encryption(path)
 
@@ -244,8 +247,6 @@ def wal_checks(path: Path, state: str) -> list[Check]:
 
 def page_checks(path: Path, key=None) -> list[Check]:
     """Integrity of every page, on one connection that writes nothing (no migration)."""
-    from nmi_desk.core.db_errors import explain_database_error
-    from nmi_desk.store.connect import connect_sqlite, database_errors
 
     out: list[Check] = []
     try:
@@ -280,9 +281,6 @@ def page_checks(path: Path, key=None) -> list[Check]:
 def database_checks(desk: Desk) -> list[Check]:
     """Schema, records and data protection through the engine (which migrates if needed)."""
     from sqlalchemy import text
-
-    from nmi_desk.core.errors import one_line
-    from nmi_desk.store.migrations import LATEST, applied_versions, check_applied
 
     checks: list[Check] = []
     try:
@@ -338,7 +336,6 @@ def database_checks(desk: Desk) -> list[Check]:
 
 def data_protection_checks(desk: Desk, engine, path: Path) -> list[Check]:
     """Encryption at rest, retention (nmi_desk.domain.security, nmi_desk.domain.retention)."""
-    from nmi_desk.domain import retention
 
     out: list[Check] = []
     state = desk.encryption_state()

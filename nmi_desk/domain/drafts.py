@@ -11,8 +11,11 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlmodel import Session, delete, select
+
 from nmi_desk.core.clock import local, to_utc_naive
 from nmi_desk.domain.context import Context
+from nmi_desk.store.models import Draft
 
 
 @dataclass(frozen=True)
@@ -25,9 +28,6 @@ class DraftView:
 def save_draft(ctx: Context, form: str, payload: dict) -> None:
     """Insert or replace the draft of one form (committed before returning)."""
     engine, now = ctx.engine, ctx.now()
-    from sqlmodel import Session, select
-
-    from nmi_desk.store.models import Draft
 
     text = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
     with Session(engine) as session:
@@ -53,9 +53,6 @@ def _view(row) -> DraftView | None:
 
 def load_draft(ctx: Context, form: str) -> DraftView | None:
     engine = ctx.engine
-    from sqlmodel import Session, select
-
-    from nmi_desk.store.models import Draft
 
     with Session(engine) as session:
         row = session.exec(select(Draft).where(Draft.form == form)).first()
@@ -65,9 +62,6 @@ def load_draft(ctx: Context, form: str) -> DraftView | None:
 def latest_draft(ctx: Context) -> DraftView | None:
     """The most recently written draft of any form, the one a restart offers to restore."""
     engine = ctx.engine
-    from sqlmodel import Session, select
-
-    from nmi_desk.store.models import Draft
 
     with Session(engine) as session:
         rows = session.exec(select(Draft).order_by(Draft.updated_at.desc(), Draft.id.desc()))
@@ -80,9 +74,6 @@ def latest_draft(ctx: Context) -> DraftView | None:
 
 def discard_draft(ctx: Context, form: str) -> None:
     engine = ctx.engine
-    from sqlmodel import Session, delete
-
-    from nmi_desk.store.models import Draft
 
     with Session(engine) as session:
         session.exec(delete(Draft).where(Draft.form == form))

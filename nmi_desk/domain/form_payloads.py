@@ -13,6 +13,8 @@ from datetime import datetime
 from nmi_desk.core.clock import AMS
 from nmi_desk.core.dates import parse_date, parse_time
 from nmi_desk.core.validation import FieldError
+from nmi_desk.domain.sessions import InfoSessionInput
+from nmi_desk.domain.visits import ReferralInput, VisitInput
 
 
 def empty_payload(now: datetime) -> dict:
@@ -86,7 +88,6 @@ def _int(payload: dict, name: str, field: str, errors: list) -> int | None:
 
 def payload_to_input(payload: dict, location: str):
     """(VisitInput, errors): errors for what cannot even be parsed (time, numbers)."""
-    from nmi_desk.domain.visits import ReferralInput, VisitInput
 
     errors: list[FieldError] = []
     started = None
@@ -137,7 +138,6 @@ def payload_to_input(payload: dict, location: str):
 
 def session_input(payload: dict):
     """(InfoSessionInput | None, errors) from the form's payload."""
-    from nmi_desk.domain.sessions import InfoSessionInput
 
     errors = []
     held_on = parse_date(payload.get("held_on") or "")  # DD-MM-YYYY, or YYYY-MM-DD

@@ -23,8 +23,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+import snowballstemmer
+
 from nmi_desk.core.folding import fold
-from nmi_desk.domain.reference.files import Entry, Reference
+from nmi_desk.domain.reference.files import Entry, Reference, shipped_reference
 
 # Words that carry no meaning in a picker query ("zorg in marokko", "move to turkey").
 STOPWORDS = frozenset(
@@ -42,7 +44,6 @@ def words(text: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _stemmers():
-    import snowballstemmer
 
     return snowballstemmer.stemmer("dutch"), snowballstemmer.stemmer("english")
 
@@ -193,7 +194,6 @@ def matcher_for(kind: str, ref: Reference | None = None) -> Matcher:
     """The matcher over a reference list: 'topic', 'organisation', 'country', 'location',
     'municipality', or a list name from data/lists.toml ('language', 'came_via', ...). `ref`:
     the reference in use (the desk's); default the shipped files."""
-    from nmi_desk.domain.reference.files import shipped_reference
 
     ref = ref or shipped_reference()
     attr = {

@@ -5,9 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlmodel import Session, select
+
 from nmi_desk.core.clock import to_utc_naive
+from nmi_desk.domain import audit
 from nmi_desk.domain.context import Actor, Context
 from nmi_desk.domain.visits import NotFound
+from nmi_desk.store.models import Referral, Visit
 
 CLOSED = ("done", "cancelled")
 
@@ -28,9 +32,6 @@ class FollowUp:
 def open_follow_ups(ctx: Context) -> list[FollowUp]:
     """Open referrals across all days, overdue first, then by follow-up date."""
     engine, today = ctx.engine, ctx.today()
-    from sqlmodel import Session, select
-
-    from nmi_desk.store.models import Referral, Visit
 
     with Session(engine) as session:
         rows = session.exec(
@@ -64,9 +65,6 @@ def close_referral(
     engine, uuid: str, status: str, outcome_note: str | None, actor: Actor, now: datetime
 ) -> int:
     """Mark a referral done or cancelled with an outcome note; returns its new revision."""
-    from sqlmodel import Session, select
-
-    from nmi_desk.store.models import Referral
 
     if status not in CLOSED:
         raise ValueError(f"status must be one of {CLOSED}")
@@ -80,7 +78,6 @@ def close_referral(
         row.revision += 1
         row.updated_at = to_utc_naive(now)
         row.device_id = actor.device_id
-        from nmi_desk.domain import audit
 
         audit.record(session, actor, "close", "referral", row.uuid, now, detail=status)
         session.commit()

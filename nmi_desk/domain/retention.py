@@ -26,7 +26,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import text
+
 from nmi_desk.core.clock import to_utc_naive
+from nmi_desk.domain import audit
+from nmi_desk.domain.clients.rights import purge_clients
 from nmi_desk.domain.context import Context
 from nmi_desk.domain.visits import PERSONAL_FIELDS
 
@@ -74,7 +78,6 @@ def _stamp(moment: datetime) -> str:
 def purge(ctx: Context, days: int, dry_run: bool = False) -> PurgeReport:
     """Purge (or, dry run, only report) the personal fields of visits due; audited per visit."""
     engine, now, actor = ctx.engine, ctx.now(), ctx.actor
-    from sqlalchemy import text
 
     if days < 0:
         raise ValueError("retention days must be 0 or more")
@@ -117,9 +120,6 @@ def purge(ctx: Context, days: int, dry_run: bool = False) -> PurgeReport:
 
 
 def _purge_visits(conn, rows, report: PurgeReport, params, now, days, actor, dry_run) -> None:
-    from sqlalchemy import text
-
-    from nmi_desk.domain import audit
 
     conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS purge_ids (id INTEGER PRIMARY KEY)")
     conn.exec_driver_sql("DELETE FROM purge_ids")
@@ -147,7 +147,6 @@ def _purge_visits(conn, rows, report: PurgeReport, params, now, days, actor, dry
     blank = ", ".join(f"{name} = NULL" for name in PURGED_REFERRAL_FIELDS)
     conn.exec_driver_sql(f"UPDATE referral SET {blank} WHERE visit_id IN purge_ids")  # noqa: S608
     conn.exec_driver_sql("DELETE FROM purge_ids")
-    from nmi_desk.domain.clients.rights import purge_clients
 
     report.clients = purge_clients(conn, now)  # whose every visit is purged now
     # Local bookkeeping only: no revision bump, so nothing of this travels to the central side.
@@ -162,7 +161,6 @@ PERSONAL_PAYLOAD_FIELDS = frozenset(PURGED_VISIT_FIELDS) | frozenset(PURGED_REFE
 
 def _purged_record_uuids(conn, visit_ids: list[int]) -> set[str]:
     """The uuids of the visits being purged and of their referrals."""
-    from sqlalchemy import text
 
     if not visit_ids:
         return set()
@@ -189,7 +187,6 @@ def _purged_record_uuids(conn, visit_ids: list[int]) -> set[str]:
 def _conflicts_due(conn, cutoff_stamp: str, purged: set[str]) -> list[tuple[int, str]]:
     """(id, blanked payload) of conflict entries older than the period or of purged records,
     that still hold a personal field."""
-    from sqlalchemy import text
 
     out = []
     rows = conn.execute(
@@ -221,7 +218,6 @@ def _blank_payload(payload: str) -> str | None:
 
 
 def _blank_conflicts(conn, conflicts: list[tuple[int, str]]) -> None:
-    from sqlalchemy import text
 
     if conflicts:
         conn.execute(
@@ -232,7 +228,6 @@ def _blank_conflicts(conn, conflicts: list[tuple[int, str]]) -> None:
 
 def _quarantine_due(conn, purged: set[str]) -> list[int]:
     """Quarantine rows no longer needed: the record has been synced since, or was purged."""
-    from sqlalchemy import text
 
     out = []
     for table in ("visit", "referral", "info_session"):
@@ -299,7 +294,6 @@ class RetentionState:
 
 
 def state(engine, now: datetime, days: int) -> RetentionState:
-    from sqlalchemy import text
 
     edge = cutoff(now, days)
     params = {"cutoff": _stamp(edge), "day": (edge.date()).isoformat()}

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from nmi_desk.core.errors import UserError
 from nmi_desk.core.i18n import Text
+from nmi_desk.store.connect import private_file, probe_key
 from nmi_desk.store.file_state import (  # noqa: F401 - re-exported
     PLAIN_HEADER,
     DatabaseLocked,
@@ -217,7 +218,6 @@ def unlock(
     file is damaged). Before checking, the growing wait after earlier wrong tries (in any
     process) is slept. On success the key is returned: the desk keeps it in its Keyring.
     """
-    from nmi_desk.store.connect import probe_key
 
     path = Path(path).absolute()
     if check_usable(path) != "encrypted":
@@ -266,7 +266,6 @@ def _export(path: Path, source_key: DatabaseKey | None, target_key: DatabaseKey)
 
     A kill at any point leaves either the old file or the new one in place, never half of one.
     """
-    from nmi_desk.store.connect import private_file
 
     cipher = _sqlcipher()
     tmp = path.with_name(f"{path.name}.rekey-tmp")
@@ -340,7 +339,6 @@ def set_passphrase(
     A plain database is converted without loss (every table copied, counted, checked) and
     swapped in atomically; plain migration backups beside it are then removed.
     """
-    from nmi_desk.store.connect import private_file
 
     path = Path(path)
     check_new_passphrase(new_passphrase)

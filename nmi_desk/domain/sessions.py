@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlmodel import Session
+
 from nmi_desk.core.clock import to_utc_naive
 from nmi_desk.core.validation import MAX_ATTENDEES, FieldError, ValidationError, check_code
 from nmi_desk.domain import audit
 from nmi_desk.domain.context import Context
 from nmi_desk.domain.reference.files import Reference
+from nmi_desk.store.models import InfoSession, InfoSessionTopic
 
 
 @dataclass
@@ -47,9 +50,6 @@ def validate_info_session(inp: InfoSessionInput, ref: Reference) -> list[FieldEr
 
 def create_info_session(ctx: Context, inp: InfoSessionInput) -> str:
     engine, actor, now = ctx.engine, ctx.actor, ctx.now()
-    from sqlmodel import Session
-
-    from nmi_desk.store.models import InfoSession, InfoSessionTopic
 
     errors = validate_info_session(inp, ctx.reference)
     if errors:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import func
+from sqlmodel import Session, delete, select
+
 from nmi_desk.core.clock import AMS, local, to_utc_naive
 from nmi_desk.core.validation import (
     FieldError,
@@ -14,8 +17,10 @@ from nmi_desk.core.validation import (
     check_code,
 )
 from nmi_desk.domain import audit
+from nmi_desk.domain.clients.writes import link_visit
 from nmi_desk.domain.context import Actor, Context
 from nmi_desk.domain.reference.files import Reference, shipped_reference
+from nmi_desk.store.models import Referral, Visit, VisitTopic
 
 FOLLOW_UP_DAYS = 14
 
@@ -144,7 +149,6 @@ def _stamp(record, actor: Actor, now: datetime, bump: bool) -> None:
 
 
 def _new_referral(visit_id: int, r: ReferralInput, actor: Actor, now: datetime):
-    from nmi_desk.store.models import Referral
 
     row = Referral(
         visit_id=visit_id,
@@ -178,7 +182,6 @@ def _raise_if_invalid(inp: VisitInput, now: datetime, ref: Reference) -> None:
 def create_visit(ctx: Context, inp: VisitInput) -> str:
     """Store a new visit with its topics and referrals in one transaction; returns its UUID."""
     engine, actor, now = ctx.engine, ctx.actor, ctx.now()
-    from sqlmodel import Session
 
     _raise_if_invalid(inp, now, ctx.reference)
     with Session(engine) as session:
@@ -188,7 +191,6 @@ def create_visit(ctx: Context, inp: VisitInput) -> str:
 
 
 def _insert_visit(session, inp: VisitInput, actor: Actor, now: datetime) -> str:
-    from nmi_desk.store.models import Visit, VisitTopic
 
     visit = Visit(
         updated_at=to_utc_naive(now),
@@ -200,7 +202,6 @@ def _insert_visit(session, inp: VisitInput, actor: Actor, now: datetime) -> str:
         location_code="",
     )
     _apply_fields(visit, inp, now)
-    from nmi_desk.domain.clients.writes import link_visit
 
     link_visit(session, visit, inp.client_uuid, actor, now)
     session.add(visit)
@@ -220,7 +221,6 @@ def create_count_only_visits(ctx: Context, people: int, inp: VisitInput) -> list
     """`people` count-only visits at once (a family at the counter, a busy quarter of an
     hour): each counts as one visit, with the same time and topics. One transaction."""
     engine, actor, now = ctx.engine, ctx.actor, ctx.now()
-    from sqlmodel import Session
 
     inp = replace(inp, count_only=True)
     errors = validate_visit(inp, now.astimezone(AMS).date(), ctx.reference)
@@ -239,9 +239,6 @@ class NotFound(LookupError):
 
 
 def _get_visit(session, uuid: str):
-    from sqlmodel import select
-
-    from nmi_desk.store.models import Visit
 
     visit = session.exec(select(Visit).where(Visit.uuid == uuid)).first()
     if visit is None or visit.deleted:
@@ -252,9 +249,6 @@ def _get_visit(session, uuid: str):
 def update_visit(ctx: Context, uuid: str, inp: VisitInput) -> int:
     """Replace a visit's fields, topics and referrals; its revision goes up. Returns the revision."""
     engine, actor, now = ctx.engine, ctx.actor, ctx.now()
-    from sqlmodel import Session, delete, select
-
-    from nmi_desk.store.models import Referral, VisitTopic
 
     _raise_if_invalid(inp, now, ctx.reference)
     with Session(engine) as session:
@@ -312,9 +306,6 @@ def update_visit(ctx: Context, uuid: str, inp: VisitInput) -> int:
 def delete_visit(ctx: Context, uuid: str) -> int:
     """Tombstone a visit and its referrals (they sync as deleted). Returns the new revision."""
     engine, actor, now = ctx.engine, ctx.actor, ctx.now()
-    from sqlmodel import Session, select
-
-    from nmi_desk.store.models import Referral
 
     with Session(engine) as session:
         visit = _get_visit(session, uuid)
@@ -343,9 +334,6 @@ def load_visit(ctx: Context, uuid: str) -> VisitView:
 
     Viewing personal data is audited: who (`actor`) and when (the desk's `now`)."""
     engine, actor, now = ctx.engine, ctx.actor, ctx.now()
-    from sqlmodel import Session, select
-
-    from nmi_desk.store.models import Referral, VisitTopic
 
     with Session(engine) as session:
         visit = _get_visit(session, uuid)
@@ -395,10 +383,6 @@ def preferred_choices(
 
     Only codes are read (no names or other personal fields), counted in SQL."""
     engine, now = ctx.engine, ctx.now()
-    from sqlalchemy import func
-    from sqlmodel import Session, select
-
-    from nmi_desk.store.models import Visit
 
     out: dict[str, list[str]] = {}
     since = to_utc_naive(now - timedelta(days=since_days))

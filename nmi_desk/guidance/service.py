@@ -23,11 +23,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from nmi_desk.core.config import GUIDANCE_INDEX_NAME
 from nmi_desk.core.errors import UserError
 from nmi_desk.core.paths import shipped_data_dir
 from nmi_desk.domain.reference.files import Reference, shipped_reference
 from nmi_desk.guidance.index import GuidanceIndex, Hit, ensure_index, reference_digest
 from nmi_desk.guidance.library import Article, Library, Override, load_library
+from nmi_desk.store.connect import connect_sqlite, database_errors, sqlite_path_from_url
+from nmi_desk.store.file_state import DatabaseLocked
 
 CENTRAL = "guidance_central"  # the central rows as last read from the desk's database
 
@@ -93,7 +96,6 @@ def _keep_central(conn: sqlite3.Connection, overrides: list[Override]) -> None:
 
 
 def _open_index_file(index_path: Path) -> sqlite3.Connection:
-    from nmi_desk.store.connect import connect_sqlite
 
     conn = connect_sqlite(index_path, key=None)
     conn.isolation_level = None  # explicit transactions (ensure_index uses BEGIN IMMEDIATE)
@@ -114,7 +116,6 @@ def open_guidance_index(
 
     `overrides`: the central rows just read from the desk's database; None when it cannot be
     read now (locked), and then the rows stored with the index last time are used."""
-    from nmi_desk.store.connect import database_errors
 
     ref = ref or shipped_reference()
     try:
@@ -152,8 +153,6 @@ def central_rows(db_path: Path, key=None) -> list[Override] | None:
     """The articles published centrally, from the desk's SQLite database; [] when there is no
     database or no table yet, None when it is encrypted and `key` (the desk's, once unlocked)
     is None."""
-    from nmi_desk.store.connect import connect_sqlite, database_errors
-    from nmi_desk.store.file_state import DatabaseLocked
 
     if not db_path.exists():
         return []
@@ -179,7 +178,6 @@ def open_guidance_at(
 ) -> Guidance:
     """Guidance with the central rows of the SQLite database at `db_path`; the index file
     defaults to the one beside it."""
-    from nmi_desk.core.config import GUIDANCE_INDEX_NAME
 
     index_path = index_path or Path(db_path).with_name(GUIDANCE_INDEX_NAME)
     return open_guidance_index(index_path, guidance_dir, ref, central_rows(Path(db_path)))
@@ -190,7 +188,6 @@ _open_lock = threading.Lock()
 
 def open_guidance(desk) -> Guidance:
     """Guidance for this desk; needs no passphrase and creates no database."""
-    from nmi_desk.store.connect import sqlite_path_from_url
 
     path = sqlite_path_from_url(desk.url)
     with _open_lock:

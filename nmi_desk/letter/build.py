@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from nmi_desk.core.clock import AMS
 from nmi_desk.domain.context import Context
+from nmi_desk.domain.reference.files import shipped_reference
+from nmi_desk.domain.visits import load_visit
 from nmi_desk.letter.catalog import LetterLanguage, resolve_language
 from nmi_desk.letter.contacts import Contact, contact_for
 
@@ -43,8 +46,6 @@ def build_letter(
 ) -> Letter:
     """The letter for a visit (a visits.VisitInput); `lang` overrides the visit's language;
     `ref` the reference in use (default: the shipped files)."""
-    from nmi_desk.core.clock import AMS
-    from nmi_desk.domain.reference.files import shipped_reference
 
     ref = ref or shipped_reference()
     orgs = ref.by_code("organisations")
@@ -86,7 +87,6 @@ class NoReferrals(ValueError):
 
 def letter_for_visit(ctx: Context, uuid: str, lang: str | None):
     """The letter for a stored visit (the CLI's way in); NotFound for an unknown UUID."""
-    from nmi_desk.domain.visits import load_visit
 
     view = load_visit(ctx, uuid)
     letter = build_letter(

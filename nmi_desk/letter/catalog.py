@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 
 from nmi_desk.core.errors import UserError
+from nmi_desk.domain.reference.files import shipped_reference
 
 CATALOG_DIR = Path(__file__).resolve().parent.parent / "locale" / "letter"
 RTL = frozenset({"ar", "fa", "he", "ur"})  # written right to left
@@ -63,7 +64,6 @@ class LetterLanguage:
 
 
 def known_language_codes() -> set[str]:
-    from nmi_desk.domain.reference.files import shipped_reference
 
     return shipped_reference().list_codes("language") - {"other"}
 
@@ -84,7 +84,6 @@ def resolve_language(code: str | None) -> LetterLanguage:
 
 def language_name(code: str, lang: str) -> str:
     """A language's name in Dutch or English (for the fallback line)."""
-    from nmi_desk.domain.reference.files import shipped_reference
 
     for entry in shipped_reference().lists.get("language", ()):
         if entry.code == code:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from nmi_desk.domain.reference.files import shipped_reference
+
 
 @dataclass(frozen=True)
 class Contact:
@@ -27,7 +29,6 @@ def _text(value) -> str | None:
 
 def contact_for(code: str) -> Contact | None:
     """The shipped contact details of an organisation (the central side publishes no contacts)."""
-    from nmi_desk.domain.reference.files import shipped_reference
 
     entry = shipped_reference().by_code("organisations").get(code)
     if entry is None:

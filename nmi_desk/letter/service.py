@@ -4,14 +4,19 @@ open it; each audited as the action "letter" with how it left (never its content
 from __future__ import annotations
 
 from nmi_desk.core.errors import UserError
+from nmi_desk.core.outputs import check_output, write_output
+from nmi_desk.domain import audit
 from nmi_desk.domain.context import Context
+from nmi_desk.domain.visits import NotFound
+from nmi_desk.letter.build import NoReferrals, letter_for_visit
+from nmi_desk.letter.catalog import resolve_language
+from nmi_desk.letter.render import render_pdf
 
 HOW = ("saved", "printed", "opened")
 
 
 def record_letter(ctx: Context, visit_uuid: str | None, how: str) -> None:
     engine, actor, now = ctx.engine, ctx.actor, ctx.now()
-    from nmi_desk.domain import audit
 
     if how not in HOW:
         raise ValueError(f"how must be one of {HOW}")
@@ -25,11 +30,6 @@ def file_name(day) -> str:
 
 def write_letter_file(ctx: Context, uuid: str, output: str, lang: str | None) -> str:
     """`nmi-desk letter`: the stored visit's letter in `output`; returns where it went."""
-    from nmi_desk.core.outputs import check_output, write_output
-    from nmi_desk.domain.visits import NotFound
-    from nmi_desk.letter.build import NoReferrals, letter_for_visit
-    from nmi_desk.letter.catalog import resolve_language
-    from nmi_desk.letter.render import render_pdf
 
     if lang is not None:
         resolve_language(lang)  # an unknown code fails before anything is read

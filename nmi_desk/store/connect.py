@@ -15,12 +15,15 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
+import uuid
 from functools import cache
 from pathlib import Path
 
+from nmi_desk.core.db_errors import explain_database_error
 from nmi_desk.core.errors import UserError, os_reason
 from nmi_desk.core.i18n import Text
 from nmi_desk.core.paths import ensure_private_dir
+from nmi_desk.store.file_state import DatabaseLocked, DatabaseProblem, check_usable
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -42,7 +45,6 @@ def _create_whole(path: Path, driver, key) -> None:
     damage here (nmi_desk.store.file_state), and the guidance screen opened during a first
     start once read the half-made file as that. If another process made the file first,
     its file wins."""
-    import uuid
 
     tmp = path.with_name(f".{path.name}.new-{uuid.uuid4().hex[:12]}")
     os.close(os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
@@ -69,7 +71,6 @@ def _create_whole(path: Path, driver, key) -> None:
 def _driver(path: Path, key, readonly: bool = False):
     """The DB-API module for this file: stdlib sqlite3 for plain files, sqlcipher3 with a key.
     An empty, damaged or unreadable file stops here, before anything is created or written."""
-    from nmi_desk.store.file_state import DatabaseLocked, check_usable
 
     state = check_usable(path, write=not readonly)
     if key is None and state == "encrypted":
@@ -108,9 +109,6 @@ def probe_key(path: Path, key) -> bool:
     DatabaseProblem (it says nothing about the passphrase)."""
     import sqlcipher3
 
-    from nmi_desk.core.db_errors import explain_database_error
-    from nmi_desk.store.file_state import DatabaseProblem
-
     try:
         conn = sqlcipher3.connect(str(path))
         _apply_key(conn, key)
@@ -126,8 +124,6 @@ def probe_key(path: Path, key) -> bool:
 
 
 def connect_sqlite(path: Path, *, readonly: bool = False, key=None) -> sqlite3.Connection:
-    from nmi_desk.core.db_errors import explain_database_error
-    from nmi_desk.store.file_state import DatabaseProblem
 
     path = Path(path).absolute()  # a relative --data-dir or sqlite:///rel.db is ordinary use
     try:

@@ -14,7 +14,10 @@ Standard library only: the store, the domain and the TUI all read it.
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
+
+from nmi_desk.core.paths import shipped_data_dir
 
 # What a dimension counts:
 VISIT = "visit"  # one count per visit, keyed by a visit column
@@ -111,9 +114,6 @@ def of(counts: str) -> Dimension:
 
 def shipped_topic_parents() -> dict[str, str]:
     """Sub-topic code -> parent code, from the shipped data/topics.toml."""
-    import tomllib
-
-    from nmi_desk.core.paths import shipped_data_dir
 
     with (shipped_data_dir() / "topics.toml").open("rb") as handle:
         rows = tomllib.load(handle).get("topic", [])

@@ -8,6 +8,8 @@ backup copy of a SQLite file before it is upgraded.
 
 from __future__ import annotations
 
+import ipaddress
+import os
 from functools import partial
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from nmi_desk.core.db_errors import explain_database_error
 from nmi_desk.core.errors import UserError
 from nmi_desk.store.connect import connect_sqlite, database_errors, sqlite_path_from_url
 from nmi_desk.store.errors import first_line
+from nmi_desk.store.migrations import NewerSchema, migrate
 
 # What TLS is for: a password or a record must never cross a network in plaintext, and the
 # server must prove it is the one named (a captive portal or a man in the middle cannot).
@@ -27,7 +30,6 @@ WEAK_SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca")
 
 def is_local_host(host: str) -> bool:
     """Loopback or a Unix socket: the only places plaintext is allowed."""
-    import ipaddress
 
     host = host.strip().strip("[]")
     if host.startswith(("/", "@")) or host == "localhost":
@@ -40,7 +42,6 @@ def is_local_host(host: str) -> bool:
 
 def _hosts(params: dict) -> list[str]:
     """Every host libpq may connect to with these parameters (its environment included)."""
-    import os
 
     hosts = []
     for key, env in (("host", "PGHOST"), ("hostaddr", "PGHOSTADDR")):
@@ -60,7 +61,6 @@ def pg_connect_params(url) -> dict:
     for a remote host is refused. Plaintext stays possible for loopback and Unix sockets only.
     Prepared statements are off: the central side may sit behind a transaction-mode pooler.
     """
-    import os
 
     engine = create_engine(url)  # no connection: only the dialect's reading of the URL
     params = dict(engine.dialect.create_connect_args(engine.url)[1])
@@ -189,7 +189,6 @@ def _pairs(new: dict[str, int], old: dict[str, int]):
 
 def open_engine(url: str, key=None) -> Engine:
     """An engine on a database migrated to the latest schema (`key`: see make_engine)."""
-    from nmi_desk.store.migrations import NewerSchema, migrate
 
     engine = make_engine(url, key=key)
     path = sqlite_path_from_url(url)

@@ -18,6 +18,7 @@ consecutive. `check_applied` compares a database's applied steps with the declar
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +26,9 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
 
+from nmi_desk.core.names import search_key
 from nmi_desk.store import daily_counts
+from nmi_desk.store.models import new_uuid
 
 SQL_DIR = Path(__file__).with_name("sql")
 PG_LOCK_KEY = 7_426_001  # advisory lock: two devices migrating the central side at once
@@ -275,8 +278,6 @@ def _link_existing_visits(conn: Connection) -> None:
     """One client per distinct (name, birth year) of the visits that have a name; nothing is
     merged on a guess. The linked visits' revision goes up so the link reaches the central
     side at the next sync."""
-    from nmi_desk.core.names import search_key
-    from nmi_desk.store.models import new_uuid
 
     rows = conn.exec_driver_sql(
         "SELECT id, client_name, birth_year, origin_country, destination_country, language, "
@@ -327,7 +328,6 @@ def _link_existing_visits(conn: Connection) -> None:
 
 
 def _sync_targets(conn: Connection) -> None:
-    import uuid
 
     conn.exec_driver_sql(
         "CREATE TABLE sync_target (target_id VARCHAR(64) NOT NULL, url VARCHAR NOT NULL, "
@@ -449,9 +449,10 @@ class AppliedCheck:
 
 
 def check_applied(applied: set[int]) -> AppliedCheck:
+    declared = [m.version for m in MIGRATIONS]
     return AppliedCheck(
-        missing=tuple(v for v in DECLARED if v not in applied),
-        unknown=tuple(sorted(v for v in applied if v not in DECLARED)),
+        missing=tuple(v for v in declared if v not in applied),
+        unknown=tuple(sorted(v for v in applied if v not in declared)),
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid as uuid_mod
 from datetime import date, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import Column, DateTime, Index, Integer, String, Table
 from sqlmodel import Field, SQLModel
 
 # Naive UTC on both databases: no session-timezone surprises on PostgreSQL.
@@ -289,7 +289,6 @@ def _deferred_table() -> None:
     """visit_daily_deferred (migration 112): deltas of a big push's committed transactions not
     yet folded into visit_daily (PostgreSQL; store.daily_counts). No key: appended, then read
     and emptied as a whole, so a plain table rather than a model."""
-    from sqlalchemy import Column, Integer, String, Table
 
     Table(
         "visit_daily_deferred",
@@ -308,7 +307,6 @@ _deferred_table()
 # ---- indexes for the day overview and statistics (migrations 51, 53; SQLite only) ----
 # The per-dimension covering indexes of migration 50 were dropped by migration 110.
 def _stats_indexes() -> None:
-    from sqlalchemy import Index
 
     referral = Referral.__table__.c
     # Migration 51: the records still to sync (partial indexes).
@@ -342,7 +340,6 @@ _stats_indexes()
 def _client_indexes() -> None:
     """Migration 150: a client's visits, and their last day for the search index, from one
     covering index (nmi_desk.domain.clients)."""
-    from sqlalchemy import Index
 
     visit = Visit.__table__.c
     Index("ix_visit_client", visit.client_uuid, visit.deleted, visit.local_date)

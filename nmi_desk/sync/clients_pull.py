@@ -18,13 +18,14 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, select, text
 
+from nmi_desk.domain.clients.rights import REFERRAL_ERASED, VISIT_ERASED, compact
+from nmi_desk.store.models import SQLModel
 from nmi_desk.sync.tables import unit_kinds
 
 CHUNK = 500
 
 
 def _tables():
-    from nmi_desk.store.models import SQLModel
 
     return SQLModel.metadata.tables
 
@@ -168,7 +169,6 @@ def _upsert(conn, table: str, rows: list[dict], now: datetime) -> None:
 
 
 def _apply(local, now, clients, visits, topics, referrals) -> dict[str, int]:
-    from nmi_desk.domain.clients.rights import REFERRAL_ERASED, VISIT_ERASED, compact
 
     if not (clients or visits):
         return {}

@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from nmi_desk.core.clock import local_today, system_clock
 from nmi_desk.core.errors import UserError
+from nmi_desk.domain.reference.files import shipped_reference
+from nmi_desk.guidance.library import check_directory, parse_article
 
 
 @dataclass(frozen=True)
@@ -32,9 +35,6 @@ class PublishResult:
 def read_library(directory: Path, today: date | None = None) -> list[Article]:
     """The articles of a library folder, after the same validation as `nmi-desk guidance
     check`: a library with any problem is not published (a reviewed library only)."""
-    from nmi_desk.core.clock import local_today, system_clock
-    from nmi_desk.domain.reference.files import shipped_reference
-    from nmi_desk.guidance.library import check_directory, parse_article
 
     if not directory.is_dir():
         raise UserError(f"no guidance folder at {directory}")

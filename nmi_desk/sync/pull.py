@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
+from nmi_desk.store.models import SQLModel
 from nmi_desk.sync.crashpoints import crash_point
 
 
@@ -33,7 +34,6 @@ PULLED = (
 
 
 def _table(name: str):
-    from nmi_desk.store.models import SQLModel
 
     return SQLModel.metadata.tables[name]
 

@@ -19,7 +19,6 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from nmi_desk.core.translator import Translator
-from nmi_desk.domain.context import Context
 from nmi_desk.domain.desk import Desk
 from nmi_desk.domain.stats.today import TodayPrefetch
 from nmi_desk.tui.keys import localize_bindings
@@ -118,7 +117,7 @@ class NmiDeskApp(App):
         from nmi_desk.domain.drafts import latest_draft
 
         try:
-            engine = self.desk.engine()
+            self.desk.engine()
         except Exception as exc:  # a damaged file or a full disk: one line, not a crash
             reason = storage_problem(exc)
             if reason is None:
@@ -129,7 +128,7 @@ class NmiDeskApp(App):
         if not self.is_running:
             return  # quit while the database was opening
         try:
-            draft = latest_draft(Context.of(engine, None))
+            draft = latest_draft(self.desk.context())
         except Exception as exc:
             reason = storage_problem(exc)
             if reason is None:

@@ -1,8 +1,8 @@
 """Returning clients: find one as you type, read their history, continue it, honour their rights.
 
 Called by the CLI (nmi_desk/cli/clients.py) and the TUI alike; plain Python and SQL, no Textual.
-This module is the package's public face; the domain's own modules import the concern they
-need (`clients.writes`, `clients.rights`), so no import runs through here in a circle.
+This module is the package's public face (names load on first use); the domain's own
+modules import the concern they need (`clients.writes`, `clients.rights`).
 
 - `index`: `search` by name in any spelling and with typos, narrowed by birth year; best first.
 - `history`: every visit and referral, open follow-ups first; `new_visit_input` continues one.
@@ -11,29 +11,33 @@ need (`clients.writes`, `clients.rights`), so no import runs through here in a c
 - `central`: the central database, searched and fetched from in the background.
 """
 
-from nmi_desk.domain.clients.base import ClientHit, ClientInput, ClientNotFound
-from nmi_desk.domain.clients.central import CentralClients
-from nmi_desk.domain.clients.history import History, history, new_visit_input
-from nmi_desk.domain.clients.index import index_for, search
-from nmi_desk.domain.clients.inzage import inzage, inzage_text
-from nmi_desk.domain.clients.rights import compact, erase_client
-from nmi_desk.domain.clients.writes import correct_client, merge_clients, validate_client
+from importlib import import_module
 
-__all__ = [
-    "CentralClients",
-    "ClientHit",
-    "ClientInput",
-    "ClientNotFound",
-    "History",
-    "compact",
-    "correct_client",
-    "erase_client",
-    "history",
-    "index_for",
-    "inzage",
-    "inzage_text",
-    "merge_clients",
-    "new_visit_input",
-    "search",
-    "validate_client",
-]
+# Loaded on first use (PEP 562): importing one concern (visits imports clients.writes) must not
+# import every other, or clients.history (which imports visits) would meet a half-made visits.
+_WHERE = {
+    "ClientHit": "base",
+    "ClientInput": "base",
+    "ClientNotFound": "base",
+    "CentralClients": "central",
+    "History": "history",
+    "history": "history",
+    "new_visit_input": "history",
+    "index_for": "index",
+    "search": "index",
+    "inzage": "inzage",
+    "inzage_text": "inzage",
+    "compact": "rights",
+    "erase_client": "rights",
+    "correct_client": "writes",
+    "merge_clients": "writes",
+    "validate_client": "writes",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(import_module(f"nmi_desk.domain.clients.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'nmi_desk.domain.clients' has no attribute {name!r}")

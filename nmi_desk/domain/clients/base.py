@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from sqlmodel import select
+
+from nmi_desk.store.models import Client
+
 DEFAULT_LIMIT = 10
 STABLE_FIELDS = (
     "origin_country",
@@ -52,9 +56,6 @@ class ClientHit:
 
 
 def get_client(session, uuid: str, *, allow_deleted: bool = False):
-    from sqlmodel import select
-
-    from nmi_desk.store.models import Client
 
     client = session.exec(select(Client).where(Client.uuid == uuid)).first()
     if client is None or (client.deleted and not allow_deleted):

@@ -5,9 +5,13 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 
+from sqlalchemy.exc import DBAPIError
+
+from nmi_desk.core.errors import UserError
 from nmi_desk.domain.clients.base import DEFAULT_LIMIT, ClientHit
 from nmi_desk.domain.clients.index import search_central
 from nmi_desk.domain.context import EngineCache
+from nmi_desk.sync.clients_pull import pull_clients
 
 
 class CentralClients:
@@ -35,7 +39,6 @@ class CentralClients:
 
     def fetch(self, local, uuid: str, now: datetime) -> dict[str, int]:
         """The client's record and every visit of them, stored here as synced."""
-        from nmi_desk.sync.clients_pull import pull_clients
 
         return _central_call(
             lambda: pull_clients(local, self.engine(), now, wanted=[uuid], held_too=False)
@@ -49,9 +52,6 @@ class CentralClients:
 
 
 def _central_call(call):
-    from sqlalchemy.exc import DBAPIError
-
-    from nmi_desk.core.errors import UserError
 
     try:
         return call()

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlmodel import Session, select
+
 from nmi_desk.core.clock import local
 from nmi_desk.domain import audit
 from nmi_desk.domain.clients.base import STABLE_FIELDS, get_client
 from nmi_desk.domain.context import Context
+from nmi_desk.domain.visits import VisitInput
+from nmi_desk.store.models import Referral, Visit, VisitTopic
 
 
 @dataclass
@@ -77,9 +81,6 @@ def _record(c) -> ClientRecord:
 
 
 def build_history(session, client) -> History:
-    from sqlmodel import select
-
-    from nmi_desk.store.models import Referral, Visit, VisitTopic
 
     visits = session.exec(
         select(Visit)
@@ -140,7 +141,6 @@ def build_history(session, client) -> History:
 def history(ctx: Context, uuid: str) -> History:
     """Everything of one client for the consultant's screen; the view is audited."""
     engine, actor, now = ctx.engine, ctx.actor, ctx.now()
-    from sqlmodel import Session
 
     with Session(engine) as session:
         client = get_client(session, uuid)
@@ -153,9 +153,6 @@ def history(ctx: Context, uuid: str) -> History:
 def new_visit_input(ctx: Context, uuid: str, location_code: str):
     """A new visit for this client: name, birth year and the stable fields filled in."""
     engine = ctx.engine
-    from sqlmodel import Session
-
-    from nmi_desk.domain.visits import VisitInput
 
     with Session(engine) as session:
         client = get_client(session, uuid)

@@ -5,8 +5,11 @@ search over the central database."""
 
 from __future__ import annotations
 
+import heapq
 import threading
-from bisect import bisect_left
+import time
+import uuid as uuid_mod
+from bisect import bisect_left, insort
 from dataclasses import dataclass
 
 from nmi_desk.core.names import PARTICLES, name_words, skeletons
@@ -66,7 +69,6 @@ class ClientIndex:
             self._update(changed)
 
     def _update(self, changed: list[tuple[_Row, str | None]]) -> None:
-        from bisect import insort
 
         top = min(self.rank, default=0)
         for row, key in changed:
@@ -187,7 +189,6 @@ class ClientIndex:
                 elif abs(year - birth_year) == 1:
                     narrowed[pos] = score - 15.0  # a year guessed one off
             scores = narrowed
-        import heapq
 
         rank = self.rank
         best = heapq.nsmallest(limit, scores.items(), key=lambda kv: (-kv[1], rank[kv[0]]))
@@ -310,7 +311,6 @@ def _details(conn, uuids: list[str]) -> dict[str, dict]:
 
 
 def _is_uuid(value: str) -> bool:
-    import uuid as uuid_mod
 
     try:
         return str(uuid_mod.UUID(value)) == value
@@ -362,7 +362,6 @@ def search_central(
     """The same search over the central database's clients (other locations' clients);
     `cache`: the caller's (CentralClients keeps one per central engine); `skip`: uuids
     already found locally."""
-    import time
 
     with central.connect() as conn:
         cached = cache.get(central)

@@ -5,21 +5,21 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from sqlmodel import Session, select
+
 from nmi_desk.core.clock import to_utc_naive
 from nmi_desk.domain import audit
 from nmi_desk.domain.clients.base import get_client
 from nmi_desk.domain.clients.history import build_history
 from nmi_desk.domain.context import Context
 from nmi_desk.domain.reference.files import Reference
+from nmi_desk.store.models import AuditEvent, Referral, Visit
 
 
 def inzage(ctx: Context, uuid: str) -> dict:
     """Everything held on one client: the record, every visit and referral, and who viewed or
     changed any of them when. The export itself is audited."""
     engine, actor, now = ctx.engine, ctx.actor, ctx.now()
-    from sqlmodel import Session, select
-
-    from nmi_desk.store.models import AuditEvent, Referral, Visit
 
     with Session(engine) as session:
         client = get_client(session, uuid)

@@ -6,11 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import text
+from sqlmodel import Session, delete, select
+
 from nmi_desk.core.clock import to_utc_naive
 from nmi_desk.domain import audit
 from nmi_desk.domain.clients.base import PERSONAL_CLIENT_FIELDS, STABLE_FIELDS, get_client
 from nmi_desk.domain.clients.writes import blank_client, stamp
 from nmi_desk.domain.context import Context
+from nmi_desk.store.models import Draft, Referral, SyncConflict, Visit
 
 VISIT_ERASED = ("client_name", "birth_year", "language", "partner_coremigrating",
                 "children_coremigrating", "notes")  # fmt: skip
@@ -28,9 +32,6 @@ def erase_client(ctx: Context, uuid: str) -> Erasure:
     (the blanked records carry a higher revision), on other laptops at their next pull.
     Counts by code stay (day, location, topics, organisations, countries, outcome)."""
     engine, actor, now = ctx.engine, ctx.actor, ctx.now()
-    from sqlmodel import Session, select
-
-    from nmi_desk.store.models import Referral, Visit
 
     with Session(engine) as session:
         if _sqlite(engine):  # freed cells are zeroed, not left readable in the file
@@ -69,9 +70,6 @@ def _sqlite(engine) -> bool:
 def _scrub_local(session, client_uuid: str, visit_uuids: list[str]) -> None:
     """Copies of the personal fields elsewhere on this laptop: drafts naming the client's
     visits, and the losing versions kept by sync conflicts."""
-    from sqlmodel import delete
-
-    from nmi_desk.store.models import Draft, SyncConflict
 
     uuids = [client_uuid, *visit_uuids]
     session.exec(delete(SyncConflict).where(SyncConflict.record_uuid.in_(uuids)))
@@ -81,9 +79,6 @@ def _scrub_local(session, client_uuid: str, visit_uuids: list[str]) -> None:
 
 
 def _drafts_mentioning(client_uuid: str):
-    from sqlmodel import select
-
-    from nmi_desk.store.models import Draft
 
     return select(Draft).where(Draft.payload.contains(client_uuid))
 
@@ -106,7 +101,6 @@ def compact(engine) -> None:
 def purge_clients(conn, now: datetime) -> int:
     """Clients whose every visit lost its personal fields (nmi_desk.domain.retention) lose theirs too;
     local only, like the visits' purge. Runs inside retention.purge's transaction."""
-    from sqlalchemy import text
 
     stamp = to_utc_naive(now).strftime("%Y-%m-%d %H:%M:%S")
     blank = ", ".join(f"{name} = NULL" for name in PERSONAL_CLIENT_FIELDS)

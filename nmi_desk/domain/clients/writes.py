@@ -5,9 +5,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from nmi_desk.core.clock import to_utc_naive
+from sqlmodel import Session, select
+
+from nmi_desk.core.clock import AMS, to_utc_naive
 from nmi_desk.core.names import search_key
-from nmi_desk.core.validation import FieldError, ValidationError, check_birth_year, check_children
+from nmi_desk.core.validation import (
+    FieldError,
+    ValidationError,
+    check_birth_year,
+    check_children,
+    check_code,
+)
 from nmi_desk.domain import audit
 from nmi_desk.domain.clients.base import (
     PERSONAL_CLIENT_FIELDS,
@@ -16,6 +24,8 @@ from nmi_desk.domain.clients.base import (
     get_client,
 )
 from nmi_desk.domain.context import Context
+from nmi_desk.domain.reference.files import shipped_reference
+from nmi_desk.store.models import Client, Visit
 
 
 def stamp(record, actor, now: datetime) -> None:
@@ -27,7 +37,6 @@ def stamp(record, actor, now: datetime) -> None:
 def link_visit(session, visit, client_uuid: str | None, actor, now: datetime) -> None:
     """Called by visits.create_visit in its transaction: link to the chosen client (whose
     stable fields take the visit's newer values), or register a new client for a named visit."""
-    from nmi_desk.store.models import Client
 
     if visit.count_only or (client_uuid is None and not visit.client_name):
         return
@@ -63,8 +72,6 @@ def _fields_of(client) -> tuple:
 
 
 def validate_client(inp: ClientInput, today, ref=None) -> list[FieldError]:
-    from nmi_desk.core.validation import check_code
-    from nmi_desk.domain.reference.files import shipped_reference
 
     ref = ref or shipped_reference()
     checks = [
@@ -83,9 +90,6 @@ def validate_client(inp: ClientInput, today, ref=None) -> list[FieldError]:
 def correct_client(ctx: Context, uuid: str, inp: ClientInput) -> int:
     """Correctie: the client record as given; its revision goes up and it syncs."""
     engine, actor, now = ctx.engine, ctx.actor, ctx.now()
-    from sqlmodel import Session
-
-    from nmi_desk.core.clock import AMS
 
     errors = validate_client(inp, now.astimezone(AMS).date(), ctx.reference)
     if errors:
@@ -109,9 +113,6 @@ def merge_clients(ctx: Context, survivor: str, merged: str) -> int:
     """Two records of one person (the consultant decided): `merged`'s visits move to `survivor`,
     `merged` becomes a tombstone pointing at it. Returns how many visits moved."""
     engine, actor, now = ctx.engine, ctx.actor, ctx.now()
-    from sqlmodel import Session, select
-
-    from nmi_desk.store.models import Visit
 
     if survivor == merged:
         raise ValidationError([FieldError("merge", "clients.merge_same")])

@@ -8,9 +8,19 @@ by an older shipped file.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
+
+from sqlmodel import Session, select
 
 from nmi_desk.core.paths import shipped_data_dir
-from nmi_desk.domain.reference.files import KINDS, Reference, load_reference
+from nmi_desk.domain.reference.files import (
+    KINDS,
+    Entry,
+    Reference,
+    load_reference,
+    shipped_reference,
+)
+from nmi_desk.store.models import AppMeta, Country, Location, Organisation, Topic
 
 HASH_KEY = "refdata_hash"
 
@@ -24,7 +34,6 @@ def _hash() -> str:
 
 
 def _rows(ref: Reference):
-    from nmi_desk.store.models import Country, Location, Organisation, Topic
 
     for t in ref.topics:
         yield (
@@ -72,9 +81,6 @@ def _rows(ref: Reference):
 
 def load_reference_into(engine, force: bool = False) -> int:
     """Insert or update reference rows from data/; returns how many rows changed."""
-    from sqlmodel import Session
-
-    from nmi_desk.store.models import AppMeta
 
     digest = _hash()
     changed = 0
@@ -120,12 +126,6 @@ def _merge(shipped: tuple, rows: dict, make) -> tuple:
 
 def reference_from_database(engine):
     """The shipped reference data with the rows pulled from the central side merged in."""
-    from dataclasses import replace
-
-    from sqlmodel import Session, select
-
-    from nmi_desk.domain.reference.files import Entry, shipped_reference
-    from nmi_desk.store.models import Country, Location, Organisation, Topic
 
     shipped = shipped_reference()
 

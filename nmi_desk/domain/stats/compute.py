@@ -26,6 +26,8 @@ from contextlib import contextmanager
 from datetime import date
 
 from nmi_desk.core.errors import UserError
+from nmi_desk.core.outputs import write_output
+from nmi_desk.store.connect import connect_sqlite, sqlite_path_from_url
 from nmi_desk.store.daily_counts import DEFERRED_SINCE, REBUILDS, counts_source
 from nmi_desk.store.dimensions import (  # BY_CODE, CHARTS: also for the Day overview screen
     BY_CODE,
@@ -282,7 +284,6 @@ def open_source(url: str, key=None) -> Iterator[object]:
     without our tables is refused with one line; none is ever migrated (compute_stats counts
     the rows of a database older than the registry).
     """
-    from nmi_desk.store.connect import connect_sqlite, sqlite_path_from_url
 
     path = sqlite_path_from_url(url)
     if path is None:
@@ -434,6 +435,5 @@ def check_format(fmt: str) -> str:
 
 def write_export(stats: dict, fmt: str, output: str) -> str:
     """Write to a file (atomically, see nmi_desk.core.outputs) or '-' for stdout; returns where."""
-    from nmi_desk.core.outputs import write_output
 
     return write_output(output, RENDERERS[check_format(fmt)](stats))

@@ -16,8 +16,20 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from platformdirs import user_documents_dir
+
 from nmi_desk.core.errors import UserError, os_reason
-from nmi_desk.domain.stats.compute import FORMATS, _Runner, compute_stats, open_source, write_export
+from nmi_desk.domain.audit import record_desk_export
+from nmi_desk.domain.stats.compute import (
+    FORMATS,
+    _Runner,
+    check_format,
+    compute_stats,
+    open_source,
+    write_export,
+)
+from nmi_desk.domain.stats.compute import suppress_small as hide
+from nmi_desk.sync import resolve_target, run_sync
 from nmi_desk.sync.tables import CLIENT_RECORD_TABLES
 
 
@@ -119,7 +131,6 @@ def default_folder() -> Path:
     """The user's documents folder (platformdirs), where the consultant finds the files; if
     that folder does not exist (a fresh account, a server), the home folder, else the
     current one: the dialog never proposes a folder that is not there."""
-    from platformdirs import user_documents_dir
 
     for candidate in (Path(user_documents_dir()), Path.home()):
         if candidate.is_dir():
@@ -144,7 +155,6 @@ class CloseReport:
 
 def _sync(desk) -> tuple[str, str]:
     """Start a sync when a target is configured (nmi_desk.sync); (state, one-line message)."""
-    from nmi_desk.sync import resolve_target, run_sync
 
     try:
         target = resolve_target(None, desk.settings.sync_target)
@@ -169,8 +179,6 @@ def close_day(
     sync_runner: Callable[[object], tuple[str, str]] | None = None,
 ) -> CloseReport:
     """Write the period's statistics to `folder` in each format, sync, report what is left."""
-    from nmi_desk.domain.stats.compute import check_format
-    from nmi_desk.domain.stats.compute import suppress_small as hide
 
     for fmt in formats:
         check_format(fmt)
@@ -185,7 +193,6 @@ def close_day(
         overview = load_overview(source, period, location, desk.today())
     figures = hide(overview.stats) if suppress else overview.stats
     report = CloseReport(overview=overview)
-    from nmi_desk.domain.audit import record_desk_export
 
     for fmt in formats:
         report.written.append(

@@ -13,6 +13,12 @@ from __future__ import annotations
 import io
 from datetime import date
 
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Font
+
+from nmi_desk.core.translator import Translator
+from nmi_desk.domain.reference.files import labels_for, shipped_reference
 from nmi_desk.domain.stats.compute import DIMENSIONS, SMALL, breakdown, compute_stats
 from nmi_desk.store.dimensions import BY_CODE
 
@@ -24,12 +30,6 @@ def build_report(
 ) -> tuple[bytes, dict]:
     """The workbook's bytes and the period's figures (compute_stats) it was built from;
     `labels`: the reference data whose names it shows (default: the shipped files)."""
-    from openpyxl import Workbook
-    from openpyxl.chart import BarChart, Reference
-    from openpyxl.styles import Font
-
-    from nmi_desk.core.translator import Translator
-    from nmi_desk.domain.reference.files import labels_for, shipped_reference
 
     ref = labels or shipped_reference()
     tr = Translator(lang)
