@@ -246,3 +246,19 @@ def test_the_start_up_read_path_stays_off_sqlalchemy(module):
     loaded = _modules_after_import(module)
     assert "sqlalchemy" not in loaded
     assert "sqlmodel" not in loaded
+
+
+@pytest.mark.parametrize("package", ["nmi_desk.domain.clients", "nmi_desk.letter"])
+def test_a_lazy_package_face_gives_its_names_even_after_its_modules_are_imported(package):
+    """A name the package loads on first use (PEP 562) must not share its name with one of
+    the package's modules: once that module is imported, the attribute is the module (the
+    CLI's inzage export once called a module)."""
+    import importlib
+    import pkgutil
+    import types
+
+    face = importlib.import_module(package)
+    for info in pkgutil.iter_modules(face.__path__):
+        importlib.import_module(f"{package}.{info.name}")
+    shadowed = [n for n in face.__all__ if isinstance(getattr(face, n), types.ModuleType)]
+    assert shadowed == []

@@ -11,6 +11,7 @@ import tomllib
 import uuid
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from nmi_desk.core.errors import UserError
 from nmi_desk.core.i18n import Text
@@ -84,7 +85,7 @@ def load_settings(paths: Paths) -> Settings:
     return Settings(**check_settings(data, paths.config))
 
 
-_TYPE_NAMES = {
+_TYPE_NAMES: dict[str, tuple[str, type | tuple[type, ...]]] = {
     "str": ("text in quotes", str),
     "int": ("a whole number", int),
     "bool": ("true or false", bool),
@@ -107,7 +108,7 @@ MAX_RETENTION_DAYS = 36_500  # a hundred years: anything longer is a typo
 _LIMITS = {"lock_minutes": (0, 24 * 60), "retention_days": (0, MAX_RETENTION_DAYS)}
 
 
-def check_settings(data: dict, where: Path) -> dict:
+def check_settings(data: dict[str, Any], where: Path) -> dict[str, Any]:
     """The settings in `data`, each of the type Settings declares; one line naming the first
     key that is unknown or of the wrong type (a hand-edited config.toml)."""
     known = {f.name: f.type for f in fields(Settings)}

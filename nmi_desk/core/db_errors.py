@@ -36,7 +36,10 @@ def error_kind(exc: BaseException) -> str | None:
         for code, words, kind in _KINDS:
             if name.startswith(code) or words in text:
                 return kind
-        exc = getattr(exc, "orig", None) or exc.__cause__
+        nxt = getattr(exc, "orig", None) or exc.__cause__
+        if nxt is None:
+            return None
+        exc = nxt
     return None
 
 

@@ -46,7 +46,7 @@ def kind(error: BaseException) -> str:
 
 def describe(error: BaseException) -> list[str]:
     """The exception's type, its causes' types and every frame, without messages or locals."""
-    lines = []
+    lines: list[str] = []
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
@@ -92,4 +92,4 @@ def log_unexpected(log_dir: Path, error: BaseException, context: str) -> Path:
     # logging.config call (which disables existing loggers) decides whether it is written.
     handler.handle(record)
     handler.flush()
-    return Path(handler.baseFilename)
+    return log_dir / LOG_NAME

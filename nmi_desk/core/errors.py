@@ -11,6 +11,7 @@ explanations below (`one_line`, `storage_problem`, and store.file_state's
 from __future__ import annotations
 
 import errno
+from typing import Any
 
 from nmi_desk.core.i18n import Text
 
@@ -19,7 +20,7 @@ class UserError(Exception):
     """A mistake in input or environment, explained in one line for the consultant."""
 
     @classmethod
-    def of(cls, key: str, /, **params) -> UserError:
+    def of(cls, key: str, /, **params: Any) -> UserError:
         """The error with catalog text `key` (English in str(), any language in render)."""
         return cls(Text(key, **params))
 
@@ -67,12 +68,13 @@ def os_reason(exc: BaseException) -> str:
     strerror = getattr(exc, "strerror", None)
     if not strerror:
         return str(exc)
-    key = _OS_REASONS.get(getattr(exc, "errno", None))
+    code = getattr(exc, "errno", None)
+    key = _OS_REASONS.get(code) if isinstance(code, int) else None
     if key is not None:
         text = Text(key)
         if text == strerror:
             return text
-    return strerror
+    return str(strerror)
 
 
 def one_line(exc: BaseException) -> str:

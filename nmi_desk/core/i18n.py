@@ -11,14 +11,16 @@ so a forgotten translation is visible instead of crashing.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DEFAULT_LANG = "nl"
 
 
-def _flatten(data: dict, prefix: str = "") -> dict[str, str]:
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, str]:
     out: dict[str, str] = {}
     for key, value in data.items():
         full = f"{prefix}{key}"
@@ -48,7 +50,7 @@ def _lookup(key: str, lang: str) -> str | None:
     return catalog(lang).get(key) or catalog(DEFAULT_LANG).get(key)
 
 
-def t(key: str, /, lang: str = DEFAULT_LANG, **params) -> str:
+def t(key: str, /, lang: str = DEFAULT_LANG, **params: Any) -> str:
     n = params.get("n")
     text = None
     if isinstance(n, int) and not isinstance(n, bool):
@@ -76,9 +78,9 @@ class Text(str):
     """
 
     key: str
-    params: dict
+    params: dict[str, Any]
 
-    def __new__(cls, key: str, /, **params) -> Text:
+    def __new__(cls, key: str, /, **params: Any) -> Text:
         self = super().__new__(cls, _render(key, "en", params))
         self.key = key
         self.params = params
@@ -87,7 +89,7 @@ class Text(str):
     def render(self, lang: str) -> str:
         return _render(self.key, lang, self.params)
 
-    def map_params(self, change) -> Text:
+    def map_params(self, change: Callable[[Any], Any]) -> Text:
         """The same text with `change` applied to every plain string parameter, in nested
         texts too (e.g. masking a password a driver's message repeated)."""
         params = {
@@ -100,7 +102,7 @@ class Text(str):
         }
         return Text(self.key, **params)
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (_text, (self.key, self.params))
 
     def to_json(self) -> str:
@@ -115,12 +117,13 @@ class Text(str):
         import json
 
         try:
-            return _from_plain(json.loads(stored))
+            found = _from_plain(json.loads(stored))
+            return found if isinstance(found, Text) else None
         except (ValueError, TypeError, KeyError, AttributeError):
             return None
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     if isinstance(value, Text):
         return {"key": value.key, "params": {k: _plain(v) for k, v in value.params.items()}}
     if value is None or isinstance(value, (bool, int, float)):
@@ -128,17 +131,17 @@ def _plain(value):
     return str(value)
 
 
-def _from_plain(value):
+def _from_plain(value: Any) -> Any:
     if isinstance(value, dict):
         return Text(value["key"], **{k: _from_plain(v) for k, v in value["params"].items()})
     return value
 
 
-def _text(key: str, params: dict) -> Text:
+def _text(key: str, params: dict[str, Any]) -> Text:
     return Text(key, **params)
 
 
-def _render(key: str, lang: str, params: dict) -> str:
+def _render(key: str, lang: str, params: dict[str, Any]) -> str:
     shown = {
         name: value.render(lang) if callable(getattr(value, "render", None)) else value
         for name, value in params.items()

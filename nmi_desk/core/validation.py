@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 
 @dataclass
 class FieldError:
     field: str
     key: str  # message-catalog key, e.g. "error.birth_year_range"
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 class ValidationError(Exception):

@@ -13,6 +13,8 @@ from __future__ import annotations
 import uuid as uuid_mod
 from datetime import datetime
 
+from sqlmodel import col
+
 from nmi_desk.core.clock import to_utc_naive
 from nmi_desk.store.connect import connect_sqlite
 from nmi_desk.store.models import AuditEvent, new_uuid
@@ -90,7 +92,7 @@ def events(engine, record_uuid: str | None = None) -> list:
     from sqlmodel import Session, select
 
     with Session(engine) as session:
-        query = select(AuditEvent).order_by(AuditEvent.id)
+        query = select(AuditEvent).order_by(col(AuditEvent.id))
         if record_uuid is not None:
             query = query.where(AuditEvent.record_uuid == record_uuid)
         return list(session.exec(query).all())

@@ -218,23 +218,23 @@ def generate(
         day = first_day + timedelta(days=d)
         noon = datetime.combine(day, time(12), tzinfo=AMS)
         follow = day + timedelta(days=14)
-        closed = sqlite_ts(to_utc_naive(datetime.combine(follow, time(12), tzinfo=AMS)))
+        closed_at = sqlite_ts(to_utc_naive(datetime.combine(follow, time(12), tzinfo=AMS)))
         day_info.append(
             (
                 day.isoformat(),
                 noon.astimezone(UTC).date().isoformat(),
-                int(noon.utcoffset().total_seconds() // 60),
+                int(noon.utcoffset().total_seconds() // 60),  # type: ignore[union-attr]  # aware
                 follow.isoformat(),
                 follow < last_day,
-                closed,
+                closed_at,
             )
         )
-    spans = []
-    for loc in locations:
-        opens = time.fromisoformat(loc.opens or "09:00")
-        closes = time.fromisoformat(loc.closes or "17:00")
+    spans: list[tuple[str, int, int]] = []
+    for place in locations:
+        opens = time.fromisoformat(place.opens or "09:00")
+        closes = time.fromisoformat(place.closes or "17:00")
         start = opens.hour * 60 + opens.minute
-        spans.append((loc.code, start, max(closes.hour * 60 + closes.minute - start, 1)))
+        spans.append((place.code, start, max(closes.hour * 60 + closes.minute - start, 1)))
     rnd = rng.random
     new_id = id_rng.getrandbits
     # Clients come from their own generators, so the visits' other fields stay as they were.
@@ -243,7 +243,7 @@ def generate(
     crnd = client_rng.random
     earlier_clients: dict[str, list[tuple]] = {}  # origin -> clients so far: (uuid, fields)
     client_rows: list[tuple] = []
-    keys: dict[str, str | None] = {}
+    keys: dict[str | None, str | None] = {}
     n_loc, n_cons = len(spans), len(CONSULTANTS)
 
     raw = engine.raw_connection()
@@ -269,7 +269,7 @@ def generate(
             count_only = rnd() < 0.15
             origin = pick_origin()
             chosen = dict.fromkeys(pick_topic() for _ in range(1 + int(rnd() * 3.2)))
-            client = (None,) * 8
+            client: tuple = (None,) * 8
             client_uuid = None
             came_via = outcome = None
             channel = "walk-in"
@@ -327,7 +327,8 @@ def generate(
             if not count_only and rnd() < 0.5:
                 for _ in range(1 if rnd() < 0.8 else 2):
                     org = pick_org()
-                    status, closed = "open", None
+                    status: str = "open"
+                    closed: str | None = None
                     if follow_past and rnd() < 0.8:
                         status = "done" if rnd() < 0.9 else "cancelled"
                         closed = closed_ts

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nmi_desk.core.clock import Clock, local_today, system_clock
 from nmi_desk.core.config import Paths, Settings, load_settings, resolve_paths, save_settings
@@ -20,6 +21,9 @@ from nmi_desk.core.i18n import Text
 from nmi_desk.domain.context import Actor, Context, EngineCache
 from nmi_desk.domain.reference.files import Reference, shipped_reference
 from nmi_desk.store.keyring import Keyring
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 CONSULTANT_ENV = "NMI_DESK_CONSULTANT"  # initials for scripts (export, purge) on a fresh laptop
 
@@ -30,7 +34,7 @@ class Desk:
     settings: Settings
     clock: Clock = system_clock
     database_url: str | None = None  # default: the SQLite file in the data dir
-    _engine: object = field(default=None, init=False, repr=False)
+    _engine: Engine | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     # The unlocked database's key: only this desk's connections use it, gone at close().
     keyring: Keyring = field(default_factory=Keyring, repr=False)

@@ -270,7 +270,7 @@ def page_checks(path: Path, key=None) -> list[Check]:
             )
         else:
             out.append(Check("integrity", True, "ok"))
-    except (*database_errors(), OSError, UnicodeDecodeError) as exc:
+    except (*database_errors(), OSError, UnicodeDecodeError) as exc:  # type: ignore[misc]  # the *
         line = explain_database_error(exc, path) or f"unreadable pages ({exc})"
         out.append(Check("integrity", False, line))
     finally:

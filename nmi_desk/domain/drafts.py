@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from nmi_desk.core.clock import local, to_utc_naive
 from nmi_desk.domain.context import Context
@@ -64,7 +64,7 @@ def latest_draft(ctx: Context) -> DraftView | None:
     engine = ctx.engine
 
     with Session(engine) as session:
-        rows = session.exec(select(Draft).order_by(Draft.updated_at.desc(), Draft.id.desc()))
+        rows = session.exec(select(Draft).order_by(col(Draft.updated_at).desc(), col(Draft.id).desc()))
         for row in rows:
             view = _view(row)
             if view is not None:
@@ -76,5 +76,5 @@ def discard_draft(ctx: Context, form: str) -> None:
     engine = ctx.engine
 
     with Session(engine) as session:
-        session.exec(delete(Draft).where(Draft.form == form))
+        session.exec(delete(Draft).where(col(Draft.form) == form))
         session.commit()

@@ -150,7 +150,7 @@ def session_input(payload: dict):
             attendees = int(text)
         except ValueError:
             errors.append(FieldError("attendees", "form.not_a_number"))
-    if errors:
+    if errors or held_on is None:
         return None, errors
     return (
         InfoSessionInput(

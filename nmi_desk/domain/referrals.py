@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from nmi_desk.core.clock import to_utc_naive
 from nmi_desk.domain import audit
@@ -36,11 +36,11 @@ def open_follow_ups(ctx: Context) -> list[FollowUp]:
     with Session(engine) as session:
         rows = session.exec(
             select(Referral, Visit)
-            .join(Visit, Visit.id == Referral.visit_id)
+            .join(Visit, col(Visit.id) == col(Referral.visit_id))
             .where(
                 Referral.status == "open",
-                Referral.deleted.is_(False),
-                Visit.deleted.is_(False),
+                col(Referral.deleted).is_(False),
+                col(Visit.deleted).is_(False),
             )
         ).all()
     items = [

@@ -34,6 +34,7 @@ from nmi_desk.store.file_state import (  # noqa: F401 - re-exported
     check_usable,
     file_state,
 )
+from nmi_desk.store.keyring import Key
 
 SALT_BYTES = 16
 KEY_BYTES = 32
@@ -261,7 +262,7 @@ def _remove_quietly(path: Path) -> None:
         pass
 
 
-def _export(path: Path, source_key: DatabaseKey | None, target_key: DatabaseKey) -> None:
+def _export(path: Path, source_key: Key | None, target_key: DatabaseKey) -> None:
     """Copy the database into a new file under target_key, check it, then swap it in atomically.
 
     A kill at any point leaves either the old file or the new one in place, never half of one.
@@ -332,7 +333,7 @@ def _backups(path: Path) -> list[Path]:
 
 
 def set_passphrase(
-    path: Path, new_passphrase: str, old_key: DatabaseKey | None = None
+    path: Path, new_passphrase: str, old_key: Key | None = None
 ) -> DatabaseKey:
     """Encrypt a plain (or new) database, or re-key an encrypted one under a new passphrase.
 

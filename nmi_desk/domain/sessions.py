@@ -69,8 +69,10 @@ def create_info_session(ctx: Context, inp: InfoSessionInput) -> str:
         )
         session.add(row)
         session.flush()
+        session_id = row.id
+        assert session_id is not None  # flushed: the database gave it an id
         for code in dict.fromkeys(inp.topics):
-            session.add(InfoSessionTopic(session_id=row.id, topic_code=code))
+            session.add(InfoSessionTopic(session_id=session_id, topic_code=code))
         audit.record(session, actor, "create", "info_session", row.uuid, now)
         session.commit()
         return row.uuid

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from nmi_desk.core.clock import AMS, local, to_utc_naive
 from nmi_desk.core.validation import (
@@ -206,10 +206,12 @@ def _insert_visit(session, inp: VisitInput, actor: Actor, now: datetime) -> str:
     link_visit(session, visit, inp.client_uuid, actor, now)
     session.add(visit)
     session.flush()
+    visit_id = visit.id
+    assert visit_id is not None  # flushed: the database gave it an id
     for code in dict.fromkeys(inp.topics):
-        session.add(VisitTopic(visit_id=visit.id, topic_code=code))
+        session.add(VisitTopic(visit_id=visit_id, topic_code=code))
     for r in inp.referrals:
-        session.add(_new_referral(visit.id, r, actor, now))
+        session.add(_new_referral(visit_id, r, actor, now))
     audit.record(session, actor, "create", "visit", visit.uuid, now)
     return visit.uuid
 
@@ -344,9 +346,9 @@ def load_visit(ctx: Context, uuid: str) -> VisitView:
             select(Referral)
             .where(
                 Referral.visit_id == visit.id,
-                Referral.deleted.is_(False),
+                col(Referral.deleted).is_(False),
             )  # noqa: E712
-            .order_by(Referral.id)
+            .order_by(col(Referral.id))
         ).all()
         names = {f.name for f in fields(VisitInput)} - {"started_at", "topics", "referrals"}
         inp = VisitInput(
@@ -391,7 +393,7 @@ def preferred_choices(
             column = getattr(Visit, name)
             mine = (
                 Visit.location_code == location_code,
-                Visit.deleted.is_(False),
+                col(Visit.deleted).is_(False),
                 column.is_not(None),
             )
             counted = session.exec(
@@ -403,7 +405,7 @@ def preferred_choices(
             ).all()
             codes = [code for code, _ in counted]
             last = session.exec(
-                select(column).where(*mine).order_by(Visit.started_at.desc()).limit(recent * 4)
+                select(column).where(*mine).order_by(col(Visit.started_at).desc()).limit(recent * 4)
             ).all()
             for code in last:
                 if code not in codes and len(codes) < most + recent:

@@ -18,12 +18,14 @@ import sys
 import uuid
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from nmi_desk.core.db_errors import explain_database_error
 from nmi_desk.core.errors import UserError, os_reason
 from nmi_desk.core.i18n import Text
 from nmi_desk.core.paths import ensure_private_dir
 from nmi_desk.store.file_state import DatabaseLocked, DatabaseProblem, check_usable
+from nmi_desk.store.keyring import Key
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -39,7 +41,7 @@ def private_file(path: Path) -> None:
                 os.chmod(companion, 0o600)
 
 
-def _create_whole(path: Path, driver, key) -> None:
+def _create_whole(path: Path, driver: Any, key: Key | None) -> None:
     """Create a new database file so that no reader ever sees it empty: made beside the
     target, its first page written (WAL mode), then linked into place. A 0-byte file means
     damage here (nmi_desk.store.file_state), and the guidance screen opened during a first
@@ -68,7 +70,7 @@ def _create_whole(path: Path, driver, key) -> None:
             Path(f"{tmp}{suffix}").unlink(missing_ok=True)
 
 
-def _driver(path: Path, key, readonly: bool = False):
+def _driver(path: Path, key: Key | None, readonly: bool = False) -> Any:
     """The DB-API module for this file: stdlib sqlite3 for plain files, sqlcipher3 with a key.
     An empty, damaged or unreadable file stops here, before anything is created or written."""
 
@@ -88,7 +90,7 @@ class _KeyRefused(Exception):
     """SQLCipher could not decrypt page 1 with this key (wrong key, or page 1 damaged)."""
 
 
-def _apply_key(conn, key) -> None:
+def _apply_key(conn: Any, key: Key) -> None:
     conn.execute("PRAGMA cipher_log_level = NONE")  # SQLCipher would print to the TUI's terminal
     conn.execute(f"PRAGMA key = {key.pragma_value}")
     try:
@@ -102,7 +104,7 @@ def _apply_key(conn, key) -> None:
         raise
 
 
-def probe_key(path: Path, key) -> bool:
+def probe_key(path: Path, key: Key) -> bool:
     """Does this key open this encrypted file? Opens nothing else, changes nothing.
 
     False only when SQLCipher refuses the key; a file or folder that cannot be read raises
@@ -123,7 +125,9 @@ def probe_key(path: Path, key) -> bool:
     return True
 
 
-def connect_sqlite(path: Path, *, readonly: bool = False, key=None) -> sqlite3.Connection:
+def connect_sqlite(
+    path: Path, *, readonly: bool = False, key: Key | None = None
+) -> sqlite3.Connection:
 
     path = Path(path).absolute()  # a relative --data-dir or sqlite:///rel.db is ordinary use
     try:
@@ -158,14 +162,14 @@ def connect_sqlite(path: Path, *, readonly: bool = False, key=None) -> sqlite3.C
             private_file(path)
     except _KeyRefused as exc:  # the key opened this file before: page 1 is what changed
         raise DatabaseProblem(Text("errors.db.damaged_key", path=path), "damaged") from exc
-    except (sqlite3.DatabaseError, UnicodeDecodeError, *_cipher_errors(key)) as exc:
+    except (sqlite3.DatabaseError, UnicodeDecodeError, *_cipher_errors(key)) as exc:  # type: ignore[misc]  # mypy does not follow the * in an except tuple
         line = explain_database_error(exc, path) or Text(
             "errors.db.cannot_open_at", path=path, reason=str(exc)
         )
         raise UserError(line) from exc
     except OSError as exc:
         raise UserError.of("errors.db.cannot_open_at", path=path, reason=os_reason(exc)) from exc
-    return conn
+    return conn  # type: ignore[no-any-return]  # sqlcipher3's is sqlite3's API
 
 
 @cache
@@ -177,7 +181,7 @@ def database_errors() -> tuple[type[Exception], ...]:
     return (sqlite3.DatabaseError, sqlcipher3.DatabaseError)
 
 
-def _cipher_errors(key) -> tuple[type[Exception], ...]:
+def _cipher_errors(key: Key | None) -> tuple[type[Exception], ...]:
     if key is None:
         return ()
     import sqlcipher3

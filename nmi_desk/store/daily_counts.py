@@ -40,6 +40,8 @@ trigger, creates them from the registry and refills the counts from the rows.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from nmi_desk.store.dimensions import (
     REFERRAL,
     TOPIC,
@@ -48,6 +50,9 @@ from nmi_desk.store.dimensions import (
     of,
     topic_group_sql,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 TABLE = "visit_daily"
 DEFERRED = "visit_daily_deferred"
@@ -562,7 +567,7 @@ def fill_sql(visit_from: int = 0, referral_from: int = 0, dialect: str = "sqlite
     return out
 
 
-def _trigger_names(conn) -> list[tuple[str, str]]:
+def _trigger_names(conn: Connection) -> list[tuple[str, str]]:
     """(trigger, table) of every visit_daily trigger in this database."""
     if conn.dialect.name == "postgresql":
         rows = conn.exec_driver_sql(
@@ -579,7 +584,7 @@ def _trigger_names(conn) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in rows]
 
 
-def rebuild(conn) -> None:
+def rebuild(conn: Connection) -> None:
     """Migration step: recreate every visit_daily trigger from the registry and refill the
     counts from the rows (a new dimension, a changed key or topic grouping)."""
     dialect = conn.dialect.name

@@ -50,7 +50,7 @@ class Dimension:
         plain = f"{r}.{self.column}"
         return f"coalesce({plain}, '{UNKNOWN}')" if self.nullable else plain
 
-    def key_of(self, value) -> str:
+    def key_of(self, value: object) -> str:
         """The key of a column value in Python: the same rule as key_sql."""
         if value is None:
             return UNKNOWN

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import sqlite3
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from nmi_desk.core.db_errors import explain_database_error
 from nmi_desk.core.errors import UserError
 from nmi_desk.store.connect import connect_sqlite, database_errors, sqlite_path_from_url
 from nmi_desk.store.errors import first_line
+from nmi_desk.store.keyring import Key
 from nmi_desk.store.migrations import NewerSchema, migrate
 
 # What TLS is for: a password or a record must never cross a network in plaintext, and the
@@ -40,7 +43,7 @@ def is_local_host(host: str) -> bool:
         return False  # a name: whatever it resolves to, it may be another machine
 
 
-def _hosts(params: dict) -> list[str]:
+def _hosts(params: dict[str, Any]) -> list[str]:
     """Every host libpq may connect to with these parameters (its environment included)."""
 
     hosts = []
@@ -52,7 +55,7 @@ def _hosts(params: dict) -> list[str]:
     return hosts
 
 
-def pg_connect_params(url) -> dict:
+def pg_connect_params(url: URL) -> dict[str, Any]:
     """The keyword parameters psycopg gets for this URL, with the TLS rule applied.
 
     A remote host (any of host=, hostaddr=, the URL's host, PGHOST; a service file counts as
@@ -90,7 +93,7 @@ def describe(url: str) -> str:
     return f"the database {parsed.database or '(default)'} on {parsed.host or 'this machine'}"
 
 
-def make_engine(url: str, readonly: bool = False, key=None) -> Engine:
+def make_engine(url: str, readonly: bool = False, key: Key | None = None) -> Engine:
     """An engine (no migration). `readonly`: every PostgreSQL transaction is read-only (a read
     never writes; a SQLite file is opened read-only by stats.open_source instead). `key`: an
     encrypted SQLite file's key (the desk's Keyring)."""
@@ -130,7 +133,7 @@ def make_engine(url: str, readonly: bool = False, key=None) -> Engine:
         # Per transaction rather than a startup option, so it also works through a
         # transaction-mode pooler.
         @event.listens_for(engine, "connect")
-        def _read_only(dbapi_connection, _record) -> None:
+        def _read_only(dbapi_connection: Any, _record: object) -> None:
             dbapi_connection.read_only = True
 
     return engine
@@ -140,7 +143,7 @@ def _backup_name(path: Path, version: int) -> Path:
     return path.with_name(f"{path.name}.v{version}.bak")
 
 
-def _backup_sqlite(path: Path, key, version: int) -> None:
+def _backup_sqlite(path: Path, key: Key | None, version: int) -> None:
     target = _backup_name(path, version)
     src = connect_sqlite(path, key=key)
     dst = connect_sqlite(target, key=key)  # an encrypted database's backup stays encrypted
@@ -154,7 +157,7 @@ def _backup_sqlite(path: Path, key, version: int) -> None:
 _COUNTED = ("visit", "referral", "info_session", "audit_event")
 
 
-def _counts(conn) -> dict[str, int]:
+def _counts(conn: sqlite3.Connection) -> dict[str, int]:
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     return {
         t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
@@ -163,7 +166,7 @@ def _counts(conn) -> dict[str, int]:
     }
 
 
-def _drop_verified_backup(path: Path, key, version: int) -> None:
+def _drop_verified_backup(path: Path, key: Key | None, version: int) -> None:
     """The migration's backup copy goes once the migrated file checks out: it would keep every
     personal field past retention (and, of a plain file, unencrypted). Kept when in doubt."""
     backup = _backup_name(path, version)
@@ -183,11 +186,11 @@ def _drop_verified_backup(path: Path, key, version: int) -> None:
             Path(f"{backup}{companion}").unlink(missing_ok=True)
 
 
-def _pairs(new: dict[str, int], old: dict[str, int]):
+def _pairs(new: dict[str, int], old: dict[str, int]) -> list[tuple[int, int]]:
     return [(new.get(t, 0), n) for t, n in old.items()]
 
 
-def open_engine(url: str, key=None) -> Engine:
+def open_engine(url: str, key: Key | None = None) -> Engine:
     """An engine on a database migrated to the latest schema (`key`: see make_engine)."""
 
     engine = make_engine(url, key=key)
@@ -205,7 +208,7 @@ def open_engine(url: str, key=None) -> Engine:
         raise UserError.of(
             "errors.db.newer_schema", path=path or "(central)", step=exc.step
         ) from None
-    except (DBAPIError, *database_errors()) as exc:
+    except (DBAPIError, *database_errors()) as exc:  # type: ignore[misc]  # the * in an except tuple
         engine.dispose()
         explained = explain_database_error(exc, path)
         if explained:

@@ -6,6 +6,15 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Protocol
+
+
+class Key(Protocol):
+    """An encrypted database's key (nmi_desk.domain.security.DatabaseKey): what SQLCipher is
+    given, never printed."""
+
+    @property
+    def pragma_value(self) -> str: ...
 
 
 def _name(path: Path) -> str:
@@ -14,10 +23,10 @@ def _name(path: Path) -> str:
 
 class Keyring:
     def __init__(self) -> None:
-        self._keys: dict[str, object] = {}
+        self._keys: dict[str, Key] = {}
         self._lock = threading.Lock()
 
-    def remember(self, path: Path, key) -> None:
+    def remember(self, path: Path, key: Key) -> None:
         with self._lock:
             self._keys[_name(path)] = key
 
@@ -25,7 +34,7 @@ class Keyring:
         with self._lock:
             self._keys.pop(_name(path), None)
 
-    def key_for(self, path: Path | None):
+    def key_for(self, path: Path | None) -> Key | None:
         if path is None:
             return None
         with self._lock:

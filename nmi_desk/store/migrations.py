@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
@@ -287,7 +288,7 @@ def _link_existing_visits(conn: Connection) -> None:
     ).all()
     if not rows:
         return
-    clients: dict[tuple, dict] = {}
+    clients: dict[tuple[object, ...], dict[str, Any]] = {}
     links: list[tuple[str, int]] = []
     for row in rows:
         key = (row[1], row[2])

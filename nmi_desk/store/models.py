@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid as uuid_mod
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Column, DateTime, Index, Integer, String, Table
 from sqlmodel import Field, SQLModel
@@ -304,21 +305,26 @@ def _deferred_table() -> None:
 _deferred_table()
 
 
+def _table(model: Any) -> Any:
+    """A model's Table (SQLModel's class attribute, which its type stubs do not declare)."""
+    return model.__table__
+
+
 # ---- indexes for the day overview and statistics (migrations 51, 53; SQLite only) ----
 # The per-dimension covering indexes of migration 50 were dropped by migration 110.
 def _stats_indexes() -> None:
 
-    referral = Referral.__table__.c
+    referral = _table(Referral).c
     # Migration 51: the records still to sync (partial indexes).
     for model in (Visit, Referral, InfoSession):
-        c = model.__table__.c
+        c = _table(model).c
         Index(
-            f"ix_{model.__table__.name}_unsynced",
+            f"ix_{_table(model).name}_unsynced",
             c.id,
             sqlite_where=c.revision > c.synced_revision,
             postgresql_where=c.revision > c.synced_revision,
         )
-    daily = VisitDaily.__table__.c
+    daily = _table(VisitDaily).c
     # SQLite's long-period read; dropped on PostgreSQL by migration 112 (no read used it there).
     Index(
         "ix_visit_daily_key", daily.dimension, daily.key, daily.local_date, daily.location_code,
@@ -341,7 +347,7 @@ def _client_indexes() -> None:
     """Migration 150: a client's visits, and their last day for the search index, from one
     covering index (nmi_desk.domain.clients)."""
 
-    visit = Visit.__table__.c
+    visit = _table(Visit).c
     Index("ix_visit_client", visit.client_uuid, visit.deleted, visit.local_date)
 
 

@@ -5,28 +5,28 @@ This module is the package's public face (names load on first use); the domain's
 modules import the concern they need (`clients.writes`, `clients.rights`).
 
 - `index`: `search` by name in any spelling and with typos, narrowed by birth year; best first.
-- `history`: every visit and referral, open follow-ups first; `new_visit_input` continues one.
+- `read`: `history`, every visit and referral, open follow-ups first; `new_visit_input` continues one.
 - `writes`: `link_visit`, `correct_client` (correctie), `merge_clients`.
-- `rights`: `erase_client` (verwijdering) and retention; `inzage`: the right of access.
+- `rights`: `erase_client` (verwijdering) and retention; `access`: `inzage`, the right of access.
 - `central`: the central database, searched and fetched from in the background.
 """
 
 from importlib import import_module
 
 # Loaded on first use (PEP 562): importing one concern (visits imports clients.writes) must not
-# import every other, or clients.history (which imports visits) would meet a half-made visits.
+# import every other, or clients.read (which imports visits) would meet a half-made visits.
 _WHERE = {
     "ClientHit": "base",
     "ClientInput": "base",
     "ClientNotFound": "base",
     "CentralClients": "central",
-    "History": "history",
-    "history": "history",
-    "new_visit_input": "history",
+    "History": "read",
+    "history": "read",
+    "new_visit_input": "read",
     "index_for": "index",
     "search": "index",
-    "inzage": "inzage",
-    "inzage_text": "inzage",
+    "inzage": "access",
+    "inzage_text": "access",
     "compact": "rights",
     "erase_client": "rights",
     "correct_client": "writes",

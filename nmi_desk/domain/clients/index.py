@@ -181,7 +181,8 @@ class ClientIndex:
         if birth_year is not None:
             narrowed = {}
             for pos, score in scores.items():
-                year = self.rows[pos].birth_year
+                row = self.rows[pos]
+                year = row.birth_year if row is not None else None
                 if year == birth_year:
                     narrowed[pos] = score + 5.0
                 elif year is None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import text
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from nmi_desk.core.clock import to_utc_naive
 from nmi_desk.domain import audit
@@ -72,15 +72,15 @@ def _scrub_local(session, client_uuid: str, visit_uuids: list[str]) -> None:
     visits, and the losing versions kept by sync conflicts."""
 
     uuids = [client_uuid, *visit_uuids]
-    session.exec(delete(SyncConflict).where(SyncConflict.record_uuid.in_(uuids)))
-    session.exec(delete(Draft).where(Draft.form.in_([f"visit:{u}" for u in visit_uuids])))
+    session.exec(delete(SyncConflict).where(col(SyncConflict.record_uuid).in_(uuids)))
+    session.exec(delete(Draft).where(col(Draft.form).in_([f"visit:{u}" for u in visit_uuids])))
     for draft in session.exec(_drafts_mentioning(client_uuid)).all():
         session.delete(draft)
 
 
 def _drafts_mentioning(client_uuid: str):
 
-    return select(Draft).where(Draft.payload.contains(client_uuid))
+    return select(Draft).where(col(Draft.payload).contains(client_uuid))
 
 
 def compact(engine) -> None:

@@ -98,7 +98,7 @@ def correct_client(ctx: Context, uuid: str, inp: ClientInput) -> int:
         client = get_client(session, uuid)
         if client.purged_at is not None:  # saving would send blanks over the central copy
             raise ValidationError([FieldError("name", "retention.purged")])
-        client.name = " ".join(inp.name.replace("\x00", "").split())
+        client.name = " ".join((inp.name or "").replace("\x00", "").split())
         client.birth_year = inp.birth_year
         for name in STABLE_FIELDS:
             setattr(client, name, getattr(inp, name) or None)

@@ -8,6 +8,7 @@ by an older shipped file.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import replace
 
 from sqlmodel import Session, select
@@ -108,7 +109,7 @@ def load_reference_into(engine, force: bool = False) -> int:
     return changed
 
 
-def _merge(shipped: tuple, rows: dict, make) -> tuple:
+def _merge(shipped: Sequence, rows: dict, make) -> tuple:
     """Shipped order kept (parents before their sub-topics); a row with a higher revision
     replaces the shipped entry; codes only the central side knows follow their parent (or
     come last)."""

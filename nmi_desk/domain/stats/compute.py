@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 
@@ -191,7 +191,7 @@ def compute_stats(
     dialect = "postgresql" if run.dialect == "postgresql" else "sqlite"
     params = {"f": first.isoformat(), "t": last.isoformat(), "loc": location or ""}
     # held_on is a DATE: PostgreSQL wants dates, SQLite stores ISO text.
-    session_params = dict(params)
+    session_params: dict[str, object] = dict(params)
     if dialect == "postgresql":
         session_params.update(sf=first, st=last)
     else:
@@ -312,19 +312,19 @@ def open_source(url: str, key=None) -> Iterator[object]:
         return
     if not path.is_file():
         raise UserError.of("errors.db.none_at", path=path)
-    conn = connect_sqlite(path, readonly=True, key=key)  # key: the desk's, when encrypted
+    raw = connect_sqlite(path, readonly=True, key=key)  # key: the desk's, when encrypted
     try:
-        _read_pragmas(conn)
+        _read_pragmas(raw)
         marks = ", ".join("?" * len(OUR_TABLES))
-        have = conn.execute(
+        have = raw.execute(
             f"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ({marks})",  # noqa: S608
             OUR_TABLES,
         ).fetchone()[0]
         if have < len(OUR_TABLES):
             raise _not_ours(str(path))
-        yield conn
+        yield raw
     finally:
-        conn.close()
+        raw.close()
 
 
 # ---- privacy: small counts ----
@@ -424,7 +424,11 @@ def render_xlsx(stats: dict) -> bytes:
     return buffer.getvalue()
 
 
-RENDERERS = {"json": render_json, "csv": render_csv, "xlsx": render_xlsx}
+RENDERERS: dict[str, Callable[[dict], str | bytes]] = {
+    "json": render_json,
+    "csv": render_csv,
+    "xlsx": render_xlsx,
+}
 
 
 def check_format(fmt: str) -> str:
@@ -436,4 +440,5 @@ def check_format(fmt: str) -> str:
 def write_export(stats: dict, fmt: str, output: str) -> str:
     """Write to a file (atomically, see nmi_desk.core.outputs) or '-' for stdout; returns where."""
 
-    return write_output(output, RENDERERS[check_format(fmt)](stats))
+    rendered: str | bytes = RENDERERS[check_format(fmt)](stats)
+    return write_output(output, rendered)

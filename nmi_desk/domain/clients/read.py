@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from nmi_desk.core.clock import local
 from nmi_desk.domain import audit
@@ -84,21 +84,21 @@ def build_history(session, client) -> History:
 
     visits = session.exec(
         select(Visit)
-        .where(Visit.client_uuid == client.uuid, Visit.deleted.is_(False))
-        .order_by(Visit.started_at.desc(), Visit.id.desc())
+        .where(Visit.client_uuid == client.uuid, col(Visit.deleted).is_(False))
+        .order_by(col(Visit.started_at).desc(), col(Visit.id).desc())
     ).all()
     ids = [v.id for v in visits]
     topics: dict[int, list[str]] = {}
     referrals: dict[int, list] = {}
     if ids:
         for vid, code in session.exec(
-            select(VisitTopic.visit_id, VisitTopic.topic_code).where(VisitTopic.visit_id.in_(ids))
+            select(VisitTopic.visit_id, VisitTopic.topic_code).where(col(VisitTopic.visit_id).in_(ids))
         ):
             topics.setdefault(vid, []).append(code)
         for r in session.exec(
             select(Referral)
-            .where(Referral.visit_id.in_(ids), Referral.deleted.is_(False))
-            .order_by(Referral.id)
+            .where(col(Referral.visit_id).in_(ids), col(Referral.deleted).is_(False))
+            .order_by(col(Referral.id))
         ):
             referrals.setdefault(r.visit_id, []).append(r)
     out = []

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from nmi_desk.core.clock import to_utc_naive
 from nmi_desk.domain import audit
 from nmi_desk.domain.clients.base import get_client
-from nmi_desk.domain.clients.history import build_history
+from nmi_desk.domain.clients.read import build_history
 from nmi_desk.domain.context import Context
 from nmi_desk.domain.reference.files import Reference
 from nmi_desk.store.models import AuditEvent, Referral, Visit
@@ -28,21 +28,21 @@ def inzage(ctx: Context, uuid: str) -> dict:
         ref_uuids = [r.uuid for v in hist.visits for r in v.referrals]
         # Tombstoned visits of the client are held too (as tombstones): say so.
         deleted = session.exec(
-            select(Visit.uuid).where(Visit.client_uuid == client.uuid, Visit.deleted.is_(True))
+            select(Visit.uuid).where(Visit.client_uuid == client.uuid, col(Visit.deleted).is_(True))
         ).all()
         deleted_refs = session.exec(
             select(Referral.uuid)
-            .join(Visit, Visit.id == Referral.visit_id)
-            .where(Visit.client_uuid == client.uuid, Referral.deleted.is_(True))
+            .join(Visit, col(Visit.id) == col(Referral.visit_id))
+            .where(Visit.client_uuid == client.uuid, col(Referral.deleted).is_(True))
         ).all()
         events = session.exec(
             select(AuditEvent)
             .where(
-                AuditEvent.record_uuid.in_(
+                col(AuditEvent.record_uuid).in_(
                     [client.uuid, *visit_uuids, *ref_uuids, *deleted, *deleted_refs]
                 )
             )
-            .order_by(AuditEvent.at, AuditEvent.id)
+            .order_by(col(AuditEvent.at), col(AuditEvent.id))
         ).all()
         trail = [
             {
