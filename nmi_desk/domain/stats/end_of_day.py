@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from platformdirs import user_documents_dir
+import platformdirs
 
 from nmi_desk.core.errors import UserError, os_reason
 from nmi_desk.domain.audit import record_desk_export
@@ -132,7 +132,7 @@ def default_folder() -> Path:
     that folder does not exist (a fresh account, a server), the home folder, else the
     current one: the dialog never proposes a folder that is not there."""
 
-    for candidate in (Path(user_documents_dir()), Path.home()):
+    for candidate in (Path(platformdirs.user_documents_dir()), Path.home()):
         if candidate.is_dir():
             return candidate
     return Path.cwd()
