@@ -118,19 +118,31 @@ def check(
         Path | None,
         typer.Argument(help="Folder of articles (default: the shipped library)."),
     ] = None,
+    on: Annotated[
+        str | None,
+        typer.Option("--on", help="Check as on this day (YYYY-MM-DD; default today)."),
+    ] = None,
 ) -> None:
-    """Validate articles: front matter, known codes, https sources, dates, unique slugs."""
+    """Validate articles: front matter, known codes, https sources, dates, unique slugs.
+    Warns 60 days before a dated statement or contact expires; fails once it has."""
+    from nmi_desk.cli._common import parse_date
     from nmi_desk.domain.reference.files import shipped_reference
     from nmi_desk.guidance.library import check_directory, shipped_guidance_dir
 
+    day = parse_date(on, "--on", date.today())
     folder = directory or shipped_guidance_dir()
     if not folder.is_dir():
         raise UserError(f"no folder {folder}")
-    reports = check_directory(folder, shipped_reference(), date.today())
+    reports = check_directory(folder, shipped_reference(), day)
     if not reports:
         raise UserError(f"no articles (*.md) in {folder}")
     bad = [r for r in reports if r.problems]
-    org_problems = _organisation_problems() if directory is None else []
+    org_problems, org_warnings = _organisation_problems(day) if directory is None else ([], [])
+    for warning in org_warnings:
+        typer.echo(f"organisations.toml: warning: {warning}", err=True)
+    for report in reports:
+        for warning in report.warnings:
+            typer.echo(f"{report.path}: warning: {warning}", err=True)
     for problem in org_problems:  # the letter prints these details: same review as articles
         typer.echo(f"organisations.toml: {problem}", err=True)
     for report in bad:
@@ -145,16 +157,17 @@ def check(
         raise typer.Exit(1)
     if org_problems:
         raise typer.Exit(1)
-    typer.echo(f"guidance check: {len(reports)} articles ok ({folder})")
+    typer.echo(f"guidance check: {len(reports)} articles ok on {day} ({folder})")
     if directory is None:
         typer.echo("guidance check: every organisation has contact details, a source and a date")
 
 
-def _organisation_problems() -> list[str]:
+def _organisation_problems(day: date) -> tuple[list[str], list[str]]:
     from nmi_desk.domain.reference.files import shipped_reference
-    from nmi_desk.letter.contacts import check_organisations
+    from nmi_desk.letter.contacts import check_organisations, organisation_warnings
 
-    return check_organisations(shipped_reference().organisations, date.today())
+    organisations = shipped_reference().organisations
+    return check_organisations(organisations, day), organisation_warnings(organisations, day)
 
 
 def register(root: typer.Typer) -> None:

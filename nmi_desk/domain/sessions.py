@@ -37,6 +37,9 @@ def validate_info_session(inp: InfoSessionInput, ref: Reference) -> list[FieldEr
         )
         if e
     ]
+    ended = ref.by_code("municipalities").get(inp.municipality_code or "")
+    if ended is not None and not ended.valid_on(inp.held_on):
+        errors.append(_municipality_not_then(ended, inp.held_on, ref))
     if not 0 <= inp.attendees <= MAX_ATTENDEES:
         errors.append(FieldError("attendees", "error.attendees_range", {"max": MAX_ATTENDEES}))
     known = ref.topic_codes()
@@ -46,6 +49,28 @@ def validate_info_session(inp: InfoSessionInput, ref: Reference) -> list[FieldEr
         if c not in known
     ]
     return errors
+
+
+def _municipality_not_then(entry, day: date, ref: Reference) -> FieldError:
+    """A municipality that did not exist on the session's day: say when it ended (or began)
+    and which one took its place, so the consultant picks that one."""
+    until, since = entry.extra.get("valid_until"), entry.extra.get("valid_from")
+    successor = ref.by_code("municipalities").get(entry.successor or "")
+    if isinstance(until, date) and day > until:
+        return FieldError(
+            "municipality_code",
+            "walkin.municipality_ended",
+            {
+                "name": entry.nl,
+                "until": until.strftime("%d-%m-%Y"),
+                "successor": successor.nl if successor else "—",
+            },
+        )
+    return FieldError(
+        "municipality_code",
+        "walkin.municipality_not_yet",
+        {"name": entry.nl, "since": since.strftime("%d-%m-%Y") if isinstance(since, date) else "?"},
+    )
 
 
 def create_info_session(ctx: Context, inp: InfoSessionInput) -> str:

@@ -33,7 +33,7 @@ import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -57,6 +57,9 @@ KNOWN_KEYS = set(REQUIRED) | set(OPTIONAL)
 REVIEW_MONTHS = 12
 # A dated statement: `<!-- geldig tot 2025-12-31 -->`, `<!-- geldig vanaf 2025-01-01 -->` or
 # `<!-- geldig vanaf 2025-01-01 tot 2025-12-31 -->` on its own line before the block it dates.
+# The check warns this many days before a dated statement (or article) expires, and fails
+# once it has: time to re-review it against the official page.
+WARN_DAYS = 60
 MARKER_RE = re.compile(r"^\s*<!--\s*geldig\b(?P<spec>.*?)-->\s*$", re.IGNORECASE)
 SPEC_RE = re.compile(
     r"^\s*(?:vanaf\s+(?P<start>\S+))?\s*(?:tot\s+(?P<end>\S+))?\s*$", re.IGNORECASE
@@ -98,6 +101,13 @@ class Dated:
 
     def pending(self, today: date) -> bool:
         return self.valid_from is not None and self.valid_from > today
+
+    def expiring(self, today: date, days: int = WARN_DAYS) -> bool:
+        """Still holds, but not for more than `days`: time to re-review it."""
+        return (
+            self.valid_until is not None
+            and today <= self.valid_until < today + timedelta(days=days)
+        )
 
 
 @dataclass(frozen=True)
@@ -355,6 +365,23 @@ def check_article(article: Article, ref: Reference, today: date, stem: str | Non
     return problems
 
 
+def article_warnings(article: Article, today: date, days: int = WARN_DAYS) -> list[str]:
+    """What will expire within `days` of `today`: the check says so (and still passes), so a
+    statement is re-reviewed before it expires and the check fails."""
+    warnings = []
+    until = article.valid_until
+    if until is not None and today <= until < today + timedelta(days=days):
+        warnings.append(f"the article expires on {until} (in {(until - today).days} days)")
+    for statement in article.dated:
+        if statement.expiring(today, days):
+            left = (statement.valid_until - today).days  # type: ignore[operator]
+            warnings.append(
+                f"line {statement.line}: statement expires on {statement.valid_until} "
+                f"(in {left} days; {_excerpt(statement.text)}): re-review it"
+            )
+    return warnings
+
+
 def _excerpt(text: str, size: int = 50) -> str:
     text = " ".join(text.split())
     return repr(text if len(text) <= size else text[: size - 1] + "…")
@@ -364,6 +391,7 @@ def _excerpt(text: str, size: int = 50) -> str:
 class FileReport:
     path: Path
     problems: tuple[str, ...]
+    warnings: tuple[str, ...] = ()  # expiring within WARN_DAYS: said, but not a failure
 
 
 def check_directory(directory: Path, ref: Reference, today: date) -> list[FileReport]:
@@ -383,7 +411,7 @@ def check_directory(directory: Path, ref: Reference, today: date) -> list[FileRe
         if article.slug in seen:
             problems.append(f"slug {article.slug!r} already used by {seen[article.slug].name}")
         seen.setdefault(article.slug, path)
-        reports.append(FileReport(path, tuple(problems)))
+        reports.append(FileReport(path, tuple(problems), tuple(article_warnings(article, today))))
     return reports
 
 

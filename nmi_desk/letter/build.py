@@ -52,6 +52,8 @@ def build_letter(
     shipped = shipped_reference().by_code("organisations")
     locations = ref.by_code("locations")
     language = resolve_language(lang if lang is not None else inp.language)
+    if day is None:
+        day = inp.started_at.astimezone(AMS).date() if inp.started_at else date.today()
     referrals = []
     for r in inp.referrals:
         if r.status == "cancelled":
@@ -65,12 +67,10 @@ def build_letter(
                 ask=(r.reason or "").strip() or None,
                 note=(r.note or "").strip() or None,
                 follow_up=r.follow_up_on,
-                contact=contact_for(r.organisation_code),
+                contact=contact_for(r.organisation_code, day),  # what holds that day
                 own_contact=bool(own and own.extra.get("own")),
             )
         )
-    if day is None:
-        day = inp.started_at.astimezone(AMS).date() if inp.started_at else date.today()
     location = locations.get(inp.location_code)
     return Letter(
         language=language,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -29,6 +30,20 @@ class Entry:
 
     def label(self, lang: str = "nl") -> str:
         return self.en if lang == "en" and self.en else self.nl
+
+    def valid_on(self, day: date) -> bool:
+        """Whether the entry exists on `day` (`valid_from`/`valid_until` in the data file: a
+        municipality merged into another, an organisation that closed)."""
+        since, until = self.extra.get("valid_from"), self.extra.get("valid_until")
+        return not (isinstance(since, date) and day < since) and not (
+            isinstance(until, date) and day > until
+        )
+
+    @property
+    def successor(self) -> str | None:
+        """The code that took this entry's place when it ended (`successor`), if any."""
+        value = self.extra.get("successor")
+        return str(value) if value else None
 
     def short_label(self, lang: str = "nl") -> str:
         """The name a busy table shows: `short` (or `short_en`) from the data file, else the
@@ -131,8 +146,9 @@ class Reference:
     def country_codes(self) -> set[str]:
         return {c.code for c in self.countries}
 
-    def municipality_codes(self) -> set[str]:
-        return {m.code for m in self.municipalities}
+    def municipality_codes(self, on: date | None = None) -> set[str]:
+        """Every municipality code; with `on`, those that existed on that day."""
+        return {m.code for m in self.municipalities if on is None or m.valid_on(on)}
 
     def list_codes(self, name: str) -> set[str]:
         return {e.code for e in self.lists[name]}
