@@ -89,6 +89,12 @@ def _contact(extra: dict) -> Contact | None:
     )
 
 
+def _schemes(extra: dict) -> tuple[str, ...]:
+    """https only, unless the data says the organisation's site serves plain http (`http_only
+    = true`, with a comment where that was seen): its address is then printed as it is."""
+    return ("https://", "http://") if extra.get("http_only") else ("https://",)
+
+
 def check_organisations(organisations, today: date) -> list[str]:
     """Problems in the organisations' contact details, one line each (empty: all fine)."""
     problems = []
@@ -100,10 +106,10 @@ def check_organisations(organisations, today: date) -> list[str]:
                 f"{where}: no website (every letter shows at least the website; "
                 "own = true for the client's own insurer, fund or municipality)"
             )
-        elif extra.get("website") and not str(extra["website"]).startswith("https://"):
+        elif extra.get("website") and not str(extra["website"]).startswith(_schemes(extra)):
             problems.append(f"{where}: website must be an https:// address")
         source = str(extra.get("source", ""))
-        if not source.startswith("https://"):
+        if not source.startswith(_schemes(extra)):
             problems.append(f"{where}: no source (the https:// page the details come from)")
         checked = extra.get("checked")
         if not isinstance(checked, date):
