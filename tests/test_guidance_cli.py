@@ -29,11 +29,41 @@ def home(tmp_path_factory):
     return tmp_path_factory.mktemp("guidance-cli") / "home"
 
 
+# The day this library was last reviewed as a whole: the check runs as on that day, so the
+# test does not depend on the machine's clock (a dated statement expiring later is the
+# check's warning to act on, not a red build on 1 January).
+LIBRARY_DAY = "2026-12-07"
+
+
 def test_check_passes_on_the_shipped_library(home):
-    proc = run("check", home=home)
+    proc = run("check", "--on", LIBRARY_DAY, home=home)
     assert proc.returncode == 0, proc.stderr
-    assert "articles ok" in proc.stdout
+    assert f"articles ok on {LIBRARY_DAY}" in proc.stdout
     assert "every organisation has contact details" in proc.stdout
+    assert "warning" not in proc.stderr  # nothing expires within 60 days of the review
+
+
+def test_check_warns_sixty_days_before_a_statement_expires_and_fails_after(home):
+    folder = str(Path(__file__).parent / "fixtures" / "guidance_expired_statement")
+    calm = run("check", folder, "--on", "2025-10-01", home=home)  # 91 days before
+    assert calm.returncode == 0 and calm.stderr == "", calm.stderr
+    soon = run("check", folder, "--on", "2025-11-15", home=home)
+    assert soon.returncode == 0, soon.stderr
+    (warning,) = soon.stderr.strip().splitlines()
+    assert warning.endswith(
+        "verlopen-uitspraak.md: warning: line 21: statement expires on 2025-12-31 (in 46 days; "
+        "'Deze synthetische termijn loopt tot en met 31 dec…'): re-review it"
+    )
+    last = run("check", folder, "--on", "2025-12-31", home=home)  # its last day: still holds
+    assert last.returncode == 0 and "in 0 days" in last.stderr
+    after = run("check", folder, "--on", "2026-01-01", home=home)
+    assert after.returncode == 1 and "statement expired on 2025-12-31" in after.stderr
+
+
+def test_check_on_a_day_that_is_not_a_date_is_one_line(home):
+    proc = run("check", "--on", "2027-02-30", home=home)
+    assert proc.returncode == 1
+    assert proc.stderr == "nmi-desk: --on '2027-02-30' is not a date: use YYYY-MM-DD\n"
 
 
 def test_check_fails_on_a_broken_fixture_with_one_clear_line_per_problem(home):

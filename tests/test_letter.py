@@ -154,10 +154,11 @@ def test_a_website_only_organisation_shows_no_phone():
 
 def test_every_organisation_has_contact_details_with_a_source_and_a_checked_date():
     orgs = shipped_reference().organisations
-    assert check_organisations(orgs, date.today()) == []
+    assert check_organisations(orgs, date(2026, 12, 7)) == []  # the day they were reviewed
     for org in orgs:
         assert org.extra.get("website") or org.extra.get("own"), org.code
-        assert str(org.extra["source"]).startswith("https://"), org.code
+        secure = ("https://", "http://") if org.extra.get("http_only") else ("https://",)
+        assert str(org.extra["source"]).startswith(secure), org.code
         assert isinstance(org.extra["checked"], date), org.code
     codes = {o.code for o in orgs}
     assert {"juridisch-loket", "raad-voor-rechtsbijstand", "gemeente-sociaal-loket"} <= codes
@@ -177,6 +178,43 @@ def test_the_check_refuses_an_organisation_without_details():
     )
     problems = check_organisations([late], date(2026, 12, 1))
     assert any("https://" in p for p in problems) and any("future" in p for p in problems)
+
+
+def test_dated_contact_details_hold_on_their_days_and_expire_with_a_warning_first():
+    from nmi_desk.letter.contacts import contact_of, organisation_warnings
+
+    source = {"source": "https://x.nl/contact", "checked": date(2026, 12, 1)}
+    org = Entry(
+        code="x",
+        nl="X",
+        en="X",
+        extra={
+            "website": "https://x.nl",
+            "phone": "020 111 1111",
+            "valid_until": date(2027, 2, 28),  # the old number stops then
+            **source,
+            "contacts": [
+                {"website": "https://x.nl", "phone": "020 222 2222",
+                 "valid_from": date(2027, 3, 1), **source},
+            ],
+        },
+    )  # fmt: skip
+    assert contact_of(org, date(2027, 2, 28)).phone == "020 111 1111"
+    assert contact_of(org, date(2027, 3, 1)).phone == "020 222 2222"
+    assert check_organisations([org], date(2027, 3, 1)) == []
+    assert organisation_warnings([org], date(2026, 11, 1)) == []
+    (warning,) = organisation_warnings([org], date(2027, 1, 15))
+    assert "contact details expire on 2027-02-28 (in 44 days)" in warning
+    gone = Entry(code="y", nl="Y", en="Y", extra={**org.extra, "contacts": []})
+    assert contact_of(gone, date(2027, 3, 1)) is None
+    (problem,) = check_organisations([gone], date(2027, 3, 1))
+    assert "no contact details hold on 2027-03-01 (they expired)" in problem
+    undated = {**org.extra["contacts"][0]}
+    del undated["valid_from"], undated["source"]
+    odd = Entry(code="z", nl="Z", en="Z", extra={**org.extra, "contacts": [undated]})
+    problems = check_organisations([odd], date(2027, 1, 1))
+    assert any("contacts #1: no source" in p for p in problems)
+    assert any("contacts #1: give valid_from and/or valid_until" in p for p in problems)
 
 
 @pytest.mark.parametrize(

@@ -168,3 +168,28 @@ def test_no_list_offers_a_code_twice():
     for name, entries in {**ref.lists, "municipality": ref.municipalities}.items():
         codes = [e.code for e in entries]
         assert len(codes) == len(set(codes)), name
+
+
+def test_a_municipality_that_ended_is_refused_for_a_session_after_its_last_day(desk):
+    """Wijdemeren was added to Hilversum on 1 January 2027: a session held there in 2026 keeps
+    Wijdemeren; one on a 2027 date is refused with the successor named."""
+    from nmi_desk.domain.sessions import InfoSessionInput, create_info_session
+
+    ref = shipped_reference()
+    wijdemeren = ref.by_code("municipalities")["GM1696"]
+    assert wijdemeren.valid_on(date(2026, 12, 31)) and not wijdemeren.valid_on(date(2027, 1, 1))
+    assert "GM1696" in ref.municipality_codes(date(2026, 6, 1))
+    assert "GM1696" not in ref.municipality_codes(date(2027, 1, 1))
+    before = InfoSessionInput(held_on=date(2026, 11, 20), attendees=12, municipality_code="GM1696")
+    assert create_info_session(desk.context(), before)
+    after = InfoSessionInput(held_on=date(2027, 1, 14), attendees=12, municipality_code="GM1696")
+    with pytest.raises(ValidationError) as refused:
+        create_info_session(desk.context(), after)
+    (error,) = refused.value.errors
+    assert error.field == "municipality_code"
+    assert t(error.key, "nl", **error.params) == "Wijdemeren bestond tot 31-12-2026; kies Hilversum."
+    assert t(error.key, "en", **error.params) == (
+        "Wijdemeren existed until 31-12-2026; choose Hilversum."
+    )
+    after.municipality_code = "GM0402"  # Hilversum, as the message says
+    assert create_info_session(desk.context(), after)

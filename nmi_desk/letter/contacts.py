@@ -52,9 +52,11 @@ def contact_for(code: str, on: date | None = None) -> Contact | None:
     """The shipped contact details of an organisation that hold on `on` (default today; the
     central side publishes no contacts)."""
     entry = shipped_reference().by_code("organisations").get(code)
-    if entry is None:
-        return None
-    day = on or date.today()
+    return None if entry is None else contact_of(entry, on or date.today())
+
+
+def contact_of(entry, day: date) -> Contact | None:
+    """An organisation's contact details that hold on `day` (its dated ones first)."""
     for details in _variants(entry.extra):
         if _holds(details, day):
             return _contact(details)
