@@ -15,7 +15,7 @@ import time
 from datetime import date, datetime
 
 from nmi_desk.core.clock import AMS
-from nmi_desk.domain.visits import ReferralInput, VisitInput
+from nmi_desk.domain.inputs import ReferralInput, VisitInput
 from nmi_desk.letter import build_letter, render_pdf
 
 VISIT = VisitInput(

@@ -48,7 +48,8 @@ def main() -> None:
 
     from nmi_desk.domain.desk import Desk
     from nmi_desk.domain.stats.compute import compute_stats, open_source
-    from nmi_desk.domain.stats.end_of_day import Period, load_overview
+    from nmi_desk.domain.stats.end_of_day import load_overview
+    from nmi_desk.domain.stats.period import Period
 
     home = args.keep or Path(tempfile.mkdtemp(prefix="nmi-stats-bench-"))
     now = datetime.now(UTC)

@@ -176,7 +176,8 @@ def main() -> None:
 
     from nmi_desk.domain.demo import generate
     from nmi_desk.domain.desk import Desk
-    from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit
+    from nmi_desk.domain.inputs import ReferralInput, VisitInput
+    from nmi_desk.domain.visits import create_visit
     from nmi_desk.sync import clients_pull, resolve_target, run_sync
     from nmi_desk.sync import push as push_module
 

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from nmi_desk.core.clock import AMS
-from nmi_desk.domain.visits import ReferralInput, VisitInput
+from nmi_desk.domain.inputs import ReferralInput, VisitInput
 from nmi_desk.letter import build_letter, render_pdf
 
 OUT = Path(__file__).resolve().parent / "letter"

@@ -11,16 +11,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from nmi_desk.domain import audit
 from nmi_desk.domain.context import Context
+from nmi_desk.domain.inputs import InfoSessionInput, ReferralInput, VisitInput
 from nmi_desk.domain.referrals import close_referral, open_follow_ups
-from nmi_desk.domain.sessions import InfoSessionInput, create_info_session
-from nmi_desk.domain.visits import (
-    ReferralInput,
-    VisitInput,
-    create_visit,
-    delete_visit,
-    load_visit,
-    update_visit,
-)
+from nmi_desk.domain.sessions import create_info_session
+from nmi_desk.domain.visits import create_visit, delete_visit, load_visit, update_visit
 
 NAME = "Xandriel Voskuijlen-Testpersoon"
 NOTE = "Synthetische notitie over kwetsbare situatie 7781"

@@ -12,7 +12,8 @@ import pytest
 
 from nmi_desk.domain import clients
 from nmi_desk.domain.demo import generate
-from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit
+from nmi_desk.domain.inputs import ReferralInput, VisitInput
+from nmi_desk.domain.visits import create_visit
 
 QUERIES = Path(__file__).parent / "fixtures" / "client_queries.toml"
 

@@ -11,7 +11,8 @@ import pytest
 from nmi_desk.cli.app import main
 from nmi_desk.domain import audit, clients
 from nmi_desk.domain.context import Context
-from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit, delete_visit
+from nmi_desk.domain.inputs import ReferralInput, VisitInput
+from nmi_desk.domain.visits import create_visit, delete_visit
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:

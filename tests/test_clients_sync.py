@@ -13,7 +13,8 @@ from sqlalchemy import text
 
 from nmi_desk.domain import clients
 from nmi_desk.domain.desk import Desk
-from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit
+from nmi_desk.domain.inputs import ReferralInput, VisitInput
+from nmi_desk.domain.visits import create_visit
 from nmi_desk.store.engine import open_engine
 from nmi_desk.sync import resolve_target, run_sync
 

@@ -12,15 +12,9 @@ import pytest
 
 from nmi_desk.core.clock import AMS
 from nmi_desk.domain.context import Context
+from nmi_desk.domain.inputs import ReferralInput, VisitInput
 from nmi_desk.domain.stats.compute import compute_stats, open_source
-from nmi_desk.domain.visits import (
-    ReferralInput,
-    VisitInput,
-    create_visit,
-    delete_visit,
-    load_visit,
-    update_visit,
-)
+from nmi_desk.domain.visits import create_visit, delete_visit, load_visit, update_visit
 from tests.stats_oracle import per_day, read_rows
 
 

@@ -10,8 +10,10 @@ from textual.widgets import Static
 from tui_helpers import workers_done
 
 from nmi_desk.core.clock import AMS
-from nmi_desk.domain.stats.end_of_day import Period, close_day
-from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit
+from nmi_desk.domain.inputs import ReferralInput, VisitInput
+from nmi_desk.domain.stats.end_of_day import close_day
+from nmi_desk.domain.stats.period import Period
+from nmi_desk.domain.visits import create_visit
 
 
 def _fill(desk) -> None:

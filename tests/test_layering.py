@@ -262,3 +262,19 @@ def test_a_lazy_package_face_gives_its_names_even_after_its_modules_are_imported
         importlib.import_module(f"{package}.{info.name}")
     shadowed = [n for n in face.__all__ if isinstance(getattr(face, n), types.ModuleType)]
     assert shadowed == []
+
+
+def test_the_tuis_main_thread_never_imports_the_orm():
+    """Every TUI module imports without SQLAlchemy: the ORM is imported by workers only. When
+    the main thread imported it too (a screen opened while the database opened in a worker),
+    the two threads met SQLAlchemy half-made and the app stopped with an ImportError."""
+    tui = [m for m in _all_modules() if m.startswith("nmi_desk.tui")]
+    code = (
+        "import importlib, json, sys\n"
+        f"for name in {tui!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('sqlalchemy', 'sqlmodel', 'psycopg'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []

@@ -18,8 +18,8 @@ from pypdf import PdfReader
 
 from nmi_desk.core.clock import AMS
 from nmi_desk.core.errors import UserError
+from nmi_desk.domain.inputs import ReferralInput, VisitInput
 from nmi_desk.domain.reference.files import Entry, shipped_reference
-from nmi_desk.domain.visits import ReferralInput, VisitInput
 from nmi_desk.letter import (
     build_letter,
     check_organisations,

@@ -12,7 +12,8 @@ import pytest
 from pypdf import PdfReader
 
 from nmi_desk.domain.audit import events
-from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit
+from nmi_desk.domain.inputs import ReferralInput, VisitInput
+from nmi_desk.domain.visits import create_visit
 
 
 def run(*args, home):

@@ -18,7 +18,8 @@ from textual.widgets import Button, Input
 from tui_helpers import wait_screen, wait_today, wait_until, workers_done
 
 from nmi_desk.domain.audit import events
-from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit
+from nmi_desk.domain.inputs import ReferralInput, VisitInput
+from nmi_desk.domain.visits import create_visit
 from nmi_desk.tui.app import NmiDeskApp
 from nmi_desk.tui.screens.letter import LetterScreen
 from nmi_desk.tui.screens.referral import ReferralScreen

@@ -14,8 +14,9 @@ from nmi_desk.core.validation import ValidationError
 from nmi_desk.domain import audit, retention
 from nmi_desk.domain.context import Context
 from nmi_desk.domain.desk import Desk
+from nmi_desk.domain.inputs import ReferralInput, VisitInput
 from nmi_desk.domain.stats.compute import compute_stats
-from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit, load_visit, update_visit
+from nmi_desk.domain.visits import create_visit, load_visit, update_visit
 
 NAME = "Quirinus Ballemans-Testpersoon"
 NOTE = "Synthetische notitie: schulden bij 4 instanties"

@@ -15,7 +15,8 @@ from nmi_desk.core.errors import UserError
 from nmi_desk.domain import security
 from nmi_desk.domain.desk import Desk
 from nmi_desk.domain.drafts import save_draft
-from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit
+from nmi_desk.domain.inputs import ReferralInput, VisitInput
+from nmi_desk.domain.visits import create_visit
 from nmi_desk.store.connect import connect_sqlite
 
 PASS = "lange zin voor de balie 42"

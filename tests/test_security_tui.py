@@ -5,7 +5,8 @@ detail (snapshot) until the passphrase is given again."""
 from __future__ import annotations
 
 from nmi_desk.domain.desk import Desk
-from nmi_desk.domain.visits import VisitInput, create_visit
+from nmi_desk.domain.inputs import VisitInput
+from nmi_desk.domain.visits import create_visit
 from nmi_desk.tui.app import NmiDeskApp
 from nmi_desk.tui.screens.today import TodayScreen
 from nmi_desk.tui.screens.unlock import UnlockScreen

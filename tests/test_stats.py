@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from nmi_desk.core.clock import AMS
+from nmi_desk.domain.inputs import VisitInput
 from nmi_desk.domain.stats.compute import (
     DIMENSIONS,
     compute_stats,
@@ -21,7 +22,7 @@ from nmi_desk.domain.stats.compute import (
     render_xlsx,
     suppress_small,
 )
-from nmi_desk.domain.visits import VisitInput, create_visit
+from nmi_desk.domain.visits import create_visit
 from tests.stats_oracle import figures, read_rows
 
 
@@ -110,7 +111,8 @@ def test_period_edges_are_amsterdam_midnights_on_dst_days(desk, day, times, befo
 
 
 def test_deleted_visits_and_referrals_do_not_count(desk):
-    from nmi_desk.domain.visits import ReferralInput, delete_visit
+    from nmi_desk.domain.inputs import ReferralInput
+    from nmi_desk.domain.visits import delete_visit
 
     moment = datetime(2026, 3, 10, 10, 0, tzinfo=AMS)
     keep = _visit(desk, moment, topics=["aow"], referrals=[ReferralInput("svb")])
@@ -125,7 +127,8 @@ def test_deleted_visits_and_referrals_do_not_count(desk):
 
 
 def test_info_sessions_are_counted_apart(desk):
-    from nmi_desk.domain.sessions import InfoSessionInput, create_info_session
+    from nmi_desk.domain.inputs import InfoSessionInput
+    from nmi_desk.domain.sessions import create_info_session
 
     create_info_session(desk.context(), InfoSessionInput(date(2026, 3, 10), 40, "eindhoven-stadskantoor", topics=["aow", "zorg"]))
     create_info_session(desk.context(), InfoSessionInput(date(2026, 3, 11), 12, topics=["aow"]))
@@ -179,7 +182,7 @@ def test_xlsx_read_back_holds_the_json_figures(demo_desk):
 
 
 def test_no_names_free_text_or_uuids_in_any_format(desk):
-    from nmi_desk.domain.visits import ReferralInput
+    from nmi_desk.domain.inputs import ReferralInput
 
     name = "Zeynep Testpersoon-Synthetisch"
     note = "Vertrouwelijke notitie XYZZY"

@@ -15,15 +15,9 @@ from sqlalchemy import text
 from nmi_desk.cli.app import main
 from nmi_desk.core.clock import AMS
 from nmi_desk.domain.context import Context
+from nmi_desk.domain.inputs import ReferralInput, VisitInput
 from nmi_desk.domain.stats.compute import compute_stats, open_source
-from nmi_desk.domain.visits import (
-    ReferralInput,
-    VisitInput,
-    create_visit,
-    delete_visit,
-    load_visit,
-    update_visit,
-)
+from nmi_desk.domain.visits import create_visit, delete_visit, load_visit, update_visit
 from nmi_desk.store.engine import open_engine
 from nmi_desk.sync import resolve_target, run_sync
 from tests.stats_oracle import figures, per_day, read_rows

@@ -16,14 +16,8 @@ from sqlalchemy import text
 from nmi_desk.domain.context import Context
 from nmi_desk.domain.demo import generate
 from nmi_desk.domain.desk import Desk
-from nmi_desk.domain.visits import (
-    ReferralInput,
-    VisitInput,
-    create_visit,
-    delete_visit,
-    load_visit,
-    update_visit,
-)
+from nmi_desk.domain.inputs import ReferralInput, VisitInput
+from nmi_desk.domain.visits import create_visit, delete_visit, load_visit, update_visit
 from nmi_desk.store.connect import connect_sqlite
 from nmi_desk.store.engine import open_engine
 from nmi_desk.sync import read_status, resolve_target

@@ -7,7 +7,8 @@ from sqlalchemy import text
 from textual.widgets import Static
 from tui_helpers import wait_today, wait_until
 
-from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit
+from nmi_desk.domain.inputs import ReferralInput, VisitInput
+from nmi_desk.domain.visits import create_visit
 from nmi_desk.store.engine import open_engine
 from nmi_desk.sync import read_status
 from nmi_desk.tui.app import NmiDeskApp

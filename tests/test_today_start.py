@@ -10,8 +10,9 @@ from textual.widgets import DataTable
 from tui_helpers import table_rows, wait_today
 
 from nmi_desk.domain.desk import Desk
+from nmi_desk.domain.inputs import VisitInput
 from nmi_desk.domain.stats.today import TodayPrefetch, can_prefetch
-from nmi_desk.domain.visits import VisitInput, create_visit
+from nmi_desk.domain.visits import create_visit
 from nmi_desk.tui.app import NmiDeskApp
 from nmi_desk.tui.screens.today import TodayScreen
 

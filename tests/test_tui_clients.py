@@ -12,7 +12,8 @@ from textual.widgets import DataTable, Input
 from tui_helpers import Keys, settle, wait_screen, wait_today, wait_until
 
 from nmi_desk.domain import clients
-from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit
+from nmi_desk.domain.inputs import ReferralInput, VisitInput
+from nmi_desk.domain.visits import create_visit
 from nmi_desk.store.models import Client, Referral, Visit, VisitTopic
 from nmi_desk.tui.app import NmiDeskApp
 from nmi_desk.tui.screens.clients import ClientHistoryScreen, ClientSearchScreen

@@ -11,7 +11,8 @@ from textual.widgets import DataTable, Input, Label
 from tui_helpers import Keys, settle, table_rows, wait_screen, wait_today, wait_until
 
 from nmi_desk.domain.drafts import load_draft
-from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit
+from nmi_desk.domain.inputs import ReferralInput, VisitInput
+from nmi_desk.domain.visits import create_visit
 from nmi_desk.store.models import InfoSession, InfoSessionTopic, Referral, Visit, VisitTopic
 from nmi_desk.tui.app import NmiDeskApp
 from nmi_desk.tui.screens.confirm import ConfirmScreen, OutcomeNoteScreen

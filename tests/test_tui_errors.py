@@ -13,7 +13,8 @@ from tui_helpers import wait_screen, wait_today, wait_until
 
 from nmi_desk.core.errorlog import LOG_NAME
 from nmi_desk.domain.desk import Desk
-from nmi_desk.domain.visits import VisitInput, create_visit
+from nmi_desk.domain.inputs import VisitInput
+from nmi_desk.domain.visits import create_visit
 
 # Longer than Today's client column: the full name is never on screen by design, so finding
 # it in what the terminal received means a traceback (or a message) leaked it.

@@ -10,7 +10,8 @@ from textual.screen import ModalScreen, Screen
 from tui_helpers import wait_screen, wait_today, wait_until
 
 from nmi_desk.core.i18n import catalog
-from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit
+from nmi_desk.domain.inputs import ReferralInput, VisitInput
+from nmi_desk.domain.visits import create_visit
 from nmi_desk.tui.app import NmiDeskApp
 from nmi_desk.tui.keys import LocalizedBindings, key_label, long_description
 from nmi_desk.tui.screens.help import HelpScreen

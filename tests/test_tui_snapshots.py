@@ -16,7 +16,8 @@ from nmi_desk.core.clock import AMS
 from nmi_desk.core.config import Paths, Settings
 from nmi_desk.domain.context import Context
 from nmi_desk.domain.desk import Desk
-from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit
+from nmi_desk.domain.inputs import ReferralInput, VisitInput
+from nmi_desk.domain.visits import create_visit
 from nmi_desk.tui.app import NmiDeskApp
 
 SIZES = [pytest.param((100, 30), id="100x30"), pytest.param((80, 24), id="80x24")]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from tui_helpers import settle, wait_screen, wait_today
 
-from nmi_desk.domain.visits import VisitInput, create_visit
+from nmi_desk.domain.inputs import VisitInput
+from nmi_desk.domain.visits import create_visit
 from nmi_desk.tui.app import NmiDeskApp
 from nmi_desk.tui.screens.confirm import ConfirmScreen
 from nmi_desk.tui.screens.count_only import CountOnlyScreen

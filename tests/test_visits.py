@@ -14,17 +14,11 @@ from sqlmodel import Session, select
 from nmi_desk.core.clock import AMS
 from nmi_desk.core.validation import ValidationError
 from nmi_desk.domain.context import Context
+from nmi_desk.domain.inputs import InfoSessionInput, ReferralInput, VisitInput
 from nmi_desk.domain.referrals import close_referral, open_follow_ups
-from nmi_desk.domain.sessions import InfoSessionInput, create_info_session
+from nmi_desk.domain.sessions import create_info_session
 from nmi_desk.domain.stats.today import day_counts, day_rows
-from nmi_desk.domain.visits import (
-    ReferralInput,
-    VisitInput,
-    create_visit,
-    delete_visit,
-    load_visit,
-    update_visit,
-)
+from nmi_desk.domain.visits import create_visit, delete_visit, load_visit, update_visit
 from nmi_desk.store.connect import connect_sqlite
 from nmi_desk.store.models import InfoSession, Referral, Visit, VisitTopic
 

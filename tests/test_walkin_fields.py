@@ -13,14 +13,10 @@ from nmi_desk.core.clock import AMS
 from nmi_desk.core.dates import format_date, parse_date, parse_time
 from nmi_desk.core.i18n import t
 from nmi_desk.core.validation import ValidationError
+from nmi_desk.domain.inputs import VisitInput
 from nmi_desk.domain.matching import matcher_for
 from nmi_desk.domain.reference.files import shipped_reference
-from nmi_desk.domain.visits import (
-    VisitInput,
-    create_count_only_visits,
-    create_visit,
-    preferred_choices,
-)
+from nmi_desk.domain.visits import create_count_only_visits, create_visit, preferred_choices
 from nmi_desk.store.models import Visit, VisitTopic
 from nmi_desk.tui.widgets.columns import content_widths, fit
 
@@ -173,7 +169,8 @@ def test_no_list_offers_a_code_twice():
 def test_a_municipality_that_ended_is_refused_for_a_session_after_its_last_day(desk):
     """Wijdemeren was added to Hilversum on 1 January 2027: a session held there in 2026 keeps
     Wijdemeren; one on a 2027 date is refused with the successor named."""
-    from nmi_desk.domain.sessions import InfoSessionInput, create_info_session
+    from nmi_desk.domain.inputs import InfoSessionInput
+    from nmi_desk.domain.sessions import create_info_session
 
     ref = shipped_reference()
     wijdemeren = ref.by_code("municipalities")["GM1696"]

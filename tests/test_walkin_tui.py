@@ -11,7 +11,8 @@ from textual.widgets import OptionList
 from tui_helpers import Keys, wait_screen, wait_today, wait_until
 
 from nmi_desk.core.clock import AMS
-from nmi_desk.domain.visits import VisitInput, create_visit
+from nmi_desk.domain.inputs import VisitInput
+from nmi_desk.domain.visits import create_visit
 from nmi_desk.store.models import Visit
 from nmi_desk.tui.app import NmiDeskApp
 from nmi_desk.tui.screens.today import TodayScreen

@@ -13,8 +13,7 @@ from datetime import datetime
 from nmi_desk.core.clock import AMS
 from nmi_desk.core.dates import parse_date, parse_time
 from nmi_desk.core.validation import FieldError
-from nmi_desk.domain.sessions import InfoSessionInput
-from nmi_desk.domain.visits import ReferralInput, VisitInput
+from nmi_desk.domain.inputs import InfoSessionInput, ReferralInput, VisitInput
 
 
 def empty_payload(now: datetime) -> dict:

@@ -32,7 +32,7 @@ from nmi_desk.core.clock import to_utc_naive
 from nmi_desk.domain import audit
 from nmi_desk.domain.clients.rights import purge_clients
 from nmi_desk.domain.context import Context
-from nmi_desk.domain.visits import PERSONAL_FIELDS
+from nmi_desk.domain.inputs import PERSONAL_FIELDS
 
 # Kept: statistics dimensions (stats.VISIT_COLUMNS).
 KEPT_FOR_STATISTICS = ("origin_country", "destination_country")

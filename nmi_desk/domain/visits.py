@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, fields, replace
+from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
@@ -12,108 +12,20 @@ from nmi_desk.core.clock import AMS, local, to_utc_naive
 from nmi_desk.core.validation import (
     FieldError,
     ValidationError,
-    check_birth_year,
-    check_children,
-    check_code,
 )
 from nmi_desk.domain import audit
 from nmi_desk.domain.clients.writes import link_visit
 from nmi_desk.domain.context import Actor, Context
-from nmi_desk.domain.reference.files import Reference, shipped_reference
-from nmi_desk.store.models import Referral, Visit, VisitTopic
-
-FOLLOW_UP_DAYS = 14
-
-
-@dataclass
-class ReferralInput:
-    organisation_code: str
-    reason: str | None = None
-    note: str | None = None
-    follow_up_on: date | None = None
-    status: str = "open"
-    outcome_note: str | None = None
-    uuid: str | None = None  # set when editing an existing referral
-
-
-@dataclass
-class VisitInput:
-    location_code: str
-    started_at: datetime | None = None  # aware; None = now
-    channel: str = "walk-in"
-    count_only: bool = False
-    came_via: str | None = None
-    referred_by: str | None = None
-    client_name: str | None = None
-    birth_year: int | None = None
-    origin_country: str | None = None
-    destination_country: str | None = None
-    language: str | None = None
-    partner_coremigrating: bool | None = None
-    children_coremigrating: int | None = None
-    outcome: str | None = None
-    notes: str | None = None
-    topics: list[str] = field(default_factory=list)
-    referrals: list[ReferralInput] = field(default_factory=list)
-    # The returning client this visit continues (nmi_desk.domain.clients); a named visit without one
-    # registers a new client.
-    client_uuid: str | None = None
-
-
-PERSONAL_FIELDS = (
-    "client_name",
-    "birth_year",
-    "origin_country",
-    "destination_country",
-    "language",
-    "partner_coremigrating",
-    "children_coremigrating",
-    "notes",
+from nmi_desk.domain.inputs import (
+    FOLLOW_UP_DAYS,
+    MAX_PEOPLE,
+    ReferralInput,
+    VisitInput,
+    _clean_text,
+    validate_visit,
 )
-
-
-def _clean_text(value: str | None) -> str | None:
-    if value is None:
-        return None
-    value = value.replace("\x00", "").strip()
-    return value or None
-
-
-def validate_visit(inp: VisitInput, today: date, ref: Reference | None = None) -> list[FieldError]:
-    ref = ref or shipped_reference()
-    checks = [
-        check_code("location_code", inp.location_code or None, ref.location_codes()),
-        check_code("channel", inp.channel, ref.list_codes("channel")),
-        check_code("came_via", inp.came_via, ref.list_codes("came_via")),
-        check_code("referred_by", inp.referred_by, ref.organisation_codes()),
-        check_code("origin_country", inp.origin_country, ref.country_codes()),
-        check_code("destination_country", inp.destination_country, ref.country_codes()),
-        check_code("language", inp.language, ref.list_codes("language")),
-        check_code("outcome", inp.outcome, ref.list_codes("outcome")),
-        check_birth_year(inp.birth_year, today),
-        check_children(inp.children_coremigrating),
-    ]
-    errors = [e for e in checks if e]
-    if not inp.location_code:
-        errors.append(FieldError("location_code", "error.required"))
-    topics = ref.topic_codes()
-    for code in inp.topics:
-        if code not in topics:
-            errors.append(FieldError("topics", "error.unknown_code", {"code": code}))
-    orgs = ref.organisation_codes()
-    statuses = ref.list_codes("referral_status")
-    for r in inp.referrals:
-        if r.organisation_code not in orgs:
-            errors.append(
-                FieldError("referrals", "error.unknown_code", {"code": r.organisation_code})
-            )
-        if r.status not in statuses:
-            errors.append(FieldError("referrals", "error.unknown_code", {"code": r.status}))
-    if inp.count_only and any(
-        getattr(inp, f) not in (None, "") for f in (*PERSONAL_FIELDS, "client_uuid")
-    ):
-        errors.append(FieldError("count_only", "error.count_only_personal"))
-    return errors
+from nmi_desk.domain.reference.files import Reference
+from nmi_desk.store.models import Referral, Visit, VisitTopic
 
 
 def _apply_fields(visit, inp: VisitInput, now: datetime) -> None:
@@ -214,9 +126,6 @@ def _insert_visit(session, inp: VisitInput, actor: Actor, now: datetime) -> str:
         session.add(_new_referral(visit_id, r, actor, now))
     audit.record(session, actor, "create", "visit", visit.uuid, now)
     return visit.uuid
-
-
-MAX_PEOPLE = 99  # a count-only entry for more than this is an information session
 
 
 def create_count_only_visits(ctx: Context, people: int, inp: VisitInput) -> list[str]:

@@ -11,7 +11,7 @@ from nmi_desk.core.clock import local
 from nmi_desk.domain import audit
 from nmi_desk.domain.clients.base import STABLE_FIELDS, get_client
 from nmi_desk.domain.context import Context
-from nmi_desk.domain.visits import VisitInput
+from nmi_desk.domain.inputs import VisitInput
 from nmi_desk.store.models import Referral, Visit, VisitTopic
 
 

@@ -10,10 +10,9 @@ The close writes the export files to a folder, starts a sync when a target is co
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import platformdirs
@@ -29,44 +28,9 @@ from nmi_desk.domain.stats.compute import (
     write_export,
 )
 from nmi_desk.domain.stats.compute import suppress_small as hide
+from nmi_desk.domain.stats.period import Period
 from nmi_desk.sync import resolve_target, run_sync
 from nmi_desk.sync.tables import CLIENT_RECORD_TABLES
-
-
-@dataclass(frozen=True)
-class Period:
-    kind: str
-    first: date
-    last: date
-
-    @classmethod
-    def around(cls, kind: str, day: date) -> Period:
-        """The day, ISO week (Monday-Sunday) or calendar month holding `day`."""
-        if kind == "week":
-            monday = day - timedelta(days=day.weekday())
-            return cls("week", monday, monday + timedelta(days=6))
-        if kind == "month":
-            days = calendar.monthrange(day.year, day.month)[1]
-            return cls("month", day.replace(day=1), day.replace(day=days))
-        if kind == "day":
-            return cls("day", day, day)
-        raise ValueError(f"unknown period kind {kind!r}")
-
-    @classmethod
-    def custom(cls, first: date, last: date) -> Period:
-        if last < first:
-            raise UserError.of("errors.day.last_before_first", first=first, last=last)
-        return cls("custom", first, last)
-
-    def shift(self, steps: int) -> Period:
-        """The previous (-1) or next (+1) period of the same kind."""
-        if self.kind == "month":
-            month = self.first.month - 1 + steps
-            year = self.first.year + month // 12
-            return Period.around("month", date(year, month % 12 + 1, 1))
-        length = (self.last - self.first).days + 1
-        delta = timedelta(days=length * steps)
-        return Period(self.kind, self.first + delta, self.last + delta)
 
 
 @dataclass

@@ -86,7 +86,8 @@ class CountOnlyScreen(NmiModal[None]):
     @work(thread=True, exclusive=True, group="count-save")
     def _save(self, people: int, started, topics: list[str]) -> None:
         from nmi_desk.core.validation import ValidationError
-        from nmi_desk.domain.visits import VisitInput, create_count_only_visits
+        from nmi_desk.domain.inputs import VisitInput
+        from nmi_desk.domain.visits import create_count_only_visits
 
         desk = self.app.desk
         inp = VisitInput(location_code=desk.settings.location, started_at=started, topics=topics)

@@ -21,7 +21,7 @@ from textual.widgets import Button, Checkbox, Header, Input, Static
 from nmi_desk.core.dates import format_date, parse_date
 from nmi_desk.domain.stats.compute import BY_CODE
 from nmi_desk.domain.stats.compute import CHARTS as CHART_DIMENSIONS
-from nmi_desk.domain.stats.end_of_day import Period
+from nmi_desk.domain.stats.period import Period
 from nmi_desk.tui.screens.base import NmiModal, NmiScreen, footer
 from nmi_desk.tui.widgets.bar_chart import BarChart
 

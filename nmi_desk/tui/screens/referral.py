@@ -179,6 +179,6 @@ class ReferralScreen(NmiModal[dict | None]):
 
 
 def _follow_up_days() -> int:
-    from nmi_desk.domain.visits import FOLLOW_UP_DAYS
+    from nmi_desk.domain.inputs import FOLLOW_UP_DAYS
 
     return FOLLOW_UP_DAYS

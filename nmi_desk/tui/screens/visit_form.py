@@ -408,7 +408,7 @@ class VisitFormScreen(DraftFormScreen):
 
     def to_input(self, payload: dict):
         """What cannot be read and what the domain would refuse, all at once."""
-        from nmi_desk.domain.visits import validate_visit
+        from nmi_desk.domain.inputs import validate_visit
 
         inp, errors = payload_to_input(payload, self.app.desk.settings.location)
         seen = {e.field for e in errors}
