@@ -80,9 +80,12 @@ def unit_kinds() -> tuple[UnitKind, ...]:
         (LinkKind("info_session_topic", "session_id", "topic_code"),),
         (),
     )
-    kinds = [visit, session]
+    # Clients go first: an erasure or merge the central side takes decides how the visits
+    # that follow are taken (sync/erasure.py).
+    client = UnitKind("client", RecordKind("client", _columns(tables["client"])), (), ())
+    kinds = [client, visit, session]
     # Any other table carrying the sync columns (e.g. the audit trail) travels on its own.
-    covered = {"visit", "referral", "info_session"}
+    covered = {"client", "visit", "referral", "info_session"}
     for name, table in tables.items():
         if name not in covered and {"uuid", "revision", "synced_revision"} <= set(table.c.keys()):
             kinds.append(UnitKind(name, RecordKind(name, _columns(table)), (), ()))
