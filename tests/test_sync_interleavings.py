@@ -142,7 +142,7 @@ def central_versions(url: str) -> dict[str, int]:
         with engine.connect() as conn:
             return {
                 u: r
-                for t in ("client", "visit", "referral")
+                for t in ("visit", "referral")  # clients: by content (a tombstone stays put)
                 for u, r in conn.execute(text(f"SELECT uuid, revision FROM {t}"))  # noqa: S608
             }
     finally:
@@ -153,11 +153,34 @@ def local_versions(desk: Desk) -> dict[str, tuple[int, int]]:
     with desk.engine().connect() as conn:
         return {
             u: (r, s)
-            for t in ("client", "visit", "referral")
+            for t in ("visit", "referral")
             for u, r, s in conn.execute(
                 text(f"SELECT uuid, revision, synced_revision FROM {t}")  # noqa: S608
             )
         }
+
+
+def contents(engine, personal: bool) -> dict:
+    """What a record says: clients (name, deleted, merged_into, erased), visits (client, name,
+    notes); the names and notes left out when `personal` is False."""
+    try:
+        with engine.connect() as conn:
+            clients = {
+                u: (n if personal else None, bool(d), m, e is not None)
+                for u, n, d, m, e in conn.execute(
+                    text("SELECT uuid, name, deleted, merged_into, erased_at FROM client")
+                )
+            }
+            visits = {
+                u: (c, n if personal else None, t if personal else None)
+                for u, c, n, t in conn.execute(
+                    text("SELECT uuid, client_uuid, client_name, notes FROM visit")
+                )
+            }
+        return {"client": clients, "visit": visits}
+    finally:
+        if engine.dialect.name != "sqlite":
+            engine.dispose()
 
 
 @pytest.fixture
@@ -190,10 +213,14 @@ def test_interleaving(laptops, first, second):
             assert central_hits(pair.url, Y_TOKEN)["client"] == 1
         return
     central = central_versions(pair.url)
-    for desk in (pair.a, pair.b):
+    for desk, op in ((pair.a, first), (pair.b, second)):
         mine = local_versions(desk)
         differ = {u: (mine.get(u), r) for u, r in central.items() if mine.get(u, (r, r)) != (r, r)}
         assert differ == {}, desk.settings.device_id
+        # The same content too; a purge blanked the purging laptop's own copy only.
+        personal = op != "purge"
+        here = contents(desk.engine(), personal)
+        assert here == contents(open_engine(pair.url), personal), desk.settings.device_id
     if "merge" in ops:
         engine = open_engine(pair.url)
         with engine.connect() as conn:
@@ -206,3 +233,28 @@ def test_interleaving(laptops, first, second):
         engine.dispose()
         assert into == pair.y
         assert moved == 0  # every visit of X, also one made elsewhere meanwhile, is Y's
+
+
+def test_an_erasure_outlives_more_offline_edits_elsewhere(laptops):
+    """D1: B edits X's visit three times offline (a higher revision than the erasure); A
+    erases X and syncs; B's push is taken blanked, B is told and blanks its copy at once."""
+    pair = laptops
+    for _ in range(3):
+        pair.clock.advance(minutes=1)
+        pair.do("edit", pair.b)
+    pair.do("erase", pair.a)
+    pair.sync(pair.a)
+    report = pair.sync(pair.b)
+    assert report.erased == 1
+    assert central_hits(pair.url, X_TOKEN) == dict.fromkeys(CENTRAL_TEXT, 0)
+    for desk in (pair.a, pair.b):
+        assert files_holding(desk, X_TOKEN) == [], desk.settings.device_id
+    engine = open_engine(pair.url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT revision, origin_country, local_date FROM visit WHERE client_uuid = :u"),
+            {"u": pair.x},
+        ).all()
+    engine.dispose()
+    # B's revision taken blanked goes in one higher (B's pull would take it); statistics kept
+    assert [(r[0], r[1]) for r in rows] == [(5, "MA")]

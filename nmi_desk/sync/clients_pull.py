@@ -101,18 +101,21 @@ def pull_clients(
                 break
         with local.connect() as lconn:
             mine = _revisions(lconn, "client", "uuid", sorted(clients))
-            erased_here = {
-                r[0]
-                for r in lconn.exec_driver_sql(
-                    "SELECT uuid FROM client WHERE erased_at IS NOT NULL"
-                )
-            }
-        # An erasure is taken whatever the revisions say: this laptop's own change to the
-        # client may have lost to it with the same revision (sync/erasure.py).
+            erased_here, merged_here = set(), set()
+            for u, erased, into in lconn.exec_driver_sql(
+                "SELECT uuid, erased_at, merged_into FROM client WHERE deleted = 1"
+            ):
+                if erased is not None:
+                    erased_here.add(u)
+                if into:
+                    merged_here.add(u)
+        # An erasure or a merge is taken whatever the revisions say: this laptop's own change
+        # to the client may have lost to it with the same revision (sync/erasure.py).
         newer_clients = [
             row for u, row in clients.items()
             if (row["revision"] > mine.get(u, (0, 0))[0] and _not_pending(mine.get(u)))
             or (row["erased_at"] is not None and u in mine and u not in erased_here)
+            or (row["merged_into"] and u in mine and u not in merged_here | erased_here)
         ]  # fmt: skip
         linked = sorted(clients)
         visit_tbl = _tables()["visit"]
@@ -181,6 +184,7 @@ def _upsert(conn, table: str, rows: list[dict], now: datetime) -> None:
         else or_(
             tbl.c.revision < stmt.excluded.revision,
             and_(stmt.excluded.erased_at.isnot(None), tbl.c.erased_at.is_(None)),
+            and_(stmt.excluded.merged_into.isnot(None), tbl.c.deleted.is_(False)),
         ),
     )
     conn.execute(stmt, rows)

@@ -66,6 +66,13 @@ def erased_among(conn, uuids: Iterable[str]) -> dict[str, datetime]:
     return out
 
 
+def bump(rec: RecordKind, row: tuple) -> tuple:
+    """A row the central side takes otherwise than sent goes in one revision higher, so the
+    sender's next pull brings it the row as taken."""
+    i = rec.rev_index
+    return (*row[:i], row[i] + 1, *row[i + 1 :])
+
+
 def blank_row(rec: RecordKind, row: tuple) -> tuple:
     """A sent row (columns first, anything after kept) with the personal fields blanked."""
     fields = ERASED_FIELDS[rec.table]
@@ -106,11 +113,11 @@ def before_clients(conn, rec: RecordKind, roots: dict[str, tuple]) -> dict[str, 
     for u, row in roots.items():
         at, into = central.get(u, (None, None))
         if at is not None or (row[i_erased] is not None and into):
-            row = erase_row(rec, row, at or row[i_erased], into)
+            row = bump(rec, erase_row(rec, row, at or row[i_erased], into))
         elif into and not row[i_into]:  # merged away centrally: a later edit does not revive it
             row = list(blank_row(rec, row))
             row[rec.columns.index("deleted")], row[i_into] = True, into
-            row = tuple(row)
+            row = bump(rec, tuple(row))
         out[u] = row
     return out
 
@@ -236,7 +243,7 @@ def before_visits(
     survivors = survivors_of(conn, {row[i_client] for row in roots.values()})
     if survivors:  # a visit of a merged-away client goes to the survivor
         roots = {
-            u: (row[:i_client] + (survivors[row[i_client]],) + row[i_client + 1 :]
+            u: (bump(rec, row[:i_client] + (survivors[row[i_client]],) + row[i_client + 1 :])
                 if row[i_client] in survivors else row)
             for u, row in roots.items()
         }  # fmt: skip
@@ -248,7 +255,9 @@ def before_visits(
         u for u, row in roots.items()
         if row[i_client] in erased or existing_clients.get(u) in erased
     }  # fmt: skip
-    rows = {u: (blank_row(rec, row) if u in blanked else row) for u, row in roots.items()}
+    rows = {
+        u: (bump(rec, blank_row(rec, row)) if u in blanked else row) for u, row in roots.items()
+    }
     return rows, blanked, set(erased)
 
 
