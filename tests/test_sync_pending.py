@@ -11,7 +11,6 @@ from pathlib import Path
 from nmi_desk.domain.clients.base import ClientInput
 from nmi_desk.domain.clients.index import search
 from nmi_desk.domain.clients.writes import correct_client, merge_clients
-from nmi_desk.domain.desk import Desk
 from nmi_desk.domain.stats.today import read_today
 from nmi_desk.domain.visits import VisitInput, create_visit
 from nmi_desk.sync import resolve_target, run_sync
