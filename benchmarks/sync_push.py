@@ -51,7 +51,7 @@ def floor(local_path: str, url: str) -> tuple[float, dict[str, int]]:
     from nmi_desk.store.engine import open_engine
     from nmi_desk.sync.tables import unit_kinds
 
-    visit_kind = unit_kinds()[0]
+    visit_kind = next(k for k in unit_kinds() if k.name == "visit")
     vcols = list(visit_kind.root.columns)
     rcols = list(visit_kind.children[0].columns)
     ccols = next(k.root.columns for k in unit_kinds() if k.root.table == "client")

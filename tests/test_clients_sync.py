@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from nmi_desk.domain import clients
+from nmi_desk.domain.clients.history import history
 from nmi_desk.domain.desk import Desk
 from nmi_desk.domain.inputs import ReferralInput, VisitInput
 from nmi_desk.domain.visits import create_visit
@@ -92,7 +93,7 @@ def test_a_client_travels_between_laptops_and_an_erasure_reaches_everywhere(
             remote.close()
         uuid = hits[0].uuid
         assert [h.uuid for h in clients.search(b.context(), "ozturk")] == [uuid]
-        on_b = clients.history(b.context(), uuid)
+        on_b = history(b.context(), uuid)
         assert len(on_b.visits) == 1 and on_b.visits[0].referrals[0].organisation_code == "svb"
 
         # B continues the story; A sees the new visit after both synced.
@@ -100,7 +101,7 @@ def test_a_client_travels_between_laptops_and_an_erasure_reaches_everywhere(
         new_visit = visit(b, client_uuid=uuid)
         sync(b, pg_url)
         sync(a, pg_url)
-        on_a = clients.history(a.context(), uuid)
+        on_a = history(a.context(), uuid)
         assert [v.uuid for v in on_a.visits][0] == new_visit
         assert [v.location_code for v in on_a.visits] == ["roermond", "eindhoven-stadskantoor"]
         assert on_a.open_follow_ups[0].organisation_code in {"svb", "cak"}
@@ -162,7 +163,7 @@ def test_a_merge_on_one_laptop_is_followed_by_the_other(tmp_path, clock, pg_url)
         sync(b, pg_url)
         hits = clients.search(b.context(), "ozturk")
         assert [h.uuid for h in hits] == [keep] and hits[0].visits == 2
-        assert first in {v.uuid for v in clients.history(b.context(), keep).visits}
+        assert first in {v.uuid for v in history(b.context(), keep).visits}
     finally:
         a.close()
         b.close()

@@ -174,12 +174,43 @@ def merge(
 
     desk = open_desk(ctx)
     try:
-        moved = _found(
-            lambda: merge_clients(desk.context(), survivor, merged)
-        )
+        moved = _found(lambda: merge_clients(desk.context(), survivor, merged))
     except ValidationError:
         raise UserError("give two different clients") from None
     typer.echo(f"merged {merged} into {survivor}: {moved} visits moved", err=True)
+
+
+@app.command()
+def fetch(
+    ctx: typer.Context,
+    uuid: UuidArg,
+    target: Annotated[
+        str | None, typer.Option("--target", help="Central database URL (default: the saved one).")
+    ] = None,
+) -> None:
+    """Bring a client from the central database onto this laptop with every visit of them
+    (as the TUI's central search does); stored as synced, kept up to date at every sync."""
+    from sqlalchemy import text
+
+    from nmi_desk.domain.clients import CentralClients
+    from nmi_desk.sync.target import resolve_target
+
+    desk = open_desk(ctx)
+    resolved = resolve_target(target, desk.settings.sync_target)
+    remote = CentralClients(resolved)
+    try:
+        got = remote.fetch(desk.engine(), uuid, desk.now())
+    finally:
+        remote.close()
+    if not got.get("client"):
+        with desk.engine().connect() as conn:
+            here = conn.execute(text("SELECT 1 FROM client WHERE uuid = :u"), {"u": uuid}).first()
+        if here is None:
+            raise UserError.of("errors.clients.not_central", uuid=uuid, target=resolved.shown)
+    typer.echo(
+        f"fetched client {uuid}: {got.get('client', 0)} client, {got.get('visit', 0)} visits",
+        err=True,
+    )
 
 
 def register(root: typer.Typer) -> None:

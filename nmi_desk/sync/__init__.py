@@ -52,6 +52,7 @@ class SyncReport:
     pulled: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     switched: bool = False  # this run made another central database the active target
+    erased: int = 0  # clients the central side holds erased, blanked here by this run
 
     @property
     def reference_changed(self) -> bool:
@@ -120,6 +121,10 @@ def run_sync(
             report.pushed = dict(result.pushed)
             report.conflicts = len(result.conflicts)
             report.quarantined = len(result.quarantined)
+            if result.erased or result.erased_visits:
+                from nmi_desk.sync.clients_pull import apply_erasures
+
+                report.erased = apply_erasures(local, result.erased, result.erased_visits, now())
             if pull:
                 report.pulled = pull_updates(local, central)
                 from nmi_desk.sync.clients_pull import pull_clients

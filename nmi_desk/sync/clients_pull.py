@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, select, text
 
 from nmi_desk.domain.clients.rights import REFERRAL_ERASED, VISIT_ERASED, compact
 from nmi_desk.store.models import SQLModel
+from nmi_desk.sync.erasure import CLIENT_ERASED
 from nmi_desk.sync.tables import unit_kinds
 
 CHUNK = 500
@@ -100,9 +101,21 @@ def pull_clients(
                 break
         with local.connect() as lconn:
             mine = _revisions(lconn, "client", "uuid", sorted(clients))
+            erased_here, merged_here = set(), set()
+            for u, erased, into in lconn.exec_driver_sql(
+                "SELECT uuid, erased_at, merged_into FROM client WHERE deleted = 1"
+            ):
+                if erased is not None:
+                    erased_here.add(u)
+                if into:
+                    merged_here.add(u)
+        # An erasure or a merge is taken whatever the revisions say: this laptop's own change
+        # to the client may have lost to it with the same revision (sync/erasure.py).
         newer_clients = [
             row for u, row in clients.items()
-            if row["revision"] > mine.get(u, (0, 0))[0] and _not_pending(mine.get(u))
+            if (row["revision"] > mine.get(u, (0, 0))[0] and _not_pending(mine.get(u)))
+            or (row["erased_at"] is not None and u in mine and u not in erased_here)
+            or (row["merged_into"] and u in mine and u not in merged_here | erased_here)
         ]  # fmt: skip
         linked = sorted(clients)
         visit_tbl = _tables()["visit"]
@@ -148,6 +161,7 @@ def _not_pending(local: tuple[int, int] | None) -> bool:
 
 
 def _upsert(conn, table: str, rows: list[dict], now: datetime) -> None:
+    from sqlalchemy import and_, or_
     from sqlalchemy.dialects.sqlite import insert
 
     if not rows:
@@ -158,12 +172,20 @@ def _upsert(conn, table: str, rows: list[dict], now: datetime) -> None:
         row["synced_revision"] = row["revision"]
         if "synced_at" in tbl.c:
             row["synced_at"] = stamp
+        if "purged_at" in tbl.c:  # a newer version from elsewhere: its retention clock restarts
+            row["purged_at"] = None
     stmt = insert(tbl)
     names = [c for c in rows[0] if c != "uuid"]
     stmt = stmt.on_conflict_do_update(
         index_elements=["uuid"],
         set_={c: stmt.excluded[c] for c in names},
-        where=tbl.c.revision < stmt.excluded.revision,
+        where=tbl.c.revision < stmt.excluded.revision
+        if table != "client"
+        else or_(
+            tbl.c.revision < stmt.excluded.revision,
+            and_(stmt.excluded.erased_at.isnot(None), tbl.c.erased_at.is_(None)),
+            and_(stmt.excluded.merged_into.isnot(None), tbl.c.deleted.is_(False)),
+        ),
     )
     conn.execute(stmt, rows)
 
@@ -212,24 +234,80 @@ def _apply(local, now, clients, visits, topics, referrals) -> dict[str, int]:
                 {"s": survivor, "g": gone},
             )
         for uuid in erased:  # also what this laptop holds but has not pushed yet
-            blank = ", ".join(f"{c} = NULL" for c in VISIT_ERASED)
-            conn.execute(text(f"UPDATE visit SET {blank} WHERE client_uuid = :u"), {"u": uuid})  # noqa: S608
-            blank = ", ".join(f"{c} = NULL" for c in REFERRAL_ERASED)
-            conn.execute(
-                text(
-                    f"UPDATE referral SET {blank} WHERE visit_id IN "  # noqa: S608
-                    "(SELECT id FROM visit WHERE client_uuid = :u)"
-                ),
-                {"u": uuid},
-            )
-            conn.execute(
-                text(
-                    "DELETE FROM sync_conflict WHERE record_uuid = :u OR record_uuid IN "
-                    "(SELECT uuid FROM visit WHERE client_uuid = :u)"
-                ),
-                {"u": uuid},
-            )
-            conn.execute(text("DELETE FROM draft WHERE payload LIKE :p"), {"p": f"%{uuid}%"})
+            _blank_client_data(conn, uuid)
     if erased:
         compact(local)
     return {"client": len(clients), "visit": len(visits)}
+
+
+def _blank_client_data(conn, uuid: str) -> None:
+    """The personal fields of a client's visits and referrals here, and the conflict copies
+    and drafts that hold them."""
+    blank = ", ".join(f"{c} = NULL" for c in VISIT_ERASED)
+    conn.execute(text(f"UPDATE visit SET {blank} WHERE client_uuid = :u"), {"u": uuid})  # noqa: S608
+    blank = ", ".join(f"{c} = NULL" for c in REFERRAL_ERASED)
+    conn.execute(
+        text(
+            f"UPDATE referral SET {blank} WHERE visit_id IN "  # noqa: S608
+            "(SELECT id FROM visit WHERE client_uuid = :u)"
+        ),
+        {"u": uuid},
+    )
+    conn.execute(
+        text(
+            "DELETE FROM sync_conflict WHERE record_uuid = :u OR record_uuid IN "
+            "(SELECT uuid FROM visit WHERE client_uuid = :u) OR record_uuid IN "
+            "(SELECT r.uuid FROM referral r JOIN visit v ON v.id = r.visit_id "
+            "WHERE v.client_uuid = :u)"
+        ),
+        {"u": uuid},
+    )
+    conn.execute(text("DELETE FROM draft WHERE payload LIKE :p"), {"p": f"%{uuid}%"})
+
+
+def apply_erasures(local, clients: Iterable[str], visits: Iterable[str], now: datetime) -> int:
+    """What a push was told (push.PushResult.erased): the central side holds these clients
+    erased and took these visits blanked. Blank this laptop's copies at once (revisions kept:
+    the central side has the blank already) and compact the file. Returns the clients blanked."""
+    clients, visits = sorted(set(clients)), sorted(set(visits))
+    if not (clients or visits):
+        return 0
+    stamp = now.replace(tzinfo=None)
+    client_blank = ", ".join(f"{c} = NULL" for c in CLIENT_ERASED)
+    with local.begin() as conn:
+        conn.exec_driver_sql("PRAGMA secure_delete = ON")
+        for uuid in clients:
+            conn.execute(
+                text(
+                    f"UPDATE client SET {client_blank}, deleted = 1,"  # noqa: S608
+                    " erased_at = coalesce(erased_at, :at) WHERE uuid = :u"
+                ),
+                {"u": uuid, "at": stamp},
+            )
+            _blank_client_data(conn, uuid)
+        for chunk in _chunks(visits):
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    text("SELECT id FROM visit WHERE uuid IN :v").bindparams(
+                        bindparam("v", expanding=True)
+                    ),
+                    {"v": chunk},
+                )
+            ]
+            for vid in ids:
+                blank = ", ".join(f"{c} = NULL" for c in VISIT_ERASED)
+                conn.execute(text(f"UPDATE visit SET {blank} WHERE id = :i"), {"i": vid})  # noqa: S608
+                blank = ", ".join(f"{c} = NULL" for c in REFERRAL_ERASED)
+                conn.execute(
+                    text(f"UPDATE referral SET {blank} WHERE visit_id = :i"),
+                    {"i": vid},  # noqa: S608
+                )
+            conn.execute(
+                text("DELETE FROM sync_conflict WHERE record_uuid IN :v").bindparams(
+                    bindparam("v", expanding=True)
+                ),
+                {"v": chunk},
+            )
+    compact(local)
+    return len(clients)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import text
@@ -24,6 +24,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from nmi_desk.store import daily_counts
 from nmi_desk.store.errors import first_line as _reason
+from nmi_desk.sync import erasure
 from nmi_desk.sync.crashpoints import crash_point
 from nmi_desk.sync.tables import LinkKind, RecordKind, UnitKind, unit_kinds
 
@@ -71,6 +72,16 @@ class PushResult:
     pushed: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     conflicts: list[Conflict] = field(default_factory=list)
     quarantined: list[tuple[str, str, int, str]] = field(default_factory=list)
+    # Clients the central side holds erased that this push touched, and visits it took
+    # blanked: the laptop blanks its own copies at once (clients_pull.apply_erasures).
+    erased: set[str] = field(default_factory=set)
+    erased_visits: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Told:
+    clients: set[str] = field(default_factory=set)
+    visits: set[str] = field(default_factory=set)
 
 
 # ---- local side (the laptop's SQLite, through the engine's raw DB-API connection) ----
@@ -445,7 +456,8 @@ def _log_conflicts(conn, conflicts: list[Conflict], now: datetime) -> None:
 
 def _central_transaction(
     central, kind: UnitKind, units: list[Unit], now: datetime, defer: bool = False
-):
+) -> tuple[list[Conflict], Told]:
+    told = Told()
     with central.begin() as conn:
         if _is_pg(conn):
             conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")  # timestamps are naive UTC
@@ -458,6 +470,22 @@ def _central_transaction(
         root = kind.root
         n = len(root.columns)
         roots = {u.uuid: u.root for u in units if u.root is not None}
+        # An erasure dominates (sync/erasure.py): rows of erased clients go in blanked.
+        blanked: set[str] = set()  # record uuids taken blanked
+        parents_blanked: set[str] = set()
+        if root.table == "client":
+            roots = erasure.before_clients(conn, root, roots)
+            i_erased = root.columns.index("erased_at")
+            blanked = {u for u, r in roots.items() if r[i_erased] is not None}
+        elif root.table == "visit":
+            where = erasure.central_clients_of(conn, [u.uuid for u in units])
+            i_client = root.columns.index("client_uuid")
+            roots, blanked, told.clients = erasure.before_visits(conn, root, roots, where)
+            parents_blanked = blanked | {
+                u.uuid for u in units
+                if u.root is None and where.get(u.uuid) in told.clients
+            } | {u for u, r in roots.items() if r[i_client] in told.clients}  # fmt: skip
+            told.visits = set(parents_blanked)
         merged = _merge(conn, root, [r[:n] for r in roots.values()], roots)
         crash_point("after-stage")
         conflicts = merged.conflicts
@@ -467,15 +495,31 @@ def _central_transaction(
             rows = {row[0]: row for u in units for row in u.children.get(c.table, ())}
             if not rows:
                 continue
+            if parents_blanked and c.table in erasure.ERASED_FIELDS:
+                rows = {
+                    k: (erasure.blank_row(c, r) if r[-1] in parents_blanked else r)
+                    for k, r in rows.items()
+                }
+                blanked |= {k for k, r in rows.items() if r[-1] in parents_blanked}
             known = {u: row[0] for u, row in merged.existing.items()} | merged.written
             parents = _parent_ids(conn, root, known, {r[-1] for r in rows.values()})
             m = len(c.columns)
             conflicts += _merge(
                 conn, c, [(*r[:m], parents[r[-1]]) for r in rows.values()], rows
             ).conflicts
+        if root.table == "client":
+            told.clients = erasure.after_clients(conn, root, roots)
+            blanked |= told.clients
+        elif told.clients:
+            erasure.sweep(conn, told.clients)
+        conflicts = [
+            replace(c, loser_payload=erasure.blank_payload(c.table, c.loser_payload))
+            if c.uuid in blanked or c.uuid in told.clients else c
+            for c in conflicts
+        ]  # fmt: skip
         _log_conflicts(conn, conflicts, now)
         crash_point("before-central-commit")
-    return conflicts
+    return conflicts, told
 
 
 def _retryable(exc: Exception) -> bool:
@@ -501,11 +545,12 @@ def _retrying(transaction: Callable[[], object]):
 
 def push_central(
     central, kind: UnitKind, units: list[Unit], now: datetime, defer: bool = False
-) -> list[Conflict]:
-    """One central transaction for a batch of units; returns the conflicts it logged."""
-    conflicts = _retrying(lambda: _central_transaction(central, kind, units, now, defer))
+) -> tuple[list[Conflict], Told]:
+    """One central transaction for a batch of units; returns the conflicts it logged and
+    the erased clients it met (the laptop blanks its copies: clients_pull.apply_erasures)."""
+    out = _retrying(lambda: _central_transaction(central, kind, units, now, defer))
     crash_point("after-central-commit")
-    return conflicts
+    return out
 
 
 def fold_counts(central, leftovers: bool = False) -> None:
@@ -535,7 +580,7 @@ def push_batch(
 ) -> None:
     """Push units; a refused unit is isolated by halving the batch and quarantined."""
     try:
-        conflicts = push_central(central, kind, units, now, defer)
+        conflicts, told = push_central(central, kind, units, now, defer)
     except (Refused, DataError, IntegrityError) as exc:
         if len(units) == 1:
             reason = _reason(exc)
@@ -556,6 +601,8 @@ def push_batch(
 
     writer.submit(mark)
     result.conflicts += conflicts
+    result.erased |= told.clients
+    result.erased_visits |= told.visits
     for unit in units:
         for table, _uuid, _rev in unit.records():
             result.pushed[table] += 1

@@ -21,7 +21,7 @@ from sqlalchemy import text
 
 from nmi_desk.core.errors import UserError
 from nmi_desk.core.i18n import Text
-from nmi_desk.sync.tables import CLIENT_RECORD_TABLES, record_tables
+from nmi_desk.sync.tables import COUNTED_TABLES, record_tables
 
 LAST_ATTEMPT = "sync.last_attempt"
 LAST_SUCCESS = "sync.last_success"
@@ -229,7 +229,7 @@ def pending_by_table(engine, target_id: str | None = None) -> dict[str, int]:
     out: dict[str, int] = {}
     with engine.connect() as conn:
         active = get_meta(conn, ACTIVE)
-        for t in CLIENT_RECORD_TABLES:
+        for t in COUNTED_TABLES:
             if target_id is None or target_id == active:
                 sql = f"SELECT count(*) FROM {t} WHERE revision > synced_revision"  # noqa: S608
             else:
@@ -260,7 +260,7 @@ def pending_for_url(engine, url: str) -> dict[str, int]:
         with engine.connect() as conn:
             return {
                 t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()  # noqa: S608
-                for t in CLIENT_RECORD_TABLES
+                for t in COUNTED_TABLES
             }
     return pending_by_table(engine, known)
 

@@ -10,11 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache, cached_property
 
-# The records a consultant thinks of as "not yet synced" (Today's count, the sync line, the
-# end-of-day close, `sync --status`). The audit trail syncs too, but is bookkeeping, not a
-# record anyone registered. Kept here, with what syncs; this module imports nothing heavy, so
-# the start-up path (nmi_desk.domain.stats.today) can use it.
-CLIENT_RECORD_TABLES = ("visit", "referral", "info_session")
+# The one list of the record kinds sync moves that a consultant registered: what counts as
+# "not yet synced" (Today's count, the sync line, the end-of-day close, `sync --status`,
+# `doctor`). The audit trail syncs too, but is bookkeeping (BOOKKEEPING), not a record anyone
+# registered. unit_kinds() refuses a table that syncs and is in neither list, so a kind cannot
+# be pushed without being counted (D3: a corrected client was pushed but not counted). Kept
+# here, with what syncs; this module imports nothing heavy, so the start-up path
+# (nmi_desk.domain.stats.today) can use it.
+COUNTED_TABLES = ("client", "visit", "referral", "info_session")
+BOOKKEEPING = ("audit_event",)
 
 # Local bookkeeping that never travels: the integer key differs per database, synced_revision
 # means "what the central side committed" only on the laptop, and synced_at/purged_at are the
@@ -80,12 +84,19 @@ def unit_kinds() -> tuple[UnitKind, ...]:
         (LinkKind("info_session_topic", "session_id", "topic_code"),),
         (),
     )
-    kinds = [visit, session]
+    # Clients go first: an erasure or merge the central side takes decides how the visits
+    # that follow are taken (sync/erasure.py).
+    client = UnitKind("client", RecordKind("client", _columns(tables["client"])), (), ())
+    kinds = [client, visit, session]
     # Any other table carrying the sync columns (e.g. the audit trail) travels on its own.
-    covered = {"visit", "referral", "info_session"}
+    covered = {"client", "visit", "referral", "info_session"}
     for name, table in tables.items():
         if name not in covered and {"uuid", "revision", "synced_revision"} <= set(table.c.keys()):
             kinds.append(UnitKind(name, RecordKind(name, _columns(table)), (), ()))
+    pushed = {k.table for u in kinds for k in (u.root, *u.children)}
+    uncounted = pushed - set(COUNTED_TABLES) - set(BOOKKEEPING)
+    if uncounted:
+        raise RuntimeError(f"tables that sync but are not counted as pending: {sorted(uncounted)}")
     return tuple(kinds)
 
 

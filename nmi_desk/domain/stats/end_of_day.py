@@ -30,7 +30,7 @@ from nmi_desk.domain.stats.compute import (
 from nmi_desk.domain.stats.compute import suppress_small as hide
 from nmi_desk.domain.stats.period import Period
 from nmi_desk.sync import resolve_target, run_sync
-from nmi_desk.sync.tables import CLIENT_RECORD_TABLES
+from nmi_desk.sync.tables import COUNTED_TABLES
 
 
 @dataclass
@@ -75,7 +75,7 @@ def attention(source, today: date) -> tuple[int, int, dict[str, int], int]:
                     {},
                 )[0][0]
             )
-            for table in CLIENT_RECORD_TABLES  # the same records as Today's count
+            for table in COUNTED_TABLES  # the same records as Today's count
         }
         quarantined = int(run.rows(conn, "SELECT count(*) FROM sync_quarantine", {})[0][0])
     return int(open_), int(overdue), unsynced, quarantined

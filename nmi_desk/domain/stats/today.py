@@ -17,7 +17,7 @@ from datetime import date, datetime
 
 from nmi_desk.core.clock import local
 from nmi_desk.core.errors import UserError
-from nmi_desk.sync.tables import CLIENT_RECORD_TABLES
+from nmi_desk.sync.tables import COUNTED_TABLES
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def day_counts(conn: sqlite3.Connection, location_code: str, day: date) -> DayCo
         (day.isoformat(),),
     ).fetchone()[0]
     unsynced = 0
-    for table in CLIENT_RECORD_TABLES:
+    for table in COUNTED_TABLES:
         unsynced += conn.execute(
             f"SELECT count(*) FROM {table} WHERE revision > synced_revision"  # noqa: S608
         ).fetchone()[0]
