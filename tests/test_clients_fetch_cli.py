@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 
 from nmi_desk.domain.clients.history import history
+
 from nmi_desk.domain.clients.index import search
 from nmi_desk.domain.desk import Desk
-from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit
+from nmi_desk.domain.inputs import ReferralInput, VisitInput
+from nmi_desk.domain.visits import create_visit
 from nmi_desk.sync import resolve_target, run_sync
 
 

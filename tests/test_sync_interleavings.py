@@ -16,17 +16,18 @@ from itertools import product
 from pathlib import Path
 
 import pytest
+from nmi_desk.domain.clients.history import history, new_visit_input
 from sqlalchemy import text
 
 from nmi_desk.domain import retention
 from nmi_desk.domain.clients.base import ClientInput
 from nmi_desk.domain.clients.central import CentralClients
-from nmi_desk.domain.clients.history import history, new_visit_input
 from nmi_desk.domain.clients.index import search
 from nmi_desk.domain.clients.rights import erase_client
 from nmi_desk.domain.clients.writes import correct_client, merge_clients
 from nmi_desk.domain.desk import Desk
-from nmi_desk.domain.visits import ReferralInput, VisitInput, create_visit, load_visit, update_visit
+from nmi_desk.domain.inputs import ReferralInput, VisitInput
+from nmi_desk.domain.visits import create_visit, load_visit, update_visit
 from nmi_desk.store.engine import open_engine
 from nmi_desk.sync import resolve_target, run_sync
 

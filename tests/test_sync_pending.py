@@ -11,8 +11,9 @@ from pathlib import Path
 from nmi_desk.domain.clients.base import ClientInput
 from nmi_desk.domain.clients.index import search
 from nmi_desk.domain.clients.writes import correct_client, merge_clients
+from nmi_desk.domain.inputs import VisitInput
 from nmi_desk.domain.stats.today import read_today
-from nmi_desk.domain.visits import VisitInput, create_visit
+from nmi_desk.domain.visits import create_visit
 from nmi_desk.sync import resolve_target, run_sync
 from nmi_desk.sync.tables import BOOKKEEPING, COUNTED_TABLES, unit_kinds
 

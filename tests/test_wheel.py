@@ -109,7 +109,7 @@ def test_installed_wheel_runs_demo_and_export_outside_the_source_tree(wheel, tmp
     # The client's letter renders from the installed package: its font and catalogs ship.
     render = (
         "from datetime import date; from nmi_desk.letter import build_letter, render_pdf; "
-        "from nmi_desk.domain.visits import ReferralInput, VisitInput; "
+        "from nmi_desk.domain.inputs import ReferralInput, VisitInput; "
         "v = VisitInput(location_code='amersfoort', referrals=[ReferralInput('ind')]); "
         "print(len(render_pdf(build_letter(v, 'TS', 'ar', date(2026, 12, 1)))))"
     )
