@@ -7,9 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from nmi_desk.domain.clients.history import history
-
 from nmi_desk.domain.clients.index import search
+from nmi_desk.domain.clients.read import history
 from nmi_desk.domain.desk import Desk
 from nmi_desk.domain.inputs import ReferralInput, VisitInput
 from nmi_desk.domain.visits import create_visit

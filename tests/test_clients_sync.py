@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nmi_desk.domain.clients.history import history
 from sqlalchemy import text
 
 from nmi_desk.domain import clients
+from nmi_desk.domain.clients.read import history
 from nmi_desk.domain.desk import Desk
 from nmi_desk.domain.inputs import ReferralInput, VisitInput
 from nmi_desk.domain.visits import create_visit

@@ -16,13 +16,13 @@ from itertools import product
 from pathlib import Path
 
 import pytest
-from nmi_desk.domain.clients.history import history, new_visit_input
 from sqlalchemy import text
 
 from nmi_desk.domain import retention
 from nmi_desk.domain.clients.base import ClientInput
 from nmi_desk.domain.clients.central import CentralClients
 from nmi_desk.domain.clients.index import search
+from nmi_desk.domain.clients.read import history, new_visit_input
 from nmi_desk.domain.clients.rights import erase_client
 from nmi_desk.domain.clients.writes import correct_client, merge_clients
 from nmi_desk.domain.desk import Desk

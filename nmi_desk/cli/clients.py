@@ -190,23 +190,18 @@ def fetch(
 ) -> None:
     """Bring a client from the central database onto this laptop with every visit of them
     (as the TUI's central search does); stored as synced, kept up to date at every sync."""
-    from sqlalchemy import text
-
-    from nmi_desk.domain.clients import CentralClients
+    from nmi_desk.domain.clients import CentralClients, ClientNotFound
     from nmi_desk.sync.target import resolve_target
 
     desk = open_desk(ctx)
     resolved = resolve_target(target, desk.settings.sync_target)
     remote = CentralClients(resolved)
     try:
-        got = remote.fetch(desk.engine(), uuid, desk.now())
+        got = remote.fetch_known(desk.engine(), uuid, desk.now())
+    except ClientNotFound:
+        raise UserError.of("errors.clients.not_central", uuid=uuid, target=resolved.shown) from None
     finally:
         remote.close()
-    if not got.get("client"):
-        with desk.engine().connect() as conn:
-            here = conn.execute(text("SELECT 1 FROM client WHERE uuid = :u"), {"u": uuid}).first()
-        if here is None:
-            raise UserError.of("errors.clients.not_central", uuid=uuid, target=resolved.shown)
     typer.echo(
         f"fetched client {uuid}: {got.get('client', 0)} client, {got.get('visit', 0)} visits",
         err=True,

@@ -6,9 +6,10 @@ import threading
 from datetime import datetime
 
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session
 
 from nmi_desk.core.errors import UserError
-from nmi_desk.domain.clients.base import DEFAULT_LIMIT, ClientHit
+from nmi_desk.domain.clients.base import DEFAULT_LIMIT, ClientHit, get_client
 from nmi_desk.domain.clients.index import search_central
 from nmi_desk.domain.context import EngineCache
 from nmi_desk.sync.clients_pull import pull_clients
@@ -43,6 +44,15 @@ class CentralClients:
         return _central_call(
             lambda: pull_clients(local, self.engine(), now, wanted=[uuid], held_too=False)
         )
+
+    def fetch_known(self, local, uuid: str, now: datetime) -> dict[str, int]:
+        """`fetch`, and ClientNotFound when the client is neither central nor on this laptop
+        (`nmi-desk clients fetch`)."""
+        got = self.fetch(local, uuid, now)
+        if not got.get("client"):
+            with Session(local) as session:
+                get_client(session, uuid, allow_deleted=True)  # raises ClientNotFound
+        return got
 
     def close(self) -> None:
         with self._lock:
