@@ -78,6 +78,7 @@ def _show_status(desk) -> None:
         pending = sum(pending_by_table(engine).values())
         where = f"saved target {saved}" if saved else "no target saved"
         typer.echo(f"never synced ({where}); {pending:,} record(s) pending")
+        _show_quarantine(engine)
         return
     for t in targets:
         mark = "*" if t.active else " "
@@ -89,6 +90,19 @@ def _show_status(desk) -> None:
             typer.echo(f"    last error: {t.last_error}")
     if saved and all(t.url != saved for t in targets):
         typer.echo(f"  {saved}  (saved, never synced: everything will be pushed)")
+    _show_quarantine(engine)
+
+
+def _show_quarantine(engine) -> None:
+    from nmi_desk.sync.state import quarantined_records
+
+    refused = quarantined_records(engine)
+    if not refused:
+        return
+    typer.echo(f"quarantine: {len(refused)} record(s) refused by the central side; correct them")
+    typer.echo("and they go at the next sync:")
+    for q in refused:
+        typer.echo(f"    {q.table} {q.uuid} (revision {q.revision}): {q.reason}")
 
 
 def _confirm_switch(desk, resolved, yes: bool) -> None:
@@ -181,7 +195,7 @@ def sync(
     if report.quarantined:
         typer.echo(
             f"nmi-desk: {report.quarantined} record(s) refused by the central side are kept"
-            " locally in quarantine with the reason (see `nmi-desk doctor`)",
+            " locally in quarantine with the reason (see `nmi-desk sync --status` or `nmi-desk doctor`)",
             err=True,
         )
 

@@ -23,6 +23,7 @@ from nmi_desk.letter.legacy import stray_notes
 from nmi_desk.store.connect import connect_sqlite, database_errors
 from nmi_desk.store.file_state import inspect
 from nmi_desk.store.migrations import LATEST, applied_versions, check_applied
+from nmi_desk.sync.state import quarantined_records
 from nmi_desk.sync.tables import COUNTED_TABLES
 
 WAL_MAGIC = (0x377F0682, 0x377F0683)
@@ -324,6 +325,19 @@ def database_checks(desk: Desk) -> list[Check]:
             topics = conn.execute(text("SELECT count(*) FROM topic")).scalar_one()
         checks.append(Check("records", True, ", ".join(f"{n} {t}" for t, n in counts.items())))
         checks.append(Check("not yet synced", True, f"{unsynced} records"))
+        refused = quarantined_records(engine)
+        if refused:
+            first = refused[0]
+            checks.append(
+                Check(
+                    "quarantine",
+                    False,
+                    f"{len(refused)} record(s) refused by the central side, e.g. {first.table} "
+                    f"{first.uuid}: {first.reason} (nmi-desk sync --status lists them; "
+                    "correct them and they go at the next sync)",
+                    warning=True,
+                )
+            )
         checks.append(Check("reference data", topics > 0, f"{topics} topics loaded"))
         path = desk.database_path
         if path is not None:

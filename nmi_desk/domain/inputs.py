@@ -16,6 +16,7 @@ from nmi_desk.core.validation import (
     check_code,
 )
 from nmi_desk.domain.reference.files import Reference, shipped_reference
+from nmi_desk.store.limits import NAME_MAX, PLACE_MAX
 
 FOLLOW_UP_DAYS = 14
 
@@ -89,6 +90,8 @@ def validate_visit(inp: VisitInput, today: date, ref: Reference | None = None) -
         check_children(inp.children_coremigrating),
     ]
     errors = [e for e in checks if e]
+    if len(inp.client_name or "") > NAME_MAX:
+        errors.append(FieldError("client_name", "error.too_long", {"max": NAME_MAX}))
     if not inp.location_code:
         errors.append(FieldError("location_code", "error.required"))
     topics = ref.topic_codes()
@@ -139,6 +142,8 @@ def validate_info_session(inp: InfoSessionInput, ref: Reference) -> list[FieldEr
     ended = ref.by_code("municipalities").get(inp.municipality_code or "")
     if ended is not None and not ended.valid_on(inp.held_on):
         errors.append(_municipality_not_then(ended, inp.held_on, ref))
+    if len(inp.place or "") > PLACE_MAX:
+        errors.append(FieldError("place", "error.too_long", {"max": PLACE_MAX}))
     if not 0 <= inp.attendees <= MAX_ATTENDEES:
         errors.append(FieldError("attendees", "error.attendees_range", {"max": MAX_ATTENDEES}))
     known = ref.topic_codes()

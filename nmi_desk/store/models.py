@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import Column, DateTime, Index, Integer, String, Table
 from sqlmodel import Field, SQLModel
 
+from nmi_desk.store.limits import NAME_MAX, PLACE_MAX
+
 # Naive UTC on both databases: no session-timezone surprises on PostgreSQL.
 UTC_TS = DateTime(timezone=False)
 
@@ -47,7 +49,7 @@ class Visit(SyncFields, table=True):
     came_via: str | None = Field(default=None, max_length=64)
     referred_by: str | None = Field(default=None, max_length=64)  # organisation code
     # Optional client details: as little as the conversation needs.
-    client_name: str | None = Field(default=None, max_length=200)
+    client_name: str | None = Field(default=None, max_length=NAME_MAX)
     birth_year: int | None = None
     origin_country: str | None = Field(default=None, max_length=2)
     destination_country: str | None = Field(default=None, max_length=2)
@@ -73,7 +75,7 @@ class Client(SyncFields, table=True):
     """
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str | None = Field(default=None, max_length=200)
+    name: str | None = Field(default=None, max_length=NAME_MAX)
     birth_year: int | None = None
     origin_country: str | None = Field(default=None, max_length=2)
     destination_country: str | None = Field(default=None, max_length=2)
@@ -123,7 +125,7 @@ class InfoSession(SyncFields, table=True):
     id: int | None = Field(default=None, primary_key=True)
     held_on: date = Field(index=True)
     location_code: str | None = Field(default=None, max_length=64)
-    place: str | None = Field(default=None, max_length=200)
+    place: str | None = Field(default=None, max_length=PLACE_MAX)
     municipality_code: str | None = Field(default=None, max_length=8)  # CBS "GM0150"
     partner_code: str | None = Field(default=None, max_length=64)  # organisation code
     consultant: str = Field(max_length=16)

@@ -163,6 +163,16 @@ def mark_synced(
             " AND id IN (SELECT value FROM json_each(?))",
             (revision, revision, json.dumps(ids)),
         )
+    # A record the central side took (corrected since it was refused) leaves quarantine.
+    accepted = [(t, u, r) for unit in units for t, u, r in unit.records()]
+    if accepted:
+        cur.execute(
+            "DELETE FROM sync_quarantine WHERE (target_id IS ? OR target_id IS NULL) AND EXISTS"
+            " (SELECT 1 FROM json_each(?) a WHERE json_extract(a.value, '$[0]') = table_name"
+            " AND json_extract(a.value, '$[1]') = record_uuid"
+            " AND json_extract(a.value, '$[2]') >= revision)",
+            (target_id, json.dumps(accepted)),
+        )
     for c in conflicts:
         seen = cur.execute(
             "SELECT 1 FROM sync_conflict WHERE table_name = ? AND record_uuid = ?"

@@ -346,3 +346,34 @@ def switch_needed(engine, url: str, saved_url: str) -> Switch | None:
     if previous in (None, "", url):
         return None
     return Switch(previous, pending_for_url(engine, url))
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """A record the central side refused, kept here with its reason until it is corrected
+    (the next sync then takes it out of quarantine)."""
+
+    table: str
+    uuid: str
+    revision: int
+    reason: str
+    logged_at: str
+
+
+def quarantined_records(engine, limit: int = 20) -> list[Quarantined]:
+    """The newest refused records of the active target (or of none), newest first."""
+    with engine.connect() as conn:
+        active = get_meta(conn, ACTIVE)
+        rows = conn.execute(
+            text(
+                "SELECT table_name, record_uuid, revision, reason, logged_at FROM sync_quarantine"
+                " WHERE target_id IS NULL OR target_id = :t ORDER BY id DESC LIMIT :n"
+            ),
+            {"t": active, "n": limit},
+        ).all()
+    return [Quarantined(t, u, int(r), _first_line(reason), str(at)) for t, u, r, reason, at in rows]
+
+
+def _first_line(reason: str) -> str:
+    lines = (reason or "").strip().splitlines()
+    return lines[0][:160] if lines else "refused"

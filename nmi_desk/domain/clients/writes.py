@@ -25,6 +25,7 @@ from nmi_desk.domain.clients.base import (
 )
 from nmi_desk.domain.context import Context
 from nmi_desk.domain.reference.files import shipped_reference
+from nmi_desk.store.limits import NAME_MAX
 from nmi_desk.store.models import Client, Visit
 
 
@@ -84,6 +85,8 @@ def validate_client(inp: ClientInput, today, ref=None) -> list[FieldError]:
     errors = [e for e in checks if e]
     if not (inp.name or "").strip():
         errors.append(FieldError("name", "error.required"))
+    elif len(inp.name or "") > NAME_MAX:
+        errors.append(FieldError("name", "error.too_long", {"max": NAME_MAX}))
     return errors
 
 
