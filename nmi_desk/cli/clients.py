@@ -80,7 +80,7 @@ def show(
     """A client's record and history: open follow-ups first, then every visit, newest first."""
     from dataclasses import asdict
 
-    from nmi_desk.domain.clients import history
+    from nmi_desk.domain.clients.history import history
 
     desk = open_desk(ctx)
     hist = _found(lambda: history(desk.context(), uuid))
@@ -115,7 +115,7 @@ def export(
 ) -> None:
     """Inzage: everything held on one client, as a readable document or JSON (private file)."""
     from nmi_desk.core.outputs import check_output, write_output
-    from nmi_desk.domain.clients import inzage, inzage_text
+    from nmi_desk.domain.clients.inzage import inzage, inzage_text
 
     fmt = fmt or ("json" if output.endswith(".json") else "md")
     if fmt not in ("md", "json"):
@@ -130,6 +130,10 @@ def export(
         else inzage_text(data, tr, desk.reference)
     )
     where = write_output(output, text, private=True)
+    if where != "stdout":  # registered: erasure and retention remove it (domain.copies)
+        from nmi_desk.domain.copies import register_file
+
+        register_file(desk.engine(), where, "inzage", desk.now(), client=uuid)
     typer.echo(f"wrote the inzage of client {uuid} to {where}", err=True)
 
 
@@ -143,7 +147,8 @@ def erase(
     other laptops at their next pull. Counts by code stay."""
     import sys
 
-    from nmi_desk.domain.clients import erase_client, history
+    from nmi_desk.domain.clients import erase_client
+    from nmi_desk.domain.clients.history import history
 
     desk = open_desk(ctx)
     hist = _found(lambda: history(desk.context(), uuid))
@@ -160,6 +165,10 @@ def erase(
         " the central side and other laptops follow at their next sync",
         err=True,
     )
+    if done.drafts or done.files:
+        typer.echo(f"  also removed: {done.drafts} drafts, {len(done.files)} files", err=True)
+    for left in done.files_left:
+        typer.echo(f"  could not remove {left}: delete it by hand", err=True)
 
 
 @app.command()

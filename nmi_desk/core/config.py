@@ -31,6 +31,10 @@ class Settings:
     sync_target: str = ""  # URL without password
     lock_minutes: int = 5
     retention_days: int = 30
+    # Where the TUI writes inzage documents (the consultant's choice); "" = the Documents
+    # folder. Never the data folder by default: the document is for the client, not a copy
+    # to keep (nmi_desk.domain.copies).
+    inzage_dir: str = ""
 
     @property
     def is_set_up(self) -> bool:

@@ -217,6 +217,16 @@ class Desk:
                 changed.add(f.name)
         return changed
 
+    @property
+    def inzage_folder(self) -> Path:
+        """Where inzage documents go: settings.inzage_dir, else the Documents folder."""
+        chosen = self.settings.inzage_dir.strip()
+        if chosen:
+            return Path(chosen).expanduser().absolute()
+        from platformdirs import user_documents_dir
+
+        return Path(user_documents_dir()) / "nmi-desk inzage"
+
     def now(self) -> datetime:
         return self.clock()
 
@@ -275,4 +285,5 @@ class Desk:
             reference=self.reference,
             keyring=self.keyring,
             client_indexes=self._client_indexes,
+            data_dir=self.paths.home if self.database_path is not None else None,
         )
