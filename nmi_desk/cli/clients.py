@@ -54,8 +54,11 @@ def search(
     """Search the clients on this laptop by name (diacritics, variants, typos allowed)."""
     from nmi_desk.domain.clients import search as run_search
 
-    desk = open_desk(ctx)
-    hits = run_search(desk.context(), query, birth_year, limit)
+    desk = open_desk(ctx, write=False)
+    # A read makes no database: with none there yet, nothing matches.
+    hits = [] if desk.encryption_state() == "missing" else run_search(
+        desk.context(), query, birth_year, limit
+    )
     if as_json:
         typer.echo(json.dumps([h.as_json() for h in hits], ensure_ascii=False, indent=2))
         return
@@ -82,7 +85,9 @@ def show(
 
     from nmi_desk.domain.clients.history import history
 
-    desk = open_desk(ctx)
+    desk = open_desk(ctx, write=False)
+    if desk.encryption_state() == "missing":  # a read makes no database
+        raise UserError.of("errors.clients.no_database", path=desk.database_path)
     hist = _found(lambda: history(desk.context(), uuid))
     if as_json:
         out = {
