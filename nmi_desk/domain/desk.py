@@ -238,6 +238,10 @@ class Desk:
 
         key = unlock(self.database_path, passphrase, sleep=self.sleep, now=self.wall)
         self.keyring.remember(self.database_path, key)
+        if not key.normalised and self._engine is None:
+            # Opened with the passphrase as typed (encrypted before passphrases were
+            # NFC-normalised): re-keyed now under the normalised one, so any spelling opens it.
+            self.set_passphrase(passphrase)
 
     def set_passphrase(self, new_passphrase: str) -> None:
         """Encrypt this desk's database (converting a plain one) or re-key it; unlock first."""

@@ -188,11 +188,13 @@ def inspect(path: Path, *, write: bool = True) -> FileState:
         return FileState("damaged", damage)
     if not write:
         return FileState(state)
-    if not os.access(path, os.R_OK | os.W_OK):
-        return FileState("unreadable", Text("errors.db.file_not_writable"))
+    # The folder first: on a read-only file system the file cannot be written either, and
+    # that is the cause to name (EROFS), not permissions.
     folder = _folder_problem(path.parent)
     if folder:
         return FileState("unreadable", folder)
+    if not os.access(path, os.R_OK | os.W_OK):
+        return FileState("unreadable", Text("errors.db.file_not_writable"))
     return FileState(state)
 
 
