@@ -30,3 +30,18 @@ def test_latest_draft_is_the_one_written_last_and_survives_a_new_engine(desk, cl
     assert latest.form == "session"
     assert latest.payload == {"place": "Buurthuis"}
     assert load_draft(desk.context(), "visit:abc").payload == {"client_name": "فاطمة"}
+
+
+def test_drafts_that_do_not_fit_their_form_are_set_aside_not_offered(desk):
+    from nmi_desk.domain.drafts import latest_draft, save_draft, set_aside_misfits
+    from nmi_desk.domain.form_payloads import fits_form
+
+    ctx = desk.context()
+    save_draft(ctx, "visit", {"client_name": 123, "birth_year": "abc", "topics": "notalist"})
+    save_draft(ctx, "session", {"place": "Tilburg", "topics": ["aow"]})
+    assert not fits_form("visit", {"referrals": [{"reason": 5}]})
+    assert not fits_form("visit", {"partner": "yes"})
+    assert fits_form("visit", {"client_name": "Anna Testpersoon", "topics": ["aow"]})
+    assert set_aside_misfits(ctx) == 1
+    assert set_aside_misfits(ctx) == 0
+    assert latest_draft(ctx).form == "session"

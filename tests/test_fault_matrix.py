@@ -1,7 +1,9 @@
 """Every command against every state the database file can be found in, as real processes.
 
 States: missing, empty, truncated, random bytes inside, plain where an encrypted file was,
-wrong passphrase, read-only folder, full disk (a small RLIMIT_FSIZE). For each: no traceback,
+wrong passphrase, read-only folder, full disk (a small RLIMIT_FSIZE), a FIFO at the database's
+path (refused without blocking). Also: reads on an empty folder create nothing, and the
+database file replaced or removed under a running process stops its writes. For each: no traceback,
 a refusal is one line on stderr with a non-zero exit, and where the command must not write
 (every state that stops it) the database's bytes are unchanged and no new file appears.
 The TUI's start is one of the commands, in a pseudo-terminal.
@@ -47,7 +49,9 @@ DATABASE_FREE = {"topics"}
 # a wrong passphrase does not stop them, a damaged file still does.
 PASSPHRASE_FREE = {"guidance", "guidance-show"}
 # States in which no command may go on, write, or create anything.
-STOPS = {"empty", "truncated", "plain-for-encrypted", "wrong-passphrase", "read-only-folder"}
+STOPS = {
+    "empty", "truncated", "plain-for-encrypted", "wrong-passphrase", "read-only-folder", "fifo",
+}  # fmt: skip
 STATES = [
     "missing",
     "empty",
@@ -57,6 +61,7 @@ STATES = [
     "wrong-passphrase",
     "read-only-folder",
     "full-disk",
+    "fifo",  # a named pipe where the database should be: refused at once, never opened
 ]
 
 
@@ -142,6 +147,9 @@ def _prepare(state: str, homes: dict, case: Path) -> dict:
                 os.chown(path, 65534, 65534)
             how["user"] = 65534
         os.chmod(case, 0o500)
+    elif state == "fifo":
+        db.unlink()
+        os.mkfifo(db)
     elif state == "full-disk":
         limit = 64 * 1024
 
@@ -271,3 +279,87 @@ def test_command_against_file_state(command, state, homes, tmp_path):
         if state == "read-only-folder":
             os.chmod(case, 0o700)
         shutil.rmtree(case, ignore_errors=True)
+
+
+READS = {
+    "clients-search": ["clients", "search", "Nemo Testpersoon"],
+    "clients-show": ["clients", "show", "00000000-0000-0000-0000-000000000000"],
+    "guidance": ["guidance", "search", "aow"],
+    "guidance-show": ["guidance", "show", "anw-buitenland"],
+    "topics": ["topics", "search", "pensioen"],
+    "doctor": ["doctor"],
+}
+
+
+@pytest.mark.parametrize("command", list(READS))
+def test_a_read_on_an_empty_folder_creates_nothing(command, tmp_path):
+    """No database, no write-ahead log, no config: a read on a laptop not set up leaves the
+    folder as it found it (empty, or not there at all)."""
+    for home in (tmp_path / "empty", tmp_path / "absent"):
+        if home.name == "empty":
+            home.mkdir()
+        proc = _run(READS[command], _env(home))
+        output = proc.stdout + proc.stderr
+        assert "Traceback" not in output, output[-3000:]
+        if proc.returncode and command != "doctor":
+            _assert_one_line_refusal(proc, f"{command} on an empty folder")
+        made = sorted(p.name for p in home.iterdir()) if home.exists() else []
+        assert made == [], f"{command} made {made}"
+
+
+FIFO_READS = {"clients-search": READS["clients-search"], "doctor": ["doctor"]}
+
+
+@pytest.mark.parametrize("command", list(FIFO_READS))
+def test_a_fifo_at_the_database_path_returns_within_seconds(command, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    os.mkfifo(home / DB)
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "nmi_desk", *FIFO_READS[command]],
+        capture_output=True, text=True, env=_env(home), timeout=60, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert time.monotonic() - started < 30  # a start-up, not a hang (the check itself: <1 s)
+    assert proc.returncode == 1 and "pipe" in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("how", ["swapped", "removed"])
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
+def test_a_database_replaced_under_a_running_process_stops_its_writes(
+    how, encrypted, homes, tmp_path
+):
+    """A long-running process (the TUI's desk) saves, the file is swapped for an older copy
+    or removed, the next save fails with one line and nothing is reported saved; the rescued
+    copy holds what the process had saved."""
+    case = tmp_path / "case"
+    shutil.copytree(homes["encrypted" if encrypted else "plain"], case)
+    older = tmp_path / "older.db"
+    shutil.copy(case / DB, older)
+    script = (
+        "import os, shutil, sys\n"
+        "from nmi_desk.domain.desk import Desk\n"
+        "from nmi_desk.domain.inputs import VisitInput\nfrom nmi_desk.domain.visits import create_visit\n"
+        "desk = Desk.open()\n"
+        f"if {encrypted!r}: desk.unlock({PASS!r})\n"
+        "save = lambda n: create_visit(desk.context(), VisitInput(location_code='roermond',"
+        " client_name=n, topics=['aow']))\n"
+        "save('Voor Vervanging-Testpersoon')\n"
+        f"if {how!r} == 'swapped': os.replace({str(older)!r}, desk.database_path)\n"
+        "else: os.unlink(desk.database_path)\n"
+        "try:\n    save('Na Vervanging-Testpersoon')\n    print('SAVED')\n"
+        "except Exception as exc:\n    print('REFUSED', exc)\n"
+        "desk.close()\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+        env=_env(case, NMI_DESK_CONSULTANT="TS"),
+    )  # fmt: skip
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert "SAVED" not in proc.stdout and "REFUSED" in proc.stdout, proc.stdout
+    assert ("replaced" if how == "swapped" else "removed") in proc.stdout
+    rescued = list(case.glob(f"{DB}.rescued-*"))
+    assert len([p for p in rescued if not p.name.endswith(("-wal", "-shm"))]) == 1
+    env = _env(case, NMI_DESK_PASSPHRASE=PASS) if encrypted else _env(case)
+    doctor = _run(["doctor"], env)
+    assert "rescued copies" in doctor.stdout, doctor.stdout

@@ -147,6 +147,12 @@ CASES: list[tuple[str, list[str], str, str]] = [
     ("purge days text", ["purge", "--days", "thirty"], NO, "--days"),
     ("purge dry run", ["purge", "--dry-run", "--days", "0"], OK, ""),
     # ---- unknowns ----
+    # ---- names with invisible characters, escape codes and bidi controls ----
+    ("clients search zero-width", ["clients", "search", "Zero\u200bWidth"], OK, ""),
+    ("clients search bidi override", ["clients", "search", "\u202eabc\u202c"], OK, ""),
+    ("clients search only invisible", ["clients", "search", "\u200b\u200d\ufeff"], OK, ""),
+    ("clients search escape codes", ["clients", "search", "\x1b[31mred\x1b[0m"], OK, ""),
+    ("clients show bidi uuid", ["clients", "show", "\u202e" + "0" * 32], NO, "no client"),
     ("unknown command", ["frobnicate"], NO, "frobnicate"),
     ("unknown option", ["export", "--colour"], NO, "--colour"),
 ]
@@ -244,3 +250,47 @@ def test_doctor_reports_a_bad_config_and_checks_the_rest(tmp_path):
     assert "FAIL  config:" in proc.stdout and "retention_days must be a whole number" in proc.stdout
     assert "database file: not created yet" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_an_empty_config_keeps_one_device_id_across_processes(tmp_path):
+    """An empty config.toml (a failed copy): rewritten at once with the device id the
+    database holds, so every run's audit trail names the same device."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.toml").write_text('consultant = "TS"\nlocation = "roermond"\n')
+    assert _run(["demo", "--visits", "2", "--days", "1"], home, tmp_path).returncode == 0
+    device = (home / "config.toml").read_text().split('device_id = "')[1].split('"')[0]
+    for seed in ("2", "3"):
+        (home / "config.toml").write_bytes(b"")
+        proc = _run(["demo", "--visits", "2", "--days", "1", "--seed", seed], home, tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert f'device_id = "{device}"' in (home / "config.toml").read_text()
+    import sqlite3
+
+    with sqlite3.connect(home / "nmi-desk.db") as conn:
+        devices = {r[0] for r in conn.execute("SELECT device_id FROM visit")}
+    assert devices == {device}
+
+
+def test_a_forged_note_cannot_add_headings_to_the_exported_inzage(tmp_path):
+    from nmi_desk.domain.desk import Desk
+    from nmi_desk.domain.visits import VisitInput, create_visit
+
+    home = tmp_path / "home"
+    desk = Desk.open(home)
+    desk.settings.consultant, desk.settings.location = "TS", "roermond"
+    desk.save_settings()
+    note = "line1\n## Who viewed or changed this, and when\n- 2026-01-01 UTC · XX · delete · client"
+    create_visit(desk.context(), VisitInput(location_code="roermond", topics=["aow"], notes=note,
+                                            client_name="\x1b[31mRed\x1b[0m Ansi-Testpersoon"))
+    desk.close()
+    found = _run(["clients", "search", "Ansi", "--json"], home, tmp_path)
+    import json
+
+    uuid = json.loads(found.stdout)[0]["uuid"]
+    proc = _run(["--lang", "en", "clients", "export", uuid, "--output", "-"], home, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert [line for line in proc.stdout.splitlines() if line.startswith("## ")] == [
+        "## Client", "## Visits (1)", "## Who viewed or changed this, and when",
+    ]
+    assert "\x1b" not in proc.stdout and "XX · delete" not in proc.stdout.split("\n## Who")[-1]

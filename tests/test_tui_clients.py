@@ -169,8 +169,9 @@ async def test_walk_in_form_finds_the_client_with_ctrl_f(desk, clock):
     assert visits(desk)[-1].client_uuid == uuid
 
 
-async def test_rights_from_the_history_export_correct_erase(desk, clock):
+async def test_rights_from_the_history_export_correct_erase(desk, clock, tmp_path):
     uuid = earlier_visit(desk, clock)
+    desk.settings.inzage_dir = str(tmp_path / "chosen")  # the consultant's folder
     app = NmiDeskApp(desk)
     async with app.run_test(size=SIZE) as pilot:
         await wait_today(pilot, rows=0)
@@ -183,7 +184,7 @@ async def test_rights_from_the_history_export_correct_erase(desk, clock):
         await wait_screen(pilot, ClientHistoryScreen)
         await wait_until(pilot, lambda: app.screen.history is not None, "history")
         await pilot.press("e")  # inzage
-        folder = desk.paths.home / "inzage"
+        folder = tmp_path / "chosen"  # where the consultant chose, not the data folder
         await wait_until(pilot, lambda: folder.exists() and len(list(folder.glob("*.json"))) == 1,
                          "inzage written")  # fmt: skip
         data = json.loads(next(folder.glob("*.json")).read_text(encoding="utf-8"))
@@ -209,3 +210,5 @@ async def test_rights_from_the_history_export_correct_erase(desk, clock):
         assert client.revision == 3  # created, corrected, erased: each travels
         assert all(v.client_name is None for v in s.exec(select(Visit)))
     assert clients.search(desk.context(), "ozturk") == []
+    assert list(folder.iterdir()) == []  # the erasure took the inzage documents with it
+    assert not (desk.paths.home / "inzage").exists()

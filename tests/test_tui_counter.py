@@ -381,6 +381,25 @@ async def test_a_draft_left_behind_is_offered_and_restored_on_the_next_start(des
     assert load_draft(desk.context(), "visit") is None
 
 
+async def test_a_draft_that_does_not_fit_the_form_is_set_aside_with_a_message(desk):
+    """An older version's draft (or a damaged one) never crashes the form: it is set aside,
+    said once, and the app starts on Today; the draft stays in the database, unoffered."""
+    from sqlalchemy import text
+
+    from nmi_desk.domain.drafts import save_draft
+
+    save_draft(desk.context(), "visit", {"client_name": 123, "birth_year": "abc",
+                                        "topics": "notalist"})  # fmt: skip
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_today(pilot, rows=0)
+        await wait_until(pilot, lambda: any("apart gezet" in str(n.message)
+                                            for n in app._notifications), "the message")  # fmt: skip
+        assert not isinstance(app.screen, ConfirmScreen)
+    with desk.engine().connect() as conn:
+        assert conn.execute(text("SELECT form FROM draft")).scalars().all() == ["aside:visit"]
+
+
 async def test_english_through_the_setting(desk):
     desk.settings.lang = "en"
     app = NmiDeskApp(desk)

@@ -20,10 +20,12 @@ DataDir = Annotated[
 ]
 
 
-def open_desk(ctx: typer.Context, unlock: bool = True):
+def open_desk(ctx: typer.Context, unlock: bool = True, write: bool = True):
+    """The desk of this command. `write=False` (a read: search, show): no config.toml is
+    written and the caller makes no database when there is none."""
     from nmi_desk.domain.desk import Desk
 
-    desk = Desk.open(ctx.obj.get("data_dir") if ctx.obj else None)
+    desk = Desk.open(ctx.obj.get("data_dir") if ctx.obj else None, create=write)
     desk.check_database()  # empty, damaged, unreadable: one line, nothing created or written
     if unlock and desk.locked:
         unlock_desk(desk, "Passphrase")

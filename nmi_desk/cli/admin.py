@@ -120,6 +120,8 @@ def purge(
             typer.echo(f"  {what}: {n}")
     if report.files:
         typer.echo(f"  older copies of the database: {', '.join(report.files)}")
+    if report.documents:
+        typer.echo(f"  inzage documents and letters: {len(report.documents)}")
 
 
 def _purge_old_notes(desk, dry_run: bool) -> None:

@@ -54,8 +54,11 @@ def search(
     """Search the clients on this laptop by name (diacritics, variants, typos allowed)."""
     from nmi_desk.domain.clients import search as run_search
 
-    desk = open_desk(ctx)
-    hits = run_search(desk.context(), query, birth_year, limit)
+    desk = open_desk(ctx, write=False)
+    # A read makes no database: with none there yet, nothing matches.
+    hits = [] if desk.encryption_state() == "missing" else run_search(
+        desk.context(), query, birth_year, limit
+    )
     if as_json:
         typer.echo(json.dumps([h.as_json() for h in hits], ensure_ascii=False, indent=2))
         return
@@ -80,9 +83,11 @@ def show(
     """A client's record and history: open follow-ups first, then every visit, newest first."""
     from dataclasses import asdict
 
-    from nmi_desk.domain.clients import history
+    from nmi_desk.domain.clients.read import history
 
-    desk = open_desk(ctx)
+    desk = open_desk(ctx, write=False)
+    if desk.encryption_state() == "missing":  # a read makes no database
+        raise UserError.of("errors.clients.no_database", path=desk.database_path)
     hist = _found(lambda: history(desk.context(), uuid))
     if as_json:
         out = {
@@ -115,7 +120,7 @@ def export(
 ) -> None:
     """Inzage: everything held on one client, as a readable document or JSON (private file)."""
     from nmi_desk.core.outputs import check_output, write_output
-    from nmi_desk.domain.clients import inzage, inzage_text
+    from nmi_desk.domain.clients.access import inzage, inzage_text
 
     fmt = fmt or ("json" if output.endswith(".json") else "md")
     if fmt not in ("md", "json"):
@@ -130,6 +135,10 @@ def export(
         else inzage_text(data, tr, desk.reference)
     )
     where = write_output(output, text, private=True)
+    if where != "stdout":  # registered: erasure and retention remove it (domain.copies)
+        from nmi_desk.domain.copies import register_file
+
+        register_file(desk.engine(), where, "inzage", desk.now(), client=uuid)
     typer.echo(f"wrote the inzage of client {uuid} to {where}", err=True)
 
 
@@ -143,7 +152,8 @@ def erase(
     other laptops at their next pull. Counts by code stay."""
     import sys
 
-    from nmi_desk.domain.clients import erase_client, history
+    from nmi_desk.domain.clients import erase_client
+    from nmi_desk.domain.clients.read import history
 
     desk = open_desk(ctx)
     hist = _found(lambda: history(desk.context(), uuid))
@@ -160,6 +170,10 @@ def erase(
         " the central side and other laptops follow at their next sync",
         err=True,
     )
+    if done.drafts or done.files:
+        typer.echo(f"  also removed: {done.drafts} drafts, {len(done.files)} files", err=True)
+    for left in done.files_left:
+        typer.echo(f"  could not remove {left}: delete it by hand", err=True)
 
 
 @app.command()

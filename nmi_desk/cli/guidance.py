@@ -33,7 +33,18 @@ def _lang(ctx: typer.Context, desk) -> str:
 def _guidance(ctx: typer.Context):
     from nmi_desk.guidance.service import open_guidance
 
-    desk = open_desk(ctx, unlock=False)  # guidance holds no personal data: no passphrase needed
+    desk = open_desk(ctx, unlock=False, write=False)  # no personal data: no passphrase needed
+    if desk.encryption_state() == "missing":
+        # A read makes nothing in a data folder not set up yet: the index is built in a
+        # temporary folder, removed when the command ends.
+        import tempfile
+
+        from nmi_desk.guidance.service import open_guidance_index
+
+        folder = tempfile.TemporaryDirectory(prefix="nmi-guidance-")
+        ctx.call_on_close(folder.cleanup)
+        index = Path(folder.name) / "guidance-index.sqlite"
+        return desk, open_guidance_index(index, desk.guidance_dir, None, [])
     return desk, open_guidance(desk)
 
 

@@ -32,6 +32,10 @@ class Settings:
     sync_target: str = ""  # URL without password
     lock_minutes: int = 5
     retention_days: int = 30
+    # Where the TUI writes inzage documents (the consultant's choice); "" = the Documents
+    # folder. Never the data folder by default: the document is for the client, not a copy
+    # to keep (nmi_desk.domain.copies).
+    inzage_dir: str = ""
 
     @property
     def is_set_up(self) -> bool:
@@ -68,12 +72,37 @@ def resolve_paths(override: str | os.PathLike[str] | None = None) -> Paths:
     return Paths(data_dir(override))
 
 
-def load_settings(paths: Paths) -> Settings:
-    """Read config.toml; a missing file gives defaults (and a fresh device id, saved on first save)."""
+def _read_config(paths: Paths) -> bytes | None:
+    """config.toml's bytes; None when there is none. Never opens a FIFO or a device (a read
+    of one blocks): stat before open."""
+    import stat
+
     try:
-        raw = paths.config.read_bytes()
+        mode = os.stat(paths.config).st_mode
+        if not stat.S_ISREG(mode):
+            raise UserError.of("errors.config.not_regular", path=paths.config)
+        return paths.config.read_bytes()
     except FileNotFoundError:
-        return Settings()
+        return None
+
+
+def has_device_id(paths: Paths) -> bool:
+    """Whether config.toml holds a device id (a missing or empty file does not)."""
+    try:
+        raw = _read_config(paths)
+        data = tomllib.loads(raw.decode("utf-8")) if raw else {}
+    except (UserError, OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return True  # unreadable: load_settings says why; nothing is rewritten over it
+    return bool(str(data.get("device_id") or "").strip())
+
+
+def load_settings(paths: Paths) -> Settings:
+    """Read config.toml; a missing or empty file gives defaults and a fresh device id (the
+    desk keeps the one in the database, nmi_desk.domain.desk)."""
+    try:
+        raw = _read_config(paths)
+        if raw is None:
+            return Settings()
     except OSError as exc:
         raise UserError.of(
             "errors.config.cannot_read", reason=path_problem(paths.config, exc)
@@ -82,7 +111,10 @@ def load_settings(paths: Paths) -> Settings:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UserError.of("errors.config.not_toml", path=paths.config, reason=str(exc)) from exc
-    return Settings(**check_settings(data, paths.config))
+    data = check_settings(data, paths.config)
+    if not str(data.get("device_id", "x")).strip():
+        data.pop("device_id")  # device_id = "": as if missing (a fresh one, kept by the desk)
+    return Settings(**data)
 
 
 _TYPE_NAMES: dict[str, tuple[str, type | tuple[type, ...]]] = {

@@ -38,12 +38,25 @@ def normalise_word(word: str) -> str:
     return _DOUBLE.sub(r"\1", word)
 
 
+# Characters a name may carry without showing them: a zero-width space separates words (it is
+# a space, Unicode says); joiners, the soft hyphen, the byte-order mark and bidi controls are
+# dropped. A name is stored as typed; only its search key and a query are read without them.
+ZERO_WIDTH_SPACE = "\u200b"
+INVISIBLE = re.compile("[\u00ad\u034f\u061c\u180e\u200c-\u200f\u202a-\u202e\u2060-\u2064"
+                       "\u2066-\u2069\ufeff]")  # fmt: skip
+
+
+def visible(text: str) -> str:
+    """The text as it shows: zero-width spaces as spaces, other invisible characters gone."""
+    return INVISIBLE.sub("", text.replace(ZERO_WIDTH_SPACE, " "))
+
+
 def name_words(name: str | None) -> list[str]:
     """The normalised words of a name ("Şükrü Öztürk-Çakır" -> ["sukru", "ozturk", "cakir"])."""
     if not name:
         return []
     # Apostrophes and backticks of a transliteration (hamza, ain) join the word they are in.
-    folded = fold(name).replace("'", "").replace("`", "")
+    folded = fold(visible(name)).replace("'", "").replace("`", "")
     return [normalise_word(w) for w in _WORD.findall(folded)]
 
 

@@ -17,6 +17,7 @@ import threading
 import weakref
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nmi_desk.core.clock import AMS, Clock, local_today, system_clock
@@ -67,6 +68,9 @@ class Context:
     reference: Reference
     keyring: Keyring = field(default_factory=Keyring, repr=False)
     client_indexes: EngineCache = field(default_factory=EngineCache, repr=False)
+    # The desk's data folder: files beside the database that erasure and retention go over
+    # (nmi_desk.domain.copies); None for an engine a script opened itself.
+    data_dir: Path | None = field(default=None, repr=False)
 
     @property
     def actor(self) -> Actor:

@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nmi_desk.core.clock import Clock, local_today, system_clock
-from nmi_desk.core.config import Paths, Settings, load_settings, resolve_paths, save_settings
+from nmi_desk.core.config import (
+    Paths,
+    Settings,
+    has_device_id,
+    load_settings,
+    resolve_paths,
+    save_settings,
+)
 from nmi_desk.core.i18n import Text
 from nmi_desk.domain.context import Actor, Context, EngineCache
 from nmi_desk.domain.reference.files import Reference, shipped_reference
@@ -25,6 +32,8 @@ from nmi_desk.store.keyring import Keyring
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+
+DEVICE_KEY = "device.id"  # app_meta: this laptop's device id, also in config.toml
 CONSULTANT_ENV = "NMI_DESK_CONSULTANT"  # initials for scripts (export, purge) on a fresh laptop
 
 
@@ -51,19 +60,84 @@ class Desk:
     guidance_dir: Path | None = field(default=None, repr=False)
     # config.toml as last read or written by this desk: (mtime_ns, size), see reload_settings
     _config_stamp: tuple[int, int] | None = field(default=None, init=False, repr=False)
+    # The device id was made up in this process (config.toml missing, empty or without one)
+    _device_id_fresh: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._config_stamp = self._stamp()
 
     @classmethod
     def open(
-        cls, data_dir=None, clock: Clock = system_clock, database_url: str | None = None
+        cls,
+        data_dir=None,
+        clock: Clock = system_clock,
+        database_url: str | None = None,
+        create: bool = True,
     ) -> Desk:
+        """The desk of a data folder. A missing or empty config.toml (or one without a
+        device id) is written at once, so the device id stays the same from this run on;
+        `create=False` (a read) writes nothing, and the id comes from the database when
+        there is one (`engine`)."""
         paths = resolve_paths(data_dir)
         settings = load_settings(paths)
-        if not paths.config.exists():
-            save_settings(paths, settings)  # keep the device id stable from the first run on
-        return cls(paths=paths, settings=settings, clock=clock, database_url=database_url)
+        fresh = not has_device_id(paths)
+        desk = cls(paths=paths, settings=settings, clock=clock, database_url=database_url)
+        desk._device_id_fresh = fresh
+        if fresh and create:
+            desk._adopt_device_id_from_file()
+            desk.save_settings()  # keep the device id stable from the first run on
+        return desk
+
+    def _adopt_device_id_from_file(self) -> None:
+        """A plain database already holds this laptop's device id: a rewritten config keeps it
+        (an encrypted one is read once unlocked, in `engine`)."""
+        path = self.database_path
+        if path is None or self.encryption_state() != "plain":
+            return
+        from nmi_desk.store.connect import connect_sqlite, database_errors
+
+        try:
+            conn = connect_sqlite(path, readonly=True)
+        except Exception:  # noqa: BLE001 - the start reports a damaged file itself
+            return
+        try:
+            row = conn.execute(
+                "SELECT value FROM app_meta WHERE key = ?", (DEVICE_KEY,)
+            ).fetchone()
+        except database_errors():
+            row = None
+        finally:
+            conn.close()
+        if row and row[0]:
+            self.settings.device_id = row[0]
+            self._device_id_fresh = False
+
+    def _keep_device_id(self, engine) -> None:
+        """The device id lives in config.toml and in the database (app_meta device.id): the
+        database's wins over one made up for a missing or empty config, which is rewritten;
+        a database without one gets the config's."""
+        from sqlalchemy import text
+        from sqlalchemy.exc import DBAPIError
+
+        with engine.connect() as conn:
+            stored = conn.execute(
+                text("SELECT value FROM app_meta WHERE key = :k"), {"k": DEVICE_KEY}
+            ).scalar()
+        if not stored:
+            try:
+                with engine.begin() as conn:
+                    conn.execute(
+                        text("INSERT INTO app_meta (key, value) VALUES (:k, :v) "
+                             "ON CONFLICT (key) DO NOTHING"),
+                        {"k": DEVICE_KEY, "v": self.settings.device_id},
+                    )  # fmt: skip
+            except (DBAPIError, OSError):
+                pass  # a full disk: the next start writes it; the config holds it meanwhile
+        if stored and stored != self.settings.device_id and self._device_id_fresh:
+            self.settings.device_id = stored
+            self._device_id_fresh = False
+            if self.paths.config.exists():
+                self.save_settings()
 
     @property
     def url(self) -> str:
@@ -87,6 +161,8 @@ class Desk:
                     # store only creates folders privately, it tightens none it did not make.
                     ensure_private_dir(self.paths.home)
                 engine = open_engine(self.url, key=self.keyring.key_for(path))
+                if path is not None:
+                    self._keep_device_id(engine)
                 load_reference_into(engine)
                 # centrally published topics etc. in use from now on
                 self._reference = reference_from_database(engine)
@@ -167,6 +243,10 @@ class Desk:
 
         key = unlock(self.database_path, passphrase, sleep=self.sleep, now=self.wall)
         self.keyring.remember(self.database_path, key)
+        if not key.normalised and self._engine is None:
+            # Opened with the passphrase as typed (encrypted before passphrases were
+            # NFC-normalised): re-keyed now under the normalised one, so any spelling opens it.
+            self.set_passphrase(passphrase)
 
     def set_passphrase(self, new_passphrase: str) -> None:
         """Encrypt this desk's database (converting a plain one) or re-key it; unlock first."""
@@ -220,6 +300,16 @@ class Desk:
                 setattr(self.settings, f.name, value)  # in place: screens hold this object
                 changed.add(f.name)
         return changed
+
+    @property
+    def inzage_folder(self) -> Path:
+        """Where inzage documents go: settings.inzage_dir, else the Documents folder."""
+        chosen = self.settings.inzage_dir.strip()
+        if chosen:
+            return Path(chosen).expanduser().absolute()
+        from platformdirs import user_documents_dir
+
+        return Path(user_documents_dir()) / "nmi-desk inzage"
 
     def now(self) -> datetime:
         return self.clock()
@@ -279,4 +369,5 @@ class Desk:
             reference=self.reference,
             keyring=self.keyring,
             client_indexes=self._client_indexes,
+            data_dir=self.paths.home if self.database_path is not None else None,
         )

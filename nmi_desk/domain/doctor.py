@@ -17,6 +17,7 @@ from pathlib import Path
 from nmi_desk.core.db_errors import explain_database_error
 from nmi_desk.core.errors import UserError, one_line
 from nmi_desk.domain import retention
+from nmi_desk.domain.copies import data_folder_inzage, rescued_copies
 from nmi_desk.domain.desk import Desk
 from nmi_desk.domain.security import expects_encryption
 from nmi_desk.letter.legacy import stray_notes
@@ -161,13 +162,36 @@ def file_checks(desk: Desk, path: Path) -> list[Check]:
         names = [p.name for p in path.parent.glob(f"{path.name}*") if p != path and p.is_file()]
     except OSError:
         names = []
-    copies = sorted(n for n in names if n.endswith(".bak") or n.endswith("-tmp"))
+    copies = sorted(n for n in names if (n.endswith(".bak") or n.endswith("-tmp")) and ".rescued-" not in n)
     if copies:
         out.append(
             Check(
                 "leftover copies",
                 False,
                 ", ".join(copies) + " (nmi-desk purge removes them)",
+                warning=True,
+            )
+        )
+    rescued = rescued_copies(path)
+    if rescued:
+        out.append(
+            Check(
+                "rescued copies",
+                False,
+                ", ".join(p.name for p in rescued) + ": saved when the database file was "
+                "replaced or removed while nmi-desk ran; they hold records that may be missing "
+                "now: ask support to bring them back, then remove the copies",
+                warning=True,
+            )
+        )
+    inzage = data_folder_inzage(desk.paths.home)
+    if inzage:
+        out.append(
+            Check(
+                "inzage documents in the data folder",
+                False,
+                f"{len(inzage)} in {inzage[0].parent}: erasure and purge remove them; hand "
+                "them over and delete them",
                 warning=True,
             )
         )
@@ -368,7 +392,7 @@ def data_protection_checks(desk: Desk, engine, path: Path) -> list[Check]:
             )
         )
     days = desk.settings.retention_days
-    ret = retention.state(engine, desk.now(), days)
+    ret = retention.state(engine, desk.now(), days, data_dir=desk.paths.home)
     out.append(
         Check(
             "retention",
@@ -379,6 +403,26 @@ def data_protection_checks(desk: Desk, engine, path: Path) -> list[Check]:
             warning=ret.due > 0 or ret.conflicts_due > 0,
         )
     )
+    if ret.drafts_due:
+        out.append(
+            Check(
+                "old drafts",
+                False,
+                f"{ret.drafts_due} unsaved drafts older than {days} days (run nmi-desk purge)",
+                warning=True,
+            )
+        )
+    if ret.files_due:
+        shown = ", ".join(ret.files_due[:3]) + (" ..." if len(ret.files_due) > 3 else "")
+        out.append(
+            Check(
+                "copies that should be gone",
+                False,
+                f"{len(ret.files_due)} inzage documents or letters of erased clients or older "
+                f"than {days} days: {shown} (run nmi-desk purge)",
+                warning=True,
+            )
+        )
     out.append(
         Check(
             "unsynced personal data",

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, delete, select
 
 from nmi_desk.core.clock import local, to_utc_naive
 from nmi_desk.domain.context import Context
+from nmi_desk.domain.form_payloads import fits_form
 from nmi_desk.store.models import Draft
 
 
@@ -59,15 +60,41 @@ def load_draft(ctx: Context, form: str) -> DraftView | None:
         return _view(row) if row else None
 
 
+ASIDE = "aside:"  # the form key of a draft set aside: kept, never offered, purged with age
+
+
+def set_aside_misfits(ctx: Context) -> int:
+    """Drafts that do not fit their form (an older version's, or damaged: a name that is a
+    number, topics that are not a list) are set aside: kept under `aside:<form>` so nothing
+    typed is lost, never offered for restoring (it would crash the form), removed by purge
+    once older than the period and by erasure when they name the client. How many."""
+    moved = 0
+    with Session(ctx.engine) as session:
+        for row in session.exec(select(Draft).where(col(Draft.form).not_like(f"{ASIDE}%"))).all():
+            view = _view(row)
+            if view is None or not fits_form(row.form, view.payload):
+                row.form = f"{ASIDE}{row.form}"[:64]
+                session.add(row)
+                moved += 1
+        if moved:
+            session.commit()
+    return moved
+
+
 def latest_draft(ctx: Context) -> DraftView | None:
-    """The most recently written draft of any form, the one a restart offers to restore."""
+    """The most recently written draft of any form that fits it, the one a restart offers to
+    restore (`set_aside_misfits` first puts the others aside)."""
     engine = ctx.engine
 
     with Session(engine) as session:
-        rows = session.exec(select(Draft).order_by(col(Draft.updated_at).desc(), col(Draft.id).desc()))
+        rows = session.exec(
+            select(Draft)
+            .where(col(Draft.form).not_like(f"{ASIDE}%"))
+            .order_by(col(Draft.updated_at).desc(), col(Draft.id).desc())
+        )
         for row in rows:
             view = _view(row)
-            if view is not None:
+            if view is not None and fits_form(row.form, view.payload):
                 return view
     return None
 

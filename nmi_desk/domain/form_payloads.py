@@ -164,3 +164,49 @@ def session_input(payload: dict):
         ),
         [],
     )
+
+
+# What a draft must look like to be put back into its form (a draft of an older version, or
+# a damaged one, is set aside instead: nmi_desk.domain.drafts).
+_VISIT_TEXT = ("date", "time", "client_name", "birth_year", "children", "notes",
+               "origin_country", "destination_country", "language", "came_via", "channel",
+               "outcome")  # fmt: skip
+_SESSION_TEXT = ("held_on", "place", "attendees", "notes", "municipality_code", "partner_code",
+                 "location_code")  # fmt: skip
+_REFERRAL_TEXT = ("organisation_code", "reason", "note", "follow_up_on", "status",
+                  "outcome_note")  # fmt: skip
+
+
+def _text_or_none(value) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _list_of_text(value) -> bool:
+    return value is None or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+
+
+def fits_form(form: str, payload) -> bool:
+    """Whether a draft's payload can be shown in its form: every field of the type the form's
+    widgets take (text, a list of codes, a yes/no). Unknown keys are ignored."""
+    if not isinstance(payload, dict):
+        return False
+    kind = form.split(":")[0]
+    if kind == "session":
+        return all(_text_or_none(payload.get(n)) for n in _SESSION_TEXT) and _list_of_text(
+            payload.get("topics")
+        )
+    if kind != "visit":
+        return False
+    if not all(_text_or_none(payload.get(n)) for n in (*_VISIT_TEXT, "uuid", "client_uuid")):
+        return False
+    if not isinstance(payload.get("partner", False), bool | None):
+        return False
+    if not _list_of_text(payload.get("topics")):
+        return False
+    referrals = payload.get("referrals")
+    if referrals is None:
+        return True
+    return isinstance(referrals, list) and all(
+        isinstance(r, dict) and all(_text_or_none(r.get(n)) for n in (*_REFERRAL_TEXT, "uuid"))
+        for r in referrals
+    )

@@ -13,6 +13,9 @@ The other copies on the laptop (docs/security.md, "Retention"):
 - quarantine (sync_quarantine): rows whose record has since been synced, or whose visit is
   purged, are removed;
 - drafts of an edit of a purged visit are removed;
+- drafts older than the period are removed, whatever they name;
+- inzage documents and letters the app wrote (registered, nmi_desk.domain.copies) and inzage
+  documents in the data folder, older than the period, are removed;
 - files beside the database: migration backups (`*.v<N>.bak`) and an interrupted re-key
   (`*.rekey-tmp`) are whole older copies, removed by a purge (`purge_copies`).
 Visits synced before the retention columns existed (migration 71) got `synced_at` from their
@@ -32,6 +35,13 @@ from nmi_desk.core.clock import to_utc_naive
 from nmi_desk.domain import audit
 from nmi_desk.domain.clients.rights import purge_clients
 from nmi_desk.domain.context import Context
+from nmi_desk.domain.copies import (  # noqa: F401 - older_copies, purge_copies: used here before
+    erased_files_left,
+    files_due,
+    older_copies,
+    purge_copies,
+    purge_files,
+)
 from nmi_desk.domain.inputs import PERSONAL_FIELDS
 
 # Kept: statistics dimensions (stats.VISIT_COLUMNS).
@@ -65,6 +75,7 @@ class PurgeReport:
     quarantine: int = 0  # quarantine rows removed
     drafts: int = 0  # drafts of purged visits removed
     files: list[str] = field(default_factory=list)  # older copies beside the database removed
+    documents: list[str] = field(default_factory=list)  # inzage documents, letters removed
 
 
 def cutoff(now: datetime, days: int) -> datetime:
@@ -98,7 +109,15 @@ def purge(ctx: Context, days: int, dry_run: bool = False) -> PurgeReport:
         stale = _quarantine_due(conn, purged_uuids)
         report.quarantine = len(stale)
         drafts = [f"visit:{r[1]}" for r in rows]
-        if not dry_run:
+        # Unsaved drafts older than the period go whatever they name: a draft is a copy of
+        # what was typed, linked to no record yet (nmi_desk.domain.copies).
+        old_drafts = conn.execute(
+            text("SELECT count(*) FROM draft WHERE updated_at < :cutoff"), params
+        ).scalar_one()
+        report.documents = purge_files(conn, ctx.data_dir, report.cutoff, dry_run=True)
+        if dry_run:
+            report.drafts = old_drafts
+        else:
             conn.exec_driver_sql("PRAGMA secure_delete = ON")  # freed bytes are zeroed
             _blank_conflicts(conn, conflicts)
             if stale:
@@ -110,8 +129,13 @@ def purge(ctx: Context, days: int, dry_run: bool = False) -> PurgeReport:
                     text("DELETE FROM draft WHERE form IN (SELECT value FROM json_each(:f))"),
                     {"f": json.dumps(drafts)},
                 ).rowcount
+            report.drafts += conn.execute(
+                text("DELETE FROM draft WHERE updated_at < :cutoff"), params
+            ).rowcount
         if rows:
             _purge_visits(conn, rows, report, params, now, days, actor, dry_run)
+        if not dry_run:  # after the visits: the documents of what was purged go too
+            report.documents = purge_files(conn, ctx.data_dir, report.cutoff)
     report.done = not dry_run
     if not dry_run:
         with engine.connect() as conn:  # fold the old page images out of the WAL
@@ -257,31 +281,6 @@ def _quarantine_due(conn, purged: set[str]) -> list[int]:
     return sorted(set(out))
 
 
-def older_copies(database: Path) -> list[Path]:
-    """Whole copies of the database beside it: migration backups, an interrupted re-key."""
-    try:
-        return sorted(
-            p
-            for p in database.parent.glob(f"{database.name}*")
-            if p.is_file() and (p.name.endswith(".bak") or ".rekey-tmp" in p.name) and p != database
-        )
-    except OSError:
-        return []
-
-
-def purge_copies(database: Path, dry_run: bool = False) -> list[str]:
-    """Remove the older copies beside the database (they hold every purged field); the names."""
-    removed = []
-    for copy in older_copies(database):
-        if not dry_run:
-            try:
-                copy.unlink()
-            except FileNotFoundError:
-                continue
-        removed.append(copy.name)
-    return removed
-
-
 @dataclass
 class RetentionState:
     days: int
@@ -291,9 +290,11 @@ class RetentionState:
         int  # personal data older than the period that never reached the centre
     )
     conflicts_due: int = 0  # conflict log entries whose personal fields are due
+    drafts_due: int = 0  # unsaved drafts older than the period
+    files_due: list[str] = field(default_factory=list)  # documents that should be gone
 
 
-def state(engine, now: datetime, days: int) -> RetentionState:
+def state(engine, now: datetime, days: int, data_dir: Path | None = None) -> RetentionState:
 
     edge = cutoff(now, days)
     params = {"cutoff": _stamp(edge), "day": (edge.date()).isoformat()}
@@ -313,4 +314,10 @@ def state(engine, now: datetime, days: int) -> RetentionState:
             conn.execute(text(f"SELECT v.uuid FROM visit v WHERE {_DUE}"), params).scalars()  # noqa: S608
         )
         conflicts_due = len(_conflicts_due(conn, params["cutoff"], due_uuids))
-    return RetentionState(days, due, purged, old, conflicts_due)
+        drafts_due = conn.execute(
+            text("SELECT count(*) FROM draft WHERE updated_at < :cutoff"), params
+        ).scalar_one()
+        registered, folder = files_due(conn, data_dir, edge)
+        files = [str(f.path) for f in registered if f.path.exists()] + [str(p) for p in folder]
+        files += [str(p) for p in erased_files_left(conn)]
+    return RetentionState(days, due, purged, old, conflicts_due, drafts_due, sorted(set(files)))

@@ -19,6 +19,7 @@ import os
 import secrets
 import threading
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,9 @@ PASSPHRASE_ENV = "NMI_DESK_PASSPHRASE"
 class DatabaseKey:
     key: bytes
     salt: bytes
+    # False: derived from the passphrase as typed, not NFC-normalised (a database encrypted
+    # before passphrases were normalised); the desk re-keys it at this unlock (Desk.unlock)
+    normalised: bool = True
 
     @property
     def pragma_value(self) -> str:
@@ -61,9 +65,18 @@ class DatabaseKey:
         return "DatabaseKey(<hidden>)"
 
 
-def derive_key(passphrase: str, salt: bytes) -> DatabaseKey:
+def normalise(passphrase: str) -> str:
+    """The passphrase in Unicode NFC: "café" typed with a combining accent (NFD, as some
+    keyboards and macOS give it) is the same passphrase as with the precomposed é."""
+    return unicodedata.normalize("NFC", passphrase)
+
+
+def derive_key(passphrase: str, salt: bytes, *, as_typed: bool = False) -> DatabaseKey:
+    """The key of `passphrase` (NFC-normalised; `as_typed`: the raw string, as databases
+    encrypted before normalisation were)."""
+    text = passphrase if as_typed else normalise(passphrase)
     raw = hashlib.scrypt(
-        passphrase.encode("utf-8"),
+        text.encode("utf-8"),
         salt=salt,
         n=SCRYPT_N,
         r=SCRYPT_R,
@@ -71,7 +84,7 @@ def derive_key(passphrase: str, salt: bytes) -> DatabaseKey:
         maxmem=128 * 1024 * 1024,
         dklen=KEY_BYTES,
     )
-    return DatabaseKey(raw, salt)
+    return DatabaseKey(raw, salt, normalised=not as_typed or text == normalise(passphrase))
 
 
 def new_salt() -> bytes:
@@ -228,6 +241,12 @@ def unlock(
         sleep(wait)
     salt = read_salt(path)
     key = derive_key(passphrase, salt)
+    if not probe_key(path, key) and passphrase != normalise(passphrase):
+        # Encrypted before passphrases were normalised, with a non-NFC spelling: the key of
+        # the string as typed opens it (key.normalised is False: the desk re-keys it now).
+        typed = derive_key(passphrase, salt, as_typed=True)
+        if probe_key(path, typed):
+            return typed
     if not probe_key(path, key):
         damage = _refused_key_problem(path, passphrase, salt)
         if damage is not None:

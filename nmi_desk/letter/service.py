@@ -7,6 +7,7 @@ from nmi_desk.core.errors import UserError
 from nmi_desk.core.outputs import check_output, write_output
 from nmi_desk.domain import audit
 from nmi_desk.domain.context import Context
+from nmi_desk.domain.copies import register_file
 from nmi_desk.domain.visits import NotFound
 from nmi_desk.letter.build import NoReferrals, letter_for_visit
 from nmi_desk.letter.catalog import resolve_language
@@ -42,4 +43,6 @@ def write_letter_file(ctx: Context, uuid: str, output: str, lang: str | None) ->
         raise UserError.of("errors.letter.no_referrals", uuid=uuid) from None
     where = write_output(output, render_pdf(letter), private=True)
     record_letter(ctx, uuid, "saved")
+    # Registered: erasure of the client and retention remove it (nmi_desk.domain.copies).
+    register_file(ctx.engine, where, "letter", ctx.now(), visit=uuid)
     return where

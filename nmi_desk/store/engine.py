@@ -11,6 +11,8 @@ from __future__ import annotations
 import ipaddress
 import os
 import sqlite3
+import threading
+import time
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -93,6 +95,102 @@ def describe(url: str) -> str:
     return f"the database {parsed.database or '(default)'} on {parsed.host or 'this machine'}"
 
 
+class FileGuard:
+    """The database file an engine opened, by identity (st_dev, st_ino), checked before every
+    transaction and before each new connection.
+
+    A file replaced (a restore, a sync tool, a careless copy) or removed under a running app
+    stops writing with one line, so nothing is reported saved that is not stored. What the
+    app's connections still see of the old file (its pages and its write-ahead log, which
+    may hold the last saves) is first copied into `<db>.rescued-<time>` beside it, encrypted
+    with the same key when the old one was; only then is the old log checkpointed and
+    truncated, so it can never be replayed into the new file. doctor names the copy."""
+
+    def __init__(self, path: Path, key: Key | None) -> None:
+        self.path = path
+        self.key = key
+        self.identity: tuple[int, int] | None = None
+        self.rescued: Path | None = None
+        self.lock = threading.Lock()
+
+    def _now(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def connect(self) -> sqlite3.Connection:
+        """The engine's creator: a new connection only on the file first opened."""
+        with self.lock:
+            if self.identity is not None and self._now() != self.identity:
+                raise self._problem()
+        conn = connect_sqlite(self.path, key=self.key)
+        with self.lock:
+            if self.identity is None:
+                self.identity = self._now()
+        return conn
+
+    def check(self, dbapi_connection: Any) -> None:
+        """Before a transaction: the file is still the one opened, else rescue and stop."""
+        with self.lock:
+            if self.identity is None or self._now() == self.identity:
+                return
+            self._rescue(dbapi_connection)
+            raise self._problem()
+
+    def on_close(self, dbapi_connection: Any) -> None:
+        """A connection closing (the app quits): the last chance to keep what the log holds."""
+        with self.lock:
+            if self.identity is not None and self._now() != self.identity:
+                self._rescue(dbapi_connection)
+
+    def _problem(self) -> UserError:
+        rescued = self.rescued.name if self.rescued else "(nothing could be copied)"
+        if self._now() is None:
+            return UserError.of("errors.db.removed_while_open", path=self.path, rescued=rescued)
+        return UserError.of("errors.db.replaced_while_open", path=self.path, rescued=rescued)
+
+    def _rescue(self, dbapi_connection: Any) -> None:
+        if self.rescued is not None:
+            return
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = self.path.with_name(f"{self.path.name}.rescued-{stamp}")
+        try:
+            dst = connect_sqlite(target, key=self.key)
+            try:
+                dbapi_connection.backup(dst)
+                dst.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                dst.close()
+        except Exception:  # noqa: BLE001 - the line says nothing could be copied; nothing dropped
+            return
+        self.rescued = target
+        try:  # the old log is in the copy now: fold it into the old file, so it is never
+            # replayed into the new one (after a kill, a log left by name would be)
+            dbapi_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except Exception:  # noqa: BLE001, S110 - best effort; the copy holds the data
+            pass
+
+
+def _guarded_sqlite_engine(path: Path, key: Key | None, extra: dict[str, Any]) -> Engine:
+    from sqlalchemy import event
+
+    guard = FileGuard(path, key)
+    engine = create_engine("sqlite://", creator=guard.connect, **extra)
+
+    @event.listens_for(engine, "begin")
+    def _same_file(conn: Any) -> None:
+        guard.check(conn.connection.dbapi_connection)
+
+    @event.listens_for(engine.pool, "close")
+    def _closing(dbapi_connection: Any, _record: object) -> None:
+        guard.on_close(dbapi_connection)
+
+    engine.file_guard = guard  # type: ignore[attr-defined]  # tests and doctor look at it
+    return engine
+
+
 def make_engine(url: str, readonly: bool = False, key: Key | None = None) -> Engine:
     """An engine (no migration). `readonly`: every PostgreSQL transaction is read-only (a read
     never writes; a SQLite file is opened read-only by stats.open_source instead). `key`: an
@@ -110,7 +208,7 @@ def make_engine(url: str, readonly: bool = False, key: Key | None = None) -> Eng
             import sqlcipher3
 
             extra["module"] = sqlcipher3
-        return create_engine("sqlite://", creator=partial(connect_sqlite, path, key=key), **extra)
+        return _guarded_sqlite_engine(path, key, extra)
     try:
         parsed = make_url(url)
         parsed.port  # noqa: B018 - a bad port (an IPv6 address without brackets) fails here

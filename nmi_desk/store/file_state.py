@@ -19,6 +19,7 @@ before anything is shown, and nothing else of security is needed then.
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import threading
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ _handles_lock = threading.Lock()
 def _read_head(path: Path, size: int) -> tuple[int, bytes]:
     """The file's size and first `size` bytes, read through the kept descriptor."""
     if os.name != "posix":  # no POSIX locks to lose; an open handle would block a rename there
+        _regular_or_raise(os.path.abspath(path))
         with open(path, "rb") as handle:
             return os.fstat(handle.fileno()).st_size, handle.read(size)
     name = os.path.abspath(path)
@@ -59,8 +61,39 @@ def _read_head(path: Path, size: int) -> tuple[int, bytes]:
         if fd is not None and os.fstat(fd).st_ino != os.stat(name).st_ino:
             fd = None  # the file was replaced (a conversion): keep the old one open, read the new
         if fd is None:
-            fd = _handles[name] = os.open(name, os.O_RDONLY)
+            _regular_or_raise(name)
+            # Non-blocking: a FIFO put there between the stat and the open must not hang us.
+            new = os.open(name, os.O_RDONLY | os.O_NONBLOCK)
+            if not stat.S_ISREG(os.fstat(new).st_mode):
+                os.close(new)
+                raise NotRegularFile(name)
+            fd = _handles[name] = new
         return os.fstat(fd).st_size, os.pread(fd, size, 0)
+
+
+class NotRegularFile(OSError):
+    """A FIFO, device or socket where a file was expected: opening or reading it could block."""
+
+
+def _regular_or_raise(name: str) -> None:
+    """Stat before open: only an ordinary file is ever opened (FileNotFoundError passes)."""
+    mode = os.stat(name).st_mode
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(name)
+    if not stat.S_ISREG(mode):
+        raise NotRegularFile(name)
+
+
+def regular_or_missing(path: Path) -> bool:
+    """True when `path` is an ordinary file or is not there (a dangling name counts as not
+    there); False for a FIFO, a device, a socket or a folder, which nothing may open."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return stat.S_ISREG(mode)
 
 
 class WrongPassphrase(UserError):
@@ -139,6 +172,8 @@ def inspect(path: Path, *, write: bool = True) -> FileState:
         return FileState("missing")
     except IsADirectoryError:
         return FileState("unreadable", Text("errors.db.is_folder", path=path))
+    except NotRegularFile:
+        return FileState("unreadable", Text("errors.db.not_regular"))
     except PermissionError:
         return FileState("unreadable", Text("errors.db.file_not_readable"))
     except OSError as exc:
@@ -153,11 +188,13 @@ def inspect(path: Path, *, write: bool = True) -> FileState:
         return FileState("damaged", damage)
     if not write:
         return FileState(state)
-    if not os.access(path, os.R_OK | os.W_OK):
-        return FileState("unreadable", Text("errors.db.file_not_writable"))
+    # The folder first: on a read-only file system the file cannot be written either, and
+    # that is the cause to name (EROFS), not permissions.
     folder = _folder_problem(path.parent)
     if folder:
         return FileState("unreadable", folder)
+    if not os.access(path, os.R_OK | os.W_OK):
+        return FileState("unreadable", Text("errors.db.file_not_writable"))
     return FileState(state)
 
 

@@ -362,6 +362,25 @@ def _sync_targets(conn: Connection) -> None:
         )
 
 
+def _rekey_invisible_names(conn: Connection) -> None:
+    """Names with a zero-width space or another invisible character got a search key that
+    glued or split words wrongly (nmi_desk.core.names.visible): computed again."""
+    chars = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u200e", "\u200f",
+             "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068",
+             "\u2069", "\u061c"]  # fmt: skip
+    where = " OR ".join(f"name LIKE :c{i}" for i in range(len(chars)))
+    params = {f"c{i}": f"%{c}%" for i, c in enumerate(chars)}
+    rows = conn.execute(
+        text(f"SELECT id, name FROM client WHERE {where}"),  # noqa: S608
+        params,
+    ).all()
+    for row_id, name in rows:
+        conn.execute(
+            text("UPDATE client SET search_key = :k WHERE id = :id"),
+            {"k": search_key(name), "id": row_id},
+        )
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _run_sql_file("0001_initial")),
     Migration(
@@ -427,6 +446,9 @@ MIGRATIONS: list[Migration] = [
         170,
         "info sessions: the municipality where a session was held (CBS code)",
         _statements("ALTER TABLE info_session ADD COLUMN municipality_code VARCHAR(8)"),
+    ),
+    Migration(
+        171, "returning clients: search keys without invisible characters", _rekey_invisible_names
     ),
 ]
 

@@ -114,7 +114,7 @@ class NmiDeskApp(App):
     @work(thread=True, exclusive=True, group="open-database")
     def open_database(self) -> None:
         from nmi_desk.core.errors import storage_problem
-        from nmi_desk.domain.drafts import latest_draft
+        from nmi_desk.domain.drafts import latest_draft, set_aside_misfits
 
         try:
             self.desk.engine()
@@ -128,6 +128,12 @@ class NmiDeskApp(App):
         if not self.is_running:
             return  # quit while the database was opening
         try:
+            aside = set_aside_misfits(self.desk.context())
+            if aside:  # said, never a crash: the form could not show it
+                self.call_from_thread(
+                    self.notify, self.tr("draft.set_aside", n=aside), severity="warning",
+                    timeout=15,
+                )  # fmt: skip
             draft = latest_draft(self.desk.context())
         except Exception as exc:
             reason = storage_problem(exc)

@@ -3,6 +3,7 @@ changed it, as data and as a Markdown document."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 
 from sqlmodel import Session, col, select
@@ -67,6 +68,22 @@ def inzage(ctx: Context, uuid: str) -> dict:
     }
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_INLINE = re.compile(r"([\\`*_\[\]<>|])")
+_BLOCK_START = re.compile(r"^(\s*)([-+*>#=~]|\d+[.)])")
+
+
+def md(value) -> str:
+    """A stored value as Markdown text that cannot change the document's structure: control
+    characters (escape codes, bidi overrides) removed, Markdown's inline marks escaped, and
+    every further line of a multi-line value indented under its item with any heading, list
+    or quote mark at its start escaped, so a note can never forge a heading or an audit line."""
+    text = _CONTROL.sub("", str(value)).replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\t", " ")
+    lines = [_BLOCK_START.sub(r"\1\\\2", _INLINE.sub(r"\\\1", line)) for line in text.split("\n")]
+    return "\n  ".join(lines)
+
+
 def inzage_text(data: dict, tr, ref: Reference) -> str:
     """The inzage as a readable document (Markdown) in the consultant's language, with the
     names of `ref` (the desk's reference in use)."""
@@ -82,7 +99,7 @@ def inzage_text(data: dict, tr, ref: Reference) -> str:
         if not code:
             return "—"
         entry = table.get(code)
-        return entry.label(lang) if entry else code
+        return md(entry.label(lang) if entry else code)
 
     c = data["client"]
     yes, no = tr("clients.yes"), tr("clients.no")
@@ -93,36 +110,36 @@ def inzage_text(data: dict, tr, ref: Reference) -> str:
         "",
         f"## {tr('clients.section_client')}",
         "",
-        f"- {tr('clients.name')}: {c['name'] or '—'}",
-        f"- {tr('clients.birth_year')}: {c['birth_year'] or '—'}",
+        f"- {tr('clients.name')}: {md(c['name'] or '—')}",
+        f"- {tr('clients.birth_year')}: {md(c['birth_year'] or '—')}",
         f"- {tr('clients.origin_country')}: {label(countries, c['origin_country'])}",
         f"- {tr('clients.destination_country')}: {label(countries, c['destination_country'])}",
         f"- {tr('clients.language')}: {label(languages, c['language'])}",
         f"- {tr('clients.partner')}: {yes if c['partner_coremigrating'] else no}",
-        f"- {tr('clients.children')}: {c['children_coremigrating'] or 0}",
-        f"- {tr('clients.record_id')}: {c['uuid']} (rev. {c['revision']})",
+        f"- {tr('clients.children')}: {md(c['children_coremigrating'] or 0)}",
+        f"- {tr('clients.record_id')}: {md(c['uuid'])} (rev. {md(c['revision'])})",
         "",
         f"## {tr('clients.section_visits', n=len(data['visits']))}",
     ]
     for v in data["visits"]:
         lines += [
             "",
-            f"### {v['day']} {v['time']} · {label(locations, v['location_code'])}",
+            f"### {md(v['day'])} {md(v['time'])} · {label(locations, v['location_code'])}",
             "",
-            f"- {tr('clients.consultant')}: {v['consultant']}",
+            f"- {tr('clients.consultant')}: {md(v['consultant'])}",
             f"- {tr('clients.topics')}: "
             + (", ".join(label(topics, t) for t in v["topics"]) or "—"),
             f"- {tr('clients.outcome')}: {label(outcomes, v['outcome'])}",
         ]
         if v["notes"]:
-            lines.append(f"- {tr('clients.notes')}: {v['notes']}")
+            lines.append(f"- {tr('clients.notes')}: {md(v['notes'])}")
         for r in v["referrals"]:
-            extra = " · ".join(x for x in (r["reason"], r["note"], r["outcome_note"]) if x)
+            extra = " · ".join(md(x) for x in (r["reason"], r["note"], r["outcome_note"]) if x)
             lines.append(
                 f"- {tr('clients.referral')}: {label(orgs, r['organisation_code'])} · "
                 + label(statuses, r["status"])
                 + (
-                    f" · {tr('clients.follow_up_on', date=r['follow_up_on'])}"
+                    f" · {tr('clients.follow_up_on', date=md(r['follow_up_on']))}"
                     if r["follow_up_on"]
                     else ""
                 )
@@ -130,5 +147,7 @@ def inzage_text(data: dict, tr, ref: Reference) -> str:
             )
     lines += ["", f"## {tr('clients.section_audit')}", ""]
     for e in data["audit"]:
-        lines.append(f"- {e['at']} UTC · {e['consultant']} · {e['action']} · {e['record']}")
+        lines.append(
+            f"- {md(e['at'])} UTC · {md(e['consultant'])} · {md(e['action'])} · {md(e['record'])}"
+        )
     return "\n".join(lines) + "\n"

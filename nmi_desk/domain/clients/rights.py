@@ -3,18 +3,20 @@ erasure carried to the central database and other laptops by sync."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import text
 from sqlmodel import Session, col, delete, select
 
 from nmi_desk.core.clock import to_utc_naive
+from nmi_desk.core.config import DB_NAME
 from nmi_desk.domain import audit
 from nmi_desk.domain.clients.base import PERSONAL_CLIENT_FIELDS, STABLE_FIELDS, get_client
 from nmi_desk.domain.clients.writes import blank_client, stamp
 from nmi_desk.domain.context import Context
-from nmi_desk.store.models import Draft, Referral, SyncConflict, Visit
+from nmi_desk.domain.copies import erase_files, names_client, purge_copies
+from nmi_desk.store.models import Draft, Referral, SyncConflict, SyncQuarantine, Visit
 
 VISIT_ERASED = ("client_name", "birth_year", "language", "partner_coremigrating",
                 "children_coremigrating", "notes")  # fmt: skip
@@ -25,6 +27,9 @@ REFERRAL_ERASED = ("reason", "note", "outcome_note")
 class Erasure:
     visits: int
     referrals: int
+    drafts: int = 0  # unsaved drafts naming the client, removed
+    files: list[str] = field(default_factory=list)  # inzage documents, letters, backups removed
+    files_left: list[str] = field(default_factory=list)  # could not be removed: say so
 
 
 def erase_client(ctx: Context, uuid: str) -> Erasure:
@@ -38,6 +43,9 @@ def erase_client(ctx: Context, uuid: str) -> Erasure:
             session.connection().exec_driver_sql("PRAGMA secure_delete = ON")
         client = get_client(session, uuid)
         visits = session.exec(select(Visit).where(Visit.client_uuid == client.uuid)).all()
+        # Every spelling this laptop holds, to find copies that name the client without
+        # its record id (an unlinked draft, a document).
+        names = sorted({n for n in [client.name, *(v.client_name for v in visits)] if n})
         n_ref = 0
         for v in visits:
             for name in VISIT_ERASED:
@@ -55,32 +63,41 @@ def erase_client(ctx: Context, uuid: str) -> Erasure:
         client.deleted = True
         client.erased_at = to_utc_naive(now)
         stamp(client, actor, now)
-        _scrub_local(session, client.uuid, [v.uuid for v in visits])
+        visit_uuids = [v.uuid for v in visits]
+        drafts = _scrub_local(session, client.uuid, visit_uuids, names)
+        conn = session.connection()
+        removed, left = erase_files(conn, ctx.data_dir, client.uuid, visit_uuids, names)
         audit.record(session, actor, "erase", "client", client.uuid, now,
                      f"{len(visits)} visits, {n_ref} referrals")  # fmt: skip
         session.commit()
+    if ctx.data_dir is not None and _sqlite(engine):
+        # Whole older copies of the database (an upgrade's backup, an interrupted re-key)
+        # hold the client as it was.
+        removed += [str(ctx.data_dir / n) for n in purge_copies(ctx.data_dir / DB_NAME)]
     compact(engine)
-    return Erasure(len(visits), n_ref)
+    return Erasure(len(visits), n_ref, drafts, removed, left)
 
 
 def _sqlite(engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def _scrub_local(session, client_uuid: str, visit_uuids: list[str]) -> None:
-    """Copies of the personal fields elsewhere on this laptop: drafts naming the client's
-    visits, and the losing versions kept by sync conflicts."""
+def _scrub_local(session, client_uuid: str, visit_uuids: list[str], names: list[str]) -> int:
+    """Copies of the personal fields elsewhere in the database (nmi_desk.domain.copies): the
+    losing versions kept by sync conflicts, quarantine entries, and every draft of the
+    client's visits or naming the client, by record id or by name (an unsaved new visit is
+    not linked yet). Returns how many drafts went."""
 
     uuids = [client_uuid, *visit_uuids]
     session.exec(delete(SyncConflict).where(col(SyncConflict.record_uuid).in_(uuids)))
-    session.exec(delete(Draft).where(col(Draft.form).in_([f"visit:{u}" for u in visit_uuids])))
-    for draft in session.exec(_drafts_mentioning(client_uuid)).all():
-        session.delete(draft)
-
-
-def _drafts_mentioning(client_uuid: str):
-
-    return select(Draft).where(col(Draft.payload).contains(client_uuid))
+    session.exec(delete(SyncQuarantine).where(col(SyncQuarantine.record_uuid).in_(uuids)))
+    forms = {f"visit:{u}" for u in visit_uuids}
+    gone = 0
+    for draft in session.exec(select(Draft)).all():
+        if draft.form in forms or names_client(draft.payload or "", client_uuid, names):
+            session.delete(draft)
+            gone += 1
+    return gone
 
 
 def compact(engine) -> None:

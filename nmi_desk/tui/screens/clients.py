@@ -315,7 +315,8 @@ class ClientHistoryScreen(NmiScreen[None]):
 
     @work(thread=True, exclusive=True, group="client-history")
     def reload(self) -> None:
-        from nmi_desk.domain.clients import ClientNotFound, history
+        from nmi_desk.domain.clients import ClientNotFound
+        from nmi_desk.domain.clients.read import history
 
         desk = self.app.desk
         try:
@@ -440,16 +441,22 @@ class ClientHistoryScreen(NmiScreen[None]):
         import json
 
         from nmi_desk.core.outputs import write_output
-        from nmi_desk.domain.clients import inzage, inzage_text
+        from nmi_desk.core.paths import ensure_private_dir
+        from nmi_desk.domain.clients.access import inzage, inzage_text
+        from nmi_desk.domain.copies import register_file
 
         desk = self.app.desk
         data = inzage(desk.context(), self.uuid)
-        folder = desk.paths.home / "inzage"
-        folder.mkdir(mode=0o700, exist_ok=True)
+        # Where the consultant chose (settings.inzage_dir), not the data folder; each file
+        # is registered, so erasure and retention remove it (nmi_desk.domain.copies).
+        folder = ensure_private_dir(desk.inzage_folder, tighten_existing=False)
         stem = folder / f"inzage-{desk.today().isoformat()}-{self.uuid[:8]}"
-        write_output(f"{stem}.md", inzage_text(data, self.app.tr, self.app.desk.reference), private=True)
-        write_output(f"{stem}.json", json.dumps(data, ensure_ascii=False, indent=2, default=str),
-                     private=True)  # fmt: skip
+        for path, body in (
+            (f"{stem}.md", inzage_text(data, self.app.tr, self.app.desk.reference)),
+            (f"{stem}.json", json.dumps(data, ensure_ascii=False, indent=2, default=str)),
+        ):
+            write_output(path, body, private=True)
+            register_file(desk.engine(), path, "inzage", desk.now(), client=self.uuid)
         self.post_message(ClientChanged(self.app.tr("clients.exported", path=f"{stem}.md")))
 
     def action_erase(self) -> None:

@@ -116,6 +116,7 @@ class LetterScreen(ModalScreen[None]):
     def _make(self, how: str, lang: str | None, path: str) -> None:
         from nmi_desk.core.errors import UserError, os_reason
         from nmi_desk.core.outputs import check_output, write_output
+        from nmi_desk.domain.copies import register_file
         from nmi_desk.letter import build_letter, render_pdf
         from nmi_desk.letter.deliver import open_in_viewer, print_file
         from nmi_desk.letter.service import file_name, record_letter
@@ -135,6 +136,8 @@ class LetterScreen(ModalScreen[None]):
             if how == "save":
                 where = write_output(path, data, private=True)
                 record_letter(desk.context(), self.visit_uuid, "saved")
+                # registered: erasure and retention remove it (nmi_desk.domain.copies)
+                register_file(desk.engine(), where, "letter", desk.now(), visit=self.visit_uuid)
                 self.post_message(LetterDone("saved", where))
                 return
             temp = letters.write(data, file_name(letter.day))
