@@ -278,3 +278,32 @@ def test_the_tuis_main_thread_never_imports_the_orm():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_every_module_that_imports_the_orm_at_its_top_imports_it_whole_first():
+    """Two threads importing SQLAlchemy at once can meet it half-made (an ImportError in a
+    worker, seen when the database opened while the sync line read its status): a module
+    that imports SQLAlchemy or SQLModel at its top imports nmi_desk.store.orm before, whose
+    body Python runs in one thread at a time."""
+    import ast
+
+    late = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel == "nmi_desk/store/orm.py":
+            continue
+        gate_seen = False
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            if "nmi_desk.store.orm" in names:
+                gate_seen = True
+            elif any(n.split(".")[0] in ("sqlalchemy", "sqlmodel") for n in names):
+                if not gate_seen:
+                    late.append(rel)
+                break
+    assert late == []

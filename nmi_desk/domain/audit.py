@@ -13,6 +13,10 @@ from __future__ import annotations
 import uuid as uuid_mod
 from datetime import datetime
 
+import nmi_desk.store.orm  # noqa: F401  # the ORM whole, one thread at a time (store/orm.py)
+
+# isort: split
+
 from sqlmodel import col
 
 from nmi_desk.core.clock import to_utc_naive

@@ -11,6 +11,10 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+import nmi_desk.store.orm  # noqa: F401  # the ORM whole, one thread at a time (store/orm.py)
+
+# isort: split
+
 from sqlmodel import Session, col, delete, select
 
 from nmi_desk.core.clock import local, to_utc_naive

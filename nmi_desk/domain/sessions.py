@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import nmi_desk.store.orm  # noqa: F401  # the ORM whole, one thread at a time (store/orm.py)
+
+# isort: split
+
 from sqlmodel import Session
 
 from nmi_desk.core.clock import to_utc_naive

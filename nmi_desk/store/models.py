@@ -15,6 +15,10 @@ import uuid as uuid_mod
 from datetime import date, datetime
 from typing import Any
 
+import nmi_desk.store.orm  # noqa: F401  # the ORM whole, one thread at a time (store/orm.py)
+
+# isort: split
+
 from sqlalchemy import Column, DateTime, Index, Integer, String, Table
 from sqlmodel import Field, SQLModel
 

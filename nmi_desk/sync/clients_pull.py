@@ -16,6 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+import nmi_desk.store.orm  # noqa: F401  # the ORM whole, one thread at a time (store/orm.py)
+
+# isort: split
+
 from sqlalchemy import bindparam, select, text
 
 from nmi_desk.domain.clients.rights import REFERRAL_ERASED, VISIT_ERASED, compact

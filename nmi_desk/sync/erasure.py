@@ -26,6 +26,10 @@ import json
 from collections.abc import Iterable
 from datetime import datetime
 
+import nmi_desk.store.orm  # noqa: F401  # the ORM whole, one thread at a time (store/orm.py)
+
+# isort: split
+
 from sqlalchemy import bindparam, text
 
 from nmi_desk.domain.clients.base import PERSONAL_CLIENT_FIELDS, STABLE_FIELDS

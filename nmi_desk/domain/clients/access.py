@@ -6,6 +6,10 @@ from __future__ import annotations
 import re
 from dataclasses import asdict
 
+import nmi_desk.store.orm  # noqa: F401  # the ORM whole, one thread at a time (store/orm.py)
+
+# isort: split
+
 from sqlmodel import Session, col, select
 
 from nmi_desk.core.clock import to_utc_naive

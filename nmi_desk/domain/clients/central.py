@@ -5,6 +5,10 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 
+import nmi_desk.store.orm  # noqa: F401  # the ORM whole, one thread at a time (store/orm.py)
+
+# isort: split
+
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 

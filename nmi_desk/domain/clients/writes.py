@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import nmi_desk.store.orm  # noqa: F401  # the ORM whole, one thread at a time (store/orm.py)
+
+# isort: split
+
 from sqlmodel import Session, select
 
 from nmi_desk.core.clock import AMS, to_utc_naive

@@ -11,6 +11,10 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import replace
 
+import nmi_desk.store.orm  # noqa: F401  # the ORM whole, one thread at a time (store/orm.py)
+
+# isort: split
+
 from sqlmodel import Session, select
 
 from nmi_desk.core.paths import shipped_data_dir
