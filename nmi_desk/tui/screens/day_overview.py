@@ -22,7 +22,7 @@ from nmi_desk.core.dates import format_date, parse_date
 from nmi_desk.domain.stats.compute import BY_CODE
 from nmi_desk.domain.stats.compute import CHARTS as CHART_DIMENSIONS
 from nmi_desk.domain.stats.period import Period
-from nmi_desk.tui.screens.base import NmiModal, NmiScreen, footer
+from nmi_desk.tui.screens.base import NmiModal, NmiScreen, follow_up_summary, footer
 from nmi_desk.tui.widgets.bar_chart import BarChart
 
 # The charts, in the order shown: the registry's dimensions that have a chart position.
@@ -150,11 +150,7 @@ class DayOverviewScreen(NmiScreen[None]):
             parts.append("…")
         else:
             parts += [
-                tr(
-                    "day_overview.follow_ups",
-                    n=overview.open_follow_ups,
-                    overdue=overview.overdue_follow_ups,
-                ),
+                follow_up_summary(tr, overview.due_follow_ups, overview.overdue_follow_ups),
                 tr("day_overview.unsynced", n=overview.unsynced_total),
                 tr("day_overview.quarantined", n=overview.quarantined),
             ]

@@ -19,7 +19,7 @@ from nmi_desk.tui.messages import (
     TodayUnavailable,
     VisitDeleted,
 )
-from nmi_desk.tui.screens.base import NmiScreen, footer
+from nmi_desk.tui.screens.base import NmiScreen, follow_up_summary, footer
 from nmi_desk.tui.widgets.columns import add_fitted_columns, cell, content_widths, set_columns
 
 COLUMNS = ("col_time", "col_client", "col_topics", "col_referrals", "col_outcome")
@@ -57,7 +57,7 @@ class TodayScreen(NmiScreen[None]):
         yield Header()
         with Horizontal(id="counts"):
             yield Static(tr("today.visits", n="…"), id="count-visits")
-            yield Static(tr("today.due", n="…"), id="count-due")
+            yield Static(follow_up_summary(tr, "…"), id="count-due")
             yield Static(tr("today.unsynced", n="…"), id="count-unsynced")
         table = DataTable(id="today-table", cursor_type="row", zebra_stripes=True)
         # Fixed widths so the outcome is never pushed off a small screen; topics take the rest.
@@ -172,7 +172,9 @@ class TodayScreen(NmiScreen[None]):
         orgs = self.app.desk.reference.by_code("organisations")
         outcomes = {e.code: e for e in self.app.desk.reference.lists["outcome"]}
         self.query_one("#count-visits", Static).update(tr("today.visits", n=view.counts.visits))
-        self.query_one("#count-due", Static).update(tr("today.due", n=view.counts.follow_ups_due))
+        self.query_one("#count-due", Static).update(
+            follow_up_summary(tr, view.counts.follow_ups_due, view.counts.follow_ups_overdue)
+        )
         self.query_one("#count-unsynced", Static).update(
             tr("today.unsynced", n=view.counts.unsynced)
         )
