@@ -27,6 +27,7 @@ from nmi_desk.domain.form_payloads import empty_payload, payload_to_input, visit
 from nmi_desk.tui.messages import ChoicesPreferred, ClientPrefill, VisitLoaded, VisitSaved
 from nmi_desk.tui.screens.base import footer
 from nmi_desk.tui.screens.draft_form import DraftFormScreen, field
+from nmi_desk.tui.widgets.check_box import CheckBox
 from nmi_desk.tui.widgets.choice_field import ChoiceField
 from nmi_desk.tui.widgets.error_label import ErrorLabel
 from nmi_desk.tui.widgets.topic_picker import TopicPicker
@@ -139,7 +140,7 @@ class VisitFormScreen(DraftFormScreen):
             with Horizontal(classes="row"):
                 yield field(
                     tr("form.household"),
-                    Checkbox(tr("form.partner"), id="partner", compact=True),
+                    CheckBox(tr("form.partner"), id="partner", compact=True),
                     "partner_coremigrating",
                 )
                 yield field(
