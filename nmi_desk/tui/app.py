@@ -57,6 +57,7 @@ class NmiDeskApp(App):
         self._crash: BaseException | None = None
         self.exit_when_ready = os.environ.get(EXIT_WHEN_READY_ENV) == "1"
         self._database_started = False
+        self.last_client_uuid: str | None = None  # Today's "h": the client served last
         self.title = self.tr("app.title")
         self._letters = None  # client letters being printed or viewed (made on first use)
 
@@ -284,6 +285,15 @@ class NmiDeskApp(App):
         from nmi_desk.tui.screens.visit_form import VisitFormScreen
 
         self.push_screen(VisitFormScreen(**kwargs))
+
+    def back_to_today(self) -> None:
+        """Close the screens above Today (a client's search and history after a visit)."""
+        from nmi_desk.tui.screens.today import TodayScreen
+
+        if not any(isinstance(s, TodayScreen) for s in self.screen_stack):
+            return
+        while not isinstance(self.screen_stack[-1], TodayScreen):
+            self.pop_screen()
 
     def open_client_search(self, callback=None, **kwargs) -> None:
         from nmi_desk.tui.screens.clients import ClientSearchScreen

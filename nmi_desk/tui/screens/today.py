@@ -36,10 +36,14 @@ class TodayScreen(NmiScreen[None]):
         Binding("c", "find_client", "clients.key_find"),
         Binding("x", "delete_visit", "key.delete", show=False),  # in help and palette
         Binding("f", "follow_ups", "key.follow_ups"),
-        Binding("i", "info_session", "key.info_session", show=False),  # footer fits 80 columns
+        Binding("i", "info_session", "key.info_session"),
         Binding("d", "day_overview", "key.day_overview"),
         Binding("g", "app.guidance", "key.guidance"),
+        Binding("h", "last_client", "key.last_client", show=False),  # named when saved
         Binding("f9", "settings", "key.settings", show=False),
+        # Ctrl+Q quits here too (the app's key); left out of this footer so that it fits 80
+        # columns with "i"; the help and the palette name it.
+        Binding("ctrl+q", "app.quit", "key.quit", show=False, priority=True),
     ]
 
     def __init__(self) -> None:
@@ -269,6 +273,16 @@ class TodayScreen(NmiScreen[None]):
         from nmi_desk.tui.screens.clients import ClientSearchScreen
 
         self.app.push_screen(ClientSearchScreen())
+
+    def action_last_client(self) -> None:
+        """h: the history of the client whose visit was saved last (one key back to it)."""
+        uuid = self.app.last_client_uuid
+        if uuid is None:
+            self.app.bell()
+            return
+        from nmi_desk.tui.screens.clients import ClientHistoryScreen
+
+        self.app.push_screen(ClientHistoryScreen(uuid))
 
     def action_count_only(self) -> None:
         from nmi_desk.tui.screens.count_only import CountOnlyScreen

@@ -446,7 +446,17 @@ class VisitFormScreen(DraftFormScreen):
 
     def on_visit_saved(self, message: VisitSaved) -> None:
         tr = self.app.tr
-        self.app.notify(
-            tr("form.updated", revision=message.revision) if self.uuid else tr("form.saved")
-        )
+        if self.uuid:
+            self.app.notify(tr("form.updated", revision=message.revision))
+            self.dismiss(None)
+            return
+        if self.client_uuid:
+            # A returning client served: back to the queue on Today, the client's history
+            # one key (h) away there.
+            self.app.last_client_uuid = self.client_uuid
+            self.app.notify(tr("form.saved_client"))
+            self.dismiss(None)
+            self.app.back_to_today()
+            return
+        self.app.notify(tr("form.saved"))
         self.dismiss(None)
