@@ -179,3 +179,22 @@ async def test_todays_footer_shows_the_information_session_and_help_at_80_column
         }
         assert "i" in shown and "f1" in shown, shown
         assert max(shown.values()) <= 80, shown
+
+
+async def test_the_palette_holds_no_english_textual_commands_in_the_dutch_ui(desk):
+    from nmi_desk.tui.screens.visit_form import VisitFormScreen
+
+    english = {"Copy selected text", "Focus Next", "Focus Previous", "Quit", "Keys",
+               "Screenshot", "Theme", "Maximize", "Minimize"}  # fmt: skip
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_screen(pilot, TodayScreen)
+        await pilot.pause(0.2)
+        today = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Voorlichting" in today and not english & set(today), today
+        assert len(today) == len(set(today)), today  # g and F2: one guidance command
+        await pilot.press("n")
+        await wait_screen(pilot, VisitFormScreen)
+        await pilot.pause(0.2)
+        form = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Opslaan" in form and not english & set(form), form

@@ -299,3 +299,21 @@ def test_walk_in_form_partner_checkbox(snap_compare, desk, size, on):
         await pilot.pause(0.1)
 
     assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_command_palette_in_dutch(snap_compare, desk, size):
+    """Ctrl+P on Today: the app's commands in Dutch, none of Textual's English ones."""
+
+    async def run_before(pilot):
+        from textual.command import CommandPalette
+
+        await _today(pilot)
+        await pilot.press("ctrl+p")
+        await wait_screen(pilot, CommandPalette)
+        await pilot.pause(0.5)  # the commands are gathered in a worker of the palette
+        await workers_done(pilot)
+        steady_cursor(pilot.app)
+        await pilot.pause(0.1)
+
+    assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)

@@ -338,7 +338,13 @@ class NmiDeskApp(App):
             )
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        from nmi_desk.tui.keys import LocalizedBindings, key_label, long_description, translate
+        from nmi_desk.tui.keys import (
+            LocalizedBindings,
+            from_catalog,
+            key_label,
+            long_description,
+            translate,
+        )
 
         seen: set[str] = set()
         for key, active in screen.active_bindings.items():
@@ -349,9 +355,15 @@ class NmiDeskApp(App):
                 continue  # the palette is open already
             if not (active.node is self or isinstance(active.node, (Screen, LocalizedBindings))):
                 continue  # Textual's own widget keys (cursor moves, copy) are not commands
-            seen.add(binding.action)
+            if not from_catalog(active.node, key, binding.action):
+                continue  # Textual's own app and screen keys ("Copy selected text", "Focus
+                # Next"): English only, and not what a consultant asks the palette for
+            title = long_description(binding)
+            if title in seen:
+                continue  # g and F2 on Today: one guidance command
+            seen.update((binding.action, title))
             yield SystemCommand(
-                long_description(binding),
+                title,
                 key_label(key),
                 partial(self.call_later, self.run_action, binding.action, active.node),
             )

@@ -350,4 +350,6 @@ class TodayScreen(NmiScreen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("open_visit", "delete_visit"):
             return self.loaded and self.query_one(DataTable).row_count > 0 or None
+        if action == "last_client":
+            return self.app.last_client_uuid is not None or None
         return True
