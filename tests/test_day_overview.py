@@ -140,13 +140,13 @@ async def test_figures_show_before_the_attention_counts_arrive(desk, monkeypatch
                 break
         summary = _text(app, "#dov-summary")
         assert "Bezoeken: 5" in summary and "…" in summary
-        assert "Open opvolging" not in summary
+        assert "Opvolging nodig" not in summary
         assert "AOW" in _text(app, "#chart-by_topic")
         release.set()
         await _settle(pilot)
         summary = _text(app, "#dov-summary")
-        assert "Open opvolging: 4" in summary and "…" not in summary
-        assert app.screen.overview.open_follow_ups == 4
+        assert "Opvolging nodig: 0" in summary and "…" not in summary
+        assert app.screen.overview.due_follow_ups == 0  # the default date is weeks ahead
 
 
 async def test_custom_period_rejects_a_bad_date(desk):

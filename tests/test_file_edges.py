@@ -14,7 +14,8 @@ from sqlalchemy import text
 
 from nmi_desk.core.errors import UserError
 from nmi_desk.domain.desk import DEVICE_KEY, Desk
-from nmi_desk.domain.visits import VisitInput, create_visit
+from nmi_desk.domain.inputs import VisitInput
+from nmi_desk.domain.visits import create_visit
 from nmi_desk.store.file_state import DatabaseProblem, inspect
 
 posix = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs are POSIX")

@@ -274,7 +274,8 @@ def test_an_empty_config_keeps_one_device_id_across_processes(tmp_path):
 
 def test_a_forged_note_cannot_add_headings_to_the_exported_inzage(tmp_path):
     from nmi_desk.domain.desk import Desk
-    from nmi_desk.domain.visits import VisitInput, create_visit
+    from nmi_desk.domain.inputs import VisitInput
+    from nmi_desk.domain.visits import create_visit
 
     home = tmp_path / "home"
     desk = Desk.open(home)

@@ -104,10 +104,8 @@ async def returning_client_visit(pilot, keys: Keys) -> None:
     await wait_until(pilot, lambda: form.focused is not None
                      and form.focused.id == "topic-filter", "topics focused")  # fmt: skip
     await topic_and_referral(pilot, keys)
-    await keys.press("ctrl+s")  # visit saved
-    await wait_screen(pilot, ClientHistoryScreen)
-    await wait_until(pilot, lambda: app.screen.query_one(DataTable).row_count == 2,
-                     "the new visit in the history")  # fmt: skip
+    await keys.press("ctrl+s")  # visit saved: back on Today, the queue
+    await wait_today(pilot, rows=2)
 
 
 async def test_returning_client_found_by_variant_served_with_fewer_keys(desk, clock):
@@ -121,6 +119,13 @@ async def test_returning_client_found_by_variant_served_with_fewer_keys(desk, cl
         returning = Keys(pilot)
         await returning_client_visit(pilot, returning)
         await settle(pilot)
+        # The client's history is one key away on Today, the new visit in it.
+        await pilot.press("h")
+        await wait_screen(pilot, ClientHistoryScreen)
+        await wait_until(pilot, lambda: app.screen.query_one(DataTable).row_count == 2,
+                         "the new visit in the history")  # fmt: skip
+        await pilot.press("escape")
+        await wait_today(pilot, rows=2)
 
     hatice, new = visits(desk)[-2:]
     assert (hatice.client_name, hatice.destination_country, hatice.language,
@@ -139,7 +144,8 @@ async def test_returning_client_found_by_variant_served_with_fewer_keys(desk, cl
                 select(Referral).where(Referral.visit_id == visit.id))] == ["cak"]  # fmt: skip
     # Keys beyond the typed text: the returning client's visit costs fewer.
     assert returning.count < first_time.count, (returning.count, first_time.count)
-    assert returning.count == 8  # c, enter, n, enter (topic), ctrl+r, enter, ctrl+s x2
+    # c, enter, n, enter (topic), ctrl+r, enter, ctrl+s x2: and that ends on Today
+    assert returning.count <= 8, returning.log
     assert first_time.count <= 15  # a new client with countries and language: the walk-in budget
     assert returning.typed < first_time.typed  # and less to type
 

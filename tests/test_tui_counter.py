@@ -407,7 +407,7 @@ async def test_english_through_the_setting(desk):
         await wait_today(pilot, rows=0)
         assert "Visits today" in str(app.screen.query_one("#count-visits").render())
         descriptions = {b.binding.description for b in app.screen.active_bindings.values()}
-        assert {"New visit", "Count only", "Follow-ups", "Day", "Help"} <= descriptions
+        assert {"New", "Count only", "Follow-ups", "Info session", "Day", "Help"} <= descriptions
 
 
 @pytest.mark.parametrize(("lang", "prompt"), [("nl", "Zoek een opdracht…"), ("en", "Search for commands…")])
@@ -462,7 +462,7 @@ async def test_every_footer_key_is_in_the_palette_and_the_help(desk):
         footer = {b.description for b in shown}
         named = {b.tooltip or b.description for b in shown}  # the long form, where there is one
         commands = {c.title for c in app.get_system_commands(app.screen)}
-        assert {"Nieuw bezoek", "Telbezoek", "Opvolging", "Dag", "Info", "Stop", "Hulp"} <= footer
+        assert {"Nieuw", "Telbezoek", "Opvolging", "Voorlichting", "Dag", "Info", "Hulp"} <= footer
         assert {"Dagoverzicht", "Afsluiten", "Voorlichting"} <= commands
         assert named <= commands
         await pilot.press("f1")

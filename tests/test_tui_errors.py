@@ -147,7 +147,7 @@ def test_a_worker_error_in_the_real_terminal_shows_no_name_and_no_traceback(
         assert app.proc.poll() is None  # still running
         mark = app.mark()
         app.send("\x1b")
-        app.wait_text("Nieuw bezoek", since=mark)  # Today's footer again
+        app.wait_text("Voorlichting", since=mark)  # Today's footer again
         app.send(b"\x11")  # ctrl+q
         app.wait_for(lambda: app.proc.poll() is not None, "a clean exit")
         app.wait_drained()

@@ -4,6 +4,7 @@ Ctrl+L among them). The two catalogs name the same keys."""
 
 from __future__ import annotations
 
+import pytest
 from textual.app import App
 from textual.command import CommandPalette
 from textual.screen import ModalScreen, Screen
@@ -158,3 +159,42 @@ async def test_on_a_dialog_the_help_lists_only_the_app_keys_that_work_there(desk
         assert everywhere == ["Ctrl+Q", "F1", "Ctrl+P", "Ctrl+L"]  # F2, F5 stop at a dialog
         await pilot.press("f2")
         assert isinstance(app.screen, HelpScreen)  # indeed: no guidance over the help
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+async def test_todays_footer_shows_the_information_session_and_help_at_80_columns(desk, lang):
+    from textual.widgets._footer import FooterKey
+
+    from nmi_desk.tui.app import NmiDeskApp
+    from nmi_desk.tui.screens.today import TodayScreen
+
+    desk.settings.lang = lang
+    desk.save_settings()
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_screen(pilot, TodayScreen)
+        await pilot.pause(0.2)
+        shown = {
+            k.key: k.region.right for k in app.screen.query(FooterKey) if k.region.width > 0
+        }
+        assert "i" in shown and "f1" in shown, shown
+        assert max(shown.values()) <= 80, shown
+
+
+async def test_the_palette_holds_no_english_textual_commands_in_the_dutch_ui(desk):
+    from nmi_desk.tui.screens.visit_form import VisitFormScreen
+
+    english = {"Copy selected text", "Focus Next", "Focus Previous", "Quit", "Keys",
+               "Screenshot", "Theme", "Maximize", "Minimize"}  # fmt: skip
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_screen(pilot, TodayScreen)
+        await pilot.pause(0.2)
+        today = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Voorlichting" in today and not english & set(today), today
+        assert len(today) == len(set(today)), today  # g and F2: one guidance command
+        await pilot.press("n")
+        await wait_screen(pilot, VisitFormScreen)
+        await pilot.pause(0.2)
+        form = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Opslaan" in form and not english & set(form), form

@@ -278,3 +278,42 @@ def test_walk_in_form_choice_list_while_typing(snap_compare, desk, size):
         steady_cursor(pilot.app)
 
     assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("on", [pytest.param(False, id="off"), pytest.param(True, id="on")])
+def test_walk_in_form_partner_checkbox(snap_compare, desk, size, on):
+    """Off is an empty box (▐ ▌), on is ticked (▐X▌): not only a colour apart."""
+
+    async def run_before(pilot):
+        await _open(pilot, "n", "VisitFormScreen", lambda app: app.screen.baseline is not None)
+        box = pilot.app.screen.query_one("#partner")
+        box.focus()
+        if on:
+            await pilot.press("space")
+        await wait_until(pilot, lambda: box.value is on, "checkbox set")
+        box.scroll_visible(animate=False)
+        await workers_done(pilot)
+        await pilot.pause(0.2)
+        steady_cursor(pilot.app)
+        await pilot.pause(0.1)
+
+    assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_command_palette_in_dutch(snap_compare, desk, size):
+    """Ctrl+P on Today: the app's commands in Dutch, none of Textual's English ones."""
+
+    async def run_before(pilot):
+        from textual.command import CommandPalette
+
+        await _today(pilot)
+        await pilot.press("ctrl+p")
+        await wait_screen(pilot, CommandPalette)
+        await pilot.pause(0.5)  # the commands are gathered in a worker of the palette
+        await workers_done(pilot)
+        steady_cursor(pilot.app)
+        await pilot.pause(0.1)
+
+    assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)

@@ -9,10 +9,11 @@ import nmi_desk.store.orm  # noqa: F401  # the ORM whole, one thread at a time (
 
 # isort: split
 
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from nmi_desk.core.clock import to_utc_naive
-from nmi_desk.domain import audit
+from nmi_desk.domain import audit, follow_up_rule
 from nmi_desk.domain.context import Actor, Context
 from nmi_desk.domain.visits import NotFound
 from nmi_desk.store.models import Referral, Visit
@@ -31,21 +32,19 @@ class FollowUp:
     client_name: str | None
     visit_date: str
     overdue: bool
+    due: bool = False
 
 
 def open_follow_ups(ctx: Context) -> list[FollowUp]:
-    """Open referrals across all days, overdue first, then by follow-up date."""
+    """Open referrals across all days (domain.follow_up_rule), overdue first, then by
+    follow-up date; `due` and `overdue` as Today and the Day overview count them."""
     engine, today = ctx.engine, ctx.today()
 
     with Session(engine) as session:
         rows = session.exec(
             select(Referral, Visit)
             .join(Visit, col(Visit.id) == col(Referral.visit_id))
-            .where(
-                Referral.status == "open",
-                col(Referral.deleted).is_(False),
-                col(Visit.deleted).is_(False),
-            )
+            .where(text(follow_up_rule.OPEN_FOLLOW_UP))
         ).all()
     items = [
         FollowUp(
@@ -57,7 +56,8 @@ def open_follow_ups(ctx: Context) -> list[FollowUp]:
             status=r.status,
             client_name=v.client_name,
             visit_date=v.local_date,
-            overdue=bool(r.follow_up_on and r.follow_up_on < today),
+            overdue=follow_up_rule.is_overdue(r.follow_up_on, today),
+            due=follow_up_rule.is_due(r.follow_up_on, today),
         )
         for r, v in rows
     ]

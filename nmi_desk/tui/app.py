@@ -57,6 +57,7 @@ class NmiDeskApp(App):
         self._crash: BaseException | None = None
         self.exit_when_ready = os.environ.get(EXIT_WHEN_READY_ENV) == "1"
         self._database_started = False
+        self.last_client_uuid: str | None = None  # Today's "h": the client served last
         self.title = self.tr("app.title")
         self._letters = None  # client letters being printed or viewed (made on first use)
 
@@ -291,6 +292,15 @@ class NmiDeskApp(App):
 
         self.push_screen(VisitFormScreen(**kwargs))
 
+    def back_to_today(self) -> None:
+        """Close the screens above Today (a client's search and history after a visit)."""
+        from nmi_desk.tui.screens.today import TodayScreen
+
+        if not any(isinstance(s, TodayScreen) for s in self.screen_stack):
+            return
+        while not isinstance(self.screen_stack[-1], TodayScreen):
+            self.pop_screen()
+
     def open_client_search(self, callback=None, **kwargs) -> None:
         from nmi_desk.tui.screens.clients import ClientSearchScreen
 
@@ -334,7 +344,13 @@ class NmiDeskApp(App):
             )
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        from nmi_desk.tui.keys import LocalizedBindings, key_label, long_description, translate
+        from nmi_desk.tui.keys import (
+            LocalizedBindings,
+            from_catalog,
+            key_label,
+            long_description,
+            translate,
+        )
 
         seen: set[str] = set()
         for key, active in screen.active_bindings.items():
@@ -345,9 +361,15 @@ class NmiDeskApp(App):
                 continue  # the palette is open already
             if not (active.node is self or isinstance(active.node, (Screen, LocalizedBindings))):
                 continue  # Textual's own widget keys (cursor moves, copy) are not commands
-            seen.add(binding.action)
+            if not from_catalog(active.node, key, binding.action):
+                continue  # Textual's own app and screen keys ("Copy selected text", "Focus
+                # Next"): English only, and not what a consultant asks the palette for
+            title = long_description(binding)
+            if title in seen:
+                continue  # g and F2 on Today: one guidance command
+            seen.update((binding.action, title))
             yield SystemCommand(
-                long_description(binding),
+                title,
                 key_label(key),
                 partial(self.call_later, self.run_action, binding.action, active.node),
             )

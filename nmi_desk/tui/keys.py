@@ -54,6 +54,15 @@ def localize_bindings(node, tr) -> None:
     node._bindings = localized_map(source_bindings(node), tr)
 
 
+def from_catalog(node, key: str, action: str) -> bool:
+    """Is `node`'s binding of `key` to `action` one of ours (named from the catalog), not one
+    Textual adds to every app and screen (copy, focus next and previous)?"""
+    for b in source_bindings(node).key_to_bindings.get(key, ()):
+        if b.action == action and CATALOG_KEY.match(b.description or ""):
+            return True
+    return False
+
+
 def catalog_bindings(bindings: BindingsMap) -> list[tuple[str, Binding]]:
     """(key, binding) of the bindings named from the catalog: the ones the consultant uses.
     Textual's own (cursor moves, copy, focus) have plain English text and are left out."""

@@ -18,6 +18,7 @@ from pathlib import Path
 import platformdirs
 
 from nmi_desk.core.errors import UserError, os_reason
+from nmi_desk.domain import follow_up_rule
 from nmi_desk.domain.audit import record_desk_export
 from nmi_desk.domain.stats.compute import (
     FORMATS,
@@ -38,7 +39,7 @@ class Overview:
     period: Period
     location: str | None
     stats: dict
-    open_follow_ups: int
+    due_follow_ups: int
     overdue_follow_ups: int
     unsynced: dict[str, int]
     quarantined: int
@@ -49,22 +50,16 @@ class Overview:
 
 
 def attention(source, today: date) -> tuple[int, int, dict[str, int], int]:
-    """Open and overdue follow-ups, unsynced records, quarantined records (this database).
+    """Due and overdue follow-ups (domain.follow_up_rule), unsynced records, quarantined records (this database).
 
     The Overview's second half: it counts every unsynced record and open follow-up, so on a
     laptop that never synced a year of visits it costs more than the figures themselves; the
     Day overview shows the figures first and this line when it arrives."""
     run = _Runner(source)
-    pg = run.dialect == "postgresql"
-    params = {"today": today if pg else today.isoformat()}
     with run.connection() as conn:
-        # Follow-ups are the consultant's across every location (as on the Today screen);
-        # tombstoning a visit tombstones its referrals, so no join with visit is needed.
-        open_, overdue = run.rows(
-            conn,
-            "SELECT count(*), coalesce(sum(CASE WHEN r.follow_up_on < :today THEN 1 ELSE 0 END), 0) "
-            "FROM referral r WHERE r.status = 'open' AND r.deleted = FALSE",
-            params,
+        # Follow-ups are the consultant's across every location (as on the Today screen).
+        due, overdue = run.rows(
+            conn, follow_up_rule.COUNTS_SQL, follow_up_rule.today_param(today, run.dialect)
         )[0]
         unsynced = {
             table: int(
@@ -78,14 +73,14 @@ def attention(source, today: date) -> tuple[int, int, dict[str, int], int]:
             for table in COUNTED_TABLES  # the same records as Today's count
         }
         quarantined = int(run.rows(conn, "SELECT count(*) FROM sync_quarantine", {})[0][0])
-    return int(open_), int(overdue), unsynced, quarantined
+    return int(due), int(overdue), unsynced, quarantined
 
 
 def load_overview(source, period: Period, location: str | None, today: date) -> Overview:
     """Everything the Day overview shows, from a stats source (see stats.open_source)."""
     stats = compute_stats(source, period.first, period.last, location)
-    open_, overdue, unsynced, quarantined = attention(source, today)
-    return Overview(period, location, stats, open_, overdue, unsynced, quarantined)
+    due, overdue, unsynced, quarantined = attention(source, today)
+    return Overview(period, location, stats, due, overdue, unsynced, quarantined)
 
 
 # ---- the end-of-day close ----

@@ -17,6 +17,7 @@ from datetime import date, datetime
 
 from nmi_desk.core.clock import local
 from nmi_desk.core.errors import UserError
+from nmi_desk.domain import follow_up_rule
 from nmi_desk.sync.tables import COUNTED_TABLES
 
 
@@ -37,6 +38,7 @@ class DayCounts:
     visits: int
     follow_ups_due: int
     unsynced: int
+    follow_ups_overdue: int = 0
 
 
 _DAY_SQL = """
@@ -80,16 +82,15 @@ def day_counts(conn: sqlite3.Connection, location_code: str, day: date) -> DayCo
         "SELECT count(*) FROM visit WHERE local_date = ? AND location_code = ? AND deleted = 0",
         (day.isoformat(), location_code),
     ).fetchone()[0]
-    due = conn.execute(
-        "SELECT count(*) FROM referral WHERE status = 'open' AND deleted = 0 AND follow_up_on <= ?",
-        (day.isoformat(),),
-    ).fetchone()[0]
+    follow_ups = follow_up_rule.counts_from_row(
+        conn.execute(follow_up_rule.COUNTS_SQL, follow_up_rule.today_param(day)).fetchone()
+    )
     unsynced = 0
     for table in COUNTED_TABLES:
         unsynced += conn.execute(
             f"SELECT count(*) FROM {table} WHERE revision > synced_revision"  # noqa: S608
         ).fetchone()[0]
-    return DayCounts(visits, due, unsynced)
+    return DayCounts(visits, follow_ups.due, unsynced, follow_ups.overdue)
 
 
 @dataclass(frozen=True)

@@ -30,3 +30,11 @@ def footer() -> Footer:
     """Every screen's footer: compact, and without Textual's Ctrl+P entry on the right, so it
     fits 80 columns (Ctrl+P is named in the help and works on every screen)."""
     return Footer(compact=True, show_command_palette=False)
+
+
+def follow_up_summary(tr, due: int | str, overdue: int | str = 0) -> str:
+    """"Opvolging nodig: 5 (2 te laat)": the same words on Today, Follow-ups and the Day
+    overview, for the counts of domain.follow_up_rule."""
+    if overdue:
+        return tr("follow_ups.due_overdue", n=due, overdue=overdue)
+    return tr("follow_ups.due", n=due)

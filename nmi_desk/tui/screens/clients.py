@@ -22,6 +22,7 @@ from nmi_desk.tui.messages import (
     SaveRefused,
 )
 from nmi_desk.tui.screens.base import NmiModal, NmiScreen, footer
+from nmi_desk.tui.widgets.check_box import CheckBox
 from nmi_desk.tui.widgets.columns import add_fitted_columns, cell
 
 LIMIT = 20
@@ -549,7 +550,7 @@ class ClientEditScreen(NmiModal[object]):
                          compact=True)  # fmt: skip
             yield Select(languages, value=r.language or Select.BLANK, id="edit-language",
                          prompt=tr("clients.language"), compact=True)  # fmt: skip
-            yield Checkbox(tr("clients.partner"), bool(r.partner_coremigrating), id="edit-partner",
+            yield CheckBox(tr("clients.partner"), bool(r.partner_coremigrating), id="edit-partner",
                            compact=True)  # fmt: skip
             yield Static(tr("clients.correct_hint"), classes="hint")
 

@@ -22,8 +22,9 @@ from nmi_desk.core.dates import format_date, parse_date
 from nmi_desk.domain.stats.compute import BY_CODE
 from nmi_desk.domain.stats.compute import CHARTS as CHART_DIMENSIONS
 from nmi_desk.domain.stats.period import Period
-from nmi_desk.tui.screens.base import NmiModal, NmiScreen, footer
+from nmi_desk.tui.screens.base import NmiModal, NmiScreen, follow_up_summary, footer
 from nmi_desk.tui.widgets.bar_chart import BarChart
+from nmi_desk.tui.widgets.check_box import CheckBox
 
 # The charts, in the order shown: the registry's dimensions that have a chart position.
 CHARTS = tuple((d.code, d.title_key) for d in CHART_DIMENSIONS)
@@ -150,11 +151,7 @@ class DayOverviewScreen(NmiScreen[None]):
             parts.append("…")
         else:
             parts += [
-                tr(
-                    "day_overview.follow_ups",
-                    n=overview.open_follow_ups,
-                    overdue=overview.overdue_follow_ups,
-                ),
+                follow_up_summary(tr, overview.due_follow_ups, overview.overdue_follow_ups),
                 tr("day_overview.unsynced", n=overview.unsynced_total),
                 tr("day_overview.quarantined", n=overview.quarantined),
             ]
@@ -325,7 +322,7 @@ class CloseDayScreen(NmiModal[None]):
             # Compact widgets and a short checkbox label: nothing cut off at 80 columns.
             yield Static(tr("day_overview.close_folder"), classes="dov-label")
             yield Input(str(default_folder()), id="dov-folder", compact=True)
-            yield Checkbox(tr("walkin.close_suppress"), id="dov-suppress", compact=True)
+            yield CheckBox(tr("walkin.close_suppress"), id="dov-suppress", compact=True)
             yield Static(tr("walkin.close_suppress_hint"), classes="dov-hint")
             yield Static("", id="dov-close-result")
             with Horizontal(classes="dov-buttons"):

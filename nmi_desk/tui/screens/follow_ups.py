@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Header, Static
 
 from nmi_desk.core.dates import format_date, parse_date
 from nmi_desk.tui.messages import FollowUpClosed, FollowUpsLoaded
-from nmi_desk.tui.screens.base import NmiScreen, footer
+from nmi_desk.tui.screens.base import NmiScreen, follow_up_summary, footer
 from nmi_desk.tui.widgets.columns import add_fitted_columns, cell, content_widths, set_columns
 
 COLUMNS = ("col_due", "col_organisation", "col_reason", "col_client", "col_visit")
@@ -116,10 +116,9 @@ class FollowUpsScreen(NmiScreen[None]):
             )
         if rows:
             table.move_cursor(row=min(keep, len(rows) - 1))
+        due = sum(1 for _, f in rows if f.due)
         overdue = sum(1 for _, f in rows if f.overdue)
-        title = tr("follow_ups.title")
-        if overdue:
-            title += " · " + tr("walkin.overdue", n=overdue)
+        title = tr("follow_ups.open", n=len(rows)) + " · " + follow_up_summary(tr, due, overdue)
         self.query_one("#follow-title", Static).update(title)
         empty = self.query_one("#follow-empty", Static)
         empty.update(tr("follow_ups.empty"))

@@ -19,7 +19,7 @@ from nmi_desk.tui.messages import (
     TodayUnavailable,
     VisitDeleted,
 )
-from nmi_desk.tui.screens.base import NmiScreen, footer
+from nmi_desk.tui.screens.base import NmiScreen, follow_up_summary, footer
 from nmi_desk.tui.widgets.columns import add_fitted_columns, cell, content_widths, set_columns
 
 COLUMNS = ("col_time", "col_client", "col_topics", "col_referrals", "col_outcome")
@@ -36,10 +36,14 @@ class TodayScreen(NmiScreen[None]):
         Binding("c", "find_client", "clients.key_find"),
         Binding("x", "delete_visit", "key.delete", show=False),  # in help and palette
         Binding("f", "follow_ups", "key.follow_ups"),
-        Binding("i", "info_session", "key.info_session", show=False),  # footer fits 80 columns
+        Binding("i", "info_session", "key.info_session"),
         Binding("d", "day_overview", "key.day_overview"),
         Binding("g", "app.guidance", "key.guidance"),
+        Binding("h", "last_client", "key.last_client", show=False),  # named when saved
         Binding("f9", "settings", "key.settings", show=False),
+        # Ctrl+Q quits here too (the app's key); left out of this footer so that it fits 80
+        # columns with "i"; the help and the palette name it.
+        Binding("ctrl+q", "app.quit", "key.quit", show=False, priority=True),
     ]
 
     def __init__(self) -> None:
@@ -57,7 +61,7 @@ class TodayScreen(NmiScreen[None]):
         yield Header()
         with Horizontal(id="counts"):
             yield Static(tr("today.visits", n="…"), id="count-visits")
-            yield Static(tr("today.due", n="…"), id="count-due")
+            yield Static(follow_up_summary(tr, "…"), id="count-due")
             yield Static(tr("today.unsynced", n="…"), id="count-unsynced")
         table = DataTable(id="today-table", cursor_type="row", zebra_stripes=True)
         # Fixed widths so the outcome is never pushed off a small screen; topics take the rest.
@@ -172,7 +176,9 @@ class TodayScreen(NmiScreen[None]):
         orgs = self.app.desk.reference.by_code("organisations")
         outcomes = {e.code: e for e in self.app.desk.reference.lists["outcome"]}
         self.query_one("#count-visits", Static).update(tr("today.visits", n=view.counts.visits))
-        self.query_one("#count-due", Static).update(tr("today.due", n=view.counts.follow_ups_due))
+        self.query_one("#count-due", Static).update(
+            follow_up_summary(tr, view.counts.follow_ups_due, view.counts.follow_ups_overdue)
+        )
         self.query_one("#count-unsynced", Static).update(
             tr("today.unsynced", n=view.counts.unsynced)
         )
@@ -268,6 +274,16 @@ class TodayScreen(NmiScreen[None]):
 
         self.app.push_screen(ClientSearchScreen())
 
+    def action_last_client(self) -> None:
+        """h: the history of the client whose visit was saved last (one key back to it)."""
+        uuid = self.app.last_client_uuid
+        if uuid is None:
+            self.app.bell()
+            return
+        from nmi_desk.tui.screens.clients import ClientHistoryScreen
+
+        self.app.push_screen(ClientHistoryScreen(uuid))
+
     def action_count_only(self) -> None:
         from nmi_desk.tui.screens.count_only import CountOnlyScreen
 
@@ -334,4 +350,6 @@ class TodayScreen(NmiScreen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("open_visit", "delete_visit"):
             return self.loaded and self.query_one(DataTable).row_count > 0 or None
+        if action == "last_client":
+            return self.app.last_client_uuid is not None or None
         return True

@@ -27,6 +27,7 @@ from nmi_desk.domain.form_payloads import empty_payload, payload_to_input, visit
 from nmi_desk.tui.messages import ChoicesPreferred, ClientPrefill, VisitLoaded, VisitSaved
 from nmi_desk.tui.screens.base import footer
 from nmi_desk.tui.screens.draft_form import DraftFormScreen, field
+from nmi_desk.tui.widgets.check_box import CheckBox
 from nmi_desk.tui.widgets.choice_field import ChoiceField
 from nmi_desk.tui.widgets.error_label import ErrorLabel
 from nmi_desk.tui.widgets.topic_picker import TopicPicker
@@ -139,7 +140,7 @@ class VisitFormScreen(DraftFormScreen):
             with Horizontal(classes="row"):
                 yield field(
                     tr("form.household"),
-                    Checkbox(tr("form.partner"), id="partner", compact=True),
+                    CheckBox(tr("form.partner"), id="partner", compact=True),
                     "partner_coremigrating",
                 )
                 yield field(
@@ -445,7 +446,17 @@ class VisitFormScreen(DraftFormScreen):
 
     def on_visit_saved(self, message: VisitSaved) -> None:
         tr = self.app.tr
-        self.app.notify(
-            tr("form.updated", revision=message.revision) if self.uuid else tr("form.saved")
-        )
+        if self.uuid:
+            self.app.notify(tr("form.updated", revision=message.revision))
+            self.dismiss(None)
+            return
+        if self.client_uuid:
+            # A returning client served: back to the queue on Today, the client's history
+            # one key (h) away there.
+            self.app.last_client_uuid = self.client_uuid
+            self.app.notify(tr("form.saved_client"))
+            self.dismiss(None)
+            self.app.back_to_today()
+            return
+        self.app.notify(tr("form.saved"))
         self.dismiss(None)
