@@ -211,7 +211,7 @@ def test_close_day_reports_what_did_not_sync(desk, tmp_path):
     data = json.loads(report.written[0].read_text())
     assert data["visits"] == 5 and data["by_topic"]["aow"] is None  # 3 visits: "<5"
     assert report.sync == "not_configured"
-    assert report.unsynced_after == {"visit": 6, "referral": 4, "info_session": 0}
+    assert report.unsynced_after == {"client": 0, "visit": 6, "referral": 4, "info_session": 0}
 
 
 def test_close_day_syncs_to_a_configured_target(desk, tmp_path):

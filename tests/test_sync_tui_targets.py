@@ -57,7 +57,8 @@ async def test_the_running_app_sees_a_target_saved_by_the_cli(desk, pg_url):
     app = NmiDeskApp(desk)
     async with app.run_test(size=SIZE) as pilot:
         await wait_today(pilot)
-        await wait_until(pilot, lambda: "6 wachtend" in _line_text(app), "pending count")
+        # 3 visits, their 3 referrals and 3 client records
+        await wait_until(pilot, lambda: "9 wachtend" in _line_text(app), "pending count")
         await pilot.press("f5")
         await wait_until(pilot, lambda: "Geen synchronisatiedoel" in _notes(app), "no target")
         assert "\n" not in _notes(app)

@@ -62,6 +62,8 @@ class Desk:
     _config_stamp: tuple[int, int] | None = field(default=None, init=False, repr=False)
     # The device id was made up in this process (config.toml missing, empty or without one)
     _device_id_fresh: bool = field(default=False, init=False, repr=False)
+    # the id made up for a missing config: the database's replaces it, not one set since
+    _made_up_device_id: str | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._config_stamp = self._stamp()
@@ -83,6 +85,7 @@ class Desk:
         fresh = not has_device_id(paths)
         desk = cls(paths=paths, settings=settings, clock=clock, database_url=database_url)
         desk._device_id_fresh = fresh
+        desk._made_up_device_id = settings.device_id if fresh else None
         if fresh and create:
             desk._adopt_device_id_from_file()
             desk.save_settings()  # keep the device id stable from the first run on
@@ -133,7 +136,8 @@ class Desk:
                     )  # fmt: skip
             except (DBAPIError, OSError):
                 pass  # a full disk: the next start writes it; the config holds it meanwhile
-        if stored and stored != self.settings.device_id and self._device_id_fresh:
+        made_up = self._device_id_fresh and self.settings.device_id == self._made_up_device_id
+        if stored and stored != self.settings.device_id and made_up:
             self.settings.device_id = stored
             self._device_id_fresh = False
             if self.paths.config.exists():
