@@ -89,6 +89,14 @@ def _apply_referral(row, r: ReferralInput, now: datetime) -> None:
     row.outcome_note = _clean_text(r.outcome_note)
 
 
+REFERRAL_CONTENT = ("organisation_code", "reason", "note", "follow_up_on", "status", "outcome_note")
+
+
+def _referral_content(row) -> tuple:
+    """What an edit of a referral can change: a save that changes none of it bumps nothing."""
+    return tuple(getattr(row, name) for name in REFERRAL_CONTENT)
+
+
 def _raise_if_invalid(inp: VisitInput, now: datetime, ref: Reference) -> None:
     errors = validate_visit(inp, now.astimezone(AMS).date(), ref)
     if errors:
@@ -191,24 +199,9 @@ def update_visit(ctx: Context, uuid: str, inp: VisitInput) -> int:
             if row is None:
                 session.add(_new_referral(visit.id, r, actor, now))
             else:
-                before = (
-                    row.organisation_code,
-                    row.reason,
-                    row.note,
-                    row.follow_up_on,
-                    row.status,
-                    row.outcome_note,
-                )
+                before = _referral_content(row)
                 _apply_referral(row, r, now)
-                after = (
-                    row.organisation_code,
-                    row.reason,
-                    row.note,
-                    row.follow_up_on,
-                    row.status,
-                    row.outcome_note,
-                )
-                if before != after:
+                if before != _referral_content(row):
                     _stamp(row, actor, now, bump=True)
         for row in existing.values():  # dropped from the form: tombstone, never a hard delete
             row.deleted = True
