@@ -173,12 +173,17 @@ async def test_todays_footer_shows_the_information_session_and_help_at_80_column
     app = NmiDeskApp(desk)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_screen(pilot, TodayScreen)
-        await pilot.pause(0.2)
-        shown = {
-            k.key: k.region.right for k in app.screen.query(FooterKey) if k.region.width > 0
-        }
-        assert "i" in shown and "f1" in shown, shown
-        assert max(shown.values()) <= 80, shown
+
+        def shown() -> dict:
+            return {
+                k.key: k.region.right for k in app.screen.query(FooterKey) if k.region.width > 0
+            }
+
+        # the footer is laid out after the screen: wait for it, not a fixed pause (a loaded
+        # machine once had no footer keys after 0.2 s)
+        await wait_until(pilot, lambda: "i" in shown() and "f1" in shown(), "the footer keys")
+        keys = shown()
+        assert max(keys.values()) <= 80, keys
 
 
 async def test_the_palette_holds_no_english_textual_commands_in_the_dutch_ui(desk):
