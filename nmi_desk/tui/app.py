@@ -21,6 +21,7 @@ from textual.screen import Screen
 from nmi_desk.core.translator import Translator
 from nmi_desk.domain.desk import Desk
 from nmi_desk.domain.stats.today import TodayPrefetch
+from nmi_desk.tui.key_order import KeyOrder
 from nmi_desk.tui.keys import localize_bindings
 from nmi_desk.tui.messages import DatabaseFailed, DatabaseReady, DraftFound
 
@@ -60,6 +61,12 @@ class NmiDeskApp(App):
         self.last_client_uuid: str | None = None  # Today's "h": the client served last
         self.title = self.tr("app.title")
         self._letters = None  # client letters being printed or viewed (made on first use)
+        self.key_order = KeyOrder(self)
+
+    async def _press_keys(self, keys: Iterable[str]) -> None:
+        # Pilot's press returns when the keys are handled, not merely read: held keys too.
+        await super()._press_keys(keys)
+        await self.key_order.drained()
 
     def get_default_screen(self) -> Screen:
         """Today itself when nothing comes before it (setup, passphrase): it is composed with the
@@ -164,9 +171,13 @@ class NmiDeskApp(App):
 
     async def on_event(self, event: events.Event) -> None:
         # Every event passes the app first: the one place to see activity for the idle lock,
-        # and to keep all but typing from a locked screen.
-        if self.idle_lock is None or self.idle_lock.lets_through(event):
-            await super().on_event(event)
+        # and to keep all but typing from a locked screen. Keys from the terminal then wait
+        # until the ones before them are handled (key_order.py).
+        if self.idle_lock is not None and not self.idle_lock.lets_through(event):
+            return
+        if isinstance(event, events.Key) and not event.is_forwarded and self.key_order.hold(event):
+            return
+        await super().on_event(event)
 
     def action_lock(self) -> None:
         if self.idle_lock is not None:
