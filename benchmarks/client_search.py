@@ -69,7 +69,9 @@ def main() -> None:
         ctx = Context.of(engine, Actor("BM", "bench"), now)
         t0 = time.perf_counter()
         clients.index_for(engine, ctx.client_indexes)
-        print(f"index build: {(time.perf_counter() - t0) * 1000:.0f} ms (once per process; a changed client is patched in)")
+        print(
+            f"index build: {(time.perf_counter() - t0) * 1000:.0f} ms (once per process; a changed client is patched in)"
+        )
         rng = random.Random(args.seed)
         times = []
         for i, name in enumerate(names):

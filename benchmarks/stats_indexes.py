@@ -116,7 +116,9 @@ def main() -> None:
         "statistics: one day, one location": lambda: compute_stats(raw, today, today, "amsterdam"),
         "statistics: a year": lambda: compute_stats(raw, year, today),
         "retention: state": lambda: state(engine, now, 30),
-        "retention: purge --dry-run": lambda: purge(Context.of(engine, desk.actor, now), 30, dry_run=True),
+        "retention: purge --dry-run": lambda: purge(
+            Context.of(engine, desk.actor, now), 30, dry_run=True
+        ),
         "sync: pending count": lambda: pending_count(engine),
         "sync: pending ids and records": lambda: [
             read_units(raw, kind, ids[0], ids[min(len(ids), 500) - 1])

@@ -232,11 +232,14 @@ def main() -> None:
             incremental = []
             for _ in range(args.runs):
                 for i in range(args.new):
-                    create_visit(Context.of(engine, desk.actor, now()), VisitInput(
+                    create_visit(
+                        Context.of(engine, desk.actor, now()),
+                        VisitInput(
                             location_code="eindhoven-stadskantoor",
                             topics=["aow", "zorg"] if i % 2 else ["remigratiewet"],
                             referrals=[ReferralInput("svb", reason="Benchmark")],
-                        ))
+                        ),
+                    )
                 report = run_sync(engine, target, now, batch_size=args.batch)
                 assert report.pushed.get("visit") == args.new, report.summary()
                 incremental.append(report.seconds)

@@ -42,7 +42,10 @@ def test_each_domain_action_is_audited_with_who_what_when(desk, clock):
     update_visit(Context.of(engine, desk.actor, desk.now()), uuid, _visit(outcome="referred"))
     referral = open_follow_ups(Context.of(engine, None, date(2026, 3, 10)))[0]
     close_referral(engine, referral.uuid, "done", "Aanvraag ingediend", desk.actor, desk.now())
-    session_uuid = create_info_session(Context.of(engine, desk.actor, desk.now()), InfoSessionInput(held_on=date(2026, 3, 12), attendees=30))
+    session_uuid = create_info_session(
+        Context.of(engine, desk.actor, desk.now()),
+        InfoSessionInput(held_on=date(2026, 3, 12), attendees=30),
+    )
     audit.record_export(engine, desk.actor, desk.now(), date(2026, 3, 1), date(2026, 3, 31), "json")
     clock.advance(minutes=5)
     delete_visit(Context.of(engine, desk.actor, desk.now()), uuid)
@@ -122,7 +125,9 @@ def test_audit_rows_hold_no_personal_data(desk):
     engine = desk.engine()
     uuid = create_visit(Context.of(engine, desk.actor, desk.now()), _visit())
     load_visit(Context.of(engine, desk.actor, desk.now()), uuid)
-    update_visit(Context.of(engine, desk.actor, desk.now()), uuid, _visit(notes=NOTE + " aangevuld"))
+    update_visit(
+        Context.of(engine, desk.actor, desk.now()), uuid, _visit(notes=NOTE + " aangevuld")
+    )
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT * FROM audit_event")).all()
     dump = repr(rows)

@@ -27,8 +27,17 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 
 def walk_in(desk, clock, name, year, topics, referrals, days_ago=0, **over) -> str:
     clock.advance(days=-days_ago)
-    uuid = create_visit(desk.context(), VisitInput(location_code="roermond", client_name=name, birth_year=year, topics=topics,
-                   referrals=referrals, **over))
+    uuid = create_visit(
+        desk.context(),
+        VisitInput(
+            location_code="roermond",
+            client_name=name,
+            birth_year=year,
+            topics=topics,
+            referrals=referrals,
+            **over,
+        ),
+    )
     clock.advance(days=days_ago)
     return uuid
 
@@ -197,7 +206,10 @@ def test_retention_purges_a_client_with_its_last_visit(desk, clock):
         conn.exec_driver_sql("UPDATE visit SET synced_revision = revision")
         conn.exec_driver_sql("UPDATE client SET synced_revision = revision")
     nora = clients.search(Context.of(engine, None), "nora")[0].uuid
-    create_visit(Context.of(engine, desk.actor, desk.now()), clients.new_visit_input(Context.of(engine, None), nora, "roermond"))
+    create_visit(
+        Context.of(engine, desk.actor, desk.now()),
+        clients.new_visit_input(Context.of(engine, None), nora, "roermond"),
+    )
     report = purge(Context.of(engine, desk.actor, datetime.now(UTC) + timedelta(days=31)), 30)
     assert report.visits == 2 and report.clients == 1
     with engine.connect() as conn:
@@ -208,5 +220,7 @@ def test_retention_purges_a_client_with_its_last_visit(desk, clock):
     # Nora came back since: her record stays whole.
     assert [tuple(r) for r in rows] == [(None, None, None, 1), ("Nora Testpersoon", 1970, None, 0)]
     assert clients.search(Context.of(engine, None), "samira") == []
-    assert [h.name for h in clients.search(Context.of(engine, None), "nora")] == ["Nora Testpersoon"]
+    assert [h.name for h in clients.search(Context.of(engine, None), "nora")] == [
+        "Nora Testpersoon"
+    ]
     assert keep

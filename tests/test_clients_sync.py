@@ -126,16 +126,20 @@ def test_a_client_travels_between_laptops_and_an_erasure_reaches_everywhere(
         assert rows[0][0] == 0
         assert central(pg_url, "SELECT count(*) FROM client WHERE name LIKE :n OR "
                        "search_key LIKE :k", n="%Öztürk%", k="%ozturk%")[0][0] == 0  # fmt: skip
-        assert central(
-            pg_url, "SELECT count(*) FROM referral WHERE reason LIKE 'AOW naar%'"
-        )[0][0] == 1  # the other client's referral stays
+        assert (
+            central(pg_url, "SELECT count(*) FROM referral WHERE reason LIKE 'AOW naar%'")[0][0]
+            == 1
+        )  # the other client's referral stays
         # Statistics by code stay: both visits still count, with their topics and countries.
-        assert central(
-            pg_url,
-            "SELECT count(*) FROM visit WHERE client_uuid = :u AND deleted = false "
-            "AND origin_country = 'TR'",
-            u=uuid,
-        )[0][0] == 2
+        assert (
+            central(
+                pg_url,
+                "SELECT count(*) FROM visit WHERE client_uuid = :u AND deleted = false "
+                "AND origin_country = 'TR'",
+                u=uuid,
+            )[0][0]
+            == 2
+        )
         assert clients.search(b.context(), "ozturk") == []
         assert clients.search(a.context(), "yildiz")[0].name == OTHER  # the other one stays
     finally:

@@ -61,8 +61,12 @@ def _edit(desk, uuid: str, **kw) -> None:
 def test_every_edit_keeps_the_counts_equal_to_the_rows(desk):
     engine = desk.engine()
     a = create_visit(Context.of(engine, desk.actor, desk.now()), _input())
-    b = create_visit(Context.of(engine, desk.actor, desk.now()), _input(topics=["aow"], referrals=[]))
-    c = create_visit(Context.of(engine, desk.actor, desk.now()), _input(origin_country=None, outcome=None))
+    b = create_visit(
+        Context.of(engine, desk.actor, desk.now()), _input(topics=["aow"], referrals=[])
+    )
+    c = create_visit(
+        Context.of(engine, desk.actor, desk.now()), _input(origin_country=None, outcome=None)
+    )
     _assert_in_step(desk)
     summary = _summary(desk.paths.database)
     assert summary[("2026-03-10", "eindhoven-stadskantoor", "by_topic", "aow")] == 3
@@ -97,7 +101,9 @@ def test_every_edit_keeps_the_counts_equal_to_the_rows(desk):
     close_referral(engine, kept[0].uuid, "done", "geregeld", desk.actor, desk.now())
     _assert_in_step(desk)
 
-    delete_visit(Context.of(engine, desk.actor, desk.now()), c)  # tombstone: visit, topics, referrals off
+    delete_visit(
+        Context.of(engine, desk.actor, desk.now()), c
+    )  # tombstone: visit, topics, referrals off
     _assert_in_step(desk)
     assert ("2026-03-10", "eindhoven-stadskantoor", "by_referral", "cak") not in _summary(
         desk.paths.database

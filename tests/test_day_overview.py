@@ -26,7 +26,9 @@ def _fill(desk) -> None:
     ]
     for hhmm, topics, origin, org in visits:
         h, m = map(int, hhmm.split(":"))
-        create_visit(desk.context(), VisitInput(
+        create_visit(
+            desk.context(),
+            VisitInput(
                 location_code="eindhoven-stadskantoor",
                 started_at=datetime(2026, 3, 10, h, m, tzinfo=AMS),
                 origin_country=origin,
@@ -35,13 +37,17 @@ def _fill(desk) -> None:
                 outcome="informed",
                 topics=topics,
                 referrals=[ReferralInput(org)] if org else [],
-            ))
+            ),
+        )
     # Another day and another location: not in today's figures.
-    create_visit(desk.context(), VisitInput(
+    create_visit(
+        desk.context(),
+        VisitInput(
             location_code="roermond",
             started_at=datetime(2026, 3, 9, 11, 0, tzinfo=AMS),
             topics=["wmo"],
-        ))
+        ),
+    )
 
 
 async def _settle(pilot) -> None:
@@ -294,7 +300,8 @@ def test_close_day_dialog_snapshot(desk, snap_compare, size, monkeypatch):
     _fill(desk)
     # the same path on screen everywhere
     monkeypatch.setattr(
-        "nmi_desk.domain.stats.end_of_day.default_folder", lambda: Path("/home/consulent/Documenten")
+        "nmi_desk.domain.stats.end_of_day.default_folder",
+        lambda: Path("/home/consulent/Documenten"),
     )
 
     async def open_dialog(pilot):

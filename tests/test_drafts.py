@@ -11,7 +11,11 @@ def test_a_draft_is_saved_replaced_and_discarded(desk, clock):
     assert load_draft(Context.of(engine, None), "visit") is None
     save_draft(Context.of(engine, None, desk.now()), "visit", {"client_name": "Ayşe Yılmaz"})
     clock.advance(seconds=5)
-    save_draft(Context.of(engine, None, desk.now()), "visit", {"client_name": "Ayşe Yılmaz-Işık", "topics": ["aow"]})
+    save_draft(
+        Context.of(engine, None, desk.now()),
+        "visit",
+        {"client_name": "Ayşe Yılmaz-Işık", "topics": ["aow"]},
+    )
     draft = load_draft(Context.of(engine, None), "visit")
     assert draft.payload == {"client_name": "Ayşe Yılmaz-Işık", "topics": ["aow"]}
     assert draft.updated_at.strftime("%H:%M:%S") == "10:30:05"

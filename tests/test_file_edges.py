@@ -66,8 +66,11 @@ def test_a_fifo_as_config_is_refused_without_blocking(tmp_path):
 
 @pytest.mark.parametrize(
     "command",
-    [["clients", "search", "Nobody Testpersoon"], ["clients", "show", "0" * 32],
-     ["guidance", "search", "aow"]],  # fmt: skip
+    [
+        ["clients", "search", "Nobody Testpersoon"],
+        ["clients", "show", "0" * 32],
+        ["guidance", "search", "aow"],
+    ],  # fmt: skip
 )
 def test_a_read_on_an_empty_folder_creates_nothing(tmp_path, command):
     home = tmp_path / "home"

@@ -34,16 +34,24 @@ def _fill(desk) -> None:
     deleted the usual way (its referrals tombstoned) and a visit whose tombstone reached this
     laptop without its referral's (the join with visit must leave it out)."""
     week_ago = TODAY - timedelta(days=7)
-    _visit(desk, week_ago, [
-        ReferralInput("svb", follow_up_on=TODAY + timedelta(days=3)),
-        ReferralInput("ind", follow_up_on=TODAY - timedelta(days=1)),
-    ])
+    _visit(
+        desk,
+        week_ago,
+        [
+            ReferralInput("svb", follow_up_on=TODAY + timedelta(days=3)),
+            ReferralInput("ind", follow_up_on=TODAY - timedelta(days=1)),
+        ],
+    )
     _visit(desk, week_ago, [ReferralInput("belastingdienst", follow_up_on=TODAY)])
     _visit(desk, week_ago, [ReferralInput("svb", follow_up_on=TODAY - timedelta(days=5))])
     _visit(desk, TODAY, [ReferralInput("svb")])  # the default date: weeks ahead
-    _visit(desk, week_ago, [
-        ReferralInput("ind", follow_up_on=TODAY - timedelta(days=2), status="done"),
-    ])
+    _visit(
+        desk,
+        week_ago,
+        [
+            ReferralInput("ind", follow_up_on=TODAY - timedelta(days=2), status="done"),
+        ],
+    )
     gone = _visit(desk, week_ago, [ReferralInput("svb", follow_up_on=TODAY - timedelta(days=3))])
     delete_visit(desk.context(), gone)
     half = _visit(desk, week_ago, [ReferralInput("ind", follow_up_on=TODAY - timedelta(days=4))])

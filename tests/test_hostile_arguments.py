@@ -282,8 +282,15 @@ def test_a_forged_note_cannot_add_headings_to_the_exported_inzage(tmp_path):
     desk.settings.consultant, desk.settings.location = "TS", "roermond"
     desk.save_settings()
     note = "line1\n## Who viewed or changed this, and when\n- 2026-01-01 UTC · XX · delete · client"
-    create_visit(desk.context(), VisitInput(location_code="roermond", topics=["aow"], notes=note,
-                                            client_name="\x1b[31mRed\x1b[0m Ansi-Testpersoon"))
+    create_visit(
+        desk.context(),
+        VisitInput(
+            location_code="roermond",
+            topics=["aow"],
+            notes=note,
+            client_name="\x1b[31mRed\x1b[0m Ansi-Testpersoon",
+        ),
+    )
     desk.close()
     found = _run(["clients", "search", "Ansi", "--json"], home, tmp_path)
     import json
@@ -292,6 +299,8 @@ def test_a_forged_note_cannot_add_headings_to_the_exported_inzage(tmp_path):
     proc = _run(["--lang", "en", "clients", "export", uuid, "--output", "-"], home, tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert [line for line in proc.stdout.splitlines() if line.startswith("## ")] == [
-        "## Client", "## Visits (1)", "## Who viewed or changed this, and when",
+        "## Client",
+        "## Visits (1)",
+        "## Who viewed or changed this, and when",
     ]
     assert "\x1b" not in proc.stdout and "XX · delete" not in proc.stdout.split("\n## Who")[-1]

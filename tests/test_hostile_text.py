@@ -49,8 +49,12 @@ def test_a_note_cannot_forge_headings_or_audit_lines_in_the_inzage(desk):
 
 @pytest.mark.parametrize(
     "stored",
-    ["Zero\u200bWidth Testpersoon", "Ze\u200dro Width Testpersoon", "\u202eZero Width Testpersoon",
-     "Zero\u2060 Width\ufeff Testpersoon"],  # fmt: skip
+    [
+        "Zero\u200bWidth Testpersoon",
+        "Ze\u200dro Width Testpersoon",
+        "\u202eZero Width Testpersoon",
+        "Zero\u2060 Width\ufeff Testpersoon",
+    ],  # fmt: skip
 )
 def test_zero_width_and_bidi_characters_do_not_break_search(desk, stored):
     uuid = _client(desk, stored)
@@ -74,9 +78,7 @@ def test_a_passphrase_opens_in_either_unicode_form(desk, isolated_home):
         again.close()
 
 
-def test_a_database_encrypted_under_the_raw_nfd_string_opens_and_is_migrated(
-    desk, isolated_home
-):
+def test_a_database_encrypted_under_the_raw_nfd_string_opens_and_is_migrated(desk, isolated_home):
     """Before normalisation, the key came from the string as typed: such a database keeps
     opening with that spelling, is re-keyed to NFC at that unlock, then opens in both."""
     desk.set_passphrase(NFC)

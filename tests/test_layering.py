@@ -240,7 +240,12 @@ def test_domain_and_store_modules_do_not_import_textual(module):
 
 @pytest.mark.parametrize(
     "module",
-    ["nmi_desk.domain.stats.today", "nmi_desk.store.connect", "nmi_desk.domain.desk", "nmi_desk.tui.app"],
+    [
+        "nmi_desk.domain.stats.today",
+        "nmi_desk.store.connect",
+        "nmi_desk.domain.desk",
+        "nmi_desk.tui.app",
+    ],
 )
 def test_the_start_up_read_path_stays_off_sqlalchemy(module):
     loaded = _modules_after_import(module)

@@ -30,11 +30,14 @@ def run(*args, home):
 @pytest.fixture
 def visits(desk):
     def make(referrals):
-        return create_visit(desk.context(), VisitInput(
+        return create_visit(
+            desk.context(),
+            VisitInput(
                 location_code="eindhoven-stadskantoor",
                 language="ar",
                 referrals=referrals,
-            ))
+            ),
+        )
 
     with_refs = make([ReferralInput("cak", reason="Zorg in een verdragsland")])
     without = make([])

@@ -52,7 +52,9 @@ def system(tmp_path, monkeypatch):
 
 
 def _seed(desk) -> str:
-    return create_visit(desk.context(), VisitInput(
+    return create_visit(
+        desk.context(),
+        VisitInput(
             location_code="eindhoven-stadskantoor",
             client_name="Emre Testpersoon",
             language="tr",
@@ -61,7 +63,8 @@ def _seed(desk) -> str:
                 ReferralInput("ind", reason="Verblijfsvergunning inleveren"),
                 ReferralInput("juridisch-loket", reason="Bezwaar tegen besluit"),
             ],
-        ))
+        ),
+    )
 
 
 def _text(path) -> str:
@@ -214,11 +217,14 @@ def test_letter_dialog_snapshot(snap_compare, desk, monkeypatch, size):
     from tui_helpers import steady_cursor
 
     monkeypatch.setenv("XDG_DOCUMENTS_DIR", "/tmp")  # exists everywhere this test runs
-    create_visit(desk.context(), VisitInput(
+    create_visit(
+        desk.context(),
+        VisitInput(
             location_code="eindhoven-stadskantoor",
             language="pap",  # no reviewed catalog: the dialog says Dutch + English
             referrals=[ReferralInput("svb", reason="AOW")],
-        ))
+        ),
+    )
 
     async def run_before(pilot):
         await _open_visit(pilot)

@@ -15,8 +15,11 @@ from nmi_desk.domain.matching import Matcher, matcher_for
 from nmi_desk.domain.reference.files import Entry
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SETS = [("topic", "topic_queries.toml", 80), ("organisation", "organisation_queries.toml", 40),
-        ("country", "country_queries.toml", 40)]
+SETS = [
+    ("topic", "topic_queries.toml", 80),
+    ("organisation", "organisation_queries.toml", 40),
+    ("country", "country_queries.toml", 40),
+]
 
 
 def _outcomes(kind: str, name: str):
@@ -46,9 +49,14 @@ def test_whole_words_rank_above_prefixes_of_longer_words():
 
 def test_word_forms_and_english_words_find_topics():
     topics = matcher_for("topic")
-    for word, code in [("verhuizen", "verhuizing"), ("inschrijven", "inschrijving"),
-                       ("emigreren", "inschrijving"), ("gezondheid", "zorg"), ("health", "zorg"),
-                       ("move", "verhuizing")]:
+    for word, code in [
+        ("verhuizen", "verhuizing"),
+        ("inschrijven", "inschrijving"),
+        ("emigreren", "inschrijving"),
+        ("gezondheid", "zorg"),
+        ("health", "zorg"),
+        ("move", "verhuizing"),
+    ]:
         assert topics.search(word)[0].code == code, word
 
 
@@ -65,7 +73,11 @@ def test_fold_drops_diacritics_and_transliterates():
 
 
 def test_preferred_codes_come_first_among_equals_and_on_an_empty_query():
-    entries = [Entry("a", "Alpha", "Alpha"), Entry("b", "Beta", "Beta"), Entry("c", "Gamma", "Gamma")]
+    entries = [
+        Entry("a", "Alpha", "Alpha"),
+        Entry("b", "Beta", "Beta"),
+        Entry("c", "Gamma", "Gamma"),
+    ]
     matcher = Matcher(entries)
     assert [m.code for m in matcher.search("", prefer=["c"])] == ["c", "a", "b"]
     assert matcher.best("") is None  # nothing typed: nothing is chosen for the consultant
@@ -73,17 +85,39 @@ def test_preferred_codes_come_first_among_equals_and_on_an_empty_query():
 
 def test_languages_consultants_hear_at_the_counter_are_in_the_list():
     languages = matcher_for("language")
-    for typed, code in [("darija", "ary"), ("tamazight", "ber"), ("sranan", "srn"),
-                        ("papiamento", "pap"), ("kabuverdianu", "kea"), ("bosnisch", "bs"),
-                        ("servisch", "sr"), ("kroatisch", "hr"), ("portuguese", "pt"),
-                        ("spaans", "es"), ("french", "fr"), ("turks", "tr")]:
+    for typed, code in [
+        ("darija", "ary"),
+        ("tamazight", "ber"),
+        ("sranan", "srn"),
+        ("papiamento", "pap"),
+        ("kabuverdianu", "kea"),
+        ("bosnisch", "bs"),
+        ("servisch", "sr"),
+        ("kroatisch", "hr"),
+        ("portuguese", "pt"),
+        ("spaans", "es"),
+        ("french", "fr"),
+        ("turks", "tr"),
+    ]:
         assert languages.search(typed)[0].code == code, typed
 
 
 def test_cli_topics_search_json_contract(tmp_path):
     out = subprocess.run(
-        [sys.executable, "-m", "nmi_desk", "topics", "search", "verhuizen", "--json", "--lang", "en"],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "nmi_desk",
+            "topics",
+            "search",
+            "verhuizen",
+            "--json",
+            "--lang",
+            "en",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     rows = json.loads(out.stdout)
     assert rows[0]["code"] == "verhuizing"
@@ -95,7 +129,8 @@ def test_cli_topics_search_json_contract(tmp_path):
 def test_cli_topics_search_refuses_an_unknown_language_in_one_line():
     out = subprocess.run(
         [sys.executable, "-m", "nmi_desk", "topics", "search", "aow", "--lang", "xx"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert out.returncode != 0
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1

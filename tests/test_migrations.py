@@ -74,7 +74,10 @@ def test_a_migration_that_loses_rows_keeps_its_backup(tmp_path, monkeypatch):
     monkeypatch.setattr(
         migrations,
         "MIGRATIONS",
-        [*migrations.MIGRATIONS, migrations.Migration(LATEST + 1, "a lossy step", _delete_one_visit)],
+        [
+            *migrations.MIGRATIONS,
+            migrations.Migration(LATEST + 1, "a lossy step", _delete_one_visit),
+        ],
     )
     open_engine(f"sqlite:///{db}").dispose()
     backup = tmp_path / "nmi-desk.db.v1.bak"

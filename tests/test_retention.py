@@ -81,8 +81,13 @@ def _row(engine, uuid):
 def synced_and_pending(desk, clock):
     engine = desk.engine()
     old = create_visit(Context.of(engine, desk.actor, desk.now()), _visit())
-    pending = create_visit(Context.of(engine, desk.actor, desk.now()), _visit(name="Pending Testpersoon"))
-    count_only = create_visit(Context.of(engine, desk.actor, desk.now()), VisitInput(location_code="eindhoven-stadskantoor", count_only=True, topics=["aow"]))
+    pending = create_visit(
+        Context.of(engine, desk.actor, desk.now()), _visit(name="Pending Testpersoon")
+    )
+    count_only = create_visit(
+        Context.of(engine, desk.actor, desk.now()),
+        VisitInput(location_code="eindhoven-stadskantoor", count_only=True, topics=["aow"]),
+    )
     _mark_synced(engine, [old, count_only])  # synced "now" (the trigger stamps synced_at)
     # The consultant's clock moves on past the retention period.
     clock.moment = datetime.now(UTC) + timedelta(days=31)
@@ -113,9 +118,13 @@ def test_purge_removes_personal_fields_of_synced_visits_and_keeps_statistics(
 def test_recently_synced_or_edited_after_sync_is_kept(desk, clock):
     engine = desk.engine()
     recent = create_visit(Context.of(engine, desk.actor, desk.now()), _visit())
-    edited = create_visit(Context.of(engine, desk.actor, desk.now()), _visit(name="Edited Testpersoon"))
+    edited = create_visit(
+        Context.of(engine, desk.actor, desk.now()), _visit(name="Edited Testpersoon")
+    )
     _mark_synced(engine, [recent, edited])
-    update_visit(Context.of(engine, desk.actor, desk.now()), edited, _visit(name="Edited Testpersoon"))
+    update_visit(
+        Context.of(engine, desk.actor, desk.now()), edited, _visit(name="Edited Testpersoon")
+    )
     clock.moment = datetime.now(UTC) + timedelta(days=29)
     assert retention.purge(Context.of(engine, desk.actor, desk.now()), 30).visits == 0
     clock.moment = datetime.now(UTC) + timedelta(days=31)
@@ -220,7 +229,11 @@ def test_after_purge_no_copy_in_the_data_folder_holds_a_purged_name_or_note(
             ),
             {"u": uuids[1], "r": f"refused: {names[1]}"},
         )
-    save_draft(Context.of(engine, None, desk.now()), f"visit:{uuids[0]}", {"client_name": names[0], "notes": notes[0]})
+    save_draft(
+        Context.of(engine, None, desk.now()),
+        f"visit:{uuids[0]}",
+        {"client_name": names[0], "notes": notes[0]},
+    )
     desk.close()
     db = desk.database_path
     # Whole older copies beside the database, as an upgrade and a failed re-key leave them.

@@ -25,14 +25,17 @@ NOTES = ["Synthetische notitie kwetsbaar-9931", "Synthetische verwijsreden schul
 
 
 def _register(desk, name, note):
-    return create_visit(desk.context(), VisitInput(
+    return create_visit(
+        desk.context(),
+        VisitInput(
             location_code="eindhoven-stadskantoor",
             client_name=name,
             birth_year=1960,
             notes=note,
             topics=["aow"],
             referrals=[ReferralInput("svb", reason=note, note=name)],
-        ))
+        ),
+    )
 
 
 def _all_bytes(home) -> dict[str, bytes]:

@@ -18,7 +18,10 @@ NAME = "Wobbeltje Quastmeijer"
 
 def _encrypted_with_a_visit(desk):
     desk.set_passphrase(PASS)
-    create_visit(desk.context(), VisitInput(location_code="eindhoven-stadskantoor", client_name=NAME, topics=["aow"]))
+    create_visit(
+        desk.context(),
+        VisitInput(location_code="eindhoven-stadskantoor", client_name=NAME, topics=["aow"]),
+    )
 
 
 def _shows(app, text: str) -> bool:

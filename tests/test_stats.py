@@ -130,7 +130,10 @@ def test_info_sessions_are_counted_apart(desk):
     from nmi_desk.domain.inputs import InfoSessionInput
     from nmi_desk.domain.sessions import create_info_session
 
-    create_info_session(desk.context(), InfoSessionInput(date(2026, 3, 10), 40, "eindhoven-stadskantoor", topics=["aow", "zorg"]))
+    create_info_session(
+        desk.context(),
+        InfoSessionInput(date(2026, 3, 10), 40, "eindhoven-stadskantoor", topics=["aow", "zorg"]),
+    )
     create_info_session(desk.context(), InfoSessionInput(date(2026, 3, 11), 12, topics=["aow"]))
     with open_source(desk.url) as source:
         stats = compute_stats(source, date(2026, 3, 10), date(2026, 3, 11))

@@ -123,7 +123,11 @@ def test_export_source_of_a_pushed_central_equals_the_rows_and_the_laptop(desk, 
         view_uuid = conn.execute(text("SELECT uuid FROM visit ORDER BY id LIMIT 1")).scalar_one()
     # Edits after the first push: a changed visit (topics, location) and a tombstone.
     view = load_visit(desk.context(), view_uuid)
-    update_visit(desk.context(), view_uuid, replace(view.input, topics=["aow", "wia"], location_code="roermond"))
+    update_visit(
+        desk.context(),
+        view_uuid,
+        replace(view.input, topics=["aow", "wia"], location_code="roermond"),
+    )
     with desk.engine().connect() as conn:
         gone = conn.execute(text("SELECT uuid FROM visit ORDER BY id DESC LIMIT 1")).scalar_one()
     delete_visit(desk.context(), gone)

@@ -145,7 +145,11 @@ def test_edit_and_delete_after_sync_reach_the_central_side(desk, clock, central_
     dropped = create_visit(Context.of(engine, desk.actor, desk.now()), walk_in(topics=["verblijf"]))
     sync(desk, central_url)
     clock.advance(minutes=5)
-    update_visit(Context.of(engine, desk.actor, desk.now()), kept, walk_in(notes="Tweede gesprek", topics=["aow", "pensioen"], referrals=[]))
+    update_visit(
+        Context.of(engine, desk.actor, desk.now()),
+        kept,
+        walk_in(notes="Tweede gesprek", topics=["aow", "pensioen"], referrals=[]),
+    )
     delete_visit(Context.of(engine, desk.actor, desk.now()), dropped)
     with engine.connect() as c:
         pending = c.execute(
@@ -347,7 +351,8 @@ def test_pull_brings_an_updated_guidance_article_and_a_new_topic(desk, tmp_path,
     desk.close()
     desk = Desk(paths=desk.paths, settings=desk.settings, clock=desk.clock)  # a restart
     assert "emigratie-huisdieren" not in desk.reference.topic_codes()  # not open yet
-    uuid = create_visit(desk.context(), VisitInput(location_code="eindhoven-stadskantoor", topics=["emigratie-huisdieren"]))
-    assert load_visit(desk.context(), uuid).input.topics == [
-        "emigratie-huisdieren"
-    ]
+    uuid = create_visit(
+        desk.context(),
+        VisitInput(location_code="eindhoven-stadskantoor", topics=["emigratie-huisdieren"]),
+    )
+    assert load_visit(desk.context(), uuid).input.topics == ["emigratie-huisdieren"]

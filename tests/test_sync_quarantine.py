@@ -38,7 +38,9 @@ def test_a_name_longer_than_the_central_column_is_refused_at_entry(desk):
     assert [(e.field, e.key, e.params) for e in refused.value.errors] == [
         ("client_name", "error.too_long", {"max": NAME_MAX})
     ]
-    uuid = create_visit(desk.context(), VisitInput(location_code="roermond", client_name="Ida Test"))
+    uuid = create_visit(
+        desk.context(), VisitInput(location_code="roermond", client_name="Ida Test")
+    )
     view = load_visit(desk.context(), uuid)
     with pytest.raises(ValidationError):
         correct_client(desk.context(), view.input.client_uuid, ClientInput(name=LONG))

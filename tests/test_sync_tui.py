@@ -20,12 +20,15 @@ SIZE = (100, 30)
 
 def _seed(desk, n: int) -> None:
     for i in range(n):
-        create_visit(desk.context(), VisitInput(
+        create_visit(
+            desk.context(),
+            VisitInput(
                 location_code="eindhoven-stadskantoor",
                 client_name=f"Testpersoon {i}",
                 topics=["aow"],
                 referrals=[ReferralInput("svb")],
-            ))
+            ),
+        )
 
 
 def _line_text(app) -> str:

@@ -20,7 +20,10 @@ SIZE = (100, 30)
 
 
 def _seed(desk, name: str) -> None:
-    create_visit(desk.context(), VisitInput(location_code="eindhoven-stadskantoor", client_name=name, topics=["aow"]))
+    create_visit(
+        desk.context(),
+        VisitInput(location_code="eindhoven-stadskantoor", client_name=name, topics=["aow"]),
+    )
 
 
 def test_the_prefetch_reads_today_and_hands_it_over_once(desk):

@@ -29,7 +29,9 @@ NAME = "Şükrü Öztürk"
 def earlier_visit(desk, clock) -> str:
     """Şükrü came three weeks ago to Eindhoven: Turkish, leaving for Turkey with his wife."""
     clock.advance(days=-21)
-    create_visit(desk.context(), VisitInput(
+    create_visit(
+        desk.context(),
+        VisitInput(
             location_code="eindhoven-stadskantoor",
             client_name=NAME,
             birth_year=1961,
@@ -40,7 +42,8 @@ def earlier_visit(desk, clock) -> str:
             children_coremigrating=2,
             topics=["aow"],
             referrals=[ReferralInput("svb", reason="AOW naar Turkije")],
-        ))
+        ),
+    )
     clock.advance(days=21)
     return clients.search(desk.context(), "ozturk")[0].uuid
 

@@ -410,7 +410,9 @@ async def test_english_through_the_setting(desk):
         assert {"New", "Count only", "Follow-ups", "Info session", "Day", "Help"} <= descriptions
 
 
-@pytest.mark.parametrize(("lang", "prompt"), [("nl", "Zoek een opdracht…"), ("en", "Search for commands…")])
+@pytest.mark.parametrize(
+    ("lang", "prompt"), [("nl", "Zoek een opdracht…"), ("en", "Search for commands…")]
+)
 async def test_textual_s_own_palette_prompt_follows_the_language(desk, lang, prompt):
     from textual.command import CommandInput, CommandPalette
 

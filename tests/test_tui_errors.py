@@ -38,12 +38,15 @@ visits.load_visit = load_visit
 
 
 def _visit(desk) -> None:
-    create_visit(desk.context(), VisitInput(
+    create_visit(
+        desk.context(),
+        VisitInput(
             location_code=desk.settings.location,
             started_at=desk.now(),
             client_name=NAME,
             topics=["aow"],
-        ))
+        ),
+    )
 
 
 def _log_text(home) -> str:

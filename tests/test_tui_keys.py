@@ -38,12 +38,15 @@ ROUTES = [
 
 
 def _seed(desk) -> None:
-    create_visit(desk.context(), VisitInput(
+    create_visit(
+        desk.context(),
+        VisitInput(
             location_code=desk.settings.location,
             client_name="Mehmet Testpersoon",
             topics=["aow"],
             referrals=[ReferralInput("svb", reason="AOW buitenland")],
-        ))
+        ),
+    )
 
 
 def textual_own_bindings():

@@ -48,11 +48,14 @@ def _fill(desk) -> None:
     ]
     for v in visits:
         hour, minute = v.pop("hour"), v.pop("minute")
-        create_visit(Context.of(engine, desk.actor, desk.now()), VisitInput(
+        create_visit(
+            Context.of(engine, desk.actor, desk.now()),
+            VisitInput(
                 location_code="eindhoven-stadskantoor",
                 started_at=datetime(2026, 3, 10, hour, minute, tzinfo=AMS),
                 **v,
-            ))
+            ),
+        )
 
 
 async def _today(pilot) -> None:
@@ -230,7 +233,9 @@ def test_settings(snap_compare, desk, size):
 
 
 def _long_referrals(desk) -> None:
-    create_visit(desk.context(), VisitInput(
+    create_visit(
+        desk.context(),
+        VisitInput(
             location_code="eindhoven-stadskantoor",
             started_at=datetime(2026, 3, 10, 10, 45, tzinfo=AMS),
             client_name="Maria do Céu Tavares-Fonseca",
@@ -244,7 +249,8 @@ def _long_referrals(desk) -> None:
                 ReferralInput("raad-voor-rechtsbijstand", reason="Bezwaar tegen terugvordering"),
             ],
             outcome="referred",
-        ))
+        ),
+    )
 
 
 @pytest.mark.parametrize("size", SIZES)

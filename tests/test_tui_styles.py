@@ -28,7 +28,9 @@ async def _count_only_layout(pilot) -> dict:
 
 
 async def test_the_count_only_dialog_keeps_its_size_after_a_confirmation_and_a_form(desk):
-    create_visit(desk.context(), VisitInput(location_code=desk.settings.location, client_name="Test Persoon"))
+    create_visit(
+        desk.context(), VisitInput(location_code=desk.settings.location, client_name="Test Persoon")
+    )
     app = NmiDeskApp(desk)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_today(pilot, rows=1)

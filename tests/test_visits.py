@@ -142,7 +142,9 @@ def test_count_only_visit_stores_nothing_personal(desk):
 @pytest.mark.parametrize("name", NAMES)
 def test_names_in_any_script_round_trip(desk, name):
     engine = desk.engine()
-    uuid = create_visit(Context.of(engine, desk.actor, desk.now()), _walk_in(client_name=f"  {name}\x00 "))
+    uuid = create_visit(
+        Context.of(engine, desk.actor, desk.now()), _walk_in(client_name=f"  {name}\x00 ")
+    )
     assert load_visit(Context.of(engine, desk.actor, desk.now()), uuid).input.client_name == name
     conn = connect_sqlite(desk.paths.database)
     try:
@@ -155,9 +157,14 @@ def test_today_list_and_counts_come_from_amsterdam_days(desk, clock):
     engine = desk.engine()
     late = datetime(2026, 3, 9, 23, 59, tzinfo=AMS)  # yesterday, 22:59 UTC
     early = datetime(2026, 3, 10, 0, 1, tzinfo=AMS)  # today, 23:01 UTC the day before
-    create_visit(Context.of(engine, desk.actor, desk.now()), _walk_in(started_at=late, referrals=[]))
+    create_visit(
+        Context.of(engine, desk.actor, desk.now()), _walk_in(started_at=late, referrals=[])
+    )
     create_visit(Context.of(engine, desk.actor, desk.now()), _walk_in(started_at=early))
-    create_visit(Context.of(engine, desk.actor, desk.now()), VisitInput(location_code="eindhoven-stadskantoor", count_only=True, topics=["wmo"]))
+    create_visit(
+        Context.of(engine, desk.actor, desk.now()),
+        VisitInput(location_code="eindhoven-stadskantoor", count_only=True, topics=["wmo"]),
+    )
     conn = connect_sqlite(desk.paths.database)
     try:
         rows = day_rows(conn, "eindhoven-stadskantoor", date(2026, 3, 10))
@@ -176,31 +183,45 @@ def test_today_list_and_counts_come_from_amsterdam_days(desk, clock):
 
 def test_follow_ups_overdue_first_and_closing_one(desk, clock):
     engine = desk.engine()
-    create_visit(Context.of(engine, desk.actor, desk.now()), _walk_in(referrals=[ReferralInput("ind", follow_up_on=date(2026, 3, 20))]))
-    create_visit(Context.of(engine, desk.actor, desk.now()), _walk_in(referrals=[ReferralInput("cak", follow_up_on=date(2026, 3, 1))]))
+    create_visit(
+        Context.of(engine, desk.actor, desk.now()),
+        _walk_in(referrals=[ReferralInput("ind", follow_up_on=date(2026, 3, 20))]),
+    )
+    create_visit(
+        Context.of(engine, desk.actor, desk.now()),
+        _walk_in(referrals=[ReferralInput("cak", follow_up_on=date(2026, 3, 1))]),
+    )
     items = open_follow_ups(Context.of(engine, None, date(2026, 3, 10)))
     assert [(f.organisation_code, f.overdue) for f in items] == [("cak", True), ("ind", False)]
     assert (
         close_referral(engine, items[0].uuid, "done", "Aanvraag ingediend", desk.actor, desk.now())
         == 2
     )
-    assert [f.organisation_code for f in open_follow_ups(Context.of(engine, None, date(2026, 3, 10)))] == ["ind"]
+    assert [
+        f.organisation_code for f in open_follow_ups(Context.of(engine, None, date(2026, 3, 10)))
+    ] == ["ind"]
 
 
 def test_info_session_is_stored_with_its_topics(desk):
     engine = desk.engine()
-    uuid = create_info_session(Context.of(engine, desk.actor, desk.now()), InfoSessionInput(
+    uuid = create_info_session(
+        Context.of(engine, desk.actor, desk.now()),
+        InfoSessionInput(
             held_on=date(2026, 3, 12),
             attendees=42,
             location_code="rotterdam",
             partner_code="sociaal-attache-tr",
             topics=["aow", "buitenlands-pensioen"],
-        ))
+        ),
+    )
     with Session(engine) as s:
         row = s.exec(select(InfoSession).where(InfoSession.uuid == uuid)).one()
     assert (row.attendees, row.partner_code, row.revision) == (42, "sociaal-attache-tr", 1)
     with pytest.raises(ValidationError):
-        create_info_session(Context.of(engine, desk.actor, desk.now()), InfoSessionInput(held_on=date(2026, 3, 12), attendees=-1))
+        create_info_session(
+            Context.of(engine, desk.actor, desk.now()),
+            InfoSessionInput(held_on=date(2026, 3, 12), attendees=-1),
+        )
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")

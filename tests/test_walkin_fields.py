@@ -67,8 +67,16 @@ def test_dates_are_read_as_typed_and_shown_one_way(typed, day):
 
 @pytest.mark.parametrize(
     ("typed", "at"),
-    [("16:55", time(16, 55)), ("1655", time(16, 55)), ("9:05", time(9, 5)), ("16.55", time(16, 55)),
-     ("905", time(9, 5)), ("25:00", None), ("16:75", None), ("kwart", None)],
+    [
+        ("16:55", time(16, 55)),
+        ("1655", time(16, 55)),
+        ("9:05", time(9, 5)),
+        ("16.55", time(16, 55)),
+        ("905", time(9, 5)),
+        ("25:00", None),
+        ("16:75", None),
+        ("kwart", None),
+    ],
 )
 def test_times_are_read_as_typed(typed, at):
     assert parse_time(typed) == at
@@ -184,7 +192,9 @@ def test_a_municipality_that_ended_is_refused_for_a_session_after_its_last_day(d
         create_info_session(desk.context(), after)
     (error,) = refused.value.errors
     assert error.field == "municipality_code"
-    assert t(error.key, "nl", **error.params) == "Wijdemeren bestond tot 31-12-2026; kies Hilversum."
+    assert (
+        t(error.key, "nl", **error.params) == "Wijdemeren bestond tot 31-12-2026; kies Hilversum."
+    )
     assert t(error.key, "en", **error.params) == (
         "Wijdemeren existed until 31-12-2026; choose Hilversum."
     )

@@ -51,11 +51,14 @@ async def test_a_home_visit_from_cabo_verde_typed_in_english_is_stored(desk):
 
 async def test_countries_most_chosen_here_are_listed_first(desk):
     for hour in (9, 10):
-        create_visit(desk.context(), VisitInput(
+        create_visit(
+            desk.context(),
+            VisitInput(
                 location_code="eindhoven-stadskantoor",
                 started_at=datetime(2026, 3, 9, hour, tzinfo=AMS),
                 origin_country="MA",
-            ))
+            ),
+        )
     app = NmiDeskApp(desk)
     async with app.run_test(size=SIZE) as pilot:
         form = await _new_form(pilot)

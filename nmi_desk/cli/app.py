@@ -49,7 +49,6 @@ def root(
         raise typer.Exit(code)
 
 
-
 def _click_exception_type() -> type[Exception]:
     # Typer re-exports BadParameter whether it bundles Click or depends on it; its base
     # ClickException is what every usage error derives from.

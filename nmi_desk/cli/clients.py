@@ -56,8 +56,10 @@ def search(
 
     desk = open_desk(ctx, write=False)
     # A read makes no database: with none there yet, nothing matches.
-    hits = [] if desk.encryption_state() == "missing" else run_search(
-        desk.context(), query, birth_year, limit
+    hits = (
+        []
+        if desk.encryption_state() == "missing"
+        else run_search(desk.context(), query, birth_year, limit)
     )
     if as_json:
         typer.echo(json.dumps([h.as_json() for h in hits], ensure_ascii=False, indent=2))

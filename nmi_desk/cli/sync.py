@@ -142,7 +142,6 @@ def sync(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-
     desk = open_desk(ctx)
     if status:
         _show_status(desk)

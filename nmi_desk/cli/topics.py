@@ -51,7 +51,5 @@ def topics_search(
         typer.echo(f"{h.code:<{width}}  {h.entry.label(lang)}")
 
 
-
-
 def register(root: typer.Typer) -> None:
     root.add_typer(topics_app, name="topics")

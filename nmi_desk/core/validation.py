@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
+
+from nmi_desk.core.clock import AMS
 
 
 @dataclass
@@ -59,3 +61,22 @@ def check_code(field_name: str, code: str | None, known: set[str]) -> FieldError
     if code not in known:
         return FieldError(field_name, "error.unknown_code", {"code": code})
     return None
+
+
+# A time typed a little ahead of the clock is a laptop's clock or a rounded time, not a doubt.
+LATER_THAN_NOW_GRACE = timedelta(minutes=2)
+
+
+def doubt_later_than_now(started_at: datetime | None, now: datetime) -> FieldError | None:
+    """A visit's time later than now: allowed (a visit typed in ahead, a wrong clock) but asked
+    about once before saving; "16:55" at 14:14 is more often a typo for 15:55 or 14:55."""
+    if started_at is None or started_at <= now + LATER_THAN_NOW_GRACE:
+        return None
+    return FieldError(
+        "time",
+        "walkin.later_than_now",
+        {
+            "time": started_at.astimezone(AMS).strftime("%H:%M"),
+            "now": now.astimezone(AMS).strftime("%H:%M"),
+        },
+    )

@@ -104,9 +104,7 @@ class Desk:
         except Exception:  # noqa: BLE001 - the start reports a damaged file itself
             return
         try:
-            row = conn.execute(
-                "SELECT value FROM app_meta WHERE key = ?", (DEVICE_KEY,)
-            ).fetchone()
+            row = conn.execute("SELECT value FROM app_meta WHERE key = ?", (DEVICE_KEY,)).fetchone()
         except database_errors():
             row = None
         finally:

@@ -162,7 +162,9 @@ def file_checks(desk: Desk, path: Path) -> list[Check]:
         names = [p.name for p in path.parent.glob(f"{path.name}*") if p != path and p.is_file()]
     except OSError:
         names = []
-    copies = sorted(n for n in names if (n.endswith(".bak") or n.endswith("-tmp")) and ".rescued-" not in n)
+    copies = sorted(
+        n for n in names if (n.endswith(".bak") or n.endswith("-tmp")) and ".rescued-" not in n
+    )
     if copies:
         out.append(
             Check(

@@ -17,9 +17,7 @@ from datetime import date
 # Table names, not aliases, so the same text serves a raw query and an ORM select of
 # Referral joined with Visit (`.where(text(OPEN_FOLLOW_UP))`). FALSE is read by SQLite and
 # PostgreSQL alike.
-OPEN_FOLLOW_UP = (
-    "referral.status = 'open' AND referral.deleted = FALSE AND visit.deleted = FALSE"
-)
+OPEN_FOLLOW_UP = "referral.status = 'open' AND referral.deleted = FALSE AND visit.deleted = FALSE"
 OPEN_FOLLOW_UP_FROM = "FROM referral JOIN visit ON visit.id = referral.visit_id"
 DUE = "referral.follow_up_on <= :today"
 OVERDUE = "referral.follow_up_on < :today"

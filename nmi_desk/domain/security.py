@@ -351,9 +351,7 @@ def _backups(path: Path) -> list[Path]:
     return list(path.parent.glob(f"{path.name}.v*.bak"))
 
 
-def set_passphrase(
-    path: Path, new_passphrase: str, old_key: Key | None = None
-) -> DatabaseKey:
+def set_passphrase(path: Path, new_passphrase: str, old_key: Key | None = None) -> DatabaseKey:
     """Encrypt a plain (or new) database, or re-key an encrypted one under a new passphrase.
 
     A plain database is converted without loss (every table copied, counted, checked) and

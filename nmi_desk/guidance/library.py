@@ -104,9 +104,8 @@ class Dated:
 
     def expiring(self, today: date, days: int = WARN_DAYS) -> bool:
         """Still holds, but not for more than `days`: time to re-review it."""
-        return (
-            self.valid_until is not None
-            and today <= self.valid_until < today + timedelta(days=days)
+        return self.valid_until is not None and today <= self.valid_until < today + timedelta(
+            days=days
         )
 
 

@@ -247,6 +247,8 @@ class UnlockFailed(Message):
 
 @dataclass
 class ChoicesPreferred(Message):
-    """Per choice field, the codes to offer first (most chosen here, then last used)."""
+    """Per choice field, the codes to offer first (most chosen here, then last used), and the
+    language most chosen here per origin country."""
 
     preferred: dict  # field name -> list of codes
+    languages: dict  # origin country -> language code

@@ -40,7 +40,9 @@ class CentralClients:
 
     def search(self, query: str, birth_year: int | None = None, limit: int = DEFAULT_LIMIT,
                skip=frozenset()) -> list[ClientHit]:  # fmt: skip
-        return _central_call(lambda: search_central(self.engine(), self._indexes, query, birth_year, limit, skip))
+        return _central_call(
+            lambda: search_central(self.engine(), self._indexes, query, birth_year, limit, skip)
+        )
 
     def fetch(self, local, uuid: str, now: datetime) -> dict[str, int]:
         """The client's record and every visit of them, stored here as synced."""

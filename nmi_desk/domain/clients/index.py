@@ -375,4 +375,3 @@ def search_central(
             if row.uuid not in skip
         ][:limit]
         return _hits(conn, found, central=True)
-

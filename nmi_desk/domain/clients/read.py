@@ -96,7 +96,9 @@ def build_history(session, client) -> History:
     referrals: dict[int, list] = {}
     if ids:
         for vid, code in session.exec(
-            select(VisitTopic.visit_id, VisitTopic.topic_code).where(col(VisitTopic.visit_id).in_(ids))
+            select(VisitTopic.visit_id, VisitTopic.topic_code).where(
+                col(VisitTopic.visit_id).in_(ids)
+            )
         ):
             topics.setdefault(vid, []).append(code)
         for r in session.exec(

@@ -167,6 +167,3 @@ def reference_from_database(engine):
         ),
         countries=_merge(shipped.countries, newer(Country, "countries"), entry),
     )
-
-
-

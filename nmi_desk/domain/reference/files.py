@@ -198,3 +198,11 @@ def shipped_reference() -> Reference:
 def labels_for(ref: Reference, source: str, lang: str) -> dict[str, str]:
     """Code -> label for a statistics dimension's label source."""
     return {e.code: e.label(lang) for e in ref.entries(source)}
+
+
+@cache
+def country_languages() -> dict[str, str]:
+    """Country code -> the language proposed for its clients before this location has chosen
+    one (data/country_languages.toml, from CLDR; read once per process)."""
+    with (shipped_data_dir() / "country_languages.toml").open("rb") as handle:
+        return dict(tomllib.load(handle)["language_of_country"])

@@ -33,7 +33,7 @@ def footer() -> Footer:
 
 
 def follow_up_summary(tr, due: int | str, overdue: int | str = 0) -> str:
-    """"Opvolging nodig: 5 (2 te laat)": the same words on Today, Follow-ups and the Day
+    """ "Opvolging nodig: 5 (2 te laat)": the same words on Today, Follow-ups and the Day
     overview, for the counts of domain.follow_up_rule."""
     if overdue:
         return tr("follow_ups.due_overdue", n=due, overdue=overdue)

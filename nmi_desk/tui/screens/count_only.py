@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Static
 
 from nmi_desk.core.clock import AMS
-from nmi_desk.core.validation import FieldError
+from nmi_desk.core.validation import FieldError, doubt_later_than_now
 from nmi_desk.tui.messages import CountOnlySaved, SaveRefused
 from nmi_desk.tui.screens.base import NmiModal
 from nmi_desk.tui.widgets.error_label import ErrorLabel
@@ -28,6 +28,7 @@ class CountOnlyScreen(NmiModal[None]):
 
     def __init__(self) -> None:
         super().__init__()
+        self._doubt_shown: dict | None = None  # the later-than-now time already asked about
 
     def compose(self) -> ComposeResult:
         tr = self.app.tr
@@ -55,6 +56,10 @@ class CountOnlyScreen(NmiModal[None]):
             yield TopicPicker(id="topics")
             yield ErrorLabel(id="err-count")
 
+    @on(Input.Changed, "#people, #time")
+    def _edited(self, event: Input.Changed) -> None:
+        self.query_one(f"#err-{event.input.id}", ErrorLabel).update("")  # stale once edited
+
     @on(Input.Submitted, "#people, #time")
     def _next(self, event: Input.Submitted) -> None:
         self.focus_next()
@@ -76,11 +81,15 @@ class CountOnlyScreen(NmiModal[None]):
         if errors:
             self._show_errors(errors)
             return
-        started = (
-            self.app.desk.now()
-            .astimezone(AMS)
-            .replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
+        now = self.app.desk.now()
+        started = now.astimezone(AMS).replace(
+            hour=at.hour, minute=at.minute, second=0, microsecond=0
         )
+        later = doubt_later_than_now(started, now)
+        if later is not None and later.params != self._doubt_shown:
+            self._doubt_shown = later.params  # asked once; Ctrl+S again saves it
+            self._show_errors([later])
+            return
         self._save(people, started, list(self.query_one(TopicPicker).selected))
 
     @work(thread=True, exclusive=True, group="count-save")

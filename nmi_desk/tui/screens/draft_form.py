@@ -61,6 +61,7 @@ class DraftFormScreen(NmiScreen[None]):
         self._draft_lock = threading.Lock()
         self._draft_closed = False
         self._draft_failing = False  # a draft write failed and has not succeeded since
+        self._doubts_shown: list = []  # the doubts the last Ctrl+S pointed out
 
     # ---- what a subclass provides ----
 
@@ -79,6 +80,11 @@ class DraftFormScreen(NmiScreen[None]):
 
     def store(self, inp) -> Message:
         raise NotImplementedError
+
+    def doubts(self, inp) -> list:
+        """FieldErrors for what is allowed but unlikely (a time later than now, a choice the
+        typed text hardly supports): pointed out at the first Ctrl+S, saved at the second."""
+        return []
 
     # ---- filling and change tracking ----
 
@@ -187,6 +193,12 @@ class DraftFormScreen(NmiScreen[None]):
         inp, errors = self.to_input(self.read())
         if errors:
             self.show_errors(errors)
+            return
+        doubts = self.doubts(inp)
+        seen = [(d.field, d.key, sorted(d.params.items())) for d in doubts]
+        if doubts and seen != self._doubts_shown:
+            self._doubts_shown = seen
+            self.show_errors(doubts)
             return
         self._saving = True
         if self._draft_timer is not None:

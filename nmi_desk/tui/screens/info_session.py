@@ -51,7 +51,10 @@ class InfoSessionScreen(DraftFormScreen):
                     # Anywhere in the Netherlands: a CBS municipality, typed (Deventer, Sneek)
                     tr("session.location"),
                     ChoiceField(
-                        matcher_for("municipality", self.app.desk.reference), lang, placeholder="—", id="municipality_code"
+                        matcher_for("municipality", self.app.desk.reference),
+                        lang,
+                        placeholder="—",
+                        id="municipality_code",
                     ),
                     "municipality_code",
                 )
@@ -64,7 +67,10 @@ class InfoSessionScreen(DraftFormScreen):
                 yield field(
                     tr("session.partner"),
                     ChoiceField(
-                        matcher_for("organisation", self.app.desk.reference), lang, placeholder="—", id="partner_code"
+                        matcher_for("organisation", self.app.desk.reference),
+                        lang,
+                        placeholder="—",
+                        id="partner_code",
                     ),
                     "partner_code",
                 )

@@ -61,7 +61,10 @@ class LetterScreen(ModalScreen[None]):
             yield Static(tr("letter.title"), classes="question")
             yield Label(tr("letter.language"), classes="field-label")
             yield Select(
-                language_options(tr.lang, self.app.desk.reference), value=initial, allow_blank=False, id="letter-lang"
+                language_options(tr.lang, self.app.desk.reference),
+                value=initial,
+                allow_blank=False,
+                id="letter-lang",
             )
             yield Static("", id="letter-fallback", classes="hint")
             yield Label(tr("letter.save_to"), classes="field-label")

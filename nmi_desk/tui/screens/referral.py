@@ -69,7 +69,9 @@ class ReferralScreen(NmiModal[dict | None]):
                     yield ErrorLabel(id="err-follow_up_on")
                 with Vertical(classes="field"):
                     yield Label(tr("referral.status"), classes="field-label")
-                    yield ChoiceField(matcher_for("referral_status", self.app.desk.reference), lang, id="status")
+                    yield ChoiceField(
+                        matcher_for("referral_status", self.app.desk.reference), lang, id="status"
+                    )
             yield Static(tr("referral.hint"), classes="hint")
 
     def on_mount(self) -> None:
@@ -84,7 +86,9 @@ class ReferralScreen(NmiModal[dict | None]):
     def _refill(self, query: str) -> None:
         lang = self.app.tr.lang
         options = self.query_one("#org-options", OptionList)
-        entries = [m.entry for m in matcher_for("organisation", self.app.desk.reference).search(query)]
+        entries = [
+            m.entry for m in matcher_for("organisation", self.app.desk.reference).search(query)
+        ]
         options.set_options(Option(f"{e.label(lang)}", id=e.code) for e in entries)
         if entries:
             options.highlighted = 0

@@ -85,6 +85,8 @@ class VisitFormScreen(DraftFormScreen):
         # The returning client this visit continues (nmi_desk.domain.clients), if one was chosen.
         self.client_uuid = client_uuid or (draft or {}).get("client_uuid")
         self.referrals: list[dict] = []
+        self._languages_here: dict[str, str] = {}  # origin -> language most chosen here
+        self._preferred: dict[str, list[str]] = {}
 
     @property
     def form_key(self) -> str:
@@ -98,7 +100,11 @@ class VisitFormScreen(DraftFormScreen):
 
         def choice(name: str, kind: str, show_code: bool = False) -> ChoiceField:
             return ChoiceField(
-                matcher_for(kind, self.app.desk.reference), lang, show_code=show_code, placeholder="—", id=name
+                matcher_for(kind, self.app.desk.reference),
+                lang,
+                show_code=show_code,
+                placeholder="—",
+                id=name,
             )
 
         yield Header()
@@ -183,17 +189,44 @@ class VisitFormScreen(DraftFormScreen):
 
     @work(thread=True, exclusive=True, group="visit-preferred")
     def _load_preferred(self) -> None:
+        from nmi_desk.domain.prefill import languages_chosen_here
         from nmi_desk.domain.visits import preferred_choices
 
         desk = self.app.desk
+        ctx, location = desk.context(), desk.settings.location
         self.post_message(
-            ChoicesPreferred(preferred_choices(desk.context(), desk.settings.location))
+            ChoicesPreferred(preferred_choices(ctx, location), languages_chosen_here(ctx, location))
         )
 
     def on_choices_preferred(self, message: ChoicesPreferred) -> None:
+        self._preferred = message.preferred
+        self._languages_here = message.languages
         for name, codes in message.preferred.items():
             for widget in self.query(f"#{name}").results(ChoiceField):
                 widget.set_preferred(codes)
+        origin = self.query_one("#origin_country", ChoiceField).value
+        if origin:
+            self._propose_from_origin(origin)
+
+    # ---- proposals from what is known ----
+
+    def _propose_from_origin(self, origin: str) -> None:
+        """Destination and language from the origin country, in fields still empty or still
+        holding an earlier proposal; the destination list starts with the origin."""
+        from nmi_desk.domain.prefill import proposed_language
+
+        if origin not in self.app.desk.reference.country_codes():
+            return
+        destination = self.query_one("#destination_country", ChoiceField)
+        destination.set_preferred([origin, *self._preferred.get("destination_country", [])])
+        language = self.query_one("#language", ChoiceField)
+        proposals = (
+            (destination, origin),
+            (language, proposed_language(origin, self._languages_here)),
+        )
+        for widget, code in proposals:
+            if code and (not widget.value or widget.proposed) and not widget.typing:
+                widget.propose(code)
 
     # ---- a returning client: name, birth year and the stable fields filled in ----
 
@@ -296,12 +329,24 @@ class VisitFormScreen(DraftFormScreen):
     # ---- checks while typing ----
 
     @on(ChoiceField.Changed)
-    def _choice_changed(self) -> None:
+    def _choice_changed(self, event: ChoiceField.Changed) -> None:
+        event.field.remove_class("-proposed")  # taken or changed by the consultant
+        # The field's line says at once what is wrong with it, and nothing once it is right.
+        text = "" if event.field.known else self.app.tr("walkin.not_in_list", text=event.value)
+        self.query_one(f"#err-{event.field.id}", ErrorLabel).update(text)
+        if event.field.id == "origin_country" and self._tracking:
+            self._propose_from_origin(event.value)
         self.changed()
+
+    @on(TopicPicker.Changed)
+    def _topics_changed(self) -> None:
+        self.query_one("#err-topics", ErrorLabel).update("")
 
     @on(Input.Changed)
     def _input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "birth_year":
+        if event.input.id in ("time", "client_name"):
+            self.query_one(f"#err-{event.input.id}", ErrorLabel).update("")  # stale once edited
+        elif event.input.id == "birth_year":
             self._check_number("birth_year", "birth_year")
         elif event.input.id == "children":
             self._check_number("children", "children_coremigrating")
@@ -413,8 +458,27 @@ class VisitFormScreen(DraftFormScreen):
 
         inp, errors = payload_to_input(payload, self.app.desk.settings.location)
         seen = {e.field for e in errors}
-        errors += [e for e in validate_visit(inp, self.app.desk.today(), self.app.desk.reference) if e.field not in seen]
+        errors += [
+            e
+            for e in validate_visit(inp, self.app.desk.today(), self.app.desk.reference)
+            if e.field not in seen
+        ]
         return inp, errors
+
+    def doubts(self, inp) -> list:
+        from nmi_desk.core.validation import FieldError, doubt_later_than_now
+
+        found = []
+        later = doubt_later_than_now(inp.started_at, self.app.desk.now())
+        if later is not None and not self.uuid:  # an earlier visit keeps its own time
+            found.append(later)
+        for name in CHOICE_FIELDS:
+            widget = self.query_one(f"#{name}", ChoiceField)
+            if widget.doubtful and widget.doubtful[1] == widget.value:
+                text, code = widget.doubtful
+                params = {"text": text, "label": widget.label_of(code)}
+                found.append(FieldError(name, "walkin.check_choice", params))
+        return found
 
     def show_errors(self, errors) -> None:
         """Every error next to its field; the focus on the first of them in the form."""
@@ -430,7 +494,11 @@ class VisitFormScreen(DraftFormScreen):
             target.update(text)
         first = ERROR_TARGETS.get(errors[0].field) if errors else None
         if first:
-            self.query_one(f"#{first}").focus()
+            target = self.query_one(f"#{first}")
+            if isinstance(target, ChoiceField):
+                target.focus(open_list=False)  # its list would cover the error under it
+            else:
+                target.focus()
         elif errors:
             self.query_one("#form", VerticalScroll).scroll_to_widget(self.query_one("#err-form"))
         self.app.bell()

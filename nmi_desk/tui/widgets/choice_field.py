@@ -21,12 +21,16 @@ from textual.containers import Vertical
 from textual.events import DescendantBlur, DescendantFocus
 from textual.message import Message
 from textual.widgets import Input, OptionList
+from textual.widgets.input import Selection
 from textual.widgets.option_list import Option
 
 from nmi_desk.domain.matching import Matcher
 from nmi_desk.domain.reference.files import Entry
 
 LIST_LIMIT = 40  # matches shown while typing; with nothing typed every entry is listed
+# Below this a match is not the start of any word, code or alternative name of the entry
+# (inside a word, or a typo): taken, but pointed out before saving (nmi_desk.domain.matching).
+SURE_SCORE = 70.0
 
 
 class ChoiceField(Vertical, can_focus=False):
@@ -91,6 +95,9 @@ class ChoiceField(Vertical, can_focus=False):
         self._by_code = {e.code: e for e in matcher.entries}
         self._value = ""
         self._shown_text = ""  # what the input says for the current value
+        # (typed text, code) when Tab or Enter took a match the text hardly supports.
+        self.doubtful: tuple[str, str] | None = None
+        self._quiet_focus = False
 
     def compose(self) -> ComposeResult:
         yield Input(
@@ -125,8 +132,22 @@ class ChoiceField(Vertical, can_focus=False):
         self._shown_text = self.label_of(value) if value else ""
         with self.input.prevent(Input.Changed):
             self.input.value = self._shown_text
+            if self.input.has_focus:
+                # Set while the consultant is here (a proposal): the next key replaces it.
+                self.input.selection = Selection(0, len(self._shown_text))
         if changed and notify:
             self.post_message(self.Changed(self, value))
+
+    def propose(self, code: str) -> None:
+        """Fill in a likely value (shown as a proposal until the consultant takes or changes it)."""
+        self.set_value(code)
+        self.set_class(bool(code), "-proposed")
+        if self.has_class("-open"):
+            self._refill()  # the list shows the proposal highlighted
+
+    @property
+    def proposed(self) -> bool:
+        return self.has_class("-proposed")
 
     def set_preferred(self, codes: Sequence[str]) -> None:
         """Codes listed first with nothing typed, and ranked first among equal matches."""
@@ -139,9 +160,17 @@ class ChoiceField(Vertical, can_focus=False):
         """Whether the input holds text that is not yet a choice."""
         return self.input.value != self._shown_text
 
-    def focus(self, scroll_visible: bool = True) -> ChoiceField:
+    def focus(self, scroll_visible: bool = True, *, open_list: bool = True) -> ChoiceField:
+        """`open_list=False`: the list stays shut until a key (an error under the field must
+        stay readable; the list would cover it)."""
+        self._quiet_focus = not open_list
         self.input.focus(scroll_visible)
         return self
+
+    @property
+    def known(self) -> bool:
+        """Whether the value is a code of the list (or empty)."""
+        return not self._value or self._value in self._by_code
 
     # ---- the list ----
 
@@ -213,7 +242,11 @@ class ChoiceField(Vertical, can_focus=False):
         """Take the highlighted match; typed text that matches nothing stays as it is."""
         code = self.highlighted_code
         text = self.input.value.strip()
+        if self.typing:
+            self.doubtful = None
         if code is not None and (self.typing or code != self._value):
+            if self.typing and text:
+                self._weigh(text, code)
             self.set_value(code, notify=True)
         elif self.typing:
             if not text:
@@ -221,6 +254,7 @@ class ChoiceField(Vertical, can_focus=False):
             else:
                 best = self.matcher.best(text, self.preferred)
                 if best is not None:
+                    self._weigh(text, best.code)
                     self.set_value(best.code, notify=True)
                 else:
                     self._value = text  # kept as typed; the form names it an unknown choice
@@ -228,10 +262,18 @@ class ChoiceField(Vertical, can_focus=False):
                     self.post_message(self.Changed(self, text))
         self.remove_class("-open")
 
+    def _weigh(self, text: str, code: str) -> None:
+        hits = {m.code: m.score for m in self.matcher.search(text, LIST_LIMIT, self.preferred)}
+        if hits.get(code, 0.0) < SURE_SCORE:
+            self.doubtful = (text, code)
+
     # ---- events ----
 
     @on(DescendantFocus)
     def _focused(self, event: DescendantFocus) -> None:
+        if self._quiet_focus:
+            self._quiet_focus = False
+            return
         self._open()
 
     @on(DescendantBlur)
@@ -242,6 +284,7 @@ class ChoiceField(Vertical, can_focus=False):
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
         event.stop()
+        self.remove_class("-proposed")
         if not self.has_class("-open"):
             self.add_class("-open")
         self._refill()
