@@ -43,3 +43,24 @@ async def test_first_run_sets_passphrase_then_setup_then_today(isolated_home, cl
     header = (isolated_home / "nmi-desk.db").read_bytes()[:16]
     assert header != b"SQLite format 3\x00"
     desk.close()
+
+
+async def test_a_setup_error_clears_once_the_location_is_valid(isolated_home, clock):
+    from textual.widgets import Label
+
+    desk = Desk.open(isolated_home, clock=clock)
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_screen(pilot, SetupScreen)
+        screen = app.screen
+        await wait_until(pilot, lambda: app.focused is not None and app.focused.id == "initials")
+        await _type(pilot, "ab")
+        await pilot.press("ctrl+s")  # no location yet
+        error = screen.query_one("#location-error", Label)
+        assert str(error.render()) != ""
+        await pilot.press("tab")
+        await _type(pilot, "roerm")
+        await pilot.press("tab")  # a valid location taken: the line under it goes
+        assert str(error.render()) == ""
+        assert isinstance(app.screen, SetupScreen)  # not saved yet: only Ctrl+S saves
+    desk.close()

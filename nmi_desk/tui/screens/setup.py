@@ -85,6 +85,16 @@ class SetupScreen(NmiScreen[None]):
     def _next(self) -> None:
         self.focus_next()
 
+    @on(ChoiceField.Changed, "#location")
+    def _location_chosen(self, event: ChoiceField.Changed) -> None:
+        # "Choose a location" must not stay under a location that is now valid.
+        if event.value in self.app.desk.reference.location_codes():
+            self.query_one("#location-error", Label).update("")
+
+    @on(Input.Changed, "#initials")
+    def _initials_typed(self) -> None:
+        self.query_one("#initials-error", Label).update("")  # stale once edited
+
     @on(Button.Pressed, "#save")
     def _pressed(self) -> None:
         self.action_save()
