@@ -25,6 +25,7 @@ from nmi_desk.tui.screens.letter import LetterScreen
 from nmi_desk.tui.screens.referral import ReferralScreen
 from nmi_desk.tui.screens.today import TodayScreen
 from nmi_desk.tui.screens.visit_form import VisitFormScreen
+from nmi_desk.tui.widgets.choice_field import ChoiceField
 
 SIZE = (100, 30)
 FAKE = """#!/bin/sh
@@ -176,7 +177,7 @@ async def test_the_referral_dialog_makes_the_letter_and_an_empty_visit_says_why_
         assert app.screen.visit_input.referrals[0].reason == "Huurcontract"
         await pilot.press("escape")
         await wait_screen(pilot, ReferralScreen)  # back in the referral, nothing lost
-        assert app.screen.query_one("#reason", Input).value == "Huurcontract"
+        assert app.screen.query_one("#reason", ChoiceField).value == "Huurcontract"
 
 
 def _cli(*args, home):

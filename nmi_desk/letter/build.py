@@ -1,7 +1,8 @@
 """From a visit to a `Letter`: plain data, no layout, no I/O.
 
 What goes on the letter: per referral (not the cancelled ones) the organisation, what to ask
-(the reason as typed), the consultant's note as typed, the follow-up date and the contact
+(the reason as typed; a standard reason also in the client's language), the consultant's
+note as typed, the follow-up date and the contact
 details; the date, the location and the consultant's initials. No client name and no birth
 year: a letter lost on the way names nobody.
 """
@@ -13,7 +14,7 @@ from datetime import date
 
 from nmi_desk.core.clock import AMS
 from nmi_desk.domain.context import Context
-from nmi_desk.domain.reference.files import shipped_reference
+from nmi_desk.domain.reference.files import shipped_reference, standard_reason
 from nmi_desk.domain.visits import load_visit
 from nmi_desk.letter.catalog import LetterLanguage, resolve_language
 from nmi_desk.letter.contacts import Contact, contact_for
@@ -25,7 +26,8 @@ PER_PAGE = 3  # referrals on one A4 page
 class LetterReferral:
     organisation: str  # Dutch name (what the next counter's staff read)
     organisation_en: str
-    ask: str | None  # as typed by the consultant
+    ask: str | None  # as typed by the consultant (a standard reason: its Dutch text)
+    ask_client: str | None  # a standard reason in the client's language (None: typed text)
     note: str | None  # as typed
     follow_up: date | None
     contact: Contact | None
@@ -60,11 +62,17 @@ def build_letter(
             continue
         org = orgs.get(r.organisation_code)
         own = shipped.get(r.organisation_code)
+        ask = (r.reason or "").strip() or None
+        standard = standard_reason(ask)
+        ask_client = None
+        if standard is not None and language.client != "nl":
+            ask_client = standard.text(language.client)
         referrals.append(
             LetterReferral(
                 organisation=org.nl if org else r.organisation_code,
                 organisation_en=(org.en or org.nl) if org else r.organisation_code,
-                ask=(r.reason or "").strip() or None,
+                ask=ask,
+                ask_client=ask_client,
                 note=(r.note or "").strip() or None,
                 follow_up=r.follow_up_on,
                 contact=contact_for(r.organisation_code, day),  # what holds that day

@@ -125,8 +125,11 @@ class _Writer:
         )
         self.pdf.set_y(max(y1, y2))
 
-    def row(self, key: str, value: str | None, *, typed: bool = False) -> None:
-        """Dutch label | value (same in every language) | label in the client's language."""
+    def row(
+        self, key: str, value: str | None, *, typed: bool = False, translation: str | None = None
+    ) -> None:
+        """Dutch label | value (same in every language) | label in the client's language.
+        `translation`: the value in the client's language, printed under it."""
         if not value:
             return
         y = self.pdf.get_y()
@@ -136,6 +139,10 @@ class _Writer:
         value_x = MARGIN + label_w
         # Typed text keeps its own direction; numbers, dates and addresses read left to right.
         y2 = self._cell(value_x, y, value_w - 2, value, rtl=None if typed else False)
+        if translation:
+            align = "R" if self.rtl else "L"
+            # Its own direction (Unicode bidi): Arabic with "AOW" or "S1" inside stays readable.
+            y2 = self._cell(value_x, y2, value_w - 2, translation, rtl=None, align=align)
         y3 = y
         if self.client:
             y3 = self._cell(
@@ -185,7 +192,7 @@ class _Writer:
             self._cell(MARGIN, self.pdf.get_y(), WIDTH, f"{number}. {name}", bold=True, scale=1.15)
             + 0.8
         )
-        self.row("ask", self._typed(r.ask), typed=True)
+        self.row("ask", self._typed(r.ask), typed=True, translation=r.ask_client)
         self.row("note", self._typed(r.note), typed=True)
         self.pair("bring")
         self.gap(0.6)

@@ -206,3 +206,54 @@ def country_languages() -> dict[str, str]:
     one (data/country_languages.toml, from CLDR; read once per process)."""
     with (shipped_data_dir() / "country_languages.toml").open("rb") as handle:
         return dict(tomllib.load(handle)["language_of_country"])
+
+
+@dataclass(frozen=True)
+class ReferralReason:
+    """A standard referral reason (data/referral_reasons.toml): what the client should ask."""
+
+    code: str
+    organisation: str
+    texts: dict[str, str]  # language code -> text; "nl" always
+    source: str
+    checked: date | None
+
+    @property
+    def nl(self) -> str:
+        return self.texts["nl"]
+
+    def text(self, lang: str) -> str | None:
+        return self.texts.get(lang)
+
+    def entry(self) -> Entry:
+        """As a choice for the matcher: Dutch and English names."""
+        return Entry(code=self.code, nl=self.nl, en=self.texts.get("en", ""))
+
+
+@cache
+def referral_reasons() -> tuple[ReferralReason, ...]:
+    """Every standard referral reason, in the file's order (read once per process)."""
+    with (shipped_data_dir() / "referral_reasons.toml").open("rb") as handle:
+        rows = tomllib.load(handle).get("reason", [])
+    meta = ("code", "organisation", "source", "checked")
+    return tuple(
+        ReferralReason(
+            code=row["code"],
+            organisation=row["organisation"],
+            texts={k: v for k, v in row.items() if k not in meta},
+            source=row.get("source", ""),
+            checked=row.get("checked"),
+        )
+        for row in rows
+    )
+
+
+def reasons_for(organisation: str) -> tuple[ReferralReason, ...]:
+    return tuple(r for r in referral_reasons() if r.organisation == organisation)
+
+
+def standard_reason(text: str | None) -> ReferralReason | None:
+    """The standard reason a stored reason is: its Dutch text exactly (as the dialog stores
+    it); edited or typed text is the consultant's own and has no translation."""
+    wanted = (text or "").strip()
+    return next((r for r in referral_reasons() if r.nl == wanted), None) if wanted else None

@@ -1,5 +1,10 @@
 """A referral: organisation (filter as you type), reason, note, follow-up date, status.
 
+The reason is typed like a choice: the chosen organisation's standard reasons
+(data/referral_reasons.toml) are suggested, and "aow" then Ctrl+S takes "AOW meenemen naar het
+buitenland", which the client's letter also prints in the client's language; text that plainly
+names no standard reason is kept as typed.
+
 Returned to the walk-in form as a dict (the form's payload shape); the form saves it with the
 visit. Ctrl+N makes the client's letter for the visit with this referral as it stands
 (nmi_desk.tui.screens.letter).
@@ -17,7 +22,13 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from nmi_desk.core.dates import format_date, parse_date
-from nmi_desk.domain.matching import matcher_for
+from nmi_desk.domain.matching import Matcher, matcher_for
+from nmi_desk.domain.reference.files import (
+    ReferralReason,
+    reasons_for,
+    referral_reasons,
+    standard_reason,
+)
 from nmi_desk.tui.screens.base import NmiModal
 from nmi_desk.tui.widgets.choice_field import ChoiceField
 from nmi_desk.tui.widgets.error_label import ErrorLabel
@@ -53,7 +64,13 @@ class ReferralScreen(NmiModal[dict | None]):
             yield Static("", id="org-chosen")
             yield ErrorLabel(id="err-organisation")
             yield Label(tr("referral.reason"), classes="field-label")
-            yield Input(self.initial.get("reason", ""), id="reason", compact=True)
+            yield ChoiceField(
+                self._reasons(self.organisation),
+                lang,
+                placeholder=tr("referral.reason_hint"),
+                free_text=True,
+                id="reason",
+            )
             yield Label(tr("referral.note"), classes="field-label")
             yield Input(self.initial.get("note", ""), id="note", compact=True)
             with Horizontal(classes="row"):
@@ -74,12 +91,19 @@ class ReferralScreen(NmiModal[dict | None]):
                     )
             yield Static(tr("referral.hint"), classes="hint")
 
+    @staticmethod
+    def _reasons(organisation: str | None) -> Matcher:
+        return Matcher(r.entry() for r in reasons_for(organisation or ""))
+
     def on_mount(self) -> None:
         self.query_one("#status", ChoiceField).set_value(self.initial.get("status") or "open")
+        reason = self.initial.get("reason", "")
+        standard = standard_reason(reason)
+        self.query_one("#reason", ChoiceField).set_value(standard.code if standard else reason)
         self._refill("")
         self._show_chosen()
         if self.organisation:
-            self.query_one("#reason", Input).focus()
+            self.query_one("#reason", ChoiceField).focus()
         else:
             self.query_one("#org-filter", Input).focus()
 
@@ -106,7 +130,12 @@ class ReferralScreen(NmiModal[dict | None]):
         self.organisation = code
         self._show_chosen()
         self.query_one("#err-organisation", Label).update("")
-        self.query_one("#reason", Input).focus()
+        reason = self.query_one("#reason", ChoiceField)
+        chosen = _reason_by_code(reason.value)
+        reason.set_matcher(self._reasons(code))
+        if chosen is not None and chosen.organisation != code:
+            reason.set_value(chosen.nl)  # another organisation's reason: kept, as text
+        reason.focus()
 
     @on(Input.Submitted, "#org-filter")
     def _submit_filter(self, event: Input.Submitted) -> None:
@@ -146,14 +175,16 @@ class ReferralScreen(NmiModal[dict | None]):
         if not ok:
             self.app.bell()
             return None
-        status_field = self.query_one("#status", ChoiceField)
-        if status_field.typing:
-            status_field.commit()
-        status = status_field.value
+        for choice in self.query(ChoiceField).results(ChoiceField):
+            if choice.typing:
+                choice.commit()  # Ctrl+S straight after typing: take the match (or the text)
+        status = self.query_one("#status", ChoiceField).value
+        reason = self.query_one("#reason", ChoiceField).value.strip()
+        standard = _reason_by_code(reason)
         known = {e.code for e in self.app.desk.reference.lists["referral_status"]}
         return {
             "organisation_code": self.organisation,
-            "reason": self.query_one("#reason", Input).value.strip(),
+            "reason": standard.nl if standard else reason,  # stored in Dutch, as before
             "note": self.query_one("#note", Input).value.strip(),
             "follow_up_on": follow.isoformat() if follow else "",
             "status": status if status in known else "open",
@@ -180,6 +211,10 @@ class ReferralScreen(NmiModal[dict | None]):
         if action == "letter":
             return self._letter is not None
         return True
+
+
+def _reason_by_code(code: str) -> ReferralReason | None:
+    return next((r for r in referral_reasons() if r.code == code), None)
 
 
 def _follow_up_days() -> int:

@@ -84,10 +84,16 @@ class ChoiceField(Vertical, can_focus=False):
         *,
         show_code: bool = False,
         placeholder: str = "",
+        free_text: bool = False,
         id: str | None = None,
     ) -> None:
+        """`free_text`: the list only suggests (a referral's reason); Tab and Enter take a
+        suggestion when the consultant moved to it or the text plainly names it, and keep
+        the typed text otherwise."""
         super().__init__(id=id)
         self.matcher = matcher
+        self.free_text = free_text
+        self._moved = False  # Up/Down since the last key typed
         self.lang = lang
         self.show_code = show_code
         self.placeholder = placeholder
@@ -137,6 +143,13 @@ class ChoiceField(Vertical, can_focus=False):
                 self.input.selection = Selection(0, len(self._shown_text))
         if changed and notify:
             self.post_message(self.Changed(self, value))
+
+    def set_matcher(self, matcher: Matcher) -> None:
+        """Other entries to choose from (the reasons of another organisation)."""
+        self.matcher = matcher
+        self._by_code = {e.code: e for e in matcher.entries}
+        if self.has_class("-open"):
+            self._refill()
 
     def propose(self, code: str) -> None:
         """Fill in a likely value (shown as a proposal until the consultant takes or changes it)."""
@@ -220,6 +233,7 @@ class ChoiceField(Vertical, can_focus=False):
         return action != "close" or self.has_class("-open")
 
     def action_move(self, step: int) -> None:
+        self._moved = True
         if not self.has_class("-open"):
             self._open()
         options = self.query_one(OptionList)
@@ -244,6 +258,8 @@ class ChoiceField(Vertical, can_focus=False):
         text = self.input.value.strip()
         if self.typing:
             self.doubtful = None
+            if self.free_text and text and not self._moved and not self._names(text, code):
+                code = None  # a suggestion the text does not plainly name: the text stays
         if code is not None and (self.typing or code != self._value):
             if self.typing and text:
                 self._weigh(text, code)
@@ -252,7 +268,7 @@ class ChoiceField(Vertical, can_focus=False):
             if not text:
                 self.set_value("", notify=True)
             else:
-                best = self.matcher.best(text, self.preferred)
+                best = None if self.free_text else self.matcher.best(text, self.preferred)
                 if best is not None:
                     self._weigh(text, best.code)
                     self.set_value(best.code, notify=True)
@@ -262,9 +278,15 @@ class ChoiceField(Vertical, can_focus=False):
                     self.post_message(self.Changed(self, text))
         self.remove_class("-open")
 
-    def _weigh(self, text: str, code: str) -> None:
+    def _score(self, text: str, code: str | None) -> float:
         hits = {m.code: m.score for m in self.matcher.search(text, LIST_LIMIT, self.preferred)}
-        if hits.get(code, 0.0) < SURE_SCORE:
+        return hits.get(code, 0.0) if code is not None else 0.0
+
+    def _names(self, text: str, code: str | None) -> bool:
+        return self._score(text, code) >= SURE_SCORE
+
+    def _weigh(self, text: str, code: str) -> None:
+        if self._score(text, code) < SURE_SCORE:
             self.doubtful = (text, code)
 
     # ---- events ----
@@ -284,6 +306,7 @@ class ChoiceField(Vertical, can_focus=False):
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
         event.stop()
+        self._moved = False
         self.remove_class("-proposed")
         if not self.has_class("-open"):
             self.add_class("-open")
