@@ -11,10 +11,11 @@ from __future__ import annotations
 from sqlmodel import Session, select
 from textual import events
 from textual.keys import _character_to_key
-from tui_helpers import wait_today
+from tui_helpers import wait_screen, wait_today
 
 from nmi_desk.store.models import Visit, VisitTopic
 from nmi_desk.tui.app import NmiDeskApp
+from nmi_desk.tui.screens.today import TodayScreen
 
 NAMED = {"tab", "enter", "escape", "ctrl+t", "ctrl+s", "ctrl+r", "backspace"}
 
@@ -99,3 +100,21 @@ async def test_five_walk_ins_typed_without_a_pause_are_stored_exactly(desk):
         await wait_today(pilot, rows=len(WALK_INS))
         assert app.unexpected_errors == []
     assert _stored(desk) == [_expected(w) for w in WALK_INS]
+
+
+async def test_a_draft_offer_waits_for_today_instead_of_taking_keys_meant_for_a_form(desk):
+    """An earlier run's unsaved form is offered when the database opens: over a walk-in that
+    the consultant is already typing, that dialog took the keys ("n Testkaya" landed in it)."""
+    from nmi_desk.domain.drafts import save_draft
+    from nmi_desk.tui.screens.confirm import ConfirmScreen
+
+    save_draft(desk.context(), "session", {"date": "2026-03-10", "topics": []})
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        # From the very first frame, before the database has opened in its worker.
+        post_keys(app, _keys("n", "Selin Testkaya", "ctrl+s"))
+        await app.key_order.drained()
+        await wait_screen(pilot, ConfirmScreen)  # offered once Today is on top again
+        assert isinstance(app.screen_stack[-2], TodayScreen)
+    [row] = _stored(desk)
+    assert row[0] == "Selin Testkaya"

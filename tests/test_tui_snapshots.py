@@ -323,3 +323,53 @@ def test_command_palette_in_dutch(snap_compare, desk, size):
         await pilot.pause(0.1)
 
     assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_walk_in_form_prefilled_from_the_origin(snap_compare, desk, size):
+    """Origin typed, then Ctrl+T: destination and language proposed (in italics until the
+    consultant passes them), the language's long name cut with an ellipsis."""
+
+    async def run_before(pilot):
+        await _open(pilot, "n", "VisitFormScreen", lambda app: app.screen.baseline is not None)
+        await pilot.press(*"Amilcar Testlopes", "tab", *"1955", "tab", *"kaapv", "ctrl+t")
+        await workers_done(pilot)
+        await pilot.pause(0.2)
+        steady_cursor(pilot.app)
+        await pilot.pause(0.1)
+
+    assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_client_search(snap_compare, desk, clock, size):
+    """Returning clients found by a spelling: every column in view, long text cut with …"""
+    clock.advance(days=-14)
+    for name, year, topics in (
+        ("Mohammed El Testaouti-Benali", 1958, ["aow", "zorg", "buitenlands-pensioen"]),
+        ("Muhammad Testrahman", 1971, ["schulden"]),
+        ("Mohamed Testidrissi", 1964, ["verblijf", "wonen", "belastingen"]),
+    ):
+        create_visit(
+            desk.context(),
+            VisitInput(
+                location_code="eindhoven-stadskantoor",
+                client_name=name,
+                birth_year=year,
+                origin_country="MA",
+                topics=topics,
+                referrals=[ReferralInput("svb", follow_up_on=clock().date())],
+            ),
+        )
+    clock.advance(days=14)
+
+    async def run_before(pilot):
+        await _open(pilot, "c", "ClientSearchScreen")
+        await pilot.press(*"mohamed")
+        await wait_until(pilot, lambda: pilot.app.screen.query_one("DataTable").row_count == 3)
+        await workers_done(pilot)
+        await pilot.pause(0.2)
+        steady_cursor(pilot.app)
+        await pilot.pause(0.1)
+
+    assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)

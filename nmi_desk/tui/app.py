@@ -62,6 +62,7 @@ class NmiDeskApp(App):
         self.title = self.tr("app.title")
         self._letters = None  # client letters being printed or viewed (made on first use)
         self.key_order = KeyOrder(self)
+        self._draft_to_offer = None  # an earlier run's unsaved form, until Today is on top
 
     async def _press_keys(self, keys: Iterable[str]) -> None:
         # Pilot's press returns when the keys are handled, not merely read: held keys too.
@@ -165,9 +166,18 @@ class NmiDeskApp(App):
                 show(reason)
 
     def on_draft_found(self, message: DraftFound) -> None:
-        from nmi_desk.tui.screens.drafts import offer_draft
+        # Offered on Today only: a dialog popping up over a form the consultant is typing in
+        # would take the keys meant for the form. Today offers it when it is back on top.
+        self._draft_to_offer = message.draft
+        self.offer_draft_on_today()
 
-        offer_draft(self, message.draft)
+    def offer_draft_on_today(self) -> None:
+        from nmi_desk.tui.screens.drafts import offer_draft
+        from nmi_desk.tui.screens.today import TodayScreen
+
+        if self._draft_to_offer is not None and isinstance(self.screen, TodayScreen):
+            draft, self._draft_to_offer = self._draft_to_offer, None
+            offer_draft(self, draft)
 
     async def on_event(self, event: events.Event) -> None:
         # Every event passes the app first: the one place to see activity for the idle lock,

@@ -32,7 +32,9 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.message_pump import MessagePump
 
-HOLD_LIMIT = 3.0  # seconds one key may wait for the app to settle
+# Seconds one key may wait for the app to settle: the passphrase check after Enter on the
+# unlock screen takes seconds on a slow laptop, and "n" typed after it belongs to Today.
+HOLD_LIMIT = 10.0
 WORKER_POLL = 0.005  # seconds between looks at the workers a key started
 # Worker groups a key does not wait for: searches as you type and long background work.
 NOT_WAITED_FOR = frozenset(

@@ -23,7 +23,7 @@ from nmi_desk.tui.messages import (
 )
 from nmi_desk.tui.screens.base import NmiModal, NmiScreen, footer
 from nmi_desk.tui.widgets.check_box import CheckBox
-from nmi_desk.tui.widgets.columns import add_fitted_columns, cell
+from nmi_desk.tui.widgets.columns import add_fitted_columns, fitted_row
 
 LIMIT = 20
 CENTRAL_PAUSE = 0.3  # seconds of no typing before the central database is asked
@@ -73,7 +73,7 @@ class ClientSearchScreen(NmiScreen[str | None]):
         )
         yield Static("", id="client-status")
         table = DataTable(id="client-table", cursor_type="row", zebra_stripes=True)
-        add_fitted_columns(
+        self._widths = add_fitted_columns(
             table,
             {
                 k: tr(f"clients.{k}")
@@ -198,14 +198,14 @@ class ClientSearchScreen(NmiScreen[str | None]):
             if hit.last_visit:
                 last = f"{screen_date(hit.last_visit)} {_label(locations, hit.last_location, lang, True)}"
             name = ("↓ " if hit.central else "") + hit.name  # fetched when opened
-            table.add_row(
-                cell(name),
-                cell(str(hit.birth_year or "")),
-                cell(last),
-                cell(", ".join(_label(topics, t, lang) for t in hit.last_topics)),
-                cell(str(hit.open_follow_ups or "")),
-                key=hit.uuid,
+            values = (
+                name,
+                str(hit.birth_year or ""),
+                last,
+                ", ".join(_label(topics, t, lang) for t in hit.last_topics),
+                str(hit.open_follow_ups or ""),
             )
+            table.add_row(*fitted_row(values, self._widths), key=hit.uuid)
         self._status()
 
     # ---- choosing ----
@@ -293,7 +293,7 @@ class ClientHistoryScreen(NmiScreen[None]):
         yield Static("", id="history-card")
         yield Static("", id="history-open")
         table = DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
-        add_fitted_columns(
+        self._widths = add_fitted_columns(
             table,
             {
                 k: tr(f"clients.{k}")
@@ -375,14 +375,14 @@ class ClientHistoryScreen(NmiScreen[None]):
         table = self.query_one(DataTable)
         table.clear()
         for v in hist.visits:
-            table.add_row(
-                cell(f"{screen_date(v.day)} {v.time}"),
-                cell(_label(locations, v.location_code, lang)),
-                cell(", ".join(_label(topics, t, lang) for t in v.topics)),
-                cell(", ".join(r.organisation_code.upper() for r in v.referrals)),
-                cell(_label(outcomes, v.outcome, lang)),
-                key=v.uuid,
+            values = (
+                f"{screen_date(v.day)} {v.time}",
+                _label(locations, v.location_code, lang),
+                ", ".join(_label(topics, t, lang) for t in v.topics),
+                ", ".join(r.organisation_code.upper() for r in v.referrals),
+                _label(outcomes, v.outcome, lang),
             )
+            table.add_row(*fitted_row(values, self._widths), key=v.uuid)
 
     def on_client_erased(self, message: ClientErased) -> None:
         self.dismiss(None)

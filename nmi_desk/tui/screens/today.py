@@ -127,6 +127,7 @@ class TodayScreen(NmiScreen[None]):
         if self._covered and self.loaded:
             self.refresh_today()
         self._covered = False
+        self.app.offer_draft_on_today()  # an earlier run's unsaved form, held back meanwhile
 
     def on_database_ready(self, message: DatabaseReady) -> None:
         self.refresh_today()

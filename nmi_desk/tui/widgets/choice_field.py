@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.cells import cell_len
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -135,14 +137,27 @@ class ChoiceField(Vertical, can_focus=False):
         value = value or ""
         changed = value != self._value
         self._value = value
-        self._shown_text = self.label_of(value) if value else ""
-        with self.input.prevent(Input.Changed):
-            self.input.value = self._shown_text
-            if self.input.has_focus:
-                # Set while the consultant is here (a proposal): the next key replaces it.
-                self.input.selection = Selection(0, len(self._shown_text))
+        self._show()
         if changed and notify:
             self.post_message(self.Changed(self, value))
+
+    def _show(self) -> None:
+        """The value's name in the input: whole while the consultant is in the field (selected:
+        the next key replaces it), else cut to the field's width with an ellipsis."""
+        text = self.label_of(self._value) if self._value else ""
+        focused = self.input.has_focus
+        width = self.input.size.width
+        if not focused and width > 1 and cell_len(text) > width:
+            cut = Text(text)
+            cut.truncate(width, overflow="ellipsis")  # a visible cut
+            text = cut.plain
+        self._shown_text = text
+        with self.input.prevent(Input.Changed):
+            self.input.value = text
+            if focused:
+                self.input.selection = Selection(0, len(text))
+            else:
+                self.input.cursor_position = 0  # the start of the name in view
 
     def set_matcher(self, matcher: Matcher) -> None:
         """Other entries to choose from (the reasons of another organisation)."""
@@ -274,7 +289,7 @@ class ChoiceField(Vertical, can_focus=False):
                     self.set_value(best.code, notify=True)
                 else:
                     self._value = text  # kept as typed; the form names it an unknown choice
-                    self._shown_text = self.input.value
+                    self._show()
                     self.post_message(self.Changed(self, text))
         self.remove_class("-open")
 
@@ -293,6 +308,8 @@ class ChoiceField(Vertical, can_focus=False):
 
     @on(DescendantFocus)
     def _focused(self, event: DescendantFocus) -> None:
+        if not self.typing:
+            self._show()  # the whole name again, where it was cut
         if self._quiet_focus:
             self._quiet_focus = False
             return
@@ -300,8 +317,15 @@ class ChoiceField(Vertical, can_focus=False):
 
     @on(DescendantBlur)
     def _blurred(self, event: DescendantBlur) -> None:
-        # Tab, Shift+Tab, a click elsewhere or a jump key: the best match is taken.
+        # Tab, Shift+Tab, a click elsewhere or a jump key: the best match is taken, and a
+        # proposal the consultant passed over is theirs now.
         self.commit()
+        self.remove_class("-proposed")
+        self._show()
+
+    def on_resize(self) -> None:
+        if not self.typing:
+            self._show()
 
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:

@@ -78,9 +78,16 @@ def add_fitted_columns(
     flexible: str,
     minimum: int,
     screen_width: int,
-) -> None:
-    """Add columns in the order of `labels` (key -> header); `flexible` gets what is left."""
+) -> list[int]:
+    """Add columns in the order of `labels` (key -> header); `flexible` gets what is left.
+    Returns the widths in that order, for `fitted_row`."""
     widths = dict(fixed)
     widths[flexible] = max(minimum, screen_width - sum(fixed.values()) - TABLE_CHROME)
     for key, label in labels.items():
-        table.add_column(cell(label), key=key, width=widths[key])
+        table.add_column(cell(label, widths[key]), key=key, width=widths[key])
+    return [widths[key] for key in labels]
+
+
+def fitted_row(values: Sequence[str], widths: Sequence[int]) -> list[Text]:
+    """A row's cells, each cut to its column with an ellipsis (a DataTable cuts without)."""
+    return [cell(value, width) for value, width in zip(values, widths, strict=True)]
