@@ -373,3 +373,35 @@ def test_client_search(snap_compare, desk, clock, size):
         await pilot.pause(0.1)
 
     assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
+
+
+def _svg_lines(path: Path) -> list[str]:
+    """The text rows of a Textual SVG snapshot (each <text> element placed at its column)."""
+    import html
+    import re
+    from collections import defaultdict
+
+    rows: dict[float, list[tuple[float, str]]] = defaultdict(list)
+    svg = path.read_text(encoding="utf-8")
+    for m in re.finditer(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>', svg):
+        text = html.unescape(re.sub("<[^>]+>", "", m.group(3))).replace("\xa0", " ")
+        rows[float(m.group(2))].append((float(m.group(1)), text))
+    lines = []
+    for y in sorted(rows):
+        line = ""
+        for x, text in sorted(rows[y]):
+            line = line.ljust(int(round(x / 12.2))) + text
+        lines.append(line.rstrip())
+    return lines
+
+
+def test_every_footer_keeps_f1_hulp_at_80_columns():
+    """The footer is the last row; whatever else it holds, F1 Hulp must not fall off."""
+    folder = Path(__file__).parent / "__snapshots__" / "test_tui_snapshots"
+    checked = 0
+    for path in sorted(folder.glob("*80x24*.svg")):
+        footer = [line for line in _svg_lines(path) if line.strip()][-1]
+        if " Hulp" in footer or "^" in footer or "esc " in footer:
+            assert footer.endswith("f1 Hulp"), (path.name, footer)
+            checked += 1
+    assert checked >= 15

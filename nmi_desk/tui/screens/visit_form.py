@@ -75,6 +75,9 @@ class VisitFormScreen(DraftFormScreen):
         # Not in the footer (80 columns are full): named in the referrals' heading and in help.
         Binding("ctrl+n", "letter", "letter.key", priority=True, show=False),
         Binding("delete", "remove_referral", "key.remove_referral", show=False),
+        # Ctrl+Q quits here too (the app's key); left out of this footer so that F1 Hulp keeps
+        # its place at 80 columns (help and the palette name it).
+        Binding("ctrl+q", "app.quit", "key.quit", show=False, priority=True),
     ]
 
     def __init__(
