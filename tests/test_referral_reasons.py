@@ -102,15 +102,21 @@ async def _referral(pilot, keys: Keys, org: str, code: str, reason: str) -> None
     await wait_screen(pilot, VisitFormScreen)
 
 
+async def _new_walk_in(pilot) -> tuple[Keys, VisitFormScreen]:
+    """From Today to an empty walk-in form, its key ("n") counted."""
+    await wait_today(pilot, rows=0)
+    keys = Keys(pilot)
+    await keys.press("n")
+    await wait_screen(pilot, VisitFormScreen)
+    form = pilot.app.screen
+    await wait_until(pilot, lambda: form.baseline is not None, "form ready")
+    return keys, form
+
+
 async def test_a_walk_in_with_two_standard_referrals_takes_at_most_15_keys(desk):
     app = NmiDeskApp(desk)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_today(pilot, rows=0)
-        keys = Keys(pilot)
-        await keys.press("n")
-        await wait_screen(pilot, VisitFormScreen)
-        form = app.screen
-        await wait_until(pilot, lambda: form.baseline is not None, "form ready")
+        keys, form = await _new_walk_in(pilot)
         await keys.type("Hatice Testyurt")
         await keys.press("tab")
         await keys.type("1957")
@@ -139,12 +145,7 @@ async def test_a_walk_in_with_two_standard_referrals_takes_at_most_15_keys(desk)
 async def test_a_reason_that_names_no_standard_one_is_kept_as_typed(desk):
     app = NmiDeskApp(desk)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_today(pilot, rows=0)
-        keys = Keys(pilot)
-        await keys.press("n")
-        await wait_screen(pilot, VisitFormScreen)
-        form = app.screen
-        await wait_until(pilot, lambda: form.baseline is not None, "form ready")
+        keys, form = await _new_walk_in(pilot)
         await keys.type("Omar Testhadi")
         await _referral(pilot, keys, "svb", "svb", "AOW partnertoeslag vragen")
         assert form.referrals[0]["reason"] == "AOW partnertoeslag vragen"

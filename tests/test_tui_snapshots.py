@@ -64,6 +64,14 @@ async def _today(pilot) -> None:
     await pilot.pause(0.2)
 
 
+async def _still(pilot) -> None:
+    """Workers done, the cursor steady: the same picture every run."""
+    await workers_done(pilot)
+    await pilot.pause(0.2)
+    steady_cursor(pilot.app)
+    await pilot.pause(0.1)
+
+
 async def _open(pilot, key: str, screen_name: str, ready=None) -> None:
     await _today(pilot)
     await pilot.press(key)
@@ -299,10 +307,7 @@ def test_walk_in_form_partner_checkbox(snap_compare, desk, size, on):
             await pilot.press("space")
         await wait_until(pilot, lambda: box.value is on, "checkbox set")
         box.scroll_visible(animate=False)
-        await workers_done(pilot)
-        await pilot.pause(0.2)
-        steady_cursor(pilot.app)
-        await pilot.pause(0.1)
+        await _still(pilot)
 
     assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
 
@@ -333,10 +338,7 @@ def test_walk_in_form_prefilled_from_the_origin(snap_compare, desk, size):
     async def run_before(pilot):
         await _open(pilot, "n", "VisitFormScreen", lambda app: app.screen.baseline is not None)
         await pilot.press(*"Amilcar Testlopes", "tab", *"1955", "tab", *"kaapv", "ctrl+t")
-        await workers_done(pilot)
-        await pilot.pause(0.2)
-        steady_cursor(pilot.app)
-        await pilot.pause(0.1)
+        await _still(pilot)
 
     assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
 
@@ -367,10 +369,7 @@ def test_client_search(snap_compare, desk, clock, size):
         await _open(pilot, "c", "ClientSearchScreen")
         await pilot.press(*"mohamed")
         await wait_until(pilot, lambda: pilot.app.screen.query_one("DataTable").row_count == 3)
-        await workers_done(pilot)
-        await pilot.pause(0.2)
-        steady_cursor(pilot.app)
-        await pilot.pause(0.1)
+        await _still(pilot)
 
     assert snap_compare(NmiDeskApp(desk), terminal_size=size, run_before=run_before)
 

@@ -45,6 +45,16 @@ async def _form(pilot) -> VisitFormScreen:
     return screen
 
 
+async def _origin_typed(pilot, name: str, origin: str) -> VisitFormScreen:
+    """A new walk-in with a name and an origin typed, the focus on the destination."""
+    form = await _form(pilot)
+    await _type(pilot, name)
+    await pilot.press("tab", "tab")
+    await _type(pilot, origin)
+    await pilot.press("tab")
+    return form
+
+
 async def _type(pilot, text: str) -> None:
     await pilot.press(*[c if c != " " else "space" for c in text])
 
@@ -52,11 +62,7 @@ async def _type(pilot, text: str) -> None:
 async def test_an_origin_proposes_destination_and_language_and_tab_takes_them(desk):
     app = NmiDeskApp(desk)
     async with app.run_test(size=SIZE) as pilot:
-        form = await _form(pilot)
-        await _type(pilot, "Selin Testkaya")
-        await pilot.press("tab", "tab")
-        await _type(pilot, "turk")
-        await pilot.press("tab")
+        form = await _origin_typed(pilot, "Selin Testkaya", "turk")
         destination = form.query_one("#destination_country", ChoiceField)
         language = form.query_one("#language", ChoiceField)
         assert (destination.value, language.value) == ("TR", "tr")
@@ -74,11 +80,7 @@ async def test_an_origin_proposes_destination_and_language_and_tab_takes_them(de
 async def test_one_key_overrides_a_proposal(desk):
     app = NmiDeskApp(desk)
     async with app.run_test(size=SIZE) as pilot:
-        form = await _form(pilot)
-        await _type(pilot, "Emre Testdogan")
-        await pilot.press("tab", "tab")
-        await _type(pilot, "turk")
-        await pilot.press("tab")
+        form = await _origin_typed(pilot, "Emre Testdogan", "turk")
         await _type(pilot, "duits")  # replaces the proposed Turkije at the first key
         await pilot.press("tab")
         assert form.query_one("#destination_country", ChoiceField).value == "DE"
