@@ -118,3 +118,16 @@ async def test_a_draft_offer_waits_for_today_instead_of_taking_keys_meant_for_a_
         assert isinstance(app.screen_stack[-2], TodayScreen)
     [row] = _stored(desk)
     assert row[0] == "Selin Testkaya"
+
+
+async def test_pasted_text_keeps_its_place_among_the_keys(desk):
+    app = NmiDeskApp(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_today(pilot, rows=0)
+        post_keys(app, ["n"])
+        app._driver.send_message(events.Paste("Selin Testkaya"))  # before the form is there
+        post_keys(app, _keys("tab", "1980", "ctrl+s"))
+        await app.key_order.drained()
+        await wait_today(pilot, rows=1)
+    [row] = _stored(desk)
+    assert row[:2] == ("Selin Testkaya", 1980)

@@ -185,7 +185,8 @@ class NmiDeskApp(App):
         # until the ones before them are handled (key_order.py).
         if self.idle_lock is not None and not self.idle_lock.lets_through(event):
             return
-        if isinstance(event, events.Key) and not event.is_forwarded and self.key_order.hold(event):
+        typed = isinstance(event, events.Key | events.Paste)  # pasted text keeps its place too
+        if typed and not event.is_forwarded and self.key_order.hold(event):
             return
         await super().on_event(event)
 

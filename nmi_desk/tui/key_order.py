@@ -56,15 +56,15 @@ NOT_WAITED_FOR = frozenset(
 class KeyOrder:
     def __init__(self, app: App) -> None:
         self.app = app
-        self._held: deque[events.Key] = deque()
+        self._held: deque[events.Key | events.Paste] = deque()
         self._released: set[int] = set()  # ids of keys on their way: not held twice
         self._pump: asyncio.Task | None = None
         self._drained = asyncio.Event()
         self._drained.set()
 
-    def hold(self, event: events.Key) -> bool:
-        """Take a key from the terminal (True); it comes back when the ones before it are done,
-        and is then let through (False)."""
+    def hold(self, event: events.Key | events.Paste) -> bool:
+        """Take a key (or pasted text) from the terminal (True); it comes back when the ones
+        before it are done, and is then let through (False)."""
         if id(event) in self._released:
             self._released.discard(id(event))
             return False
