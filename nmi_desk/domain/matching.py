@@ -15,10 +15,10 @@ matched word by word against its code, Dutch and English labels and synonyms:
   (the last part, the head, a little more): "ziektekostenverzekering" is Verzekeringen
   first (both parts), then Zorg in het buitenland (ziektekosten);
 - several words need not all match: an entry scores the average of its words' scores (a word
-  it does not match counts 0), so the entries that match most of the words come first and
-  one that matches some still shows ("huurhuis opzeggen", "zorg xylofoon"); small words
-  such as "in", "de", "the" are ignored, and a word of one or two letters beside longer ones
-  only adds to a score (it finds no entry on its own);
+  it does not match counts 0), each word weighted by how few entries it finds, so the
+  entries that match most of the words come first and one that matches some still shows
+  ("huurhuis opzeggen", "studieschuld buitenland"); small words such as "in", "de", "the" are
+  ignored, and a last word of one or two letters (being typed) only adds to a score;
 - an entry whose route is closed to new applications (`closed_to_new` in the data, the
   Remigratiewet since 1 January 2025) ranks below the open entries that match about as well;
 - text is folded with anyascii, so "ozturk" finds "Öztürk", "Cakir" finds "Çakır" and Arabic
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -45,19 +46,17 @@ STOPWORDS = frozenset(
     "de het een en in naar van voor met bij op aan om te uit over the a an and to of for with at on".split()
 )
 
-# How much a hit in each part of an entry counts.
-# A word of a synonym of several words ("vrijwillige verzekering") says less about the entry
+# How much a hit in each part of an entry counts. A word of a synonym of several words ("vrijwillige verzekering") says less about the entry
 # than a synonym of one word: "verzekering" is Verzekeringen before the AOW.
 _FIELD_WEIGHT = {"code": 1.0, "label": 1.0, "synonym": 0.92, "phrase": 0.86, "handles": 0.75}
 _WORD = re.compile(r"[0-9a-z]+")
 
 # The head of a compound (the last part, what the thing is) counts this much more than an
-# equally specific part before it, so it wins a tie: "belastingschuld" is Schulden first.
+# equally specific part before it, so it wins a tie: "huisarts" is Zorg (arts), then Wonen.
 _HEAD_EXTRA = 0.02
 # A word read as its parts scores a little under the same parts typed as one known word.
 _COMPOUND = 0.95
-# Linking letters between the parts of a Dutch compound ("staat|s|pensioen", "kind|er|bijslag"
-# is in the vocabulary whole; "pannen|koek" needs none).
+# Linking letters a Dutch compound may have after a part ("staat|s|pensioen", "pann|en|koek").
 _LINKS = ("s", "en", "e")
 # A part of a compound the vocabulary does not know still counts as a part from this length
 # ("aow|aanvraag": the head unknown, the AOW found), so a word is not split at random.
@@ -318,7 +317,7 @@ class Matcher:
             if not parts:
                 # An unknown first part before a known rest ("reis|verzekering").
                 for end in range(_UNKNOWN_PART, len(word) - 2):
-                    if word[end:] in self._vocab or heads(word[end:]) and len(word) - end >= 5:
+                    if word[end:] in self._vocab or (heads(word[end:]) and len(word) - end >= 5):
                         walk(end, [(word[:end], False)])
 
         walk(0, [])
@@ -333,8 +332,6 @@ class Matcher:
         return tuple(parts)
 
     def _starts_a_word(self, prefix: str) -> bool:
-        from bisect import bisect_left
-
         i = bisect_left(self._vocab_sorted, prefix)
         return i < len(self._vocab_sorted) and self._vocab_sorted[i].startswith(prefix)
 
