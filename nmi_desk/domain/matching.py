@@ -78,6 +78,14 @@ def _stemmers():
     return snowballstemmer.stemmer("dutch"), snowballstemmer.stemmer("english")
 
 
+@lru_cache(maxsize=1)
+def _osa():
+    # Imported on the first typo check, once (not on every word compared).
+    from rapidfuzz.distance import OSA
+
+    return OSA
+
+
 @lru_cache(maxsize=8192)
 def stems(word: str) -> frozenset[str]:
     """The word's Dutch and English stems (either may be the right language)."""
@@ -144,9 +152,7 @@ def _word_score(query: str, query_stems: frozenset[str], term: _Term) -> float:
     if len(query) >= 3 and query in word:
         return 55.0
     if len(query) >= 4 and len(word) >= 4:
-        from rapidfuzz.distance import OSA
-
-        distance = OSA.distance(
+        distance = _osa().distance(
             query, word[: len(query) + 1] if len(word) > len(query) + 2 else word
         )
         allowed = 1 if len(query) < 7 else 2
@@ -155,9 +161,8 @@ def _word_score(query: str, query_stems: frozenset[str], term: _Term) -> float:
     return 0.0
 
 
-def _best(item: _Indexed, word: str) -> float:
+def _best(item: _Indexed, word: str, word_stems: frozenset[str]) -> float:
     """The word's best score over an entry's words."""
-    word_stems = stems(word)
     return max((_word_score(word, word_stems, t) * t.weight for t in item.terms), default=0.0)
 
 
@@ -180,6 +185,9 @@ class Matcher:
         self._vocab_stems = frozenset(s for w in self._vocab for s in stems(w))
         self._vocab_sorted = sorted(self._vocab)
         self._splits: dict[str, tuple[tuple[str, bool], ...]] = {}
+        # A word's scores, kept while typing on: "verenigd k", "verenigd ko", ... score
+        # "verenigd" once.
+        self._word_cache: dict[str, tuple[float, ...]] = {}
 
     @property
     def entries(self) -> tuple[Entry, ...]:
@@ -240,7 +248,7 @@ class Matcher:
             out.append(score)
         return out
 
-    def _specificity(self, scores: list[float]) -> float:
+    def _specificity(self, scores: Sequence[float]) -> float:
         """How much a word (or a compound's part) counts beside others: the fewer entries it
         finds well, the more. "buitenland" is in many topics, "studieschuld" in one, so
         "studieschuld buitenland" is Onderwijs before Zorg in het buitenland. Damped (half
@@ -249,19 +257,30 @@ class Matcher:
         found = sum(1 for s in scores if s >= _STRONG)
         return 1.0 + 0.5 * math.log(len(self._items) / max(1, found))
 
-    def _word_scores(self, q: str) -> list[float]:
+    def _word_scores(self, q: str) -> tuple[float, ...]:
         """One query word's best score in each entry: the word whole, or its compound parts."""
-        out = [_best(item, q) for item in self._items]
+        got = self._word_cache.get(q)
+        if got is None:
+            got = tuple(self._score_word(q))
+            if len(self._word_cache) > 1024:
+                self._word_cache.clear()
+            self._word_cache[q] = got
+        return got
+
+    def _score_word(self, q: str) -> list[float]:
+        q_stems = stems(q)
+        out = [_best(item, q, q_stems) for item in self._items]
         parts = self._split(q)
         if parts:
             # Parts: whole words, word forms and starts of words only (a part is short; found
             # inside another word or as a typo it is mostly chance).
-            per_part = [
-                [s if (s := _best(item, word)) >= _STRONG else 0.0 for item in self._items]
-                if known
-                else [0.0] * len(self._items)
-                for word, known in parts
-            ]
+            per_part = []
+            for w, known in parts:
+                w_stems = stems(w)
+                per_part.append(
+                    [s if known and (s := _best(item, w, w_stems)) >= _STRONG else 0.0
+                     for item in self._items]
+                )  # fmt: skip
             # The parts share the word's score by how specific each is ("arbeidsongeschiktheid"
             # over "uitkering"), the head (the last part: what the thing is) a little more.
             weights = [self._specificity(got) for got in per_part]
