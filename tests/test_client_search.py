@@ -93,3 +93,48 @@ def test_count_only_and_anonymous_visits_make_no_client(desk):
     create_visit(desk.context(), VisitInput(location_code="roermond", topics=["aow"]))  # fmt: skip
     with desk.engine().connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM client").scalar_one() == 0
+
+
+def _index(names: dict[str, tuple[str, int]]):
+    from nmi_desk.core.names import search_key
+    from nmi_desk.domain.clients.index import ClientIndex, _Row
+
+    rows = [_Row(key, name, year, "") for key, (name, year) in names.items()]
+    return ClientIndex(rows, [search_key(name) or "" for name, _ in names.values()])
+
+
+def test_french_english_and_dutch_spellings_of_arabic_names_meet():
+    index = _index({
+        "ar": ("كارم شمران", 1966), "latin": ("Karim Shamran", 1979),
+        "zian": ("أولاد زيان", 1958), "khalid": ("خالد الشريف", 1970),
+    })  # fmt: skip
+
+    def found(query: str) -> set[str]:
+        return {row.uuid for row, _ in index.search(query, None, 5)}
+
+    assert {"ar", "latin"} <= found("karim chamran")  # French ch = sh
+    assert {"ar", "latin"} <= found("karim shamran")
+    for spelling in ("ouled zian", "oulad zian", "ulad zian"):
+        assert "zian" in found(spelling), spelling
+    for spelling in ("khalid cherif", "chalid sharif", "khaled el cherif"):  # Dutch ch = kh
+        assert "khalid" in found(spelling), spelling
+
+
+def test_muhammad_ranks_mohammed_and_mohamed_above_mahmoud():
+    index = _index({
+        "mohammed": ("Mohammed Alami", 1960), "mohamed": ("Mohamed Alami", 1961),
+        "ar_mohammed": ("محمد العلمي", 1962), "mahmoud": ("Mahmoud Alami", 1960),
+        "ar_mahmoud": ("محمود العلمي", 1962),
+    })  # fmt: skip
+    for query in ("muhammad", "muhammad alami", "mohamed"):
+        ranked = [row.uuid for row, _ in index.search(query, None, 5)]
+        assert set(ranked[:3]) == {"mohammed", "mohamed", "ar_mohammed"}, (query, ranked)
+    assert [row.uuid for row, _ in index.search("mahmoud", None, 5)][:2] == [
+        "mahmoud", "ar_mahmoud"
+    ]  # fmt: skip
+
+
+def test_a_year_with_a_doubled_digit_in_the_query_narrows_too():
+    index = _index({"a": ("Karim Shamran", 1966), "b": ("Karim Shamran", 1979)})
+    assert [row.uuid for row, _ in index.search("karim shamran 1966", None, 5)] == ["a"]
+    assert [row.uuid for row, _ in index.search("karim shamran 1979", None, 5)] == ["b"]

@@ -161,6 +161,21 @@ def test_centrally_published_rows_are_used_in_shipped_order(desk):
     assert len(ref.countries) == len(shipped_reference().countries)
 
 
+def test_a_central_revision_of_the_closed_remigration_topic_keeps_it_closed(desk):
+    from nmi_desk.domain.matching import matcher_for
+
+    engine = desk.engine()
+    with Session(engine) as s:
+        row = s.get(Topic, "remigratiewet")
+        row.synonyms, row.revision = row.synonyms + "|remigratieregeling oud", 4
+        s.commit()
+    desk.refresh_reference()
+    merged = desk.reference.by_code("topics")["remigratiewet"]
+    assert "remigratieregeling oud" in merged.synonyms  # the central revision is in use
+    assert merged.extra.get("closed_to_new")  # and the route is still closed
+    assert matcher_for("topic", desk.reference).search("remigratie")[0].code != "remigratiewet"
+
+
 def test_countries_and_organisations_are_read_on_first_use_once(monkeypatch):
     """Today's first frame needs topics, locations and lists; the 250 countries wait."""
     import nmi_desk.domain.reference.files as refdata

@@ -499,6 +499,17 @@ async def test_topic_picker_finds_aow_by_synonym_and_toggles(desk):
         assert picker.selected == ["aow"]
         await pilot.press("tab", "space")  # space in the list toggles the highlighted one off
         assert picker.selected == []
+        # Words that find nothing say so, and Enter picks nothing.
+        await pilot.press("shift+tab", "ctrl+a", "ctrl+k", *"xylofoon")
+        options = app.screen.query_one("#topic-options")
+        await wait_until(pilot, lambda: options.option_count == 1, "the empty result")
+        assert str(options.get_option_at_index(0).prompt) == "niets gevonden"
+        assert picker.highlighted_code is None
+        await pilot.press("enter")
+        assert picker.selected == []
+        # A compound and a phrase of which not every word matches find their topic.
+        await pilot.press("ctrl+a", "ctrl+k", *"huurhuis opzeggen")
+        await wait_until(pilot, lambda: picker.highlighted_code == "wonen", "wonen")
 
 
 @pytest.mark.parametrize("dialog", ["draft offer", "first-run setup"])

@@ -8,7 +8,13 @@ nmi_desk.core.folding.fold: one fold for the whole app) carries no short vowels 
 - `name_words`: the folded words, doubled letters collapsed and "oe" read as "u";
 - `skeletons`: the consonants of a word (vowels, w/y inside a word and a final h dropped),
   so all Mohamed spellings and محمد meet at "mhmd"; a leading Arabic article ("al", "el",
-  transliterated "l") is also dropped, so "Hassan" meets "El Hassan" and الحسن.
+  transliterated "l") is also dropped, so "Hassan" meets "El Hassan" and الحسن. The
+  French, English and Dutch spellings of one Arabic sound meet too: "sh" and French "ch"
+  (Chamran, Shamran, شمران), "kh" and Dutch "ch" (Khalid, Chalid, خالد); a word beginning
+  with "ou"/"u" is also read with "w" (Ouled, Oulad, Ulad, أولاد); "q" is read as "k";
+- `vowel_distance`: where two words with one skeleton disagree on an "u/o" against an
+  "a/e/i" vowel (Muhammad and Mahmoud are both "mhmd"; محمود writes its long "u"), so a
+  search ranks the nearer spelling first.
 
 `PARTICLES`: words a consultant may add or leave out ("van den", "el", "ben", "da").
 
@@ -66,17 +72,70 @@ def search_key(name: str | None) -> str | None:
     return " ".join(words) if words else None
 
 
-@lru_cache(maxsize=65536)
-def skeletons(word: str) -> frozenset[str]:
-    """The word's consonant skeleton(s); empty for words too short to compare this way."""
-    if word.isdigit() or len(word) < 2:
-        return frozenset()
+# One letter for the sound of "sh" and for the sound of "kh" (capitals: folded text has none).
+_SH, _KH = "S", "K"
+
+
+def _spellings(word: str) -> tuple[str, ...]:
+    """The word with "sh"/"kh" as one letter each, "ch" read both ways (French "sh", Dutch
+    "kh"), and a leading "u" (from "ou") also as "w"."""
+    word = word.replace("sh", _SH).replace("kh", _KH)
+    out = [word.replace("ch", _SH), word.replace("ch", _KH)] if "ch" in word else [word]
+    if word.startswith("u") and len(word) > 2:
+        out += ["w" + w[1:] for w in out]
+    return tuple(dict.fromkeys(out))
+
+
+def _skeleton(word: str) -> str:
+    word = word.replace("q", "k")  # ق: "Sharqawi", "Cherkaoui"
     head, rest = word[0], word[1:]
     body = rest.translate(_VOWELS).replace("w", "").replace("y", "")
     skel = _DOUBLE.sub(r"\1", (head if head not in "aeiou" else "") + body)
     if skel.endswith("h") and len(skel) > 2:
         skel = skel[:-1]
-    out = {skel}
-    if skel.startswith("l") and len(skel) >= 4:
-        out.add(skel[1:])  # al-/el-/l- article
+    return skel
+
+
+@lru_cache(maxsize=65536)
+def skeletons(word: str) -> frozenset[str]:
+    """The word's consonant skeleton(s); empty for words too short to compare this way."""
+    if word.isdigit() or len(word) < 2:
+        return frozenset()
+    out = set()
+    for spelling in _spellings(word):
+        skel = _skeleton(spelling)
+        out.add(skel)
+        if skel.startswith("l") and len(skel) >= 4:
+            out.add(skel[1:])  # al-/el-/l- article
     return frozenset(s for s in out if s)
+
+
+@lru_cache(maxsize=65536)
+def _vowel_slots(word: str) -> tuple[str, ...]:
+    """After each consonant of the word: "U" (u, o, or w inside a word), "V" (a, e, i, or y
+    inside), "" (none written, as in Arabic script's short vowels)."""
+    word = _DOUBLE.sub(r"\1", word.replace("sh", _SH).replace("kh", _KH).replace("ch", _SH))
+    slots: list[str] = []
+    for i, ch in enumerate(word):
+        vowel = ch in "aeiou" or (i > 0 and ch in "wy")
+        if not vowel:
+            slots.append("")
+        elif slots and ch in "uow":
+            slots[-1] = "U"
+        elif slots and not slots[-1]:
+            slots[-1] = "V"
+    if len(slots) > 1 and word.endswith("h"):
+        slots.pop()  # a final h is dropped from the skeleton as well
+    return tuple(slots)
+
+
+def vowel_distance(a: str, b: str) -> float:
+    """How far apart the vowels of two same-skeleton words are: 1 for each consonant followed
+    by an "u/o" in one and an "a/e/i" in the other, less 0.2 for each "u/o" both write
+    ("mahmud" is nearer محمود than محمد). Counted from the end: a leading article may add a
+    consonant."""
+    distance = 0.0
+    for x, y in zip(reversed(_vowel_slots(a)), reversed(_vowel_slots(b)), strict=False):
+        if x and y:
+            distance += 1.0 if x != y else (-0.2 if x == "U" else 0.0)
+    return distance

@@ -6,13 +6,14 @@ search over the central database."""
 from __future__ import annotations
 
 import heapq
+import re
 import threading
 import time
 import uuid as uuid_mod
 from bisect import bisect_left, insort
 from dataclasses import dataclass
 
-from nmi_desk.core.names import PARTICLES, name_words, skeletons
+from nmi_desk.core.names import PARTICLES, name_words, skeletons, vowel_distance
 from nmi_desk.domain.clients.base import DEFAULT_LIMIT, ClientHit
 from nmi_desk.domain.context import Context, EngineCache
 
@@ -23,6 +24,11 @@ class _Row:
     name: str
     birth_year: int | None
     last: str  # last visit day, "" if none: a tie-break, more recent first
+
+
+_YEAR = re.compile(r"(?<![0-9])[0-9]{4}(?![0-9])")
+# Points off an exact skeleton hit per unit of vowel distance (core.names.vowel_distance).
+VOWEL_CONFLICT = 10.0
 
 
 class ClientIndex:
@@ -43,6 +49,9 @@ class ClientIndex:
             self.rank[p] = r
         self._terms: dict[str, set[int]] = {}
         self._skels: dict[str, set[int]] = {}
+        # skeleton -> the terms that have it: an exact skeleton hit is scored term by term
+        # (Mohamed before Mahmoud for "muhammad"); a term patched away keeps an empty posting.
+        self._skel_terms: dict[str, set[str]] = {}
         self._keys_of: list[tuple[list[str], list[str]]] = []
         for pos, key in enumerate(keys):
             self._keys_of.append(self._post(pos, key))
@@ -58,6 +67,7 @@ class ClientIndex:
             self._terms.setdefault(term, set()).add(pos)
             for s in skeletons(term):
                 self._skels.setdefault(s, set()).add(pos)
+                self._skel_terms.setdefault(s, set()).add(term)
                 skels.append(s)
         return terms, skels
 
@@ -120,9 +130,14 @@ class ClientIndex:
             for s in skeletons(q):
                 j = bisect_left(self.skels, s)
                 while j < len(self.skels) and self.skels[j].startswith(s):
-                    exact = self.skels[j] == s
-                    if exact or len(s) >= 3:  # typing on: "moham" meets محمد ("mhmd")
-                        groups.append((85.0 if exact else 62.0, self._skels[self.skels[j]]))
+                    if self.skels[j] == s:
+                        # Same consonants: less where the vowels written disagree (u/o
+                        # against a/e/i), so "muhammad" is Mohamed and محمد before Mahmoud.
+                        for term in self._skel_terms[s]:
+                            penalty = VOWEL_CONFLICT * vowel_distance(q, term)
+                            groups.append((85.0 - penalty, postings[term]))
+                    elif len(s) >= 3:  # typing on: "moham" meets محمد ("mhmd")
+                        groups.append((62.0, self._skels[self.skels[j]]))
                     j += 1
         if len(q) >= 4:
             from rapidfuzz import process
@@ -152,7 +167,9 @@ class ClientIndex:
 
     def _search(self, query: str, birth_year: int | None, limit: int) -> list[tuple[_Row, float]]:
         words = name_words(query)
-        years = [int(w) for w in words if w.isdigit() and len(w) == 4]
+        # From the query as typed: a name's words have doubled letters collapsed, which
+        # made "1966" "196" and dropped the year.
+        years = [int(y) for y in _YEAR.findall(query)]
         words = [w for w in words if not w.isdigit()]
         if birth_year is None and years:
             birth_year = years[0]

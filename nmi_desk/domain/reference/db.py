@@ -28,6 +28,8 @@ from nmi_desk.domain.reference.files import (
 from nmi_desk.store.models import AppMeta, Country, Location, Organisation, Topic
 
 HASH_KEY = "refdata_hash"
+# Fields of a shipped topic that a centrally published revision of it keeps (not in the table).
+KEPT_FROM_SHIPPED = ("closed_to_new",)
 
 
 def _hash() -> str:
@@ -146,15 +148,23 @@ def reference_from_database(engine):
     def entry(row, **extra):
         return Entry(code=row.code, nl=row.label_nl, en=row.label_en, **extra)
 
+    shipped_topics = shipped.by_code("topics")
+
+    def topic(row):
+        # The topic table has no column for a route closed to new applications: a centrally
+        # revised label or synonym keeps what the shipped file says about that.
+        known = shipped_topics.get(row.code)
+        kept = {k: v for k, v in known.extra.items() if k in KEPT_FROM_SHIPPED} if known else {}
+        return entry(
+            row,
+            parent=row.parent,
+            synonyms=tuple(filter(None, row.synonyms.split("|"))),
+            extra=kept,
+        )
+
     return replace(
         shipped,
-        topics=_merge(
-            shipped.topics,
-            newer(Topic, "topics"),
-            lambda r: entry(
-                r, parent=r.parent, synonyms=tuple(filter(None, r.synonyms.split("|")))
-            ),
-        ),
+        topics=_merge(shipped.topics, newer(Topic, "topics"), topic),
         organisations=_merge(
             shipped.organisations,
             newer(Organisation, "organisations"),

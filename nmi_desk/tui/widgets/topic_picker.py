@@ -69,6 +69,9 @@ class TopicPicker(LocalizedBindings, Vertical, can_focus=False):
             )
             for e in entries
         )
+        if query and not entries:
+            # Said, not left blank: the consultant sees the words found nothing.
+            options.add_option(Option(self.app.tr("topics.nothing_found"), disabled=True))
         codes = [e.code for e in entries]
         if codes:
             options.highlighted = codes.index(keep) if keep in codes and not query else 0
