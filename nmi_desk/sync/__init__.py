@@ -97,7 +97,7 @@ def run_sync(
 
     from nmi_desk.sync.pull import pull as pull_updates
     from nmi_desk.sync.push import BATCH_SIZE, push
-    from nmi_desk.sync.state import activate, database_id, record_outcome
+    from nmi_desk.sync.state import activate, database_id, laptop_id, record_outcome
 
     if local.dialect.name != "sqlite":
         raise UserError.of("errors.sync.local_sqlite_only")
@@ -117,7 +117,10 @@ def run_sync(
                 target.saved if previous_url is None else previous_url,
                 attempt,
             )
-            result = push(local, central, now(), batch_size or BATCH_SIZE, progress, target_id)
+            holder = laptop_id(local)
+            result = push(
+                local, central, now(), batch_size or BATCH_SIZE, progress, target_id, holder
+            )
             report.pushed = dict(result.pushed)
             report.conflicts = len(result.conflicts)
             report.quarantined = len(result.quarantined)
@@ -129,7 +132,7 @@ def run_sync(
                 report.pulled = pull_updates(local, central)
                 from nmi_desk.sync.clients_pull import pull_clients
 
-                report.pulled.update(pull_clients(local, central, now()))
+                report.pulled.update(pull_clients(local, central, now(), target_id=target_id))
         finally:
             central.dispose()
     except UserError as exc:

@@ -1,9 +1,10 @@
-"""Pull: clients this laptop holds (and any it asks for) with every visit of them.
+"""Pull: what changed centrally for the clients this laptop holds (and any it asks for).
 
 A client found in the central database (another location's) is fetched with its history when
 the consultant opens it; at every sync the laptop brings the newer central versions of the
 clients it holds: a visit added elsewhere, a correction, and the tombstones of a merge or an
-erasure. An erasure that arrives blanks the local copies too (also visits still pending here)
+erasure. It reads the changes after the position it pulled last (sync/changes.py); only the
+first pull from a target reads every held client whole. An erasure that arrives blanks the local copies too (also visits still pending here)
 and the file is compacted, so the name is gone from the raw bytes as well.
 
 Pulled rows are stored as synced (`synced_revision = revision`, `synced_at` now), so they are
@@ -24,6 +25,7 @@ from sqlalchemy import bindparam, select, text
 
 from nmi_desk.domain.clients.rights import REFERRAL_ERASED, VISIT_ERASED, compact
 from nmi_desk.store.models import SQLModel
+from nmi_desk.sync import changes
 from nmi_desk.sync.erasure import CLIENT_ERASED
 from nmi_desk.sync.tables import unit_kinds
 
@@ -78,10 +80,28 @@ def _revisions(conn, table: str, column: str, values: list[str]) -> dict[str, tu
 
 
 def pull_clients(
-    local, central, now: datetime, wanted: Iterable[str] = (), held_too: bool = True
+    local,
+    central,
+    now: datetime,
+    wanted: Iterable[str] = (),
+    held_too: bool = True,
+    target_id: str | None = None,
 ) -> dict[str, int]:
     """Bring newer central versions of the clients held here (plus `wanted`; only those when
-    not `held_too`) and their visits. Returns rows changed per table."""
+    not `held_too`) and their visits. Returns rows changed per table.
+
+    With `target_id` and a position pulled before from that target, only what changed since
+    is read (sync/changes.py); otherwise (the first pull from a target, a fetch) every held
+    or wanted client is read whole, and the central side notes that this laptop holds them.
+    """
+    from nmi_desk.sync import state
+
+    holder = state.laptop_id(local)
+    since = None
+    if held_too and target_id is not None:
+        since = state.pulled_position(local, target_id)
+    if since is not None and holder:
+        return _pull_changes(local, central, now, holder, target_id, since)
     held = []
     if held_too:
         with local.connect() as lconn:
@@ -89,75 +109,137 @@ def pull_clients(
                 r[0] for r in lconn.exec_driver_sql("SELECT uuid FROM client WHERE deleted = 0")
             ]
     uuids = sorted(set(held) | set(wanted))
+    mark = None
+    with central.begin() as cconn:
+        upto = changes.latest(cconn)  # first: what commits from now on comes next time
+        if held_too and target_id is not None:
+            mark = (target_id, upto)
+        if not uuids:
+            clients = {}
+        else:
+            clients = _follow(cconn, uuids)
     if not uuids:
-        return {}
-    clients: dict[str, dict] = {}
-    with central.connect() as cconn:
+        return _apply(local, now, [], [], {}, [], mark)
+    # Noted (and committed) before the rows are read: a change committed after that read has
+    # a later position and this laptop's next pull finds it (sync/changes.py).
+    with central.begin() as cconn:
+        changes.hold(cconn, holder, set(uuids) | set(clients))
+    with central.begin() as cconn:
         if cconn.dialect.name == "postgresql":
-            cconn.exec_driver_sql("SET TIME ZONE 'UTC'")
-        todo = uuids
-        for _ in range(5):  # follow merges: a survivor this laptop does not hold yet comes too
-            rows = _fetch(cconn, "client", "uuid", todo)
-            for row in rows:
-                clients[row["uuid"]] = row
-            todo = sorted({r["merged_into"] for r in rows if r["merged_into"]} - set(clients))
-            if not todo:
-                break
-        with local.connect() as lconn:
-            mine = _revisions(lconn, "client", "uuid", sorted(clients))
-            erased_here, merged_here = set(), set()
-            for u, erased, into in lconn.exec_driver_sql(
-                "SELECT uuid, erased_at, merged_into FROM client WHERE deleted = 1"
-            ):
-                if erased is not None:
-                    erased_here.add(u)
-                if into:
-                    merged_here.add(u)
-        # An erasure or a merge is taken whatever the revisions say: this laptop's own change
-        # to the client may have lost to it with the same revision (sync/erasure.py).
-        newer_clients = [
-            row for u, row in clients.items()
-            if (row["revision"] > mine.get(u, (0, 0))[0] and _not_pending(mine.get(u)))
-            or (row["erased_at"] is not None and u in mine and u not in erased_here)
-            or (row["merged_into"] and u in mine and u not in merged_here | erased_here)
-        ]  # fmt: skip
-        linked = sorted(clients)
+            cconn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
+        clients = {r["uuid"]: r for r in _fetch(cconn, "client", "uuid", sorted(clients))}
+        newer_clients = _newer_clients(local, clients)
         visit_tbl = _tables()["visit"]
         central_visits = {}
-        for chunk in _chunks(linked):
+        for chunk in _chunks(sorted(clients)):
             for uuid, rev in cconn.execute(
                 select(visit_tbl.c.uuid, visit_tbl.c.revision).where(
                     visit_tbl.c.client_uuid.in_(chunk)
                 )
             ):
                 central_visits[uuid] = rev
+        visits, topics, referrals = _visit_rows(local, cconn, central_visits)
+    return _apply(local, now, newer_clients, visits, topics, referrals, mark)
+
+
+def _pull_changes(local, central, now, holder: str, target_id: str, since: int) -> dict[str, int]:
+    """What changed centrally after position `since` for the clients this laptop holds: reads
+    in proportion to the changes, not to the clients held."""
+    with central.begin() as cconn:
+        if cconn.dialect.name == "postgresql":
+            cconn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
+        upto = changes.latest(cconn)
+        if upto <= since:
+            return {}
+        changed_clients, central_visits = changes.changed(cconn, holder, since, upto)
+        clients = _follow(cconn, changed_clients) if changed_clients else {}
+        newer_clients = _newer_clients(local, clients)
+        visits, topics, referrals = _visit_rows(local, cconn, central_visits)
+    out = _apply(local, now, newer_clients, visits, topics, referrals, (target_id, upto))
+    # A survivor of a merge this laptop does not hold comes whole, as a fetch would bring it.
+    survivors = sorted({c["merged_into"] for c in clients.values() if c["merged_into"]})
+    if survivors:
         with local.connect() as lconn:
-            mine_v = _revisions(lconn, "visit", "uuid", sorted(central_visits))
-        newer = sorted(
-            u for u, rev in central_visits.items()
-            if rev > mine_v.get(u, (0, 0))[0] and _not_pending(mine_v.get(u))
-        )  # fmt: skip
-        visits = _fetch(cconn, "visit", "uuid", newer)
-        topics: dict[str, list[str]] = {}
-        referrals: list[dict] = []
-        if newer:
-            ref_tbl = _tables()["referral"]
-            topic_tbl = _tables()["visit_topic"]
-            for chunk in _chunks(newer):
-                for uuid, code in cconn.execute(
-                    select(visit_tbl.c.uuid, topic_tbl.c.topic_code)
-                    .join(visit_tbl, visit_tbl.c.id == topic_tbl.c.visit_id)
-                    .where(visit_tbl.c.uuid.in_(chunk))
-                ):
-                    topics.setdefault(uuid, []).append(code)
-                cols = [ref_tbl.c[c] for c in _columns("referral")]
-                query = (
-                    select(*cols, visit_tbl.c.uuid.label("visit_uuid"))
-                    .join(visit_tbl, visit_tbl.c.id == ref_tbl.c.visit_id)
-                    .where(visit_tbl.c.uuid.in_(chunk))
-                )
-                referrals += [_naive(dict(r)) for r in cconn.execute(query).mappings()]
-    return _apply(local, now, newer_clients, visits, topics, referrals)
+            have = set(_revisions(lconn, "client", "uuid", survivors))
+        missing = [u for u in survivors if u not in have]
+        if missing:
+            more = pull_clients(local, central, now, wanted=missing, held_too=False)
+            for table, n in more.items():
+                out[table] = out.get(table, 0) + n
+    return out
+
+
+def _follow(cconn, uuids: Iterable[str]) -> dict[str, dict]:
+    """The central rows of these clients, and of the survivors of their merges."""
+    clients: dict[str, dict] = {}
+    todo = sorted(set(uuids))
+    for _ in range(5):  # follow merges: a survivor this laptop does not hold yet comes too
+        rows = _fetch(cconn, "client", "uuid", todo)
+        for row in rows:
+            clients[row["uuid"]] = row
+        todo = sorted({r["merged_into"] for r in rows if r["merged_into"]} - set(clients))
+        if not todo:
+            break
+    return clients
+
+
+def _newer_clients(local, clients: dict[str, dict]) -> list[dict]:
+    """The central client rows this laptop takes."""
+    if not clients:
+        return []
+    with local.connect() as lconn:
+        mine = _revisions(lconn, "client", "uuid", sorted(clients))
+        erased_here, merged_here = set(), set()
+        for u, erased, into in lconn.exec_driver_sql(
+            "SELECT uuid, erased_at, merged_into FROM client WHERE deleted = 1"
+        ):
+            if erased is not None:
+                erased_here.add(u)
+            if into:
+                merged_here.add(u)
+    # An erasure or a merge is taken whatever the revisions say: this laptop's own change
+    # to the client may have lost to it with the same revision (sync/erasure.py).
+    return [
+        row for u, row in clients.items()
+        if (row["revision"] > mine.get(u, (0, 0))[0] and _not_pending(mine.get(u)))
+        or (row["erased_at"] is not None and u in mine and u not in erased_here)
+        or (row["merged_into"] and u in mine and u not in merged_here | erased_here)
+    ]  # fmt: skip
+
+
+def _visit_rows(local, cconn, central_visits: dict[str, int]):
+    """The central visits newer than this laptop's copies (uuid -> central revision given),
+    with their topics and referrals."""
+    if not central_visits:
+        return [], {}, []
+    visit_tbl = _tables()["visit"]
+    with local.connect() as lconn:
+        mine_v = _revisions(lconn, "visit", "uuid", sorted(central_visits))
+    newer = sorted(
+        u for u, rev in central_visits.items()
+        if rev > mine_v.get(u, (0, 0))[0] and _not_pending(mine_v.get(u))
+    )  # fmt: skip
+    visits = _fetch(cconn, "visit", "uuid", newer)
+    topics: dict[str, list[str]] = {}
+    referrals: list[dict] = []
+    if newer:
+        ref_tbl = _tables()["referral"]
+        topic_tbl = _tables()["visit_topic"]
+        for chunk in _chunks(newer):
+            for uuid, code in cconn.execute(
+                select(visit_tbl.c.uuid, topic_tbl.c.topic_code)
+                .join(visit_tbl, visit_tbl.c.id == topic_tbl.c.visit_id)
+                .where(visit_tbl.c.uuid.in_(chunk))
+            ):
+                topics.setdefault(uuid, []).append(code)
+            cols = [ref_tbl.c[c] for c in _columns("referral")]
+            query = (
+                select(*cols, visit_tbl.c.uuid.label("visit_uuid"))
+                .join(visit_tbl, visit_tbl.c.id == ref_tbl.c.visit_id)
+                .where(visit_tbl.c.uuid.in_(chunk))
+            )
+            referrals += [_naive(dict(r)) for r in cconn.execute(query).mappings()]
+    return visits, topics, referrals
 
 
 def _not_pending(local: tuple[int, int] | None) -> bool:
@@ -194,9 +276,15 @@ def _upsert(conn, table: str, rows: list[dict], now: datetime) -> None:
     conn.execute(stmt, rows)
 
 
-def _apply(local, now, clients, visits, topics, referrals) -> dict[str, int]:
+def _apply(local, now, clients, visits, topics, referrals, mark=None) -> dict[str, int]:
+    """Store what was pulled; `mark` (target id, position) is noted in the same transaction,
+    so a kill before the commit pulls the same changes again (the upserts are idempotent)."""
+    from nmi_desk.sync.state import set_pulled_position
 
     if not (clients or visits):
+        if mark is not None:
+            with local.begin() as conn:
+                set_pulled_position(conn, *mark)
         return {}
     erased = [c["uuid"] for c in clients if c.get("erased_at") is not None]
     merged = [(c["uuid"], c["merged_into"]) for c in clients if c.get("merged_into")]
@@ -239,6 +327,8 @@ def _apply(local, now, clients, visits, topics, referrals) -> dict[str, int]:
             )
         for uuid in erased:  # also what this laptop holds but has not pushed yet
             _blank_client_data(conn, uuid)
+        if mark is not None:
+            set_pulled_position(conn, *mark)
     if erased:
         compact(local)
     return {"client": len(clients), "visit": len(visits)}

@@ -34,6 +34,7 @@ from sqlalchemy import bindparam, text
 
 from nmi_desk.domain.clients.base import PERSONAL_CLIENT_FIELDS, STABLE_FIELDS
 from nmi_desk.domain.clients.rights import REFERRAL_ERASED, VISIT_ERASED
+from nmi_desk.sync import changes
 from nmi_desk.sync.tables import RecordKind
 
 CLIENT_ERASED = tuple(dict.fromkeys((*PERSONAL_CLIENT_FIELDS, *STABLE_FIELDS)))
@@ -174,17 +175,18 @@ def after_clients(conn, rec: RecordKind, incoming: dict[str, tuple]) -> set[str]
     for u in merges:  # a merge that lost on version to an erasure is kept beside it
         conn.execute(
             text(
-                "UPDATE client SET merged_into = :m, revision = revision + 1"
+                "UPDATE client SET merged_into = :m, revision = revision + 1, change_tx = :tx"
                 " WHERE uuid = :u AND merged_into IS NULL AND erased_at IS NOT NULL"
             ),
-            {"m": incoming[u][i_into], "u": u},
+            {"m": incoming[u][i_into], "u": u, "tx": changes.marker(conn)},
         )
     for u in sorted(merges):  # visits another laptop added to it meanwhile follow the merge
         conn.execute(
             text(
-                "UPDATE visit SET client_uuid = :m, revision = revision + 1 WHERE client_uuid = :u"
+                "UPDATE visit SET client_uuid = :m, revision = revision + 1, change_tx = :tx"
+                " WHERE client_uuid = :u"
             ),
-            {"m": incoming[u][i_into], "u": u},
+            {"m": incoming[u][i_into], "u": u, "tx": changes.marker(conn)},
         )
     told = set()
     for group in _person(conn, seeds):
@@ -204,12 +206,12 @@ def _force_erase(conn, uuids: list[str], at: datetime) -> None:
     conn.execute(
         _in(
             f"UPDATE client SET {blank}, deleted = :t, erased_at = coalesce(erased_at, :at),"  # noqa: S608
-            " revision = revision + 1 WHERE uuid IN :u AND (erased_at IS NULL OR "
+            " revision = revision + 1, change_tx = :tx WHERE uuid IN :u AND (erased_at IS NULL OR "
             + " OR ".join(f"{c} IS NOT NULL" for c in CLIENT_ERASED)
             + ")",
             u=1,
         ),
-        {"u": uuids, "at": at, "t": True},
+        {"u": uuids, "at": at, "t": True, "tx": changes.marker(conn)},
     )
 
 
@@ -223,12 +225,13 @@ def sweep(conn, clients: Iterable[str]) -> None:
     r_blank = ", ".join(f"{c} = NULL" for c in REFERRAL_ERASED)
     r_holds = " OR ".join(f"{c} IS NOT NULL" for c in REFERRAL_ERASED)
     for chunk in _chunks(clients):
-        p = {"c": chunk}
+        p = {"c": chunk, "tx": changes.marker(conn)}
         conn.execute(
-            _in(f"UPDATE visit SET {v_blank}, revision = revision + 1"  # noqa: S608
+            _in(f"UPDATE visit SET {v_blank}, revision = revision + 1, change_tx = :tx"  # noqa: S608
                 f" WHERE client_uuid IN :c AND ({v_holds})", c=1), p)  # fmt: skip
         conn.execute(
-            _in(f"UPDATE referral SET {r_blank}, revision = revision + 1 WHERE ({r_holds})"  # noqa: S608
+            _in(f"UPDATE referral SET {r_blank}, revision = revision + 1, change_tx = :tx"  # noqa: S608
+                f" WHERE ({r_holds})"
                 " AND visit_id IN (SELECT id FROM visit WHERE client_uuid IN :c)", c=1), p)  # fmt: skip
         conn.execute(
             _in("DELETE FROM sync_conflict WHERE record_uuid IN :c OR record_uuid IN"

@@ -28,7 +28,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from nmi_desk.store import daily_counts
 from nmi_desk.store.errors import first_line as _reason
-from nmi_desk.sync import erasure
+from nmi_desk.sync import changes, erasure
 from nmi_desk.sync.crashpoints import crash_point
 from nmi_desk.sync.tables import LinkKind, RecordKind, UnitKind, unit_kinds
 
@@ -355,8 +355,11 @@ def _merge(conn, rec: RecordKind, rows: list[tuple], staged: dict[str, tuple]) -
     stage = _temp_table(conn, rec.table, cols)
     _load(conn, stage, cols, rows)
     names = ", ".join(cols)
+    # change_tx: the transaction's marker, so the pulls of other laptops find the row.
+    tracked = rec.table in changes.TRACKED
     insert = (
-        f"INSERT INTO {rec.table} ({names}, synced_revision) SELECT {names}, revision FROM {stage}"
+        f"INSERT INTO {rec.table} ({names}, synced_revision{', change_tx' if tracked else ''})"
+        f" SELECT {names}, revision{f', {changes.marker(conn)}' if tracked else ''} FROM {stage}"
     )
     written = dict(
         conn.exec_driver_sql(
@@ -369,6 +372,8 @@ def _merge(conn, rec: RecordKind, rows: list[tuple], staged: dict[str, tuple]) -
     if rest:
         updates = [f"{c} = excluded.{c}" for c in cols[1:]]
         updates.append("synced_revision = excluded.synced_revision")
+        if tracked:
+            updates.append("change_tx = excluded.change_tx")
         if pg:
             among, params = "uuid IN (SELECT unnest(%s::varchar[]))", (rest,)
         else:
@@ -469,7 +474,12 @@ def _log_conflicts(conn, conflicts: list[Conflict], now: datetime) -> None:
 
 
 def _central_transaction(
-    central, kind: UnitKind, units: list[Unit], now: datetime, defer: bool = False
+    central,
+    kind: UnitKind,
+    units: list[Unit],
+    now: datetime,
+    defer: bool = False,
+    holder: str | None = None,
 ) -> tuple[list[Conflict], Told]:
     told = Told()
     with central.begin() as conn:
@@ -481,6 +491,7 @@ def _central_transaction(
             conn.exec_driver_sql("SET LOCAL jit = off")
             if defer:
                 conn.exec_driver_sql(daily_counts.DEFER)
+        changes.begin(conn)
         root = kind.root
         n = len(root.columns)
         roots = {u.uuid: u.root for u in units if u.root is not None}
@@ -501,6 +512,8 @@ def _central_transaction(
             } | {u for u, r in roots.items() if r[i_client] in told.clients}  # fmt: skip
             told.visits = set(parents_blanked)
         merged = _merge(conn, root, [r[:n] for r in roots.values()], roots)
+        if root.table == "client":  # this laptop's pulls bring later changes of its clients
+            changes.hold_staged(conn, holder, "stage_client")
         crash_point("after-stage")
         conflicts = merged.conflicts
         for link in kind.links:
@@ -532,6 +545,7 @@ def _central_transaction(
             for c in conflicts
         ]  # fmt: skip
         _log_conflicts(conn, conflicts, now)
+        changes.finish(conn)
         crash_point("before-central-commit")
     return conflicts, told
 
@@ -558,11 +572,16 @@ def _retrying(transaction: Callable[[], object]):
 
 
 def push_central(
-    central, kind: UnitKind, units: list[Unit], now: datetime, defer: bool = False
+    central,
+    kind: UnitKind,
+    units: list[Unit],
+    now: datetime,
+    defer: bool = False,
+    holder: str | None = None,
 ) -> tuple[list[Conflict], Told]:
     """One central transaction for a batch of units; returns the conflicts it logged and
     the erased clients it met (the laptop blanks its copies: clients_pull.apply_erasures)."""
-    out = _retrying(lambda: _central_transaction(central, kind, units, now, defer))
+    out = _retrying(lambda: _central_transaction(central, kind, units, now, defer, holder))
     crash_point("after-central-commit")
     return out
 
@@ -591,10 +610,11 @@ def push_batch(
     result: PushResult,
     target_id: str | None = None,
     defer: bool = False,
+    holder: str | None = None,
 ) -> None:
     """Push units; a refused unit is isolated by halving the batch and quarantined."""
     try:
-        conflicts, told = push_central(central, kind, units, now, defer)
+        conflicts, told = push_central(central, kind, units, now, defer, holder)
     except (Refused, DataError, IntegrityError) as exc:
         if len(units) == 1:
             reason = _reason(exc)
@@ -605,8 +625,8 @@ def push_batch(
             writer.submit(keep)
             return
         mid = len(units) // 2
-        push_batch(central, writer, kind, units[:mid], now, result, target_id, defer)
-        push_batch(central, writer, kind, units[mid:], now, result, target_id, defer)
+        push_batch(central, writer, kind, units[:mid], now, result, target_id, defer, holder)
+        push_batch(central, writer, kind, units[mid:], now, result, target_id, defer, holder)
         return
 
     def mark(raw):
@@ -726,7 +746,10 @@ def push(
     batch_size: int = BATCH_SIZE,
     progress: Callable[[int, int], None] | None = None,
     target_id: str | None = None,
+    holder: str | None = None,
 ) -> PushResult:
+    """`holder`: this laptop's own database id; the central side notes that it holds the
+    clients it pushes (sync/changes.py)."""
     result = PushResult()
     raw = local.raw_connection()
     reader = writer = None
@@ -751,7 +774,7 @@ def push(
         for kind, chunk, units in reader:
             crash_point("after-read")
             if units:
-                push_batch(central, writer, kind, units, now, result, target_id, defer)
+                push_batch(central, writer, kind, units, now, result, target_id, defer, holder)
             done += len(chunk)
             if progress:
                 progress(done, total)

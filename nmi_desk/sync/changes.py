@@ -1,0 +1,137 @@
+"""The central change sequence: what a pull reads instead of everything a laptop holds.
+
+Every central push transaction is given one position in `sync_change`, in commit order; the
+client, visit and referral rows it wrote carry its marker in `change_tx`. A laptop keeps, per
+target, the last position it pulled (`sync_target.pulled_position`) and asks for the rows of
+the transactions after it, filtered on the central side to the clients it holds
+(`sync_holder`, keyed by the laptop's own database id). So a pull reads what changed, not what
+the laptop holds (docs/sync.md, "Pull of held clients").
+
+Positions in commit order (the pitfall of sequences: values taken by concurrent transactions
+commit out of order, and a reader that saw N would miss a smaller one committed later):
+  - PostgreSQL: the marker is the transaction's own id (known from the start, no lock); the
+    position is taken last, under a transaction-level advisory lock held until the commit has
+    become visible. Two pushes run side by side until then and take turns only for one
+    INSERT and their commit, so a position is never visible before a smaller one.
+  - SQLite (a file target): one writer at a time anyway; the position is taken by the first
+    write of the transaction and serves as its marker too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import text
+
+# The tables whose rows a laptop pulls (the rows of the clients it holds).
+TRACKED = ("client", "visit", "referral")
+_LOCK = 7_426_172  # advisory lock: positions in commit order (migrations 7_426_001, fold _111)
+_KEY = "nmi_desk.change_tx"  # conn.info: the open transaction's marker
+CHUNK = 1000
+
+
+def _pg(conn) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def begin(conn) -> int:
+    """The marker for the rows this central transaction writes (call once, first)."""
+    if _pg(conn):
+        tx = conn.exec_driver_sql("SELECT pg_current_xact_id()::text::bigint").scalar_one()
+    else:
+        tx = conn.exec_driver_sql(
+            "INSERT INTO sync_change (position, tx) SELECT coalesce(max(position), 0) + 1,"
+            " coalesce(max(position), 0) + 1 FROM sync_change RETURNING position"
+        ).scalar_one()
+    conn.info[_KEY] = int(tx)
+    return int(tx)
+
+
+def marker(conn) -> int:
+    """The open transaction's marker (begin() was called): `SET change_tx = <marker>`."""
+    return conn.info[_KEY]
+
+
+def finish(conn) -> None:
+    """Just before the commit: the position, in commit order (see the module's docstring)."""
+    tx = conn.info.pop(_KEY)
+    if _pg(conn):
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOCK})")
+        conn.exec_driver_sql(
+            "INSERT INTO sync_change (position, tx) VALUES (nextval('sync_position'), %s)", (tx,)
+        )
+
+
+def forget(conn) -> None:
+    """A transaction rolled back: its marker goes with it."""
+    conn.info.pop(_KEY, None)
+
+
+def latest(conn) -> int:
+    """The highest committed position (0 when none): everything at or below it is final."""
+    return int(conn.exec_driver_sql("SELECT coalesce(max(position), 0) FROM sync_change").scalar())
+
+
+def hold(conn, holder: str | None, uuids: Iterable[str]) -> None:
+    """`holder` (a laptop's database id) holds these clients: its pulls bring their changes."""
+    rows = sorted(set(uuids))
+    if not holder or not rows:
+        return
+    for i in range(0, len(rows), CHUNK):
+        conn.execute(
+            text(
+                "INSERT INTO sync_holder (holder, client_uuid) VALUES (:h, :u)"
+                " ON CONFLICT (holder, client_uuid) DO NOTHING"
+            ),
+            [{"h": holder, "u": u} for u in rows[i : i + CHUNK]],
+        )
+
+
+def hold_staged(conn, holder: str | None, stage: str) -> None:
+    """The clients of a push's staging table are held by the pushing laptop."""
+    if holder:
+        conn.execute(
+            text(
+                f"INSERT INTO sync_holder (holder, client_uuid) SELECT :h, uuid FROM {stage}"  # noqa: S608
+                " ORDER BY uuid ON CONFLICT (holder, client_uuid) DO NOTHING"
+            ),
+            {"h": holder},
+        )
+
+
+_WINDOW = "s.position > :since AND s.position <= :upto"
+
+
+def changed(conn, holder: str, since: int, upto: int) -> tuple[list[str], dict[str, int]]:
+    """Clients held by `holder` whose row changed in (since, upto], and visits of held clients
+    that changed (the visit itself or one of its referrals): uuid -> central revision."""
+    p = {"h": holder, "since": since, "upto": upto}
+    clients = [
+        r[0]
+        for r in conn.execute(
+            text(
+                "SELECT c.uuid FROM sync_change s"
+                " JOIN client c ON c.change_tx = s.tx AND c.change_tx IS NOT NULL"
+                " JOIN sync_holder h ON h.holder = :h AND h.client_uuid = c.uuid"
+                f" WHERE {_WINDOW}"
+            ),
+            p,
+        )
+    ]
+    visits = dict(
+        conn.execute(
+            text(
+                "SELECT v.uuid, v.revision FROM sync_change s"
+                " JOIN visit v ON v.change_tx = s.tx AND v.change_tx IS NOT NULL"
+                " JOIN sync_holder h ON h.holder = :h AND h.client_uuid = v.client_uuid"
+                f" WHERE {_WINDOW}"
+                " UNION SELECT v.uuid, v.revision FROM sync_change s"
+                " JOIN referral r ON r.change_tx = s.tx AND r.change_tx IS NOT NULL"
+                " JOIN visit v ON v.id = r.visit_id"
+                " JOIN sync_holder h ON h.holder = :h AND h.client_uuid = v.client_uuid"
+                f" WHERE {_WINDOW}"
+            ),
+            p,
+        ).all()
+    )
+    return clients, visits
