@@ -265,6 +265,28 @@ def _year_export(source_url: str) -> float:
     return statistics.median(times)
 
 
+def _explain_pull(local, url: str) -> None:
+    """The plan of the pull's change queries for the last everyday sync's window: index
+    probes from the window's transactions, no scan of the visits."""
+    from sqlalchemy import text
+
+    from nmi_desk.store.engine import open_engine
+    from nmi_desk.sync import changes
+    from nmi_desk.sync.state import laptop_id
+
+    central = open_engine(url)
+    try:
+        with central.connect() as conn:
+            upto = changes.latest(conn)
+            p = {"h": laptop_id(local), "since": upto - 1, "upto": upto}
+            for name, sql in (("clients", changes.CLIENTS_SQL), ("visits", changes.VISITS_SQL)):
+                plan = [r[0] for r in conn.execute(text("EXPLAIN " + sql), p)]
+                scans = [line.strip() for line in plan if "Seq Scan" in line]
+                print(f"  plan of the pull's {name} query: {len(plan)} lines, seq scans: {scans}")
+    finally:
+        central.dispose()
+
+
 def _load() -> str:
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -379,6 +401,7 @@ def one_size(args, base, conninfo, held: int, first_size: bool, schemas: list) -
             )
             for label, seconds in out["everyday_parts"].items():
                 print(f"  {label}: {seconds * 1000:.0f} ms per run")
+            _explain_pull(engine, url)
         finally:
             desk.close()
     return out

@@ -57,9 +57,10 @@ def test_a_pull_after_one_change_reads_what_changed_not_what_is_held(tmp_path, c
         got = pull_clients(a.engine(), central, a.now(), target_id=target)
         assert got.get("visit") == 1
         with a.engine().connect() as conn:
-            assert conn.execute(
+            owner = conn.execute(
                 text("SELECT client_uuid FROM visit WHERE uuid = :u"), {"u": added}
-            ).scalar() == some
+            ).scalar()
+        assert owner == some
         # The new visit, its topic and referral, and a few lookups: not one row per held client.
         assert counted.rows <= 10, (counted.rows, held)
         assert counted.statements <= 10

@@ -100,38 +100,31 @@ def hold_staged(conn, holder: str | None, stage: str) -> None:
 
 
 _WINDOW = "s.position > :since AND s.position <= :upto"
+# The transactions in the window (a range of sync_change's key), then each one's rows through
+# the partial change_tx indexes, kept when the holder holds their client.
+CLIENTS_SQL = (
+    "SELECT c.uuid FROM sync_change s"
+    " JOIN client c ON c.change_tx = s.tx AND c.change_tx IS NOT NULL"
+    " JOIN sync_holder h ON h.holder = :h AND h.client_uuid = c.uuid"
+    f" WHERE {_WINDOW}"
+)
+VISITS_SQL = (
+    "SELECT v.uuid, v.revision FROM sync_change s"
+    " JOIN visit v ON v.change_tx = s.tx AND v.change_tx IS NOT NULL"
+    " JOIN sync_holder h ON h.holder = :h AND h.client_uuid = v.client_uuid"
+    f" WHERE {_WINDOW}"
+    " UNION SELECT v.uuid, v.revision FROM sync_change s"
+    " JOIN referral r ON r.change_tx = s.tx AND r.change_tx IS NOT NULL"
+    " JOIN visit v ON v.id = r.visit_id"
+    " JOIN sync_holder h ON h.holder = :h AND h.client_uuid = v.client_uuid"
+    f" WHERE {_WINDOW}"
+)
 
 
 def changed(conn, holder: str, since: int, upto: int) -> tuple[list[str], dict[str, int]]:
     """Clients held by `holder` whose row changed in (since, upto], and visits of held clients
     that changed (the visit itself or one of its referrals): uuid -> central revision."""
     p = {"h": holder, "since": since, "upto": upto}
-    clients = [
-        r[0]
-        for r in conn.execute(
-            text(
-                "SELECT c.uuid FROM sync_change s"
-                " JOIN client c ON c.change_tx = s.tx AND c.change_tx IS NOT NULL"
-                " JOIN sync_holder h ON h.holder = :h AND h.client_uuid = c.uuid"
-                f" WHERE {_WINDOW}"
-            ),
-            p,
-        )
-    ]
-    visits = dict(
-        conn.execute(
-            text(
-                "SELECT v.uuid, v.revision FROM sync_change s"
-                " JOIN visit v ON v.change_tx = s.tx AND v.change_tx IS NOT NULL"
-                " JOIN sync_holder h ON h.holder = :h AND h.client_uuid = v.client_uuid"
-                f" WHERE {_WINDOW}"
-                " UNION SELECT v.uuid, v.revision FROM sync_change s"
-                " JOIN referral r ON r.change_tx = s.tx AND r.change_tx IS NOT NULL"
-                " JOIN visit v ON v.id = r.visit_id"
-                " JOIN sync_holder h ON h.holder = :h AND h.client_uuid = v.client_uuid"
-                f" WHERE {_WINDOW}"
-            ),
-            p,
-        ).all()
-    )
+    clients = [r[0] for r in conn.execute(text(CLIENTS_SQL), p)]
+    visits = dict(conn.execute(text(VISITS_SQL), p).all())
     return clients, visits
