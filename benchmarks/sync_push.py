@@ -279,7 +279,10 @@ def _explain_pull(local, url: str) -> None:
         with central.connect() as conn:
             upto = changes.latest(conn)
             p = {"h": laptop_id(local), "since": upto - 1, "upto": upto}
-            for name, sql in (("clients", changes.CLIENTS_SQL), ("visits", changes.VISITS_SQL)):
+            for name, sql in (
+                ("clients", changes.clients_sql(True)),
+                ("visits", changes.visits_sql(True)),
+            ):
                 plan = [r[0] for r in conn.execute(text("EXPLAIN " + sql), p)]
                 scans = [line.strip() for line in plan if "Seq Scan" in line]
                 print(f"  plan of the pull's {name} query: {len(plan)} lines, seq scans: {scans}")

@@ -7,6 +7,10 @@ order even when two push transactions run side by side.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -16,6 +20,7 @@ from nmi_desk.domain.demo import generate
 from nmi_desk.store.engine import open_engine
 from nmi_desk.sync import changes
 from nmi_desk.sync.clients_pull import pull_clients
+from nmi_desk.sync.crashpoints import CRASH_ENV
 from nmi_desk.sync.state import active_target
 from tests.test_clients_sync import make_desk, sync, visit
 
@@ -155,5 +160,66 @@ def test_a_sqlite_target_numbers_its_transactions_too(tmp_path, clock):
         report = sync(a, url)
         assert report.pulled.get("visit") == 1
     finally:
+        a.close()
+        b.close()
+
+
+def _sync_process(home, url: str, crash: str | None = None) -> tuple[int, str]:
+    env = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
+    env["NMI_DESK_HOME"] = str(home)
+    if crash:
+        env[CRASH_ENV] = crash
+    done = subprocess.run(
+        [sys.executable, "-m", "nmi_desk", "sync", "--target", url],
+        env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_kill_9_while_a_pull_of_changes_is_written_pulls_them_again(tmp_path, clock, pg_url):
+    """The changes and the position pulled up to are one local transaction: killed before its
+    commit, the laptop has neither, and the next sync brings the change."""
+    a = make_desk(tmp_path / "a", clock, "laptop-a", "eindhoven-stadskantoor")
+    b = make_desk(tmp_path / "b", clock, "laptop-b", "roermond")
+    central = open_engine(pg_url)
+    try:
+        first = visit(a, "Testpersoon Onderbreking")
+        sync(a, pg_url)
+        with a.engine().connect() as conn:
+            uuid = conn.execute(
+                text("SELECT client_uuid FROM visit WHERE uuid = :u"), {"u": first}
+            ).scalar()
+            before = conn.execute(text("SELECT pulled_position FROM sync_target")).scalar()
+        assert before is not None
+        sync(b, pg_url)
+        pull_clients(b.engine(), central, b.now(), wanted=[uuid], held_too=False)
+        added = visit(b, client_uuid=uuid)
+        sync(b, pg_url)
+        a.close()
+
+        code, output = _sync_process(a.paths.home, pg_url, crash="during-client-pull")
+        assert code == -signal.SIGKILL, output
+        with a.engine().connect() as conn:
+            assert (
+                conn.execute(
+                    text("SELECT count(*) FROM visit WHERE uuid = :u"), {"u": added}
+                ).scalar()
+                == 0
+            )
+            assert conn.execute(text("SELECT pulled_position FROM sync_target")).scalar() == before
+        a.close()
+
+        code, output = _sync_process(a.paths.home, pg_url)
+        assert code == 0, output
+        with a.engine().connect() as conn:
+            got = conn.execute(
+                text("SELECT client_uuid, revision, synced_revision FROM visit WHERE uuid = :u"),
+                {"u": added},
+            ).one()
+            after = conn.execute(text("SELECT pulled_position FROM sync_target")).scalar()
+        assert got[0] == uuid and got[1] == got[2]
+        assert after > before
+    finally:
+        central.dispose()
         a.close()
         b.close()

@@ -100,31 +100,48 @@ def hold_staged(conn, holder: str | None, stage: str) -> None:
 
 
 _WINDOW = "s.position > :since AND s.position <= :upto"
-# The transactions in the window (a range of sync_change's key), then each one's rows through
-# the partial change_tx indexes, kept when the holder holds their client.
-CLIENTS_SQL = (
-    "SELECT c.uuid FROM sync_change s"
-    " JOIN client c ON c.change_tx = s.tx AND c.change_tx IS NOT NULL"
-    " JOIN sync_holder h ON h.holder = :h AND h.client_uuid = c.uuid"
-    f" WHERE {_WINDOW}"
-)
-VISITS_SQL = (
-    "SELECT v.uuid, v.revision FROM sync_change s"
-    " JOIN visit v ON v.change_tx = s.tx AND v.change_tx IS NOT NULL"
-    " JOIN sync_holder h ON h.holder = :h AND h.client_uuid = v.client_uuid"
-    f" WHERE {_WINDOW}"
-    " UNION SELECT v.uuid, v.revision FROM sync_change s"
-    " JOIN referral r ON r.change_tx = s.tx AND r.change_tx IS NOT NULL"
-    " JOIN visit v ON v.id = r.visit_id"
-    " JOIN sync_holder h ON h.holder = :h AND h.client_uuid = v.client_uuid"
-    f" WHERE {_WINDOW}"
-)
+
+
+def _rows_of(table: str, cols: str, pg: bool) -> str:
+    """`table`'s rows written by the window's transaction `s`, through its change_tx index.
+    On PostgreSQL as LATERAL ... OFFSET 0, so they stay index probes whatever the planner's
+    statistics say (right after a big push, before autovacuum analysed the tables, it chose a
+    scan of every referral); SQLite's nested loops probe the index anyway."""
+    t = table[0]
+    if pg:
+        return (
+            f"CROSS JOIN LATERAL (SELECT {cols} FROM {table} {t}"
+            f" WHERE {t}.change_tx = s.tx AND {t}.change_tx IS NOT NULL OFFSET 0) {t}"
+        )
+    return f"JOIN {table} {t} ON {t}.change_tx = s.tx AND {t}.change_tx IS NOT NULL"
+
+
+def clients_sql(pg: bool) -> str:
+    """Held clients whose row changed in the window."""
+    return (
+        f"SELECT c.uuid FROM sync_change s {_rows_of('client', 'c.uuid', pg)}"
+        " JOIN sync_holder h ON h.holder = :h AND h.client_uuid = c.uuid"
+        f" WHERE {_WINDOW}"
+    )
+
+
+def visits_sql(pg: bool) -> str:
+    """Visits of held clients that changed in the window, or whose referral did."""
+    held = "JOIN sync_holder h ON h.holder = :h AND h.client_uuid = v.client_uuid"
+    return (
+        "SELECT v.uuid, v.revision FROM sync_change s"
+        f" {_rows_of('visit', 'v.uuid, v.revision, v.client_uuid', pg)} {held}"
+        f" WHERE {_WINDOW} UNION SELECT v.uuid, v.revision FROM sync_change s"
+        f" {_rows_of('referral', 'r.visit_id', pg)} JOIN visit v ON v.id = r.visit_id {held}"
+        f" WHERE {_WINDOW}"
+    )
 
 
 def changed(conn, holder: str, since: int, upto: int) -> tuple[list[str], dict[str, int]]:
     """Clients held by `holder` whose row changed in (since, upto], and visits of held clients
     that changed (the visit itself or one of its referrals): uuid -> central revision."""
     p = {"h": holder, "since": since, "upto": upto}
-    clients = [r[0] for r in conn.execute(text(CLIENTS_SQL), p)]
-    visits = dict(conn.execute(text(VISITS_SQL), p).all())
+    pg = _pg(conn)
+    clients = [r[0] for r in conn.execute(text(clients_sql(pg)), p)]
+    visits = dict(conn.execute(text(visits_sql(pg)), p).all())
     return clients, visits

@@ -26,6 +26,7 @@ from sqlalchemy import bindparam, select, text
 from nmi_desk.domain.clients.rights import REFERRAL_ERASED, VISIT_ERASED, compact
 from nmi_desk.store.models import SQLModel
 from nmi_desk.sync import changes
+from nmi_desk.sync.crashpoints import crash_point
 from nmi_desk.sync.erasure import CLIENT_ERASED
 from nmi_desk.sync.tables import unit_kinds
 
@@ -329,6 +330,7 @@ def _apply(local, now, clients, visits, topics, referrals, mark=None) -> dict[st
             _blank_client_data(conn, uuid)
         if mark is not None:
             set_pulled_position(conn, *mark)
+        crash_point("during-client-pull")
     if erased:
         compact(local)
     return {"client": len(clients), "visit": len(visits)}
