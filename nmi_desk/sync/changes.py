@@ -74,16 +74,23 @@ def latest(conn) -> int:
 
 def hold(conn, holder: str | None, uuids: Iterable[str]) -> None:
     """`holder` (a laptop's database id) holds these clients: its pulls bring their changes."""
+    import json
+
     rows = sorted(set(uuids))
     if not holder or not rows:
         return
-    for i in range(0, len(rows), CHUNK):
+    if _pg(conn):
+        source = "SELECT :h, unnest(CAST(:u AS varchar[]))"
+    else:
+        source = "SELECT :h, value FROM json_each(:u) WHERE true"  # parses before ON CONFLICT
+    for i in range(0, len(rows), 10 * CHUNK):
+        chunk = rows[i : i + 10 * CHUNK]
         conn.execute(
             text(
-                "INSERT INTO sync_holder (holder, client_uuid) VALUES (:h, :u)"
+                f"INSERT INTO sync_holder (holder, client_uuid) {source}"
                 " ON CONFLICT (holder, client_uuid) DO NOTHING"
             ),
-            [{"h": holder, "u": u} for u in rows[i : i + CHUNK]],
+            {"h": holder, "u": chunk if _pg(conn) else json.dumps(chunk)},
         )
 
 

@@ -31,6 +31,7 @@ from nmi_desk.sync.erasure import CLIENT_ERASED
 from nmi_desk.sync.tables import unit_kinds
 
 CHUNK = 500
+WHOLE = 20_000  # more uuids than this: the local table is read whole (_revisions)
 
 
 def _tables():
@@ -71,6 +72,14 @@ def _fetch(conn, table: str, column: str, values: list[str], extra=None) -> list
 def _revisions(conn, table: str, column: str, values: list[str]) -> dict[str, tuple[int, int]]:
     """uuid -> (revision, synced_revision) of the local rows whose `column` is in values."""
     out = {}
+    if len(values) > WHOLE:  # one pass over the table beats hundreds of IN lists
+        wanted = set(values)
+        for uuid, key, rev, synced in conn.exec_driver_sql(
+            f"SELECT uuid, {column}, revision, synced_revision FROM {table}"  # noqa: S608
+        ):
+            if key in wanted:
+                out[uuid] = (rev, synced)
+        return out
     stmt = text(
         f"SELECT uuid, revision, synced_revision FROM {table} WHERE {column} IN :v"  # noqa: S608
     ).bindparams(bindparam("v", expanding=True))
@@ -110,37 +119,85 @@ def pull_clients(
                 r[0] for r in lconn.exec_driver_sql("SELECT uuid FROM client WHERE deleted = 0")
             ]
     uuids = sorted(set(held) | set(wanted))
-    mark = None
     with central.begin() as cconn:
         upto = changes.latest(cconn)  # first: what commits from now on comes next time
-        if held_too and target_id is not None:
-            mark = (target_id, upto)
-        if not uuids:
-            clients = {}
-        else:
-            clients = _follow(cconn, uuids)
+    mark = (target_id, upto) if held_too and target_id is not None else None
     if not uuids:
         return _apply(local, now, [], [], {}, [], mark)
     # Noted (and committed) before the rows are read: a change committed after that read has
     # a later position and this laptop's next pull finds it (sync/changes.py).
     with central.begin() as cconn:
-        changes.hold(cconn, holder, set(uuids) | set(clients))
+        changes.hold(cconn, holder, uuids)
     with central.begin() as cconn:
         if cconn.dialect.name == "postgresql":
             cconn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
-        clients = {r["uuid"]: r for r in _fetch(cconn, "client", "uuid", sorted(clients))}
+        if held_too and holder:
+            # Every client this laptop holds, by a join on the central side rather than a
+            # list of uuids sent in pieces (the first pull after a first push reads them all).
+            clients = {r["uuid"]: r for r in _held_rows(cconn, holder)}
+            central_visits = _held_visits(cconn, holder)
+        else:
+            clients, central_visits = {}, {}
+        missing = [u for u in uuids if u not in clients]
+        clients.update((r["uuid"], r) for r in _fetch(cconn, "client", "uuid", missing))
+        central_visits.update(_visits_of(cconn, [u for u in missing if u in clients]))
         newer_clients = _newer_clients(local, clients)
-        visit_tbl = _tables()["visit"]
-        central_visits = {}
-        for chunk in _chunks(sorted(clients)):
-            for uuid, rev in cconn.execute(
-                select(visit_tbl.c.uuid, visit_tbl.c.revision).where(
-                    visit_tbl.c.client_uuid.in_(chunk)
-                )
-            ):
-                central_visits[uuid] = rev
         visits, topics, referrals = _visit_rows(local, cconn, central_visits)
-    return _apply(local, now, newer_clients, visits, topics, referrals, mark)
+    out = _apply(local, now, newer_clients, visits, topics, referrals, mark)
+    return _with_survivors(local, central, now, clients, out)
+
+
+def _with_survivors(local, central, now, clients: dict[str, dict], out: dict) -> dict:
+    """A survivor of a merge this laptop does not hold comes whole, as a fetch brings it."""
+    survivors = sorted({c["merged_into"] for c in clients.values() if c["merged_into"]})
+    for _ in range(5):  # a survivor merged on in turn: followed a few steps, as before
+        if not survivors:
+            break
+        with local.connect() as lconn:
+            have = set(_revisions(lconn, "client", "uuid", survivors))
+        missing = [u for u in survivors if u not in have]
+        if not missing:
+            break
+        more = pull_clients(local, central, now, wanted=missing, held_too=False)
+        for table, n in more.items():
+            out[table] = out.get(table, 0) + n
+        with central.connect() as cconn:
+            rows = _fetch(cconn, "client", "uuid", missing)
+        survivors = sorted({r["merged_into"] for r in rows if r["merged_into"]})
+    return out
+
+
+def _held_rows(cconn, holder: str) -> list[dict]:
+    tbl, held = _tables()["client"], _tables()["sync_holder"]
+    query = (
+        select(*[tbl.c[c] for c in _columns("client")])
+        .join(held, held.c.client_uuid == tbl.c.uuid)
+        .where(held.c.holder == holder)
+    )
+    return [_naive(dict(r)) for r in cconn.execute(query).mappings()]
+
+
+def _held_visits(cconn, holder: str) -> dict[str, int]:
+    """uuid -> revision of the central visits of the clients `holder` holds."""
+    tbl, held = _tables()["visit"], _tables()["sync_holder"]
+    query = (
+        select(tbl.c.uuid, tbl.c.revision)
+        .join(held, held.c.client_uuid == tbl.c.client_uuid)
+        .where(held.c.holder == holder)
+    )
+    return dict(cconn.execute(query).all())
+
+
+def _visits_of(cconn, client_uuids: list[str]) -> dict[str, int]:
+    """uuid -> revision of the central visits of these clients."""
+    visit_tbl = _tables()["visit"]
+    out = {}
+    for chunk in _chunks(sorted(client_uuids)):
+        for uuid, rev in cconn.execute(
+            select(visit_tbl.c.uuid, visit_tbl.c.revision).where(visit_tbl.c.client_uuid.in_(chunk))
+        ):
+            out[uuid] = rev
+    return out
 
 
 def _pull_changes(local, central, now, holder: str, target_id: str, since: int) -> dict[str, int]:
@@ -153,35 +210,11 @@ def _pull_changes(local, central, now, holder: str, target_id: str, since: int) 
         if upto <= since:
             return {}
         changed_clients, central_visits = changes.changed(cconn, holder, since, upto)
-        clients = _follow(cconn, changed_clients) if changed_clients else {}
+        clients = {r["uuid"]: r for r in _fetch(cconn, "client", "uuid", changed_clients)}
         newer_clients = _newer_clients(local, clients)
         visits, topics, referrals = _visit_rows(local, cconn, central_visits)
     out = _apply(local, now, newer_clients, visits, topics, referrals, (target_id, upto))
-    # A survivor of a merge this laptop does not hold comes whole, as a fetch would bring it.
-    survivors = sorted({c["merged_into"] for c in clients.values() if c["merged_into"]})
-    if survivors:
-        with local.connect() as lconn:
-            have = set(_revisions(lconn, "client", "uuid", survivors))
-        missing = [u for u in survivors if u not in have]
-        if missing:
-            more = pull_clients(local, central, now, wanted=missing, held_too=False)
-            for table, n in more.items():
-                out[table] = out.get(table, 0) + n
-    return out
-
-
-def _follow(cconn, uuids: Iterable[str]) -> dict[str, dict]:
-    """The central rows of these clients, and of the survivors of their merges."""
-    clients: dict[str, dict] = {}
-    todo = sorted(set(uuids))
-    for _ in range(5):  # follow merges: a survivor this laptop does not hold yet comes too
-        rows = _fetch(cconn, "client", "uuid", todo)
-        for row in rows:
-            clients[row["uuid"]] = row
-        todo = sorted({r["merged_into"] for r in rows if r["merged_into"]} - set(clients))
-        if not todo:
-            break
-    return clients
+    return _with_survivors(local, central, now, clients, out)
 
 
 def _newer_clients(local, clients: dict[str, dict]) -> list[dict]:
