@@ -271,8 +271,12 @@ def _explain_pull(local, url: str) -> None:
     from sqlalchemy import text
 
     from nmi_desk.store.engine import open_engine
-    from nmi_desk.sync import changes
-    from nmi_desk.sync.state import laptop_id
+
+    try:
+        from nmi_desk.sync import changes
+        from nmi_desk.sync.state import laptop_id
+    except ImportError:  # measuring the code before the change sequence
+        return
 
     central = open_engine(url)
     try:
