@@ -415,6 +415,12 @@ def _change_sequence(conn: Connection) -> None:
         conn.exec_driver_sql("CREATE SEQUENCE sync_position")
 
 
+def _set_based_links(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        for sql in daily_counts.set_based_functions():
+            conn.exec_driver_sql(sql)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _run_sql_file("0001_initial")),
     Migration(
@@ -485,6 +491,7 @@ MIGRATIONS: list[Migration] = [
         171, "returning clients: search keys without invisible characters", _rekey_invisible_names
     ),
     Migration(172, "sync: central change sequence, holders, pull position", _change_sequence),
+    Migration(173, daily_counts.SET_BASED_SINCE, _set_based_links),
 ]
 
 LATEST = max(m.version for m in MIGRATIONS)

@@ -378,6 +378,8 @@ def _merge(conn, rec: RecordKind, rows: list[tuple], staged: dict[str, tuple]) -
             among, params = "uuid IN (SELECT unnest(%s::varchar[]))", (rest,)
         else:
             among, params = "uuid IN (SELECT value FROM json_each(?))", (json.dumps(rest),)
+        if pg:  # rows that were there: their counts move by the triggers, whatever came before
+            conn.exec_driver_sql(daily_counts.SET_BASED_OFF)
         written |= dict(
             conn.exec_driver_sql(
                 f"{insert} WHERE {among} ORDER BY uuid"
@@ -516,6 +518,17 @@ def _central_transaction(
             changes.hold_staged(conn, holder, "stage_client")
         crash_point("after-stage")
         conflicts = merged.conflicts
+        # Every visit of the batch new (a first push): their topic links and referrals are
+        # counted by one aggregate per dimension below, not by the insert triggers' probes.
+        set_based = (
+            _is_pg(conn)
+            and root.table == "visit"
+            and not merged.existing
+            and all(u.root is not None for u in units)
+        )
+        if set_based:
+            conn.exec_driver_sql(daily_counts.SET_BASED_ON)
+        new_children: dict[str, list[int]] = {}
         for link in kind.links:
             _replace_links(conn, link, units, merged.written, merged.existing)
         for c in kind.children:
@@ -531,9 +544,17 @@ def _central_transaction(
             known = {u: row[0] for u, row in merged.existing.items()} | merged.written
             parents = _parent_ids(conn, root, known, {r[-1] for r in rows.values()})
             m = len(c.columns)
-            conflicts += _merge(
-                conn, c, [(*r[:m], parents[r[-1]]) for r in rows.values()], rows
-            ).conflicts
+            child = _merge(conn, c, [(*r[:m], parents[r[-1]]) for r in rows.values()], rows)
+            conflicts += child.conflicts
+            new_children[c.table] = [i for u, i in child.written.items() if u not in child.existing]
+        if set_based:
+            params = {
+                "visits": sorted(merged.written.values()),
+                "referrals": sorted(new_children.get("referral", ())),
+            }
+            for sql in daily_counts.new_links_sql():
+                conn.exec_driver_sql(sql, params if "%(" in sql else ())
+            conn.exec_driver_sql(daily_counts.SET_BASED_OFF)
         if root.table == "client":
             told.clients = erasure.after_clients(conn, root, roots)
             blanked |= told.clients
