@@ -123,24 +123,37 @@ def _rows_of(table: str, cols: str, pg: bool) -> str:
     return f"JOIN {table} {t} ON {t}.change_tx = s.tx AND {t}.change_tx IS NOT NULL"
 
 
+def _held(column: str) -> str:
+    """The holder holds the client `column`: one probe of sync_holder's key per row (a
+    correlated scalar subquery is never turned into a join; as a join, with statistics that
+    guessed two holder rows, PostgreSQL once hashed every visit of the held clients)."""
+    return f"(SELECT 1 FROM sync_holder h WHERE h.holder = :h AND h.client_uuid = {column}) = 1"
+
+
 def clients_sql(pg: bool) -> str:
     """Held clients whose row changed in the window."""
     return (
         f"SELECT c.uuid FROM sync_change s {_rows_of('client', 'c.uuid', pg)}"
-        " JOIN sync_holder h ON h.holder = :h AND h.client_uuid = c.uuid"
-        f" WHERE {_WINDOW}"
+        f" WHERE {_WINDOW} AND {_held('c.uuid')}"
     )
 
 
 def visits_sql(pg: bool) -> str:
     """Visits of held clients that changed in the window, or whose referral did."""
-    held = "JOIN sync_holder h ON h.holder = :h AND h.client_uuid = v.client_uuid"
+    if pg:
+        visit_of_referral = (
+            "CROSS JOIN LATERAL (SELECT v.uuid, v.revision, v.client_uuid FROM visit v"
+            " WHERE v.id = r.visit_id OFFSET 0) v"
+        )
+    else:
+        visit_of_referral = "JOIN visit v ON v.id = r.visit_id"
     return (
         "SELECT v.uuid, v.revision FROM sync_change s"
-        f" {_rows_of('visit', 'v.uuid, v.revision, v.client_uuid', pg)} {held}"
-        f" WHERE {_WINDOW} UNION SELECT v.uuid, v.revision FROM sync_change s"
-        f" {_rows_of('referral', 'r.visit_id', pg)} JOIN visit v ON v.id = r.visit_id {held}"
-        f" WHERE {_WINDOW}"
+        f" {_rows_of('visit', 'v.uuid, v.revision, v.client_uuid', pg)}"
+        f" WHERE {_WINDOW} AND {_held('v.client_uuid')}"
+        " UNION SELECT v.uuid, v.revision FROM sync_change s"
+        f" {_rows_of('referral', 'r.visit_id', pg)} {visit_of_referral}"
+        f" WHERE {_WINDOW} AND {_held('v.client_uuid')}"
     )
 
 
