@@ -40,6 +40,7 @@ trigger, creates them from the registry and refills the counts from the rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from nmi_desk.store.dimensions import (
@@ -458,6 +459,16 @@ def new_links_sql() -> list[str]:
         "CROSS JOIN LATERAL (SELECT v.local_date, v.location_code FROM visit v "
         "WHERE v.id = x.id AND v.deleted = FALSE OFFSET 0) v GROUP BY 1, 2, 4",
     ]
+
+
+def count_new_links(
+    conn: Connection, visits: Iterable[int], referrals: Iterable[int] | None
+) -> None:
+    """Run new_links_sql for these central visit and referral ids, then leave SET_BASED."""
+    params = {"visits": sorted(visits), "referrals": sorted(referrals or ())}
+    for sql in new_links_sql():
+        conn.exec_driver_sql(sql, params if "%(" in sql else ())
+    conn.exec_driver_sql(SET_BASED_OFF)
 
 
 def set_based_functions() -> list[str]:

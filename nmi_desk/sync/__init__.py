@@ -4,6 +4,10 @@ Semantics in docs/sync.md. The CLI (cli_sync.py) and the TUI call `run_sync` ali
 takes engines and plain values, never Textual. Modules:
   tables.py      which tables sync, as units (a visit with its topics and referrals)
   push.py        batched, idempotent upsert by UUID; conflict log; quarantine
+  marks_writer.py  the push's thread that writes the synced marks on the laptop
+  changes.py     the central change sequence: positions, holders, what changed since
+  clients_pull.py  held clients' changes (and fetched clients) onto the laptop
+  erasure.py     an erasure or merge dominates every later push
   pull.py        reference data and guidance published centrally
   publish.py     a reviewed guidance library put centrally
   target.py      target URL and credentials (never stored with the password)

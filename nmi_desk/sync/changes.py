@@ -21,6 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import nmi_desk.store.orm  # noqa: F401  # the ORM whole, one thread at a time (store/orm.py)
+
+# isort: split
+
 from sqlalchemy import text
 
 # The tables whose rows a laptop pulls (the rows of the clients it holds).

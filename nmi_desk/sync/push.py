@@ -30,6 +30,7 @@ from nmi_desk.store import daily_counts
 from nmi_desk.store.errors import first_line as _reason
 from nmi_desk.sync import changes, erasure
 from nmi_desk.sync.crashpoints import crash_point
+from nmi_desk.sync.marks_writer import Writer
 from nmi_desk.sync.tables import LinkKind, RecordKind, UnitKind, unit_kinds
 
 # Units per central transaction. With the read and the marks overlapping the central side,
@@ -520,12 +521,8 @@ def _central_transaction(
         conflicts = merged.conflicts
         # Every visit of the batch new (a first push): their topic links and referrals are
         # counted by one aggregate per dimension below, not by the insert triggers' probes.
-        set_based = (
-            _is_pg(conn)
-            and root.table == "visit"
-            and not merged.existing
-            and all(u.root is not None for u in units)
-        )
+        set_based = _is_pg(conn) and root.table == "visit" and not merged.existing
+        set_based = set_based and all(u.root is not None for u in units)
         if set_based:
             conn.exec_driver_sql(daily_counts.SET_BASED_ON)
         new_children: dict[str, list[int]] = {}
@@ -548,13 +545,9 @@ def _central_transaction(
             conflicts += child.conflicts
             new_children[c.table] = [i for u, i in child.written.items() if u not in child.existing]
         if set_based:
-            params = {
-                "visits": sorted(merged.written.values()),
-                "referrals": sorted(new_children.get("referral", ())),
-            }
-            for sql in daily_counts.new_links_sql():
-                conn.exec_driver_sql(sql, params if "%(" in sql else ())
-            conn.exec_driver_sql(daily_counts.SET_BASED_OFF)
+            daily_counts.count_new_links(
+                conn, merged.written.values(), new_children.get("referral")
+            )
         if root.table == "client":
             told.clients = erasure.after_clients(conn, root, roots)
             blanked |= told.clients
@@ -624,7 +617,7 @@ def fold_counts(central, leftovers: bool = False) -> None:
 
 def push_batch(
     central,
-    writer: _Writer,
+    writer: Writer,
     kind: UnitKind,
     units: list[Unit],
     now: datetime,
@@ -661,43 +654,6 @@ def push_batch(
     for unit in units:
         for table, _uuid, _rev in unit.records():
             result.pushed[table] += 1
-
-
-class _Writer:
-    """Writes to the laptop (synced marks, quarantine) in a thread of their own, in order, so
-    marking batch N overlaps batch N+1's central transaction. A mark still comes only after
-    its batch's central commit; a kill before it leaves the batch pending (pushed again,
-    idempotently)."""
-
-    def __init__(self, raw) -> None:
-        import queue
-        import threading
-
-        self._raw = raw
-        self._queue: queue.Queue = queue.Queue()
-        self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="sync-mark", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while (job := self._queue.get()) is not None:
-            if self.error is None:
-                try:
-                    job(self._raw)
-                except BaseException as exc:  # handed to the pushing thread by close()
-                    self.error = exc
-
-    def submit(self, job) -> None:
-        if self.error is not None:
-            raise self.error
-        self._queue.put(job)
-
-    def close(self) -> None:
-        """Wait for every submitted write; raise the first that failed."""
-        self._queue.put(None)
-        self._thread.join()
-        if self.error is not None:
-            raise self.error
 
 
 class _Reader:
@@ -791,7 +747,7 @@ def push(
         counted = sum(1 for kind, _ in batches if kind.root.table == "visit")
         defer = central.dialect.name == "postgresql" and counted > 1
         reader = _Reader(local, batches)
-        writer = _Writer(raw)
+        writer = Writer(raw)
         for kind, chunk, units in reader:
             crash_point("after-read")
             if units:
