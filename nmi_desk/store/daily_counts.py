@@ -40,6 +40,7 @@ trigger, creates them from the registry and refills the counts from the rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from nmi_desk.store.dimensions import (
@@ -411,11 +412,68 @@ def _pg_referral_delta(changes: str) -> str:
     )
 
 
-def _pg_function(name: str, body: str, returns: str = "NULL") -> str:
+def _pg_function(name: str, body: str, returns: str = "NULL", skippable: bool = False) -> str:
+    # A push batch of new visits counts their new topic links and referrals itself, set-based
+    # (SET_BASED, new_links_sql): these triggers then stand aside.
+    skip = f"IF current_setting('{_SET_BASED}', true) = 'on' THEN RETURN {returns}; END IF; "
     return (
         f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        f"PERFORM visit_daily_mark(); {body}; RETURN {returns}; END $$"
+        f"{skip if skippable else ''}PERFORM visit_daily_mark(); {body}; RETURN {returns}; END $$"
     )
+
+
+# Transaction-local (a transaction-mode pooler keeps it right), like DEFER.
+_SET_BASED = "nmi_desk.daily_set_based"
+SET_BASED_ON = f"SELECT set_config('{_SET_BASED}', 'on', true)"
+SET_BASED_OFF = f"SELECT set_config('{_SET_BASED}', 'off', true)"
+# Migration 173 (PostgreSQL): the insert triggers of topic links and referrals learn SET_BASED.
+SET_BASED_SINCE = "statistics: a push batch of new visits counts their links set-based"
+
+
+def new_links_sql() -> list[str]:
+    """PostgreSQL, inside a push transaction in SET_BASED mode: the counts of the topic links
+    of the new visits `%(visits)s` and of the new referrals `%(referrals)s` (central ids),
+    what the skipped insert triggers would add: +1 per topic, per distinct topic group and per
+    live referral of a live visit. One aggregate per dimension over the batch instead of the
+    triggers' probes per link (for each link the other links of its group)."""
+    live = (
+        "CROSS JOIN LATERAL (SELECT v.local_date, v.location_code FROM visit v "
+        "WHERE v.id = k.id AND v.deleted = FALSE OFFSET 0) v"
+    )
+    links = (
+        "CROSS JOIN LATERAL (SELECT t.topic_code FROM visit_topic t "
+        "WHERE t.visit_id = k.id OFFSET 0) t"
+    )
+    visits = "unnest(CAST(%(visits)s AS int[])) AS k(id)"
+    return [
+        "SELECT visit_daily_mark()",
+        f"{_PENDING_COLUMNS}SELECT v.local_date, v.location_code, '{_TOPIC}', t.topic_code, "
+        f"count(*) FROM {visits} {live} {links} GROUP BY 1, 2, 4",
+        f"{_PENDING_COLUMNS}SELECT g.local_date, g.location_code, '{_GROUP}', g.g, count(*) "
+        f"FROM (SELECT DISTINCT k.id, v.local_date, v.location_code, "
+        f"{_pg_group('t.topic_code')} AS g FROM {visits} {live} {links}) g GROUP BY 1, 2, 4",
+        f"{_PENDING_COLUMNS}SELECT v.local_date, v.location_code, '{_REFERRAL}', "
+        "x.organisation_code, count(*) FROM unnest(CAST(%(referrals)s AS int[])) AS r(id) "
+        "CROSS JOIN LATERAL (SELECT x.visit_id AS id, x.organisation_code FROM referral x "
+        "WHERE x.id = r.id AND x.deleted = FALSE OFFSET 0) x "
+        "CROSS JOIN LATERAL (SELECT v.local_date, v.location_code FROM visit v "
+        "WHERE v.id = x.id AND v.deleted = FALSE OFFSET 0) v GROUP BY 1, 2, 4",
+    ]
+
+
+def count_new_links(
+    conn: Connection, visits: Iterable[int], referrals: Iterable[int] | None
+) -> None:
+    """Run new_links_sql for these central visit and referral ids, then leave SET_BASED."""
+    params = {"visits": sorted(visits), "referrals": sorted(referrals or ())}
+    for sql in new_links_sql():
+        conn.exec_driver_sql(sql, params if "%(" in sql else ())
+    conn.exec_driver_sql(SET_BASED_OFF)
+
+
+def set_based_functions() -> list[str]:
+    """Migration 173: the trigger functions again (the two insert triggers now skippable)."""
+    return [sql for sql in pg_statements() if sql.startswith("CREATE OR REPLACE FUNCTION")]
 
 
 def _pg_statement_trigger(name: str, event: str, table: str) -> str:
@@ -506,7 +564,7 @@ def pg_statements() -> list[str]:
     }
     for name, (event, changes) in topic.items():
         out += [
-            _pg_function(name, _pg_topic_delta(changes)),
+            _pg_function(name, _pg_topic_delta(changes), skippable=event == "INSERT"),
             _pg_statement_trigger(name, event, "visit_topic"),
         ]
     ref = "SELECT {t}.visit_id, {t}.organisation_code, {s} AS sign FROM {t} WHERE NOT {t}.deleted"
@@ -527,7 +585,7 @@ def pg_statements() -> list[str]:
     }
     for name, (event, changes) in referral.items():
         out += [
-            _pg_function(name, _pg_referral_delta(changes)),
+            _pg_function(name, _pg_referral_delta(changes), skippable=event == "INSERT"),
             _pg_statement_trigger(name, event, "referral"),
         ]
     return out

@@ -385,6 +385,42 @@ def _rekey_invisible_names(conn: Connection) -> None:
         )
 
 
+# ---- 172- the central change sequence (nmi_desk.sync.changes) ----
+
+
+def _change_sequence(conn: Connection) -> None:
+    """Every central push transaction gets a position, in commit order (sync_change); the
+    rows it wrote carry its transaction marker (change_tx), and sync_holder says which
+    laptop holds which client, so a pull reads only what changed for it (docs/sync.md).
+    The same tables everywhere (tests/test_migrations.py); on a laptop they stay empty."""
+    pg = conn.dialect.name == "postgresql"
+    big = "BIGINT"
+    for table in ("client", "visit", "referral"):
+        conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN change_tx {big}")
+        # Partial: the laptop's rows never carry one, so there the index stays empty.
+        conn.exec_driver_sql(
+            f"CREATE INDEX ix_{table}_change_tx ON {table} (change_tx) WHERE change_tx IS NOT NULL"
+        )
+    conn.exec_driver_sql(
+        f"CREATE TABLE sync_change (position {big} NOT NULL, tx {big} NOT NULL, "
+        "PRIMARY KEY (position))"
+    )
+    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_sync_change_tx ON sync_change (tx)")
+    conn.exec_driver_sql(
+        "CREATE TABLE sync_holder (holder VARCHAR(64) NOT NULL, client_uuid VARCHAR(36) NOT NULL, "
+        "PRIMARY KEY (holder, client_uuid))"
+    )
+    conn.exec_driver_sql(f"ALTER TABLE sync_target ADD COLUMN pulled_position {big}")
+    if pg:
+        conn.exec_driver_sql("CREATE SEQUENCE sync_position")
+
+
+def _set_based_links(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        for sql in daily_counts.set_based_functions():
+            conn.exec_driver_sql(sql)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _run_sql_file("0001_initial")),
     Migration(
@@ -454,6 +490,8 @@ MIGRATIONS: list[Migration] = [
     Migration(
         171, "returning clients: search keys without invisible characters", _rekey_invisible_names
     ),
+    Migration(172, "sync: central change sequence, holders, pull position", _change_sequence),
+    Migration(173, daily_counts.SET_BASED_SINCE, _set_based_links),
 ]
 
 LATEST = max(m.version for m in MIGRATIONS)

@@ -19,7 +19,7 @@ import nmi_desk.store.orm  # noqa: F401  # the ORM whole, one thread at a time (
 
 # isort: split
 
-from sqlalchemy import Column, DateTime, Index, Integer, String, Table
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, String, Table
 from sqlmodel import Field, SQLModel
 
 from nmi_desk.store.limits import NAME_MAX, PLACE_MAX
@@ -68,6 +68,8 @@ class Visit(SyncFields, table=True):
     purged_at: datetime | None = Field(default=None, sa_type=UTC_TS)
     # The client this visit belongs to (nmi_desk.domain.clients); None for anonymous and count-only.
     client_uuid: str | None = Field(default=None, max_length=36)  # ix_visit_client, below
+    # Central only: the push transaction that last wrote the row (sync_change; migration 172).
+    change_tx: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class Client(SyncFields, table=True):
@@ -91,6 +93,7 @@ class Client(SyncFields, table=True):
     erased_at: datetime | None = Field(default=None, sa_type=UTC_TS)
     # Retention (local only, like visit.purged_at): personal fields gone with the last visit's.
     purged_at: datetime | None = Field(default=None, sa_type=UTC_TS)
+    change_tx: int | None = Field(default=None, sa_type=BigInteger)  # central only (sync_change)
 
 
 class ClientChange(SQLModel, table=True):
@@ -120,6 +123,7 @@ class Referral(SyncFields, table=True):
     status: str = Field(default="open", max_length=16)  # open / done / cancelled
     outcome_note: str | None = None
     closed_at: datetime | None = Field(default=None, sa_type=UTC_TS)
+    change_tx: int | None = Field(default=None, sa_type=BigInteger)  # central only (sync_change)
 
 
 class InfoSession(SyncFields, table=True):
@@ -235,6 +239,26 @@ class SyncTarget(SQLModel, table=True):
     last_success: str | None = Field(default=None, max_length=32)
     last_error: str | None = None
     last_pull: str | None = Field(default=None, max_length=32)
+    # The central change position this laptop has pulled up to (nmi_desk.sync.changes).
+    pulled_position: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class SyncChange(SQLModel, table=True):
+    """Central: one position per committed push transaction, in commit order (migration 172).
+    `tx` is the marker the rows that transaction wrote carry in `change_tx`."""
+
+    __tablename__ = "sync_change"
+    position: int = Field(primary_key=True, sa_type=BigInteger)
+    tx: int = Field(sa_type=BigInteger)
+
+
+class SyncHolder(SQLModel, table=True):
+    """Central: which laptop (its own database id) holds which client, so a pull is filtered
+    on the central side (migration 172)."""
+
+    __tablename__ = "sync_holder"
+    holder: str = Field(primary_key=True, max_length=64)
+    client_uuid: str = Field(primary_key=True, max_length=36)
 
 
 class SyncMark(SQLModel, table=True):

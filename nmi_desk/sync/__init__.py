@@ -4,6 +4,10 @@ Semantics in docs/sync.md. The CLI (cli_sync.py) and the TUI call `run_sync` ali
 takes engines and plain values, never Textual. Modules:
   tables.py      which tables sync, as units (a visit with its topics and referrals)
   push.py        batched, idempotent upsert by UUID; conflict log; quarantine
+  marks_writer.py  the push's thread that writes the synced marks on the laptop
+  changes.py     the central change sequence: positions, holders, what changed since
+  clients_pull.py  held clients' changes (and fetched clients) onto the laptop
+  erasure.py     an erasure or merge dominates every later push
   pull.py        reference data and guidance published centrally
   publish.py     a reviewed guidance library put centrally
   target.py      target URL and credentials (never stored with the password)
@@ -97,7 +101,7 @@ def run_sync(
 
     from nmi_desk.sync.pull import pull as pull_updates
     from nmi_desk.sync.push import BATCH_SIZE, push
-    from nmi_desk.sync.state import activate, database_id, record_outcome
+    from nmi_desk.sync.state import activate, database_id, laptop_id, record_outcome
 
     if local.dialect.name != "sqlite":
         raise UserError.of("errors.sync.local_sqlite_only")
@@ -117,7 +121,10 @@ def run_sync(
                 target.saved if previous_url is None else previous_url,
                 attempt,
             )
-            result = push(local, central, now(), batch_size or BATCH_SIZE, progress, target_id)
+            holder = laptop_id(local)
+            result = push(
+                local, central, now(), batch_size or BATCH_SIZE, progress, target_id, holder
+            )
             report.pushed = dict(result.pushed)
             report.conflicts = len(result.conflicts)
             report.quarantined = len(result.quarantined)
@@ -129,7 +136,7 @@ def run_sync(
                 report.pulled = pull_updates(local, central)
                 from nmi_desk.sync.clients_pull import pull_clients
 
-                report.pulled.update(pull_clients(local, central, now()))
+                report.pulled.update(pull_clients(local, central, now(), target_id=target_id))
         finally:
             central.dispose()
     except UserError as exc:

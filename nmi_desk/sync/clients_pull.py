@@ -1,9 +1,10 @@
-"""Pull: clients this laptop holds (and any it asks for) with every visit of them.
+"""Pull: what changed centrally for the clients this laptop holds (and any it asks for).
 
 A client found in the central database (another location's) is fetched with its history when
 the consultant opens it; at every sync the laptop brings the newer central versions of the
 clients it holds: a visit added elsewhere, a correction, and the tombstones of a merge or an
-erasure. An erasure that arrives blanks the local copies too (also visits still pending here)
+erasure. It reads the changes after the position it pulled last (sync/changes.py); only the
+first pull from a target reads every held client whole. An erasure that arrives blanks the local copies too (also visits still pending here)
 and the file is compacted, so the name is gone from the raw bytes as well.
 
 Pulled rows are stored as synced (`synced_revision = revision`, `synced_at` now), so they are
@@ -24,10 +25,13 @@ from sqlalchemy import bindparam, select, text
 
 from nmi_desk.domain.clients.rights import REFERRAL_ERASED, VISIT_ERASED, compact
 from nmi_desk.store.models import SQLModel
+from nmi_desk.sync import changes
+from nmi_desk.sync.crashpoints import crash_point
 from nmi_desk.sync.erasure import CLIENT_ERASED
 from nmi_desk.sync.tables import unit_kinds
 
 CHUNK = 500
+WHOLE = 20_000  # more uuids than this: the local table is read whole (_revisions)
 
 
 def _tables():
@@ -68,6 +72,14 @@ def _fetch(conn, table: str, column: str, values: list[str], extra=None) -> list
 def _revisions(conn, table: str, column: str, values: list[str]) -> dict[str, tuple[int, int]]:
     """uuid -> (revision, synced_revision) of the local rows whose `column` is in values."""
     out = {}
+    if len(values) > WHOLE:  # one pass over the table beats hundreds of IN lists
+        wanted = set(values)
+        for uuid, key, rev, synced in conn.exec_driver_sql(
+            f"SELECT uuid, {column}, revision, synced_revision FROM {table}"  # noqa: S608
+        ):
+            if key in wanted:
+                out[uuid] = (rev, synced)
+        return out
     stmt = text(
         f"SELECT uuid, revision, synced_revision FROM {table} WHERE {column} IN :v"  # noqa: S608
     ).bindparams(bindparam("v", expanding=True))
@@ -78,10 +90,28 @@ def _revisions(conn, table: str, column: str, values: list[str]) -> dict[str, tu
 
 
 def pull_clients(
-    local, central, now: datetime, wanted: Iterable[str] = (), held_too: bool = True
+    local,
+    central,
+    now: datetime,
+    wanted: Iterable[str] = (),
+    held_too: bool = True,
+    target_id: str | None = None,
 ) -> dict[str, int]:
     """Bring newer central versions of the clients held here (plus `wanted`; only those when
-    not `held_too`) and their visits. Returns rows changed per table."""
+    not `held_too`) and their visits. Returns rows changed per table.
+
+    With `target_id` and a position pulled before from that target, only what changed since
+    is read (sync/changes.py); otherwise (the first pull from a target, a fetch) every held
+    or wanted client is read whole, and the central side notes that this laptop holds them.
+    """
+    from nmi_desk.sync import state
+
+    holder = state.laptop_id(local)
+    since = None
+    if held_too and target_id is not None:
+        since = state.pulled_position(local, target_id)
+    if since is not None and holder:
+        return _pull_changes(local, central, now, holder, target_id, since)
     held = []
     if held_too:
         with local.connect() as lconn:
@@ -89,75 +119,161 @@ def pull_clients(
                 r[0] for r in lconn.exec_driver_sql("SELECT uuid FROM client WHERE deleted = 0")
             ]
     uuids = sorted(set(held) | set(wanted))
+    with central.begin() as cconn:
+        upto = changes.latest(cconn)  # first: what commits from now on comes next time
+    mark = (target_id, upto) if held_too and target_id is not None else None
     if not uuids:
-        return {}
-    clients: dict[str, dict] = {}
-    with central.connect() as cconn:
+        return _apply(local, now, [], [], {}, [], mark)
+    # Noted (and committed) before the rows are read: a change committed after that read has
+    # a later position and this laptop's next pull finds it (sync/changes.py).
+    with central.begin() as cconn:
+        changes.hold(cconn, holder, uuids)
+    with central.begin() as cconn:
         if cconn.dialect.name == "postgresql":
-            cconn.exec_driver_sql("SET TIME ZONE 'UTC'")
-        todo = uuids
-        for _ in range(5):  # follow merges: a survivor this laptop does not hold yet comes too
-            rows = _fetch(cconn, "client", "uuid", todo)
-            for row in rows:
-                clients[row["uuid"]] = row
-            todo = sorted({r["merged_into"] for r in rows if r["merged_into"]} - set(clients))
-            if not todo:
-                break
+            cconn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
+        if held_too and holder:
+            # Every client this laptop holds, by a join on the central side rather than a
+            # list of uuids sent in pieces (the first pull after a first push reads them all).
+            clients = {r["uuid"]: r for r in _held_rows(cconn, holder)}
+            central_visits = _held_visits(cconn, holder)
+        else:
+            clients, central_visits = {}, {}
+        missing = [u for u in uuids if u not in clients]
+        clients.update((r["uuid"], r) for r in _fetch(cconn, "client", "uuid", missing))
+        central_visits.update(_visits_of(cconn, [u for u in missing if u in clients]))
+        newer_clients = _newer_clients(local, clients)
+        visits, topics, referrals = _visit_rows(local, cconn, central_visits)
+    out = _apply(local, now, newer_clients, visits, topics, referrals, mark)
+    return _with_survivors(local, central, now, clients, out)
+
+
+def _with_survivors(local, central, now, clients: dict[str, dict], out: dict) -> dict:
+    """A survivor of a merge this laptop does not hold comes whole, as a fetch brings it."""
+    survivors = sorted({c["merged_into"] for c in clients.values() if c["merged_into"]})
+    for _ in range(5):  # a survivor merged on in turn: followed a few steps, as before
+        if not survivors:
+            break
         with local.connect() as lconn:
-            mine = _revisions(lconn, "client", "uuid", sorted(clients))
-            erased_here, merged_here = set(), set()
-            for u, erased, into in lconn.exec_driver_sql(
-                "SELECT uuid, erased_at, merged_into FROM client WHERE deleted = 1"
+            have = set(_revisions(lconn, "client", "uuid", survivors))
+        missing = [u for u in survivors if u not in have]
+        if not missing:
+            break
+        more = pull_clients(local, central, now, wanted=missing, held_too=False)
+        for table, n in more.items():
+            out[table] = out.get(table, 0) + n
+        with central.connect() as cconn:
+            rows = _fetch(cconn, "client", "uuid", missing)
+        survivors = sorted({r["merged_into"] for r in rows if r["merged_into"]})
+    return out
+
+
+def _held_rows(cconn, holder: str) -> list[dict]:
+    tbl, held = _tables()["client"], _tables()["sync_holder"]
+    query = (
+        select(*[tbl.c[c] for c in _columns("client")])
+        .join(held, held.c.client_uuid == tbl.c.uuid)
+        .where(held.c.holder == holder)
+    )
+    return [_naive(dict(r)) for r in cconn.execute(query).mappings()]
+
+
+def _held_visits(cconn, holder: str) -> dict[str, int]:
+    """uuid -> revision of the central visits of the clients `holder` holds."""
+    tbl, held = _tables()["visit"], _tables()["sync_holder"]
+    query = (
+        select(tbl.c.uuid, tbl.c.revision)
+        .join(held, held.c.client_uuid == tbl.c.client_uuid)
+        .where(held.c.holder == holder)
+    )
+    return dict(cconn.execute(query).all())
+
+
+def _visits_of(cconn, client_uuids: list[str]) -> dict[str, int]:
+    """uuid -> revision of the central visits of these clients."""
+    visit_tbl = _tables()["visit"]
+    out = {}
+    for chunk in _chunks(sorted(client_uuids)):
+        for uuid, rev in cconn.execute(
+            select(visit_tbl.c.uuid, visit_tbl.c.revision).where(visit_tbl.c.client_uuid.in_(chunk))
+        ):
+            out[uuid] = rev
+    return out
+
+
+def _pull_changes(local, central, now, holder: str, target_id: str, since: int) -> dict[str, int]:
+    """What changed centrally after position `since` for the clients this laptop holds: reads
+    in proportion to the changes, not to the clients held."""
+    with central.begin() as cconn:
+        if cconn.dialect.name == "postgresql":
+            cconn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
+        upto = changes.latest(cconn)
+        if upto <= since:
+            return {}
+        changed_clients, central_visits = changes.changed(cconn, holder, since, upto)
+        clients = {r["uuid"]: r for r in _fetch(cconn, "client", "uuid", changed_clients)}
+        newer_clients = _newer_clients(local, clients)
+        visits, topics, referrals = _visit_rows(local, cconn, central_visits)
+    out = _apply(local, now, newer_clients, visits, topics, referrals, (target_id, upto))
+    return _with_survivors(local, central, now, clients, out)
+
+
+def _newer_clients(local, clients: dict[str, dict]) -> list[dict]:
+    """The central client rows this laptop takes."""
+    if not clients:
+        return []
+    with local.connect() as lconn:
+        mine = _revisions(lconn, "client", "uuid", sorted(clients))
+        erased_here, merged_here = set(), set()
+        for u, erased, into in lconn.exec_driver_sql(
+            "SELECT uuid, erased_at, merged_into FROM client WHERE deleted = 1"
+        ):
+            if erased is not None:
+                erased_here.add(u)
+            if into:
+                merged_here.add(u)
+    # An erasure or a merge is taken whatever the revisions say: this laptop's own change
+    # to the client may have lost to it with the same revision (sync/erasure.py).
+    return [
+        row for u, row in clients.items()
+        if (row["revision"] > mine.get(u, (0, 0))[0] and _not_pending(mine.get(u)))
+        or (row["erased_at"] is not None and u in mine and u not in erased_here)
+        or (row["merged_into"] and u in mine and u not in merged_here | erased_here)
+    ]  # fmt: skip
+
+
+def _visit_rows(local, cconn, central_visits: dict[str, int]):
+    """The central visits newer than this laptop's copies (uuid -> central revision given),
+    with their topics and referrals."""
+    if not central_visits:
+        return [], {}, []
+    visit_tbl = _tables()["visit"]
+    with local.connect() as lconn:
+        mine_v = _revisions(lconn, "visit", "uuid", sorted(central_visits))
+    newer = sorted(
+        u for u, rev in central_visits.items()
+        if rev > mine_v.get(u, (0, 0))[0] and _not_pending(mine_v.get(u))
+    )  # fmt: skip
+    visits = _fetch(cconn, "visit", "uuid", newer)
+    topics: dict[str, list[str]] = {}
+    referrals: list[dict] = []
+    if newer:
+        ref_tbl = _tables()["referral"]
+        topic_tbl = _tables()["visit_topic"]
+        for chunk in _chunks(newer):
+            for uuid, code in cconn.execute(
+                select(visit_tbl.c.uuid, topic_tbl.c.topic_code)
+                .join(visit_tbl, visit_tbl.c.id == topic_tbl.c.visit_id)
+                .where(visit_tbl.c.uuid.in_(chunk))
             ):
-                if erased is not None:
-                    erased_here.add(u)
-                if into:
-                    merged_here.add(u)
-        # An erasure or a merge is taken whatever the revisions say: this laptop's own change
-        # to the client may have lost to it with the same revision (sync/erasure.py).
-        newer_clients = [
-            row for u, row in clients.items()
-            if (row["revision"] > mine.get(u, (0, 0))[0] and _not_pending(mine.get(u)))
-            or (row["erased_at"] is not None and u in mine and u not in erased_here)
-            or (row["merged_into"] and u in mine and u not in merged_here | erased_here)
-        ]  # fmt: skip
-        linked = sorted(clients)
-        visit_tbl = _tables()["visit"]
-        central_visits = {}
-        for chunk in _chunks(linked):
-            for uuid, rev in cconn.execute(
-                select(visit_tbl.c.uuid, visit_tbl.c.revision).where(
-                    visit_tbl.c.client_uuid.in_(chunk)
-                )
-            ):
-                central_visits[uuid] = rev
-        with local.connect() as lconn:
-            mine_v = _revisions(lconn, "visit", "uuid", sorted(central_visits))
-        newer = sorted(
-            u for u, rev in central_visits.items()
-            if rev > mine_v.get(u, (0, 0))[0] and _not_pending(mine_v.get(u))
-        )  # fmt: skip
-        visits = _fetch(cconn, "visit", "uuid", newer)
-        topics: dict[str, list[str]] = {}
-        referrals: list[dict] = []
-        if newer:
-            ref_tbl = _tables()["referral"]
-            topic_tbl = _tables()["visit_topic"]
-            for chunk in _chunks(newer):
-                for uuid, code in cconn.execute(
-                    select(visit_tbl.c.uuid, topic_tbl.c.topic_code)
-                    .join(visit_tbl, visit_tbl.c.id == topic_tbl.c.visit_id)
-                    .where(visit_tbl.c.uuid.in_(chunk))
-                ):
-                    topics.setdefault(uuid, []).append(code)
-                cols = [ref_tbl.c[c] for c in _columns("referral")]
-                query = (
-                    select(*cols, visit_tbl.c.uuid.label("visit_uuid"))
-                    .join(visit_tbl, visit_tbl.c.id == ref_tbl.c.visit_id)
-                    .where(visit_tbl.c.uuid.in_(chunk))
-                )
-                referrals += [_naive(dict(r)) for r in cconn.execute(query).mappings()]
-    return _apply(local, now, newer_clients, visits, topics, referrals)
+                topics.setdefault(uuid, []).append(code)
+            cols = [ref_tbl.c[c] for c in _columns("referral")]
+            query = (
+                select(*cols, visit_tbl.c.uuid.label("visit_uuid"))
+                .join(visit_tbl, visit_tbl.c.id == ref_tbl.c.visit_id)
+                .where(visit_tbl.c.uuid.in_(chunk))
+            )
+            referrals += [_naive(dict(r)) for r in cconn.execute(query).mappings()]
+    return visits, topics, referrals
 
 
 def _not_pending(local: tuple[int, int] | None) -> bool:
@@ -194,9 +310,15 @@ def _upsert(conn, table: str, rows: list[dict], now: datetime) -> None:
     conn.execute(stmt, rows)
 
 
-def _apply(local, now, clients, visits, topics, referrals) -> dict[str, int]:
+def _apply(local, now, clients, visits, topics, referrals, mark=None) -> dict[str, int]:
+    """Store what was pulled; `mark` (target id, position) is noted in the same transaction,
+    so a kill before the commit pulls the same changes again (the upserts are idempotent)."""
+    from nmi_desk.sync.state import set_pulled_position
 
     if not (clients or visits):
+        if mark is not None:
+            with local.begin() as conn:
+                set_pulled_position(conn, *mark)
         return {}
     erased = [c["uuid"] for c in clients if c.get("erased_at") is not None]
     merged = [(c["uuid"], c["merged_into"]) for c in clients if c.get("merged_into")]
@@ -239,6 +361,9 @@ def _apply(local, now, clients, visits, topics, referrals) -> dict[str, int]:
             )
         for uuid in erased:  # also what this laptop holds but has not pushed yet
             _blank_client_data(conn, uuid)
+        if mark is not None:
+            set_pulled_position(conn, *mark)
+        crash_point("during-client-pull")
     if erased:
         compact(local)
     return {"client": len(clients), "visit": len(visits)}

@@ -21,6 +21,7 @@ POINTS = (
     "after-local-mark",  # a batch marked synced locally, later batches still pending
     "before-fold",  # every batch committed, its per-day counts not yet folded (big push)
     "during-pull",  # pulled rows written locally, local transaction not committed
+    "during-client-pull",  # held clients' changes and the position written, not committed
 )
 
 _hits: Counter[str] = Counter()

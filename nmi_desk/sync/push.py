@@ -28,8 +28,9 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from nmi_desk.store import daily_counts
 from nmi_desk.store.errors import first_line as _reason
-from nmi_desk.sync import erasure
+from nmi_desk.sync import changes, erasure
 from nmi_desk.sync.crashpoints import crash_point
+from nmi_desk.sync.marks_writer import Writer
 from nmi_desk.sync.tables import LinkKind, RecordKind, UnitKind, unit_kinds
 
 # Units per central transaction. With the read and the marks overlapping the central side,
@@ -355,8 +356,11 @@ def _merge(conn, rec: RecordKind, rows: list[tuple], staged: dict[str, tuple]) -
     stage = _temp_table(conn, rec.table, cols)
     _load(conn, stage, cols, rows)
     names = ", ".join(cols)
+    # change_tx: the transaction's marker, so the pulls of other laptops find the row.
+    tracked = rec.table in changes.TRACKED
     insert = (
-        f"INSERT INTO {rec.table} ({names}, synced_revision) SELECT {names}, revision FROM {stage}"
+        f"INSERT INTO {rec.table} ({names}, synced_revision{', change_tx' if tracked else ''})"
+        f" SELECT {names}, revision{f', {changes.marker(conn)}' if tracked else ''} FROM {stage}"
     )
     written = dict(
         conn.exec_driver_sql(
@@ -369,10 +373,14 @@ def _merge(conn, rec: RecordKind, rows: list[tuple], staged: dict[str, tuple]) -
     if rest:
         updates = [f"{c} = excluded.{c}" for c in cols[1:]]
         updates.append("synced_revision = excluded.synced_revision")
+        if tracked:
+            updates.append("change_tx = excluded.change_tx")
         if pg:
             among, params = "uuid IN (SELECT unnest(%s::varchar[]))", (rest,)
         else:
             among, params = "uuid IN (SELECT value FROM json_each(?))", (json.dumps(rest),)
+        if pg:  # rows that were there: their counts move by the triggers, whatever came before
+            conn.exec_driver_sql(daily_counts.SET_BASED_OFF)
         written |= dict(
             conn.exec_driver_sql(
                 f"{insert} WHERE {among} ORDER BY uuid"
@@ -469,7 +477,12 @@ def _log_conflicts(conn, conflicts: list[Conflict], now: datetime) -> None:
 
 
 def _central_transaction(
-    central, kind: UnitKind, units: list[Unit], now: datetime, defer: bool = False
+    central,
+    kind: UnitKind,
+    units: list[Unit],
+    now: datetime,
+    defer: bool = False,
+    holder: str | None = None,
 ) -> tuple[list[Conflict], Told]:
     told = Told()
     with central.begin() as conn:
@@ -481,6 +494,7 @@ def _central_transaction(
             conn.exec_driver_sql("SET LOCAL jit = off")
             if defer:
                 conn.exec_driver_sql(daily_counts.DEFER)
+        changes.begin(conn)
         root = kind.root
         n = len(root.columns)
         roots = {u.uuid: u.root for u in units if u.root is not None}
@@ -501,8 +515,17 @@ def _central_transaction(
             } | {u for u, r in roots.items() if r[i_client] in told.clients}  # fmt: skip
             told.visits = set(parents_blanked)
         merged = _merge(conn, root, [r[:n] for r in roots.values()], roots)
+        if root.table == "client":  # this laptop's pulls bring later changes of its clients
+            changes.hold_staged(conn, holder, "stage_client")
         crash_point("after-stage")
         conflicts = merged.conflicts
+        # Every visit of the batch new (a first push): their topic links and referrals are
+        # counted by one aggregate per dimension below, not by the insert triggers' probes.
+        set_based = _is_pg(conn) and root.table == "visit" and not merged.existing
+        set_based = set_based and all(u.root is not None for u in units)
+        if set_based:
+            conn.exec_driver_sql(daily_counts.SET_BASED_ON)
+        new_children: dict[str, list[int]] = {}
         for link in kind.links:
             _replace_links(conn, link, units, merged.written, merged.existing)
         for c in kind.children:
@@ -518,9 +541,13 @@ def _central_transaction(
             known = {u: row[0] for u, row in merged.existing.items()} | merged.written
             parents = _parent_ids(conn, root, known, {r[-1] for r in rows.values()})
             m = len(c.columns)
-            conflicts += _merge(
-                conn, c, [(*r[:m], parents[r[-1]]) for r in rows.values()], rows
-            ).conflicts
+            child = _merge(conn, c, [(*r[:m], parents[r[-1]]) for r in rows.values()], rows)
+            conflicts += child.conflicts
+            new_children[c.table] = [i for u, i in child.written.items() if u not in child.existing]
+        if set_based:
+            daily_counts.count_new_links(
+                conn, merged.written.values(), new_children.get("referral")
+            )
         if root.table == "client":
             told.clients = erasure.after_clients(conn, root, roots)
             blanked |= told.clients
@@ -532,6 +559,7 @@ def _central_transaction(
             for c in conflicts
         ]  # fmt: skip
         _log_conflicts(conn, conflicts, now)
+        changes.finish(conn)
         crash_point("before-central-commit")
     return conflicts, told
 
@@ -558,11 +586,16 @@ def _retrying(transaction: Callable[[], object]):
 
 
 def push_central(
-    central, kind: UnitKind, units: list[Unit], now: datetime, defer: bool = False
+    central,
+    kind: UnitKind,
+    units: list[Unit],
+    now: datetime,
+    defer: bool = False,
+    holder: str | None = None,
 ) -> tuple[list[Conflict], Told]:
     """One central transaction for a batch of units; returns the conflicts it logged and
     the erased clients it met (the laptop blanks its copies: clients_pull.apply_erasures)."""
-    out = _retrying(lambda: _central_transaction(central, kind, units, now, defer))
+    out = _retrying(lambda: _central_transaction(central, kind, units, now, defer, holder))
     crash_point("after-central-commit")
     return out
 
@@ -584,17 +617,18 @@ def fold_counts(central, leftovers: bool = False) -> None:
 
 def push_batch(
     central,
-    writer: _Writer,
+    writer: Writer,
     kind: UnitKind,
     units: list[Unit],
     now: datetime,
     result: PushResult,
     target_id: str | None = None,
     defer: bool = False,
+    holder: str | None = None,
 ) -> None:
     """Push units; a refused unit is isolated by halving the batch and quarantined."""
     try:
-        conflicts, told = push_central(central, kind, units, now, defer)
+        conflicts, told = push_central(central, kind, units, now, defer, holder)
     except (Refused, DataError, IntegrityError) as exc:
         if len(units) == 1:
             reason = _reason(exc)
@@ -605,8 +639,8 @@ def push_batch(
             writer.submit(keep)
             return
         mid = len(units) // 2
-        push_batch(central, writer, kind, units[:mid], now, result, target_id, defer)
-        push_batch(central, writer, kind, units[mid:], now, result, target_id, defer)
+        push_batch(central, writer, kind, units[:mid], now, result, target_id, defer, holder)
+        push_batch(central, writer, kind, units[mid:], now, result, target_id, defer, holder)
         return
 
     def mark(raw):
@@ -620,43 +654,6 @@ def push_batch(
     for unit in units:
         for table, _uuid, _rev in unit.records():
             result.pushed[table] += 1
-
-
-class _Writer:
-    """Writes to the laptop (synced marks, quarantine) in a thread of their own, in order, so
-    marking batch N overlaps batch N+1's central transaction. A mark still comes only after
-    its batch's central commit; a kill before it leaves the batch pending (pushed again,
-    idempotently)."""
-
-    def __init__(self, raw) -> None:
-        import queue
-        import threading
-
-        self._raw = raw
-        self._queue: queue.Queue = queue.Queue()
-        self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="sync-mark", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while (job := self._queue.get()) is not None:
-            if self.error is None:
-                try:
-                    job(self._raw)
-                except BaseException as exc:  # handed to the pushing thread by close()
-                    self.error = exc
-
-    def submit(self, job) -> None:
-        if self.error is not None:
-            raise self.error
-        self._queue.put(job)
-
-    def close(self) -> None:
-        """Wait for every submitted write; raise the first that failed."""
-        self._queue.put(None)
-        self._thread.join()
-        if self.error is not None:
-            raise self.error
 
 
 class _Reader:
@@ -726,7 +723,10 @@ def push(
     batch_size: int = BATCH_SIZE,
     progress: Callable[[int, int], None] | None = None,
     target_id: str | None = None,
+    holder: str | None = None,
 ) -> PushResult:
+    """`holder`: this laptop's own database id; the central side notes that it holds the
+    clients it pushes (sync/changes.py)."""
     result = PushResult()
     raw = local.raw_connection()
     reader = writer = None
@@ -747,11 +747,11 @@ def push(
         counted = sum(1 for kind, _ in batches if kind.root.table == "visit")
         defer = central.dialect.name == "postgresql" and counted > 1
         reader = _Reader(local, batches)
-        writer = _Writer(raw)
+        writer = Writer(raw)
         for kind, chunk, units in reader:
             crash_point("after-read")
             if units:
-                push_batch(central, writer, kind, units, now, result, target_id, defer)
+                push_batch(central, writer, kind, units, now, result, target_id, defer, holder)
             done += len(chunk)
             if progress:
                 progress(done, total)

@@ -89,6 +89,29 @@ def database_id(engine) -> str:
         return get_meta(conn, DATABASE_ID)
 
 
+def laptop_id(local) -> str | None:
+    """This laptop's own database id: the central side notes which clients it holds under
+    it (sync/changes.py)."""
+    with local.connect() as conn:
+        return get_meta(conn, DATABASE_ID)
+
+
+def pulled_position(local, target_id: str) -> int | None:
+    """The central change position this laptop pulled its clients up to (None: never)."""
+    with local.connect() as conn:
+        return conn.execute(
+            text("SELECT pulled_position FROM sync_target WHERE target_id = :t"), {"t": target_id}
+        ).scalar()
+
+
+def set_pulled_position(conn, target_id: str, position: int) -> None:
+    """In the transaction that applied what was pulled (a kill before it pulls it again)."""
+    conn.execute(
+        text("UPDATE sync_target SET pulled_position = :p WHERE target_id = :t"),
+        {"p": position, "t": target_id},
+    )
+
+
 def active_target(engine) -> str | None:
     with engine.connect() as conn:
         return get_meta(conn, ACTIVE)

@@ -23,7 +23,8 @@ BOOKKEEPING = ("audit_event",)
 # Local bookkeeping that never travels: the integer key differs per database, synced_revision
 # means "what the central side committed" only on the laptop, and synced_at/purged_at are the
 # laptop's retention clock (nmi_desk.domain.retention): purging there must not reach the central copy.
-LOCAL_ONLY = ("id", "synced_revision", "synced_at", "purged_at")
+# change_tx is the central side's own: which push transaction last wrote the row (sync/changes.py).
+LOCAL_ONLY = ("id", "synced_revision", "synced_at", "purged_at", "change_tx")
 
 
 @dataclass(frozen=True)
