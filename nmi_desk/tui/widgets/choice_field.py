@@ -227,6 +227,9 @@ class ChoiceField(Vertical, can_focus=False):
         entries = list(unique.values())
         options.set_options(self._option(e) for e in entries)
         if not entries:
+            if query.strip() and not self.free_text:
+                # Said, not left blank (a free text field keeps what is typed: nothing to say).
+                options.add_option(Option(self.app.tr("topics.nothing_found"), disabled=True))
             return
         codes = [e.code for e in entries]
         if query.strip():
