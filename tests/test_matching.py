@@ -194,3 +194,12 @@ def test_cli_topics_search_refuses_an_unknown_language_in_one_line():
     )
     assert out.returncode != 0
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_an_empty_list_finds_nothing_without_failing():
+    """An organisation without standard referral reasons gives the reason field an empty
+    list; typing there once crashed the app (the log of zero entries)."""
+    empty = Matcher([])
+    assert empty.search("huurcontract") == []
+    assert empty.best("huurcontract") is None
+    assert empty.search("") == []

@@ -255,7 +255,8 @@ class Matcher:
         the log), so a specific word in a synonym does not outweigh a plain word of a label
         ("zorg suriname" is still Zorg). A word found nowhere counts as the most specific."""
         found = sum(1 for s in scores if s >= _STRONG)
-        return 1.0 + 0.5 * math.log(len(self._items) / max(1, found))
+        # max(1, ...): an empty list (an organisation without standard reasons) has no log.
+        return 1.0 + 0.5 * math.log(max(1, len(self._items)) / max(1, found))
 
     def _word_scores(self, q: str) -> tuple[float, ...]:
         """One query word's best score in each entry: the word whole, or its compound parts."""
