@@ -61,11 +61,7 @@ def test_a_pull_after_one_change_reads_what_changed_not_what_is_held(tmp_path, c
         counted = Counted(central)
         got = pull_clients(a.engine(), central, a.now(), target_id=target)
         assert got.get("visit") == 1
-        with a.engine().connect() as conn:
-            owner = conn.execute(
-                text("SELECT client_uuid FROM visit WHERE uuid = :u"), {"u": added}
-            ).scalar()
-        assert owner == some
+        assert _client_of(a, added) == some
         # The new visit, its topic and referral, and a few lookups: not one row per held client.
         assert counted.rows <= 10, (counted.rows, held)
         assert counted.statements <= 10
@@ -85,6 +81,14 @@ def test_a_pull_after_one_change_reads_what_changed_not_what_is_held(tmp_path, c
         central.dispose()
         a.close()
         b.close()
+
+
+def _client_of(desk, visit_uuid: str) -> str | None:
+    """The client a visit on this laptop belongs to."""
+    with desk.engine().connect() as conn:
+        return conn.execute(
+            text("SELECT client_uuid FROM visit WHERE uuid = :u"), {"u": visit_uuid}
+        ).scalar()
 
 
 def _waiting_on_lock(engine, pid: int) -> bool:
@@ -142,10 +146,7 @@ def test_a_sqlite_target_numbers_its_transactions_too(tmp_path, clock):
     try:
         client_visit = visit(a, "Testpersoon Positie")
         sync(a, url)
-        with a.engine().connect() as conn:
-            uuid = conn.execute(
-                text("SELECT client_uuid FROM visit WHERE uuid = :u"), {"u": client_visit}
-            ).scalar()
+        uuid = _client_of(a, client_visit)
         sync(b, url)
         central = open_engine(url)
         try:
@@ -185,10 +186,8 @@ def test_kill_9_while_a_pull_of_changes_is_written_pulls_them_again(tmp_path, cl
     try:
         first = visit(a, "Testpersoon Onderbreking")
         sync(a, pg_url)
+        uuid = _client_of(a, first)
         with a.engine().connect() as conn:
-            uuid = conn.execute(
-                text("SELECT client_uuid FROM visit WHERE uuid = :u"), {"u": first}
-            ).scalar()
             before = conn.execute(text("SELECT pulled_position FROM sync_target")).scalar()
         assert before is not None
         sync(b, pg_url)
