@@ -16,7 +16,8 @@ returning client's details) has finished, so "n" right after Ctrl+S opens the ne
 instead of typing into the one being saved. Searches as you type are not waited for (the next
 key cancels them by design), nor is long background work (sync, the database opening, drafts,
 letters). Keys held longer than HOLD_LIMIT (something that never settles) are released anyway:
-late is better than never.
+late is better than never. Pasted text waits its turn the same way; mouse clicks do not (a
+click is aimed at what is on the screen when it is made).
 """
 
 from __future__ import annotations
