@@ -45,7 +45,9 @@ def _keys(*parts: str) -> list[str]:
 
 def walk_in_keys(walk_in) -> list[str]:
     name, year, origin, _, dest, _, lang, _, topics, _ = walk_in
-    parts = ["n", name, "tab", year, "tab", origin, "tab", dest, "tab", lang, "tab", "ctrl+t"]
+    # Enter moves on like Tab (and, in a choice field, takes the match): both are used.
+    step = "enter" if len(name) % 2 else "tab"
+    parts = ["n", name, step, year, step, origin, step, dest, "tab", lang, "tab", "ctrl+t"]
     parts = [p for p in parts if p]
     for topic in topics:
         parts += [topic, "enter"]
