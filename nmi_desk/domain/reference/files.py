@@ -252,6 +252,10 @@ def reasons_for(organisation: str) -> tuple[ReferralReason, ...]:
     return tuple(r for r in referral_reasons() if r.organisation == organisation)
 
 
+def reason_by_code(code: str) -> ReferralReason | None:
+    return next((r for r in referral_reasons() if r.code == code), None)
+
+
 def standard_reason(text: str | None) -> ReferralReason | None:
     """The standard reason a stored reason is: its Dutch text exactly (as the dialog stores
     it); edited or typed text is the consultant's own and has no translation."""

@@ -23,12 +23,7 @@ from textual.widgets.option_list import Option
 
 from nmi_desk.core.dates import format_date, parse_date
 from nmi_desk.domain.matching import Matcher, matcher_for
-from nmi_desk.domain.reference.files import (
-    ReferralReason,
-    reasons_for,
-    referral_reasons,
-    standard_reason,
-)
+from nmi_desk.domain.reference.files import reason_by_code, reasons_for, standard_reason
 from nmi_desk.tui.screens.base import NmiModal
 from nmi_desk.tui.widgets.choice_field import ChoiceField
 from nmi_desk.tui.widgets.error_label import ErrorLabel
@@ -131,7 +126,7 @@ class ReferralScreen(NmiModal[dict | None]):
         self._show_chosen()
         self.query_one("#err-organisation", Label).update("")
         reason = self.query_one("#reason", ChoiceField)
-        chosen = _reason_by_code(reason.value)
+        chosen = reason_by_code(reason.value)
         reason.set_matcher(self._reasons(code))
         if chosen is not None and chosen.organisation != code:
             reason.set_value(chosen.nl)  # another organisation's reason: kept, as text
@@ -180,7 +175,7 @@ class ReferralScreen(NmiModal[dict | None]):
                 choice.commit()  # Ctrl+S straight after typing: take the match (or the text)
         status = self.query_one("#status", ChoiceField).value
         reason = self.query_one("#reason", ChoiceField).value.strip()
-        standard = _reason_by_code(reason)
+        standard = reason_by_code(reason)
         known = {e.code for e in self.app.desk.reference.lists["referral_status"]}
         return {
             "organisation_code": self.organisation,
@@ -211,10 +206,6 @@ class ReferralScreen(NmiModal[dict | None]):
         if action == "letter":
             return self._letter is not None
         return True
-
-
-def _reason_by_code(code: str) -> ReferralReason | None:
-    return next((r for r in referral_reasons() if r.code == code), None)
 
 
 def _follow_up_days() -> int:

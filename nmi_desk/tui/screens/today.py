@@ -20,7 +20,7 @@ from nmi_desk.tui.messages import (
     VisitDeleted,
 )
 from nmi_desk.tui.screens.base import NmiScreen, follow_up_summary, footer
-from nmi_desk.tui.widgets.columns import add_fitted_columns, cell, content_widths, set_columns
+from nmi_desk.tui.widgets.columns import add_fitted_columns, content_widths, fitted_row, set_columns
 
 COLUMNS = ("col_time", "col_client", "col_topics", "col_referrals", "col_outcome")
 # Widest a column may grow with its content; topics take what is left.
@@ -244,7 +244,7 @@ class TodayScreen(NmiScreen[None]):
         table = self.query_one(DataTable)
         widths = [self._widths[k] for k in COLUMNS]
         for values, key in cells:
-            table.add_row(*(cell(v, w) for v, w in zip(values, widths, strict=True)), key=key)
+            table.add_row(*fitted_row(values, widths), key=key)
 
     def _show_sync_line(self) -> None:
         # Mounted after the rows are on screen: its status read opens the engine (SQLAlchemy),

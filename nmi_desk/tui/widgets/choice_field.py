@@ -276,36 +276,28 @@ class ChoiceField(Vertical, can_focus=False):
         text = self.input.value.strip()
         if self.typing:
             self.doubtful = None
-            if self.free_text and text and not self._moved and not self._names(text, code):
-                code = None  # a suggestion the text does not plainly name: the text stays
+            if code is None and text and not self.free_text:
+                best = self.matcher.best(text, self.preferred)
+                code = best.code if best is not None else None
+            if code is not None and text and self._score(text, code) < SURE_SCORE:
+                if self.free_text and not self._moved:
+                    code = None  # a suggestion the text does not plainly name: the text stays
+                else:
+                    self.doubtful = (text, code)
         if code is not None and (self.typing or code != self._value):
-            if self.typing and text:
-                self._weigh(text, code)
             self.set_value(code, notify=True)
         elif self.typing:
             if not text:
                 self.set_value("", notify=True)
             else:
-                best = None if self.free_text else self.matcher.best(text, self.preferred)
-                if best is not None:
-                    self._weigh(text, best.code)
-                    self.set_value(best.code, notify=True)
-                else:
-                    self._value = text  # kept as typed; the form names it an unknown choice
-                    self._show()
-                    self.post_message(self.Changed(self, text))
+                self._value = text  # kept as typed; the form names it an unknown choice
+                self._show()
+                self.post_message(self.Changed(self, text))
         self.remove_class("-open")
 
-    def _score(self, text: str, code: str | None) -> float:
+    def _score(self, text: str, code: str) -> float:
         hits = {m.code: m.score for m in self.matcher.search(text, LIST_LIMIT, self.preferred)}
-        return hits.get(code, 0.0) if code is not None else 0.0
-
-    def _names(self, text: str, code: str | None) -> bool:
-        return self._score(text, code) >= SURE_SCORE
-
-    def _weigh(self, text: str, code: str) -> None:
-        if self._score(text, code) < SURE_SCORE:
-            self.doubtful = (text, code)
+        return hits.get(code, 0.0)
 
     # ---- events ----
 
