@@ -15,7 +15,7 @@ the domain function the visit form uses (topics and a referral each), then one m
 `nmi-desk sync` process (wall time, start-up included).
 
 For the first size also:
-- the floor as issue 19 defines it: the same rows COPYed into plain tables with primary keys,
+- the plain floor: the same rows COPYed into plain tables with primary keys,
   foreign keys and three indexes (the uuid keys of client, visit and referral), no triggers,
   then one upsert per table, one transaction;
 - the floor as measured before (the real central schema, its count triggers included, one
@@ -333,7 +333,7 @@ def one_size(args, base, conninfo, held: int, first_size: bool, schemas: list) -
             schemas.append(schema)
             out["trigger_floor"] = trigger_floor(rows, url)
             print(
-                f"floor, issue 19's (plain tables, keys, three indexes, no triggers, one"
+                f"plain floor (plain tables, keys, three indexes, no triggers, one"
                 f" transaction; {len(rows['visit']):,} visits, {len(rows['referral']):,}"
                 f" referrals, {len(rows['visit_topic']):,} topics, {len(rows['client']):,}"
                 f" clients): {out['floor']:.2f} s"
