@@ -25,14 +25,25 @@ commit, in one statement in key order. So a push locks the hot summary rows (tod
 location) only while it commits and always in the same order: no deadlock between laptops,
 and no transaction waits on another's summary rows while it still has work to do.
 
-A big push (more than one batch of visits) sets `DEFER` in each of its transactions: the
-commit then appends that transaction's deltas to `visit_daily_deferred` (a plain logged table,
-no index, committed with the rows they count) instead of upserting them into visit_daily, and
-the push ends with `fold`, which moves every deferred delta into visit_daily in one transaction.
-A first push of a year of visits thus writes each summary row once, not once per batch (a batch
-spread over a year touches ~20,000 of them). The counts are visit_daily plus the deferred
-deltas at every moment (nmi_desk.domain.stats.compute sums both on PostgreSQL), so a push killed before its
+A big push (more than one batch of visits) counts nothing while it runs: each of its
+transactions writes its own marker (the `change_tx` its rows carry) into
+`visit_daily_uncounted`, committed with the rows. A visit counts in visit_daily only while it is
+not deleted and its `change_tx` is not uncounted; its topics and referrals count through it.
+The push ends with `fold`, which counts the uncounted visits from their rows, set-based (one
+aggregate per dimension, as `fill_sql`), adds them to visit_daily and empties
+visit_daily_uncounted, in one transaction. A first push of a year of visits thus costs one
+pass over its rows, not a delta per batch (a batch spread over a year touches ~20,000 summary
+rows). The counts are visit_daily plus the uncounted visits counted from their rows at every
+moment (nmi_desk.domain.stats.compute reads both on PostgreSQL), so a push killed before its
 fold loses nothing; the next push to that database, by any laptop, folds them.
+
+Another laptop may change an uncounted visit before the fold (it pulled it, edited it, pushed):
+the triggers treat the old row as counting nothing and the new one (its own marker) as
+counting, and the fold no longer finds it. A fold and a trigger never interleave: every push
+transaction that counts takes the fold's advisory lock shared, the fold takes it alone.
+
+`visit_daily_deferred` holds what an older nmi-desk deferred the same way (per-batch deltas of
+a push killed before its fold); readers add it and the fold folds it.
 
 `rebuild` is the migration step for a new or changed dimension: it drops every visit_daily
 trigger, creates them from the registry and refills the counts from the rows.
@@ -62,9 +73,12 @@ DEFERRED_SINCE = (
     "statistics: a big push's count deltas folded into visit_daily once, "
     "no (dimension, key) index centrally (PostgreSQL)"
 )
-# Transaction-local switch of a big push (SET LOCAL: a transaction-mode pooler keeps it right).
-DEFER = "SET LOCAL nmi_desk.daily_defer = 'on'"
-_FOLD_LOCK = 7_426_111  # advisory lock: one fold at a time (the migrations use 7_426_001)
+UNCOUNTED = "visit_daily_uncounted"
+# Migration 174 (PostgreSQL): a big push's visits are counted from their rows at its end.
+UNCOUNTED_SINCE = "statistics: a big push's visits counted from their rows once, at its end"
+# Advisory lock: a fold alone, every counting push transaction shared (the migrations use
+# 7_426_001).
+_FOLD_LOCK = 7_426_111
 # The names of the migrations that (re)built the triggers from the registry, oldest first. A
 # database with all of them applied keeps every dimension of the registry in visit_daily;
 # nmi_desk.domain.stats.compute reads the rows instead when one is missing (a source never migrates).
@@ -116,31 +130,93 @@ def create_deferred_table(dialect: str) -> str:
     )
 
 
-def counts_source(deferred: bool) -> str:
-    """FROM clause of the counts for readers: visit_daily, plus the deferred deltas where the
-    database has them (rows with the same key are summed by the reader's GROUP BY)."""
-    if not deferred:
+def create_uncounted_table() -> str:
+    """The markers of committed push transactions whose visits visit_daily does not count yet
+    (PostgreSQL; empty on SQLite)."""
+    return f"CREATE TABLE {UNCOUNTED} (tx BIGINT NOT NULL, PRIMARY KEY (tx))"
+
+
+def _uncounted(tx: str) -> str:
+    """SQL: the visit whose change_tx is `tx` is not counted in visit_daily yet."""
+    return f"EXISTS (SELECT 1 FROM {UNCOUNTED} u WHERE u.tx = {tx})"
+
+
+def counts_source(deferred: bool, uncounted: bool = False) -> str:
+    """FROM clause of the counts for readers: visit_daily, plus the deferred deltas and the
+    uncounted visits counted from their rows where the database has them (rows with the same
+    key are summed by the reader's GROUP BY)."""
+    if not deferred and not uncounted:
         return TABLE
     cols = "local_date, location_code, dimension, key, n"
-    return f"(SELECT {cols} FROM {TABLE} UNION ALL SELECT {cols} FROM {DEFERRED}) counts"
+    parts = [f"SELECT {cols} FROM {TABLE}"]
+    if deferred:
+        parts.append(f"SELECT {cols} FROM {DEFERRED}")
+    if uncounted:
+        parts.append(uncounted_rows_sql())
+    return f"({' UNION ALL '.join(parts)}) counts"
 
 
-ANY_DEFERRED = f"SELECT EXISTS (SELECT 1 FROM {DEFERRED})"
+ANY_LEFT = (
+    f"SELECT EXISTS (SELECT 1 FROM {DEFERRED}) OR EXISTS (SELECT 1 FROM {UNCOUNTED})"
+)
+
+
+def uncounted_rows_sql() -> str:
+    """PostgreSQL: (local_date, location_code, dimension, key, n) of the uncounted visits,
+    counted from their rows the way the triggers count (fill_sql): their dimensions, topics,
+    topic groups and live referrals. Found through the change_tx index; nothing when
+    visit_daily_uncounted is empty."""
+    v = (
+        "(SELECT v.* FROM visit v WHERE v.deleted = FALSE AND v.change_tx IN "
+        f"(SELECT tx FROM {UNCOUNTED})) v"
+    )
+    values = ", ".join(f"('{d.code}', {d.key_sql('v', 'postgresql')})" for d in VISIT_DIMENSIONS)
+    parts = [
+        "SELECT v.local_date, v.location_code, d.dimension, d.key, count(*) AS n "
+        f"FROM {v} CROSS JOIN LATERAL (VALUES {values}) d(dimension, key) GROUP BY 1, 2, 3, 4",
+        f"SELECT v.local_date, v.location_code, '{_TOPIC}', t.topic_code, count(*) "
+        f"FROM visit_topic t JOIN {v} ON v.id = t.visit_id GROUP BY 1, 2, 4",
+        f"SELECT v.local_date, v.location_code, '{_GROUP}', g.g, count(*) "
+        f"FROM (SELECT DISTINCT t.visit_id, {_group('t', 'tp')} AS g FROM visit_topic t "
+        "LEFT JOIN topic tp ON tp.code = t.topic_code) g "
+        f"JOIN {v} ON v.id = g.visit_id GROUP BY 1, 2, 4",
+        f"SELECT v.local_date, v.location_code, '{_REFERRAL}', x.organisation_code, count(*) "
+        f"FROM referral x JOIN {v} ON v.id = x.visit_id WHERE x.deleted = FALSE GROUP BY 1, 2, 4",
+    ]
+    return " UNION ALL ".join(parts)
+
+
+def begin_uncounted() -> list[str]:
+    """PostgreSQL, first in a big push's transaction (parameter: its change_tx marker): the
+    visits it writes count nothing until the fold. Shared fold lock first: no fold runs
+    between this marker's commit and the fold's own reading."""
+    return [
+        f"SELECT pg_advisory_xact_lock_shared({_FOLD_LOCK})",
+        f"INSERT INTO {UNCOUNTED} (tx) VALUES (%s) ON CONFLICT DO NOTHING",
+    ]
 
 
 def fold_sql() -> list[str]:
-    """PostgreSQL: move every deferred delta into visit_daily, in one transaction.
+    """PostgreSQL, one transaction: count every uncounted visit from its rows into
+    visit_daily and empty visit_daily_uncounted; move every deferred delta into visit_daily.
 
-    The advisory lock makes folds take turns, and each statement after it sees what the
-    previous fold deleted, so every delta is moved once. visit_daily rows are locked in key
-    order, like the commit of a small push: the two never deadlock.
+    The advisory lock is taken alone: folds take turns, and no push transaction that counts
+    (they hold it shared) is in flight, so what the statements read stays put between them.
+    visit_daily rows are locked in key order, like the commit of a small push: the two never
+    deadlock.
     """
     cols = "local_date, location_code, dimension, key"
+    upsert = f"ON CONFLICT ({cols}) DO UPDATE SET n = {TABLE}.n + excluded.n"
     return [
         f"SELECT pg_advisory_xact_lock({_FOLD_LOCK})",
+        # The aggregates of a first push's 100,000 visits spilled to disk at the default 4 MB.
+        "SET LOCAL work_mem = '64MB'",
+        # Each part of uncounted_rows_sql is grouped by its own dimension: no sum across them.
+        f"{_COLUMNS}SELECT {cols}, n FROM ({uncounted_rows_sql()}) c ORDER BY 1, 2, 3, 4 {upsert}",
+        f"DELETE FROM {UNCOUNTED}",
         f"WITH moved AS (DELETE FROM {DEFERRED} RETURNING {cols}, n) "
         f"{_COLUMNS}SELECT {cols}, sum(n) FROM moved GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0 "
-        f"ORDER BY 1, 2, 3, 4 ON CONFLICT ({cols}) DO UPDATE SET n = {TABLE}.n + excluded.n",
+        f"ORDER BY 1, 2, 3, 4 {upsert}",
     ]
 
 
@@ -336,7 +412,8 @@ def _pg_visit_of(alias: str) -> str:
     """The live visit of `{alias}.visit_id`, looked up by its primary key."""
     return (
         "CROSS JOIN LATERAL (SELECT v.local_date, v.location_code FROM visit v "
-        f"WHERE v.id = {alias}.visit_id AND v.deleted = FALSE OFFSET 0) v"
+        f"WHERE v.id = {alias}.visit_id AND v.deleted = FALSE "
+        f"AND NOT {_uncounted('v.change_tx')} OFFSET 0) v"
     )
 
 
@@ -372,16 +449,20 @@ def _pg_visit_delta(links: bool) -> str:
 
 
 def _rows_cte(table: str, sign: int, where: str = "TRUE") -> str:
+    """The counting visit rows of a transition table: not deleted, not uncounted."""
     cols = ", ".join(f"{table}.{c}" for c in ("id", *VISIT_COUNTED))
-    return f"SELECT {cols}, {sign} AS sign FROM {table} WHERE NOT {table}.deleted AND {where}"
+    return (
+        f"SELECT {cols}, {sign} AS sign FROM {table} WHERE NOT {table}.deleted "
+        f"AND NOT {_uncounted(f'{table}.change_tx')} AND {where}"
+    )
 
 
-def _pg_moved(columns: tuple[str, ...], key: str = "id") -> str:
+def _pg_moved(columns: tuple[str, ...], key: str = "id", also: str = "") -> str:
     old = ", ".join(f"o.{c}" for c in columns)
     new = ", ".join(f"n.{c}" for c in columns)
     return (
         f"SELECT o.{key} FROM old_rows o JOIN new_rows n ON n.{key} = o.{key} "
-        f"WHERE ({old}) IS DISTINCT FROM ({new})"
+        f"WHERE ({old}) IS DISTINCT FROM ({new}){also}"
     )
 
 
@@ -438,7 +519,8 @@ def new_links_sql() -> list[str]:
     triggers' probes per link (for each link the other links of its group)."""
     live = (
         "CROSS JOIN LATERAL (SELECT v.local_date, v.location_code FROM visit v "
-        "WHERE v.id = k.id AND v.deleted = FALSE OFFSET 0) v"
+        f"WHERE v.id = k.id AND v.deleted = FALSE AND NOT {_uncounted('v.change_tx')} "
+        "OFFSET 0) v"
     )
     links = (
         "CROSS JOIN LATERAL (SELECT t.topic_code FROM visit_topic t "
@@ -457,7 +539,8 @@ def new_links_sql() -> list[str]:
         "CROSS JOIN LATERAL (SELECT x.visit_id AS id, x.organisation_code FROM referral x "
         "WHERE x.id = r.id AND x.deleted = FALSE OFFSET 0) x "
         "CROSS JOIN LATERAL (SELECT v.local_date, v.location_code FROM visit v "
-        "WHERE v.id = x.id AND v.deleted = FALSE OFFSET 0) v GROUP BY 1, 2, 4",
+        f"WHERE v.id = x.id AND v.deleted = FALSE AND NOT {_uncounted('v.change_tx')} "
+        "OFFSET 0) v GROUP BY 1, 2, 4",
     ]
 
 
@@ -471,8 +554,9 @@ def count_new_links(
     conn.exec_driver_sql(SET_BASED_OFF)
 
 
-def set_based_functions() -> list[str]:
-    """Migration 173: the trigger functions again (the two insert triggers now skippable)."""
+def trigger_functions() -> list[str]:
+    """The trigger functions again, their triggers unchanged (migration 173: the two insert
+    triggers skippable; 174: uncounted visits)."""
     return [sql for sql in pg_statements() if sql.startswith("CREATE OR REPLACE FUNCTION")]
 
 
@@ -489,20 +573,18 @@ def _pg_statement_trigger(name: str, event: str, table: str) -> str:
 
 
 def apply_function() -> list[str]:
-    """PostgreSQL: what the commit does with the transaction's deltas. Into visit_daily, in
-    key order; in a big push's transaction (DEFER) appended to visit_daily_deferred as they
-    are (each trigger statement already summed its own), for `fold` to sum once."""
+    """PostgreSQL: what the commit does with the transaction's deltas: into visit_daily, in
+    key order. (Until migration 174 a big push's transactions appended them to
+    visit_daily_deferred instead; `fold` still folds what an older version left there.)"""
     cols = "local_date, location_code, dimension, key"
     mine = f"FROM {PENDING} WHERE id >= first_id AND dimension <> ''"
     return [
         "CREATE OR REPLACE FUNCTION visit_daily_apply() RETURNS trigger LANGUAGE plpgsql "
         "SET enable_seqscan = off AS $$ "
         "DECLARE first_id bigint := current_setting('nmi_desk.daily_pending')::bigint; "
-        "BEGIN IF current_setting('nmi_desk.daily_defer', true) = 'on' THEN "
-        f"INSERT INTO {DEFERRED} ({cols}, n) SELECT {cols}, n {mine}; "
-        f"ELSE {_COLUMNS}SELECT {cols}, sum(n) {mine} GROUP BY 1, 2, 3, 4 "
+        f"BEGIN {_COLUMNS}SELECT {cols}, sum(n) {mine} GROUP BY 1, 2, 3, 4 "
         "HAVING sum(n) <> 0 ORDER BY 1, 2, 3, 4 "
-        f"ON CONFLICT ({cols}) DO UPDATE SET n = {TABLE}.n + excluded.n; END IF; "
+        f"ON CONFLICT ({cols}) DO UPDATE SET n = {TABLE}.n + excluded.n; "
         f"DELETE FROM {PENDING} WHERE id >= first_id; "
         "PERFORM set_config('nmi_desk.daily_pending', '', true); RETURN NULL; END $$",
     ]
@@ -513,10 +595,12 @@ def pg_statements() -> list[str]:
     out = [
         # Once per transaction: a marker row whose deferred trigger applies the deltas. Its
         # id is kept (transaction-local): the transaction's rows are the ids from there on,
-        # read through the primary key, never past the dead rows of earlier pushes.
+        # read through the primary key, never past the dead rows of earlier pushes. And the
+        # fold's lock, shared, before anything reads visit_daily_uncounted (fold_sql).
         "CREATE OR REPLACE FUNCTION visit_daily_mark() RETURNS void LANGUAGE plpgsql AS $$ "
         "DECLARE first_id bigint; "
         "BEGIN IF coalesce(current_setting('nmi_desk.daily_pending', true), '') = '' THEN "
+        f"PERFORM pg_advisory_xact_lock_shared({_FOLD_LOCK}); "
         f"INSERT INTO {PENDING} (local_date, location_code, dimension, key, n) "
         "VALUES ('', '', '', '', 0) RETURNING id INTO first_id; "
         "PERFORM set_config('nmi_desk.daily_pending', first_id::text, true); END IF; END $$",
@@ -526,7 +610,11 @@ def pg_statements() -> list[str]:
         "EXECUTE FUNCTION visit_daily_apply()",
     ]
     delta = _pg_visit_delta(links=True)
-    moved = _pg_moved(VISIT_COUNTED)
+    # A visit also moves when it becomes uncounted (a big push wrote it) or counted again.
+    flag = f"{_uncounted('o.change_tx')} <> {_uncounted('n.change_tx')}"
+    moved = _pg_moved(
+        VISIT_COUNTED, also=f" OR (o.change_tx IS DISTINCT FROM n.change_tx AND {flag})"
+    )
     visit = {
         "visit_daily_visit_insert": (
             "INSERT",
@@ -547,7 +635,8 @@ def pg_statements() -> list[str]:
     out += [
         _pg_function(
             "visit_daily_visit_delete",
-            f"IF NOT OLD.deleted THEN WITH r AS (SELECT {old}, -1 AS sign) {delta}; END IF",
+            f"IF NOT OLD.deleted AND NOT {_uncounted('OLD.change_tx')} "
+            f"THEN WITH r AS (SELECT {old}, -1 AS sign) {delta}; END IF",
             returns="OLD",
         ),
         "CREATE TRIGGER visit_daily_visit_delete BEFORE DELETE ON visit "
@@ -650,11 +739,12 @@ def rebuild(conn: Connection) -> None:
         on = f" ON {table}" if dialect == "postgresql" else ""
         conn.exec_driver_sql(f"DROP TRIGGER {name}{on}")
     conn.exec_driver_sql(f"DELETE FROM {TABLE}")
-    if dialect == "postgresql":  # deferred deltas are counts of rows the fill counts again
-        conn.exec_driver_sql(
-            f"DO $$ BEGIN IF to_regclass('{DEFERRED}') IS NOT NULL THEN "
-            f"DELETE FROM {DEFERRED}; END IF; END $$"
-        )
+    if dialect == "postgresql":  # the fill counts every visit: nothing deferred or uncounted
+        for table in (DEFERRED, UNCOUNTED):
+            conn.exec_driver_sql(
+                f"DO $$ BEGIN IF to_regclass('{table}') IS NOT NULL THEN "
+                f"DELETE FROM {table}; END IF; END $$"
+            )
     statements = pg_statements() if dialect == "postgresql" else list(triggers().values())
     for sql in statements:
         conn.exec_driver_sql(sql)

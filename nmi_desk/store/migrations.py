@@ -417,8 +417,15 @@ def _change_sequence(conn: Connection) -> None:
 
 def _set_based_links(conn: Connection) -> None:
     if conn.dialect.name == "postgresql":
-        for sql in daily_counts.set_based_functions():
+        for sql in daily_counts.trigger_functions():
             conn.exec_driver_sql(sql)
+
+
+def _uncounted_visits(conn: Connection) -> None:
+    """The same table everywhere (empty on a laptop); on PostgreSQL the trigger functions
+    learn that an uncounted visit counts nothing yet (store.daily_counts)."""
+    conn.exec_driver_sql(daily_counts.create_uncounted_table())
+    _set_based_links(conn)
 
 
 MIGRATIONS: list[Migration] = [
@@ -492,6 +499,7 @@ MIGRATIONS: list[Migration] = [
     ),
     Migration(172, "sync: central change sequence, holders, pull position", _change_sequence),
     Migration(173, daily_counts.SET_BASED_SINCE, _set_based_links),
+    Migration(174, daily_counts.UNCOUNTED_SINCE, _uncounted_visits),
 ]
 
 LATEST = max(m.version for m in MIGRATIONS)

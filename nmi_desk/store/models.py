@@ -261,6 +261,15 @@ class SyncHolder(SQLModel, table=True):
     client_uuid: str = Field(primary_key=True, max_length=36)
 
 
+class VisitDailyUncounted(SQLModel, table=True):
+    """Central: markers (change_tx) of committed push transactions whose visits visit_daily
+    does not count yet; the fold counts them from their rows (migration 174,
+    store.daily_counts)."""
+
+    __tablename__ = "visit_daily_uncounted"
+    tx: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+
+
 class SyncMark(SQLModel, table=True):
     """An inactive target's synced revision of one local record (sync.state)."""
 

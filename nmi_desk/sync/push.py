@@ -236,9 +236,9 @@ def quarantine(
 #   3. children (referrals) with their parent's central id: as the roots
 # Only temp tables dropped at commit and SET LOCAL: nothing outlives the transaction, so a
 # transaction-mode pooler (PgBouncer) can hand each transaction to another server connection.
-# A push of more than one batch of visits defers the per-day counts of its transactions and
-# folds them into visit_daily once at the end (store.daily_counts: DEFER, fold_sql); each
-# batch's deltas are still committed with its rows.
+# A push of more than one batch of visits counts nothing while it runs: each of its visit
+# transactions marks its visits uncounted (committed with them), and the push ends with one
+# set-based fold of them into visit_daily (store.daily_counts: begin_uncounted, fold_sql).
 
 RETRIES = 8  # a deadlock or serialization failure: run the batch's transaction again
 
@@ -481,7 +481,7 @@ def _central_transaction(
     kind: UnitKind,
     units: list[Unit],
     now: datetime,
-    defer: bool = False,
+    uncounted: bool = False,
     holder: str | None = None,
 ) -> tuple[list[Conflict], Told]:
     told = Told()
@@ -492,10 +492,13 @@ def _central_transaction(
             # planner's guesses for staging and transition tables put them over the JIT
             # threshold, and compiling them (~50 ms each, never reused) cost more than running.
             conn.exec_driver_sql("SET LOCAL jit = off")
-            if defer:
-                conn.exec_driver_sql(daily_counts.DEFER)
-        changes.begin(conn)
+        tx = changes.begin(conn)
         root = kind.root
+        uncounted = uncounted and _is_pg(conn) and root.table == "visit"
+        if uncounted:
+            first, mark = daily_counts.begin_uncounted()
+            conn.exec_driver_sql(first)
+            conn.exec_driver_sql(mark, (tx,))
         n = len(root.columns)
         roots = {u.uuid: u.root for u in units if u.root is not None}
         # An erasure dominates (sync/erasure.py): rows of erased clients go in blanked.
@@ -521,9 +524,12 @@ def _central_transaction(
         conflicts = merged.conflicts
         # Every visit of the batch new (a first push): their topic links and referrals are
         # counted by one aggregate per dimension below, not by the insert triggers' probes.
+        # Every visit of the batch written by this transaction and uncounted: their links
+        # count nothing until the fold, so the insert triggers stand aside too.
+        written_all = all(u.root is not None and u.uuid in merged.written for u in units)
         set_based = _is_pg(conn) and root.table == "visit" and not merged.existing
-        set_based = set_based and all(u.root is not None for u in units)
-        if set_based:
+        set_based = set_based and written_all and not uncounted
+        if set_based or (uncounted and written_all):
             conn.exec_driver_sql(daily_counts.SET_BASED_ON)
         new_children: dict[str, list[int]] = {}
         for link in kind.links:
@@ -548,6 +554,8 @@ def _central_transaction(
             daily_counts.count_new_links(
                 conn, merged.written.values(), new_children.get("referral")
             )
+        elif uncounted and written_all:
+            conn.exec_driver_sql(daily_counts.SET_BASED_OFF)
         if root.table == "client":
             told.clients = erasure.after_clients(conn, root, roots)
             blanked |= told.clients
@@ -590,25 +598,28 @@ def push_central(
     kind: UnitKind,
     units: list[Unit],
     now: datetime,
-    defer: bool = False,
+    uncounted: bool = False,
     holder: str | None = None,
 ) -> tuple[list[Conflict], Told]:
     """One central transaction for a batch of units; returns the conflicts it logged and
-    the erased clients it met (the laptop blanks its copies: clients_pull.apply_erasures)."""
-    out = _retrying(lambda: _central_transaction(central, kind, units, now, defer, holder))
+    the erased clients it met (the laptop blanks its copies: clients_pull.apply_erasures).
+    `uncounted`: its visits are counted by the fold at the end of the push."""
+    out = _retrying(lambda: _central_transaction(central, kind, units, now, uncounted, holder))
     crash_point("after-central-commit")
     return out
 
 
 def fold_counts(central, leftovers: bool = False) -> None:
-    """Deferred per-day counts into visit_daily, in one central transaction (any laptop's:
-    a push killed before its fold left them there, still counted by the readers).
-    `leftovers`: a push that deferred nothing itself looks first, and folds only if any."""
+    """Uncounted visits (and deferred deltas) into visit_daily, in one central transaction
+    (any laptop's: a push killed before its fold left them there, still counted by the
+    readers). `leftovers`: a push that left nothing uncounted itself looks first, and folds
+    only if there is anything."""
 
     def fold():
         with central.begin() as conn:
-            if leftovers and not conn.exec_driver_sql(daily_counts.ANY_DEFERRED).scalar():
+            if leftovers and not conn.exec_driver_sql(daily_counts.ANY_LEFT).scalar():
                 return
+            conn.exec_driver_sql("SET LOCAL jit = off")
             for sql in daily_counts.fold_sql():
                 conn.exec_driver_sql(sql)
 
@@ -623,12 +634,12 @@ def push_batch(
     now: datetime,
     result: PushResult,
     target_id: str | None = None,
-    defer: bool = False,
+    uncounted: bool = False,
     holder: str | None = None,
 ) -> None:
     """Push units; a refused unit is isolated by halving the batch and quarantined."""
     try:
-        conflicts, told = push_central(central, kind, units, now, defer, holder)
+        conflicts, told = push_central(central, kind, units, now, uncounted, holder)
     except (Refused, DataError, IntegrityError) as exc:
         if len(units) == 1:
             reason = _reason(exc)
@@ -639,8 +650,8 @@ def push_batch(
             writer.submit(keep)
             return
         mid = len(units) // 2
-        push_batch(central, writer, kind, units[:mid], now, result, target_id, defer, holder)
-        push_batch(central, writer, kind, units[mid:], now, result, target_id, defer, holder)
+        push_batch(central, writer, kind, units[:mid], now, result, target_id, uncounted, holder)
+        push_batch(central, writer, kind, units[mid:], now, result, target_id, uncounted, holder)
         return
 
     def mark(raw):
@@ -743,22 +754,22 @@ def push(
             progress(0, total)
         # Only visit units move per-day counts. One batch of them keeps its counts in its own
         # transaction (the everyday push: then only a look for a killed push's leftovers);
-        # more batches defer them and fold them once at the end.
+        # more batches leave them uncounted and fold them once at the end.
         counted = sum(1 for kind, _ in batches if kind.root.table == "visit")
-        defer = central.dialect.name == "postgresql" and counted > 1
+        uncounted = central.dialect.name == "postgresql" and counted > 1
         reader = _Reader(local, batches)
         writer = Writer(raw)
         for kind, chunk, units in reader:
             crash_point("after-read")
             if units:
-                push_batch(central, writer, kind, units, now, result, target_id, defer, holder)
+                push_batch(central, writer, kind, units, now, result, target_id, uncounted, holder)
             done += len(chunk)
             if progress:
                 progress(done, total)
-        if defer:
+        if uncounted:
             crash_point("before-fold")
         if central.dialect.name == "postgresql":
-            fold_counts(central, leftovers=not defer)
+            fold_counts(central, leftovers=not uncounted)
         writer, closing = None, writer
         closing.close()
     finally:

@@ -28,7 +28,7 @@ from datetime import date
 from nmi_desk.core.errors import UserError
 from nmi_desk.core.outputs import write_output
 from nmi_desk.store.connect import connect_sqlite, sqlite_path_from_url
-from nmi_desk.store.daily_counts import DEFERRED_SINCE, REBUILDS, counts_source
+from nmi_desk.store.daily_counts import DEFERRED_SINCE, REBUILDS, UNCOUNTED_SINCE, counts_source
 from nmi_desk.store.dimensions import (  # BY_CODE, CHARTS: also for the Day overview screen
     BY_CODE,
     CODES,
@@ -159,9 +159,10 @@ def daily_counts_ready(run: _Runner, conn) -> bool:
 
 def _daily_source(run: _Runner, conn) -> str | None:
     """FROM clause of the per-day counts, or None where they do not cover the registry. On
-    PostgreSQL with migration 112 the deferred deltas of a big push count too (visit_daily
-    plus them are the counts at every moment; store.daily_counts)."""
-    names = (*REBUILDS, DEFERRED_SINCE)
+    PostgreSQL the deferred deltas (migration 112) and the visits of a big push not yet
+    folded, counted from their rows (174), count too: visit_daily plus them are the counts at
+    every moment (store.daily_counts)."""
+    names = (*REBUILDS, DEFERRED_SINCE, UNCOUNTED_SINCE)
     marks = ", ".join(f":m{i}" for i in range(len(names)))
     found = {
         r[0]
@@ -173,7 +174,8 @@ def _daily_source(run: _Runner, conn) -> str | None:
     }
     if not set(REBUILDS) <= found:
         return None
-    return counts_source(run.dialect == "postgresql" and DEFERRED_SINCE in found)
+    pg = run.dialect == "postgresql"
+    return counts_source(pg and DEFERRED_SINCE in found, pg and UNCOUNTED_SINCE in found)
 
 
 def compute_stats(
