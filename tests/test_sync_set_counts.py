@@ -43,7 +43,9 @@ def _folded(engine) -> dict:
         assert conn.execute(text("SELECT count(*) FROM visit_daily_uncounted")).scalar() == 0
         assert conn.execute(text("SELECT count(*) FROM visit_daily_deferred")).scalar() == 0
         rows = conn.execute(
-            text("SELECT local_date, location_code, dimension, key, n FROM visit_daily WHERE n <> 0")
+            text(
+                "SELECT local_date, location_code, dimension, key, n FROM visit_daily WHERE n <> 0"
+            )
         ).all()
     return {tuple(r[:4]): r[4] for r in rows}
 
@@ -107,7 +109,9 @@ def test_pushes_of_one_batch_and_of_many_count_exactly(tmp_path, clock, pg_url, 
         desk.close()
 
 
-def test_visits_not_yet_folded_are_counted_and_may_change_first(tmp_path, clock, pg_url, monkeypatch):
+def test_visits_not_yet_folded_are_counted_and_may_change_first(
+    tmp_path, clock, pg_url, monkeypatch
+):
     """A push killed before its fold (the fold left out here) leaves its visits uncounted in
     visit_daily: the export counts them from their rows. A later push edits some of them
     (notes only, topics, a tombstone) before any fold: still exact; the fold then counts

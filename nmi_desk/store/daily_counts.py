@@ -156,9 +156,7 @@ def counts_source(deferred: bool, uncounted: bool = False) -> str:
     return f"({' UNION ALL '.join(parts)}) counts"
 
 
-ANY_LEFT = (
-    f"SELECT EXISTS (SELECT 1 FROM {DEFERRED}) OR EXISTS (SELECT 1 FROM {UNCOUNTED})"
-)
+ANY_LEFT = f"SELECT EXISTS (SELECT 1 FROM {DEFERRED}) OR EXISTS (SELECT 1 FROM {UNCOUNTED})"
 
 
 def uncounted_rows_sql() -> str:
