@@ -37,8 +37,21 @@ def _summary(engine) -> Counter:
     return Counter({tuple(r[:4]): r[4] for r in rows})
 
 
+def _monthly(engine) -> Counter:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT month, location_code, dimension, key, n FROM visit_monthly WHERE n <> 0")
+        ).all()
+    return Counter({tuple(r[:4]): r[4] for r in rows})
+
+
 def _in_step(engine) -> None:
-    assert _summary(engine) == per_day(read_rows(engine))
+    daily = _summary(engine)
+    assert daily == per_day(read_rows(engine))
+    by_month: Counter = Counter()
+    for (day, location, dimension, key), n in daily.items():
+        by_month[day[:7], location, dimension, key] += n
+    assert _monthly(engine) == +by_month  # visit_monthly is visit_daily per month
 
 
 def _input(**kw) -> VisitInput:
@@ -136,7 +149,11 @@ def test_export_source_of_a_pushed_central_equals_the_rows_and_the_laptop(desk, 
     try:
         _in_step(central)
         for first, last, loc in [
-            (date(2026, 1, 10), date(2026, 3, 10), None),
+            (date(2026, 1, 10), date(2026, 3, 10), None),  # whole February, days either side
+            (date(2026, 1, 10), date(2026, 3, 10), "amsterdam"),
+            (date(2026, 1, 1), date(2026, 2, 28), None),  # whole months only
+            (date(2026, 1, 2), date(2026, 2, 15), None),  # 45 days, no whole month
+            (date(2025, 1, 1), date(2026, 12, 31), None),  # two calendar years
             (date(2026, 3, 1), date(2026, 3, 10), "amsterdam"),
         ]:
             with open_source(pg_url) as source:

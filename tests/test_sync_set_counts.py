@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 
 from sqlalchemy import text
@@ -47,6 +48,13 @@ def _folded(engine) -> dict:
                 "SELECT local_date, location_code, dimension, key, n FROM visit_daily WHERE n <> 0"
             )
         ).all()
+        months = conn.execute(
+            text("SELECT month, location_code, dimension, key, n FROM visit_monthly WHERE n <> 0")
+        ).all()
+    by_month: Counter = Counter()
+    for day, location, dimension, key, n in rows:
+        by_month[day[:7], location, dimension, key] += n
+    assert {tuple(r[:4]): r[4] for r in months} == dict(+by_month)  # kept with visit_daily
     return {tuple(r[:4]): r[4] for r in rows}
 
 

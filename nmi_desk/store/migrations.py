@@ -428,6 +428,17 @@ def _uncounted_visits(conn: Connection) -> None:
     _set_based_links(conn)
 
 
+def _monthly_counts(conn: Connection) -> None:
+    """visit_monthly everywhere (empty on a laptop); on PostgreSQL filled from visit_daily
+    and kept from now on by the commit's apply and the fold (store.daily_counts)."""
+    conn.exec_driver_sql(daily_counts.create_monthly_table(conn.dialect.name))
+    if conn.dialect.name == "postgresql":
+        for sql in daily_counts.apply_function():
+            conn.exec_driver_sql(sql)
+        for sql in daily_counts.fill_monthly_sql():
+            conn.exec_driver_sql(sql)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _run_sql_file("0001_initial")),
     Migration(
@@ -500,6 +511,7 @@ MIGRATIONS: list[Migration] = [
     Migration(172, "sync: central change sequence, holders, pull position", _change_sequence),
     Migration(173, daily_counts.SET_BASED_SINCE, _set_based_links),
     Migration(174, daily_counts.UNCOUNTED_SINCE, _uncounted_visits),
+    Migration(175, daily_counts.MONTHLY_SINCE, _monthly_counts),
 ]
 
 LATEST = max(m.version for m in MIGRATIONS)

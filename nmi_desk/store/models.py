@@ -270,6 +270,18 @@ class VisitDailyUncounted(SQLModel, table=True):
     tx: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
 
 
+class VisitMonthly(SQLModel, table=True):
+    """visit_daily summed per calendar month (PostgreSQL, migration 175; empty on SQLite):
+    a long period's figures read whole months here (store.daily_counts)."""
+
+    __tablename__ = "visit_monthly"
+    month: str = Field(primary_key=True, max_length=7)
+    location_code: str = Field(primary_key=True, max_length=64)
+    dimension: str = Field(primary_key=True, max_length=32)
+    key: str = Field(primary_key=True, max_length=64)
+    n: int
+
+
 class SyncMark(SQLModel, table=True):
     """An inactive target's synced revision of one local record (sync.state)."""
 

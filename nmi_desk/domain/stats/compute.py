@@ -23,12 +23,19 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 
 from nmi_desk.core.errors import UserError
 from nmi_desk.core.outputs import write_output
 from nmi_desk.store.connect import connect_sqlite, sqlite_path_from_url
-from nmi_desk.store.daily_counts import DEFERRED_SINCE, REBUILDS, UNCOUNTED_SINCE, counts_source
+from nmi_desk.store.daily_counts import (
+    DEFERRED_SINCE,
+    MONTHLY_SINCE,
+    REBUILDS,
+    UNCOUNTED_SINCE,
+    counts_source,
+    period_sql,
+)
 from nmi_desk.store.dimensions import (  # BY_CODE, CHARTS: also for the Day overview screen
     BY_CODE,
     CODES,
@@ -158,11 +165,18 @@ def daily_counts_ready(run: _Runner, conn) -> bool:
 
 
 def _daily_source(run: _Runner, conn) -> str | None:
-    """FROM clause of the per-day counts, or None where they do not cover the registry. On
-    PostgreSQL the deferred deltas (migration 112) and the visits of a big push not yet
-    folded, counted from their rows (174), count too: visit_daily plus them are the counts at
-    every moment (store.daily_counts)."""
-    names = (*REBUILDS, DEFERRED_SINCE, UNCOUNTED_SINCE)
+    """FROM clause of the per-day counts, or None where they do not cover the registry."""
+    setup = _counts_setup(run, conn)
+    return None if setup is None else setup[0]
+
+
+def _counts_setup(run: _Runner, conn) -> tuple[str, str | None] | None:
+    """(FROM clause of the per-day counts, the SQL that reads whole months from visit_monthly
+    or None), or None where the counts do not cover the registry. On PostgreSQL the deferred
+    deltas (migration 112) and the visits of a big push not yet folded, counted from their
+    rows (174), count too: visit_daily plus them are the counts at every moment
+    (store.daily_counts); visit_monthly is there from 175."""
+    names = (*REBUILDS, DEFERRED_SINCE, UNCOUNTED_SINCE, MONTHLY_SINCE)
     marks = ", ".join(f":m{i}" for i in range(len(names)))
     found = {
         r[0]
@@ -175,7 +189,24 @@ def _daily_source(run: _Runner, conn) -> str | None:
     if not set(REBUILDS) <= found:
         return None
     pg = run.dialect == "postgresql"
-    return counts_source(pg and DEFERRED_SINCE in found, pg and UNCOUNTED_SINCE in found)
+    deferred, uncounted = pg and DEFERRED_SINCE in found, pg and UNCOUNTED_SINCE in found
+    monthly = period_sql(deferred, uncounted) if pg and MONTHLY_SINCE in found else None
+    return counts_source(deferred, uncounted), monthly
+
+
+def _month_params(first: date, last: date) -> dict[str, str]:
+    """period_sql's bounds: the whole months inside first..last (:m1 <= month < :m2) and the
+    days outside them (:f <= day < :d1, :d2 <= day <= :t). No whole month: every day."""
+    start = first if first.day == 1 else (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    end = (last + timedelta(days=1)).replace(day=1)  # the first day after the last whole month
+    if end <= start:
+        start = end = last + timedelta(days=1)
+    return {
+        "m1": start.isoformat()[:7],
+        "m2": end.isoformat()[:7],
+        "d1": start.isoformat(),
+        "d2": end.isoformat(),
+    }
 
 
 def compute_stats(
@@ -203,14 +234,19 @@ def compute_stats(
         out["location"] = location
     figures: dict[str, dict[str, int]] = {}
     with run.connection() as conn:
-        source = None if from_rows else _daily_source(run, conn)
-        if source is not None:
+        setup = None if from_rows else _counts_setup(run, conn)
+        if setup is not None:
+            source, monthly = setup
             grouped: dict[str, list[tuple]] = {name: [] for name in DIMENSIONS}
             long = dialect == "sqlite" and (last - first).days >= LONG_PERIOD_DAYS
             sql = _DAILY_SQL.format(
                 source=source + (" INDEXED BY ix_visit_daily_key" if long else "")
             )
-            for name, key, n in run.rows(conn, sql, params):
+            daily_params: dict[str, object] = dict(params)
+            if monthly is not None and (last - first).days >= LONG_PERIOD_DAYS:
+                sql = monthly
+                daily_params.update(_month_params(first, last))
+            for name, key, n in run.rows(conn, sql, daily_params):
                 if name in grouped:  # a dimension the registry no longer has is left out
                     grouped[name].append((key, n))
         else:
