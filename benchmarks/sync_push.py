@@ -352,7 +352,7 @@ def one_size(args, base, conninfo, held: int, first_size: bool, schemas: list) -
         timers.wrap(push_module, "_central_transaction", "central transactions")
         timers.wrap(push_module, "mark_synced", "local mark synced")
         timers.wrap(push_module, "pending_unit_ids", "pending ids")
-        timers.wrap(push_module, "fold_counts", "fold of the deferred counts")
+        timers.wrap(push_module, "fold_counts", "fold of the uncounted visits")
         timers.wrap(clients_pull, "pull_clients", "pull of held clients")
         try:
             report = run_sync(engine, target, now, batch_size=args.batch)

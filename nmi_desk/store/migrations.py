@@ -512,6 +512,17 @@ MIGRATIONS: list[Migration] = [
     Migration(173, daily_counts.SET_BASED_SINCE, _set_based_links),
     Migration(174, daily_counts.UNCOUNTED_SINCE, _uncounted_visits),
     Migration(175, daily_counts.MONTHLY_SINCE, _monthly_counts),
+    Migration(
+        176,
+        "sync: erased and merged clients found through indexes of their own",
+        # Every push batch asks which of its clients are erased or merged (sync/erasure.py):
+        # almost none are, and a probe into these small indexes answers without reading the
+        # client rows (a first push of 100,000 visits spent ~3 s in those look-ups).
+        _statements(
+            "CREATE INDEX ix_client_erased ON client (uuid) WHERE erased_at IS NOT NULL",
+            "CREATE INDEX ix_client_merged ON client (uuid) WHERE merged_into IS NOT NULL",
+        ),
+    ),
 ]
 
 LATEST = max(m.version for m in MIGRATIONS)
