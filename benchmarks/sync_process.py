@@ -102,7 +102,10 @@ def _env(home: Path, tree: Path | None) -> dict:
 
 def timed(argv: list[str], env: dict) -> float:
     started = time.perf_counter()
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    # cwd: the data dir, so `-m` (which puts cwd first on sys.path) finds the tree asked for
+    done = subprocess.run(
+        argv, env=env, cwd=env["NMI_DESK_HOME"], capture_output=True, text=True, check=False
+    )
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{argv[2:]} failed: {done.stderr.strip()}")
@@ -112,8 +115,8 @@ def timed(argv: list[str], env: dict) -> float:
 def importtime(argv: list[str], env: dict, top: int = 25) -> None:
     """The slowest imports of one run (cumulative microseconds, -X importtime)."""
     done = subprocess.run(
-        [argv[0], "-X", "importtime", *argv[1:]], env=env, capture_output=True, text=True,
-        check=False,
+        [argv[0], "-X", "importtime", *argv[1:]], env=env, cwd=env["NMI_DESK_HOME"],
+        capture_output=True, text=True, check=False,
     )  # fmt: skip
     rows = []
     for line in done.stderr.splitlines():
