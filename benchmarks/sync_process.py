@@ -3,10 +3,10 @@ visits (about 35,000 held clients), wall time from process start to exit. Goal: 
 
     NMI_DESK_BENCH_PG_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
         python benchmarks/sync_process.py --home /tmp/sp-home [--visits 100000] [--runs 7]
-            [--tree DIR ...] [--importtime]
+            [--tree DIR ...] [--importtime] [--status]
 
 The first call with a --home that holds no laptop builds it (`demo` visits, a fresh
-PostgreSQL schema, the first push: a few minutes) and keeps both, with the URL in
+PostgreSQL schema, the first push: ~35 s on a quiet machine) and keeps both, with the URL in
 <home>/bench-target.txt; later calls reuse them (--drop removes the schema and stops).
 
 Each run writes `--new` visits through the visit form's domain function in this process,
@@ -140,6 +140,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--tree", type=Path, action="append", help="source tree (repeatable)")
     parser.add_argument("--importtime", action="store_true", help="also -X importtime per tree")
+    parser.add_argument("--status", action="store_true", help="also `sync --status` per tree")
     parser.add_argument("--drop", action="store_true", help="drop the laptop's schema, stop")
     args = parser.parse_args()
 
@@ -165,6 +166,9 @@ def main() -> None:
     trees = [t.resolve() for t in args.tree] if args.tree else [None]
     sync = [py, "-m", "nmi_desk", "sync", "--target", url, "--yes"]
     cases = [(f"sync {t or 'this tree'}", sync, _env(home, t)) for t in trees]
+    status = [py, "-m", "nmi_desk", "sync", "--status"]
+    if args.status:  # the same start-up without the central database
+        cases += [(f"sync --status {t or 'this tree'}", status, _env(home, t)) for t in trees]
     cases += [
         ("python -c pass", [py, "-c", "pass"], _env(home, None)),
         ("import sqlalchemy, psycopg", [py, "-c", "import sqlalchemy, psycopg"], _env(home, None)),
@@ -175,7 +179,7 @@ def main() -> None:
     times: dict[str, list[float]] = {label: [] for label, _, _ in cases}
     for _ in range(args.runs):
         for label, argv, env in cases:
-            if argv is sync or argv[1:3] == ["-m", "nmi_desk"]:
+            if argv is sync:
                 add_visits(home, args.new)
             times[label].append(timed(argv, env))
     print(f"load average at end: {_load()}")
