@@ -37,7 +37,7 @@ PULLED = (
 
 
 def _table(name: str):
-    # The model classes are built only when newer rows come in (~0.1 s at every sync otherwise).
+    # The ORM and its model classes only when newer rows come in (~0.25 s of every sync).
     from nmi_desk.store.models import SQLModel
 
     return SQLModel.metadata.tables[name]
