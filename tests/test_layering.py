@@ -285,19 +285,24 @@ def test_the_tuis_main_thread_never_imports_the_orm():
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
 
+def _needs_orm(name: str) -> bool:
+    return name.split(".")[0] == "sqlmodel" or name.startswith("sqlalchemy.orm")
+
+
 def test_every_module_that_imports_the_orm_at_its_top_imports_it_whole_first():
     """Two threads importing SQLAlchemy at once can meet it half-made (an ImportError in a
     worker, seen when the database opened while the sync line read its status): a module
-    that imports SQLAlchemy or SQLModel at its top imports nmi_desk.store.orm before, whose
-    body Python runs in one thread at a time."""
+    that imports SQLAlchemy or SQLModel at its top imports a gate before, whose body Python
+    runs in one thread at a time: nmi_desk.store.orm for the ORM (SQLModel, sqlalchemy.orm),
+    nmi_desk.store.sql_core (or orm, which imports it) for Core alone."""
     import ast
 
     late = []
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = path.relative_to(ROOT).as_posix()
-        if rel == "nmi_desk/store/orm.py":
+        if rel in ("nmi_desk/store/orm.py", "nmi_desk/store/sql_core.py"):
             continue
-        gate_seen = False
+        orm_gate = core_gate = False
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
@@ -306,9 +311,10 @@ def test_every_module_that_imports_the_orm_at_its_top_imports_it_whole_first():
             else:
                 continue
             if "nmi_desk.store.orm" in names:
-                gate_seen = True
+                orm_gate = core_gate = True
+            elif "nmi_desk.store.sql_core" in names:
+                core_gate = True
             elif any(n.split(".")[0] in ("sqlalchemy", "sqlmodel") for n in names):
-                if not gate_seen:
+                if not (orm_gate if any(_needs_orm(n) for n in names) else core_gate):
                     late.append(rel)
-                break
     assert late == []

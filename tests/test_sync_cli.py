@@ -104,3 +104,41 @@ def test_publish_guidance_refuses_a_library_that_fails_the_check(isolated_home, 
     line = proc.stderr.strip()
     assert line.startswith("nmi-desk: unknown-codes.md: ") and "\n" not in line
     assert not (tmp_path / "central.db").exists()  # refused before the target was touched
+
+
+def test_the_everyday_sync_builds_no_model_classes(desk, tmp_path):
+    """`nmi-desk sync` of a few new visits runs on SQL alone: the ORM and its model classes
+    cost every such sync ~0.25 s of a process that must finish in under a second (issue 19).
+    A module on that path that imports them again (at its top, or a helper reaching for
+    store/models.py) fails here; so does the pull reading whole the client rows of this
+    laptop's own push, which come back as changes."""
+    from dataclasses import replace
+
+    from nmi_desk.domain.inputs import ReferralInput, VisitInput
+    from nmi_desk.domain.visits import create_visit
+
+    target = f"sqlite:///{tmp_path / 'central.db'}"
+    visit = VisitInput(
+        location_code="eindhoven-stadskantoor",
+        topics=["aow"],
+        referrals=[ReferralInput("svb", reason="Test")],
+    )
+    create_visit(desk.context(), visit)
+    first = run(desk.paths.home, "sync", "--target", target, "--yes")  # everything, held clients
+    assert first.returncode == 0, first.stderr
+    create_visit(desk.context(), replace(visit, client_name="Ottilie Testpersoon"))
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "nmi_desk", "sync", "--target", target],
+        env={**os.environ, "NMI_DESK_HOME": str(desk.paths.home)},
+        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "pushed 1 client, 1 visit, 1 referral" in proc.stdout
+    loaded = {
+        line.rsplit("|", 1)[1].strip()
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "nmi_desk.sync.push" in loaded  # what the check below reads is the sync's imports
+    heavy = {"sqlalchemy.orm", "sqlmodel", "nmi_desk.store.orm", "nmi_desk.store.models"}
+    assert loaded & heavy == set()

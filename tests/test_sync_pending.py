@@ -15,7 +15,13 @@ from nmi_desk.domain.inputs import VisitInput
 from nmi_desk.domain.stats.today import read_today
 from nmi_desk.domain.visits import create_visit
 from nmi_desk.sync import resolve_target, run_sync
-from nmi_desk.sync.tables import BOOKKEEPING, COUNTED_TABLES, unit_kinds
+from nmi_desk.sync.tables import (
+    BOOKKEEPING,
+    COUNTED_TABLES,
+    SENT_COLUMNS,
+    model_columns,
+    unit_kinds,
+)
 
 
 def run(home: Path, *args: str) -> str:
@@ -30,6 +36,17 @@ def run(home: Path, *args: str) -> str:
 def test_every_kind_the_push_moves_is_counted():
     pushed = {k.table for u in unit_kinds() for k in (u.root, *u.children)}
     assert pushed - set(BOOKKEEPING) == set(COUNTED_TABLES)
+
+
+def test_the_sent_columns_are_the_models_columns():
+    """Sync lists the columns it sends (building the model classes would slow every
+    `nmi-desk sync`); a column a migration adds to a synced table, or a new table with the
+    sync columns, must be added there too, or it would stay on the laptop."""
+    models = model_columns()
+    assert SENT_COLUMNS == models, "add the column or table to sync/tables.py SENT_COLUMNS"
+    units = ("client", "visit", "referral", "info_session")
+    # the tables that travel on their own do so in the models' order, as they did before
+    assert [t for t in SENT_COLUMNS if t not in units] == [t for t in models if t not in units]
 
 
 def test_a_corrected_and_a_merged_client_count_as_pending(desk, pg_url):

@@ -26,6 +26,9 @@ def open_desk(ctx: typer.Context, unlock: bool = True, write: bool = True):
     from nmi_desk.domain.desk import Desk
 
     desk = Desk.open(ctx.obj.get("data_dir") if ctx.obj else None, create=write)
+    # Closed when the command ends rather than whenever the interpreter's exit collects it:
+    # its connections close (and checkpoint) in order, and the exit need not (entry.py).
+    ctx.call_on_close(desk.close)
     desk.check_database()  # empty, damaged, unreadable: one line, nothing created or written
     if unlock and desk.locked:
         unlock_desk(desk, "Passphrase")

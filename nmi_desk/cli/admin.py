@@ -56,6 +56,7 @@ def doctor(ctx: typer.Context) -> None:
     except UserError as exc:  # reported as a FAIL line; the rest is checked on defaults
         settings, config_error = Settings(), str(exc)
     desk = Desk(paths=paths, settings=settings)
+    ctx.call_on_close(desk.close)  # as open_desk does (cli/_common.py)
 
     def passphrase() -> str | None:
         from nmi_desk.domain.security import passphrase_from_env

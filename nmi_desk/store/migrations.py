@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import nmi_desk.store.orm  # noqa: F401  # the ORM whole, one thread at a time (store/orm.py)
+import nmi_desk.store.sql_core  # noqa: F401  # Core whole, one thread at a time (store/sql_core.py)
 
 # isort: split
 
@@ -33,7 +33,7 @@ from sqlalchemy import Connection, Engine, text
 
 from nmi_desk.core.names import search_key
 from nmi_desk.store import daily_counts
-from nmi_desk.store.models import new_uuid
+from nmi_desk.store.ids import new_uuid
 
 SQL_DIR = Path(__file__).with_name("sql")
 PG_LOCK_KEY = 7_426_001  # advisory lock: two devices migrating the central side at once

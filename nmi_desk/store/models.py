@@ -11,7 +11,6 @@ There is deliberately no BSN field.
 
 from __future__ import annotations
 
-import uuid as uuid_mod
 from datetime import date, datetime
 from typing import Any
 
@@ -22,14 +21,11 @@ import nmi_desk.store.orm  # noqa: F401  # the ORM whole, one thread at a time (
 from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, String, Table
 from sqlmodel import Field, SQLModel
 
+from nmi_desk.store.ids import new_uuid
 from nmi_desk.store.limits import NAME_MAX, PLACE_MAX
 
 # Naive UTC on both databases: no session-timezone surprises on PostgreSQL.
 UTC_TS = DateTime(timezone=False)
-
-
-def new_uuid() -> str:
-    return str(uuid_mod.uuid4())
 
 
 class SyncFields(SQLModel):

@@ -17,14 +17,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-import nmi_desk.store.orm  # noqa: F401  # the ORM whole, one thread at a time (store/orm.py)
+import nmi_desk.store.sql_core  # noqa: F401  # Core whole, one thread at a time (store/sql_core.py)
 
 # isort: split
 
 from sqlalchemy import bindparam, select, text
 
-from nmi_desk.domain.clients.rights import REFERRAL_ERASED, VISIT_ERASED, compact
-from nmi_desk.store.models import SQLModel
+from nmi_desk.domain.clients.fields import REFERRAL_ERASED, VISIT_ERASED
 from nmi_desk.sync import changes
 from nmi_desk.sync.crashpoints import crash_point
 from nmi_desk.sync.erasure import CLIENT_ERASED
@@ -35,6 +34,8 @@ WHOLE = 20_000  # more uuids than this: the local table is read whole (_revision
 
 
 def _tables():
+    # The ORM and its model classes only when rows come in (~0.25 s of every sync).
+    from nmi_desk.store.models import SQLModel
 
     return SQLModel.metadata.tables
 
@@ -60,6 +61,8 @@ def _naive(row: dict) -> dict:
 
 
 def _fetch(conn, table: str, column: str, values: list[str], extra=None) -> list[dict]:
+    if not values:
+        return []  # the everyday pull: nothing changed, no model classes built for nothing
     tbl = _tables()[table]
     cols = [tbl.c[c] for c in _columns(table)] + list(extra or ())
     out = []
@@ -210,11 +213,27 @@ def _pull_changes(local, central, now, holder: str, target_id: str, since: int) 
         if upto <= since:
             return {}
         changed_clients, central_visits = changes.changed(cconn, holder, since, upto)
-        clients = {r["uuid"]: r for r in _fetch(cconn, "client", "uuid", changed_clients)}
-        newer_clients = _newer_clients(local, clients)
+        # Most changed clients are this laptop's own push coming back, taken by nobody: what
+        # decides is read bare, and only the rows taken are read whole (the whole rows need
+        # the model classes' column types, ~0.25 s of an everyday `nmi-desk sync` to build).
+        clients = _versions(cconn, changed_clients)
+        taken = [r["uuid"] for r in _newer_clients(local, clients)]
+        whole = {r["uuid"]: r for r in _fetch(cconn, "client", "uuid", taken)}
+        newer_clients = [whole[u] for u in taken if u in whole]
         visits, topics, referrals = _visit_rows(local, cconn, central_visits)
     out = _apply(local, now, newer_clients, visits, topics, referrals, (target_id, upto))
     return _with_survivors(local, central, now, clients, out)
+
+
+def _versions(conn, uuids: list[str]) -> dict[str, dict]:
+    """uuid -> what _newer_clients and the survivors read of a central client row."""
+    stmt = text(
+        "SELECT uuid, revision, erased_at, merged_into FROM client WHERE uuid IN :v"
+    ).bindparams(bindparam("v", expanding=True))
+    out = {}
+    for chunk in _chunks(uuids):
+        out.update((r["uuid"], dict(r)) for r in conn.execute(stmt, {"v": chunk}).mappings())
+    return out
 
 
 def _newer_clients(local, clients: dict[str, dict]) -> list[dict]:
@@ -246,7 +265,6 @@ def _visit_rows(local, cconn, central_visits: dict[str, int]):
     with their topics and referrals."""
     if not central_visits:
         return [], {}, []
-    visit_tbl = _tables()["visit"]
     with local.connect() as lconn:
         mine_v = _revisions(lconn, "visit", "uuid", sorted(central_visits))
     newer = sorted(
@@ -257,6 +275,7 @@ def _visit_rows(local, cconn, central_visits: dict[str, int]):
     topics: dict[str, list[str]] = {}
     referrals: list[dict] = []
     if newer:
+        visit_tbl = _tables()["visit"]
         ref_tbl = _tables()["referral"]
         topic_tbl = _tables()["visit_topic"]
         for chunk in _chunks(newer):
@@ -365,6 +384,8 @@ def _apply(local, now, clients, visits, topics, referrals, mark=None) -> dict[st
             set_pulled_position(conn, *mark)
         crash_point("during-client-pull")
     if erased:
+        from nmi_desk.domain.clients.rights import compact
+
         compact(local)
     return {"client": len(clients), "visit": len(visits)}
 
@@ -438,5 +459,7 @@ def apply_erasures(local, clients: Iterable[str], visits: Iterable[str], now: da
                 ),
                 {"v": chunk},
             )
+    from nmi_desk.domain.clients.rights import compact
+
     compact(local)
     return len(clients)

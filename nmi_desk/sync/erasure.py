@@ -26,14 +26,18 @@ import json
 from collections.abc import Iterable
 from datetime import datetime
 
-import nmi_desk.store.orm  # noqa: F401  # the ORM whole, one thread at a time (store/orm.py)
+import nmi_desk.store.sql_core  # noqa: F401  # Core whole, one thread at a time (store/sql_core.py)
 
 # isort: split
 
 from sqlalchemy import bindparam, text
 
-from nmi_desk.domain.clients.base import PERSONAL_CLIENT_FIELDS, STABLE_FIELDS
-from nmi_desk.domain.clients.rights import REFERRAL_ERASED, VISIT_ERASED
+from nmi_desk.domain.clients.fields import (
+    PERSONAL_CLIENT_FIELDS,
+    REFERRAL_ERASED,
+    STABLE_FIELDS,
+    VISIT_ERASED,
+)
 from nmi_desk.sync import changes
 from nmi_desk.sync.tables import RecordKind
 

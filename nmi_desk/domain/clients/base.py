@@ -1,5 +1,5 @@
-"""What the clients package shares: the record's input, a search hit, the fields kept
-across visits, and finding one client row."""
+"""What the clients package shares: the record's input, a search hit and finding one client
+row (the fields kept across visits are in fields.py)."""
 
 from __future__ import annotations
 
@@ -14,15 +14,6 @@ from sqlmodel import select
 from nmi_desk.store.models import Client
 
 DEFAULT_LIMIT = 10
-STABLE_FIELDS = (
-    "origin_country",
-    "destination_country",
-    "language",
-    "partner_coremigrating",
-    "children_coremigrating",
-)
-PERSONAL_CLIENT_FIELDS = ("name", "birth_year", "language", "partner_coremigrating",
-                          "children_coremigrating", "search_key")  # fmt: skip
 
 
 class ClientNotFound(LookupError):

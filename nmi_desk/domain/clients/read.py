@@ -13,7 +13,8 @@ from sqlmodel import Session, col, select
 
 from nmi_desk.core.clock import local
 from nmi_desk.domain import audit
-from nmi_desk.domain.clients.base import STABLE_FIELDS, get_client
+from nmi_desk.domain.clients.base import get_client
+from nmi_desk.domain.clients.fields import STABLE_FIELDS
 from nmi_desk.domain.context import Context
 from nmi_desk.domain.inputs import VisitInput
 from nmi_desk.store.models import Referral, Visit, VisitTopic

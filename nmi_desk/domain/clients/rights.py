@@ -16,15 +16,17 @@ from sqlmodel import Session, col, delete, select
 from nmi_desk.core.clock import to_utc_naive
 from nmi_desk.core.config import DB_NAME
 from nmi_desk.domain import audit
-from nmi_desk.domain.clients.base import PERSONAL_CLIENT_FIELDS, STABLE_FIELDS, get_client
+from nmi_desk.domain.clients.base import get_client
+from nmi_desk.domain.clients.fields import (
+    PERSONAL_CLIENT_FIELDS,
+    REFERRAL_ERASED,
+    STABLE_FIELDS,
+    VISIT_ERASED,
+)
 from nmi_desk.domain.clients.writes import blank_client, stamp
 from nmi_desk.domain.context import Context
 from nmi_desk.domain.copies import erase_files, names_client, purge_copies
 from nmi_desk.store.models import Draft, Referral, SyncConflict, SyncQuarantine, Visit
-
-VISIT_ERASED = ("client_name", "birth_year", "language", "partner_coremigrating",
-                "children_coremigrating", "notes")  # fmt: skip
-REFERRAL_ERASED = ("reason", "note", "outcome_note")
 
 
 @dataclass

@@ -21,12 +21,8 @@ from nmi_desk.core.validation import (
     check_code,
 )
 from nmi_desk.domain import audit
-from nmi_desk.domain.clients.base import (
-    PERSONAL_CLIENT_FIELDS,
-    STABLE_FIELDS,
-    ClientInput,
-    get_client,
-)
+from nmi_desk.domain.clients.base import ClientInput, get_client
+from nmi_desk.domain.clients.fields import PERSONAL_CLIENT_FIELDS, STABLE_FIELDS
 from nmi_desk.domain.context import Context
 from nmi_desk.domain.reference.files import shipped_reference
 from nmi_desk.store.limits import NAME_MAX
