@@ -25,30 +25,15 @@ commit, in one statement in key order. So a push locks the hot summary rows (tod
 location) only while it commits and always in the same order: no deadlock between laptops,
 and no transaction waits on another's summary rows while it still has work to do.
 
-A big push (more than one batch of visits) counts nothing while it runs: each of its
-transactions writes its own marker (the `change_tx` its rows carry) into
-`visit_daily_uncounted`, committed with the rows. A visit counts in visit_daily only while it is
-not deleted and its `change_tx` is not uncounted; its topics and referrals count through it.
-The push ends with `fold`, which counts the uncounted visits from their rows, set-based (one
-aggregate per dimension, as `fill_sql`), adds them to visit_daily and empties
-visit_daily_uncounted, in one transaction. A first push of a year of visits thus costs one
-pass over its rows, not a delta per batch (a batch spread over a year touches ~20,000 summary
-rows). The counts are visit_daily plus the uncounted visits counted from their rows at every
-moment (nmi_desk.domain.stats.compute reads both on PostgreSQL), so a push killed before its
-fold loses nothing; the next push to that database, by any laptop, folds them.
-
-Another laptop may change an uncounted visit before the fold (it pulled it, edited it, pushed):
-the triggers treat the old row as counting nothing and the new one (its own marker) as
-counting, and the fold no longer finds it. A fold and a trigger never interleave: every push
-transaction that counts takes the fold's advisory lock shared, the fold takes it alone.
-
-`visit_monthly` (PostgreSQL) holds visit_daily summed per calendar month, kept in the same
-transactions (the commit's apply, the fold, rebuild): a year's figures sum its ~8,000 rows and
-only the days of a partial month at either end from visit_daily (`period_sql`), instead of
-~180,000 day rows for 100,000 visits.
-
-`visit_daily_deferred` holds what an older nmi-desk deferred the same way (per-batch deltas of
-a push killed before its fold); readers add it and the fold folds it.
+A big push (more than one batch of visits) counts nothing while it runs: its transactions
+write their marker (the `change_tx` of their rows) into `visit_daily_uncounted`, and a visit
+whose change_tx is uncounted counts nothing yet, nor do its links. The push ends with the fold
+(`fold_sql`): the uncounted visits counted from their rows, set-based, in one transaction.
+Readers add them (`counts_source`) meanwhile, so a killed push loses nothing. Every counting
+transaction takes the fold's advisory lock shared, the fold takes it alone. `visit_monthly`
+(PostgreSQL) is visit_daily per month, kept in the same transactions and read for whole months
+(`period_sql`); `visit_daily_deferred` holds what an older version deferred per batch. Why
+and how: docs/statistics.md, "How the figures are counted".
 
 `rebuild` is the migration step for a new or changed dimension: it drops every visit_daily
 trigger, creates them from the registry and refills the counts from the rows.
@@ -124,7 +109,7 @@ def create_monthly_table(dialect: str) -> str:
     )
 
 
-def _monthly(rows: str, sum_n: bool = True) -> str:
+def _monthly(rows: str) -> str:
     """PostgreSQL: add `rows` (local_date, location_code, dimension, key, n) to visit_monthly,
     in key order (like visit_daily: no deadlock between two commits)."""
     cols = "month, location_code, dimension, key"
@@ -219,10 +204,9 @@ ANY_LEFT = f"SELECT EXISTS (SELECT 1 FROM {DEFERRED}) OR EXISTS (SELECT 1 FROM {
 
 
 def uncounted_rows_sql() -> str:
-    """PostgreSQL: (local_date, location_code, dimension, key, n) of the uncounted visits,
-    counted from their rows the way the triggers count (fill_sql): their dimensions, topics,
-    topic groups and live referrals. Found through the change_tx index; nothing when
-    visit_daily_uncounted is empty."""
+    """PostgreSQL: (local_date, location_code, dimension, key, n) of the uncounted visits
+    counted from their rows as the triggers count (fill_sql): dimensions, topics, topic
+    groups and live referrals."""
     # EXISTS: a one-time filter, so with nothing uncounted no part reads a row (the planner,
     # guessing, probed the uncounted markers from every visit: 110 ms per export).
     v = (
@@ -246,9 +230,8 @@ def uncounted_rows_sql() -> str:
 
 
 def begin_uncounted() -> list[str]:
-    """PostgreSQL, first in a big push's transaction (parameter: its change_tx marker): the
-    visits it writes count nothing until the fold. Shared fold lock first: no fold runs
-    between this marker's commit and the fold's own reading."""
+    """PostgreSQL, first in a big push's transaction (parameter: its change_tx marker): its
+    visits count nothing until the fold (the fold's lock shared first, as every count)."""
     return [
         f"SELECT pg_advisory_xact_lock_shared({_FOLD_LOCK})",
         f"INSERT INTO {UNCOUNTED} (tx) VALUES (%s) ON CONFLICT DO NOTHING",
@@ -256,23 +239,18 @@ def begin_uncounted() -> list[str]:
 
 
 def fold_sql() -> list[str]:
-    """PostgreSQL, one transaction: count every uncounted visit from its rows into
-    visit_daily and empty visit_daily_uncounted; move every deferred delta into visit_daily.
-
-    The advisory lock is taken alone: folds take turns, and no push transaction that counts
-    (they hold it shared) is in flight, so what the statements read stays put between them.
-    visit_daily rows are locked in key order, like the commit of a small push: the two never
-    deadlock.
-    """
+    """PostgreSQL, one transaction: every uncounted visit counted from its rows and every
+    deferred delta into visit_daily and visit_monthly. The advisory lock is taken alone:
+    folds take turns, and no counting transaction (they hold it shared) is in flight, so what
+    the statements read stays put and no summary row is held by another transaction."""
     cols = "local_date, location_code, dimension, key"
     upsert = f"ON CONFLICT ({cols}) DO UPDATE SET n = {TABLE}.n + excluded.n"
     return [
         f"SELECT pg_advisory_xact_lock({_FOLD_LOCK})",
         # The aggregates of a first push's 100,000 visits spilled to disk at the default 4 MB.
         "SET LOCAL work_mem = '64MB'",
-        # Each part of uncounted_rows_sql is grouped by its own dimension: no sum across them.
-        # No ORDER BY: with the lock held alone, no other transaction holds or waits for a
-        # visit_daily row (they take the lock shared before their first count).
+        # Each part of uncounted_rows_sql is grouped by its own dimension: no sum across them;
+        # no ORDER BY: with the lock held alone no other transaction can hold a summary row.
         f"WITH c AS MATERIALIZED ({uncounted_rows_sql()}), "
         f"daily AS ({_COLUMNS}SELECT {cols}, n FROM c {upsert}) {_monthly('c')}",
         f"DELETE FROM {UNCOUNTED}",
