@@ -51,6 +51,8 @@ async def test_f5_syncs_in_the_background_and_the_line_shows_the_outcome(desk, t
         await pilot.press("f5")
         await wait_until(pilot, lambda: "0 wachtend" in _line_text(app), "sync done")
         assert "laatst gelukt 10:30" in _line_text(app) and "fout" not in _line_text(app)
+        counts = app.screen.query_one("#count-unsynced", Static)
+        await wait_until(pilot, lambda: str(counts.render()).endswith(": 0"), "Today's count")
     engine = open_engine(f"sqlite:///{central}")
     with engine.connect() as c:
         assert c.execute(text("SELECT count(*) FROM visit")).scalar_one() == 3

@@ -6,6 +6,8 @@ on screen with data before SQLAlchemy is even imported; the engine opens after t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,6 +23,9 @@ from nmi_desk.tui.messages import (
 )
 from nmi_desk.tui.screens.base import NmiScreen, follow_up_summary, footer
 from nmi_desk.tui.widgets.columns import add_fitted_columns, content_widths, fitted_row, set_columns
+
+if TYPE_CHECKING:  # imported when the line is mounted, after the first paint
+    from nmi_desk.tui.widgets.sync_status import SyncStatusLine
 
 COLUMNS = ("col_time", "col_client", "col_topics", "col_referrals", "col_outcome")
 # Widest a column may grow with its content; topics take what is left.
@@ -131,6 +136,11 @@ class TodayScreen(NmiScreen[None]):
 
     def on_database_ready(self, message: DatabaseReady) -> None:
         self.refresh_today()
+
+    def on_sync_status_line_finished(self, message: SyncStatusLine.Finished) -> None:
+        # A sync marks records synced and may pull visits: the counts follow the sync line.
+        if self.loaded:
+            self.refresh_today()
 
     def refresh_today(self, prefetch=None) -> None:
         """Read today again (after a save, a delete, a restored draft, a language change).
