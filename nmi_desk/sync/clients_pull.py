@@ -136,7 +136,8 @@ def pull_clients(
             cconn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
         if held_too and holder:
             # Every client this laptop holds, by a join on the central side rather than a
-            # list of uuids sent in pieces (the first pull after a first push reads them all).
+            # list of uuids sent in pieces (the first pull after a first push reads them all),
+            # bare: after a first push almost none is taken (as in _pull_changes).
             clients = {r["uuid"]: r for r in _held_rows(cconn, holder)}
             central_visits = _held_visits(cconn, holder)
         else:
@@ -144,7 +145,10 @@ def pull_clients(
         missing = [u for u in uuids if u not in clients]
         clients.update((r["uuid"], r) for r in _fetch(cconn, "client", "uuid", missing))
         central_visits.update(_visits_of(cconn, [u for u in missing if u in clients]))
-        newer_clients = _newer_clients(local, clients)
+        taken = [r["uuid"] for r in _newer_clients(local, clients)]
+        bare = [u for u in taken if u not in missing]
+        whole = {r["uuid"]: r for r in _fetch(cconn, "client", "uuid", bare)}
+        newer_clients = [whole.get(u) or clients[u] for u in taken if u in whole or u in missing]
         visits, topics, referrals = _visit_rows(local, cconn, central_visits)
     out = _apply(local, now, newer_clients, visits, topics, referrals, mark)
     return _with_survivors(local, central, now, clients, out)
@@ -171,13 +175,18 @@ def _with_survivors(local, central, now, clients: dict[str, dict], out: dict) ->
 
 
 def _held_rows(cconn, holder: str) -> list[dict]:
-    tbl, held = _tables()["client"], _tables()["sync_holder"]
-    query = (
-        select(*[tbl.c[c] for c in _columns("client")])
-        .join(held, held.c.client_uuid == tbl.c.uuid)
-        .where(held.c.holder == holder)
-    )
-    return [_naive(dict(r)) for r in cconn.execute(query).mappings()]
+    """What _newer_clients and the survivors read (as _versions) of every client `holder`
+    holds."""
+    return [
+        dict(r)
+        for r in cconn.execute(
+            text(
+                "SELECT c.uuid, c.revision, c.erased_at, c.merged_into FROM client c"
+                " JOIN sync_holder h ON h.client_uuid = c.uuid WHERE h.holder = :h"
+            ),
+            {"h": holder},
+        ).mappings()
+    ]
 
 
 def _held_visits(cconn, holder: str) -> dict[str, int]:
