@@ -17,7 +17,8 @@ as they are now.
   statement trigger finds no counted change and writes nothing.
 Counts of zero may stay behind after edits; readers skip them (HAVING sum(n) <> 0).
 
-SQLite (the laptop, one writer): row triggers upsert into visit_daily directly.
+SQLite (the laptop, one writer): row triggers upsert into visit_daily directly
+(store/daily_triggers_sqlite.py).
 PostgreSQL (the central side, many laptops pushing at once): statement triggers with transition
 tables add one aggregated row per key and statement to `visit_daily_pending`, a table no other
 transaction ever sees a row of; a deferred constraint trigger moves them into visit_daily at
@@ -44,19 +45,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from nmi_desk.store.dimensions import (
-    REFERRAL,
-    TOPIC,
-    TOPIC_GROUP,
-    VISIT_DIMENSIONS,
-    of,
-    topic_group_sql,
+from nmi_desk.store.daily_sql import (
+    GROUP_CODE,
+    INSERT_COUNTS,
+    REFERRAL_CODE,
+    REFERRAL_COUNTED,
+    TABLE,
+    TOPIC_CODE,
+    UPSERT_COUNTS,
+    VISIT_COUNTED,
+    group_of,
 )
+from nmi_desk.store.daily_triggers_sqlite import triggers
+from nmi_desk.store.dimensions import VISIT_DIMENSIONS, topic_group_sql
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-TABLE = "visit_daily"
 DEFERRED = "visit_daily_deferred"
 # The migration that made it (nmi_desk.domain.stats.compute sums it on a database that has it).
 DEFERRED_SINCE = (
@@ -78,10 +83,6 @@ _FOLD_LOCK = 7_426_111
 REBUILDS = ("statistics: visit_daily kept on PostgreSQL too; topic groups (by_topic_group)",)
 PENDING = "visit_daily_pending"
 _PREFIX = "visit_daily_"  # every trigger (and PostgreSQL function) of this module
-
-_TOPIC = of(TOPIC).code
-_GROUP = of(TOPIC_GROUP).code
-_REFERRAL = of(REFERRAL).code
 
 
 def create_table(dialect: str, name: str = TABLE) -> str:
@@ -217,13 +218,13 @@ def uncounted_rows_sql() -> str:
     parts = [
         "SELECT v.local_date, v.location_code, d.dimension, d.key, count(*) AS n "
         f"FROM {v} CROSS JOIN LATERAL (VALUES {values}) d(dimension, key) GROUP BY 1, 2, 3, 4",
-        f"SELECT v.local_date, v.location_code, '{_TOPIC}', t.topic_code, count(*) "
+        f"SELECT v.local_date, v.location_code, '{TOPIC_CODE}', t.topic_code, count(*) "
         f"FROM visit_topic t JOIN {v} ON v.id = t.visit_id GROUP BY 1, 2, 4",
-        f"SELECT v.local_date, v.location_code, '{_GROUP}', g.g, count(*) "
-        f"FROM (SELECT DISTINCT t.visit_id, {_group('t', 'tp')} AS g FROM visit_topic t "
+        f"SELECT v.local_date, v.location_code, '{GROUP_CODE}', g.g, count(*) "
+        f"FROM (SELECT DISTINCT t.visit_id, {group_of('t', 'tp')} AS g FROM visit_topic t "
         "LEFT JOIN topic tp ON tp.code = t.topic_code) g "
         f"JOIN {v} ON v.id = g.visit_id GROUP BY 1, 2, 4",
-        f"SELECT v.local_date, v.location_code, '{_REFERRAL}', x.organisation_code, count(*) "
+        f"SELECT v.local_date, v.location_code, '{REFERRAL_CODE}', x.organisation_code, count(*) "
         f"FROM referral x JOIN {v} ON v.id = x.visit_id WHERE x.deleted = FALSE GROUP BY 1, 2, 4",
     ]
     return " UNION ALL ".join(parts)
@@ -252,10 +253,10 @@ def fold_sql() -> list[str]:
         # Each part of uncounted_rows_sql is grouped by its own dimension: no sum across them;
         # no ORDER BY: with the lock held alone no other transaction can hold a summary row.
         f"WITH c AS MATERIALIZED ({uncounted_rows_sql()}), "
-        f"daily AS ({_COLUMNS}SELECT {cols}, n FROM c {upsert}) {_monthly('c')}",
+        f"daily AS ({INSERT_COUNTS}SELECT {cols}, n FROM c {upsert}) {_monthly('c')}",
         f"DELETE FROM {UNCOUNTED}",
         f"WITH moved AS (DELETE FROM {DEFERRED} RETURNING {cols}, n), "
-        f"daily AS ({_COLUMNS}SELECT {cols}, sum(n) FROM moved GROUP BY 1, 2, 3, 4 "
+        f"daily AS ({INSERT_COUNTS}SELECT {cols}, sum(n) FROM moved GROUP BY 1, 2, 3, 4 "
         f"HAVING sum(n) <> 0 {upsert}) {_monthly('moved')}",
     ]
 
@@ -278,160 +279,6 @@ def central_table_settings() -> list[str]:
         f'ALTER TABLE {TABLE} ALTER COLUMN {col} TYPE VARCHAR({n}) COLLATE "C"'
         for col, n in sizes.items()
     ] + [f"ALTER TABLE {TABLE} SET (fillfactor = 80)"]
-
-
-# The visit columns whose change moves counts (never the sync bookkeeping).
-VISIT_COUNTED = ("deleted", "local_date", "location_code") + tuple(
-    d.column for d in VISIT_DIMENSIONS if d.column != "location_code"
-)
-REFERRAL_COUNTED = ("deleted", "organisation_code", "visit_id")
-
-_COLUMNS = f"INSERT INTO {TABLE} (local_date, location_code, dimension, key, n) "
-_UPSERT = (
-    " ON CONFLICT (local_date, location_code, dimension, key) DO UPDATE SET n = n + excluded.n"
-)
-
-
-def _group(alias: str, joined: str) -> str:
-    """The topic group of link alias.topic_code, with `topic` joined as `joined`."""
-    return topic_group_sql(f"{alias}.topic_code", f"{joined}.parent")
-
-
-# ---- SQLite: row triggers ----
-
-
-def _visit_rows(r: str, sign: str) -> str:
-    """The visit dimensions of visit row `r` (NEW/OLD), each counted `sign` once."""
-    values = ", ".join(
-        f"({r}.local_date, {r}.location_code, '{d.code}', {d.key_sql(r, 'sqlite')}, {sign})"
-        for d in VISIT_DIMENSIONS
-    )
-    return f"{_COLUMNS}VALUES {values}{_UPSERT};"
-
-
-def _visit_links(r: str, sign: str) -> str:
-    """The topics, topic groups and live referrals of visit row `r`, on (or off) its day."""
-    return (
-        f"{_COLUMNS}SELECT {r}.local_date, {r}.location_code, '{_TOPIC}', t.topic_code, {sign} "
-        f"FROM visit_topic t WHERE t.visit_id = {r}.id{_UPSERT}; "
-        f"{_COLUMNS}SELECT {r}.local_date, {r}.location_code, '{_GROUP}', g.g, {sign} "
-        f"FROM (SELECT DISTINCT {_group('t', 'tp')} AS g FROM visit_topic t "
-        f"LEFT JOIN topic tp ON tp.code = t.topic_code WHERE t.visit_id = {r}.id) g "
-        f"WHERE true{_UPSERT}; "
-        f"{_COLUMNS}SELECT {r}.local_date, {r}.location_code, '{_REFERRAL}', "
-        f"x.organisation_code, {sign} FROM referral x "
-        f"WHERE x.visit_id = {r}.id AND x.deleted = FALSE{_UPSERT};"
-    )
-
-
-def _via_visit(dimension: str, key: str, visit_id: str, sign: str, extra: str = "") -> str:
-    """One link row counted `sign` on its visit's day and location, if that visit counts."""
-    return (
-        f"{_COLUMNS}SELECT v.local_date, v.location_code, '{dimension}', {key}, {sign} "
-        f"FROM visit v WHERE v.id = {visit_id} AND v.deleted = FALSE{extra}{_UPSERT};"
-    )
-
-
-def _group_delta(changes: str) -> str:
-    """Topic-group counts moved by changed topic links (SQLite; `_pg_topic_delta` is the
-    set-based form of the same rule).
-
-    `changes` yields (visit_id, topic_code, sign): +1 a link now there, -1 one gone. Per
-    visit and group, `cur` links of that group are there now and `cur - net` were before; the
-    group counts once while there is at least one.
-    """
-    return (
-        f"{_COLUMNS}SELECT v.local_date, v.location_code, '{_GROUP}', c.g, "
-        "(CASE WHEN c.cur > 0 THEN 1 ELSE 0 END) - (CASE WHEN c.cur - c.net > 0 THEN 1 ELSE 0 END) "
-        "FROM (SELECT ch.visit_id, ch.g, sum(ch.sign) AS net, "
-        "(SELECT count(*) FROM visit_topic t LEFT JOIN topic tq ON tq.code = t.topic_code "
-        f"WHERE t.visit_id = ch.visit_id AND {_group('t', 'tq')} = ch.g) AS cur "
-        f"FROM (SELECT x.visit_id, {_group('x', 'tp')} AS g, x.sign FROM ({changes}) x "
-        "LEFT JOIN topic tp ON tp.code = x.topic_code) ch GROUP BY ch.visit_id, ch.g) c "
-        "JOIN visit v ON v.id = c.visit_id WHERE v.deleted = FALSE "
-        f"AND (CASE WHEN c.cur > 0 THEN 1 ELSE 0 END) <> (CASE WHEN c.cur - c.net > 0 THEN 1 ELSE 0 END)"
-        f"{_UPSERT};"
-    )
-
-
-def _changed(columns: tuple[str, ...]) -> str:
-    return "(" + " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns) + ")"
-
-
-def _link(r: str, sign: int) -> str:
-    return f"SELECT {r}.visit_id AS visit_id, {r}.topic_code AS topic_code, {sign} AS sign"
-
-
-def triggers() -> dict[str, str]:
-    """SQLite: trigger name -> CREATE TRIGGER statement."""
-    visit_cols = ", ".join(VISIT_COUNTED)
-    visit_changed = _changed(VISIT_COUNTED)
-    ref_cols = ", ".join(REFERRAL_COUNTED)
-    ref_changed = _changed(REFERRAL_COUNTED)
-    topic = _TOPIC
-    return {
-        "visit_daily_visit_insert": (
-            "CREATE TRIGGER visit_daily_visit_insert AFTER INSERT ON visit "
-            f"WHEN NEW.deleted = FALSE BEGIN {_visit_rows('NEW', '1')} "
-            f"{_visit_links('NEW', '1')} END"
-        ),
-        "visit_daily_visit_delete": (
-            "CREATE TRIGGER visit_daily_visit_delete BEFORE DELETE ON visit "
-            f"WHEN OLD.deleted = FALSE BEGIN {_visit_rows('OLD', '-1')} "
-            f"{_visit_links('OLD', '-1')} END"
-        ),
-        "visit_daily_visit_update_old": (
-            f"CREATE TRIGGER visit_daily_visit_update_old AFTER UPDATE OF {visit_cols} ON visit "
-            f"WHEN OLD.deleted = FALSE AND {visit_changed} BEGIN {_visit_rows('OLD', '-1')} "
-            f"{_visit_links('OLD', '-1')} END"
-        ),
-        "visit_daily_visit_update_new": (
-            f"CREATE TRIGGER visit_daily_visit_update_new AFTER UPDATE OF {visit_cols} ON visit "
-            f"WHEN NEW.deleted = FALSE AND {visit_changed} BEGIN {_visit_rows('NEW', '1')} "
-            f"{_visit_links('NEW', '1')} END"
-        ),
-        "visit_daily_topic_insert": (
-            "CREATE TRIGGER visit_daily_topic_insert AFTER INSERT ON visit_topic BEGIN "
-            f"{_via_visit(topic, 'NEW.topic_code', 'NEW.visit_id', '1')} "
-            f"{_group_delta(_link('NEW', 1))} END"
-        ),
-        "visit_daily_topic_delete": (
-            "CREATE TRIGGER visit_daily_topic_delete AFTER DELETE ON visit_topic BEGIN "
-            f"{_via_visit(topic, 'OLD.topic_code', 'OLD.visit_id', '-1')} "
-            f"{_group_delta(_link('OLD', -1))} END"
-        ),
-        "visit_daily_topic_update": (
-            "CREATE TRIGGER visit_daily_topic_update AFTER UPDATE ON visit_topic BEGIN "
-            f"{_via_visit(topic, 'OLD.topic_code', 'OLD.visit_id', '-1')} "
-            f"{_via_visit(topic, 'NEW.topic_code', 'NEW.visit_id', '1')} "
-            f"{_group_delta(_link('OLD', -1) + ' UNION ALL ' + _link('NEW', 1))}"
-            " END"
-        ),
-        "visit_daily_referral_insert": (
-            "CREATE TRIGGER visit_daily_referral_insert AFTER INSERT ON referral "
-            "WHEN NEW.deleted = FALSE BEGIN "
-            f"{_via_visit(_REFERRAL, 'NEW.organisation_code', 'NEW.visit_id', '1')} END"
-        ),
-        "visit_daily_referral_delete": (
-            "CREATE TRIGGER visit_daily_referral_delete AFTER DELETE ON referral "
-            "WHEN OLD.deleted = FALSE BEGIN "
-            f"{_via_visit(_REFERRAL, 'OLD.organisation_code', 'OLD.visit_id', '-1')} END"
-        ),
-        "visit_daily_referral_update": (
-            f"CREATE TRIGGER visit_daily_referral_update AFTER UPDATE OF {ref_cols} ON referral "
-            f"WHEN {ref_changed} BEGIN "
-            + _via_visit(
-                _REFERRAL, "OLD.organisation_code", "OLD.visit_id", "-1",
-                " AND OLD.deleted = FALSE",
-            )
-            + " "
-            + _via_visit(
-                _REFERRAL, "NEW.organisation_code", "NEW.visit_id", "1",
-                " AND NEW.deleted = FALSE",
-            )
-            + " END"
-        ),
-    }  # fmt: skip
 
 
 # ---- PostgreSQL: statement triggers with transition tables ----
@@ -472,12 +319,12 @@ def _pg_visit_delta(links: bool) -> str:
             "WHERE t.visit_id = r.id OFFSET 0) t"
         )
         parts += [
-            f"SELECT r.local_date, r.location_code, '{_TOPIC}', t.topic_code, r.sign FROM r "
+            f"SELECT r.local_date, r.location_code, '{TOPIC_CODE}', t.topic_code, r.sign FROM r "
             f"{topics}",
-            f"SELECT g.local_date, g.location_code, '{_GROUP}', g.g, g.sign FROM ("
+            f"SELECT g.local_date, g.location_code, '{GROUP_CODE}', g.g, g.sign FROM ("
             "SELECT DISTINCT r.id, r.local_date, r.location_code, r.sign, "
             f"{_pg_group('t.topic_code')} AS g FROM r {topics}) g",
-            f"SELECT r.local_date, r.location_code, '{_REFERRAL}', x.organisation_code, r.sign "
+            f"SELECT r.local_date, r.location_code, '{REFERRAL_CODE}', x.organisation_code, r.sign "
             "FROM r CROSS JOIN LATERAL (SELECT x.organisation_code FROM referral x "
             "WHERE x.visit_id = r.id AND x.deleted = FALSE OFFSET 0) x",
         ]
@@ -517,8 +364,8 @@ def _pg_topic_delta(changes: str) -> str:
         f"c AS (SELECT ch.visit_id, {_pg_group('ch.topic_code')} AS g, sum(ch.sign) AS net "
         "FROM ch GROUP BY 1, 2) "
         f"{_PENDING_COLUMNS}SELECT v.local_date, v.location_code, d.dimension, d.key, sum(d.n) "
-        f"FROM (SELECT ch.visit_id, '{_TOPIC}' AS dimension, ch.topic_code AS key, ch.sign AS n "
-        f"FROM ch UNION ALL SELECT c.visit_id, '{_GROUP}', c.g, ({on}) - ({before}) FROM c "
+        f"FROM (SELECT ch.visit_id, '{TOPIC_CODE}' AS dimension, ch.topic_code AS key, ch.sign AS n "
+        f"FROM ch UNION ALL SELECT c.visit_id, '{GROUP_CODE}', c.g, ({on}) - ({before}) FROM c "
         "CROSS JOIN LATERAL (SELECT count(*) AS n FROM visit_topic t "
         f"WHERE t.visit_id = c.visit_id AND {_pg_group('t.topic_code')} = c.g) cur) d "
         f"{_pg_visit_of('d')} GROUP BY 1, 2, 3, 4 HAVING sum(d.n) <> 0"
@@ -528,7 +375,7 @@ def _pg_topic_delta(changes: str) -> str:
 def _pg_referral_delta(changes: str) -> str:
     return (
         f"WITH ch AS ({changes}) {_PENDING_COLUMNS}SELECT v.local_date, v.location_code, "
-        f"'{_REFERRAL}', ch.organisation_code, sum(ch.sign) FROM ch {_pg_visit_of('ch')} "
+        f"'{REFERRAL_CODE}', ch.organisation_code, sum(ch.sign) FROM ch {_pg_visit_of('ch')} "
         "GROUP BY 1, 2, 4 HAVING sum(ch.sign) <> 0"
     )
 
@@ -569,12 +416,12 @@ def new_links_sql() -> list[str]:
     visits = "unnest(CAST(%(visits)s AS int[])) AS k(id)"
     return [
         "SELECT visit_daily_mark()",
-        f"{_PENDING_COLUMNS}SELECT v.local_date, v.location_code, '{_TOPIC}', t.topic_code, "
+        f"{_PENDING_COLUMNS}SELECT v.local_date, v.location_code, '{TOPIC_CODE}', t.topic_code, "
         f"count(*) FROM {visits} {live} {links} GROUP BY 1, 2, 4",
-        f"{_PENDING_COLUMNS}SELECT g.local_date, g.location_code, '{_GROUP}', g.g, count(*) "
+        f"{_PENDING_COLUMNS}SELECT g.local_date, g.location_code, '{GROUP_CODE}', g.g, count(*) "
         f"FROM (SELECT DISTINCT k.id, v.local_date, v.location_code, "
         f"{_pg_group('t.topic_code')} AS g FROM {visits} {live} {links}) g GROUP BY 1, 2, 4",
-        f"{_PENDING_COLUMNS}SELECT v.local_date, v.location_code, '{_REFERRAL}', "
+        f"{_PENDING_COLUMNS}SELECT v.local_date, v.location_code, '{REFERRAL_CODE}', "
         "x.organisation_code, count(*) FROM unnest(CAST(%(referrals)s AS int[])) AS r(id) "
         "CROSS JOIN LATERAL (SELECT x.visit_id AS id, x.organisation_code FROM referral x "
         "WHERE x.id = r.id AND x.deleted = FALSE OFFSET 0) x "
@@ -622,7 +469,7 @@ def apply_function() -> list[str]:
         "CREATE OR REPLACE FUNCTION visit_daily_apply() RETURNS trigger LANGUAGE plpgsql "
         "SET enable_seqscan = off AS $$ "
         "DECLARE first_id bigint := current_setting('nmi_desk.daily_pending')::bigint; "
-        f"BEGIN {_COLUMNS}SELECT {cols}, sum(n) {mine} GROUP BY 1, 2, 3, 4 "
+        f"BEGIN {INSERT_COUNTS}SELECT {cols}, sum(n) {mine} GROUP BY 1, 2, 3, 4 "
         "HAVING sum(n) <> 0 ORDER BY 1, 2, 3, 4 "
         f"ON CONFLICT ({cols}) DO UPDATE SET n = {TABLE}.n + excluded.n; "
         f"{_monthly(f'(SELECT {cols}, n {mine}) p')}; "
@@ -727,27 +574,29 @@ def pg_statements() -> list[str]:
 def fill_sql(visit_from: int = 0, referral_from: int = 0, dialect: str = "sqlite") -> list[str]:
     """Statements that add the counts of visits with id >= visit_from (their topics) and of
     referrals with id >= referral_from, in bulk (GROUP BY), onto what the table holds."""
-    upsert = _UPSERT if dialect == "sqlite" else _UPSERT.replace("n + ", f"{TABLE}.n + ")
+    upsert = (
+        UPSERT_COUNTS if dialect == "sqlite" else UPSERT_COUNTS.replace("n + ", f"{TABLE}.n + ")
+    )
     live = f"v.deleted = FALSE AND v.id >= {int(visit_from)}"
     out = [
-        f"{_COLUMNS}SELECT v.local_date, v.location_code, '{d.code}', {d.key_sql('v', dialect)}, "
+        f"{INSERT_COUNTS}SELECT v.local_date, v.location_code, '{d.code}', {d.key_sql('v', dialect)}, "
         f"count(*) FROM visit v WHERE {live} GROUP BY 1, 2, 4{upsert}"
         for d in VISIT_DIMENSIONS
     ]
     out.append(
-        f"{_COLUMNS}SELECT v.local_date, v.location_code, '{_TOPIC}', t.topic_code, count(*) "
+        f"{INSERT_COUNTS}SELECT v.local_date, v.location_code, '{TOPIC_CODE}', t.topic_code, count(*) "
         "FROM visit_topic t JOIN visit v ON v.id = t.visit_id "
         f"WHERE v.deleted = FALSE AND t.visit_id >= {int(visit_from)} GROUP BY 1, 2, 4{upsert}"
     )
     out.append(
-        f"{_COLUMNS}SELECT v.local_date, v.location_code, '{_GROUP}', g.g, count(*) "
-        f"FROM (SELECT DISTINCT t.visit_id, {_group('t', 'tp')} AS g FROM visit_topic t "
+        f"{INSERT_COUNTS}SELECT v.local_date, v.location_code, '{GROUP_CODE}', g.g, count(*) "
+        f"FROM (SELECT DISTINCT t.visit_id, {group_of('t', 'tp')} AS g FROM visit_topic t "
         "LEFT JOIN topic tp ON tp.code = t.topic_code "
         f"WHERE t.visit_id >= {int(visit_from)}) g JOIN visit v ON v.id = g.visit_id "
         f"WHERE v.deleted = FALSE GROUP BY 1, 2, 4{upsert}"
     )
     out.append(
-        f"{_COLUMNS}SELECT v.local_date, v.location_code, '{_REFERRAL}', x.organisation_code, "
+        f"{INSERT_COUNTS}SELECT v.local_date, v.location_code, '{REFERRAL_CODE}', x.organisation_code, "
         "count(*) FROM referral x JOIN visit v ON v.id = x.visit_id "
         f"WHERE v.deleted = FALSE AND x.deleted = FALSE AND x.id >= {int(referral_from)} "
         f"GROUP BY 1, 2, 4{upsert}"
