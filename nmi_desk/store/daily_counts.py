@@ -390,7 +390,7 @@ def _pg_function(name: str, body: str, returns: str = "NULL", skippable: bool = 
     )
 
 
-# Transaction-local (a transaction-mode pooler keeps it right), like DEFER.
+# Transaction-local: a transaction-mode pooler keeps it right.
 _SET_BASED = "nmi_desk.daily_set_based"
 SET_BASED_ON = f"SELECT set_config('{_SET_BASED}', 'on', true)"
 SET_BASED_OFF = f"SELECT set_config('{_SET_BASED}', 'off', true)"

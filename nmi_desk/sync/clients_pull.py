@@ -31,6 +31,9 @@ from nmi_desk.sync.tables import unit_kinds
 
 CHUNK = 500
 WHOLE = 20_000  # more uuids than this: the local table is read whole (_revisions)
+# What _newer_clients and the survivors read of a central client row: a pull reads this for
+# every client it looks at, and whole rows (_taken) only for those it takes.
+_DECIDES = "uuid, revision, erased_at, merged_into"
 
 
 def _tables():
@@ -136,19 +139,15 @@ def pull_clients(
             cconn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
         if held_too and holder:
             # Every client this laptop holds, by a join on the central side rather than a
-            # list of uuids sent in pieces (the first pull after a first push reads them all),
-            # bare: after a first push almost none is taken (as in _pull_changes).
+            # list of uuids sent in pieces (the first pull after a first push reads them all).
             clients = {r["uuid"]: r for r in _held_rows(cconn, holder)}
             central_visits = _held_visits(cconn, holder)
         else:
             clients, central_visits = {}, {}
         missing = [u for u in uuids if u not in clients]
-        clients.update((r["uuid"], r) for r in _fetch(cconn, "client", "uuid", missing))
+        clients.update(_versions(cconn, missing))
         central_visits.update(_visits_of(cconn, [u for u in missing if u in clients]))
-        taken = [r["uuid"] for r in _newer_clients(local, clients)]
-        bare = [u for u in taken if u not in missing]
-        whole = {r["uuid"]: r for r in _fetch(cconn, "client", "uuid", bare)}
-        newer_clients = [whole.get(u) or clients[u] for u in taken if u in whole or u in missing]
+        newer_clients = _taken(local, cconn, clients)
         visits, topics, referrals = _visit_rows(local, cconn, central_visits)
     out = _apply(local, now, newer_clients, visits, topics, referrals, mark)
     return _with_survivors(local, central, now, clients, out)
@@ -175,14 +174,13 @@ def _with_survivors(local, central, now, clients: dict[str, dict], out: dict) ->
 
 
 def _held_rows(cconn, holder: str) -> list[dict]:
-    """What _newer_clients and the survivors read (as _versions) of every client `holder`
-    holds."""
+    """_DECIDES of every client `holder` holds."""
     return [
         dict(r)
         for r in cconn.execute(
             text(
-                "SELECT c.uuid, c.revision, c.erased_at, c.merged_into FROM client c"
-                " JOIN sync_holder h ON h.client_uuid = c.uuid WHERE h.holder = :h"
+                f"SELECT {_DECIDES} FROM client"  # noqa: S608 - our names
+                " JOIN sync_holder h ON h.client_uuid = client.uuid WHERE h.holder = :h"
             ),
             {"h": holder},
         ).mappings()
@@ -222,27 +220,31 @@ def _pull_changes(local, central, now, holder: str, target_id: str, since: int) 
         if upto <= since:
             return {}
         changed_clients, central_visits = changes.changed(cconn, holder, since, upto)
-        # Most changed clients are this laptop's own push coming back, taken by nobody: what
-        # decides is read bare, and only the rows taken are read whole (the whole rows need
-        # the model classes' column types, ~0.25 s of an everyday `nmi-desk sync` to build).
         clients = _versions(cconn, changed_clients)
-        taken = [r["uuid"] for r in _newer_clients(local, clients)]
-        whole = {r["uuid"]: r for r in _fetch(cconn, "client", "uuid", taken)}
-        newer_clients = [whole[u] for u in taken if u in whole]
+        newer_clients = _taken(local, cconn, clients)
         visits, topics, referrals = _visit_rows(local, cconn, central_visits)
     out = _apply(local, now, newer_clients, visits, topics, referrals, (target_id, upto))
     return _with_survivors(local, central, now, clients, out)
 
 
 def _versions(conn, uuids: list[str]) -> dict[str, dict]:
-    """uuid -> what _newer_clients and the survivors read of a central client row."""
-    stmt = text(
-        "SELECT uuid, revision, erased_at, merged_into FROM client WHERE uuid IN :v"
-    ).bindparams(bindparam("v", expanding=True))
+    """uuid -> _DECIDES of these central clients."""
+    stmt = text(f"SELECT {_DECIDES} FROM client WHERE uuid IN :v").bindparams(  # noqa: S608
+        bindparam("v", expanding=True)
+    )
     out = {}
     for chunk in _chunks(uuids):
         out.update((r["uuid"], dict(r)) for r in conn.execute(stmt, {"v": chunk}).mappings())
     return out
+
+
+def _taken(local, cconn, clients: dict[str, dict]) -> list[dict]:
+    """The whole central rows of the clients this laptop takes. Most clients a pull looks at
+    are this laptop's own push coming back, taken by nobody; the whole rows need the model
+    classes' column types (~0.25 s of an everyday `nmi-desk sync` to build)."""
+    taken = [r["uuid"] for r in _newer_clients(local, clients)]
+    whole = {r["uuid"]: r for r in _fetch(cconn, "client", "uuid", taken)}
+    return [whole[u] for u in taken if u in whole]
 
 
 def _newer_clients(local, clients: dict[str, dict]) -> list[dict]:

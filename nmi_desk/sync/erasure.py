@@ -48,10 +48,9 @@ CHUNK = 1000
 
 def _in(conn, sql: str, **lists):
     """`sql` with `IN :name` lists of uuids. On PostgreSQL one array parameter each, unnested
-    (`IN (SELECT unnest(...))`: one index probe per uuid). A list of 1,000 bound values cost
-    more to bind and parse than the look-up itself, and `= ANY(array)` was no better: the
-    planner scanned the whole index with the array as a filter (3.5 s of a first push of
-    100,000 visits; docs/performance.md, Sync)."""
+    (`IN (SELECT unnest(...))`: one index probe per uuid, the form push.py `_keyed` measured
+    faster than `= ANY(array)`): a list of 1,000 bound values cost more to bind and parse than
+    the look-up itself. The client look-ups probe partial indexes (migration 176)."""
     if conn.dialect.name == "postgresql":
         for name in lists:
             sql = sql.replace(f"IN :{name}", f"IN (SELECT unnest(CAST(:{name} AS varchar[])))")
