@@ -179,7 +179,10 @@ def main() -> None:
             f"{filled:.1f} s\n"
         )
         rows += [
-            ("compute_stats, a year, all locations, from the counts (visit_monthly for whole months; query time)", summed_s),
+            (
+                "compute_stats, a year, all locations, from the counts (visit_monthly for whole months; query time)",
+                summed_s,
+            ),
             ("the same from the rows (nine GROUP BYs; equal figures checked)", rows_s),
             ("report: the year by location (breakdown)", loc_s),
             ("report: the year by month (breakdown)", month_s),

@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
+from nmi_desk.core.errors import UserError
 from nmi_desk.domain import retention
 from nmi_desk.domain.clients.base import ClientInput
 from nmi_desk.domain.clients.central import CentralClients
@@ -29,6 +31,7 @@ from nmi_desk.domain.desk import Desk
 from nmi_desk.domain.inputs import ReferralInput, VisitInput
 from nmi_desk.domain.visits import create_visit, load_visit, update_visit
 from nmi_desk.store.engine import open_engine
+from nmi_desk.sync import push as push_module
 from nmi_desk.sync import resolve_target, run_sync
 
 X_NAME, X_TOKEN = "Quirinus Vandermolt-Testpersoon", "Vandermolt"
@@ -199,13 +202,16 @@ def test_interleaving(laptops, first, second):
     pair.do(first, pair.a)
     pair.clock.advance(minutes=1)
     pair.do(second, pair.b)
-    for desk in (pair.a, pair.b, pair.a, pair.b):
+    ops = {first, second}
+    gone = ([X_TOKEN, Y_TOKEN] if "merge" in ops else [X_TOKEN]) if "erase" in ops else []
+    for turn, desk in enumerate((pair.a, pair.b, pair.a, pair.b)):
         pair.clock.advance(seconds=5)
         pair.sync(desk)
+        if turn:  # both laptops pushed: the erasure is central, and no push brings a name back
+            for token in gone:
+                assert central_hits(pair.url, token) == dict.fromkeys(CENTRAL_TEXT, 0), turn
 
-    ops = {first, second}
     if "erase" in ops:
-        gone = [X_TOKEN, Y_TOKEN] if "merge" in ops else [X_TOKEN]
         for token in gone:
             assert central_hits(pair.url, token) == dict.fromkeys(CENTRAL_TEXT, 0), token
             for desk in (pair.a, pair.b):
@@ -259,3 +265,25 @@ def test_an_erasure_outlives_more_offline_edits_elsewhere(laptops):
     engine.dispose()
     # B's revision taken blanked goes in one higher (B's pull would take it); statistics kept
     assert [(r[0], r[1]) for r in rows] == [(5, "MA")]
+
+
+def test_a_new_visit_of_a_client_erased_centrally_never_lands_with_the_name(laptops, monkeypatch):
+    """B makes a visit for X, which A erased and synced. The fast lane leaves that visit to the
+    per-batch path (sync/fast_lane.py), which takes it blanked: no central row holds the name
+    even when the connection is lost between the two."""
+    pair = laptops
+    pair.do("erase", pair.a)
+    pair.sync(pair.a)
+    pair.do("create", pair.b)
+
+    def lost(*args, **kwargs):
+        raise OperationalError("push", {}, Exception("connection lost"))
+
+    monkeypatch.setattr(push_module, "push_central", lost)
+    with pytest.raises(UserError):
+        pair.sync(pair.b)
+    assert central_hits(pair.url, X_TOKEN) == dict.fromkeys(CENTRAL_TEXT, 0)
+    monkeypatch.undo()
+    pair.sync(pair.b)
+    assert central_hits(pair.url, X_TOKEN) == dict.fromkeys(CENTRAL_TEXT, 0)
+    assert files_holding(pair.b, X_TOKEN) == []

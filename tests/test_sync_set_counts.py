@@ -1,10 +1,12 @@
 """Central per-day counts of a push, checked against an independent count of the rows
 (tests/stats_oracle.py):
-- a push of one batch of new visits counts their topic links and referrals set-based
-  (push.py, daily_counts.new_links_sql) instead of through the insert triggers;
-- a push of several batches counts nothing while it runs and folds its visits from their rows
-  at its end (daily_counts: visit_daily_uncounted, fold_sql); until then, and when a later
-  push changes one of those visits first, the readers' figures are exact all the same;
+- a push of at most a batch of new visits (the fast lane, sync/fast_lane.py) counts their
+  topic links and referrals set-based (daily_counts.new_links_sql), not through the insert
+  triggers;
+- a push of more new visits than that, and a push of several batches of edited visits (the
+  per-batch path), count nothing while they run and fold their visits from their rows at the
+  end (daily_counts: visit_daily_uncounted, fold_sql); until then, and when a later push
+  changes one of those visits first, the readers' figures are exact all the same;
 - edits of rows that were there go through the triggers.
 """
 
@@ -131,7 +133,7 @@ def test_visits_not_yet_folded_are_counted_and_may_change_first(
     try:
         monkeypatch.setattr(push_module, "fold_counts", lambda *a, **kw: None)
         sync(desk, pg_url, batch_size=300)
-        assert _uncounted(central) >= 4  # every visit batch's transaction
+        assert _uncounted(central) == 1  # the fast lane's one transaction
         with central.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM visit_daily")).scalar() == 0
         oracle = per_day(read_rows(central))
@@ -157,6 +159,44 @@ def test_visits_not_yet_folded_are_counted_and_may_change_first(
         sync(desk, pg_url)  # an everyday push folds what was left
         assert _folded(central) == per_day(read_rows(central))
         _export_exact(central)
+    finally:
+        central.dispose()
+        desk.close()
+
+
+def test_several_batches_of_edited_visits_are_counted_by_the_fold(
+    tmp_path, clock, pg_url, monkeypatch
+):
+    """Visits the central side has already take the per-batch path: more than a batch of them
+    edited (topics changed) count nothing while the push runs, and the fold at its end counts
+    them, each once."""
+    calls = _set_based_calls(monkeypatch)
+    desk = make_desk(tmp_path / "laptop", clock, "device-edits")
+    generate(desk.engine(), 400, 30, 4, desk.settings.device_id, desk.now())
+    central = open_engine(pg_url)
+    fold = push_module.fold_counts
+    try:
+        sync(desk, pg_url)
+        with desk.engine().connect() as conn:
+            uuids = [
+                r[0]
+                for r in conn.exec_driver_sql(
+                    "SELECT uuid FROM visit WHERE count_only = 0 ORDER BY id LIMIT 130"
+                )
+            ]
+        for i, uuid in enumerate(uuids):
+            edit(desk, uuid, "Bijgewerkt", topics=["schulden"] if i % 2 else ["zorg", "aow"])
+        monkeypatch.setattr(push_module, "fold_counts", lambda *a, **kw: None)
+        calls.clear()
+        sync(desk, pg_url, batch_size=50)
+        assert calls == []  # nothing new: no fast lane counting
+        assert _uncounted(central) == 3  # one marker per batch of edited visits
+        assert _central_counts(central) == per_day(read_rows(central))
+        _export_exact(central)
+
+        monkeypatch.setattr(push_module, "fold_counts", fold)
+        push_module.fold_counts(central)
+        assert _folded(central) == per_day(read_rows(central))
     finally:
         central.dispose()
         desk.close()

@@ -435,7 +435,9 @@ def count_new_links(
     conn: Connection, visits: Iterable[int], referrals: Iterable[int] | None
 ) -> None:
     """Run new_links_sql for these central visit and referral ids, then leave SET_BASED."""
-    params = {"visits": sorted(visits), "referrals": sorted(referrals or ())}
+    from nmi_desk.store.pg_array import pg_array
+
+    params = {"visits": pg_array(sorted(visits)), "referrals": pg_array(sorted(referrals or ()))}
     for sql in new_links_sql():
         conn.exec_driver_sql(sql, params if "%(" in sql else ())
     conn.exec_driver_sql(SET_BASED_OFF)

@@ -25,7 +25,9 @@ import nmi_desk.store.sql_core  # noqa: F401  # Core whole, one thread at a time
 
 # isort: split
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
+
+from nmi_desk.store.pg_array import KeyArray
 
 # The tables whose rows a laptop pulls (the rows of the clients it holds).
 TRACKED = ("client", "visit", "referral")
@@ -89,11 +91,12 @@ def hold(conn, holder: str | None, uuids: Iterable[str]) -> None:
         source = "SELECT :h, value FROM json_each(:u) WHERE true"  # parses before ON CONFLICT
     for i in range(0, len(rows), 10 * CHUNK):
         chunk = rows[i : i + 10 * CHUNK]
+        stmt = text(
+            f"INSERT INTO sync_holder (holder, client_uuid) {source}"
+            " ON CONFLICT (holder, client_uuid) DO NOTHING"
+        )
         conn.execute(
-            text(
-                f"INSERT INTO sync_holder (holder, client_uuid) {source}"
-                " ON CONFLICT (holder, client_uuid) DO NOTHING"
-            ),
+            stmt.bindparams(bindparam("u", type_=KeyArray())) if _pg(conn) else stmt,
             {"h": holder, "u": chunk if _pg(conn) else json.dumps(chunk)},
         )
 

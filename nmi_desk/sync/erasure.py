@@ -38,6 +38,7 @@ from nmi_desk.domain.clients.fields import (
     STABLE_FIELDS,
     VISIT_ERASED,
 )
+from nmi_desk.store.pg_array import KeyArray
 from nmi_desk.sync import changes
 from nmi_desk.sync.tables import RecordKind
 
@@ -49,12 +50,13 @@ CHUNK = 1000
 def _in(conn, sql: str, **lists):
     """`sql` with `IN :name` lists of uuids. On PostgreSQL one array parameter each, unnested
     (`IN (SELECT unnest(...))`: one index probe per uuid, the form push.py `_keyed` measured
-    faster than `= ANY(array)`): a list of 1,000 bound values cost more to bind and parse than
-    the look-up itself. The client look-ups probe partial indexes (migration 176)."""
+    faster than `= ANY(array)`), bound as one array literal (store/pg_array.py): a list of
+    1,000 bound values cost more to bind and parse than the look-up itself. The client
+    look-ups probe partial indexes (migration 176)."""
     if conn.dialect.name == "postgresql":
         for name in lists:
             sql = sql.replace(f"IN :{name}", f"IN (SELECT unnest(CAST(:{name} AS varchar[])))")
-        return text(sql)
+        return text(sql).bindparams(*(bindparam(name, type_=KeyArray()) for name in lists))
     stmt = text(sql)
     for name in lists:
         stmt = stmt.bindparams(bindparam(name, expanding=True))

@@ -28,9 +28,10 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from nmi_desk.store import daily_counts
 from nmi_desk.store.errors import first_line as _reason
+from nmi_desk.store.pg_array import pg_array
 from nmi_desk.sync import changes, erasure
 from nmi_desk.sync.crashpoints import crash_point
-from nmi_desk.sync.marks_writer import Writer
+from nmi_desk.sync.marks_writer import Writer, _sqlite_ts, mark_records, mark_synced, quarantine
 from nmi_desk.sync.tables import LinkKind, RecordKind, UnitKind, unit_kinds
 
 # Units per central transaction. With the read and the marks overlapping the central side,
@@ -145,86 +146,6 @@ def read_units(raw, kind: UnitKind, lo: int, hi: int) -> list[Unit]:
     return [units[k] for k in sorted(units)]
 
 
-def _sqlite_ts(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's DATETIME text form
-
-
-def mark_synced(
-    raw, units: list[Unit], conflicts: list[Conflict], now: datetime, target_id: str | None = None
-) -> None:
-    """After the central commit: the pushed revisions are synced, the conflicts logged here too.
-
-    `synced_revision < ?` keeps this idempotent and never lowers a mark; a record edited while
-    it was on its way stays pending (its revision is higher than the one pushed).
-    """
-    groups: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for unit in units:
-        for table, uuid, revision in unit.records():
-            groups[table, revision].append(unit.local_ids[uuid])
-    cur = raw.cursor()
-    for (table, revision), ids in groups.items():  # one statement per table and revision
-        cur.execute(
-            f"UPDATE {table} SET synced_revision = ? WHERE synced_revision < ?"
-            " AND id IN (SELECT value FROM json_each(?))",
-            (revision, revision, json.dumps(ids)),
-        )
-    # A record the central side took (corrected since it was refused) leaves quarantine.
-    accepted = [(t, u, r) for unit in units for t, u, r in unit.records()]
-    if accepted:
-        cur.execute(
-            "DELETE FROM sync_quarantine WHERE (target_id IS ? OR target_id IS NULL) AND EXISTS"
-            " (SELECT 1 FROM json_each(?) a WHERE json_extract(a.value, '$[0]') = table_name"
-            " AND json_extract(a.value, '$[1]') = record_uuid"
-            " AND json_extract(a.value, '$[2]') >= revision)",
-            (target_id, json.dumps(accepted)),
-        )
-    for c in conflicts:
-        seen = cur.execute(
-            "SELECT 1 FROM sync_conflict WHERE table_name = ? AND record_uuid = ?"
-            " AND loser_revision = ? AND loser_device = ? AND loser_payload = ?",
-            (c.table, c.uuid, c.loser_revision, c.loser_device, c.loser_payload),
-        ).fetchone()
-        if seen is None:
-            cur.execute(
-                "INSERT INTO sync_conflict (table_name, record_uuid, winner_revision,"
-                " loser_revision, loser_device, loser_payload, logged_at, target_id)"
-                " VALUES (?,?,?,?,?,?,?,?)",
-                (
-                    c.table,
-                    c.uuid,
-                    c.winner_revision,
-                    c.loser_revision,
-                    c.loser_device,
-                    c.loser_payload,
-                    _sqlite_ts(now),
-                    target_id,
-                ),
-            )
-    raw.commit()
-
-
-def quarantine(
-    raw, unit: Unit, reason: str, now: datetime, target_id: str | None = None
-) -> list[tuple[str, str, int, str]]:
-    """Keep a refused unit's records pending, with the reason, one row per record version."""
-    cur = raw.cursor()
-    out = []
-    for table, uuid, revision in unit.records():
-        cur.execute(
-            "DELETE FROM sync_quarantine WHERE table_name = ? AND record_uuid = ? AND revision = ?"
-            " AND target_id IS ?",
-            (table, uuid, revision, target_id),
-        )
-        cur.execute(
-            "INSERT INTO sync_quarantine (table_name, record_uuid, revision, reason, logged_at,"
-            " target_id) VALUES (?,?,?,?,?,?)",
-            (table, uuid, revision, reason, _sqlite_ts(now), target_id),
-        )
-        out.append((table, uuid, revision, reason))
-    raw.commit()
-    return out
-
-
 # ---- central side (PostgreSQL or a SQLite file, through SQLAlchemy) ----
 #
 # Per batch, one transaction; roots, then links, then children; in each table rows go in uuid
@@ -285,7 +206,7 @@ def _keyed(conn, table: str, key: str, values: list) -> tuple[str, tuple]:
         cast = "varchar" if isinstance(values[0], str) else "int"
         return (
             f"unnest(%s::{cast}[]) AS k(key) JOIN {table} ON {table}.{key} = k.key",
-            (values,),
+            (pg_array(values),),
         )
     return f"{table} WHERE {key} IN (SELECT value FROM json_each(?))", (json.dumps(values),)
 
@@ -376,7 +297,7 @@ def _merge(conn, rec: RecordKind, rows: list[tuple], staged: dict[str, tuple]) -
         if tracked:
             updates.append("change_tx = excluded.change_tx")
         if pg:
-            among, params = "uuid IN (SELECT unnest(%s::varchar[]))", (rest,)
+            among, params = "uuid IN (SELECT unnest(%s::varchar[]))", (pg_array(rest),)
         else:
             among, params = "uuid IN (SELECT value FROM json_each(?))", (json.dumps(rest),)
         if pg:  # rows that were there: their counts move by the triggers, whatever came before
@@ -405,7 +326,7 @@ def _replace_links(
     if old:  # only a root that was there before has old links (none on a first push)
         if _is_pg(conn):
             conn.exec_driver_sql(
-                f"DELETE FROM {link.table} WHERE {link.fk} = ANY(%s::int[])", (old,)
+                f"DELETE FROM {link.table} WHERE {link.fk} = ANY(%s::int[])", (pg_array(old),)
             )
         else:
             conn.exec_driver_sql(
@@ -727,6 +648,37 @@ class _Reader:
         self._thread.join(10)
 
 
+def _fast_lane(local, central, raw, now, batch_size, target_id, holder, result: PushResult):
+    """The fast lane (sync/fast_lane.py), its records marked synced, the fold of its counts
+    beside the marks; returns the plan of what is still pending."""
+    from nmi_desk.sync.fast_lane import push_new
+
+    lane = push_new(local, central, now, batch_size, holder)
+    if lane is None:  # a value refused: every record goes the per-batch way
+        return [(kind, pending_unit_ids(raw, kind)) for kind in unit_kinds()]
+
+    def mark(raw):
+        mark_records(raw, lane.records, [], now, target_id)
+        crash_point("after-local-mark")
+
+    writer = Writer(raw)
+    try:
+        writer.submit(mark)
+        if lane.uncounted:
+            crash_point("before-fold")
+            fold_counts(central)
+    except BaseException:
+        try:  # the marks made so far still land
+            writer.close()
+        except Exception:
+            pass  # the error already on its way is the one to report
+        raise
+    writer.close()
+    for table, _uuid, _rev, _id in lane.records:
+        result.pushed[table] += 1
+    return [(kind, pending_unit_ids(raw, kind)) for kind in unit_kinds()]
+
+
 def push(
     local,
     central,
@@ -744,14 +696,20 @@ def push(
     try:
         plan = [(kind, pending_unit_ids(raw, kind)) for kind in unit_kinds()]
         total = sum(len(ids) for _, ids in plan)
+        if progress:
+            progress(0, total)
+        if total and central.dialect.name == "postgresql":
+            # Records new to the central side first, in one transaction (sync/fast_lane.py);
+            # what it leaves pending goes the per-batch way below.
+            plan = _fast_lane(local, central, raw, now, batch_size, target_id, holder, result)
+            if progress:
+                progress(total - sum(len(ids) for _, ids in plan), total)
         batches = [
             (kind, ids[start : start + batch_size])
             for kind, ids in plan
             for start in range(0, len(ids), batch_size)
         ]
-        done = 0
-        if progress:
-            progress(0, total)
+        done = total - sum(len(ids) for _, ids in plan)
         # Only visit units move per-day counts. One batch of them keeps its counts in its own
         # transaction (the everyday push: then only a look for a killed push's leftovers);
         # more batches leave them uncounted and fold them once at the end.

@@ -1,0 +1,236 @@
+"""The push's fast lane: records the central side has never seen, in one transaction.
+
+Most of what a laptop's first push sends, and all an everyday push of new visits sends, is
+records made on this laptop and never synced, of clients nobody erased or merged. For those the
+per-batch path (push.py) does nothing but insert: no version to compare, nothing to blank, no
+conflict. This lane takes exactly those, streamed from one read snapshot of the laptop into
+COPY, and inserts each table with one statement, as the floor in docs/performance.md does.
+
+Everything else stays pending, and the per-batch path that runs right after takes it the
+careful way:
+  - a record this laptop synced before (`synced_revision > 0`), or one in quarantine;
+  - a client the laptop erased or merged (the erasure and merge rules, sync/erasure.py);
+  - a visit whose client the central side holds erased or merged;
+  - a record the central side has already (a push killed after its commit, another laptop):
+    the insert skips it (ON CONFLICT DO NOTHING), and its links and children with it.
+
+One transaction: a kill anywhere leaves everything pending (pushed again); a value the central
+side refuses rolls it all back, and the per-batch path isolates and quarantines it. Only on
+PostgreSQL (COPY); a SQLite file target takes the per-batch path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import nmi_desk.store.sql_core  # noqa: F401  # Core whole, one thread at a time (store/sql_core.py)
+
+# isort: split
+
+from sqlalchemy.exc import DataError, IntegrityError
+
+from nmi_desk.store import daily_counts
+from nmi_desk.sync import changes
+from nmi_desk.sync.crashpoints import crash_point
+from nmi_desk.sync.tables import RecordKind, UnitKind, unit_kinds
+
+# Rows of these tables the careful path must see (sync/erasure.py decides how they are taken).
+_LOCAL_FILTER = {"client": " AND {a}.erased_at IS NULL AND {a}.merged_into IS NULL"}
+
+
+@dataclass
+class Lane:
+    """What the lane committed: (table, uuid, revision, laptop's id) of every record written."""
+
+    records: list[tuple[str, str, int, int]] = field(default_factory=list)
+    uncounted: bool = False  # its visits are counted by the fold (store.daily_counts)
+
+
+def _never_synced(alias: str, table: str) -> str:
+    """SQLite: the record is pending, was never synced from this laptop, is not in quarantine."""
+    return (
+        f"{alias}.revision > {alias}.synced_revision AND {alias}.synced_revision = 0 AND "
+        f"{alias}.uuid NOT IN (SELECT record_uuid FROM sync_quarantine WHERE table_name = "
+        f"'{table}')"
+    )
+
+
+def _roots_where(root: RecordKind, alias: str) -> str:
+    return _never_synced(alias, root.table) + _LOCAL_FILTER.get(root.table, "").format(a=alias)
+
+
+def _copy(conn, stage: str, columns, rows) -> None:
+    cur = conn.connection.driver_connection.cursor()
+    with cur.copy(f"COPY {stage} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _keeping(rows, local: dict[str, tuple[int, int]], rev_at: int) -> Iterator[tuple]:
+    """Rows (laptop id, sent columns...) as sent, noting uuid -> (laptop id, revision)."""
+    for row in rows:
+        local[row[1]] = (row[0], row[1 + rev_at])
+        yield row[1:]
+
+
+def _temp(conn, name: str, select: str) -> None:
+    conn.exec_driver_sql(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {select}")
+
+
+def _written(conn, table: str, local: dict, records: list) -> list[int]:
+    """The central ids of the rows the lane wrote to `table`; their records noted."""
+    ids = []
+    for uuid, central_id in conn.exec_driver_sql(f"SELECT uuid, id FROM written_{table}"):
+        local_id, revision = local[uuid]
+        records.append((table, uuid, revision, local_id))
+        ids.append(central_id)
+    return ids
+
+
+def _insert(conn, rec: RecordKind, source: str, select: str) -> None:
+    """Rows new to the central side, from `source`, into rec.table; the written ones (uuid,
+    central id) kept in written_<table>. A row already there is skipped (and stays pending)."""
+    tracked = rec.table in changes.TRACKED
+    names = list(rec.columns) + ([rec.parent_fk] if rec.parent_fk else [])
+    if tracked:
+        names.append("change_tx")
+        select += f", {changes.marker(conn)}"
+    conn.exec_driver_sql(
+        f"CREATE TEMP TABLE written_{rec.table} (uuid varchar, id bigint) ON COMMIT DROP"
+    )
+    conn.exec_driver_sql(
+        f"WITH ins AS (INSERT INTO {rec.table} ({', '.join(names)}, synced_revision)"
+        f" SELECT {select}, s.revision FROM {source} ORDER BY s.uuid"
+        f" ON CONFLICT (uuid) DO NOTHING RETURNING uuid, id)"
+        f" INSERT INTO written_{rec.table} SELECT uuid, id FROM ins"
+    )
+
+
+def _kind(conn, read, kind: UnitKind, holder: str | None, uncounted: bool, lane: Lane) -> None:
+    root = kind.root
+    cols = ", ".join(root.columns)
+    stage = f"stage_{root.table}"
+    _temp(conn, stage, f"SELECT {cols} FROM {root.table} LIMIT 0")
+    local: dict[str, tuple[int, int]] = {}
+    rows = read.execute(f"SELECT r.id, {cols} FROM {root.table} r WHERE {_roots_where(root, 'r')}")
+    _copy(conn, stage, root.columns, _keeping(rows, local, root.rev_index))
+    if not local:
+        return
+    crash_point("after-stage")
+    if root.table == "visit":  # their client erased or merged centrally: the careful path
+        conn.exec_driver_sql(
+            f"DELETE FROM {stage} s WHERE s.client_uuid IN (SELECT uuid FROM client WHERE"
+            " erased_at IS NOT NULL UNION ALL SELECT uuid FROM client WHERE merged_into IS NOT"
+            " NULL)"
+        )
+    _insert(conn, root, f"{stage} s", ", ".join(f"s.{c}" for c in root.columns))
+    if root.table == "client":  # this laptop's pulls bring later changes of its clients
+        changes.hold_staged(conn, holder, stage)
+    root_ids = _written(conn, root.table, local, lane.records)
+    set_based = root.table == "visit"  # links and referrals counted at once, not by triggers
+    if set_based:
+        conn.exec_driver_sql(daily_counts.SET_BASED_ON)
+
+    def of_roots(fk: str) -> str:  # rows of the lane's roots
+        return f"JOIN {root.table} p ON p.id = c.{fk} WHERE {_roots_where(root, 'p')}"
+
+    for link in kind.links:
+        name = f"stage_{link.table}"
+        conn.exec_driver_sql(
+            f"CREATE TEMP TABLE {name} (uuid varchar, value varchar) ON COMMIT DROP"
+        )
+        rows = read.execute(
+            f"SELECT p.uuid, c.{link.value} FROM {link.table} c {of_roots(link.fk)}"
+        )
+        _copy(conn, name, ("uuid", "value"), rows)
+        conn.exec_driver_sql(
+            f"INSERT INTO {link.table} ({link.fk}, {link.value}) SELECT w.id, s.value"
+            f" FROM {name} s JOIN written_{root.table} w ON w.uuid = s.uuid ORDER BY 1, 2"
+            " ON CONFLICT DO NOTHING"
+        )
+    child_ids: list[int] = []
+    for child in kind.children:
+        ccols = ", ".join(child.columns)
+        name = f"stage_{child.table}"
+        _temp(conn, name, f"SELECT {ccols}, uuid AS parent_uuid FROM {child.table} LIMIT 0")
+        mine: dict[str, tuple[int, int]] = {}
+        rows = read.execute(
+            f"SELECT c.id, {', '.join('c.' + c for c in child.columns)}, p.uuid"
+            f" FROM {child.table} c {of_roots(child.parent_fk)}"
+            f" AND {_never_synced('c', child.table)}"
+        )
+        _copy(conn, name, (*child.columns, "parent_uuid"), _keeping(rows, mine, child.rev_index))
+        _insert(
+            conn,
+            child,
+            f"{name} s JOIN written_{root.table} w ON w.uuid = s.parent_uuid",
+            ", ".join(f"s.{c}" for c in child.columns) + ", w.id",
+        )
+        child_ids += _written(conn, child.table, mine, lane.records)
+    if set_based and uncounted:  # uncounted visits: the fold counts their links from rows
+        conn.exec_driver_sql(daily_counts.SET_BASED_OFF)
+    elif set_based:
+        daily_counts.count_new_links(conn, root_ids, child_ids)
+
+
+def _any_new(read, kind: UnitKind) -> bool:
+    """A never-synced root, or a never-synced child of one (the lane's units)."""
+    root = kind.root
+    where = _roots_where(root, "r")
+    return read.execute(f"SELECT EXISTS (SELECT 1 FROM {root.table} r WHERE {where})").fetchone()[0]
+
+
+def _central(central, read, now: datetime, batch_size: int, holder: str | None) -> Lane:
+    lane = Lane()
+    new_visits = read.execute(
+        f"SELECT count(*) FROM visit r WHERE {_never_synced('r', 'visit')}"
+    ).fetchone()[0]
+    # More than a batch of visits: counted once, by the fold after the commit, as the
+    # per-batch path counts a push of several batches (store.daily_counts, begin_uncounted).
+    lane.uncounted = new_visits > batch_size
+    with central.begin() as conn:
+        conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")  # timestamps are naive UTC
+        conn.exec_driver_sql("SET LOCAL jit = off")  # see push._central_transaction
+        tx = changes.begin(conn)
+        try:
+            if lane.uncounted:
+                first, mark = daily_counts.begin_uncounted()
+                conn.exec_driver_sql(first)
+                conn.exec_driver_sql(mark, (tx,))
+            for kind in unit_kinds():
+                _kind(conn, read, kind, holder, lane.uncounted, lane)
+            changes.finish(conn)
+        except BaseException:
+            changes.forget(conn)
+            raise
+        crash_point("before-central-commit")
+    return lane
+
+
+def push_new(local, central, now: datetime, batch_size: int, holder: str | None) -> Lane | None:
+    """Commit the never-synced records centrally in one transaction (module docstring); None
+    when the central side refused a value (nothing committed: the per-batch path isolates it).
+    The caller marks lane.records synced on the laptop."""
+    import psycopg
+
+    from nmi_desk.sync.push import _retrying
+
+    read = local.raw_connection()  # one snapshot: a visit and its topics as they were
+    try:
+        read.execute("BEGIN")
+        if not any(_any_new(read, kind) for kind in unit_kinds()):
+            read.rollback()
+            return Lane()  # only edits: no transaction of its own
+        crash_point("after-read")
+        try:
+            lane = _retrying(lambda: _central(central, read, now, batch_size, holder))
+        except (DataError, IntegrityError, psycopg.DataError, psycopg.IntegrityError):
+            return None
+        finally:
+            read.rollback()
+    finally:
+        read.close()
+    crash_point("after-central-commit")
+    return lane
