@@ -12,7 +12,13 @@ from sqlmodel import SQLModel
 
 import nmi_desk.store.models  # noqa: F401  (registers the tables)
 from nmi_desk.store.engine import open_engine
-from nmi_desk.store.migrations import LATEST, MIGRATIONS, current_version, migrate
+from nmi_desk.store.migrations import (
+    LAPTOP_ONLY_INDEXES,
+    LATEST,
+    MIGRATIONS,
+    current_version,
+    migrate,
+)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "schema_v1.sql"
 
@@ -121,10 +127,33 @@ def test_postgresql_gets_the_same_schema(pg_url):
         assert current_version(engine) == LATEST
         migrated = _columns(engine)
         assert migrate(engine) == (LATEST, LATEST)
+        with engine.connect() as conn:
+            indexes = set(
+                conn.exec_driver_sql(
+                    "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+                ).scalars()
+            )
     finally:
         engine.dispose()
     declared = {t.name: {c.name for c in t.columns} for t in SQLModel.metadata.sorted_tables}
     assert migrated == declared
+    # What only the laptop reads is not kept centrally (every push would write it).
+    assert {"ix_visit_uuid", "ix_visit_client", "ix_visit_change_tx"} <= indexes
+    assert indexes.isdisjoint(LAPTOP_ONLY_INDEXES)
+
+
+def test_the_laptop_keeps_its_own_indexes(tmp_path):
+    engine = open_engine(f"sqlite:///{tmp_path / 'laptop.db'}")
+    try:
+        with engine.connect() as conn:
+            indexes = set(
+                conn.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE type = 'index'"
+                ).scalars()
+            )
+    finally:
+        engine.dispose()
+    assert set(LAPTOP_ONLY_INDEXES) <= indexes
 
 
 def test_a_file_that_is_not_a_database_is_one_clear_error(tmp_path):
