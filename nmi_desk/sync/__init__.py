@@ -128,15 +128,22 @@ def run_sync(
             report.pushed = dict(result.pushed)
             report.conflicts = len(result.conflicts)
             report.quarantined = len(result.quarantined)
-            if result.erased or result.erased_visits:
-                from nmi_desk.sync.clients_pull import apply_erasures
+            try:  # a first push's fold runs on meanwhile (push.py, _Fold)
+                if result.erased or result.erased_visits:
+                    from nmi_desk.sync.clients_pull import apply_erasures
 
-                report.erased = apply_erasures(local, result.erased, result.erased_visits, now())
-            if pull:
-                report.pulled = pull_updates(local, central)
-                from nmi_desk.sync.clients_pull import pull_clients
+                    report.erased = apply_erasures(
+                        local, result.erased, result.erased_visits, now()
+                    )
+                if pull:
+                    report.pulled = pull_updates(local, central)
+                    from nmi_desk.sync.clients_pull import pull_clients
 
-                report.pulled.update(pull_clients(local, central, now(), target_id=target_id))
+                    report.pulled.update(pull_clients(local, central, now(), target_id=target_id))
+            except BaseException:
+                result.wait_fold(quiet=True)  # the error on its way is the one to report
+                raise
+            result.wait_fold()
         finally:
             central.dispose()
     except UserError as exc:

@@ -82,6 +82,13 @@ class PushResult:
     # blanked: the laptop blanks its own copies at once (clients_pull.apply_erasures).
     erased: set[str] = field(default_factory=set)
     erased_visits: set[str] = field(default_factory=set)
+    folding: _Fold | None = None  # the fast lane's fold, still running
+
+    def wait_fold(self, quiet: bool = False) -> None:
+        """Join the fold (the caller pulls meanwhile); raise what it raised unless `quiet`."""
+        if self.folding is not None:
+            folding, self.folding = self.folding, None
+            folding.wait(quiet)
 
 
 @dataclass
@@ -648,6 +655,29 @@ class _Reader:
         self._thread.join(10)
 
 
+class _Fold:
+    """fold_counts in a thread of its own: the central side counts while the laptop goes on
+    with its marks and the pull (their figures in docs/performance.md, Sync)."""
+
+    def __init__(self, central) -> None:
+        import threading
+
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(central,), name="sync-fold")
+        self._thread.start()
+
+    def _run(self, central) -> None:
+        try:
+            fold_counts(central)
+        except BaseException as exc:  # handed to the syncing thread by wait()
+            self.error = exc
+
+    def wait(self, quiet: bool = False) -> None:
+        self._thread.join()
+        if self.error is not None and not quiet:
+            raise self.error
+
+
 def _fast_lane(local, central, raw, now, batch_size, target_id, holder, result: PushResult):
     """The fast lane (sync/fast_lane.py), its records marked synced, the fold of its counts
     beside the marks; returns the plan of what is still pending."""
@@ -666,7 +696,7 @@ def _fast_lane(local, central, raw, now, batch_size, target_id, holder, result: 
         writer.submit(mark)
         if lane.uncounted:
             crash_point("before-fold")
-            fold_counts(central)
+            result.folding = _Fold(central)
     except BaseException:
         try:  # the marks made so far still land
             writer.close()
@@ -727,9 +757,13 @@ def push(
         if uncounted:
             crash_point("before-fold")
         if central.dialect.name == "postgresql":
-            fold_counts(central, leftovers=not uncounted)
+            if uncounted or result.folding is None:  # the lane's fold takes any leftovers
+                fold_counts(central, leftovers=not uncounted)
         writer, closing = None, writer
         closing.close()
+    except BaseException:
+        result.wait_fold(quiet=True)  # no thread left behind; the error on its way is reported
+        raise
     finally:
         if reader is not None:
             reader.close()
