@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import nmi_desk.store.sql_core  # noqa: F401  # Core whole, one thread at a time (store/sql_core.py)
 
@@ -34,6 +33,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from nmi_desk.store import daily_counts
 from nmi_desk.sync import changes
 from nmi_desk.sync.crashpoints import crash_point
+from nmi_desk.sync.retry import retrying
 from nmi_desk.sync.tables import RecordKind, UnitKind, unit_kinds
 
 # Rows of these tables the careful path must see (sync/erasure.py decides how they are taken).
@@ -176,13 +176,13 @@ def _kind(conn, read, kind: UnitKind, holder: str | None, uncounted: bool, lane:
 
 
 def _any_new(read, kind: UnitKind) -> bool:
-    """A never-synced root, or a never-synced child of one (the lane's units)."""
+    """The laptop has a root of this kind for the lane (its children come only with one)."""
     root = kind.root
     where = _roots_where(root, "r")
     return read.execute(f"SELECT EXISTS (SELECT 1 FROM {root.table} r WHERE {where})").fetchone()[0]
 
 
-def _central(central, read, now: datetime, batch_size: int, holder: str | None) -> Lane:
+def _central(central, read, kinds: list[UnitKind], batch_size: int, holder: str | None) -> Lane:
     lane = Lane()
     new_visits = read.execute(
         f"SELECT count(*) FROM visit r WHERE {_never_synced('r', 'visit')}"
@@ -199,7 +199,7 @@ def _central(central, read, now: datetime, batch_size: int, holder: str | None) 
                 first, mark = daily_counts.begin_uncounted()
                 conn.exec_driver_sql(first)
                 conn.exec_driver_sql(mark, (tx,))
-            for kind in unit_kinds():
+            for kind in kinds:
                 _kind(conn, read, kind, holder, lane.uncounted, lane)
             changes.finish(conn)
         except BaseException:
@@ -209,23 +209,22 @@ def _central(central, read, now: datetime, batch_size: int, holder: str | None) 
     return lane
 
 
-def push_new(local, central, now: datetime, batch_size: int, holder: str | None) -> Lane | None:
+def push_new(local, central, batch_size: int, holder: str | None) -> Lane | None:
     """Commit the never-synced records centrally in one transaction (module docstring); None
     when the central side refused a value (nothing committed: the per-batch path isolates it).
     The caller marks lane.records synced on the laptop."""
     import psycopg
 
-    from nmi_desk.sync.push import _retrying
-
     read = local.raw_connection()  # one snapshot: a visit and its topics as they were
     try:
         read.execute("BEGIN")
-        if not any(_any_new(read, kind) for kind in unit_kinds()):
+        kinds = [kind for kind in unit_kinds() if _any_new(read, kind)]
+        if not kinds:
             read.rollback()
             return Lane()  # only edits: no transaction of its own
         crash_point("after-read")
         try:
-            lane = _retrying(lambda: _central(central, read, now, batch_size, holder))
+            lane = retrying(lambda: _central(central, read, kinds, batch_size, holder))
         except (DataError, IntegrityError, psycopg.DataError, psycopg.IntegrityError):
             return None
         finally:

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from nmi_desk.sync.push import Conflict, Unit
+    from nmi_desk.sync.units import Conflict, Unit
 
 
 class Writer:

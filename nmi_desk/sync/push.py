@@ -32,7 +32,9 @@ from nmi_desk.store.pg_array import pg_array
 from nmi_desk.sync import changes, erasure
 from nmi_desk.sync.crashpoints import crash_point
 from nmi_desk.sync.marks_writer import Writer, _sqlite_ts, mark_records, mark_synced, quarantine
+from nmi_desk.sync.retry import retrying as _retrying
 from nmi_desk.sync.tables import LinkKind, RecordKind, UnitKind, unit_kinds
+from nmi_desk.sync.units import Conflict, Unit
 
 # Units per central transaction. With the read and the marks overlapping the central side,
 # 10,000 measured no faster than 2,000 (docs/performance.md, Sync), and a smaller transaction
@@ -42,35 +44,6 @@ BATCH_SIZE = 2000
 
 class Refused(Exception):
     """The central side cannot take a unit as it is."""
-
-
-@dataclass(slots=True)
-class Unit:
-    kind: UnitKind
-    uuid: str  # the root record's uuid
-    root: tuple | None = None  # (columns..., base_revision) when the root itself is pending
-    links: dict[str, list[str]] = field(default_factory=dict)
-    children: dict[str, list[tuple]] = field(default_factory=dict)  # (cols..., base, parent_uuid)
-    local_ids: dict[str, int] = field(default_factory=dict)  # record uuid -> laptop's id
-
-    def records(self):
-        """(table, uuid, revision) of every record this unit carries."""
-        if self.root is not None:
-            yield self.kind.root.table, self.root[0], self.root[self.kind.root.rev_index]
-        for child in self.kind.children:
-            at = child.rev_index
-            for row in self.children.get(child.table, ()):
-                yield child.table, row[0], row[at]
-
-
-@dataclass(frozen=True)
-class Conflict:
-    table: str
-    uuid: str
-    winner_revision: int
-    loser_revision: int
-    loser_device: str
-    loser_payload: str
 
 
 @dataclass
@@ -167,8 +140,6 @@ def read_units(raw, kind: UnitKind, lo: int, hi: int) -> list[Unit]:
 # A push of more than one batch of visits counts nothing while it runs: each of its visit
 # transactions marks its visits uncounted (committed with them), and the push ends with one
 # set-based fold of them into visit_daily (store.daily_counts: begin_uncounted, fold_sql).
-
-RETRIES = 8  # a deadlock or serialization failure: run the batch's transaction again
 
 
 def _is_pg(conn) -> bool:
@@ -500,27 +471,6 @@ def _central_transaction(
     return conflicts, told
 
 
-def _retryable(exc: Exception) -> bool:
-    code = getattr(getattr(exc, "orig", exc), "sqlstate", None)
-    return code in ("40001", "40P01")  # serialization failure, deadlock detected
-
-
-def _retrying(transaction: Callable[[], object]):
-    """Run a central transaction again after a deadlock or serialization failure."""
-    import random
-    import time
-
-    from sqlalchemy.exc import DBAPIError
-
-    for attempt in range(RETRIES):
-        try:
-            return transaction()
-        except DBAPIError as exc:
-            if not _retryable(exc) or attempt == RETRIES - 1:
-                raise
-            time.sleep(random.uniform(0, 0.05 * 2**attempt))  # others finish first
-
-
 def push_central(
     central,
     kind: UnitKind,
@@ -683,7 +633,7 @@ def _fast_lane(local, central, raw, now, batch_size, target_id, holder, result: 
     beside the marks; returns the plan of what is still pending."""
     from nmi_desk.sync.fast_lane import push_new
 
-    lane = push_new(local, central, now, batch_size, holder)
+    lane = push_new(local, central, batch_size, holder)
     if lane is None:  # a value refused: every record goes the per-batch way
         return [(kind, pending_unit_ids(raw, kind)) for kind in unit_kinds()]
 
