@@ -50,7 +50,7 @@ class Writer:
             raise self.error
 
 
-def _sqlite_ts(moment: datetime) -> str:
+def sqlite_ts(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's DATETIME text form
 
 
@@ -118,7 +118,7 @@ def mark_records(
                     c.loser_revision,
                     c.loser_device,
                     c.loser_payload,
-                    _sqlite_ts(now),
+                    sqlite_ts(now),
                     target_id,
                 ),
             )
@@ -140,7 +140,7 @@ def quarantine(
         cur.execute(
             "INSERT INTO sync_quarantine (table_name, record_uuid, revision, reason, logged_at,"
             " target_id) VALUES (?,?,?,?,?,?)",
-            (table, uuid, revision, reason, _sqlite_ts(now), target_id),
+            (table, uuid, revision, reason, sqlite_ts(now), target_id),
         )
         out.append((table, uuid, revision, reason))
     raw.commit()

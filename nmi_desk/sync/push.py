@@ -1,5 +1,8 @@
 """Push: pending records go to the central database in batches of units, exactly once.
 
+On PostgreSQL the records the central side has never seen go first, all in one transaction,
+through the fast lane (sync/fast_lane.py); what it leaves pending comes here.
+
 A batch is one central transaction: its rows are bulk-loaded into temporary staging tables (COPY
 on PostgreSQL, executemany on a SQLite target), then merged with one INSERT ... ON CONFLICT per
 table that keeps the higher version (revision, then updated-at, then device id). Only after the
@@ -31,7 +34,7 @@ from nmi_desk.store.errors import first_line as _reason
 from nmi_desk.store.pg_array import pg_array
 from nmi_desk.sync import changes, erasure
 from nmi_desk.sync.crashpoints import crash_point
-from nmi_desk.sync.marks_writer import Writer, _sqlite_ts, mark_records, mark_synced, quarantine
+from nmi_desk.sync.marks_writer import Writer, mark_records, mark_synced, quarantine, sqlite_ts
 from nmi_desk.sync.retry import retrying as _retrying
 from nmi_desk.sync.tables import LinkKind, RecordKind, UnitKind, unit_kinds
 from nmi_desk.sync.units import Conflict, Unit
@@ -346,7 +349,7 @@ def _parent_ids(conn, root: RecordKind, known: dict[str, int], wanted: set[str])
 
 
 def _log_conflicts(conn, conflicts: list[Conflict], now: datetime) -> None:
-    stamp = now.replace(tzinfo=None) if _is_pg(conn) else _sqlite_ts(now)
+    stamp = now.replace(tzinfo=None) if _is_pg(conn) else sqlite_ts(now)
     for c in conflicts:
         params = {
             "t": c.table,
