@@ -55,13 +55,14 @@ def finish(proc: subprocess.Popen) -> tuple[int, str]:
     return proc.returncode, out + err
 
 
-# A first push takes the fast lane (sync/fast_lane.py): one central transaction for every
-# new record, its points passed once (after-stage once per record kind). Edited records take
-# the per-batch path: 2,600 of them are two batches, the points @2 in the second.
+# A first push takes the fast lane (sync/fast_lane.py): two central transactions, the new
+# visits (@1), then the clients (@2); after-stage is passed once per record kind. Edited
+# records take the per-batch path: 2,600 of them are two batches, the points @2 in the second.
 POINTS = [
     ("first push", "after-read"),
-    ("first push", "after-stage@2"),  # the visits staged (the clients were first)
+    ("first push", "after-stage@2"),  # the clients staged, the visits committed before
     ("first push", "before-central-commit"),
+    ("first push", "before-central-commit@2"),  # the clients' transaction
     ("first push", "after-central-commit"),  # central committed, the laptop not yet told
     ("first push", "after-local-mark"),
     ("first push", "before-fold"),  # committed, the per-day counts not yet in visit_daily

@@ -14,9 +14,13 @@ careful way:
   - a record the central side has already (a push killed after its commit, another laptop):
     the insert skips it (ON CONFLICT DO NOTHING), and its links and children with it.
 
-One transaction: a kill anywhere leaves everything pending (pushed again); a value the central
-side refuses rolls it all back, and the per-batch path isolates and quarantines it. Only on
-PostgreSQL (COPY); a SQLite file target takes the per-batch path.
+Two transactions: the visits (with their topics and referrals) first, so the fold of their
+per-day counts runs while the second one takes the clients, information sessions and audit
+events. New visits need no client central before them: the lane's clients are new, so nothing
+central can have erased or merged them. A kill anywhere leaves a transaction's records pending
+(pushed again); a value the central side refuses rolls that transaction back, and the
+per-batch path isolates and quarantines it. Only on PostgreSQL (COPY); a SQLite file target
+takes the per-batch path.
 """
 
 from __future__ import annotations
@@ -189,7 +193,7 @@ def _central(central, read, kinds: list[UnitKind], batch_size: int, holder: str 
     ).fetchone()[0]
     # More than a batch of visits: counted once, by the fold after the commit, as the
     # per-batch path counts a push of several batches (store.daily_counts, begin_uncounted).
-    lane.uncounted = new_visits > batch_size
+    lane.uncounted = any(k.root.table == "visit" for k in kinds) and new_visits > batch_size
     with central.begin() as conn:
         conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")  # timestamps are naive UTC
         conn.exec_driver_sql("SET LOCAL jit = off")  # see push._central_transaction
@@ -209,16 +213,21 @@ def _central(central, read, kinds: list[UnitKind], batch_size: int, holder: str 
     return lane
 
 
-def push_new(local, central, batch_size: int, holder: str | None) -> Lane | None:
-    """Commit the never-synced records centrally in one transaction (module docstring); None
-    when the central side refused a value (nothing committed: the per-batch path isolates it).
-    The caller marks lane.records synced on the laptop."""
+def push_new(local, central, batch_size: int, holder: str | None, counted: bool) -> Lane | None:
+    """Commit the never-synced records centrally in one transaction (module docstring): those
+    of the kinds that move the per-day counts (visits), or with `counted` False those of every
+    other kind; None when the central side refused a value (nothing committed: the per-batch
+    path isolates it). The caller marks lane.records synced on the laptop."""
     import psycopg
 
     read = local.raw_connection()  # one snapshot: a visit and its topics as they were
     try:
         read.execute("BEGIN")
-        kinds = [kind for kind in unit_kinds() if _any_new(read, kind)]
+        kinds = [
+            kind
+            for kind in unit_kinds()
+            if (kind.root.table == "visit") == counted and _any_new(read, kind)
+        ]
         if not kinds:
             read.rollback()
             return Lane()  # only edits: no transaction of its own

@@ -632,24 +632,30 @@ class _Fold:
 
 
 def _fast_lane(local, central, raw, now, batch_size, target_id, holder, result: PushResult):
-    """The fast lane (sync/fast_lane.py), its records marked synced, the fold of its counts
-    beside the marks; returns the plan of what is still pending."""
+    """The fast lane (sync/fast_lane.py): the new visits, then (while their counts are folded
+    in a thread of its own) every other new record; each lane's records marked synced after its
+    commit. Returns the plan of what is still pending."""
     from nmi_desk.sync.fast_lane import push_new
 
-    lane = push_new(local, central, batch_size, holder)
-    if lane is None:  # a value refused: every record goes the per-batch way
-        return [(kind, pending_unit_ids(raw, kind)) for kind in unit_kinds()]
+    def mark(records):
+        def job(raw):
+            mark_records(raw, records, [], now, target_id)
+            crash_point("after-local-mark")
 
-    def mark(raw):
-        mark_records(raw, lane.records, [], now, target_id)
-        crash_point("after-local-mark")
+        return job
 
     writer = Writer(raw)
     try:
-        writer.submit(mark)
-        if lane.uncounted:
-            crash_point("before-fold")
-            result.folding = _Fold(central)
+        for counted in (True, False):
+            lane = push_new(local, central, batch_size, holder, counted)
+            if lane is None:  # a value refused: what is left goes the per-batch way
+                break
+            writer.submit(mark(lane.records))
+            for table, _uuid, _rev, _id in lane.records:
+                result.pushed[table] += 1
+            if lane.uncounted:
+                crash_point("before-fold")
+                result.folding = _Fold(central)
     except BaseException:
         try:  # the marks made so far still land
             writer.close()
@@ -657,8 +663,6 @@ def _fast_lane(local, central, raw, now, batch_size, target_id, holder, result: 
             pass  # the error already on its way is the one to report
         raise
     writer.close()
-    for table, _uuid, _rev, _id in lane.records:
-        result.pushed[table] += 1
     return [(kind, pending_unit_ids(raw, kind)) for kind in unit_kinds()]
 
 
