@@ -14,10 +14,10 @@ careful way:
   - a record the central side has already (a push killed after its commit, another laptop):
     the insert skips it (ON CONFLICT DO NOTHING), and its links and children with it.
 
-Two transactions: the visits (with their topics and referrals) first, so the fold of their
-per-day counts runs while the second one takes the clients, information sessions and audit
-events. New visits need no client central before them: the lane's clients are new, so nothing
-central can have erased or merged them. A kill anywhere leaves a transaction's records pending
+One transaction; for more than a batch of new visits two: the visits (with their topics and
+referrals) first, so the fold of their per-day counts runs while the second one takes the
+clients, information sessions and audit events. New visits need no client central before
+them: the lane's clients are new, so nothing central can have erased or merged them. A kill anywhere leaves a transaction's records pending
 (pushed again); a value the central side refuses rolls that transaction back, and the
 per-batch path isolates and quarantines it. Only on PostgreSQL (COPY); a SQLite file target
 takes the per-batch path.
@@ -213,11 +213,26 @@ def _central(central, read, kinds: list[UnitKind], batch_size: int, holder: str 
     return lane
 
 
-def push_new(local, central, batch_size: int, holder: str | None, counted: bool) -> Lane | None:
-    """Commit the never-synced records centrally in one transaction (module docstring): those
-    of the kinds that move the per-day counts (visits), or with `counted` False those of every
-    other kind; None when the central side refused a value (nothing committed: the per-batch
-    path isolates it). The caller marks lane.records synced on the laptop."""
+ALL, VISITS, OTHERS = "all", "visits", "others"  # which kinds a lane transaction takes
+
+
+def parts(local, batch_size: int) -> tuple[str, ...]:
+    """The lane's transactions: more than a batch of new visits (their counts folded after
+    the commit) go first and alone, so the fold runs beside the second; else one."""
+    read = local.raw_connection()
+    try:
+        new_visits = read.execute(
+            f"SELECT count(*) FROM visit r WHERE {_never_synced('r', 'visit')}"
+        ).fetchone()[0]
+    finally:
+        read.close()
+    return (VISITS, OTHERS) if new_visits > batch_size else (ALL,)
+
+
+def push_new(local, central, batch_size: int, holder: str | None, part: str = ALL) -> Lane | None:
+    """Commit the never-synced records of the kinds in `part` centrally in one transaction
+    (module docstring); None when the central side refused a value (nothing committed: the
+    per-batch path isolates it). The caller marks lane.records synced on the laptop."""
     import psycopg
 
     read = local.raw_connection()  # one snapshot: a visit and its topics as they were
@@ -226,7 +241,8 @@ def push_new(local, central, batch_size: int, holder: str | None, counted: bool)
         kinds = [
             kind
             for kind in unit_kinds()
-            if (kind.root.table == "visit") == counted and _any_new(read, kind)
+            if (part == ALL or (kind.root.table == "visit") == (part == VISITS))
+            and _any_new(read, kind)
         ]
         if not kinds:
             read.rollback()

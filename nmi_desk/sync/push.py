@@ -632,10 +632,10 @@ class _Fold:
 
 
 def _fast_lane(local, central, raw, now, batch_size, target_id, holder, result: PushResult):
-    """The fast lane (sync/fast_lane.py): the new visits, then (while their counts are folded
-    in a thread of its own) every other new record; each lane's records marked synced after its
-    commit. Returns the plan of what is still pending."""
-    from nmi_desk.sync.fast_lane import push_new
+    """The fast lane (sync/fast_lane.py): the new records; for a big push the visits first,
+    then (while their counts are folded in a thread of its own) every other kind. Each lane's
+    records are marked synced after its commit. Returns the plan of what is still pending."""
+    from nmi_desk.sync.fast_lane import parts, push_new
 
     def mark(records):
         def job(raw):
@@ -646,8 +646,8 @@ def _fast_lane(local, central, raw, now, batch_size, target_id, holder, result: 
 
     writer = Writer(raw)
     try:
-        for counted in (True, False):
-            lane = push_new(local, central, batch_size, holder, counted)
+        for part in parts(local, batch_size):
+            lane = push_new(local, central, batch_size, holder, part)
             if lane is None:  # a value refused: what is left goes the per-batch way
                 break
             writer.submit(mark(lane.records))
