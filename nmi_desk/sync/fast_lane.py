@@ -1,4 +1,4 @@
-"""The push's fast lane: records the central side has never seen, in one transaction.
+"""The push's fast lane: records the central side has never seen, one statement per table.
 
 Most of what a laptop's first push sends, and all an everyday push of new visits sends, is
 records made on this laptop and never synced, of clients nobody erased or merged. For those the
@@ -17,10 +17,10 @@ careful way:
 One transaction; for more than a batch of new visits two: the visits (with their topics and
 referrals) first, so the fold of their per-day counts runs while the second one takes the
 clients, information sessions and audit events. New visits need no client central before
-them: the lane's clients are new, so nothing central can have erased or merged them. A kill anywhere leaves a transaction's records pending
-(pushed again); a value the central side refuses rolls that transaction back, and the
-per-batch path isolates and quarantines it. Only on PostgreSQL (COPY); a SQLite file target
-takes the per-batch path.
+them: the lane's clients are new, so nothing central can have erased or merged them. A kill
+anywhere leaves a transaction's records pending (pushed again); a value the central side
+refuses rolls that transaction back, and the per-batch path isolates and quarantines it. Only
+on PostgreSQL (COPY); a SQLite file target takes the per-batch path.
 """
 
 from __future__ import annotations
@@ -186,11 +186,15 @@ def _any_new(read, kind: UnitKind) -> bool:
     return read.execute(f"SELECT EXISTS (SELECT 1 FROM {root.table} r WHERE {where})").fetchone()[0]
 
 
-def _central(central, read, kinds: list[UnitKind], batch_size: int, holder: str | None) -> Lane:
-    lane = Lane()
-    new_visits = read.execute(
+def _new_visits(read) -> int:
+    return read.execute(
         f"SELECT count(*) FROM visit r WHERE {_never_synced('r', 'visit')}"
     ).fetchone()[0]
+
+
+def _central(central, read, kinds: list[UnitKind], batch_size: int, holder: str | None) -> Lane:
+    lane = Lane()
+    new_visits = _new_visits(read)
     # More than a batch of visits: counted once, by the fold after the commit, as the
     # per-batch path counts a push of several batches (store.daily_counts, begin_uncounted).
     lane.uncounted = any(k.root.table == "visit" for k in kinds) and new_visits > batch_size
@@ -221,12 +225,10 @@ def parts(local, batch_size: int) -> tuple[str, ...]:
     the commit) go first and alone, so the fold runs beside the second; else one."""
     read = local.raw_connection()
     try:
-        new_visits = read.execute(
-            f"SELECT count(*) FROM visit r WHERE {_never_synced('r', 'visit')}"
-        ).fetchone()[0]
+        big = _new_visits(read) > batch_size
     finally:
         read.close()
-    return (VISITS, OTHERS) if new_visits > batch_size else (ALL,)
+    return (VISITS, OTHERS) if big else (ALL,)
 
 
 def push_new(local, central, batch_size: int, holder: str | None, part: str = ALL) -> Lane | None:
