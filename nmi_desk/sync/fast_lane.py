@@ -65,7 +65,8 @@ def _roots_where(root: RecordKind, alias: str) -> str:
     return _never_synced(alias, root.table) + _LOCAL_FILTER.get(root.table, "").format(a=alias)
 
 
-def _copy(conn, stage: str, columns, rows) -> None:
+def copy_rows(conn, stage: str, columns, rows) -> None:
+    """PostgreSQL: rows into `stage` by COPY (push.py's batches load theirs this way too)."""
     cur = conn.connection.driver_connection.cursor()
     with cur.copy(f"COPY {stage} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
@@ -119,7 +120,7 @@ def _kind(conn, read, kind: UnitKind, holder: str | None, uncounted: bool, lane:
     _temp(conn, stage, f"SELECT {cols} FROM {root.table} LIMIT 0")
     local: dict[str, tuple[int, int]] = {}
     rows = read.execute(f"SELECT r.id, {cols} FROM {root.table} r WHERE {_roots_where(root, 'r')}")
-    _copy(conn, stage, root.columns, _keeping(rows, local, root.rev_index))
+    copy_rows(conn, stage, root.columns, _keeping(rows, local, root.rev_index))
     if not local:
         return
     crash_point("after-stage")
@@ -148,7 +149,7 @@ def _kind(conn, read, kind: UnitKind, holder: str | None, uncounted: bool, lane:
         rows = read.execute(
             f"SELECT p.uuid, c.{link.value} FROM {link.table} c {of_roots(link.fk)}"
         )
-        _copy(conn, name, ("uuid", "value"), rows)
+        copy_rows(conn, name, ("uuid", "value"), rows)
         conn.exec_driver_sql(
             f"INSERT INTO {link.table} ({link.fk}, {link.value}) SELECT w.id, s.value"
             f" FROM {name} s JOIN written_{root.table} w ON w.uuid = s.uuid ORDER BY 1, 2"
@@ -165,7 +166,9 @@ def _kind(conn, read, kind: UnitKind, holder: str | None, uncounted: bool, lane:
             f" FROM {child.table} c {of_roots(child.parent_fk)}"
             f" AND {_never_synced('c', child.table)}"
         )
-        _copy(conn, name, (*child.columns, "parent_uuid"), _keeping(rows, mine, child.rev_index))
+        copy_rows(
+            conn, name, (*child.columns, "parent_uuid"), _keeping(rows, mine, child.rev_index)
+        )
         _insert(
             conn,
             child,
@@ -186,18 +189,12 @@ def _any_new(read, kind: UnitKind) -> bool:
     return read.execute(f"SELECT EXISTS (SELECT 1 FROM {root.table} r WHERE {where})").fetchone()[0]
 
 
-def _new_visits(read) -> int:
-    return read.execute(
-        f"SELECT count(*) FROM visit r WHERE {_never_synced('r', 'visit')}"
-    ).fetchone()[0]
-
-
-def _central(central, read, kinds: list[UnitKind], batch_size: int, holder: str | None) -> Lane:
+def _central(central, read, kinds: list[UnitKind], part: str, holder: str | None) -> Lane:
     lane = Lane()
-    new_visits = _new_visits(read)
-    # More than a batch of visits: counted once, by the fold after the commit, as the
-    # per-batch path counts a push of several batches (store.daily_counts, begin_uncounted).
-    lane.uncounted = any(k.root.table == "visit" for k in kinds) and new_visits > batch_size
+    # More than a batch of visits (parts: their transaction of their own): counted once, by
+    # the fold after the commit, as the per-batch path counts a push of several batches
+    # (store.daily_counts, begin_uncounted).
+    lane.uncounted = part == VISITS
     with central.begin() as conn:
         conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")  # timestamps are naive UTC
         conn.exec_driver_sql("SET LOCAL jit = off")  # see push._central_transaction
@@ -225,13 +222,16 @@ def parts(local, batch_size: int) -> tuple[str, ...]:
     the commit) go first and alone, so the fold runs beside the second; else one."""
     read = local.raw_connection()
     try:
-        big = _new_visits(read) > batch_size
+        new_visits = read.execute(
+            f"SELECT count(*) FROM visit r WHERE {_never_synced('r', 'visit')}"
+        ).fetchone()[0]
     finally:
         read.close()
+    big = new_visits > batch_size
     return (VISITS, OTHERS) if big else (ALL,)
 
 
-def push_new(local, central, batch_size: int, holder: str | None, part: str = ALL) -> Lane | None:
+def push_new(local, central, holder: str | None, part: str = ALL) -> Lane | None:
     """Commit the never-synced records of the kinds in `part` centrally in one transaction
     (module docstring); None when the central side refused a value (nothing committed: the
     per-batch path isolates it). The caller marks lane.records synced on the laptop."""
@@ -251,7 +251,7 @@ def push_new(local, central, batch_size: int, holder: str | None, part: str = AL
             return Lane()  # only edits: no transaction of its own
         crash_point("after-read")
         try:
-            lane = retrying(lambda: _central(central, read, kinds, batch_size, holder))
+            lane = retrying(lambda: _central(central, read, kinds, part, holder))
         except (DataError, IntegrityError, psycopg.DataError, psycopg.IntegrityError):
             return None
         finally:

@@ -34,6 +34,7 @@ from nmi_desk.store.errors import first_line as _reason
 from nmi_desk.store.pg_array import pg_array
 from nmi_desk.sync import changes, erasure
 from nmi_desk.sync.crashpoints import crash_point
+from nmi_desk.sync.fast_lane import copy_rows, parts, push_new
 from nmi_desk.sync.marks_writer import Writer, mark_records, mark_synced, quarantine, sqlite_ts
 from nmi_desk.sync.retry import retrying as _retrying
 from nmi_desk.sync.tables import LinkKind, RecordKind, UnitKind, unit_kinds
@@ -163,18 +164,15 @@ def _temp_table(conn, rec_table: str, columns: list[str]) -> str:
 def _load(conn, table: str, columns: list[str], rows: list[tuple]) -> None:
     if not rows:
         return
-    names = ", ".join(columns)
     if _is_pg(conn):
         import psycopg
 
-        cur = conn.connection.driver_connection.cursor()
         try:
-            with cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            copy_rows(conn, table, columns, rows)
         except (psycopg.DataError, psycopg.IntegrityError) as exc:
             raise Refused(_reason(exc)) from exc
     else:
+        names = ", ".join(columns)
         marks = ", ".join("?" * len(columns))
         conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
 
@@ -635,7 +633,6 @@ def _fast_lane(local, central, raw, now, batch_size, target_id, holder, result: 
     """The fast lane (sync/fast_lane.py): the new records; for a big push the visits first,
     then (while their counts are folded in a thread of its own) every other kind. Each lane's
     records are marked synced after its commit. Returns the plan of what is still pending."""
-    from nmi_desk.sync.fast_lane import parts, push_new
 
     def mark(records):
         def job(raw):
@@ -647,7 +644,7 @@ def _fast_lane(local, central, raw, now, batch_size, target_id, holder, result: 
     writer = Writer(raw)
     try:
         for part in parts(local, batch_size):
-            lane = push_new(local, central, batch_size, holder, part)
+            lane = push_new(local, central, holder, part)
             if lane is None:  # a value refused: what is left goes the per-batch way
                 break
             writer.submit(mark(lane.records))
@@ -686,7 +683,7 @@ def push(
         if progress:
             progress(0, total)
         if total and central.dialect.name == "postgresql":
-            # Records new to the central side first, in one transaction (sync/fast_lane.py);
+            # Records new to the central side first, one insert per table (sync/fast_lane.py);
             # what it leaves pending goes the per-batch way below.
             plan = _fast_lane(local, central, raw, now, batch_size, target_id, holder, result)
             if progress:
