@@ -121,18 +121,23 @@ def test_migrated_schema_matches_the_models(tmp_path):
     assert migrated == declared
 
 
+def _index_names(engine) -> set[str]:
+    sql = (
+        "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+        if engine.dialect.name == "postgresql"
+        else "SELECT name FROM sqlite_master WHERE type = 'index'"
+    )
+    with engine.connect() as conn:
+        return set(conn.exec_driver_sql(sql).scalars())
+
+
 def test_postgresql_gets_the_same_schema(pg_url):
     engine = open_engine(pg_url)
     try:
         assert current_version(engine) == LATEST
         migrated = _columns(engine)
         assert migrate(engine) == (LATEST, LATEST)
-        with engine.connect() as conn:
-            indexes = set(
-                conn.exec_driver_sql(
-                    "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
-                ).scalars()
-            )
+        indexes = _index_names(engine)
     finally:
         engine.dispose()
     declared = {t.name: {c.name for c in t.columns} for t in SQLModel.metadata.sorted_tables}
@@ -145,12 +150,7 @@ def test_postgresql_gets_the_same_schema(pg_url):
 def test_the_laptop_keeps_its_own_indexes(tmp_path):
     engine = open_engine(f"sqlite:///{tmp_path / 'laptop.db'}")
     try:
-        with engine.connect() as conn:
-            indexes = set(
-                conn.exec_driver_sql(
-                    "SELECT name FROM sqlite_master WHERE type = 'index'"
-                ).scalars()
-            )
+        indexes = _index_names(engine)
     finally:
         engine.dispose()
     assert set(LAPTOP_ONLY_INDEXES) <= indexes
