@@ -25,7 +25,7 @@ on PostgreSQL (COPY); a SQLite file target takes the per-batch path.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import nmi_desk.store.sql_core  # noqa: F401  # Core whole, one thread at a time (store/sql_core.py)
@@ -36,6 +36,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from nmi_desk.store import daily_counts
 from nmi_desk.sync import changes
+from nmi_desk.sync.beside import Beside
 from nmi_desk.sync.crashpoints import crash_point
 from nmi_desk.sync.retry import retrying
 from nmi_desk.sync.tables import RecordKind, UnitKind, unit_kinds
@@ -50,6 +51,7 @@ class Lane:
 
     records: list[tuple[str, str, int, int]] = field(default_factory=list)
     uncounted: bool = False  # its visits are counted by the fold (store.daily_counts)
+    tx: int = 0  # the change_tx marker of its rows (sync/changes.py)
 
 
 def _never_synced(alias: str, table: str) -> str:
@@ -113,7 +115,30 @@ def _insert(conn, rec: RecordKind, source: str, select: str) -> None:
     )
 
 
-def _kind(conn, read, kind: UnitKind, holder: str | None, uncounted: bool, lane: Lane) -> None:
+def _ahead(read, kind: UnitKind) -> Beside[list[list[tuple]]]:
+    """The laptop's rows of the lane roots' links, then of their children, read in a thread
+    while the central side inserts the roots (the same snapshot: `read` is not used by
+    anyone else meanwhile)."""
+    root = kind.root
+
+    def of_roots(fk: str) -> str:  # rows of the lane's roots
+        return f"JOIN {root.table} p ON p.id = c.{fk} WHERE {_roots_where(root, 'p')}"
+
+    queries = [
+        f"SELECT p.uuid, c.{link.value} FROM {link.table} c {of_roots(link.fk)}"
+        for link in kind.links
+    ] + [
+        f"SELECT c.id, {', '.join('c.' + c for c in child.columns)}, p.uuid"
+        f" FROM {child.table} c {of_roots(child.parent_fk)}"
+        f" AND {_never_synced('c', child.table)}"
+        for child in kind.children
+    ]
+    return Beside(lambda: [read.execute(q).fetchall() for q in queries], "sync-lane-read")
+
+
+def _kind(
+    conn, read, kind: UnitKind, holder: str | None, uncounted: bool, lane: Lane, staged
+) -> None:
     root = kind.root
     cols = ", ".join(root.columns)
     stage = f"stage_{root.table}"
@@ -124,6 +149,19 @@ def _kind(conn, read, kind: UnitKind, holder: str | None, uncounted: bool, lane:
     if not local:
         return
     crash_point("after-stage")
+    if staged is not None:
+        staged()
+    ahead = _ahead(read, kind) if kind.links or kind.children else None
+    try:
+        _rest(conn, kind, stage, local, holder, uncounted, lane, ahead)
+    finally:
+        if ahead is not None:  # `read` is this thread's again (an error: joined all the same)
+            ahead.wait(quiet=True)
+
+
+def _rest(conn, kind, stage, local, holder, uncounted, lane, ahead) -> None:
+    """The roots staged in `stage` into their table, then their links and children."""
+    root = kind.root
     if root.table == "visit":  # their client erased or merged centrally: the careful path
         conn.exec_driver_sql(
             f"DELETE FROM {stage} s WHERE s.client_uuid IN (SELECT uuid FROM client WHERE"
@@ -138,18 +176,13 @@ def _kind(conn, read, kind: UnitKind, holder: str | None, uncounted: bool, lane:
     if set_based:
         conn.exec_driver_sql(daily_counts.SET_BASED_ON)
 
-    def of_roots(fk: str) -> str:  # rows of the lane's roots
-        return f"JOIN {root.table} p ON p.id = c.{fk} WHERE {_roots_where(root, 'p')}"
-
+    read_ahead = iter(ahead.wait() or ()) if ahead is not None else iter(())
     for link in kind.links:
         name = f"stage_{link.table}"
         conn.exec_driver_sql(
             f"CREATE TEMP TABLE {name} (uuid varchar, value varchar) ON COMMIT DROP"
         )
-        rows = read.execute(
-            f"SELECT p.uuid, c.{link.value} FROM {link.table} c {of_roots(link.fk)}"
-        )
-        copy_rows(conn, name, ("uuid", "value"), rows)
+        copy_rows(conn, name, ("uuid", "value"), next(read_ahead))
         conn.exec_driver_sql(
             f"INSERT INTO {link.table} ({link.fk}, {link.value}) SELECT w.id, s.value"
             f" FROM {name} s JOIN written_{root.table} w ON w.uuid = s.uuid ORDER BY 1, 2"
@@ -161,13 +194,11 @@ def _kind(conn, read, kind: UnitKind, holder: str | None, uncounted: bool, lane:
         name = f"stage_{child.table}"
         _temp(conn, name, f"SELECT {ccols}, uuid AS parent_uuid FROM {child.table} LIMIT 0")
         mine: dict[str, tuple[int, int]] = {}
-        rows = read.execute(
-            f"SELECT c.id, {', '.join('c.' + c for c in child.columns)}, p.uuid"
-            f" FROM {child.table} c {of_roots(child.parent_fk)}"
-            f" AND {_never_synced('c', child.table)}"
-        )
         copy_rows(
-            conn, name, (*child.columns, "parent_uuid"), _keeping(rows, mine, child.rev_index)
+            conn,
+            name,
+            (*child.columns, "parent_uuid"),
+            _keeping(next(read_ahead), mine, child.rev_index),
         )
         _insert(
             conn,
@@ -189,7 +220,9 @@ def _any_new(read, kind: UnitKind) -> bool:
     return read.execute(f"SELECT EXISTS (SELECT 1 FROM {root.table} r WHERE {where})").fetchone()[0]
 
 
-def _central(central, read, kinds: list[UnitKind], part: str, holder: str | None) -> Lane:
+def _central(
+    central, read, kinds: list[UnitKind], part: str, holder: str | None, staged=None
+) -> Lane:
     lane = Lane()
     # More than a batch of visits (parts: their transaction of their own): counted once, by
     # the fold after the commit, as the per-batch path counts a push of several batches
@@ -198,14 +231,14 @@ def _central(central, read, kinds: list[UnitKind], part: str, holder: str | None
     with central.begin() as conn:
         conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")  # timestamps are naive UTC
         conn.exec_driver_sql("SET LOCAL jit = off")  # see push._central_transaction
-        tx = changes.begin(conn)
+        tx = lane.tx = changes.begin(conn)
         try:
             if lane.uncounted:
                 first, mark = daily_counts.begin_uncounted()
                 conn.exec_driver_sql(first)
                 conn.exec_driver_sql(mark, (tx,))
             for kind in kinds:
-                _kind(conn, read, kind, holder, lane.uncounted, lane)
+                _kind(conn, read, kind, holder, lane.uncounted, lane, staged)
             changes.finish(conn)
         except BaseException:
             changes.forget(conn)
@@ -231,10 +264,14 @@ def parts(local, batch_size: int) -> tuple[str, ...]:
     return (VISITS, OTHERS) if big else (ALL,)
 
 
-def push_new(local, central, holder: str | None, part: str = ALL) -> Lane | None:
+def push_new(
+    local, central, holder: str | None, part: str = ALL, staged: Callable[[], None] | None = None
+) -> Lane | None:
     """Commit the never-synced records of the kinds in `part` centrally in one transaction
     (module docstring); None when the central side refused a value (nothing committed: the
-    per-batch path isolates it). The caller marks lane.records synced on the laptop."""
+    per-batch path isolates it). The caller marks lane.records synced on the laptop.
+    `staged` is called once a kind's rows are read and sent (the laptop's reading done: the
+    next lane transaction can start beside this one without the two taking turns for it)."""
     import psycopg
 
     read = local.raw_connection()  # one snapshot: a visit and its topics as they were
@@ -248,10 +285,10 @@ def push_new(local, central, holder: str | None, part: str = ALL) -> Lane | None
         ]
         if not kinds:
             read.rollback()
-            return Lane()  # only edits: no transaction of its own
+            return Lane()  # only edits: no transaction of its own (no rows, no marker)
         crash_point("after-read")
         try:
-            lane = retrying(lambda: _central(central, read, kinds, part, holder))
+            lane = retrying(lambda: _central(central, read, kinds, part, holder, staged))
         except (DataError, IntegrityError, psycopg.DataError, psycopg.IntegrityError):
             return None
         finally:

@@ -33,8 +33,9 @@ from nmi_desk.store import daily_counts
 from nmi_desk.store.errors import first_line as _reason
 from nmi_desk.store.pg_array import pg_array
 from nmi_desk.sync import changes, erasure
+from nmi_desk.sync.beside import Beside
 from nmi_desk.sync.crashpoints import crash_point
-from nmi_desk.sync.fast_lane import copy_rows, parts, push_new
+from nmi_desk.sync.fast_lane import Lane, copy_rows, parts, push_new
 from nmi_desk.sync.marks_writer import Writer, mark_records, mark_synced, quarantine, sqlite_ts
 from nmi_desk.sync.retry import retrying as _retrying
 from nmi_desk.sync.tables import LinkKind, RecordKind, UnitKind, unit_kinds
@@ -59,7 +60,10 @@ class PushResult:
     # blanked: the laptop blanks its own copies at once (clients_pull.apply_erasures).
     erased: set[str] = field(default_factory=set)
     erased_visits: set[str] = field(default_factory=set)
-    folding: _Fold | None = None  # the fast lane's fold, still running
+    folding: Beside[None] | None = None  # the fast lane's fold, still running
+    # The fast lane's central transactions (their change_tx): rows they wrote are the
+    # laptop's own as it sent them, so the pull right after skips them (clients_pull.py).
+    lane_tx: list[int] = field(default_factory=list)
 
     def wait_fold(self, quiet: bool = False) -> None:
         """Join the fold (the caller pulls meanwhile); raise what it raised unless `quiet`."""
@@ -606,54 +610,48 @@ class _Reader:
         self._thread.join(10)
 
 
-class _Fold:
-    """fold_counts in a thread of its own: the central side counts while the laptop goes on
-    with its marks and the pull (their figures in docs/performance.md, Sync)."""
-
-    def __init__(self, central) -> None:
-        import threading
-
-        self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(central,), name="sync-fold")
-        self._thread.start()
-
-    def _run(self, central) -> None:
-        try:
-            fold_counts(central)
-        except BaseException as exc:  # handed to the syncing thread by wait()
-            self.error = exc
-
-    def wait(self, quiet: bool = False) -> None:
-        self._thread.join()
-        if self.error is not None and not quiet:
-            raise self.error
-
-
 def _fast_lane(local, central, raw, now, batch_size, target_id, holder, result: PushResult):
-    """The fast lane (sync/fast_lane.py): the new records; for a big push the visits first,
-    then (while their counts are folded in a thread of its own) every other kind. Each lane's
-    records are marked synced after its commit. Returns the plan of what is still pending."""
+    """The fast lane (sync/fast_lane.py): the new records; for a big push the visits in one
+    transaction and every other kind in a second beside it (a thread and a connection of their
+    own: the central side's work is one core each), the visits' counts folded in a thread once
+    they are committed. Each lane's records are marked synced after its commit. Returns the
+    plan of what is still pending."""
 
-    def mark(records):
+    def mark(lane):
         def job(raw):
-            mark_records(raw, records, [], now, target_id)
+            mark_records(raw, lane.records, [], now, target_id)
             crash_point("after-local-mark")
 
+        if lane.tx:  # 0: nothing new of its kinds, no transaction
+            result.lane_tx.append(lane.tx)
+        for table, _uuid, _rev, _id in lane.records:
+            result.pushed[table] += 1
         return job
 
     writer = Writer(raw)
+    beside: Beside[Lane | None] | None = None
+
+    def second_lane() -> None:  # once the first lane has read and sent its rows
+        nonlocal beside
+        if beside is None and len(lanes) > 1:
+            beside = Beside(lambda: push_new(local, central, holder, lanes[1]), "sync-lane")
+
     try:
-        for part in parts(local, batch_size):
-            lane = push_new(local, central, holder, part)
-            if lane is None:  # a value refused: what is left goes the per-batch way
-                break
-            writer.submit(mark(lane.records))
-            for table, _uuid, _rev, _id in lane.records:
-                result.pushed[table] += 1
+        lanes = parts(local, batch_size)
+        lane = push_new(local, central, holder, lanes[0], staged=second_lane)
+        second_lane()  # (the first had nothing to send after all)
+        if lane is not None:  # None: a value refused, what is left goes the per-batch way
+            writer.submit(mark(lane))
             if lane.uncounted:
                 crash_point("before-fold")
-                result.folding = _Fold(central)
+                result.folding = Beside(lambda: fold_counts(central), "sync-fold")
+        if beside is not None:
+            other = beside.wait()
+            if other is not None:
+                writer.submit(mark(other))
     except BaseException:
+        if beside is not None:
+            beside.wait(quiet=True)  # no thread left behind
         try:  # the marks made so far still land
             writer.close()
         except Exception:
