@@ -171,3 +171,49 @@ def test_a_merge_on_one_laptop_is_followed_by_the_other(tmp_path, clock, pg_url)
     finally:
         a.close()
         b.close()
+
+
+def test_the_first_pull_after_a_first_push_reads_back_only_what_changed_elsewhere(
+    tmp_path, clock, pg_url, monkeypatch
+):
+    """A's first sync: the fast lane sends its clients and visits, and the first pull right
+    after leaves those rows out (they are A's own as sent, sync/clients_pull.py) but takes a
+    visit laptop B added to one of them in between."""
+    from nmi_desk.sync import clients_pull
+
+    a = make_desk(tmp_path / "a", clock, "laptop-a", "eindhoven-stadskantoor")
+    b = make_desk(tmp_path / "b", clock, "laptop-b", "roermond")
+    try:
+        visit(a, NAME)
+        visit(a, OTHER)
+        x = clients.search(a.context(), NAME)[0].uuid
+        central_clients = clients.CentralClients  # imported before the patch below
+        real_pull, real_held = clients_pull.pull_clients, clients_pull._held_visits
+        read_back: list[dict[str, int]] = []
+        added: list[str] = []
+
+        def between(local, *args, **kwargs):  # A pushed, A has not pulled yet
+            if local is a.engine() and not added:
+                remote = central_clients(resolve_target(pg_url, ""))
+                try:
+                    remote.fetch(b.engine(), x, b.now())
+                finally:
+                    remote.close()
+                added.append(visit(b, client_uuid=x))
+                sync(b, pg_url)
+                read_back.clear()  # B's own first pull: A's visit comes back to B, rightly
+            return real_pull(local, *args, **kwargs)
+
+        def held(*args, **kwargs):
+            read_back.append(real_held(*args, **kwargs))
+            return read_back[-1]
+
+        monkeypatch.setattr(clients_pull, "pull_clients", between)
+        monkeypatch.setattr(clients_pull, "_held_visits", held)
+        report = sync(a, pg_url)
+        assert report.pushed["visit"] == 2
+        assert [set(r) for r in read_back] == [set(added)]  # not A's own two visits
+        assert added[0] in {v.uuid for v in history(a.context(), x).visits}
+    finally:
+        a.close()
+        b.close()

@@ -139,7 +139,11 @@ def run_sync(
                     report.pulled = pull_updates(local, central)
                     from nmi_desk.sync.clients_pull import pull_clients
 
-                    report.pulled.update(pull_clients(local, central, now(), target_id=target_id))
+                    report.pulled.update(
+                        pull_clients(
+                            local, central, now(), target_id=target_id, own_tx=result.lane_tx
+                        )
+                    )
             except BaseException:
                 result.wait_fold(quiet=True)  # the error on its way is the one to report
                 raise

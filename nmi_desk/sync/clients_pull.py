@@ -102,6 +102,7 @@ def pull_clients(
     wanted: Iterable[str] = (),
     held_too: bool = True,
     target_id: str | None = None,
+    own_tx: Iterable[int] = (),
 ) -> dict[str, int]:
     """Bring newer central versions of the clients held here (plus `wanted`; only those when
     not `held_too`) and their visits. Returns rows changed per table.
@@ -109,6 +110,10 @@ def pull_clients(
     With `target_id` and a position pulled before from that target, only what changed since
     is read (sync/changes.py); otherwise (the first pull from a target, a fetch) every held
     or wanted client is read whole, and the central side notes that this laptop holds them.
+    `own_tx`: the push's fast-lane transactions just before (their change_tx). The rows they
+    wrote are this laptop's records as it sent them, and any later change gives a row another
+    change_tx, so the first pull after a first push leaves them out instead of reading back
+    everything it has just sent.
     """
     from nmi_desk.sync import state
 
@@ -140,11 +145,12 @@ def pull_clients(
         if held_too and holder:
             # Every client this laptop holds, by a join on the central side rather than a
             # list of uuids sent in pieces (the first pull after a first push reads them all).
-            clients = {r["uuid"]: r for r in _held_rows(cconn, holder)}
-            central_visits = _held_visits(cconn, holder)
+            own = sorted(set(own_tx))
+            clients, known = _held_rows(cconn, holder, own)
+            central_visits = _held_visits(cconn, holder, own)
         else:
-            clients, central_visits = {}, {}
-        missing = [u for u in uuids if u not in clients]
+            clients, known, central_visits = {}, set(), {}
+        missing = [u for u in uuids if u not in known]
         clients.update(_versions(cconn, missing))
         central_visits.update(_visits_of(cconn, [u for u in missing if u in clients]))
         newer_clients = _taken(local, cconn, clients)
@@ -173,29 +179,39 @@ def _with_survivors(local, central, now, clients: dict[str, dict], out: dict) ->
     return out
 
 
-def _held_rows(cconn, holder: str) -> list[dict]:
-    """_DECIDES of every client `holder` holds."""
-    return [
-        dict(r)
-        for r in cconn.execute(
-            text(
-                f"SELECT {_DECIDES} FROM client"  # noqa: S608 - our names
-                " JOIN sync_holder h ON h.client_uuid = client.uuid WHERE h.holder = :h"
-            ),
-            {"h": holder},
-        ).mappings()
-    ]
+def _not_own(table: str, own: list[int]) -> str:
+    """SQL: the row was not written by one of the transactions `own` (:own; none: TRUE)."""
+    return f"coalesce({table}.change_tx, 0) NOT IN :own" if own else "TRUE"
 
 
-def _held_visits(cconn, holder: str) -> dict[str, int]:
-    """uuid -> revision of the central visits of the clients `holder` holds."""
-    tbl, held = _tables()["visit"], _tables()["sync_holder"]
-    query = (
-        select(tbl.c.uuid, tbl.c.revision)
-        .join(held, held.c.client_uuid == tbl.c.client_uuid)
-        .where(held.c.holder == holder)
+def _held_rows(cconn, holder: str, own: list[int]) -> tuple[dict[str, dict], set[str]]:
+    """uuid -> _DECIDES of every client `holder` holds but those the transactions `own`
+    wrote, and the uuids of all of them."""
+    stmt = text(
+        f"SELECT {_DECIDES}, NOT ({_not_own('client', own)}) AS own FROM client"  # noqa: S608
+        " JOIN sync_holder h ON h.client_uuid = client.uuid WHERE h.holder = :h"
     )
-    return dict(cconn.execute(query).all())
+    if own:
+        stmt = stmt.bindparams(bindparam("own", expanding=True))
+    clients, known = {}, set()
+    for r in cconn.execute(stmt, {"h": holder, "own": own}).mappings():
+        known.add(r["uuid"])
+        if not r["own"]:
+            clients[r["uuid"]] = {k: r[k] for k in r.keys() if k != "own"}
+    return clients, known
+
+
+def _held_visits(cconn, holder: str, own: list[int]) -> dict[str, int]:
+    """uuid -> revision of the central visits of the clients `holder` holds, but those the
+    transactions `own` wrote."""
+    stmt = text(
+        "SELECT visit.uuid, visit.revision FROM visit JOIN sync_holder h"
+        " ON h.client_uuid = visit.client_uuid WHERE h.holder = :h"
+        f" AND {_not_own('visit', own)}"
+    )
+    if own:
+        stmt = stmt.bindparams(bindparam("own", expanding=True))
+    return dict(cconn.execute(stmt, {"h": holder, "own": own}).all())
 
 
 def _visits_of(cconn, client_uuids: list[str]) -> dict[str, int]:
