@@ -19,8 +19,9 @@ For the first size also:
   foreign keys and three indexes (the uuid keys of client, visit and referral), no triggers,
   then one upsert per table, one transaction;
 - floor and first push `--pairs` times in turns, each on a fresh schema (the push from a fresh
-  copy of the laptop), and the ratio of their medians: one pair alone swung 1.8x-2.6x on this
-  two-core machine;
+  copy of the laptop) and right after a CHECKPOINT (the WAL of the one before would set one
+  off at a random moment), and the ratio of their medians: one pair alone swung 1.4x-2.6x on
+  this two-core machine;
 - the floor as measured before (the real central schema, its count triggers included, one
   transaction per table), printed beside it;
 - the year exported (`compute_stats`) from the central database and from the laptop's file.
@@ -301,6 +302,19 @@ def _explain_pull(local, url: str) -> None:
         central.dispose()
 
 
+def _checkpoint(conninfo: str) -> None:
+    """A CHECKPOINT before each timed floor and push: the WAL of the previous one (~1 GB for a
+    first push with the floor before it) otherwise set one off at a random moment of the next
+    measurement. Skipped where the role may not (it needs pg_checkpoint or superuser)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute("CHECKPOINT")
+    except psycopg.errors.InsufficientPrivilege:
+        pass
+
+
 def _drop(conninfo: str, schema: str) -> None:
     import psycopg
 
@@ -323,6 +337,7 @@ def _first_push_of_copy(pristine: str, conninfo: str, base, batch: int) -> float
         try:
             target = resolve_target(url, "")
             open_central(target).dispose()
+            _checkpoint(conninfo)
             report = run_sync(desk.engine(), target, lambda: datetime.now(UTC), batch_size=batch)
             return report.seconds
         finally:
@@ -383,6 +398,7 @@ def one_size(args, base, conninfo, held: int, first_size: bool, schemas: list) -
             shutil.copytree(home, pristine, ignore=shutil.ignore_patterns("pristine"))
             for turn in range(args.pairs):
                 schema, url = _schema(conninfo, base, "plain")
+                _checkpoint(conninfo)
                 floors.append(plain_floor(rows, url))
                 _drop(conninfo, schema)
                 if turn < args.pairs - 1:  # the last push is the one below, on this laptop
@@ -404,6 +420,7 @@ def one_size(args, base, conninfo, held: int, first_size: bool, schemas: list) -
         # The central database exists before the push, as the floor's tables do (made by the
         # first laptop's sync or the office; its creation is not the push's work).
         open_central(target).dispose()
+        _checkpoint(conninfo)
         timers = Timers()
         timers.wrap(
             fast_lane, "_central", "fast lane: its central transactions, reading the laptop"
