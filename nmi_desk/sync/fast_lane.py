@@ -14,13 +14,15 @@ careful way:
   - a record the central side has already (a push killed after its commit, another laptop):
     the insert skips it (ON CONFLICT DO NOTHING), and its links and children with it.
 
-One transaction; for more than a batch of new visits two: the visits (with their topics and
-referrals) first, so the fold of their per-day counts runs while the second one takes the
-clients, information sessions and audit events. New visits need no client central before
-them: the lane's clients are new, so nothing central can have erased or merged them. A kill
-anywhere leaves a transaction's records pending (pushed again); a value the central side
-refuses rolls that transaction back, and the per-batch path isolates and quarantines it. Only
-on PostgreSQL (COPY); a SQLite file target takes the per-batch path.
+One transaction; for more than a batch of new visits two, side by side on two connections:
+the visits (with their topics and referrals), and the clients, information sessions and audit
+events, started once the visits' rows are read and sent (two Python readers at once take
+turns). A root's links and children are read from the laptop in a thread while the roots are
+inserted. New visits need no client central before them: the lane's clients are new, so
+nothing central can have erased or merged them. A kill anywhere leaves a transaction's
+records pending (pushed again); a value the central side refuses rolls that transaction back,
+and the per-batch path isolates and quarantines it. Only on PostgreSQL (COPY); a SQLite file
+target takes the per-batch path. Figures: docs/performance.md, Sync.
 """
 
 from __future__ import annotations
