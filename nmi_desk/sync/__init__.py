@@ -4,7 +4,9 @@ Semantics in docs/sync.md. The CLI (cli_sync.py) and the TUI call `run_sync` ali
 takes engines and plain values, never Textual. Modules:
   tables.py      which tables sync, as units (a visit with its topics and referrals)
   push.py        batched, idempotent upsert by UUID; conflict log; quarantine
+  fast_lane.py   records the central side has never seen, one insert per table
   marks_writer.py  the push's thread that writes the synced marks on the laptop
+  beside.py      a step in a thread of its own (the fold, the lane's second transaction)
   changes.py     the central change sequence: positions, holders, what changed since
   clients_pull.py  held clients' changes (and fetched clients) onto the laptop
   erasure.py     an erasure or merge dominates every later push
