@@ -42,11 +42,12 @@ class Writer:
             raise self.error
         self._queue.put(job)
 
-    def close(self) -> None:
-        """Wait for every submitted write; raise the first that failed."""
+    def close(self, quiet: bool = False) -> None:
+        """Wait for every submitted write; raise the first that failed unless `quiet` (an
+        error already on its way is the one to report; the marks made so far still land)."""
         self._queue.put(None)
         self._thread.join()
-        if self.error is not None:
+        if self.error is not None and not quiet:
             raise self.error
 
 

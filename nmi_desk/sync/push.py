@@ -652,10 +652,7 @@ def _fast_lane(local, central, raw, now, batch_size, target_id, holder, result: 
     except BaseException:
         if beside is not None:
             beside.wait(quiet=True)  # no thread left behind
-        try:  # the marks made so far still land
-            writer.close()
-        except Exception:
-            pass  # the error already on its way is the one to report
+        writer.close(quiet=True)
         raise
     writer.close()
     return [(kind, pending_unit_ids(raw, kind)) for kind in unit_kinds()]
@@ -720,9 +717,6 @@ def push(
         if reader is not None:
             reader.close()
         if writer is not None:  # an error on the way: still let the marks made so far land
-            try:
-                writer.close()
-            except Exception:
-                pass  # the error already on its way is the one to report
+            writer.close(quiet=True)
         raw.close()
     return result
