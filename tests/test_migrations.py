@@ -111,12 +111,17 @@ def test_migrating_twice_changes_nothing(tmp_path):
     assert not (tmp_path / f"a.db.v{LATEST}.bak").exists()  # no upgrade, no backup
 
 
-def test_migrated_schema_matches_the_models(tmp_path):
-    engine = open_engine(f"sqlite:///{tmp_path / 'b.db'}")
+def _on_new_laptop(tmp_path, read):
+    """`read` of a laptop database made from nothing by the migrations."""
+    engine = open_engine(f"sqlite:///{tmp_path / 'laptop.db'}")
     try:
-        migrated = _columns(engine)
+        return read(engine)
     finally:
         engine.dispose()
+
+
+def test_migrated_schema_matches_the_models(tmp_path):
+    migrated = _on_new_laptop(tmp_path, _columns)
     declared = {t.name: {c.name for c in t.columns} for t in SQLModel.metadata.sorted_tables}
     assert migrated == declared
 
@@ -148,12 +153,7 @@ def test_postgresql_gets_the_same_schema(pg_url):
 
 
 def test_the_laptop_keeps_its_own_indexes(tmp_path):
-    engine = open_engine(f"sqlite:///{tmp_path / 'laptop.db'}")
-    try:
-        indexes = _index_names(engine)
-    finally:
-        engine.dispose()
-    assert set(LAPTOP_ONLY_INDEXES) <= indexes
+    assert set(LAPTOP_ONLY_INDEXES) <= _on_new_laptop(tmp_path, _index_names)
 
 
 def test_a_file_that_is_not_a_database_is_one_clear_error(tmp_path):
