@@ -19,10 +19,12 @@ from sqlalchemy import text
 
 from nmi_desk.domain.demo import generate
 from nmi_desk.domain.stats.compute import compute_stats
-from nmi_desk.domain.visits import create_visit, delete_visit
+from nmi_desk.domain.visits import create_visit, delete_visit, load_visit, update_visit
 from nmi_desk.store import daily_counts
 from nmi_desk.store.engine import open_engine
+from nmi_desk.sync import fold as fold_module
 from nmi_desk.sync import push as push_module
+from nmi_desk.sync.fold import fold_counts
 from tests.stats_oracle import per_day, read_rows
 from tests.test_sync import edit, make_desk, sync, walk_in
 
@@ -197,6 +199,134 @@ def test_several_batches_of_edited_visits_are_counted_by_the_fold(
         monkeypatch.setattr(push_module, "fold_counts", fold)
         push_module.fold_counts(central)
         assert _folded(central) == per_day(read_rows(central))
+    finally:
+        central.dispose()
+        desk.close()
+
+
+def _precounted(monkeypatch) -> list[bool]:
+    """How each fold made its counts: True from the fast lane's precount (sync/fold.py),
+    False from the rows."""
+    used: list[bool] = []
+    inner = daily_counts.fold_counts_sql
+
+    def spy(precounted: bool = False) -> list[str]:
+        used.append(precounted)
+        return inner(precounted)
+
+    monkeypatch.setattr(daily_counts, "fold_counts_sql", spy)
+    return used
+
+
+def _first_visits(desk, n: int) -> list[str]:
+    with desk.engine().connect() as conn:
+        return [
+            r[0]
+            for r in conn.exec_driver_sql(
+                "SELECT uuid FROM visit WHERE count_only = 0 AND EXISTS (SELECT 1 FROM referral"
+                f" x WHERE x.visit_id = visit.id) ORDER BY id LIMIT {n}"
+            )
+        ]
+
+
+def test_a_first_push_counted_beside_its_transaction_is_exact(tmp_path, clock, pg_url, monkeypatch):
+    """A big push's visits are counted on a connection of their own while its transaction
+    runs, and the fold adds those counts: the same figures as the rows give, tombstoned
+    visits and referrals left out."""
+    used = _precounted(monkeypatch)
+    desk = make_desk(tmp_path / "laptop", clock, "device-precount")
+    generate(desk.engine(), 1200, 30, 5, desk.settings.device_id, desk.now())
+    uuids = _first_visits(desk, 6)
+    for uuid in uuids[:3]:
+        delete_visit(desk.context(), uuid)
+    for uuid in uuids[3:]:  # a referral dropped from the form: a tombstone
+        inp = load_visit(desk.context(), uuid).input
+        inp.referrals = []
+        update_visit(desk.context(), uuid, inp)
+    central = open_engine(pg_url)
+    try:
+        sync(desk, pg_url, batch_size=300)
+        assert used == [True]
+        with central.connect() as conn:
+            tombstones = conn.exec_driver_sql(
+                "SELECT (SELECT count(*) FROM visit WHERE deleted),"
+                " (SELECT count(*) FROM referral WHERE deleted)"
+            ).one()
+        assert tombstones[0] == 3 and tombstones[1] >= 6
+        assert _folded(central) == per_day(read_rows(central))
+        _export_exact(central)
+    finally:
+        central.dispose()
+        desk.close()
+
+
+def test_a_precount_is_not_used_once_a_later_push_touched_its_visits(
+    tmp_path, clock, pg_url, monkeypatch
+):
+    """Between a big push's commit and its fold another push edits some of its visits (the
+    triggers count the new versions): the fold counts that push's visits from their rows,
+    not from the copy made before the edits."""
+    desk = make_desk(tmp_path / "laptop", clock, "device-stale")
+    generate(desk.engine(), 1000, 30, 5, desk.settings.device_id, desk.now())
+    central = open_engine(pg_url)
+    held: list = []
+    try:
+        monkeypatch.setattr(
+            push_module, "fold_counts", lambda *a, precount=None, **kw: held.append(precount)
+        )
+        sync(desk, pg_url, batch_size=300)
+        assert held[0] is not None
+        uuids = _first_visits(desk, 2)
+        edit(desk, uuids[0], "Ander onderwerp", topics=["schulden"])
+        delete_visit(desk.context(), uuids[1])
+        sync(desk, pg_url)  # one batch: counted by the triggers
+        monkeypatch.undo()
+        used = _precounted(monkeypatch)
+        fold_counts(central, precount=held[0])
+        assert used == [False]
+        assert _folded(central) == per_day(read_rows(central))
+    finally:
+        for precount in held:
+            if precount is not None:
+                precount.drop()
+        central.dispose()
+        desk.close()
+
+
+def test_visits_the_central_side_had_already_are_not_counted_twice(
+    tmp_path, clock, pg_url, monkeypatch
+):
+    """A push killed after its commit, before the laptop marked its visits synced, sends them
+    again with new ones: the lane skips those it finds there and the fold counts from the
+    rows; and a precount that failed leaves the fold to the rows too."""
+    used = _precounted(monkeypatch)
+    desk = make_desk(tmp_path / "laptop", clock, "device-again")
+    generate(desk.engine(), 300, 30, 5, desk.settings.device_id, desk.now())
+    central = open_engine(pg_url)
+    try:
+        sync(desk, pg_url, batch_size=100)
+        assert used == [True]
+        with desk.engine().begin() as conn:  # the marks a kill after the commit lost
+            conn.exec_driver_sql(
+                "UPDATE visit SET synced_revision = 0 WHERE id IN"
+                " (SELECT id FROM visit ORDER BY id LIMIT 20)"
+            )
+        for _ in range(120):
+            create_visit(desk.context(), walk_in())
+        sync(desk, pg_url, batch_size=100)
+        assert used == [True, False]
+        assert _folded(central) == per_day(read_rows(central))
+
+        def fails(*args):
+            raise RuntimeError("the counting connection went away")
+
+        monkeypatch.setattr(fold_module, "_count", fails)
+        for _ in range(120):
+            create_visit(desk.context(), walk_in())
+        sync(desk, pg_url, batch_size=100)
+        assert used == [True, False, False]
+        assert _folded(central) == per_day(read_rows(central))
+        _export_exact(central)
     finally:
         central.dispose()
         desk.close()

@@ -229,28 +229,71 @@ def _pg_visit_counts(v: str) -> str:
     )
 
 
-def uncounted_rows_sql() -> str:
+def _counts_of(v: str, topics: str = "visit_topic", referrals: str = "referral") -> str:
+    """PostgreSQL: (local_date, location_code, dimension, key, n) of the visits `v` (a source
+    aliased v: id and the counted columns, live visits only) counted as the triggers count
+    (fill_sql): dimensions, topics, topic groups and live referrals; `topics` and `referrals`
+    hold their links by visit_id (= v.id)."""
+    return " UNION ALL ".join(
+        [
+            _pg_visit_counts(v),
+            f"SELECT v.local_date, v.location_code, '{TOPIC_CODE}', t.topic_code, count(*) "
+            f"FROM {topics} t JOIN {v} ON v.id = t.visit_id GROUP BY 1, 2, 4",
+            f"SELECT v.local_date, v.location_code, '{GROUP_CODE}', g.g, count(*) "
+            f"FROM (SELECT DISTINCT t.visit_id, {group_of('t', 'tp')} AS g FROM {topics} t "
+            "LEFT JOIN topic tp ON tp.code = t.topic_code) g "
+            f"JOIN {v} ON v.id = g.visit_id GROUP BY 1, 2, 4",
+            f"SELECT v.local_date, v.location_code, '{REFERRAL_CODE}', x.organisation_code, "
+            f"count(*) FROM {referrals} x JOIN {v} ON v.id = x.visit_id WHERE x.deleted = FALSE "
+            "GROUP BY 1, 2, 4",
+        ]
+    )
+
+
+def uncounted_rows_sql(but_own: bool = False) -> str:
     """PostgreSQL: (local_date, location_code, dimension, key, n) of the uncounted visits
-    counted from their rows as the triggers count (fill_sql): dimensions, topics, topic
-    groups and live referrals."""
+    counted from their rows as the triggers count (fill_sql). `but_own`: all but those of
+    the transaction %(own)s (their counts made beforehand: `precount_sql`)."""
+    markers = f"SELECT tx FROM {UNCOUNTED}" + (" WHERE tx <> %(own)s" if but_own else "")
     # EXISTS: a one-time filter, so with nothing uncounted no part reads a row (the planner,
     # guessing, probed the uncounted markers from every visit: 110 ms per export).
     v = (
-        "(SELECT v.* FROM visit v WHERE v.deleted = FALSE AND v.change_tx IN "
-        f"(SELECT tx FROM {UNCOUNTED}) AND EXISTS (SELECT 1 FROM {UNCOUNTED})) v"
+        f"(SELECT v.* FROM visit v WHERE v.deleted = FALSE AND v.change_tx IN ({markers}) "
+        f"AND EXISTS ({markers})) v"
     )
-    parts = [
-        _pg_visit_counts(v),
-        f"SELECT v.local_date, v.location_code, '{TOPIC_CODE}', t.topic_code, count(*) "
-        f"FROM visit_topic t JOIN {v} ON v.id = t.visit_id GROUP BY 1, 2, 4",
-        f"SELECT v.local_date, v.location_code, '{GROUP_CODE}', g.g, count(*) "
-        f"FROM (SELECT DISTINCT t.visit_id, {group_of('t', 'tp')} AS g FROM visit_topic t "
-        "LEFT JOIN topic tp ON tp.code = t.topic_code) g "
-        f"JOIN {v} ON v.id = g.visit_id GROUP BY 1, 2, 4",
-        f"SELECT v.local_date, v.location_code, '{REFERRAL_CODE}', x.organisation_code, count(*) "
-        f"FROM referral x JOIN {v} ON v.id = x.visit_id WHERE x.deleted = FALSE GROUP BY 1, 2, 4",
+    return _counts_of(v)
+
+
+# A big push's new visits counted beside its transaction, from a copy of the rows it sends
+# (sync/fold.py): temporary tables of the counting connection, keyed by the visit's uuid.
+PRECOUNT_VISITS = "precount_visit"
+PRECOUNT_TOPICS = "precount_topic"
+PRECOUNT_REFERRALS = "precount_referral"
+
+
+def precount_tables() -> list[str]:
+    """PostgreSQL: the counting connection's copies of a push's visits (uuid as id, the
+    counted columns), topic links and referrals (the visit's uuid as visit_id), with the
+    central columns' types."""
+    temp = "CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} LIMIT 0"
+    visit_cols = ", ".join(("v.uuid AS id", *(f"v.{c}" for c in VISIT_COUNTED)))
+    return [
+        temp.format(PRECOUNT_VISITS, f"{visit_cols} FROM visit v"),
+        temp.format(
+            PRECOUNT_TOPICS, "v.uuid AS visit_id, t.topic_code FROM visit_topic t, visit v"
+        ),
+        temp.format(
+            PRECOUNT_REFERRALS,
+            "v.uuid AS visit_id, x.organisation_code, x.deleted FROM referral x, visit v",
+        ),
     ]
-    return " UNION ALL ".join(parts)
+
+
+def precount_sql() -> str:
+    """PostgreSQL: the counts of the copies in precount_tables, as `uncounted_rows_sql` counts
+    the same visits once they are rows (one definition: `_counts_of`)."""
+    v = f"(SELECT v.* FROM {PRECOUNT_VISITS} v WHERE v.deleted = FALSE) v"
+    return _counts_of(v, PRECOUNT_TOPICS, PRECOUNT_REFERRALS)
 
 
 def begin_uncounted() -> list[str]:
@@ -263,17 +306,13 @@ def begin_uncounted() -> list[str]:
 
 
 FOLDED = "visit_daily_fold"  # the fold's counts, a temporary table of its transaction
+_KEYS = ("local_date", "location_code", "dimension", "key")
 
 
-def fold_sql() -> list[str]:
-    """PostgreSQL, one transaction: every uncounted visit counted from its rows and every
-    deferred delta into visit_daily and visit_monthly. The advisory lock is taken alone:
-    folds take turns, and no counting transaction (they hold it shared) is in flight, so what
-    the statements read stays put and no other transaction writes a summary row meanwhile."""
-    cols = "local_date, location_code, dimension, key"
-    keys = cols.split(", ")
-    same = " AND ".join(f"d.{c} = f.{c}" for c in keys)
-    upsert = f"ON CONFLICT ({cols}) DO UPDATE SET n = {TABLE}.n + excluded.n"
+def fold_begin() -> list[str]:
+    """PostgreSQL, first in the fold's transaction. The advisory lock is taken alone: folds
+    take turns, and no counting transaction (they hold it shared) is in flight, so what the
+    statements read stays put and no other transaction writes a summary row meanwhile."""
     return [
         f"SELECT pg_advisory_xact_lock({_FOLD_LOCK})",
         # The aggregates of a first push's 100,000 visits spilled to disk at the default 4 MB.
@@ -281,8 +320,30 @@ def fold_sql() -> list[str]:
         # A fold lost with the server's last moments leaves its markers, and the readers count
         # those visits from their rows until the next fold: its commit need not wait for disk.
         "SET LOCAL synchronous_commit = off",
-        # Each part of uncounted_rows_sql is grouped by its own dimension: no sum across them.
-        f"CREATE TEMP TABLE {FOLDED} ON COMMIT DROP AS {uncounted_rows_sql()}",
+    ]
+
+
+def fold_counts_sql(precounted: bool = False) -> list[str]:
+    """PostgreSQL, after fold_begin: the fold's counts into FOLDED. Every uncounted visit
+    counted from its rows; `precounted`: FOLDED is made empty for the counts of the
+    transaction %(own)s (COPYed in by the caller, `precount_sql`) and the rest counted from
+    their rows. Each part of the counting is grouped by its own dimension: no sum across."""
+    if not precounted:
+        return [f"CREATE TEMP TABLE {FOLDED} ON COMMIT DROP AS {uncounted_rows_sql()}"]
+    return [
+        f"CREATE TEMP TABLE {FOLDED} ON COMMIT DROP AS SELECT {', '.join(_KEYS)}, "
+        f"n::bigint AS n FROM {TABLE} LIMIT 0",
+        f"INSERT INTO {FOLDED} {uncounted_rows_sql(but_own=True)}",
+    ]
+
+
+def fold_end() -> list[str]:
+    """PostgreSQL, last in the fold's transaction: FOLDED into visit_daily and visit_monthly,
+    the markers and the deferred deltas (an older version's) gone."""
+    cols = ", ".join(_KEYS)
+    same = " AND ".join(f"d.{c} = f.{c}" for c in _KEYS)
+    upsert = f"ON CONFLICT ({cols}) DO UPDATE SET n = {TABLE}.n + excluded.n"
+    return [
         # Counts already there are added to, the rest inserted in key order: with the lock
         # held alone nobody else writes a summary row, and a plain insert in key order took
         # 1.2-1.7 s for a first push's 180,868 rows against 2.0-2.6 s as an upsert
@@ -296,6 +357,29 @@ def fold_sql() -> list[str]:
         f"daily AS ({INSERT_COUNTS}SELECT {cols}, sum(n) FROM moved GROUP BY 1, 2, 3, 4 "
         f"HAVING sum(n) <> 0 {upsert}) {_monthly('moved')}",
     ]
+
+
+def fold_sql() -> list[str]:
+    """PostgreSQL, one transaction: every uncounted visit counted from its rows and every
+    deferred delta into visit_daily and visit_monthly (fold_begin, fold_counts_sql,
+    fold_end)."""
+    return [*fold_begin(), *fold_counts_sql(), *fold_end()]
+
+
+# PostgreSQL, in the fold (its lock held alone): the rows of the push transaction %(own)s
+# are still as it committed them, so counts made from a copy of what it sent hold. Every
+# central write of a visit, its links or a referral is a push transaction that takes a
+# position in sync_change at its commit and leaves its marker (change_tx) on the visit or
+# referral it wrote, and no central path deletes one (sync/changes.py): so no transaction
+# after it with its marker on a visit or a referral means none touched them. (A later push
+# of clients only, its own second transaction among them, does not count.)
+PRECOUNT_HOLDS = (
+    "SELECT EXISTS (SELECT 1 FROM sync_change WHERE tx = %(own)s) AND "
+    "NOT EXISTS (SELECT 1 FROM sync_change c WHERE c.position > "
+    "(SELECT position FROM sync_change WHERE tx = %(own)s) AND "
+    "(EXISTS (SELECT 1 FROM visit v WHERE v.change_tx = c.tx) OR "
+    "EXISTS (SELECT 1 FROM referral x WHERE x.change_tx = c.tx)))"
+)
 
 
 def drop_central_key_index() -> str:

@@ -40,6 +40,7 @@ from nmi_desk.store import daily_counts
 from nmi_desk.sync import changes
 from nmi_desk.sync.beside import Beside
 from nmi_desk.sync.crashpoints import crash_point
+from nmi_desk.sync.fold import Precount, Rows
 from nmi_desk.sync.retry import retrying
 from nmi_desk.sync.tables import RecordKind, UnitKind, unit_kinds
 
@@ -54,6 +55,7 @@ class Lane:
     records: list[tuple[str, str, int, int]] = field(default_factory=list)
     uncounted: bool = False  # its visits are counted by the fold (store.daily_counts)
     tx: int = 0  # the change_tx marker of its rows (sync/changes.py)
+    precount: Precount | None = None  # its visits' counts, made beside it (sync/fold.py)
 
 
 def _never_synced(alias: str, table: str) -> str:
@@ -117,10 +119,10 @@ def _insert(conn, rec: RecordKind, source: str, select: str) -> None:
     )
 
 
-def _ahead(read, kind: UnitKind) -> Beside[list[list[tuple]]]:
+def _ahead(read, kind: UnitKind, counted: bool) -> Beside[list[list[tuple]]]:
     """The laptop's rows of the lane roots' links, then of their children, read in a thread
     while the central side inserts the roots (the same snapshot: `read` is not used by
-    anyone else meanwhile)."""
+    anyone else meanwhile); `counted`: last, the roots' counted columns (the precount's)."""
     root = kind.root
 
     def of_roots(fk: str) -> str:  # rows of the lane's roots
@@ -135,6 +137,9 @@ def _ahead(read, kind: UnitKind) -> Beside[list[list[tuple]]]:
         f" AND {_never_synced('c', child.table)}"
         for child in kind.children
     ]
+    if counted:
+        cols = ", ".join(f"r.{c}" for c in daily_counts.VISIT_COUNTED)
+        queries.append(f"SELECT r.uuid, {cols} FROM {root.table} r WHERE {_roots_where(root, 'r')}")
     return Beside(lambda: [read.execute(q).fetchall() for q in queries], "sync-lane-read")
 
 
@@ -153,16 +158,40 @@ def _kind(
     crash_point("after-stage")
     if staged is not None:
         staged()
-    ahead = _ahead(read, kind) if kind.links or kind.children else None
+    # A big push's visits, counted beside this transaction from the rows it sends (sync/fold.py).
+    counting = uncounted and root.table == "visit"
+    ahead = _ahead(read, kind, counting) if kind.links or kind.children else None
+    precount = None
+    if counting and ahead is not None:
+        read_ahead = ahead
+        precount = Precount(conn.engine, lane.tx, lambda: _precount_rows(kind, read_ahead.wait()))
     try:
-        _rest(conn, kind, stage, local, holder, uncounted, lane, ahead)
+        complete = _rest(conn, kind, stage, local, holder, uncounted, lane, ahead)
+    except BaseException:
+        if precount is not None:
+            precount.drop()
+        raise
     finally:
         if ahead is not None:  # `read` is this thread's again (an error: joined all the same)
             ahead.wait(quiet=True)
+    if precount is not None and not complete:  # some rows not written: fold from the rows
+        precount.drop()
+    elif precount is not None:
+        lane.precount = precount
 
 
-def _rest(conn, kind, stage, local, holder, uncounted, lane, ahead) -> None:
-    """The roots staged in `stage` into their table, then their links and children."""
+def _precount_rows(kind: UnitKind, ahead: list[list[tuple]] | None) -> Rows:
+    """The precount's rows from what the visits' lane read ahead (_ahead's order: the topic
+    links, the referrals, the visits' counted columns), each with its visit's uuid."""
+    links, referrals, visits = ahead or ([], [], [])
+    child = kind.children[0]
+    org, deleted = (1 + child.columns.index(c) for c in ("organisation_code", "deleted"))
+    return visits, links, [(r[-1], r[org], r[deleted]) for r in referrals]
+
+
+def _rest(conn, kind, stage, local, holder, uncounted, lane, ahead) -> bool:
+    """The roots staged in `stage` into their table, then their links and children; whether
+    every row staged was written (none there already, none held back)."""
     root = kind.root
     if root.table == "visit":  # their client erased or merged centrally: the careful path
         conn.exec_driver_sql(
@@ -178,29 +207,30 @@ def _rest(conn, kind, stage, local, holder, uncounted, lane, ahead) -> None:
     if set_based:
         conn.exec_driver_sql(daily_counts.SET_BASED_ON)
 
+    complete = len(root_ids) == len(local)
     read_ahead = iter(ahead.wait() or ()) if ahead is not None else iter(())
     for link in kind.links:
         name = f"stage_{link.table}"
         conn.exec_driver_sql(
             f"CREATE TEMP TABLE {name} (uuid varchar, value varchar) ON COMMIT DROP"
         )
-        copy_rows(conn, name, ("uuid", "value"), next(read_ahead))
-        conn.exec_driver_sql(
+        rows = next(read_ahead)
+        copy_rows(conn, name, ("uuid", "value"), rows)
+        written = conn.exec_driver_sql(
             f"INSERT INTO {link.table} ({link.fk}, {link.value}) SELECT w.id, s.value"
             f" FROM {name} s JOIN written_{root.table} w ON w.uuid = s.uuid ORDER BY 1, 2"
             " ON CONFLICT DO NOTHING"
-        )
+        ).rowcount
+        complete = complete and written == len(rows)
     child_ids: list[int] = []
     for child in kind.children:
         ccols = ", ".join(child.columns)
         name = f"stage_{child.table}"
         _temp(conn, name, f"SELECT {ccols}, uuid AS parent_uuid FROM {child.table} LIMIT 0")
         mine: dict[str, tuple[int, int]] = {}
+        rows = next(read_ahead)
         copy_rows(
-            conn,
-            name,
-            (*child.columns, "parent_uuid"),
-            _keeping(next(read_ahead), mine, child.rev_index),
+            conn, name, (*child.columns, "parent_uuid"), _keeping(rows, mine, child.rev_index)
         )
         _insert(
             conn,
@@ -208,11 +238,14 @@ def _rest(conn, kind, stage, local, holder, uncounted, lane, ahead) -> None:
             f"{name} s JOIN written_{root.table} w ON w.uuid = s.parent_uuid",
             ", ".join(f"s.{c}" for c in child.columns) + ", w.id",
         )
-        child_ids += _written(conn, child.table, mine, lane.records)
+        written_ids = _written(conn, child.table, mine, lane.records)
+        complete = complete and len(written_ids) == len(rows)
+        child_ids += written_ids
     if set_based and uncounted:  # uncounted visits: the fold counts their links from rows
         conn.exec_driver_sql(daily_counts.SET_BASED_OFF)
     elif set_based:
         daily_counts.count_new_links(conn, root_ids, child_ids)
+    return complete
 
 
 def _any_new(read, kind: UnitKind) -> bool:

@@ -36,6 +36,7 @@ from nmi_desk.sync import changes, erasure
 from nmi_desk.sync.beside import Beside
 from nmi_desk.sync.crashpoints import crash_point
 from nmi_desk.sync.fast_lane import Lane, copy_rows, parts, push_new
+from nmi_desk.sync.fold import fold_counts
 from nmi_desk.sync.marks_writer import Writer, mark_records, mark_synced, quarantine, sqlite_ts
 from nmi_desk.sync.retry import retrying as _retrying
 from nmi_desk.sync.tables import LinkKind, RecordKind, UnitKind, unit_kinds
@@ -492,23 +493,6 @@ def push_central(
     return out
 
 
-def fold_counts(central, leftovers: bool = False) -> None:
-    """Uncounted visits (and deferred deltas) into visit_daily, in one central transaction
-    (any laptop's: a push killed before its fold left them there, still counted by the
-    readers). `leftovers`: a push that left nothing uncounted itself looks first, and folds
-    only if there is anything."""
-
-    def fold():
-        with central.begin() as conn:
-            if leftovers and not conn.exec_driver_sql(daily_counts.ANY_LEFT).scalar():
-                return
-            conn.exec_driver_sql("SET LOCAL jit = off")
-            for sql in daily_counts.fold_sql():
-                conn.exec_driver_sql(sql)
-
-    _retrying(fold)
-
-
 def push_batch(
     central,
     writer: Writer,
@@ -644,7 +628,8 @@ def _fast_lane(local, central, raw, now, batch_size, target_id, holder, result: 
             writer.submit(mark(lane))
             if lane.uncounted:
                 crash_point("before-fold")
-                result.folding = Beside(lambda: fold_counts(central), "sync-fold")
+                folding = lambda: fold_counts(central, precount=lane.precount)  # noqa: E731
+                result.folding = Beside(folding, "sync-fold")
         if beside is not None:
             other = beside.wait()
             if other is not None:
