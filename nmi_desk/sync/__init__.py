@@ -143,7 +143,12 @@ def run_sync(
 
                     report.pulled.update(
                         pull_clients(
-                            local, central, now(), target_id=target_id, own_tx=result.lane_tx
+                            local,
+                            central,
+                            now(),
+                            target_id=target_id,
+                            own_tx=result.lane_tx,
+                            held=result.held,
                         )
                     )
             except BaseException:

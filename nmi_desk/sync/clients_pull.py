@@ -103,6 +103,7 @@ def pull_clients(
     held_too: bool = True,
     target_id: str | None = None,
     own_tx: Iterable[int] = (),
+    held: Iterable[str] = (),
 ) -> dict[str, int]:
     """Bring newer central versions of the clients held here (plus `wanted`; only those when
     not `held_too`) and their visits. Returns rows changed per table.
@@ -113,7 +114,7 @@ def pull_clients(
     `own_tx`: the push's fast-lane transactions just before (their change_tx). The rows they
     wrote are this laptop's records as it sent them, and any later change gives a row another
     change_tx, so the first pull after a first push leaves them out instead of reading back
-    everything it has just sent.
+    everything it has just sent. `held`: clients those transactions already noted as held.
     """
     from nmi_desk.sync import state
 
@@ -137,8 +138,10 @@ def pull_clients(
         return _apply(local, now, [], [], {}, [], mark)
     # Noted (and committed) before the rows are read: a change committed after that read has
     # a later position and this laptop's next pull finds it (sync/changes.py).
-    with central.begin() as cconn:
-        changes.hold(cconn, holder, uuids)
+    noted = set(held)
+    if to_hold := [u for u in uuids if u not in noted]:
+        with central.begin() as cconn:
+            changes.hold(cconn, holder, to_hold)
     with central.begin() as cconn:
         if cconn.dialect.name == "postgresql":
             cconn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")

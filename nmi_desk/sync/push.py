@@ -65,6 +65,9 @@ class PushResult:
     # The fast lane's central transactions (their change_tx): rows they wrote are the
     # laptop's own as it sent them, so the pull right after skips them (clients_pull.py).
     lane_tx: list[int] = field(default_factory=list)
+    # The clients those transactions noted this laptop holds (sync/changes.py, hold_staged):
+    # the pull right after need not note them again.
+    held: set[str] = field(default_factory=set)
 
     def wait_fold(self, quiet: bool = False) -> None:
         """Join the fold (the caller pulls meanwhile); raise what it raised unless `quiet`."""
@@ -601,31 +604,42 @@ def _fast_lane(local, central, raw, now, batch_size, target_id, holder, result: 
     they are committed. Each lane's records are marked synced after its commit. Returns the
     plan of what is still pending."""
 
-    def mark(lane):
-        def job(raw):
+    def job(lane):
+        def marks(raw):
             mark_records(raw, lane.records, [], now, target_id)
             crash_point("after-local-mark")
 
+        return marks
+
+    def account(lane) -> None:
         if lane.tx:  # 0: nothing new of its kinds, no transaction
             result.lane_tx.append(lane.tx)
-        for table, _uuid, _rev, _id in lane.records:
+        for table, uuid, _rev, _id in lane.records:
             result.pushed[table] += 1
-        return job
+            if table == "client":
+                result.held.add(uuid)
 
     writer = Writer(raw)
     beside: Beside[Lane | None] | None = None
 
+    def others() -> Lane | None:  # its marks go in as soon as it has committed
+        other = push_new(local, central, holder, lanes[1])
+        if other is not None:
+            writer.submit(job(other))
+        return other
+
     def second_lane() -> None:  # once the first lane has read and sent its rows
         nonlocal beside
         if beside is None and len(lanes) > 1:
-            beside = Beside(lambda: push_new(local, central, holder, lanes[1]), "sync-lane")
+            beside = Beside(others, "sync-lane")
 
     try:
         lanes = parts(local, batch_size)
         lane = push_new(local, central, holder, lanes[0], staged=second_lane)
         second_lane()  # (the first had nothing to send after all)
         if lane is not None:  # None: a value refused, what is left goes the per-batch way
-            writer.submit(mark(lane))
+            writer.submit(job(lane))
+            account(lane)
             if lane.uncounted:
                 crash_point("before-fold")
                 folding = lambda: fold_counts(central, precount=lane.precount)  # noqa: E731
@@ -633,7 +647,7 @@ def _fast_lane(local, central, raw, now, batch_size, target_id, holder, result: 
         if beside is not None:
             other = beside.wait()
             if other is not None:
-                writer.submit(mark(other))
+                account(other)
     except BaseException:
         if beside is not None:
             beside.wait(quiet=True)  # no thread left behind
