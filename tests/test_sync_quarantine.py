@@ -15,8 +15,10 @@ from sqlalchemy import text
 from nmi_desk.core.validation import ValidationError
 from nmi_desk.domain.clients.base import ClientInput
 from nmi_desk.domain.clients.writes import correct_client
+from nmi_desk.domain.demo import generate
 from nmi_desk.domain.inputs import VisitInput
 from nmi_desk.domain.visits import create_visit, load_visit, update_visit
+from nmi_desk.store.engine import open_engine
 from nmi_desk.store.limits import NAME_MAX
 from nmi_desk.sync import resolve_target
 
@@ -72,3 +74,36 @@ def test_a_refused_record_is_listed_and_leaves_quarantine_once_corrected(desk, p
     assert "quarantine" not in _run(home, "sync", "--status").stdout
     with desk.engine().connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM sync_quarantine")).scalar_one() == 0
+
+
+def test_a_first_push_refused_late_leaves_no_visit_marked_that_did_not_arrive(desk, pg_url):
+    """A big first push writes its visits' synced marks on the laptop while its central
+    transaction still runs (sync/push.py, early marks). A referral the central side refuses
+    at the end rolls that transaction back: the marks go with it, the per-batch path then
+    takes every record, and only the refused one stays behind, in quarantine."""
+    generate(desk.engine(), 700, 20, 4, desk.settings.device_id, desk.now())
+    with desk.engine().begin() as conn:  # as an older nmi-desk could have stored it
+        bad = conn.exec_driver_sql(
+            "SELECT v.uuid FROM referral r JOIN visit v ON v.id = r.visit_id ORDER BY r.id DESC"
+        ).first()[0]
+        conn.exec_driver_sql(
+            "UPDATE referral SET status = 'waiting for the letter' WHERE visit_id ="
+            " (SELECT id FROM visit WHERE uuid = ?)",
+            (bad,),
+        )
+    report = desk.sync(resolve_target(pg_url, ""), batch_size=200)
+    assert report.quarantined >= 1
+    with desk.engine().connect() as conn:
+        pending = {
+            r[0]
+            for r in conn.exec_driver_sql("SELECT uuid FROM visit WHERE synced_revision < revision")
+        }
+        laptop = {r[0] for r in conn.exec_driver_sql("SELECT uuid FROM visit")}
+    central = open_engine(pg_url)
+    try:
+        with central.connect() as conn:
+            there = {r[0] for r in conn.exec_driver_sql("SELECT uuid FROM visit")}
+    finally:
+        central.dispose()
+    assert pending == {bad}
+    assert there == laptop - {bad}

@@ -269,6 +269,7 @@ def uncounted_rows_sql(but_own: bool = False) -> str:
 PRECOUNT_VISITS = "precount_visit"
 PRECOUNT_TOPICS = "precount_topic"
 PRECOUNT_REFERRALS = "precount_referral"
+PRECOUNT_TABLES = (PRECOUNT_VISITS, PRECOUNT_TOPICS, PRECOUNT_REFERRALS)
 
 
 def precount_tables() -> list[str]:

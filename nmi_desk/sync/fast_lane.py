@@ -48,11 +48,39 @@ from nmi_desk.sync.tables import RecordKind, UnitKind, unit_kinds
 _LOCAL_FILTER = {"client": " AND {a}.erased_at IS NULL AND {a}.merged_into IS NULL"}
 
 
+class Outcome:
+    """Whether a lane transaction committed, for marks made on the laptop before it knew
+    (push.py: they are committed on the laptop only once it has)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._known = threading.Event()
+        self._committed = False
+
+    def resolve(self, committed: bool) -> None:
+        self._committed = committed
+        self._known.set()
+
+    def committed(self) -> bool:
+        """Wait for the outcome: True once the central commit is done."""
+        self._known.wait()
+        return self._committed
+
+
+# (records so far, the outcome of their transaction): marks the laptop may write but not
+# commit yet (push.py).
+EarlyMarks = Callable[[list[tuple[str, str, int, int]], Outcome], None]
+
+
 @dataclass
 class Lane:
     """What the lane committed: (table, uuid, revision, laptop's id) of every record written."""
 
     records: list[tuple[str, str, int, int]] = field(default_factory=list)
+    marked: int = 0  # the first records, marked before the commit (early), not to mark again
+    outcome: Outcome = field(default_factory=Outcome)
+    early: EarlyMarks | None = None
     uncounted: bool = False  # its visits are counted by the fold (store.daily_counts)
     tx: int = 0  # the change_tx marker of its rows (sync/changes.py)
     precount: Precount | None = None  # its visits' counts, made beside it (sync/fold.py)
@@ -232,6 +260,9 @@ def _rest(conn, kind, stage, local, holder, uncounted, lane, ahead) -> bool:
             " ON CONFLICT DO NOTHING"
         ).rowcount
         complete = complete and written == len(rows)
+    if uncounted and lane.early is not None:  # a big push's visits: marked while it goes on
+        lane.marked = len(lane.records)
+        lane.early(lane.records[: lane.marked], lane.outcome)
     for child in kind.children:
         ccols = ", ".join(child.columns)
         name = f"stage_{child.table}"
@@ -264,9 +295,25 @@ def _any_new(read, kind: UnitKind) -> bool:
 
 
 def _central(
-    central, read, kinds: list[UnitKind], part: str, holder: str | None, staged=None
+    central,
+    read,
+    kinds: list[UnitKind],
+    part: str,
+    holder: str | None,
+    staged=None,
+    early: EarlyMarks | None = None,
 ) -> Lane:
-    lane = Lane()
+    lane = Lane(early=early)
+    try:
+        _transaction(central, read, kinds, part, holder, staged, lane)
+    except BaseException:
+        lane.outcome.resolve(False)  # marks made early are rolled back
+        raise
+    lane.outcome.resolve(True)
+    return lane
+
+
+def _transaction(central, read, kinds, part, holder, staged, lane: Lane) -> None:
     # More than a batch of visits (parts: their transaction of their own): counted once, by
     # the fold after the commit, as the per-batch path counts a push of several batches
     # (store.daily_counts, begin_uncounted).
@@ -287,7 +334,6 @@ def _central(
             changes.forget(conn)
             raise
         crash_point("before-central-commit")
-    return lane
 
 
 ALL, VISITS, OTHERS = "all", "visits", "others"  # which kinds a lane transaction takes
@@ -308,11 +354,19 @@ def parts(local, batch_size: int) -> tuple[str, ...]:
 
 
 def push_new(
-    local, central, holder: str | None, part: str = ALL, staged: Callable[[], None] | None = None
+    local,
+    central,
+    holder: str | None,
+    part: str = ALL,
+    staged: Callable[[], None] | None = None,
+    early: EarlyMarks | None = None,
 ) -> Lane | None:
     """Commit the never-synced records of the kinds in `part` centrally in one transaction
     (module docstring); None when the central side refused a value (nothing committed: the
-    per-batch path isolates it). The caller marks lane.records synced on the laptop.
+    per-batch path isolates it). The caller marks lane.records synced on the laptop, but for
+    the first lane.marked: `early` got those while the transaction was still open (a big
+    push's visits), to write their marks on the laptop and commit them once
+    lane.outcome says the central side has committed, or roll them back.
     `staged` is called once a kind's rows are read and sent (the laptop's reading done: the
     next lane transaction can start beside this one without the two taking turns for it)."""
     import psycopg
@@ -331,7 +385,7 @@ def push_new(
             return Lane()  # only edits: no transaction of its own (no rows, no marker)
         crash_point("after-read")
         try:
-            lane = retrying(lambda: _central(central, read, kinds, part, holder, staged))
+            lane = retrying(lambda: _central(central, read, kinds, part, holder, staged, early))
         except (DataError, IntegrityError, psycopg.DataError, psycopg.IntegrityError):
             return None
         finally:

@@ -51,6 +51,10 @@ def _count(central, rows: Rows) -> bytes:
         _copy(cur, daily_counts.PRECOUNT_VISITS, visits)
         _copy(cur, daily_counts.PRECOUNT_TOPICS, links)
         _copy(cur, daily_counts.PRECOUNT_REFERRALS, referrals)
+        # Without statistics the planner took the copies for small tables: 2.1-2.8 s for the
+        # counts of 100,000 visits, against 0.25 s of ANALYZE and 1.1 s with them.
+        for table in daily_counts.PRECOUNT_TABLES:
+            conn.exec_driver_sql(f"ANALYZE {table}")
         with cur.copy(f"COPY ({daily_counts.precount_sql()}) TO STDOUT") as copy:
             return b"".join(bytes(block) for block in copy)
 

@@ -77,9 +77,11 @@ def mark_records(
     conflicts: list[Conflict],
     now: datetime,
     target_id: str | None = None,
+    commit: bool = True,
 ) -> None:
     """mark_synced for (table, uuid, revision, laptop's id) of every record the central side
-    committed (the fast lane's records come this way, without units)."""
+    committed (the fast lane's records come this way, without units). `commit=False`: the
+    caller commits (or rolls back) the laptop's transaction."""
     groups: dict[tuple[str, int], list[int]] = defaultdict(list)
     for table, _uuid, revision, local_id in records:
         groups[table, revision].append(local_id)
@@ -123,7 +125,8 @@ def mark_records(
                     target_id,
                 ),
             )
-    raw.commit()
+    if commit:
+        raw.commit()
 
 
 def quarantine(

@@ -606,10 +606,27 @@ def _fast_lane(local, central, raw, now, batch_size, target_id, holder, result: 
 
     def job(lane):
         def marks(raw):
-            mark_records(raw, lane.records, [], now, target_id)
+            mark_records(raw, lane.records[lane.marked :], [], now, target_id)
             crash_point("after-local-mark")
 
         return marks
+
+    def early(records, outcome) -> None:
+        # Written while the central transaction still runs, committed on the laptop only
+        # after it (the writer waits: nothing else of the laptop's is written meanwhile).
+        def marks(raw):
+            try:
+                mark_records(raw, records, [], now, target_id, commit=False)
+            except BaseException:
+                raw.rollback()
+                raise
+            if outcome.committed():
+                raw.commit()
+                crash_point("after-local-mark")
+            else:
+                raw.rollback()
+
+        writer.submit(marks)
 
     def account(lane) -> None:
         if lane.tx:  # 0: nothing new of its kinds, no transaction
@@ -635,7 +652,7 @@ def _fast_lane(local, central, raw, now, batch_size, target_id, holder, result: 
 
     try:
         lanes = parts(local, batch_size)
-        lane = push_new(local, central, holder, lanes[0], staged=second_lane)
+        lane = push_new(local, central, holder, lanes[0], staged=second_lane, early=early)
         second_lane()  # (the first had nothing to send after all)
         if lane is not None:  # None: a value refused, what is left goes the per-batch way
             writer.submit(job(lane))
