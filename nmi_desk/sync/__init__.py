@@ -7,6 +7,7 @@ takes engines and plain values, never Textual. Modules:
   fast_lane.py   records the central side has never seen, one insert per table
   marks_writer.py  the push's thread that writes the synced marks on the laptop
   beside.py      a step in a thread of its own (the fold, the lane's second transaction)
+  fold.py        a big push's per-day counts: counted beside it, folded after its commit
   changes.py     the central change sequence: positions, holders, what changed since
   clients_pull.py  held clients' changes (and fetched clients) onto the laptop
   erasure.py     an erasure or merge dominates every later push
