@@ -330,3 +330,34 @@ def test_visits_the_central_side_had_already_are_not_counted_twice(
     finally:
         central.dispose()
         desk.close()
+
+
+def test_a_precount_is_not_used_once_another_fold_counted_its_visits(
+    tmp_path, clock, pg_url, monkeypatch
+):
+    """Two big pushes commit, the later one first in turn to fold: it counts the earlier
+    one's visits from their rows too (their marker is uncounted). The earlier push's fold then
+    finds its marker gone and adds nothing of its own."""
+    desk = make_desk(tmp_path / "laptop", clock, "device-two-folds")
+    generate(desk.engine(), 600, 30, 5, desk.settings.device_id, desk.now())
+    central = open_engine(pg_url)
+    held: list = []
+    try:
+        monkeypatch.setattr(
+            push_module, "fold_counts", lambda *a, precount=None, **kw: held.append(precount)
+        )
+        sync(desk, pg_url, batch_size=200)
+        for _ in range(250):
+            create_visit(desk.context(), walk_in())
+        sync(desk, pg_url, batch_size=100)
+        assert None not in held and len(held) == 2
+        assert _uncounted(central) == 2
+        monkeypatch.undo()
+        fold_counts(central, precount=held[0])  # a later push committed: from the rows
+        fold_counts(central, precount=held[1])  # its visits were counted just now
+        assert _folded(central) == per_day(read_rows(central))
+    finally:
+        for precount in held:
+            precount.drop()
+        central.dispose()
+        desk.close()

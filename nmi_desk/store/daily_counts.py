@@ -367,15 +367,17 @@ def fold_sql() -> list[str]:
     return [*fold_begin(), *fold_counts_sql(), *fold_end()]
 
 
-# PostgreSQL, in the fold (its lock held alone): the rows of the push transaction %(own)s
-# are still as it committed them, so counts made from a copy of what it sent hold. Every
-# central write of a visit, its links or a referral is a push transaction that takes a
-# position in sync_change at its commit and leaves its marker (change_tx) on the visit or
-# referral it wrote, and no central path deletes one (sync/changes.py): so no transaction
-# after it with its marker on a visit or a referral means none touched them. (A later push
-# of clients only, its own second transaction among them, does not count.)
+# PostgreSQL, in the fold (its lock held alone): the counts made beforehand of the visits of
+# the push transaction %(own)s still hold. Its marker is still uncounted (another push's fold
+# may have counted its visits from their rows already), and its rows are still as it
+# committed them: every central write of a visit, its links or a referral is a push
+# transaction that takes a position in sync_change at its commit and leaves its marker
+# (change_tx) on the visit or referral it wrote, and no central path deletes one; so no
+# transaction after it with its marker on a visit or a referral means none touched them. (A
+# later push of clients only, its own second transaction among them, does not count.)
 PRECOUNT_HOLDS = (
-    "SELECT EXISTS (SELECT 1 FROM sync_change WHERE tx = %(own)s) AND "
+    f"SELECT EXISTS (SELECT 1 FROM {UNCOUNTED} WHERE tx = %(own)s) AND "
+    "EXISTS (SELECT 1 FROM sync_change WHERE tx = %(own)s) AND "
     "NOT EXISTS (SELECT 1 FROM sync_change c WHERE c.position > "
     "(SELECT position FROM sync_change WHERE tx = %(own)s) AND "
     "(EXISTS (SELECT 1 FROM visit v WHERE v.change_tx = c.tx) OR "
