@@ -345,6 +345,22 @@ def _first_push_of_copy(pristine: str, conninfo: str, base, batch: int) -> float
             _drop(conninfo, schema)
 
 
+def _precounted() -> list[bool]:
+    """How the folds from now on made their counts (True: from those made beside the push,
+    sync/fold.py)."""
+    from nmi_desk.store import daily_counts
+
+    used: list[bool] = []
+    inner = daily_counts.fold_counts_sql
+
+    def spy(precounted: bool = False) -> list[str]:
+        used.append(precounted)
+        return inner(precounted)
+
+    daily_counts.fold_counts_sql = spy
+    return used
+
+
 def _load() -> str:
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -431,6 +447,7 @@ def one_size(args, base, conninfo, held: int, first_size: bool, schemas: list) -
         timers.wrap(push_module, "_central_transaction", "per-batch path: central transactions")
         timers.wrap(push_module, "pending_unit_ids", "pending ids")
         timers.wrap(clients_pull, "pull_clients", "pull of held clients")
+        precounted = _precounted()
         try:
             report = run_sync(engine, target, now, batch_size=args.batch)
             pushes.append(report.seconds)
@@ -438,6 +455,7 @@ def one_size(args, base, conninfo, held: int, first_size: bool, schemas: list) -
             print(f"first push: {report.summary()}")
             for label, seconds in timers.seconds.items():
                 print(f"  {label}: {seconds:.2f} s")
+            print(f"  the fold took the counts made beside the push: {True in precounted}")
             if first_size:
                 out["floor"] = statistics.median(floors)
                 print(

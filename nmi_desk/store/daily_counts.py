@@ -324,18 +324,23 @@ def fold_begin() -> list[str]:
     ]
 
 
+def precounted_table() -> str:
+    """PostgreSQL: FOLDED made empty, for counts made beforehand (COPYed in by the caller,
+    `precount_sql`)."""
+    return (
+        f"CREATE TEMP TABLE {FOLDED} ON COMMIT DROP AS SELECT {', '.join(_KEYS)}, "
+        f"n::bigint AS n FROM {TABLE} LIMIT 0"
+    )
+
+
 def fold_counts_sql(precounted: bool = False) -> list[str]:
     """PostgreSQL, after fold_begin: the fold's counts into FOLDED. Every uncounted visit
-    counted from its rows; `precounted`: FOLDED is made empty for the counts of the
-    transaction %(own)s (COPYed in by the caller, `precount_sql`) and the rest counted from
-    their rows. Each part of the counting is grouped by its own dimension: no sum across."""
+    counted from its rows; `precounted`: FOLDED (precounted_table) holds the counts of the
+    transaction %(own)s, the rest are counted from their rows. Each part of the counting is
+    grouped by its own dimension: no sum across."""
     if not precounted:
         return [f"CREATE TEMP TABLE {FOLDED} ON COMMIT DROP AS {uncounted_rows_sql()}"]
-    return [
-        f"CREATE TEMP TABLE {FOLDED} ON COMMIT DROP AS SELECT {', '.join(_KEYS)}, "
-        f"n::bigint AS n FROM {TABLE} LIMIT 0",
-        f"INSERT INTO {FOLDED} {uncounted_rows_sql(but_own=True)}",
-    ]
+    return [f"INSERT INTO {FOLDED} {uncounted_rows_sql(but_own=True)}"]
 
 
 def fold_end() -> list[str]:

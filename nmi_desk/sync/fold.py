@@ -55,7 +55,13 @@ def _count(central, rows: Rows) -> bytes:
         # counts of 100,000 visits, against 0.25 s of ANALYZE and 1.1 s with them.
         for table in daily_counts.PRECOUNT_TABLES:
             conn.exec_driver_sql(f"ANALYZE {table}")
-        with cur.copy(f"COPY ({daily_counts.precount_sql()}) TO STDOUT") as copy:
+        # In visit_daily's key order (its keys compare byte by byte), as the fold inserts
+        # them: sorted here, off the fold's path (its insert 0.41-0.44 s against 0.65-0.76 s).
+        order = ", ".join(
+            f'c.{k} COLLATE "C"' for k in ("local_date", "location_code", "dimension", "key")
+        )
+        counted = f"SELECT * FROM ({daily_counts.precount_sql()}) c ORDER BY {order}"
+        with cur.copy(f"COPY ({counted}) TO STDOUT") as copy:
             return b"".join(bytes(block) for block in copy)
 
 
@@ -85,27 +91,27 @@ def fold_counts(central, leftovers: bool = False, precount: Precount | None = No
     visits, used if they still hold (module docstring)."""
     counts = precount.counts() if precount is not None else None
 
+    own = {"own": precount.tx if precount is not None else 0}
+
     def fold():
         with central.begin() as conn:
             if leftovers and not conn.exec_driver_sql(daily_counts.ANY_LEFT).scalar():
                 return
             conn.exec_driver_sql("SET LOCAL jit = off")
-            for sql in daily_counts.fold_begin():
-                conn.exec_driver_sql(sql)
-            holds = (
-                counts is not None
-                and conn.exec_driver_sql(daily_counts.PRECOUNT_HOLDS, {"own": precount.tx}).scalar()
-            )
-            if holds:  # the precount copied in, the rest (other pushes') counted from rows
-                create, rest = daily_counts.fold_counts_sql(precounted=True)
-                conn.exec_driver_sql(create)
+            if counts is not None:  # copied in before the lock: others wait less for it
+                conn.exec_driver_sql(daily_counts.precounted_table())
                 cur = conn.connection.driver_connection.cursor()
                 with cur.copy(f"COPY {daily_counts.FOLDED} FROM STDIN") as copy:
                     copy.write(counts)
-                conn.exec_driver_sql(rest, {"own": precount.tx})
-            else:
-                for sql in daily_counts.fold_counts_sql():
-                    conn.exec_driver_sql(sql)
+            for sql in daily_counts.fold_begin():
+                conn.exec_driver_sql(sql)
+            holds = counts is not None and bool(
+                conn.exec_driver_sql(daily_counts.PRECOUNT_HOLDS, own).scalar()
+            )
+            if counts is not None and not holds:
+                conn.exec_driver_sql(f"DROP TABLE {daily_counts.FOLDED}")
+            for sql in daily_counts.fold_counts_sql(precounted=holds):
+                conn.exec_driver_sql(sql, own if holds else None)
             for sql in daily_counts.fold_end():
                 conn.exec_driver_sql(sql)
 
