@@ -88,3 +88,37 @@ def test_through_pgbouncer_in_transaction_mode(tmp_path, pg_url, pgbouncer):
     # Everything again, the same way: a re-run through the pooler pushes nothing twice.
     sync_all(fleet, pgbouncer)
     check_central(fleet, pg_url)
+
+
+def test_a_big_first_push_through_pgbouncer_is_counted_exactly(
+    tmp_path, clock, pg_url, pgbouncer, monkeypatch
+):
+    """More than a batch of new visits through the pooler: counted beside the push on a
+    connection of its own (its copies are temp tables of one transaction), marked on the
+    laptop before the central commit and committed there after it; the per-day counts equal
+    the rows and nothing is left pending."""
+    from nmi_desk.domain.demo import generate
+    from nmi_desk.store.engine import open_engine
+    from nmi_desk.sync import resolve_target
+    from tests.stats_oracle import per_day, read_rows
+    from tests.test_sync import make_desk
+    from tests.test_sync_set_counts import _folded, _precounted
+
+    used = _precounted(monkeypatch)
+    desk = make_desk(tmp_path / "laptop", clock, "device-pooled")
+    generate(desk.engine(), 800, 20, 7, desk.settings.device_id, desk.now())
+    try:
+        report = desk.sync(resolve_target(pgbouncer, ""), batch_size=200)
+        assert report.pushed["visit"] == 800 and used == [True]
+        with desk.engine().connect() as conn:
+            pending = conn.exec_driver_sql(
+                "SELECT count(*) FROM visit WHERE synced_revision < revision"
+            ).scalar_one()
+        assert pending == 0
+        central = open_engine(pg_url)
+        try:
+            assert _folded(central) == per_day(read_rows(central))
+        finally:
+            central.dispose()
+    finally:
+        desk.close()
