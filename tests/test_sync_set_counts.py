@@ -218,6 +218,22 @@ def _precounted(monkeypatch) -> list[bool]:
     return used
 
 
+def _folds_held(monkeypatch) -> list:
+    """The pushes' folds left out: the counts made beside each push, in order (sync/fold.py),
+    for the test to fold when it chooses."""
+    held: list = []
+    monkeypatch.setattr(
+        push_module, "fold_counts", lambda *a, precount=None, **kw: held.append(precount)
+    )
+    return held
+
+
+def _drop(held: list) -> None:
+    for precount in held:
+        if precount is not None:
+            precount.drop()
+
+
 def _first_visits(desk, n: int) -> list[str]:
     with desk.engine().connect() as conn:
         return [
@@ -269,11 +285,8 @@ def test_a_precount_is_not_used_once_a_later_push_touched_its_visits(
     desk = make_desk(tmp_path / "laptop", clock, "device-stale")
     generate(desk.engine(), 1000, 30, 5, desk.settings.device_id, desk.now())
     central = open_engine(pg_url)
-    held: list = []
+    held = _folds_held(monkeypatch)
     try:
-        monkeypatch.setattr(
-            push_module, "fold_counts", lambda *a, precount=None, **kw: held.append(precount)
-        )
         sync(desk, pg_url, batch_size=300)
         assert held[0] is not None
         uuids = _first_visits(desk, 2)
@@ -286,9 +299,7 @@ def test_a_precount_is_not_used_once_a_later_push_touched_its_visits(
         assert used == [False]
         assert _folded(central) == per_day(read_rows(central))
     finally:
-        for precount in held:
-            if precount is not None:
-                precount.drop()
+        _drop(held)
         central.dispose()
         desk.close()
 
@@ -335,17 +346,15 @@ def test_visits_the_central_side_had_already_are_not_counted_twice(
 def test_a_precount_is_not_used_once_another_fold_counted_its_visits(
     tmp_path, clock, pg_url, monkeypatch
 ):
-    """Two big pushes commit, the later one first in turn to fold: it counts the earlier
-    one's visits from their rows too (their marker is uncounted). The earlier push's fold then
-    finds its marker gone and adds nothing of its own."""
+    """Two big pushes commit, then fold in the order they committed: the earlier one's fold
+    counts the later one's visits from their rows too (their marker is uncounted), and no
+    later push touched the later one's visits, so only its marker, gone, tells its fold not
+    to add its own counts as well."""
     desk = make_desk(tmp_path / "laptop", clock, "device-two-folds")
     generate(desk.engine(), 600, 30, 5, desk.settings.device_id, desk.now())
     central = open_engine(pg_url)
-    held: list = []
+    held = _folds_held(monkeypatch)
     try:
-        monkeypatch.setattr(
-            push_module, "fold_counts", lambda *a, precount=None, **kw: held.append(precount)
-        )
         sync(desk, pg_url, batch_size=200)
         for _ in range(250):
             create_visit(desk.context(), walk_in())
@@ -357,7 +366,6 @@ def test_a_precount_is_not_used_once_another_fold_counted_its_visits(
         fold_counts(central, precount=held[1])  # its visits were counted just now
         assert _folded(central) == per_day(read_rows(central))
     finally:
-        for precount in held:
-            precount.drop()
+        _drop(held)
         central.dispose()
         desk.close()
