@@ -5,7 +5,7 @@
   triggers;
 - a push of more new visits than that, and a push of several batches of edited visits (the
   per-batch path), count nothing while they run and fold their visits from their rows at the
-  end (daily_counts: visit_daily_uncounted, fold_sql); until then, and when a later push
+  end (daily_counts: visit_daily_uncounted; sync/fold.py); until then, and when a later push
   changes one of those visits first, the readers' figures are exact all the same;
 - edits of rows that were there go through the triggers.
 """

@@ -29,7 +29,8 @@ and no transaction waits on another's summary rows while it still has work to do
 A big push (more than one batch of visits) counts nothing while it runs: its transactions
 write their marker (the `change_tx` of their rows) into `visit_daily_uncounted`, and a visit
 whose change_tx is uncounted counts nothing yet, nor do its links. The push ends with the fold
-(`fold_sql`): the uncounted visits counted from their rows, set-based, in one transaction.
+(sync/fold.py; `fold_begin`, `fold_counts_sql`, `fold_end`): the uncounted visits counted
+from their rows, set-based, in one transaction (or counted beside the push, `precount_sql`).
 Readers add them (`counts_source`) meanwhile, so a killed push loses nothing. Every counting
 transaction takes the fold's advisory lock shared, the fold takes it alone. `visit_monthly`
 (PostgreSQL) is visit_daily per month, kept in the same transactions and read for whole months
@@ -365,13 +366,6 @@ def fold_end() -> list[str]:
     ]
 
 
-def fold_sql() -> list[str]:
-    """PostgreSQL, one transaction: every uncounted visit counted from its rows and every
-    deferred delta into visit_daily and visit_monthly (fold_begin, fold_counts_sql,
-    fold_end)."""
-    return [*fold_begin(), *fold_counts_sql(), *fold_end()]
-
-
 # PostgreSQL, in the fold (its lock held alone): the counts made beforehand of the visits of
 # the push transaction %(own)s still hold. Its marker is still uncounted (another push's fold
 # may have counted its visits from their rows already), and its rows are still as it
@@ -615,7 +609,7 @@ def pg_statements() -> list[str]:
         # Once per transaction: a marker row whose deferred trigger applies the deltas. Its
         # id is kept (transaction-local): the transaction's rows are the ids from there on,
         # read through the primary key, never past the dead rows of earlier pushes. And the
-        # fold's lock, shared, before anything reads visit_daily_uncounted (fold_sql).
+        # fold's lock, shared, before anything reads visit_daily_uncounted (fold_begin).
         "CREATE OR REPLACE FUNCTION visit_daily_mark() RETURNS void LANGUAGE plpgsql AS $$ "
         "DECLARE first_id bigint; "
         "BEGIN IF coalesce(current_setting('nmi_desk.daily_pending', true), '') = '' THEN "

@@ -9,8 +9,10 @@ still inserting (`Precount`); the fold then adds those counts instead of countin
 again, when the rows are provably what was counted:
   - the lane wrote every row it staged (none skipped as already there, none held back for an
     erased client): it drops the precount otherwise;
+  - its marker is still uncounted (another push's fold counts every uncounted visit from its
+    rows, this push's too when it runs first);
   - no push transaction committed after it touched a visit or a referral of its own
-    (daily_counts.PRECOUNT_HOLDS, checked with the fold's lock held alone).
+    (daily_counts.PRECOUNT_HOLDS checks both, with the fold's lock held alone).
 Any other case, or a precount that failed, is folded from the rows as before. Figures:
 docs/performance.md, Sync.
 """
@@ -56,7 +58,7 @@ def _count(central, rows: Rows) -> bytes:
         for table in daily_counts.PRECOUNT_TABLES:
             conn.exec_driver_sql(f"ANALYZE {table}")
         # In visit_daily's key order (its keys compare byte by byte), as the fold inserts
-        # them: sorted here, off the fold's path (its insert 0.41-0.44 s against 0.65-0.76 s).
+        # them: sorted here, off the fold's path (its insert 0.41-0.60 s against 0.65-0.80 s).
         order = ", ".join(
             f'c.{k} COLLATE "C"' for k in ("local_date", "location_code", "dimension", "key")
         )

@@ -151,7 +151,7 @@ def read_units(raw, kind: UnitKind, lo: int, hi: int) -> list[Unit]:
 # transaction-mode pooler (PgBouncer) can hand each transaction to another server connection.
 # A push of more than one batch of visits counts nothing while it runs: each of its visit
 # transactions marks its visits uncounted (committed with them), and the push ends with one
-# set-based fold of them into visit_daily (store.daily_counts: begin_uncounted, fold_sql).
+# set-based fold of them into visit_daily (store.daily_counts: begin_uncounted; sync/fold.py).
 
 
 def _is_pg(conn) -> bool:
