@@ -21,8 +21,11 @@ turns). A root's links and children are read from the laptop in a thread while t
 inserted. New visits need no client central before them: the lane's clients are new, so
 nothing central can have erased or merged them. A kill anywhere leaves a transaction's
 records pending (pushed again); a value the central side refuses rolls that transaction back,
-and the per-batch path isolates and quarantines it. Only on PostgreSQL (COPY); a SQLite file
-target takes the per-batch path. Figures: docs/performance.md, Sync.
+and the per-batch path isolates and quarantines it. A big push's visits are also counted on a
+connection of their own while their transaction runs (sync/fold.py), and their synced marks
+are written on the laptop before the central commit and committed there after it (`early`,
+push.py). Only on PostgreSQL (COPY); a SQLite file target takes the per-batch path. Figures:
+docs/performance.md, Sync.
 """
 
 from __future__ import annotations
