@@ -131,7 +131,7 @@ def run_sync(
             report.pushed = dict(result.pushed)
             report.conflicts = len(result.conflicts)
             report.quarantined = len(result.quarantined)
-            try:  # a first push's fold runs on meanwhile (push.py, _Fold)
+            try:  # a big push's fold runs on meanwhile (sync/fold.py)
                 if result.erased or result.erased_visits:
                     from nmi_desk.sync.clients_pull import apply_erasures
 
